@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# install-deps.sh — installs everything showtable needs to build, test, run and benchmark,
+# from Debian's packages and the npm registry only. Idempotent: a second run installs
+# nothing and takes about a second. Needs root for apt-get (CI and dev machines run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# build: compilers, pkg-config and the libraries we link (see README "Components").
+# test: cmocka, pytest, botocore (SigV4 cross-check), docker-registry/skopeo (image push),
+# chromium (browser test), apache2-utils (htpasswd in tests). bench: wrk, nginx-light, hyperfine.
+PKGS=(build-essential clang pkg-config
+      libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libevent-dev libssl-dev
+      libxml2-dev libarchive-dev zlib1g-dev libcrypt-dev
+      libcmocka-dev python3 python3-pytest python3-botocore
+      docker-registry skopeo chromium apache2-utils libclang-rt-14-dev
+      wrk nginx-light hyperfine util-linux procps ca-certificates)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Node.js: the machine may ship its own build (with npm inside); only install Debian's if
+# there is no node at all.
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}"
+	SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm test tools, pinned by package-lock.json (dynalite, the JS SDK for the benchmark,
+# playwright-core for the browser test, @aws-cdk/cfnspec for template validation).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	echo "install-deps: npm ci"
+	npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,39 @@
+/* aws_buf.h — a growable byte buffer with a hard size limit.
+ *
+ * Used for request bodies, response bodies and rendered output. The buffer owns its
+ * memory; data is always NUL-terminated (the NUL is not counted in len) so text can be
+ * used as a C string. A buffer whose limit is reached refuses further appends instead of
+ * growing without bound: the limit is how untrusted input size is capped.
+ */
+#ifndef AWS_BUF_H
+#define AWS_BUF_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+typedef struct aws_buf {
+	char *data;      /* NULL until the first append; always NUL-terminated after it */
+	size_t len;
+	size_t cap;
+	size_t limit;    /* 0 = no limit; otherwise appends past limit bytes fail */
+} aws_buf;
+
+#define AWS_BUF_INIT {0, 0, 0, 0}
+
+/* Each append returns 0, or -1 when out of memory or past the limit (buffer unchanged). */
+int aws_buf_append(aws_buf *b, const void *p, size_t n);
+int aws_buf_puts(aws_buf *b, const char *s);
+int aws_buf_putc(aws_buf *b, char c);
+int aws_buf_printf(aws_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int aws_buf_vprintf(aws_buf *b, const char *fmt, va_list ap);
+/* Ensures room for n more bytes without changing len. */
+int aws_buf_reserve(aws_buf *b, size_t n);
+/* len = 0, memory kept for reuse. */
+void aws_buf_reset(aws_buf *b);
+/* Frees the memory; the buffer can be reused after (it is back to AWS_BUF_INIT, limit kept). */
+void aws_buf_free(aws_buf *b);
+/* Hands the memory to the caller (free() it); the buffer is emptied. Never NULL on success:
+ * an empty buffer yields "". Returns NULL on out of memory. */
+char *aws_buf_steal(aws_buf *b, size_t *len);
+
+#endif

@@ -1,0 +1,90 @@
+/* aws_client.h — signed, retried calls to AWS services: JSON 1.0/1.1 and Query protocols.
+ *
+ * An aws_client bundles region, endpoints, credentials and the shared transport. It is
+ * safe to use from several threads at once. Each call: resolve endpoint → get credentials
+ * → sign (SigV4) → send → on failure retry as the SDKs' "standard" mode (up to
+ * max_attempts, exponential backoff with full jitter, base 100 ms, cap 20 s) when the
+ * failure is a throttling error, a 5xx, or a transport failure; never on other 4xx.
+ * Service errors are parsed into aws_error (type without the "prefix#", message,
+ * request id, status).
+ */
+#ifndef AWS_CLIENT_H
+#define AWS_CLIENT_H
+
+#include <stddef.h>
+#include "aws_error.h"
+#include "aws_buf.h"
+#include "aws_http.h"
+#include "aws_creds.h"
+
+typedef struct aws_client aws_client;
+
+/* A service, as the SDKs describe it. */
+typedef struct aws_service {
+	const char *service_id;      /* for AWS_ENDPOINT_URL_<ID>: "DynamoDB", "SSM", ... */
+	const char *endpoint_prefix; /* host prefix: "dynamodb", "ssm", "cloudformation" */
+	const char *signing_name;    /* SigV4 service: usually = endpoint_prefix */
+	const char *json_version;    /* "1.0" or "1.1" for JSON services, NULL otherwise */
+	const char *target_prefix;   /* "DynamoDB_20120810", "AmazonSSM", NULL for Query */
+	const char *api_version;     /* Query protocol Version=, e.g. "2010-05-15" */
+	int global;                  /* 1: one endpoint for all regions (not used yet) */
+} aws_service;
+
+extern const aws_service AWS_SERVICE_DYNAMODB;
+extern const aws_service AWS_SERVICE_SSM;
+extern const aws_service AWS_SERVICE_STS;
+extern const aws_service AWS_SERVICE_CLOUDFORMATION;
+extern const aws_service AWS_SERVICE_ECR;
+extern const aws_service AWS_SERVICE_LOGS;
+extern const aws_service AWS_SERVICE_ECS;
+extern const aws_service AWS_SERVICE_ELBV2;
+
+typedef struct aws_client_opts {
+	const char *region;          /* NULL = resolve (AWS_REGION, ..., profile) */
+	const char *profile;         /* NULL = AWS_PROFILE or "default" */
+	aws_http_opts http;          /* timeouts, limits */
+	int max_attempts;            /* 0 = 3 (AWS_MAX_ATTEMPTS overrides when set) */
+	aws_creds_provider *creds;   /* NULL = the default chain (owned by the client);
+				        non-NULL = borrowed, must outlive the client */
+} aws_client_opts;
+
+/* Creates a client. Fails (AWS_ERR_CONFIG) when no region can be found. Credentials are
+ * not fetched here but at the first call. opts may be NULL. */
+aws_client *aws_client_new(const aws_client_opts *opts, aws_error *err);
+void aws_client_free(aws_client *c);
+
+const char *aws_client_region(const aws_client *c);
+aws_http *aws_client_http(aws_client *c);
+aws_creds_provider *aws_client_creds(aws_client *c);
+
+/* Tests only: replace the backoff sleep (NULL = nanosleep) and the random source. */
+void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms));
+
+/* A JSON-protocol call: POST / with X-Amz-Target: <target_prefix>.<operation>,
+ * Content-Type application/x-amz-json-<version>. body is the JSON request text.
+ * On success resp holds the JSON response text (caller frees with aws_buf_free).
+ * On an error response: -1, AWS_ERR_SERVICE with type from "__type" (part after '#') or
+ * x-amzn-ErrorType, message from "message"/"Message". */
+int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
+		  const char *body, size_t body_len, aws_buf *resp, aws_error *err);
+
+/* A Query-protocol call: POST / form-encoded "Action=<operation>&Version=<api_version>&"
+ * + params (already form-encoded, may be "" or NULL). On success resp holds the XML
+ * response. On an error response: -1, AWS_ERR_SERVICE with Code/Message/RequestId from the
+ * <ErrorResponse> XML. */
+int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,
+		   const char *params, aws_buf *resp, aws_error *err);
+
+/* A signed request of any shape (for REST-style calls): method, path+query relative to
+ * the service endpoint, extra headers, body. Retries as above. On success (2xx) resp is
+ * filled; a non-2xx is -1 with AWS_ERR_SERVICE (type/message parsed from JSON or XML when
+ * present) and resp still filled for inspection. */
+int aws_signed_request(aws_client *c, const aws_service *svc, const char *method,
+		       const char *path_and_query, const aws_header *headers, size_t nheaders,
+		       const void *body, size_t body_len, aws_http_response *resp, aws_error *err);
+
+/* Appends s form-encoded (application/x-www-form-urlencoded, as the Query protocol wants:
+ * unreserved kept, space as %20) to out. */
+int aws_form_encode(aws_buf *out, const char *s);
+
+#endif

@@ -1,0 +1,48 @@
+/* aws_creds.h — the credentials chain, with caching and refresh, safe across threads.
+ *
+ * Order, as the AWS SDKs: (1) environment AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+ * AWS_SESSION_TOKEN; (2) the shared files' profile: static keys, role_arn + source_profile
+ * (STS AssumeRole), sso_session (token cache of `aws sso login`), credential_process;
+ * (3) ECS container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI against
+ * 169.254.170.2, or AWS_CONTAINER_CREDENTIALS_FULL_URI with AWS_CONTAINER_AUTHORIZATION_TOKEN
+ * or _TOKEN_FILE); (4) EC2 IMDSv2 (unless AWS_EC2_METADATA_DISABLED=true; endpoint
+ * AWS_EC2_METADATA_SERVICE_ENDPOINT). Temporary credentials are cached and refreshed at
+ * least 5 minutes before they expire; concurrent callers wait for one refresh.
+ * Secrets never appear in error messages or logs.
+ */
+#ifndef AWS_CREDS_H
+#define AWS_CREDS_H
+
+#include <time.h>
+#include "aws_error.h"
+#include "aws_http.h"
+
+typedef struct aws_credentials {
+	char access_key_id[128];
+	char secret_access_key[128];
+	char session_token[4096];   /* "" when none */
+	time_t expiration;          /* 0 = does not expire */
+	char source[64];            /* where they came from: "environment", "profile default",
+				       "credential_process", "ecs", "imds", "assume-role", "sso" */
+} aws_credentials;
+
+typedef struct aws_creds_provider aws_creds_provider;
+
+/* The default chain. http is used for ECS/IMDS/STS/SSO calls and must outlive the
+ * provider. profile_name NULL = AWS_PROFILE or "default". region is used for STS/SSO
+ * endpoints (may be NULL). Nothing is fetched until the first aws_creds_get. */
+aws_creds_provider *aws_creds_provider_default(aws_http *http, const char *profile_name,
+					       const char *region, aws_error *err);
+/* A provider that always returns the given static credentials (tests, tools). */
+aws_creds_provider *aws_creds_provider_static(const aws_credentials *c, aws_error *err);
+void aws_creds_provider_free(aws_creds_provider *p);
+
+/* Copies current credentials into *out, fetching or refreshing as needed. Thread-safe.
+ * When no source has credentials: AWS_ERR_CREDENTIALS naming every source tried and why
+ * each had none. */
+int aws_creds_get(aws_creds_provider *p, aws_credentials *out, aws_error *err);
+
+/* Tests only: the clock used for expiry decisions (NULL = time()). */
+void aws_creds_set_clock(aws_creds_provider *p, time_t (*now)(void));
+
+#endif

@@ -1,0 +1,65 @@
+/* aws_ddb.h — the DynamoDB operations showtable uses (JSON 1.0, DynamoDB_20120810).
+ *
+ * Items and keys are jansson values in DynamoDB's wire form ({"itemID":{"S":"a"}}), so
+ * every attribute type (S N B BOOL NULL M L SS NS BS) round-trips exactly as sent: numbers
+ * stay strings with every digit, binaries stay base64.
+ */
+#ifndef AWS_DDB_H
+#define AWS_DDB_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "aws_client.h"
+
+typedef struct aws_ddb_scan_input {
+	const char *table;
+	long limit;                          /* 0 = none (the service's 1 MB page) */
+	const json_t *exclusive_start_key;   /* borrowed; NULL = from the start */
+	int segment;                         /* with total_segments > 0 */
+	int total_segments;                  /* 0 = not a parallel scan */
+	const char *filter_expression;       /* NULL = none */
+	const char *projection_expression;   /* NULL = all attributes */
+	const json_t *expression_attribute_names;   /* object or NULL; borrowed */
+	const json_t *expression_attribute_values;  /* object or NULL; borrowed */
+	int consistent_read;
+} aws_ddb_scan_input;
+
+typedef struct aws_ddb_scan_output {
+	json_t *items;               /* array of items; owned */
+	long count;
+	long scanned_count;
+	json_t *last_evaluated_key;  /* NULL when the scan is complete; owned */
+	json_t *response;            /* the whole parsed response that owns the above; owned */
+} aws_ddb_scan_output;
+
+/* One Scan call (one page). out must be zeroed; free with aws_ddb_scan_output_free.
+ * Table missing: AWS_ERR_SERVICE "ResourceNotFoundException". */
+int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_output *out,
+		 aws_error *err);
+void aws_ddb_scan_output_free(aws_ddb_scan_output *out);
+
+/* DescribeTable: *out receives the "Table" object (owned, json_decref it). */
+int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_error *err);
+
+/* CreateTable with one string partition key, on-demand billing. Returns when the call
+ * is accepted; wait_active != 0 also polls DescribeTable until ACTIVE (timeout_s). */
+int aws_ddb_create_table(aws_client *c, const char *table, const char *hash_key,
+			 int wait_active, int timeout_s, aws_error *err);
+
+/* DeleteTable. */
+int aws_ddb_delete_table(aws_client *c, const char *table, aws_error *err);
+
+/* BatchWriteItem of put requests, any count: sent in batches of 25; UnprocessedItems are
+ * retried with exponential backoff (up to 8 rounds per batch) until none remain.
+ * items: array of items (borrowed). *written (may be NULL) counts items accepted. */
+int aws_ddb_batch_put(aws_client *c, const char *table, const json_t *items, long *written,
+		      aws_error *err);
+
+/* Checks that v is a well-formed attribute value ({"S":..} etc., one key, right JSON type
+ * for it, N a valid number, B/BS valid base64, sets non-empty and unique). On failure
+ * writes why into why (e.g. "attribute \"price\": N value \"1x\" is not a number"). */
+int aws_ddb_value_valid(const json_t *v, char *why, size_t why_len);
+/* Checks a whole item: an object of valid values that has a string key attribute key. */
+int aws_ddb_item_valid(const json_t *item, const char *key, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,42 @@
+/* ctl.h — showtablectl's shared context and the entry points of its commands.
+ *
+ * main.c parses the global flags into a ctl_ctx and dispatches to one cmd_* function per
+ * top-level command; each command lives in its own file (ctl_scan.c, ctl_param.c,
+ * ctl_deploy.c, ...). A command returns the process exit status: 0 success, 1 failure
+ * (an error was printed to stderr as "showtablectl: <what failed> — <what to do>"),
+ * 2 usage error.
+ */
+#ifndef CTL_H
+#define CTL_H
+
+#include <stdio.h>
+#include "aws_client.h"
+
+typedef struct ctl_ctx {
+	const char *region;        /* --region, NULL = the SDK chain */
+	const char *profile;       /* --profile, NULL = AWS_PROFILE / default */
+	const char *name;          /* --name, stack name prefix, default "showtable" */
+	const char *param_prefix;  /* --param-prefix, default "/go-on-aws" */
+	const char *template_dir;  /* --template-dir, NULL = built-in templates */
+	int yes;                   /* --yes: no confirmation prompt */
+	int verbose;               /* -v */
+	aws_client *client;        /* created on first use by ctl_client(); owned here */
+} ctl_ctx;
+
+/* The AWS client for this run, created on first call from the ctx's region/profile.
+ * On failure prints the error and returns NULL. */
+aws_client *ctl_client(ctl_ctx *ctx);
+
+/* Prints "showtablectl: " + message + newline to stderr. */
+void ctl_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints an aws_error with context: "showtablectl: <ctx>: <error line>" and, for known
+ * cases, a hint (e.g. ResourceNotFoundException → "is the table stack deployed?"). */
+void ctl_aws_error(const char *context, const aws_error *err);
+
+/* Commands: argv[0] is the command name; return the exit status. */
+int cmd_scan(ctl_ctx *ctx, int argc, char **argv);
+int cmd_param(ctl_ctx *ctx, int argc, char **argv);
+int cmd_items(ctl_ctx *ctx, int argc, char **argv);
+int cmd_table(ctl_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,94 @@
+/* main.c — showtablectl: global flags, then one subcommand (see ctl.h for the contract).
+ * Every command is listed once in `commands` below with its one-line help. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl.h"
+
+struct command {
+	const char *name;
+	int (*run)(ctl_ctx *, int, char **);
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{"scan", cmd_scan, "scan --table T [--segments N] [--limit N] [--filter Q]   print items, one JSON per line"},
+	{"items", cmd_items, "items load --table T FILE|-                    write items (one JSON per line)"},
+	{"param", cmd_param, "param get NAME | param put NAME VALUE [--secure] [--type T]"},
+	{"table", cmd_table, "table create|describe|delete --table T        manage a table directly"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: showtablectl [global flags] COMMAND [args]\n\n"
+		   "global flags (each also read from the environment):\n"
+		   "  --region R         AWS region (AWS_REGION, AWS_DEFAULT_REGION, profile)\n"
+		   "  --profile P        shared-config profile (AWS_PROFILE)\n"
+		   "  --name N           environment name, stacks N-vpc, N-table, N-container (SHOWTABLE_NAME, default showtable)\n"
+		   "  --param-prefix P   SSM parameter prefix (SHOWTABLE_PARAM_PREFIX, default /go-on-aws)\n"
+		   "  --template-dir D   use templates from D instead of the built-in ones\n"
+		   "  --yes, -y          do not ask for confirmation\n"
+		   "  -v                 verbose\n"
+		   "  --help, --version\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %s\n", commands[i].usage);
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : def;
+}
+
+int main(int argc, char **argv)
+{
+	ctl_ctx ctx = {
+		.name = env_or("SHOWTABLE_NAME", "showtable"),
+		.param_prefix = env_or("SHOWTABLE_PARAM_PREFIX", "/go-on-aws"),
+		.template_dir = env_or("SHOWTABLE_TEMPLATE_DIR", NULL),
+	};
+	static const struct option opts[] = {
+		{"region", required_argument, 0, 'r'},
+		{"profile", required_argument, 0, 'p'},
+		{"name", required_argument, 0, 'n'},
+		{"param-prefix", required_argument, 0, 'P'},
+		{"template-dir", required_argument, 0, 'T'},
+		{"yes", no_argument, 0, 'y'},
+		{"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, 'V'},
+		{0, 0, 0, 0},
+	};
+	int c;
+	/* '+': stop at the first non-option, the command's own flags follow it. */
+	while ((c = getopt_long(argc, argv, "+yvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': ctx.region = optarg; break;
+		case 'p': ctx.profile = optarg; break;
+		case 'n': ctx.name = optarg; break;
+		case 'P': ctx.param_prefix = optarg; break;
+		case 'T': ctx.template_dir = optarg; break;
+		case 'y': ctx.yes = 1; break;
+		case 'v': ctx.verbose++; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("showtablectl %s\n", SHOWTABLE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[optind];
+	int first = optind;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(commands[i].name, cmd) == 0) {
+			optind = 0; /* GNU getopt: 0 re-initialises, commands parse their own flags */
+			int rc = commands[i].run(&ctx, argc - first, argv + first);
+			aws_client_free(ctx.client);
+			return rc;
+		}
+	}
+	ctl_errorf("unknown command \"%s\" — run showtablectl --help for the list", cmd);
+	return 2;
+}
