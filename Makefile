@@ -48,13 +48,15 @@ AWS_SRC    = $(wildcard src/aws/*.c)
 SERVER_SRC = $(filter-out src/server/main.c,$(wildcard src/server/*.c))
 CTL_SRC    = $(filter-out src/ctl/main.c,$(wildcard src/ctl/*.c))
 TEST_SRC   = $(wildcard tests/unit/test_*.c)
+TOOL_SRC   = $(wildcard tests/tools/*.c)
 
 AWS_OBJ    = $(AWS_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
 CTL_OBJ    = $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS      = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOLS      = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-all: $(BUILD)/showtable $(BUILD)/showtablectl $(TESTS)
+all: $(BUILD)/showtable $(BUILD)/showtablectl $(TESTS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,6 +79,11 @@ $(BUILD)/showtablectl: $(BUILD)/obj/src/ctl/main.o $(BUILD)/libctl.a $(BUILD)/li
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libctl.a $(BUILD)/libserver.a $(BUILD)/libaws.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(CTL_LIBS) $(SERVER_LIBS) $(AWS_LIBS)
+
+# Test tools: small programs the integration tests drive (one .c each, linked like tests).
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libctl.a $(BUILD)/libserver.a $(BUILD)/libaws.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CTL_LIBS) $(SERVER_LIBS) $(AWS_LIBS)
 
 deps:
 	@scripts/install-deps.sh
