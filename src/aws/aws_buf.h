@@ -25,7 +25,7 @@ int aws_buf_append(aws_buf *b, const void *p, size_t n);
 int aws_buf_puts(aws_buf *b, const char *s);
 int aws_buf_putc(aws_buf *b, char c);
 int aws_buf_printf(aws_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int aws_buf_vprintf(aws_buf *b, const char *fmt, va_list ap);
+int aws_buf_vprintf(aws_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Ensures room for n more bytes without changing len. */
 int aws_buf_reserve(aws_buf *b, size_t n);
 /* len = 0, memory kept for reuse. */
