@@ -1,0 +1,62 @@
+/* srv_page.h — one page of the table for the results page and the JSON API.
+ *
+ * A page is one or more Scan calls: it keeps scanning until it holds `limit` matching
+ * items, the table ends, or the time budget is spent — so a page is never empty while the
+ * table has more matching items, unless the budget ran out (then it shows what it has and
+ * a next-page cursor). The filter q keeps items whose itemID contains q (a Scan
+ * FilterExpression, so the filtering happens in DynamoDB).
+ */
+#ifndef SRV_PAGE_H
+#define SRV_PAGE_H
+
+#include <jansson.h>
+#include "aws_client.h"
+#include "aws_ddb.h"
+#include "srv_cursor.h"
+
+#define SRV_PAGE_LIMIT_DEFAULT 100
+#define SRV_PAGE_LIMIT_MAX     1000
+#define SRV_PAGE_Q_MAX         1024   /* bytes of filter text accepted */
+#define SRV_PAGE_BUDGET_DEFAULT_MS 5000
+
+typedef struct srv_page {
+	const char *table;     /* borrowed from the caller of srv_page_fetch */
+	json_t *items;         /* owned array of items in DynamoDB wire JSON ({"a":{"S":"x"}}) */
+	long count;            /* items in this page (= json_array_size(items)) */
+	long scanned;          /* items DynamoDB read for this page (ScannedCount summed) */
+	char *next_cursor;     /* owned; NULL when the table has no more items */
+	double elapsed_ms;     /* wall time of the Scan calls (CLOCK_MONOTONIC) */
+	const char *q;         /* borrowed; the filter, "" when none */
+	long limit;            /* the page size used */
+	int budget_spent;      /* 1 when the page stopped early because the budget ran out */
+} srv_page;
+
+/* Parses a limit parameter: NULL or "" → SRV_PAGE_LIMIT_DEFAULT; a decimal integer
+ * 1..SRV_PAGE_LIMIT_MAX as given, above the maximum → SRV_PAGE_LIMIT_MAX; anything else
+ * (0, negative, not a number) → -1 with AWS_ERR_INVALID ("limit must be a number from 1
+ * to 1000"). */
+int srv_page_parse_limit(const char *s, long *limit, aws_error *err);
+
+/* Fetches one page of table: starting at cursor (NULL or "" = the first page), filter q
+ * (NULL or "" = none; at most SRV_PAGE_Q_MAX bytes of valid UTF-8), limit items
+ * (1..SRV_PAGE_LIMIT_MAX; 0 = default), within budget_ms (0 = default; the first Scan
+ * call is always made, later ones only while time is left). out is zeroed here; free it
+ * with srv_page_free (also after a failure).
+ * Errors: a bad/tampered/oversized cursor, a bad q or limit → -1 with AWS_ERR_INVALID
+ * (answer 400); a failed Scan → -1 with the client's error unchanged (AWS_ERR_SERVICE with
+ * type "ResourceNotFoundException", AWS_ERR_TIMEOUT, throttled, ...) for the caller to map. */
+int srv_page_fetch(aws_client *c, const char *table, const char *q, const char *cursor,
+		   long limit, long budget_ms, const srv_cursor_key *key, srv_page *out,
+		   aws_error *err);
+
+void srv_page_free(srv_page *p);
+
+/* The same with the Scan call replaced (unit tests, benchmarks): scan(ctx, in, out, err)
+ * must behave as aws_ddb_scan. */
+typedef int (*srv_scan_fn)(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_output *out,
+			   aws_error *err);
+int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const char *q,
+			const char *cursor, long limit, long budget_ms,
+			const srv_cursor_key *key, srv_page *out, aws_error *err);
+
+#endif

@@ -1,0 +1,41 @@
+/* srv_render.h — the HTML pages and the JSON API body, written straight into an aws_buf.
+ *
+ * Every page is a complete HTML5 document that links /css/showtable.css and
+ * /js/showtable.js only (no inline script or style: the CSP forbids them) and works
+ * without JavaScript. Every piece of text from a table, a request or an error is escaped.
+ * Nothing here allocates per cell; the results page allocates one column list per page.
+ * Each function appends to out and returns 0, or -1 when out is full (its limit) or out
+ * of memory; out is then partly written and should be discarded (reset) by the caller.
+ */
+#ifndef SRV_RENDER_H
+#define SRV_RENDER_H
+
+#include "aws_buf.h"
+#include "srv_page.h"
+
+/* The start page: which table, a filter box and a Scan button (form POST /query with
+ * fields q and limit). table NULL shows "(unknown)"; user may be NULL. */
+int srv_render_start(aws_buf *out, const char *table, const char *user);
+
+/* The results page for p: counts, time taken, a table of every attribute of every item
+ * (columns: itemID first, then the other attribute names sorted), the filter box, and
+ * "next page" (GET /query?q=&limit=&cursor=) / "first page" links. */
+int srv_render_results(aws_buf *out, const srv_page *p);
+
+/* The JSON API body: {"table","items","count","scanned","cursor"} (cursor null at the
+ * end), items as plain JSON — the mapping is documented in srv_render.c. */
+int srv_render_items_json(aws_buf *out, const srv_page *p);
+
+/* An error page: status (e.g. 404) and title as the heading, detail as a paragraph
+ * (either may be NULL), a link back to the start page. */
+int srv_render_error(aws_buf *out, int status, const char *title, const char *detail);
+
+/* Escapers, also usable by the server: HTML text/attribute (& < > " ' escaped, control
+ * characters and invalid UTF-8 shown as visible \xNN / U+FFFD), JSON string contents (no
+ * quotes added; control characters, U+2028/2029 as \uXXXX; invalid UTF-8 as U+FFFD), and
+ * URL query component (RFC 3986 unreserved kept, everything else %XX). */
+int srv_html_escape(aws_buf *out, const char *s, size_t n);
+int srv_json_escape(aws_buf *out, const char *s, size_t n);
+int srv_url_escape(aws_buf *out, const char *s);
+
+#endif
