@@ -1,0 +1,221 @@
+/* srv_page.c — one page of results from one or more Scan calls (see srv_page.h).
+ *
+ * Without a filter each call asks for exactly the rows still missing (Limit = remaining),
+ * so DynamoDB reads no more than the page shows. With a filter, DynamoDB applies Limit
+ * before filtering, so asking for "remaining" when few items match would crawl through the
+ * table a handful of rows per call; instead the Limit doubles per call (up to
+ * SRV_PAGE_LIMIT_MAX) and surplus matches are cut off, the cursor then pointing at the
+ * last item kept (a Scan's ExclusiveStartKey may be any item's key).
+ */
+#include <string.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <limits.h>
+#include <time.h>
+#include "srv_page.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int srv_page_parse_limit(const char *s, long *limit, aws_error *err)
+{
+	if (!s || !*s) {
+		*limit = SRV_PAGE_LIMIT_DEFAULT;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || v < 1)   /* ERANGE: LONG_MAX, clamped below */
+		return aws_error_set(err, AWS_ERR_INVALID,
+				     "limit must be a number from 1 to %d", SRV_PAGE_LIMIT_MAX);
+	*limit = v > SRV_PAGE_LIMIT_MAX ? SRV_PAGE_LIMIT_MAX : v;
+	return 0;
+}
+
+/* The key of item: its attributes named in key_names (an earlier LastEvaluatedKey), or
+ * itemID when no key was seen. NULL when the item lacks one of them. */
+static json_t *key_of(const json_t *item, const json_t *key_names)
+{
+	json_t *k = json_object();
+	if (!k)
+		return NULL;
+	if (key_names) {
+		const char *name;
+		json_t *v;
+		json_object_foreach((json_t *)key_names, name, v) {
+			json_t *iv = json_object_get(item, name);
+			(void)v;
+			if (!iv || json_object_set(k, name, iv) != 0)
+				goto fail;
+		}
+	} else {
+		json_t *iv = json_object_get(item, "itemID");
+		if (!iv || json_object_set(k, "itemID", iv) != 0)
+			goto fail;
+	}
+	return k;
+fail:
+	json_decref(k);
+	return NULL;
+}
+
+static int scan_real(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_output *out,
+		     aws_error *err)
+{
+	return aws_ddb_scan(ctx, in, out, err);
+}
+
+int srv_page_fetch(aws_client *c, const char *table, const char *q, const char *cursor,
+		   long limit, long budget_ms, const srv_cursor_key *key, srv_page *out,
+		   aws_error *err)
+{
+	return srv_page_fetch_with(scan_real, c, table, q, cursor, limit, budget_ms, key, out,
+				   err);
+}
+
+int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const char *q,
+			const char *cursor, long limit, long budget_ms,
+			const srv_cursor_key *key, srv_page *out, aws_error *err)
+{
+	double t0 = now_ms();
+	memset(out, 0, sizeof *out);
+	out->table = table;
+	out->q = q ? q : "";
+	if (limit == 0)
+		limit = SRV_PAGE_LIMIT_DEFAULT;
+	if (limit < 0 || limit > SRV_PAGE_LIMIT_MAX)
+		return aws_error_set(err, AWS_ERR_INVALID,
+				     "limit must be a number from 1 to %d", SRV_PAGE_LIMIT_MAX);
+	out->limit = limit;
+	if (budget_ms <= 0)
+		budget_ms = SRV_PAGE_BUDGET_DEFAULT_MS;
+	size_t qlen = strnlen(out->q, SRV_PAGE_Q_MAX + 1);
+	if (qlen > SRV_PAGE_Q_MAX)
+		return aws_error_set(err, AWS_ERR_INVALID,
+				     "the filter is too long (at most %d bytes)", SRV_PAGE_Q_MAX);
+
+	int rc = -1;
+	json_t *names = NULL, *values = NULL, *start_key = NULL, *next_key = NULL;
+	aws_buf cur = AWS_BUF_INIT;
+	if (qlen > 0) {
+		json_t *qs = json_stringn(out->q, qlen);   /* NULL for invalid UTF-8 */
+		if (!qs)
+			return aws_error_set(err, AWS_ERR_INVALID,
+					     "the filter is not valid UTF-8 text");
+		names = json_pack("{ss}", "#k", "itemID");
+		values = json_pack("{s{so}}", ":q", "S", qs);
+		if (!names || !values) {
+			aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+	}
+	if (cursor && *cursor && srv_cursor_decode(key, cursor, out->q, &start_key, err) != 0)
+		goto done;
+	out->items = json_array();
+	if (!out->items) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+
+	long call_limit = limit;
+	for (;;) {
+		long remaining = limit - out->count;
+		aws_ddb_scan_input in = {
+			.table = table,
+			.limit = qlen > 0 ? call_limit : remaining,
+			.exclusive_start_key = start_key,
+			.filter_expression = qlen > 0 ? "contains(#k, :q)" : NULL,
+			.expression_attribute_names = names,
+			.expression_attribute_values = values,
+		};
+		aws_ddb_scan_output so;
+		memset(&so, 0, sizeof so);
+		if (scan(ctx, &in, &so, err) != 0) {
+			aws_ddb_scan_output_free(&so);
+			goto done;
+		}
+		out->scanned += so.scanned_count;
+		size_t n = json_array_size(so.items);
+		int cut = 0;
+		for (size_t i = 0; i < n; i++) {
+			json_t *item = json_array_get(so.items, i);
+			if (out->count == limit) {
+				/* Surplus from a filtered call: continue after the last item kept. */
+				json_t *last = json_array_get(out->items, (size_t)out->count - 1);
+				next_key = key_of(last, so.last_evaluated_key ? so.last_evaluated_key
+									      : start_key);
+				cut = 1;
+				break;
+			}
+			if (json_array_append(out->items, item) != 0) {
+				aws_ddb_scan_output_free(&so);
+				aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+				goto done;
+			}
+			out->count++;
+		}
+		json_t *lek = json_incref(so.last_evaluated_key);
+		aws_ddb_scan_output_free(&so);
+		if (cut) {
+			json_decref(lek);
+			if (!next_key) {
+				aws_error_set(err, AWS_ERR_PROTOCOL,
+					      "an item in the scan lacks the table's key attributes");
+				goto done;
+			}
+			break;
+		}
+		json_decref(start_key);
+		start_key = NULL;
+		if (!lek)
+			break;                                   /* the table ends here */
+		if (out->count == limit) {
+			next_key = lek;
+			break;
+		}
+		if (now_ms() - t0 >= (double)budget_ms) {
+			next_key = lek;
+			out->budget_spent = 1;
+			break;
+		}
+		start_key = lek;
+		if (call_limit < SRV_PAGE_LIMIT_MAX)
+			call_limit = call_limit * 2 > SRV_PAGE_LIMIT_MAX ? SRV_PAGE_LIMIT_MAX
+									 : call_limit * 2;
+		if (call_limit < limit - out->count)
+			call_limit = limit - out->count;
+	}
+	if (next_key) {
+		if (srv_cursor_encode(key, next_key, out->q, &cur, err) != 0)
+			goto done;
+		out->next_cursor = aws_buf_steal(&cur, NULL);
+		if (!out->next_cursor) {
+			aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	out->elapsed_ms = now_ms() - t0;
+	json_decref(names);
+	json_decref(values);
+	json_decref(start_key);
+	json_decref(next_key);
+	aws_buf_free(&cur);
+	return rc;
+}
+
+void srv_page_free(srv_page *p)
+{
+	if (!p)
+		return;
+	json_decref(p->items);
+	free(p->next_cursor);
+	p->items = NULL;
+	p->next_cursor = NULL;
+}

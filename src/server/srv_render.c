@@ -1,0 +1,695 @@
+/* srv_render.c — HTML pages and the JSON API body (see srv_render.h), written straight into
+ * the response buffer: escaping runs over whole safe runs and appends them in one piece, so
+ * a cell costs a hash lookup and a few appends, never an allocation.
+ *
+ * DynamoDB → plain JSON (the API's "items", and the L/M cells of the HTML table):
+ *   S → string          N → JSON number, the digits exactly as DynamoDB sent them (a value
+ *   B → base64 string       that is not JSON number syntax, e.g. "+1" or ".5" from an
+ *   BOOL → true/false       emulator, is sent as a string instead, still digit for digit)
+ *   NULL → null         M → object (same mapping inside)   L → array (same mapping inside)
+ *   SS → array of strings   NS → array of numbers (as N)   BS → array of base64 strings
+ * A malformed value (not one known type key) becomes null. Nesting deeper than
+ * RENDER_MAX_DEPTH (DynamoDB allows 32) becomes the string "(nested too deep)".
+ * JSON strings escape " \ and control characters, U+2028/U+2029 (JavaScript line breaks)
+ * and < > & (so the JSON can be embedded in HTML); invalid UTF-8 becomes U+FFFD.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "srv_render.h"
+
+#ifndef SHOWTABLE_VERSION
+#define SHOWTABLE_VERSION "unknown"
+#endif
+
+#define RENDER_MAX_DEPTH 64
+
+/* ---- UTF-8 ---------------------------------------------------------------------------- */
+
+/* Decodes one UTF-8 sequence at s[0..n): returns its length and sets *cp, or 0 when the
+ * bytes are not valid UTF-8 (overlong, surrogate, above U+10FFFF, truncated). */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t v, min;
+	if (c < 0x80) { *cp = c; return 1; }
+	if (c >= 0xc2 && c <= 0xdf) { len = 2; v = c & 0x1f; min = 0x80; }
+	else if (c >= 0xe0 && c <= 0xef) { len = 3; v = c & 0x0f; min = 0x800; }
+	else if (c >= 0xf0 && c <= 0xf4) { len = 4; v = c & 0x07; min = 0x10000; }
+	else return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+/* Code points shown as visible escapes in HTML: C1 controls, bidi embeddings/overrides
+ * and isolates (they can make text display in another order than it is stored), line and
+ * paragraph separators. */
+static int cp_invisible(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	       cp == 0x2028 || cp == 0x2029 || cp == 0xfeff;
+}
+
+/* ---- escapers ------------------------------------------------------------------------- */
+
+/* A visible stand-in for an invisible character: \n \t \r, \xNN below U+0100 otherwise,
+ * \uNNNN above; in cells (mark) wrapped in <span class="esc"> so it reads as an escape. */
+static int put_visible(aws_buf *o, uint32_t cp, int mark)
+{
+	char t[16];
+	if (cp == '\n') strcpy(t, "\\n");
+	else if (cp == '\t') strcpy(t, "\\t");
+	else if (cp == '\r') strcpy(t, "\\r");
+	else if (cp < 0x100) snprintf(t, sizeof t, "\\x%02x", (unsigned)cp);
+	else snprintf(t, sizeof t, "\\u%04x", (unsigned)cp);
+	if (!mark)
+		return aws_buf_puts(o, t);
+	return aws_buf_printf(o, "<span class=\"esc\">%s</span>", t);
+}
+
+static int html_esc(aws_buf *o, const char *str, size_t n, int mark)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0;
+	int e = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		const char *rep = NULL;
+		uint32_t cp = c;
+		size_t len = 1;
+		int visible = 0, bad = 0;
+		if (c < 0x80) {
+			switch (c) {
+			case '&': rep = "&amp;"; break;
+			case '<': rep = "&lt;"; break;
+			case '>': rep = "&gt;"; break;
+			case '"': rep = "&quot;"; break;
+			case '\'': rep = "&#39;"; break;
+			default: visible = c < 0x20 || c == 0x7f;
+			}
+		} else {
+			len = utf8_next(s + i, n - i, &cp);
+			if (len == 0) {
+				bad = 1;
+				len = 1;
+			} else {
+				visible = cp_invisible(cp);
+			}
+		}
+		if (!rep && !visible && !bad) {
+			i += len;
+			continue;
+		}
+		e |= aws_buf_append(o, s + run, i - run);
+		if (rep)
+			e |= aws_buf_puts(o, rep);
+		else if (visible)
+			e |= put_visible(o, cp, mark);
+		else
+			e |= aws_buf_puts(o, mark ? "<span class=\"esc\">\xef\xbf\xbd</span>"
+						  : "\xef\xbf\xbd");
+		i += len;
+		run = i;
+	}
+	e |= aws_buf_append(o, s + run, i - run);
+	return e ? -1 : 0;
+}
+
+int srv_html_escape(aws_buf *out, const char *s, size_t n)
+{
+	return html_esc(out, s, n, 0);
+}
+
+/* JSON string contents. html_safe: also < > & (output embedded in or sniffed as HTML). */
+static int json_esc(aws_buf *o, const char *str, size_t n, int html_safe)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0;
+	int e = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		char rep[8];
+		const char *r = NULL;
+		size_t len = 1;
+		if (c < 0x80) {
+			if (c == '"') r = "\\\"";
+			else if (c == '\\') r = "\\\\";
+			else if (c == '\n') r = "\\n";
+			else if (c == '\t') r = "\\t";
+			else if (c == '\r') r = "\\r";
+			else if (c == '\b') r = "\\b";
+			else if (c == '\f') r = "\\f";
+			else if (c < 0x20 || (html_safe && (c == '<' || c == '>' || c == '&'))) {
+				memcpy(rep, "\\u00", 4);
+				rep[4] = hex[c >> 4];
+				rep[5] = hex[c & 15];
+				rep[6] = '\0';
+				r = rep;
+			}
+		} else {
+			uint32_t cp;
+			len = utf8_next(s + i, n - i, &cp);
+			if (len == 0) {
+				r = "\\ufffd";
+				len = 1;
+			} else if (cp == 0x2028) {
+				r = "\\u2028";
+			} else if (cp == 0x2029) {
+				r = "\\u2029";
+			}
+		}
+		if (!r) {
+			i += len;
+			continue;
+		}
+		e |= aws_buf_append(o, s + run, i - run);
+		e |= aws_buf_puts(o, r);
+		i += len;
+		run = i;
+	}
+	e |= aws_buf_append(o, s + run, i - run);
+	return e ? -1 : 0;
+}
+
+int srv_json_escape(aws_buf *out, const char *s, size_t n)
+{
+	return json_esc(out, s, n, 1);
+}
+
+int srv_url_escape(aws_buf *out, const char *str)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0;
+	int e = 0;
+	for (; s[i]; i++) {
+		unsigned char c = s[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~')
+			continue;
+		char pct[3] = {'%', hex[c >> 4], hex[c & 15]};
+		e |= aws_buf_append(out, s + run, i - run);
+		e |= aws_buf_append(out, pct, 3);
+		run = i + 1;
+	}
+	e |= aws_buf_append(out, s + run, i - run);
+	return e ? -1 : 0;
+}
+
+/* ---- plain JSON of DynamoDB values (mapping in the file header) ----------------------- */
+
+/* Where JSON text goes: straight into out, or HTML-escaped (for a table cell). */
+typedef struct jw {
+	aws_buf *out;
+	int html;
+} jw;
+
+static int jw_raw(jw *w, const char *s, size_t n)
+{
+	return w->html ? html_esc(w->out, s, n, 0) : aws_buf_append(w->out, s, n);
+}
+
+static int jw_str(jw *w, const char *s, size_t n)
+{
+	int e = jw_raw(w, "\"", 1);
+	if (w->html) {
+		/* JSON-escape into the cell: quotes and backslashes become \" \\ and control
+		 * characters \n or \u00XX — visible; then the HTML escaper handles < & '. */
+		const unsigned char *u = (const unsigned char *)s;
+		size_t i = 0, run = 0;
+		for (; i < n; i++) {
+			if (u[i] != '"' && u[i] != '\\' && u[i] >= 0x20)
+				continue;
+			e |= html_esc(w->out, s + run, i - run, 0);
+			e |= json_esc(w->out, s + i, 1, 0);
+			run = i + 1;
+		}
+		e |= html_esc(w->out, s + run, i - run, 0);
+	} else {
+		e |= json_esc(w->out, s, n, 1);
+	}
+	return e | jw_raw(w, "\"", 1);
+}
+
+/* JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int is_json_number(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (i < n && s[i] == '-') i++;
+	if (i >= n) return 0;
+	if (s[i] == '0') i++;
+	else if (s[i] >= '1' && s[i] <= '9') while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+	else return 0;
+	if (i < n && s[i] == '.') {
+		size_t d = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+		if (i == d) return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+		size_t d = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+		if (i == d) return 0;
+	}
+	return i == n;
+}
+
+static int jw_num(jw *w, const json_t *v)
+{
+	if (!json_is_string(v))
+		return jw_raw(w, "null", 4);
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	return is_json_number(s, n) ? jw_raw(w, s, n) : jw_str(w, s, n);
+}
+
+static int jw_value(jw *w, const json_t *av, int depth);
+
+static int jw_strings(jw *w, const json_t *arr, int numbers)
+{
+	int e = jw_raw(w, "[", 1);
+	size_t i;
+	json_t *x;
+	json_array_foreach(arr, i, x) {
+		if (i)
+			e |= jw_raw(w, ",", 1);
+		if (numbers)
+			e |= jw_num(w, x);
+		else if (json_is_string(x))
+			e |= jw_str(w, json_string_value(x), json_string_length(x));
+		else
+			e |= jw_raw(w, "null", 4);
+	}
+	return e | jw_raw(w, "]", 1);
+}
+
+static int jw_map(jw *w, const json_t *m, int depth)
+{
+	int e = jw_raw(w, "{", 1);
+	const char *k;
+	json_t *v;
+	int first = 1;
+	json_object_foreach((json_t *)m, k, v) {
+		if (!first)
+			e |= jw_raw(w, ",", 1);
+		first = 0;
+		e |= jw_str(w, k, strlen(k));
+		e |= jw_raw(w, ":", 1);
+		e |= jw_value(w, v, depth + 1);
+	}
+	return e | jw_raw(w, "}", 1);
+}
+
+static int jw_value(jw *w, const json_t *av, int depth)
+{
+	if (depth > RENDER_MAX_DEPTH)
+		return jw_str(w, "(nested too deep)", 17);
+	if (!json_is_object(av) || json_object_size(av) != 1)
+		return jw_raw(w, "null", 4);
+	void *it = json_object_iter((json_t *)av);
+	const char *t = json_object_iter_key(it);
+	const json_t *v = json_object_iter_value(it);
+	if (!strcmp(t, "S") || !strcmp(t, "B"))
+		return json_is_string(v) ? jw_str(w, json_string_value(v), json_string_length(v))
+					 : jw_raw(w, "null", 4);
+	if (!strcmp(t, "N"))
+		return jw_num(w, v);
+	if (!strcmp(t, "BOOL"))
+		return json_is_true(v) ? jw_raw(w, "true", 4) : jw_raw(w, "false", 5);
+	if (!strcmp(t, "M") && json_is_object(v))
+		return jw_map(w, v, depth);
+	if (!strcmp(t, "L") && json_is_array(v)) {
+		int e = jw_raw(w, "[", 1);
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x) {
+			if (i)
+				e |= jw_raw(w, ",", 1);
+			e |= jw_value(w, x, depth + 1);
+		}
+		return e | jw_raw(w, "]", 1);
+	}
+	if ((!strcmp(t, "SS") || !strcmp(t, "BS")) && json_is_array(v))
+		return jw_strings(w, v, 0);
+	if (!strcmp(t, "NS") && json_is_array(v))
+		return jw_strings(w, v, 1);
+	return jw_raw(w, "null", 4);   /* "NULL" and anything malformed */
+}
+
+/* ---- page frame ----------------------------------------------------------------------- */
+
+static int page_head(aws_buf *o, const char *title)
+{
+	int e = aws_buf_puts(o,
+		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		"<meta name=\"color-scheme\" content=\"light dark\">\n<title>");
+	e |= srv_html_escape(o, title, strlen(title));
+	e |= aws_buf_puts(o,
+		" · showtable</title>\n"
+		"<link rel=\"stylesheet\" href=\"/css/showtable.css\">\n"
+		"<link rel=\"icon\" href=\"/favicon.ico\">\n"
+		"<script src=\"/js/showtable.js\" defer></script>\n"
+		"</head>\n<body>\n"
+		"<a class=\"skip\" href=\"#main\">Skip to content</a>\n"
+		"<header class=\"bar\"><a class=\"brand\" href=\"/\">"
+		"<span class=\"logo\" aria-hidden=\"true\"></span>showtable</a>");
+	return e;
+}
+
+static int bar_table(aws_buf *o, const char *table)
+{
+	int e = aws_buf_puts(o, "<span class=\"where\">table <code>");
+	e |= table ? srv_html_escape(o, table, strlen(table)) : aws_buf_puts(o, "(unknown)");
+	return e | aws_buf_puts(o, "</code></span>");
+}
+
+static int page_foot(aws_buf *o)
+{
+	return aws_buf_puts(o, "</main>\n<footer class=\"foot\">showtable " SHOWTABLE_VERSION
+			       "</footer>\n</body>\n</html>\n");
+}
+
+/* The filter form: GET on the results page (the URL can be shared), POST on the start
+ * page (the seed's Scan button). */
+static int filter_form(aws_buf *o, const char *method, const char *q, long limit, int autofocus)
+{
+	static const long sizes[] = {25, 50, 100, 250, 500, 1000};
+	int e = aws_buf_printf(o,
+		"<form class=\"filter\" method=\"%s\" action=\"/query\" role=\"search\">\n"
+		"<div class=\"field grow\"><label for=\"q\">itemID contains</label>"
+		"<input id=\"q\" name=\"q\" type=\"search\" maxlength=\"%d\" autocomplete=\"off\" "
+		"spellcheck=\"false\" placeholder=\"any item\"%s value=\"",
+		method, SRV_PAGE_Q_MAX, autofocus ? " autofocus" : "");
+	e |= srv_html_escape(o, q ? q : "", q ? strlen(q) : 0);
+	e |= aws_buf_puts(o, "\"></div>\n<div class=\"field\"><label for=\"limit\">Rows per page"
+			     "</label><select id=\"limit\" name=\"limit\">");
+	int found = 0;
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		if (!found && limit < sizes[i] && limit > 0) {   /* an odd size from the URL */
+			e |= aws_buf_printf(o, "<option selected>%ld</option>", limit);
+			found = 1;
+		}
+		int sel = limit == sizes[i];
+		found |= sel;
+		e |= aws_buf_printf(o, "<option%s>%ld</option>", sel ? " selected" : "", sizes[i]);
+	}
+	e |= aws_buf_puts(o, "</select></div>\n"
+			     "<button type=\"submit\" class=\"primary\" id=\"scan\">Scan</button>\n"
+			     "</form>\n");
+	return e;
+}
+
+int srv_render_start(aws_buf *out, const char *table, const char *user)
+{
+	int e = page_head(out, table ? table : "showtable");
+	e |= bar_table(out, table);
+	if (user && *user) {
+		e |= aws_buf_puts(out, "<span class=\"user\">signed in as <b>");
+		e |= srv_html_escape(out, user, strlen(user));
+		e |= aws_buf_puts(out, "</b></span>");
+	}
+	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"start\">\n"
+			       "<h1>Browse the table <code>");
+	e |= table ? srv_html_escape(out, table, strlen(table)) : aws_buf_puts(out, "(unknown)");
+	e |= aws_buf_puts(out, "</code></h1>\n<p class=\"lead\">Scan lists every attribute of "
+			       "every item, a page at a time. Leave the filter empty to see all "
+			       "items.</p>\n");
+	e |= filter_form(out, "post", "", SRV_PAGE_LIMIT_DEFAULT, 0);
+	e |= page_foot(out);
+	return e ? -1 : 0;
+}
+
+/* ---- results -------------------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The column names of a page: the union of attribute names, itemID first, then sorted.
+ * The strings are borrowed from the items. Returns a malloc'd array (*n entries) or NULL
+ * (with *n = 0 when there are no items). */
+static const char **columns_of(const json_t *items, size_t *n)
+{
+	size_t total = 0, i;
+	json_t *it;
+	*n = 0;
+	json_array_foreach(items, i, it)
+		total += json_object_size(it);
+	if (total == 0)
+		return NULL;
+	const char **cols = malloc(total * sizeof *cols);
+	if (!cols)
+		return NULL;
+	size_t k = 0;
+	json_array_foreach(items, i, it) {
+		const char *name;
+		json_t *v;
+		json_object_foreach(it, name, v) {
+			(void)v;
+			cols[k++] = name;
+		}
+	}
+	qsort(cols, k, sizeof *cols, cmp_str);
+	size_t u = 0;
+	int has_id = 0;
+	for (i = 0; i < k; i++) {
+		if (u && !strcmp(cols[u - 1], cols[i]))
+			continue;
+		if (!strcmp(cols[i], "itemID")) {
+			has_id = 1;
+			continue;
+		}
+		cols[u++] = cols[i];
+	}
+	if (has_id) {
+		memmove(cols + 1, cols, u * sizeof *cols);
+		cols[0] = "itemID";
+		u++;
+	}
+	*n = u;
+	return cols;
+}
+
+/* One cell's content by type (classes let the stylesheet align numbers, mute nulls). */
+static int render_cell(aws_buf *o, const json_t *av)
+{
+	if (!json_is_object(av) || json_object_size(av) != 1)
+		return aws_buf_puts(o, "<td class=\"bad\">?</td>");
+	void *it = json_object_iter((json_t *)av);
+	const char *t = json_object_iter_key(it);
+	const json_t *v = json_object_iter_value(it);
+	int e = 0;
+	if (!strcmp(t, "S") && json_is_string(v)) {
+		e |= aws_buf_puts(o, "<td>");
+		e |= html_esc(o, json_string_value(v), json_string_length(v), 1);
+	} else if (!strcmp(t, "N") && json_is_string(v)) {
+		e |= aws_buf_puts(o, "<td class=\"n\">");
+		e |= html_esc(o, json_string_value(v), json_string_length(v), 1);
+	} else if (!strcmp(t, "B") && json_is_string(v)) {
+		e |= aws_buf_puts(o, "<td class=\"b\" title=\"binary, base64\">");
+		e |= html_esc(o, json_string_value(v), json_string_length(v), 1);
+	} else if (!strcmp(t, "BOOL")) {
+		e |= aws_buf_puts(o, json_is_true(v) ? "<td class=\"bool\">true"
+						     : "<td class=\"bool\">false");
+	} else if (!strcmp(t, "NULL")) {
+		e |= aws_buf_puts(o, "<td class=\"null\">null");
+	} else if ((!strcmp(t, "SS") || !strcmp(t, "NS") || !strcmp(t, "BS")) &&
+		   json_is_array(v)) {
+		e |= aws_buf_printf(o, "<td class=\"set %s\">", t[0] == 'N' ? "n" : "s");
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x) {
+			if (i)
+				e |= aws_buf_puts(o, ", ");
+			if (json_is_string(x))
+				e |= html_esc(o, json_string_value(x), json_string_length(x), 1);
+		}
+	} else if ((!strcmp(t, "M") && json_is_object(v)) || (!strcmp(t, "L") && json_is_array(v))) {
+		jw w = {o, 1};
+		e |= aws_buf_puts(o, "<td class=\"doc\"><code>");
+		e |= jw_value(&w, av, 0);
+		e |= aws_buf_puts(o, "</code>");
+	} else {
+		return aws_buf_puts(o, "<td class=\"bad\">?</td>");
+	}
+	return e | aws_buf_puts(o, "</td>");
+}
+
+/* href="/query?q=..&amp;limit=..&amp;cursor=.." (q left out when empty). */
+static int page_href(aws_buf *o, const srv_page *p, const char *cursor)
+{
+	int e = aws_buf_puts(o, "/query?");
+	if (p->q && *p->q) {
+		e |= aws_buf_puts(o, "q=");
+		e |= srv_url_escape(o, p->q);
+		e |= aws_buf_puts(o, "&amp;");
+	}
+	e |= aws_buf_printf(o, "limit=%ld", p->limit);
+	if (cursor) {
+		e |= aws_buf_puts(o, "&amp;cursor=");
+		e |= srv_url_escape(o, cursor);
+	}
+	return e;
+}
+
+static int plural(aws_buf *o, long n, const char *one, const char *many)
+{
+	return aws_buf_printf(o, "<strong>%ld</strong> %s", n, n == 1 ? one : many);
+}
+
+int srv_render_results(aws_buf *out, const srv_page *p)
+{
+	const char *table = p->table ? p->table : "(unknown)";
+	int e = page_head(out, table);
+	e |= bar_table(out, p->table);
+	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"results\">\n");
+	e |= filter_form(out, "get", p->q, p->limit, 0);
+
+	e |= aws_buf_puts(out, "<p class=\"stats\" role=\"status\">");
+	e |= plural(out, p->count, "item", "items");
+	if (p->q && *p->q) {
+		e |= aws_buf_puts(out, " whose itemID contains <q>");
+		e |= srv_html_escape(out, p->q, strlen(p->q));
+		e |= aws_buf_puts(out, "</q>");
+	}
+	e |= aws_buf_puts(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> ");
+	e |= plural(out, p->scanned, "item scanned", "items scanned");
+	e |= aws_buf_printf(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> "
+				 "<strong>%.1f</strong> ms", p->elapsed_ms);
+	e |= aws_buf_puts(out, p->next_cursor ? " <span class=\"sep\" aria-hidden=\"true\">·"
+						"</span> more on the next page"
+					      : " <span class=\"sep\" aria-hidden=\"true\">·"
+						"</span> end of table");
+	e |= aws_buf_puts(out, "</p>\n");
+	if (p->budget_spent)
+		e |= aws_buf_puts(out, "<p class=\"note\">The scan stopped early to answer in time; "
+				       "the next page continues where it left off.</p>\n");
+
+	size_t ncols = 0;
+	const char **cols = columns_of(p->items, &ncols);
+	if (p->count > 0 && !cols)
+		return -1;
+	if (p->count == 0) {
+		e |= aws_buf_puts(out, "<p class=\"empty\">");
+		e |= aws_buf_puts(out, p->next_cursor ? "No matching items in this stretch of the "
+							"table."
+						      : p->q && *p->q ? "No item matches this filter."
+								      : "The table is empty.");
+		e |= aws_buf_puts(out, "</p>\n");
+	} else {
+		e |= aws_buf_puts(out, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" "
+				       "aria-labelledby=\"caption\">\n<table class=\"items\">\n"
+				       "<caption id=\"caption\">Items of <code>");
+		e |= srv_html_escape(out, table, strlen(table));
+		e |= aws_buf_printf(out, "</code>, %zu attribute%s</caption>\n<thead><tr>", ncols,
+				    ncols == 1 ? "" : "s");
+		for (size_t c = 0; c < ncols; c++) {
+			e |= aws_buf_puts(out, "<th scope=\"col\">");
+			e |= srv_html_escape(out, cols[c], strlen(cols[c]));
+			e |= aws_buf_puts(out, "</th>");
+		}
+		e |= aws_buf_puts(out, "</tr></thead>\n<tbody>\n");
+		size_t i;
+		json_t *item;
+		json_array_foreach(p->items, i, item) {
+			e |= aws_buf_puts(out, "<tr>");
+			for (size_t c = 0; c < ncols; c++) {
+				json_t *v = json_object_get(item, cols[c]);
+				json_t *s = c == 0 ? json_object_get(v, "S") : NULL;
+				if (json_is_string(s) && !strcmp(cols[0], "itemID")) {
+					/* The key cell heads its row (screen readers read it with
+					 * each cell). */
+					e |= aws_buf_puts(out, "<th scope=\"row\">");
+					e |= html_esc(out, json_string_value(s),
+						      json_string_length(s), 1);
+					e |= aws_buf_puts(out, "</th>");
+				} else if (!v) {
+					e |= aws_buf_puts(out, "<td class=\"missing\"></td>");
+				} else {
+					e |= render_cell(out, v);
+				}
+			}
+			e |= aws_buf_puts(out, "</tr>\n");
+			if (e)
+				break;   /* buffer full: stop early */
+		}
+		e |= aws_buf_puts(out, "</tbody>\n</table>\n</div>\n");
+	}
+	free(cols);
+
+	e |= aws_buf_puts(out, "<nav class=\"pager\" aria-label=\"Pages\">");
+	e |= aws_buf_puts(out, "<a class=\"first\" href=\"");
+	e |= page_href(out, p, NULL);
+	e |= aws_buf_puts(out, "\">First page</a>");
+	if (p->next_cursor) {
+		e |= aws_buf_puts(out, "<a class=\"next primary\" rel=\"next\" href=\"");
+		e |= page_href(out, p, p->next_cursor);
+		e |= aws_buf_puts(out, "\">Next page <span aria-hidden=\"true\">→</span></a>");
+	}
+	e |= aws_buf_puts(out, "</nav>\n");
+	e |= page_foot(out);
+	return e ? -1 : 0;
+}
+
+int srv_render_items_json(aws_buf *out, const srv_page *p)
+{
+	jw w = {out, 0};
+	int e = aws_buf_puts(out, "{\"table\":\"");
+	if (p->table)
+		e |= json_esc(out, p->table, strlen(p->table), 1);
+	e |= aws_buf_puts(out, "\",\"items\":[");
+	size_t i;
+	json_t *item;
+	json_array_foreach(p->items, i, item) {
+		if (i)
+			e |= aws_buf_putc(out, ',');
+		e |= jw_map(&w, item, 0);
+		if (e)
+			break;
+	}
+	e |= aws_buf_printf(out, "],\"count\":%ld,\"scanned\":%ld,\"cursor\":", p->count,
+			    p->scanned);
+	if (p->next_cursor) {
+		e |= aws_buf_putc(out, '"');
+		e |= json_esc(out, p->next_cursor, strlen(p->next_cursor), 1);
+		e |= aws_buf_putc(out, '"');
+	} else {
+		e |= aws_buf_puts(out, "null");
+	}
+	e |= aws_buf_puts(out, "}\n");
+	return e ? -1 : 0;
+}
+
+int srv_render_error(aws_buf *out, int status, const char *title, const char *detail)
+{
+	if (!title)
+		title = "Something went wrong";
+	int e = page_head(out, title);
+	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"error\">\n");
+	e |= aws_buf_printf(out, "<p class=\"status\">Error %d</p>\n<h1>", status);
+	e |= srv_html_escape(out, title, strlen(title));
+	e |= aws_buf_puts(out, "</h1>\n");
+	if (detail && *detail) {
+		e |= aws_buf_puts(out, "<p class=\"detail\">");
+		e |= srv_html_escape(out, detail, strlen(detail));
+		e |= aws_buf_puts(out, "</p>\n");
+	}
+	e |= aws_buf_puts(out, "<p><a class=\"button\" href=\"/\">Back to the start page</a></p>\n");
+	e |= page_foot(out);
+	return e ? -1 : 0;
+}
