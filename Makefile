@@ -30,7 +30,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 AWS_PKGS    = libcurl jansson libcrypto
 SERVER_PKGS = libmicrohttpd libcrypt zlib
-CTL_PKGS    = libxml-2.0 libarchive zlib libcrypt
+CTL_PKGS    = libxml-2.0 libarchive zlib libcrypt yaml-0.1
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wformat=2
 CFLAGS  ?= $(OPT) -g
@@ -52,7 +52,8 @@ TOOL_SRC   = $(wildcard tests/tools/*.c)
 
 AWS_OBJ    = $(AWS_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
-CTL_OBJ    = $(CTL_SRC:%.c=$(BUILD)/obj/%.o)
+CTL_OBJ    = $(CTL_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/templates.o
+TEMPLATES  = $(sort $(wildcard infra/*.yaml))
 TESTS      = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS      = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
@@ -61,6 +62,14 @@ all: $(BUILD)/showtable $(BUILD)/showtablectl $(TESTS) $(TOOLS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The CloudFormation templates, compiled into showtablectl (src/ctl/tmpl.h).
+$(BUILD)/gen/templates.c: $(TEMPLATES) scripts/embed-templates.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-templates.sh $(TEMPLATES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/gen/templates.o: $(BUILD)/gen/templates.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libaws.a: $(AWS_OBJ)
 	@rm -f $@; ar rcs $@ $^

@@ -1,0 +1,322 @@
+/* tmpl.c — built-in templates and a small reader of their Parameters, SSM reads and SSM
+ * writes (see tmpl.h), on libyaml's document API. Only literal values are interpreted;
+ * a Name built with anything but ${ParamPrefix} substitution is reported as an error,
+ * because guessing would make the decoupling check silently wrong. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include "tmpl.h"
+
+int tmpl_load(const char *dir, const char *stack, char **text, size_t *len, aws_error *err)
+{
+	*text = NULL;
+	*len = 0;
+	if (dir == NULL) {
+		for (size_t i = 0; i < tmpl_embedded_count; i++) {
+			if (strcmp(tmpl_embedded_list[i].name, stack) != 0)
+				continue;
+			char *t = malloc(tmpl_embedded_list[i].len + 1);
+			if (t == NULL)
+				return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+			memcpy(t, tmpl_embedded_list[i].data, tmpl_embedded_list[i].len);
+			t[tmpl_embedded_list[i].len] = '\0';
+			*text = t;
+			*len = tmpl_embedded_list[i].len;
+			return 0;
+		}
+		return aws_error_set(err, AWS_ERR_INVALID,
+				     "no built-in template for stack \"%s\" (this build has %zu) — "
+				     "pass --template-dir DIR with %s.yaml in it",
+				     stack, tmpl_embedded_count, stack);
+	}
+	char path[4096];
+	if ((size_t)snprintf(path, sizeof path, "%s/%s.yaml", dir, stack) >= sizeof path)
+		return aws_error_set(err, AWS_ERR_INVALID, "template path too long");
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return aws_error_set(err, AWS_ERR_IO, "cannot open template %s: %s", path,
+				     strerror(errno));
+	char *buf = malloc(TMPL_MAX_BYTES + 1);
+	if (buf == NULL) {
+		fclose(f);
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	}
+	size_t n = fread(buf, 1, TMPL_MAX_BYTES + 1, f);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad || n > TMPL_MAX_BYTES) {
+		free(buf);
+		return aws_error_set(err, AWS_ERR_IO, "template %s: %s", path,
+				     bad ? "read error" : "larger than 1 MiB");
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/* --- libyaml document helpers --- */
+
+static const char *scalar(yaml_document_t *d, yaml_node_t *n)
+{
+	(void)d;
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static yaml_node_t *get(yaml_document_t *d, yaml_node_t *map, const char *key)
+{
+	if (map == NULL || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		const char *k = scalar(d, yaml_document_get_node(d, p->key));
+		if (k && strcmp(k, key) == 0)
+			return yaml_document_get_node(d, p->value);
+	}
+	return NULL;
+}
+
+static const char *get_str(yaml_document_t *d, yaml_node_t *map, const char *key)
+{
+	return scalar(d, get(d, map, key));
+}
+
+static void *grow(void *arr_p, size_t *n, size_t sz)
+{
+	void **arr = arr_p;
+	void *na = realloc(*arr, (*n + 1) * sz);
+	if (na == NULL)
+		return NULL;
+	*arr = na;
+	void *e = (char *)na + *n * sz;
+	memset(e, 0, sz);
+	(*n)++;
+	return e;
+}
+
+/* Replaces every ${ParamPrefix} in s with prefix; NULL on memory failure. */
+static char *subst_prefix(const char *s, const char *prefix)
+{
+	static const char tok[] = "${" TMPL_PREFIX_PARAM "}";
+	size_t cap = strlen(s) + 1, pl = strlen(prefix);
+	for (const char *p = strstr(s, tok); p; p = strstr(p + 1, tok))
+		cap += pl;
+	char *out = malloc(cap), *o = out;
+	if (out == NULL)
+		return NULL;
+	while (*s) {
+		if (strncmp(s, tok, sizeof tok - 1) == 0) {
+			memcpy(o, prefix, pl);
+			o += pl;
+			s += sizeof tok - 1;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The string a Name property denotes: plain scalar, !Sub scalar, or Fn::Sub (string or
+ * [string, vars]); sets *sub when it is a Sub. NULL when it is something else. */
+static const char *name_source(yaml_document_t *d, yaml_node_t *n, int *sub)
+{
+	*sub = 0;
+	if (n == NULL)
+		return NULL;
+	if (n->type == YAML_SCALAR_NODE) {
+		const char *tag = (const char *)n->tag;
+		if (tag && strcmp(tag, "!Sub") == 0)
+			*sub = 1;
+		else if (tag && tag[0] == '!' && strncmp(tag, "tag:yaml.org", 12) != 0)
+			return NULL;  /* another intrinsic function: !Ref, !Join, ... */
+		return scalar(d, n);
+	}
+	if (n->type == YAML_MAPPING_NODE) {
+		yaml_node_t *v = get(d, n, "Fn::Sub");
+		if (v == NULL)
+			return NULL;
+		*sub = 1;
+		if (v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.top > v->data.sequence.items.start)
+			v = yaml_document_get_node(d, *v->data.sequence.items.start);
+		return scalar(d, v);
+	}
+	if (n->type == YAML_SEQUENCE_NODE && n->tag && strcmp((const char *)n->tag, "!Sub") == 0 &&
+	    n->data.sequence.items.top > n->data.sequence.items.start) {
+		*sub = 1;
+		return scalar(d, yaml_document_get_node(d, *n->data.sequence.items.start));
+	}
+	return NULL;
+}
+
+static int fail_nomem(aws_error *err)
+{
+	return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading a template");
+}
+
+static int read_params(yaml_document_t *d, yaml_node_t *params, tmpl_info *info,
+		       aws_error *err)
+{
+	if (params == NULL)
+		return 0;
+	if (params->type != YAML_MAPPING_NODE)
+		return aws_error_set(err, AWS_ERR_INVALID, "template: Parameters is not a mapping");
+	for (yaml_node_pair_t *p = params->data.mapping.pairs.start;
+	     p < params->data.mapping.pairs.top; p++) {
+		const char *name = scalar(d, yaml_document_get_node(d, p->key));
+		yaml_node_t *v = yaml_document_get_node(d, p->value);
+		const char *type = get_str(d, v, "Type");
+		const char *def = get_str(d, v, "Default");
+		if (name == NULL || type == NULL)
+			return aws_error_set(err, AWS_ERR_INVALID,
+					     "template: parameter %s has no Type", name ? name : "?");
+		tmpl_param *tp = grow(&info->params, &info->nparams, sizeof *tp);
+		if (tp == NULL || (tp->name = strdup(name)) == NULL ||
+		    (tp->type = strdup(type)) == NULL || (def && (tp->def = strdup(def)) == NULL))
+			return fail_nomem(err);
+	}
+	return 0;
+}
+
+/* The SSM name a read parameter's default denotes under prefix. */
+static char *read_name(const char *def, const char *default_prefix, const char *prefix)
+{
+	if (strstr(def, "${"))
+		return subst_prefix(def, prefix);
+	size_t dl = default_prefix ? strlen(default_prefix) : 0;
+	if (dl && strncmp(def, default_prefix, dl) == 0 && def[dl] == '/') {
+		char *s = malloc(strlen(prefix) + strlen(def + dl) + 1);
+		if (s)
+			sprintf(s, "%s%s", prefix, def + dl);
+		return s;
+	}
+	return strdup(def);
+}
+
+int tmpl_parse(const char *text, size_t len, const char *prefix, tmpl_info *info,
+	       aws_error *err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int rc = 0;
+	if (!yaml_parser_initialize(&parser))
+		return fail_nomem(err);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = aws_error_set(err, AWS_ERR_INVALID, "template is not valid YAML: %s at line %zu",
+				   parser.problem ? parser.problem : "parse error",
+				   parser.problem_mark.line + 1);
+		yaml_parser_delete(&parser);
+		return rc;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root == NULL || root->type != YAML_MAPPING_NODE) {
+		rc = aws_error_set(err, AWS_ERR_INVALID, "template is empty or not a mapping");
+		goto out;
+	}
+	if ((rc = read_params(&doc, get(&doc, root, "Parameters"), info, err)) != 0)
+		goto out;
+	const tmpl_param *pp = tmpl_find_param(info, TMPL_PREFIX_PARAM);
+	info->default_prefix = pp ? pp->def : NULL;
+
+	static const char ssm_type[] = "AWS::SSM::Parameter::Value<";
+	for (size_t i = 0; i < info->nparams; i++) {
+		tmpl_param *tp = &info->params[i];
+		if (strncmp(tp->type, ssm_type, sizeof ssm_type - 1) != 0 || tp->def == NULL)
+			continue;
+		tmpl_ssm *r = grow(&info->reads, &info->nreads, sizeof *r);
+		if (r == NULL || (r->key = strdup(tp->name)) == NULL ||
+		    (r->name = read_name(tp->def, info->default_prefix, prefix)) == NULL) {
+			rc = fail_nomem(err);
+			goto out;
+		}
+	}
+
+	yaml_node_t *res = get(&doc, root, "Resources");
+	if (res == NULL || res->type != YAML_MAPPING_NODE) {
+		rc = aws_error_set(err, AWS_ERR_INVALID, "template has no Resources mapping");
+		goto out;
+	}
+	for (yaml_node_pair_t *p = res->data.mapping.pairs.start; p < res->data.mapping.pairs.top;
+	     p++) {
+		const char *lid = scalar(&doc, yaml_document_get_node(&doc, p->key));
+		yaml_node_t *r = yaml_document_get_node(&doc, p->value);
+		const char *type = get_str(&doc, r, "Type");
+		if (lid == NULL || type == NULL)
+			continue;
+		const char *pol = get_str(&doc, r, "DeletionPolicy");
+		if (pol && (strcmp(pol, "Retain") == 0 || strcmp(pol, "Snapshot") == 0 ||
+			    strcmp(pol, "RetainExceptOnUpdate") == 0)) {
+			char **slot = grow(&info->retained, &info->nretained, sizeof *slot);
+			if (slot == NULL || asprintf(slot, "%s (%s, %s)", lid, type, pol) < 0) {
+				if (slot)
+					*slot = NULL;
+				rc = fail_nomem(err);
+				goto out;
+			}
+		}
+		if (strcmp(type, "AWS::SSM::Parameter") != 0)
+			continue;
+		int sub;
+		const char *src = name_source(&doc, get(&doc, get(&doc, r, "Properties"), "Name"), &sub);
+		if (src == NULL) {
+			rc = aws_error_set(err, AWS_ERR_INVALID,
+					   "template: %s (AWS::SSM::Parameter) has no literal Name or "
+					   "!Sub \"${ParamPrefix}/...\" Name", lid);
+			goto out;
+		}
+		tmpl_ssm *w = grow(&info->writes, &info->nwrites, sizeof *w);
+		if (w == NULL || (w->key = strdup(lid)) == NULL ||
+		    (w->name = sub ? subst_prefix(src, prefix) : strdup(src)) == NULL) {
+			rc = fail_nomem(err);
+			goto out;
+		}
+		if (strstr(w->name, "${")) {
+			rc = aws_error_set(err, AWS_ERR_INVALID,
+					   "template: %s's Name \"%s\" uses a variable other than "
+					   "${ParamPrefix}", lid, src);
+			goto out;
+		}
+	}
+out:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (rc != 0)
+		tmpl_info_free(info);
+	return rc;
+}
+
+static void ssm_free(tmpl_ssm *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(s[i].key);
+		free(s[i].name);
+	}
+	free(s);
+}
+
+void tmpl_info_free(tmpl_info *info)
+{
+	for (size_t i = 0; i < info->nparams; i++) {
+		free(info->params[i].name);
+		free(info->params[i].type);
+		free(info->params[i].def);
+	}
+	free(info->params);
+	ssm_free(info->reads, info->nreads);
+	ssm_free(info->writes, info->nwrites);
+	for (size_t i = 0; i < info->nretained; i++)
+		free(info->retained[i]);
+	free(info->retained);
+	memset(info, 0, sizeof *info);
+}
+
+const tmpl_param *tmpl_find_param(const tmpl_info *info, const char *name)
+{
+	for (size_t i = 0; i < info->nparams; i++)
+		if (strcmp(info->params[i].name, name) == 0)
+			return &info->params[i];
+	return NULL;
+}
