@@ -1,0 +1,868 @@
+/* aws_client.c — signed, retried AWS calls (JSON 1.0/1.1, Query, plain signed requests).
+ *
+ * Every call is: resolve the endpoint (cached per service) → credentials → SigV4 → one
+ * HTTP attempt → classify. Retries follow the SDKs' "standard" mode: throttling codes,
+ * 500/502/503/504 and transport failures are retried with full-jitter backoff, guarded by
+ * a retry quota so a broken endpoint is not hammered; every other error returns at once.
+ */
+#include "aws_client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "aws_config.h"
+#include "aws_crypto.h"
+#include "aws_sigv4.h"
+
+/* Service descriptors, from each service's API reference / SDK model (serviceId,
+ * endpointPrefix, signingName, protocol, targetPrefix, apiVersion). */
+const aws_service AWS_SERVICE_DYNAMODB = {"DynamoDB", "dynamodb", "dynamodb", "1.0",
+					  "DynamoDB_20120810", "2012-08-10", 0};
+const aws_service AWS_SERVICE_SSM = {"SSM", "ssm", "ssm", "1.1", "AmazonSSM", "2014-11-06", 0};
+const aws_service AWS_SERVICE_STS = {"STS", "sts", "sts", NULL, NULL, "2011-06-15", 0};
+const aws_service AWS_SERVICE_CLOUDFORMATION = {"CloudFormation", "cloudformation",
+						"cloudformation", NULL, NULL, "2010-05-15", 0};
+/* ECR's API endpoint is api.ecr.<region> (what the SDKs and CLI use); it signs as "ecr". */
+const aws_service AWS_SERVICE_ECR = {"ECR", "api.ecr", "ecr", "1.1",
+				     "AmazonEC2ContainerRegistry_V20150921", "2015-09-21", 0};
+const aws_service AWS_SERVICE_LOGS = {"CloudWatch Logs", "logs", "logs", "1.1", "Logs_20140328",
+				      "2014-03-28", 0};
+const aws_service AWS_SERVICE_ECS = {"ECS", "ecs", "ecs", "1.1",
+				     "AmazonEC2ContainerServiceV20141113", "2014-11-13", 0};
+const aws_service AWS_SERVICE_ELBV2 = {"Elastic Load Balancing v2", "elasticloadbalancing",
+				       "elasticloadbalancing", NULL, NULL, "2015-12-01", 0};
+
+#define CLIENT_MAX_ENDPOINTS 16
+#define CLIENT_BACKOFF_BASE_MS 100L
+#define CLIENT_BACKOFF_CAP_MS 20000L
+/* The standard mode's retry quota: a retry costs 5 tokens (10 after a timeout or
+ * connection failure), a success refunds what its retries cost (or 1). */
+#define CLIENT_RETRY_TOKENS 500
+#define CLIENT_RETRY_COST 5
+#define CLIENT_TIMEOUT_COST 10
+#define CLIENT_JSON_MAX_DEPTH 256
+#define AWS_CLIENT_MAX_HEADERS 32
+
+typedef struct client_endpoint {
+	const aws_service *svc;
+	char base[512];      /* scheme://host[:port][/path], no trailing slash */
+	char host[256];      /* host[:port] as the Host header */
+	char path[256];      /* path prefix of the endpoint ("" for none) */
+} client_endpoint;
+
+struct aws_client {
+	char region[64];
+	aws_http *http;
+	aws_creds_provider *creds;
+	int own_creds;
+	int max_attempts;
+	void (*sleep_ms)(long ms);
+	atomic_int retry_tokens;
+	pthread_mutex_t ep_mu;
+	size_t nep;
+	client_endpoint ep[CLIENT_MAX_ENDPOINTS];
+};
+
+/* One logical call, before signing. */
+typedef struct client_req {
+	const aws_service *svc;
+	const char *op;              /* operation, for messages ("GetParameter") */
+	const char *method;
+	const char *path;            /* relative to the endpoint, starts with '/' */
+	const char *query;           /* without '?', NULL or "" for none */
+	const aws_header *headers;   /* the caller's headers (signed) */
+	size_t nheaders;
+	const void *body;
+	size_t body_len;
+	int expect_json;             /* a 2xx must carry one JSON object */
+} client_req;
+
+static pthread_once_t client_xml_once = PTHREAD_ONCE_INIT;
+
+static void client_xml_init(void)
+{
+	xmlInitParser();
+}
+
+static void client_nanosleep(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Backoff jitter needs no cryptographic quality: a per-thread xorshift seeded once. */
+static uint64_t client_random(void)
+{
+	static _Thread_local uint64_t s;
+	if (s == 0) {
+		if (aws_random_bytes(&s, sizeof s) != 0 || s == 0)
+			s = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&s ^ 0x9E3779B97F4A7C15ULL;
+	}
+	s ^= s >> 12;
+	s ^= s << 25;
+	s ^= s >> 27;
+	return s * 2685821657736338717ULL;
+}
+
+aws_client *aws_client_new(const aws_client_opts *opts, aws_error *err)
+{
+	aws_client_opts none = {0};
+	if (!opts)
+		opts = &none;
+	pthread_once(&client_xml_once, client_xml_init);
+	aws_client *c = calloc(1, sizeof *c);
+	if (!c) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory creating the AWS client");
+		return NULL;
+	}
+	pthread_mutex_init(&c->ep_mu, NULL);
+	atomic_init(&c->retry_tokens, CLIENT_RETRY_TOKENS);
+	c->sleep_ms = client_nanosleep;
+	c->max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 3;
+	const char *ma = getenv("AWS_MAX_ATTEMPTS");
+	if (ma && *ma) {
+		char *end;
+		long v = strtol(ma, &end, 10);
+		if (*end || v < 1 || v > 20) {
+			aws_error_set(err, AWS_ERR_CONFIG,
+				      "AWS_MAX_ATTEMPTS='%.32s' is not a number from 1 to 20", ma);
+			goto fail;
+		}
+		c->max_attempts = (int)v;
+	}
+	if (opts->region && *opts->region) {
+		if (strlen(opts->region) >= sizeof c->region) {
+			aws_error_set(err, AWS_ERR_CONFIG, "region name too long");
+			goto fail;
+		}
+		strcpy(c->region, opts->region);
+	} else {
+		aws_profile *p = aws_profile_load(opts->profile, err);
+		if (!p)
+			goto fail;
+		int rc = aws_region_resolve(p, c->region, sizeof c->region, err);
+		aws_profile_free(p);
+		if (rc < 0)
+			goto fail;
+	}
+	c->http = aws_http_new(&opts->http, err);
+	if (!c->http)
+		goto fail;
+	if (opts->creds) {
+		c->creds = opts->creds;
+	} else {
+		c->creds = aws_creds_provider_default(c->http, opts->profile, c->region, err);
+		if (!c->creds)
+			goto fail;
+		c->own_creds = 1;
+	}
+	return c;
+fail:
+	aws_http_free(c->http);
+	pthread_mutex_destroy(&c->ep_mu);
+	free(c);
+	return NULL;
+}
+
+void aws_client_free(aws_client *c)
+{
+	if (!c)
+		return;
+	if (c->own_creds)
+		aws_creds_provider_free(c->creds);
+	aws_http_free(c->http);
+	pthread_mutex_destroy(&c->ep_mu);
+	free(c);
+}
+
+const char *aws_client_region(const aws_client *c)
+{
+	return c ? c->region : NULL;
+}
+
+aws_http *aws_client_http(aws_client *c)
+{
+	return c ? c->http : NULL;
+}
+
+aws_creds_provider *aws_client_creds(aws_client *c)
+{
+	return c ? c->creds : NULL;
+}
+
+void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms))
+{
+	if (c)
+		c->sleep_ms = sleep_ms ? sleep_ms : client_nanosleep;
+}
+
+/* Finds (or resolves and caches) the endpoint of svc. Copies it into *out. */
+static int client_endpoint_get(aws_client *c, const aws_service *svc, client_endpoint *out,
+			       aws_error *err)
+{
+	pthread_mutex_lock(&c->ep_mu);
+	for (size_t i = 0; i < c->nep; i++) {
+		if (c->ep[i].svc == svc) {
+			*out = c->ep[i];
+			pthread_mutex_unlock(&c->ep_mu);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&c->ep_mu);
+
+	memset(out, 0, sizeof *out);
+	out->svc = svc;
+	if (aws_endpoint_resolve(svc->service_id, svc->endpoint_prefix, c->region, out->base,
+				 sizeof out->base, err) < 0)
+		return -1;
+	const char *h = strstr(out->base, "://");
+	h = h ? h + 3 : out->base;
+	size_t hl = strcspn(h, "/");
+	if (hl >= sizeof out->host || strlen(h + hl) >= sizeof out->path)
+		return aws_error_set(err, AWS_ERR_CONFIG, "endpoint URL %.200s is too long", out->base);
+	memcpy(out->host, h, hl);
+	out->host[hl] = '\0';
+	strcpy(out->path, h + hl);
+
+	pthread_mutex_lock(&c->ep_mu);
+	if (c->nep < CLIENT_MAX_ENDPOINTS) {
+		int seen = 0;
+		for (size_t i = 0; i < c->nep; i++)
+			seen |= c->ep[i].svc == svc;
+		if (!seen)
+			c->ep[c->nep++] = *out;
+	}
+	pthread_mutex_unlock(&c->ep_mu);
+	return 0;
+}
+
+/* ---- JSON syntax check: one pass, no allocation, so a 200 body that is not one
+ * complete JSON object is reported as a protocol error before any caller parses it. */
+
+typedef struct json_scan {
+	const unsigned char *p, *end;
+	const char *why;
+} json_scan;
+
+static void js_ws(json_scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int js_fail(json_scan *s, const char *why)
+{
+	s->why = s->p >= s->end ? "unexpected end of the body (truncated?)" : why;
+	return -1;
+}
+
+static int js_string(json_scan *s)
+{
+	s->p++;   /* opening quote */
+	while (s->p < s->end) {
+		unsigned char ch = *s->p;
+		if (ch == '"') {
+			s->p++;
+			return 0;
+		}
+		if (ch < 0x20)
+			return js_fail(s, "control character inside a string");
+		if (ch == '\\') {
+			s->p++;
+			if (s->p >= s->end)
+				break;
+			ch = *s->p;
+			if (ch == 'u') {
+				for (int i = 0; i < 4; i++) {
+					s->p++;
+					if (s->p >= s->end)
+						return js_fail(s, "");
+					unsigned char x = *s->p;
+					if (!((x >= '0' && x <= '9') || (x >= 'a' && x <= 'f') ||
+					      (x >= 'A' && x <= 'F')))
+						return js_fail(s, "bad \\u escape");
+				}
+			} else if (!strchr("\"\\/bfnrt", ch)) {
+				return js_fail(s, "bad escape in a string");
+			}
+		}
+		s->p++;
+	}
+	return js_fail(s, "");
+}
+
+static int js_digits(json_scan *s)
+{
+	const unsigned char *b = s->p;
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > b ? 0 : js_fail(s, "bad number");
+}
+
+static int js_number(json_scan *s)
+{
+	if (*s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (js_digits(s) < 0)
+		return -1;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (js_digits(s) < 0)
+			return -1;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (js_digits(s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int js_value(json_scan *s, int depth)
+{
+	js_ws(s);
+	if (s->p >= s->end)
+		return js_fail(s, "");
+	if (depth > CLIENT_JSON_MAX_DEPTH)
+		return js_fail(s, "nested too deeply");
+	unsigned char ch = *s->p;
+	if (ch == '"')
+		return js_string(s);
+	if (ch == '-' || (ch >= '0' && ch <= '9'))
+		return js_number(s);
+	if (ch == '{' || ch == '[') {
+		unsigned char close = ch == '{' ? '}' : ']';
+		s->p++;
+		js_ws(s);
+		if (s->p < s->end && *s->p == close) {
+			s->p++;
+			return 0;
+		}
+		for (;;) {
+			if (ch == '{') {
+				js_ws(s);
+				if (s->p >= s->end || *s->p != '"')
+					return js_fail(s, "expected a member name");
+				if (js_string(s) < 0)
+					return -1;
+				js_ws(s);
+				if (s->p >= s->end || *s->p != ':')
+					return js_fail(s, "expected ':'");
+				s->p++;
+			}
+			if (js_value(s, depth + 1) < 0)
+				return -1;
+			js_ws(s);
+			if (s->p >= s->end)
+				return js_fail(s, "");
+			if (*s->p == ',') {
+				s->p++;
+				continue;
+			}
+			if (*s->p == close) {
+				s->p++;
+				return 0;
+			}
+			return js_fail(s, "expected ',' or a closing bracket");
+		}
+	}
+	static const char *const lits[] = {"true", "false", "null"};
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(lits[i]);
+		if ((size_t)(s->end - s->p) >= n && memcmp(s->p, lits[i], n) == 0) {
+			s->p += n;
+			return 0;
+		}
+	}
+	return js_fail(s, "unexpected character");
+}
+
+/* Returns 0 when body is exactly one JSON object (surrounding whitespace allowed);
+ * else -1 with *why and *at (byte offset). */
+static int client_json_check(const char *body, size_t len, const char **why, size_t *at)
+{
+	json_scan s = {(const unsigned char *)body, (const unsigned char *)body + len, NULL};
+	js_ws(&s);
+	if (s.p >= s.end) {
+		*why = "empty body";
+		*at = 0;
+		return -1;
+	}
+	if (*s.p != '{') {
+		*why = "not a JSON object";
+		*at = (size_t)(s.p - (const unsigned char *)body);
+		return -1;
+	}
+	if (js_value(&s, 0) == 0) {
+		js_ws(&s);
+		if (s.p == s.end)
+			return 0;
+		s.why = "text after the JSON object";
+	}
+	*why = s.why;
+	*at = (size_t)(s.p - (const unsigned char *)body);
+	return -1;
+}
+
+/* ---- Error responses. */
+
+/* The AWS JSON protocols' error code: take what follows '#', drop anything from ':'. */
+static void client_sanitize_type(const char *in, char *out, size_t len)
+{
+	const char *h = strchr(in, '#');
+	if (h)
+		in = h + 1;
+	size_t n = strcspn(in, ":");
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+		n--;
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, in, n);
+	out[n] = '\0';
+}
+
+/* Copies s for a message: printable ASCII only, newlines folded, bounded. */
+static void client_snippet(const char *s, size_t n, char *out, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 4 < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
+	}
+	if (n > 0 && o + 4 >= len) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static int client_parse_json_error(const aws_http_response *r, char *type, size_t tlen,
+				   char *msg, size_t mlen)
+{
+	json_error_t je;
+	json_t *root = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return -1;
+	}
+	const char *t = json_string_value(json_object_get(root, "code"));
+	if (!t)
+		t = json_string_value(json_object_get(root, "__type"));
+	if (t && !type[0])
+		client_sanitize_type(t, type, tlen);
+	const char *m = json_string_value(json_object_get(root, "message"));
+	if (!m)
+		m = json_string_value(json_object_get(root, "Message"));
+	if (!m)
+		m = json_string_value(json_object_get(root, "errorMessage"));
+	if (m)
+		client_snippet(m, strlen(m), msg, mlen);
+	json_decref(root);
+	return 0;
+}
+
+/* snprintf without -Wformat-truncation noise: truncation of messages is intended. */
+static void client_fmt(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void client_fmt(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+}
+
+static const xmlNode *client_xml_find(const xmlNode *n, const char *name)
+{
+	for (; n; n = n->next) {
+		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
+			return n;
+		const xmlNode *f = client_xml_find(n->children, name);
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+static void client_xml_text(const xmlNode *root, const char *name, char *out, size_t len)
+{
+	const xmlNode *n = client_xml_find(root, name);
+	if (!n || out[0])
+		return;
+	xmlChar *t = xmlNodeGetContent(n);
+	if (t) {
+		char *s = (char *)t;
+		while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+			s++;
+		size_t l = strlen(s);
+		while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\n' || s[l - 1] == '\t' ||
+				 s[l - 1] == '\r'))
+			l--;
+		client_snippet(s, l, out, len);
+		xmlFree(t);
+	}
+}
+
+/* <ErrorResponse><Error><Code/><Message/></Error><RequestId/></ErrorResponse> (Query),
+ * <Response><Errors><Error>...</Errors><RequestID/> (EC2) and <Error> (S3) alike. */
+static int client_parse_xml_error(const aws_http_response *r, aws_error *e)
+{
+	if (r->body.len == 0 || r->body.len > (size_t)INT32_MAX)
+		return -1;
+	xmlDoc *doc = xmlReadMemory(r->body.data, (int)r->body.len, "error.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return -1;
+	const xmlNode *root = xmlDocGetRootElement(doc);
+	if (!root) {
+		xmlFreeDoc(doc);
+		return -1;
+	}
+	client_xml_text(root, "Code", e->type, sizeof e->type);
+	client_xml_text(root, "Message", e->message, sizeof e->message);
+	client_xml_text(root, "RequestId", e->request_id, sizeof e->request_id);
+	client_xml_text(root, "RequestID", e->request_id, sizeof e->request_id);
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+static int client_is_throttle(const char *type)
+{
+	static const char *const codes[] = {
+		"Throttling", "ThrottlingException", "ThrottledException",
+		"RequestThrottledException", "TooManyRequestsException",
+		"ProvisionedThroughputExceededException", "TransactionInProgressException",
+		"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
+		"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+	};
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (strcmp(type, codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The standard mode's transient errors besides 5xx. */
+static int client_is_transient(long status, const char *type)
+{
+	return status == 500 || status == 502 || status == 503 || status == 504 ||
+	       strcmp(type, "RequestTimeout") == 0 || strcmp(type, "RequestTimeoutException") == 0;
+}
+
+/* Turns a non-2xx response into err (AWS_ERR_SERVICE). */
+static void client_service_error(const client_req *q, const client_endpoint *ep,
+				 const aws_http_response *r, aws_error *err)
+{
+	aws_error e;
+	aws_error_clear(&e);
+	e.kind = AWS_ERR_SERVICE;
+	e.http_status = (int)r->status;
+	char hv[256];
+	if (aws_http_header(r, "x-amzn-ErrorType", hv, sizeof hv) && hv[0])
+		client_sanitize_type(hv, e.type, sizeof e.type);
+	if (!aws_http_header(r, "x-amzn-RequestId", e.request_id, sizeof e.request_id))
+		aws_http_header(r, "x-amz-request-id", e.request_id, sizeof e.request_id);
+
+	const char *b = r->body.data ? r->body.data : "";
+	size_t i = 0;
+	while (i < r->body.len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+		i++;
+	char msg[512] = "";
+	int parsed = -1;
+	if (i < r->body.len && b[i] == '{') {
+		parsed = client_parse_json_error(r, e.type, sizeof e.type, msg, sizeof msg);
+	} else if (i < r->body.len && b[i] == '<') {
+		aws_error x;
+		aws_error_clear(&x);
+		parsed = client_parse_xml_error(r, &x);
+		if (parsed == 0) {
+			if (!e.type[0])
+				client_fmt(e.type, sizeof e.type, "%s", x.type);
+			client_fmt(msg, sizeof msg, "%s", x.message);
+			if (!e.request_id[0])
+				client_fmt(e.request_id, sizeof e.request_id, "%s", x.request_id);
+		}
+	}
+	e.throttled = client_is_throttle(e.type);
+	if (msg[0]) {
+		client_fmt(e.message, sizeof e.message, "%s (%s %s at %s)", msg,
+			 q->svc->service_id, q->op, ep->base);
+	} else if (parsed == 0 || r->body.len == 0) {
+		client_fmt(e.message, sizeof e.message, "%s %s at %s failed with HTTP %ld%s%s",
+			 q->svc->service_id, q->op, ep->base, r->status,
+			 e.type[0] ? " " : " and no error code", e.type);
+	} else {
+		char snip[160];
+		client_snippet(b, r->body.len, snip, sizeof snip);
+		client_fmt(e.message, sizeof e.message,
+			 "%s %s at %s failed with HTTP %ld and an unreadable error body: %s",
+			 q->svc->service_id, q->op, ep->base, r->status, snip);
+	}
+	*err = e;
+}
+
+/* ---- One attempt and the retry loop. */
+
+typedef enum client_outcome { CO_OK, CO_FATAL, CO_RETRY, CO_RETRY_TRANSPORT } client_outcome;
+
+static client_outcome client_attempt(aws_client *c, const client_req *q,
+				     const client_endpoint *ep, aws_http_response *resp,
+				     aws_error *err)
+{
+	aws_credentials cr;
+	if (aws_creds_get(c->creds, &cr, err) < 0) {
+		aws_error_prefix(err, "%s %s: no credentials", q->svc->service_id, q->op);
+		return CO_FATAL;
+	}
+	/* Signed headers: host plus the caller's; then the signer's additions. */
+	aws_header hs[AWS_CLIENT_MAX_HEADERS + 4];
+	size_t n = 0;
+	hs[n++] = (aws_header){"host", ep->host};
+	for (size_t i = 0; i < q->nheaders; i++)
+		hs[n++] = q->headers[i];
+
+	char path[1024];
+	int pl = snprintf(path, sizeof path, "%s%s", ep->path, q->path);
+	if (pl < 0 || (size_t)pl >= sizeof path) {
+		aws_error_set(err, AWS_ERR_INVALID, "%s %s: request path too long", q->svc->service_id,
+			      q->op);
+		return CO_FATAL;
+	}
+	aws_sigv4_request sr = {q->method, path, q->query, hs, n, q->body, q->body_len, NULL};
+	aws_sigv4_params sp = {cr.access_key_id, cr.secret_access_key, cr.session_token,
+			       c->region, q->svc->signing_name, time(NULL), 1, 0, 0};
+	aws_sigv4_result sig;
+	memset(&sig, 0, sizeof sig);
+	int src = aws_sigv4_sign(&sr, &sp, &sig, err);
+	memset(&cr.secret_access_key, 0, sizeof cr.secret_access_key);
+	if (src < 0) {
+		aws_sigv4_result_free(&sig);
+		aws_error_prefix(err, "%s %s: cannot sign the request", q->svc->service_id, q->op);
+		return CO_FATAL;
+	}
+	hs[n++] = (aws_header){"X-Amz-Date", sig.amz_date};
+	if (cr.session_token[0])
+		hs[n++] = (aws_header){"X-Amz-Security-Token", cr.session_token};
+	hs[n++] = (aws_header){"Authorization", sig.authorization};
+
+	aws_buf url = AWS_BUF_INIT;
+	int urc = aws_buf_printf(&url, "%s%s%s%s", ep->base, q->path,
+				 q->query && *q->query ? "?" : "", q->query ? q->query : "");
+	aws_sigv4_result_free(&sig);
+	if (urc < 0) {
+		aws_buf_free(&url);
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the request URL");
+		return CO_FATAL;
+	}
+	aws_http_request hr = {q->method, url.data, hs, n, q->body, q->body_len, 0};
+	int hrc = aws_http_do(c->http, &hr, resp, err);
+	aws_buf_free(&url);
+	if (hrc < 0) {
+		aws_error_prefix(err, "%s %s", q->svc->service_id, q->op);
+		if (err && (err->kind == AWS_ERR_TRANSPORT || err->kind == AWS_ERR_TIMEOUT))
+			return CO_RETRY_TRANSPORT;
+		return CO_FATAL;
+	}
+	if (resp->status >= 200 && resp->status < 300) {
+		const char *why;
+		size_t at;
+		if (q->expect_json && client_json_check(resp->body.data, resp->body.len, &why, &at) < 0) {
+			char snip[96];
+			client_snippet(resp->body.data + (at > 40 ? at - 40 : 0),
+				       resp->body.len - (at > 40 ? at - 40 : 0) < 80
+					       ? resp->body.len - (at > 40 ? at - 40 : 0) : 80,
+				       snip, sizeof snip);
+			aws_error_set(err, AWS_ERR_PROTOCOL,
+				      "%s %s at %s: the HTTP %ld response is not one JSON object: %s "
+				      "at byte %zu of %zu (near: %s)", q->svc->service_id, q->op,
+				      ep->base, resp->status, why, at, resp->body.len, snip);
+			if (err) {
+				err->http_status = (int)resp->status;
+				if (!aws_http_header(resp, "x-amzn-RequestId", err->request_id,
+						     sizeof err->request_id))
+					aws_http_header(resp, "x-amz-request-id", err->request_id,
+							sizeof err->request_id);
+			}
+			return CO_FATAL;
+		}
+		return CO_OK;
+	}
+	aws_error e;
+	client_service_error(q, ep, resp, &e);
+	int retry = e.throttled || client_is_transient(resp->status, e.type);
+	if (err)
+		*err = e;
+	return retry ? CO_RETRY : CO_FATAL;
+}
+
+/* Runs q with retries. Returns 0 on 2xx (resp filled); -1 with err otherwise, resp
+ * holding the last response when there was one (the caller frees it either way). */
+static int client_send(aws_client *c, const client_req *q, aws_http_response *resp,
+		       aws_error *err)
+{
+	memset(resp, 0, sizeof *resp);
+	if (!c || !q->svc)
+		return aws_error_set(err, AWS_ERR_INVALID, "AWS call without a client or service");
+	if (q->nheaders > AWS_CLIENT_MAX_HEADERS)
+		return aws_error_set(err, AWS_ERR_INVALID, "%s %s: more than %d headers",
+				     q->svc->service_id, q->op, AWS_CLIENT_MAX_HEADERS);
+	client_endpoint ep;
+	if (client_endpoint_get(c, q->svc, &ep, err) < 0)
+		return -1;
+	aws_error e;
+	int spent = 0;
+	for (int attempt = 1;; attempt++) {
+		aws_error_clear(&e);
+		client_outcome o = client_attempt(c, q, &ep, resp, &e);
+		if (o == CO_OK) {
+			/* Success refunds the quota: what the retries cost, or 1 token. */
+			int refund = spent ? spent : 1;
+			int cur = atomic_load(&c->retry_tokens);
+			while (cur < CLIENT_RETRY_TOKENS &&
+			       !atomic_compare_exchange_weak(&c->retry_tokens, &cur,
+							     cur + refund > CLIENT_RETRY_TOKENS
+								     ? CLIENT_RETRY_TOKENS : cur + refund))
+				;
+			return 0;
+		}
+		if (o == CO_FATAL || attempt >= c->max_attempts) {
+			if (attempt > 1 && o != CO_FATAL) {
+				char tail[48];
+				snprintf(tail, sizeof tail, " [gave up after %d attempts]", attempt);
+				size_t ml = strlen(e.message);
+				if (ml + strlen(tail) < sizeof e.message)
+					memcpy(e.message + ml, tail, strlen(tail) + 1);
+			}
+			break;
+		}
+		int cost = o == CO_RETRY_TRANSPORT ? CLIENT_TIMEOUT_COST : CLIENT_RETRY_COST;
+		int cur = atomic_load(&c->retry_tokens), ok = 0;
+		while (cur >= cost && !(ok = atomic_compare_exchange_weak(&c->retry_tokens, &cur,
+									  cur - cost)))
+			;
+		if (!ok) {
+			size_t ml = strlen(e.message);
+			const char *tail = " [no retry: retry quota exhausted]";
+			if (ml + strlen(tail) < sizeof e.message)
+				memcpy(e.message + ml, tail, strlen(tail) + 1);
+			break;
+		}
+		spent += cost;
+		long cap = CLIENT_BACKOFF_BASE_MS << (attempt - 1 < 20 ? attempt - 1 : 20);
+		if (cap > CLIENT_BACKOFF_CAP_MS || cap <= 0)
+			cap = CLIENT_BACKOFF_CAP_MS;
+		long delay = (long)(client_random() % (uint64_t)(cap + 1));
+		aws_http_response_free(resp);
+		if (delay > 0)
+			c->sleep_ms(delay);
+	}
+	if (err)
+		*err = e;
+	return -1;
+}
+
+int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
+		  const char *body, size_t body_len, aws_buf *resp, aws_error *err)
+{
+	if (!c || !svc || !operation || !resp)
+		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call: missing argument");
+	if (!svc->json_version || !svc->target_prefix)
+		return aws_error_set(err, AWS_ERR_INVALID, "%s is not a JSON-protocol service",
+				     svc->service_id);
+	char ctype[48], target[192];
+	snprintf(ctype, sizeof ctype, "application/x-amz-json-%s", svc->json_version);
+	int tl = snprintf(target, sizeof target, "%s.%s", svc->target_prefix, operation);
+	if (tl < 0 || (size_t)tl >= sizeof target)
+		return aws_error_set(err, AWS_ERR_INVALID, "operation name too long");
+	aws_header hs[] = {{"Content-Type", ctype}, {"X-Amz-Target", target}};
+	if (!body) {
+		body = "{}";
+		body_len = 2;
+	}
+	client_req q = {svc, operation, "POST", "/", NULL, hs, 2, body, body_len, 1};
+	aws_http_response r;
+	int rc = client_send(c, &q, &r, err);
+	if (rc == 0) {
+		aws_buf_free(resp);
+		size_t limit = resp->limit;
+		*resp = r.body;
+		resp->limit = limit;
+		r.body = (aws_buf)AWS_BUF_INIT;
+	}
+	aws_http_response_free(&r);
+	return rc;
+}
+
+int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,
+		   const char *params, aws_buf *resp, aws_error *err)
+{
+	if (!c || !svc || !operation || !resp)
+		return aws_error_set(err, AWS_ERR_INVALID, "aws_query_call: missing argument");
+	if (!svc->api_version)
+		return aws_error_set(err, AWS_ERR_INVALID, "%s has no Query API version",
+				     svc->service_id);
+	aws_buf body = AWS_BUF_INIT;
+	if (aws_buf_puts(&body, "Action=") < 0 || aws_form_encode(&body, operation) < 0 ||
+	    aws_buf_puts(&body, "&Version=") < 0 || aws_form_encode(&body, svc->api_version) < 0 ||
+	    (params && *params && (aws_buf_putc(&body, '&') < 0 || aws_buf_puts(&body, params) < 0))) {
+		aws_buf_free(&body);
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory building %s %s",
+				     svc->service_id, operation);
+	}
+	aws_header hs[] = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+	client_req q = {svc, operation, "POST", "/", NULL, hs, 1, body.data, body.len, 0};
+	aws_http_response r;
+	int rc = client_send(c, &q, &r, err);
+	if (rc == 0) {
+		aws_buf_free(resp);
+		size_t limit = resp->limit;
+		*resp = r.body;
+		resp->limit = limit;
+		r.body = (aws_buf)AWS_BUF_INIT;
+	}
+	aws_http_response_free(&r);
+	aws_buf_free(&body);
+	return rc;
+}
+
+int aws_signed_request(aws_client *c, const aws_service *svc, const char *method,
+		       const char *path_and_query, const aws_header *headers, size_t nheaders,
+		       const void *body, size_t body_len, aws_http_response *resp, aws_error *err)
+{
+	if (!c || !svc || !method || !path_and_query || !resp)
+		return aws_error_set(err, AWS_ERR_INVALID, "aws_signed_request: missing argument");
+	if (path_and_query[0] != '/')
+		return aws_error_set(err, AWS_ERR_INVALID, "request path '%.100s' must start with '/'",
+				     path_and_query);
+	char path[1024];
+	size_t pl = strcspn(path_and_query, "?");
+	if (pl >= sizeof path)
+		return aws_error_set(err, AWS_ERR_INVALID, "request path too long");
+	memcpy(path, path_and_query, pl);
+	path[pl] = '\0';
+	const char *query = path_and_query[pl] == '?' ? path_and_query + pl + 1 : NULL;
+	client_req q = {svc, method, method, path, query, headers, nheaders, body, body_len, 0};
+	return client_send(c, &q, resp, err);
+}
+
+int aws_form_encode(aws_buf *out, const char *s)
+{
+	if (!out || !s)
+		return -1;
+	return aws_uri_encode(out, s, strlen(s), 0);
+}
