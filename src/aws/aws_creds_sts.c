@@ -1,0 +1,245 @@
+/* aws_creds_sts.c — STS AssumeRole for profiles with role_arn: one signed Query-protocol
+ * POST, its XML answer parsed with libxml2.
+ *
+ * This cannot go through aws_client (which itself needs a credentials provider), so it
+ * signs with aws_sigv4_sign and sends with aws_http_do directly, with a small retry of
+ * its own on transport failures, 5xx and throttling.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "aws_creds_internal.h"
+#include "aws_config.h"
+#include "aws_http.h"
+#include "aws_sigv4.h"
+
+#define STS_API_VERSION "2011-06-15"
+#define STS_ATTEMPTS 3
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+static void xml_init(void) { xmlInitParser(); }
+
+/* The first child element of n with local name `name` (namespaces ignored). */
+static xmlNode *child(xmlNode *n, const char *name)
+{
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/* The text of element n into out (trimmed); "" when absent. */
+static void text(xmlNode *n, char *out, size_t len)
+{
+	out[0] = 0;
+	if (!n)
+		return;
+	xmlChar *t = xmlNodeGetContent(n);
+	if (!t)
+		return;
+	const char *s = (const char *)t;
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t l = strlen(s);
+	while (l > 0 && isspace((unsigned char)s[l - 1]))
+		l--;
+	if (l >= len)
+		l = len - 1;
+	memcpy(out, s, l);
+	out[l] = 0;
+	explicit_bzero(t, strlen((const char *)t));
+	xmlFree(t);
+}
+
+int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t now,
+			aws_credentials *out, aws_error *err)
+{
+	pthread_once(&xml_once, xml_init);
+	if (len > (size_t)1 << 20)
+		return aws_error_set(err, AWS_ERR_PROTOCOL, "STS response of %zu bytes is too large",
+				     len);
+	xmlDoc *doc = xmlReadMemory(xml, (int)len, "sts.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return aws_error_set(err, AWS_ERR_PROTOCOL,
+				     "STS answered HTTP %ld with a body that is not XML", http_status);
+	int rc = -1;
+	xmlNode *root = xmlDocGetRootElement(doc);
+	const char *rname = root ? (const char *)root->name : "";
+	if (strcmp(rname, "ErrorResponse") == 0 || http_status >= 300) {
+		/* <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse> */
+		char code[128], msg[512], rid[96];
+		xmlNode *e = child(root, "Error");
+		text(child(e, "Code"), code, sizeof code);
+		text(child(e, "Message"), msg, sizeof msg);
+		text(child(root, "RequestId"), rid, sizeof rid);
+		aws_error_set(err, AWS_ERR_SERVICE, "%s: %s (HTTP %ld)", code[0] ? code : "error",
+			      msg[0] ? msg : "STS refused the request", http_status);
+		if (err) {
+			snprintf(err->type, sizeof err->type, "%s", code);
+			snprintf(err->request_id, sizeof err->request_id, "%s", rid);
+			err->http_status = (int)http_status;
+			err->throttled = strcmp(code, "Throttling") == 0 ||
+					 strcmp(code, "ThrottlingException") == 0 ||
+					 strcmp(code, "RequestLimitExceeded") == 0;
+		}
+		goto out;
+	}
+	xmlNode *c = child(child(root, "AssumeRoleResult"), "Credentials");
+	if (strcmp(rname, "AssumeRoleResponse") != 0 || !c) {
+		aws_error_set(err, AWS_ERR_PROTOCOL,
+			      "STS response has no AssumeRoleResponse/AssumeRoleResult/Credentials");
+		goto out;
+	}
+	char id[128], secret[128], exps[64];
+	char token[4096];
+	text(child(c, "AccessKeyId"), id, sizeof id);
+	text(child(c, "SecretAccessKey"), secret, sizeof secret);
+	text(child(c, "SessionToken"), token, sizeof token);
+	text(child(c, "Expiration"), exps, sizeof exps);
+	time_t exp;
+	if (aws_creds_parse_time(exps, &exp) != 0) {
+		aws_error_set(err, AWS_ERR_PROTOCOL, "STS response has an unreadable Expiration");
+	} else if (exp <= now) {
+		aws_error_set(err, AWS_ERR_CREDENTIALS, "STS returned credentials that already "
+			      "expired (%s); is the clock right?", exps);
+	} else {
+		rc = aws_creds_fill(out, "STS AssumeRole response", id, secret,
+				    token[0] ? token : NULL, exp, "assume-role", err);
+	}
+	explicit_bzero(secret, sizeof secret);
+	explicit_bzero(token, sizeof token);
+out:
+	xmlFreeDoc(doc);
+	return rc;
+}
+
+static int valid_session_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_+=,.@-", *s))
+			return 0;
+	return 1;
+}
+
+static int form_param(aws_buf *b, const char *key, const char *val)
+{
+	return aws_buf_printf(b, "&%s=", key) || aws_uri_encode(b, val, strlen(val), 0);
+}
+
+int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *source,
+			      const aws_creds_assume_role *ar, aws_credentials *out,
+			      aws_error *err)
+{
+	if (!ar->role_arn || strncmp(ar->role_arn, "arn:", 4) != 0)
+		return aws_error_set(err, AWS_ERR_CREDENTIALS,
+				     "role_arn \"%.200s\" is not an ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+				     ar->role_arn ? ar->role_arn : "");
+	char session[80];
+	if (ar->session_name)
+		snprintf(session, sizeof session, "%s", ar->session_name);
+	else
+		snprintf(session, sizeof session, "showtable-%lld", (long long)ctx->now);
+	if (!valid_session_name(session))
+		return aws_error_set(err, AWS_ERR_CREDENTIALS,
+				     "role_session_name \"%.64s\" must be 2-64 characters of "
+				     "letters, digits and _+=,.@-", session);
+	if (!ctx->http)
+		return aws_error_set(err, AWS_ERR_CREDENTIALS, "no HTTP transport to call STS");
+
+	const char *region = ctx->region && *ctx->region ? ctx->region : "us-east-1";
+	char endpoint[512];
+	if (aws_endpoint_resolve("STS", "sts", region, endpoint, sizeof endpoint, err) != 0)
+		return -1;
+	/* Host header = the URL's authority, exactly what is signed. */
+	const char *hs = strstr(endpoint, "://");
+	hs = hs ? hs + 3 : endpoint;
+	char host[256];
+	size_t hl = strcspn(hs, "/?#");
+	if (hl == 0 || hl >= sizeof host)
+		return aws_error_set(err, AWS_ERR_CONFIG, "STS endpoint \"%s\" has no host", endpoint);
+	memcpy(host, hs, hl);
+	host[hl] = 0;
+	char url[600];
+	snprintf(url, sizeof url, "%.*s/", (int)(hs - endpoint + hl), endpoint);
+
+	aws_buf body = AWS_BUF_INIT;
+	int bad = aws_buf_puts(&body, "Action=AssumeRole&Version=" STS_API_VERSION) ||
+		  form_param(&body, "RoleArn", ar->role_arn) ||
+		  form_param(&body, "RoleSessionName", session);
+	if (ar->duration_s > 0)
+		bad = bad || aws_buf_printf(&body, "&DurationSeconds=%ld", ar->duration_s);
+	if (ar->external_id)
+		bad = bad || form_param(&body, "ExternalId", ar->external_id);
+	if (bad) {
+		aws_buf_free(&body);
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the STS request");
+	}
+
+	int rc = -1;
+	for (int attempt = 0; attempt < STS_ATTEMPTS; attempt++) {
+		if (attempt > 0) {          /* 200 ms, 400 ms */
+			struct timespec ts = {0, 200000000L << (attempt - 1)};
+			nanosleep(&ts, NULL);
+		}
+		aws_header h[6] = {
+			{"Host", host},
+			{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
+		};
+		size_t nh = 2;
+		aws_sigv4_request sreq = {.method = "POST", .path = "/", .query = "",
+					  .headers = h, .nheaders = nh, .body = body.data,
+					  .body_len = body.len};
+		aws_sigv4_params sp = {.access_key_id = source->access_key_id,
+				       .secret_access_key = source->secret_access_key,
+				       .session_token = source->session_token,
+				       .region = region, .service = "sts",
+				       .now = ctx->now,
+				       .normalize_path = 1};
+		aws_sigv4_result sig;
+		memset(&sig, 0, sizeof sig);
+		if (aws_sigv4_sign(&sreq, &sp, &sig, err) != 0) {
+			aws_sigv4_result_free(&sig);
+			break;
+		}
+		h[nh++] = (aws_header){"X-Amz-Date", sig.amz_date};
+		if (source->session_token[0])
+			h[nh++] = (aws_header){"X-Amz-Security-Token", source->session_token};
+		h[nh++] = (aws_header){"Authorization", sig.authorization};
+		aws_http_request req = {.method = "POST", .url = url, .headers = h, .nheaders = nh,
+					.body = body.data, .body_len = body.len,
+					.timeout_ms = AWS_CREDS_HTTP_TIMEOUT_MS};
+		aws_http_response resp;
+		memset(&resp, 0, sizeof resp);
+		int hr = aws_http_do(ctx->http, &req, &resp, err);
+		aws_sigv4_result_free(&sig);
+		if (hr != 0) {
+			aws_http_response_free(&resp);
+			aws_error_prefix(err, "STS %s", url);
+			continue;                       /* transport failure: retry */
+		}
+		rc = aws_creds_sts_parse(resp.body.data ? resp.body.data : "", resp.body.len,
+					 resp.status, ctx->now, out, err);
+		if (rc != 0 && err && !err->request_id[0])
+			aws_http_header(&resp, "x-amzn-RequestId", err->request_id,
+					sizeof err->request_id);
+		if (resp.body.data)
+			explicit_bzero(resp.body.data, resp.body.len);
+		long status = resp.status;
+		aws_http_response_free(&resp);
+		if (rc == 0 || !(status >= 500 || (err && err->throttled)))
+			break;
+	}
+	aws_buf_free(&body);
+	return rc;
+}
