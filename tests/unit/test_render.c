@@ -1,0 +1,445 @@
+/* test_render.c — the HTML pages and the JSON API body (srv_render): escaping of hostile
+ * text, every DynamoDB type in both outputs, 38-digit numbers kept, column order, paging
+ * links, no inline script or style, and clean failure when the output limit is reached.
+ * Items come from the JSON files in tests/data/render.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "srv_render.h"
+
+/* A page over the items of tests/data/render/<name>. */
+static srv_page page_of(const char *name)
+{
+	const char *dir = getenv("SHOWTABLE_TESTDATA");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/render/%s", dir ? dir : "tests/data", name);
+	json_error_t je;
+	json_t *items = json_load_file(path, 0, &je);
+	if (!items)
+		fail_msg("cannot load %s: %s (set SHOWTABLE_TESTDATA)", path, je.text);
+	srv_page p = {
+		.table = "demo<&>", .items = items, .count = (long)json_array_size(items),
+		.scanned = 7, .elapsed_ms = 1.25, .q = "", .limit = 100,
+	};
+	return p;
+}
+
+static char *results_html(srv_page *p)
+{
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_render_results(&b, p), 0);
+	return aws_buf_steal(&b, NULL);
+}
+
+static char *items_json(srv_page *p)
+{
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_render_items_json(&b, p), 0);
+	return aws_buf_steal(&b, NULL);
+}
+
+static char *html_escaped(const char *s, size_t n)
+{
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_html_escape(&b, s, n), 0);
+	return aws_buf_steal(&b, NULL);
+}
+
+static char *json_escaped(const char *s, size_t n)
+{
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_json_escape(&b, s, n), 0);
+	return aws_buf_steal(&b, NULL);
+}
+
+#define assert_contains(hay, needle) do { \
+	if (!strstr((hay), (needle))) \
+		fail_msg("expected to find %s", (needle)); } while (0)
+#define assert_lacks(hay, needle) do { \
+	if (strstr((hay), (needle))) \
+		fail_msg("did not expect to find %s", (needle)); } while (0)
+
+/* ---- escapers ---- */
+
+static void html_escape_neutralises_script_tags_and_quotes(void **state)
+{
+	(void)state;
+	const char *in = "<script>alert(\"x\" + 'y')</script> & co";
+	char *o = html_escaped(in, strlen(in));
+	assert_string_equal(o, "&lt;script&gt;alert(&quot;x&quot; + &#39;y&#39;)&lt;/script&gt; "
+			       "&amp; co");
+	free(o);
+}
+
+static void html_escape_keeps_unicode_text(void **state)
+{
+	(void)state;
+	const char *in = "Zürich 日本 😀";
+	char *o = html_escaped(in, strlen(in));
+	assert_string_equal(o, in);
+	free(o);
+}
+
+static void html_escape_shows_control_characters_visibly(void **state)
+{
+	(void)state;
+	const char in[] = "a\x01" "b\nc\td\x7f" "e\0f";
+	char *o = html_escaped(in, sizeof in - 1);
+	assert_string_equal(o, "a\\x01b\\nc\\td\\x7fe\\x00f");
+	free(o);
+}
+
+static void html_escape_shows_bidi_overrides_and_replaces_bad_utf8(void **state)
+{
+	(void)state;
+	const char in[] = "abc\xe2\x80\xae" "def \xff \xc0\xaf \xed\xa0\x80";
+	char *o = html_escaped(in, sizeof in - 1);
+	assert_string_equal(o, "abc\\u202edef \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd "
+			       "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	free(o);
+}
+
+static void json_escape_handles_quotes_controls_and_line_separators(void **state)
+{
+	(void)state;
+	const char in[] = "\"\\\x01\n</script>\xe2\x80\xa8\xe2\x80\xa9" "é";
+	char *o = json_escaped(in, sizeof in - 1);
+	assert_string_equal(o, "\\\"\\\\\\u0001\\n\\u003c/script\\u003e\\u2028\\u2029é");
+	free(o);
+}
+
+static void url_escape_keeps_unreserved_only(void **state)
+{
+	(void)state;
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_url_escape(&b, "a-Z_0.~ &=?/ü"), 0);
+	assert_string_equal(b.data, "a-Z_0.~%20%26%3D%3F%2F%C3%BC");
+	aws_buf_free(&b);
+}
+
+/* ---- results page ---- */
+
+static void results_render_every_attribute_type(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	char *h = results_html(&p);
+	assert_contains(h, "<th scope=\"row\">all-types</th>");
+	assert_contains(h, "<td>plain text</td>");
+	assert_contains(h, "<td class=\"n\">12345678901234567890123456789012345678</td>");
+	assert_contains(h, "<td class=\"b\" title=\"binary, base64\">aGVsbG8gd29ybGQ=</td>");
+	assert_contains(h, "<td class=\"bool\">true</td>");
+	assert_contains(h, "<td class=\"bool\">false</td>");
+	assert_contains(h, "<td class=\"null\">null</td>");
+	assert_contains(h, "<td class=\"doc\"><code>[&quot;a&quot;,1.50,false,null,[]]</code></td>");
+	assert_contains(h, "<td class=\"doc\"><code>{&quot;k&quot;:&quot;v&lt;&amp;&gt;&quot;,"
+			   "&quot;inner&quot;:{&quot;x&quot;:"
+			   "99999999999999999999999999999999999999}}</code></td>");
+	assert_contains(h, "<td class=\"set s\">red, green</td>");
+	assert_contains(h, "<td class=\"set n\">1, 22, 333</td>");
+	assert_contains(h, "<td class=\"set s\">AAE=, /w==</td>");
+	/* The second item lacks most attributes: empty cells, not errors. */
+	assert_contains(h, "<td class=\"missing\"></td>");
+	free(h);
+	json_decref(p.items);
+}
+
+static void numbers_keep_every_digit(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	char *h = results_html(&p);
+	char *j = items_json(&p);
+	const char *frac = "-0.000000000000000000000000000000000000012345678901234567890123456789";
+	assert_contains(h, frac);
+	assert_contains(j, frac);
+	assert_contains(j, "\"n\":12345678901234567890123456789012345678");
+	free(h);
+	free(j);
+	json_decref(p.items);
+}
+
+static void columns_are_the_union_with_itemID_first_then_sorted(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	char *h = results_html(&p);
+	const char *order[] = {"itemID", "b", "bs", "list", "map", "n", "nfrac", "no", "nothing",
+			       "ns", "s", "ss", "yes", "zeta"};
+	const char *at = strstr(h, "<thead>");
+	assert_non_null(at);
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		char th[64];
+		snprintf(th, sizeof th, "<th scope=\"col\">%s</th>", order[i]);
+		const char *next = strstr(at, th);
+		if (!next)
+			fail_msg("column %s missing or out of order", order[i]);
+		at = next + strlen(th);
+	}
+	assert_true(strstr(h, "</thead>") - at < 15);   /* nothing more after zeta */
+	free(h);
+	json_decref(p.items);
+}
+
+static void hostile_item_text_is_rendered_escaped(void **state)
+{
+	(void)state;
+	srv_page p = page_of("hostile.json");
+	char *h = results_html(&p);
+	assert_lacks(h, "<script>alert");
+	assert_lacks(h, "<b>bold");
+	assert_contains(h, "<th scope=\"row\">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</th>");
+	assert_contains(h, "<th scope=\"col\">quote&#39;attr&quot;&lt;b&gt;</th>");
+	assert_contains(h, "<td>it&#39;s &quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;</td>");
+	assert_contains(h, "<td>Zürich 日本 😀</td>");
+	assert_contains(h, "<td>a<span class=\"esc\">\\x01</span>b<span class=\"esc\">\\n</span>c"
+			   "<span class=\"esc\">\\t</span>d<span class=\"esc\">\\x7f</span></td>");
+	assert_contains(h, "<td>abc<span class=\"esc\">\\u202e</span>def</td>");
+	assert_contains(h, "<td>line<span class=\"esc\">\\u2028</span>sep</td>");
+	free(h);
+	json_decref(p.items);
+}
+
+static void table_name_and_filter_are_escaped(void **state)
+{
+	(void)state;
+	srv_page p = page_of("hostile.json");
+	p.q = "\"><script>x</script>";
+	char *h = results_html(&p);
+	assert_lacks(h, "<script>x");
+	assert_contains(h, "value=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\"");
+	assert_contains(h, "<code>demo&lt;&amp;&gt;</code>");
+	free(h);
+	json_decref(p.items);
+}
+
+static void next_link_carries_cursor_filter_and_limit(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	p.q = "a b&c";
+	p.limit = 250;
+	p.next_cursor = "AbC-_9";
+	char *h = results_html(&p);
+	assert_contains(h, "<a class=\"next primary\" rel=\"next\" "
+			   "href=\"/query?q=a%20b%26c&amp;limit=250&amp;cursor=AbC-_9\">");
+	assert_contains(h, "<a class=\"first\" href=\"/query?q=a%20b%26c&amp;limit=250\">");
+	assert_contains(h, "more on the next page");
+	free(h);
+	json_decref(p.items);
+}
+
+static void last_page_has_no_next_link(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	char *h = results_html(&p);
+	assert_lacks(h, "rel=\"next\"");
+	assert_contains(h, "end of table");
+	assert_contains(h, "<strong>2</strong> items");
+	assert_contains(h, "<strong>7</strong> items scanned");
+	assert_contains(h, "<strong>1.2</strong> ms");
+	free(h);
+	json_decref(p.items);
+}
+
+static void empty_page_says_why(void **state)
+{
+	(void)state;
+	srv_page p = {.table = "t", .items = json_array(), .q = "zz", .limit = 100};
+	char *h = results_html(&p);
+	assert_contains(h, "No item matches this filter.");
+	assert_lacks(h, "<table");
+	free(h);
+	p.q = "";
+	h = results_html(&p);
+	assert_contains(h, "The table is empty.");
+	free(h);
+	json_decref(p.items);
+}
+
+static void pages_use_only_our_own_assets(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_render_results(&b, &p), 0);
+	assert_int_equal(srv_render_start(&b, "t", "u"), 0);
+	assert_int_equal(srv_render_error(&b, 404, "Not found", "x"), 0);
+	const char *script = "<script src=\"/js/showtable.js\" defer></script>";
+	size_t scripts = 0;
+	for (const char *s = b.data; (s = strstr(s, "<script")); s++) {
+		assert_memory_equal(s, script, strlen(script));
+		scripts++;
+	}
+	assert_int_equal(scripts, 3);
+	assert_lacks(b.data, "<style");
+	assert_lacks(b.data, " style=");
+	assert_lacks(b.data, " on");   /* no inline event handlers (onclick=...) */
+	assert_lacks(b.data, "http:");
+	assert_lacks(b.data, "https:");
+	assert_contains(b.data, "<link rel=\"stylesheet\" href=\"/css/showtable.css\">");
+	aws_buf_free(&b);
+	json_decref(p.items);
+}
+
+static void render_fails_cleanly_at_the_output_limit(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	aws_buf b = AWS_BUF_INIT;
+	b.limit = 600;
+	assert_int_equal(srv_render_results(&b, &p), -1);
+	assert_true(b.len <= 600);
+	aws_buf_free(&b);
+	b.limit = 100;
+	assert_int_equal(srv_render_items_json(&b, &p), -1);
+	assert_true(b.len <= 100);
+	aws_buf_free(&b);
+	json_decref(p.items);
+}
+
+/* ---- start and error pages ---- */
+
+static void start_page_has_a_scan_form_posting_to_query(void **state)
+{
+	(void)state;
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_render_start(&b, "showtable-demo", "ann<"), 0);
+	assert_contains(b.data, "<form class=\"filter\" method=\"post\" action=\"/query\"");
+	assert_contains(b.data, "<label for=\"q\">");
+	assert_contains(b.data, "name=\"q\"");
+	assert_contains(b.data, "name=\"limit\"");
+	assert_contains(b.data, ">Scan</button>");
+	assert_contains(b.data, "<code>showtable-demo</code>");
+	assert_contains(b.data, "<b>ann&lt;</b>");
+	assert_contains(b.data, "<option selected>100</option>");
+	aws_buf_free(&b);
+}
+
+static void error_page_shows_status_and_escaped_detail(void **state)
+{
+	(void)state;
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_render_error(&b, 502, "Table <x> not found",
+					  "is the table stack deployed? <script>"), 0);
+	assert_contains(b.data, "Error 502");
+	assert_contains(b.data, "<h1>Table &lt;x&gt; not found</h1>");
+	assert_contains(b.data, "is the table stack deployed? &lt;script&gt;");
+	assert_contains(b.data, "href=\"/\"");
+	aws_buf_free(&b);
+}
+
+/* ---- JSON API ---- */
+
+static void items_json_maps_every_type_to_plain_json(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	p.next_cursor = "abc";
+	char *j = items_json(&p);
+	json_error_t je;
+	json_t *doc = json_loads(j, JSON_DECODE_INT_AS_REAL, &je);
+	if (!doc)
+		fail_msg("API output is not JSON: %s: %s", je.text, j);
+	assert_string_equal(json_string_value(json_object_get(doc, "table")), "demo<&>");
+	assert_true(json_number_value(json_object_get(doc, "count")) == 2.0);
+	assert_true(json_number_value(json_object_get(doc, "scanned")) == 7.0);
+	assert_string_equal(json_string_value(json_object_get(doc, "cursor")), "abc");
+	json_t *it = json_array_get(json_object_get(doc, "items"), 0);
+	assert_string_equal(json_string_value(json_object_get(it, "s")), "plain text");
+	assert_string_equal(json_string_value(json_object_get(it, "b")), "aGVsbG8gd29ybGQ=");
+	assert_true(json_is_true(json_object_get(it, "yes")));
+	assert_true(json_is_false(json_object_get(it, "no")));
+	assert_true(json_is_null(json_object_get(it, "nothing")));
+	assert_true(json_is_array(json_object_get(it, "list")));
+	assert_true(json_is_object(json_object_get(it, "map")));
+	assert_true(json_is_array(json_object_get(it, "ss")));
+	assert_true(json_is_number(json_array_get(json_object_get(it, "ns"), 2)));
+	assert_true(json_is_string(json_array_get(json_object_get(it, "bs"), 1)));
+	/* Digits as stored, not as a double would print them. */
+	assert_contains(j, "\"list\":[\"a\",1.50,false,null,[]]");
+	assert_contains(j, "\"ns\":[1,22,333]");
+	assert_contains(j, "\"k\":\"v\\u003c\\u0026\\u003e\"");
+	json_decref(doc);
+	free(j);
+	json_decref(p.items);
+}
+
+static void items_json_cursor_is_null_at_the_end(void **state)
+{
+	(void)state;
+	srv_page p = {.table = "t", .items = json_array(), .limit = 100};
+	char *j = items_json(&p);
+	assert_string_equal(j, "{\"table\":\"t\",\"items\":[],\"count\":0,\"scanned\":0,"
+			       "\"cursor\":null}\n");
+	free(j);
+	json_decref(p.items);
+}
+
+static void items_json_escapes_hostile_strings(void **state)
+{
+	(void)state;
+	srv_page p = page_of("hostile.json");
+	char *j = items_json(&p);
+	json_t *doc = json_loads(j, 0, NULL);
+	assert_non_null(doc);
+	json_t *it = json_array_get(json_object_get(doc, "items"), 0);
+	assert_string_equal(json_string_value(json_object_get(it, "ctl")), "a\x01" "b\nc\td\x7f");
+	assert_string_equal(json_string_value(json_object_get(it, "itemID")),
+			    "<script>alert(\"x\")</script>");
+	assert_lacks(j, "<script");
+	assert_contains(j, "line\\u2028sep");
+	json_decref(doc);
+	free(j);
+	json_decref(p.items);
+}
+
+static void numbers_that_are_not_json_syntax_become_strings(void **state)
+{
+	(void)state;
+	json_t *items = json_loads("[{\"itemID\":{\"S\":\"x\"},\"a\":{\"N\":\"+5\"},"
+				   "\"b\":{\"N\":\".5\"},\"c\":{\"N\":\"1E+3\"}}]", 0, NULL);
+	srv_page p = {.table = "t", .items = items, .count = 1, .limit = 100};
+	char *j = items_json(&p);
+	assert_contains(j, "\"a\":\"+5\"");
+	assert_contains(j, "\"b\":\".5\"");
+	assert_contains(j, "\"c\":1E+3");
+	free(j);
+	json_decref(items);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(html_escape_neutralises_script_tags_and_quotes),
+		cmocka_unit_test(html_escape_keeps_unicode_text),
+		cmocka_unit_test(html_escape_shows_control_characters_visibly),
+		cmocka_unit_test(html_escape_shows_bidi_overrides_and_replaces_bad_utf8),
+		cmocka_unit_test(json_escape_handles_quotes_controls_and_line_separators),
+		cmocka_unit_test(url_escape_keeps_unreserved_only),
+		cmocka_unit_test(results_render_every_attribute_type),
+		cmocka_unit_test(numbers_keep_every_digit),
+		cmocka_unit_test(columns_are_the_union_with_itemID_first_then_sorted),
+		cmocka_unit_test(hostile_item_text_is_rendered_escaped),
+		cmocka_unit_test(table_name_and_filter_are_escaped),
+		cmocka_unit_test(next_link_carries_cursor_filter_and_limit),
+		cmocka_unit_test(last_page_has_no_next_link),
+		cmocka_unit_test(empty_page_says_why),
+		cmocka_unit_test(pages_use_only_our_own_assets),
+		cmocka_unit_test(render_fails_cleanly_at_the_output_limit),
+		cmocka_unit_test(start_page_has_a_scan_form_posting_to_query),
+		cmocka_unit_test(error_page_shows_status_and_escaped_detail),
+		cmocka_unit_test(items_json_maps_every_type_to_plain_json),
+		cmocka_unit_test(items_json_cursor_is_null_at_the_end),
+		cmocka_unit_test(items_json_escapes_hostile_strings),
+		cmocka_unit_test(numbers_that_are_not_json_syntax_become_strings),
+	};
+	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
+}
