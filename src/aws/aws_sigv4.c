@@ -159,7 +159,9 @@ static int canonical_query(aws_buf *out, const char *query, const char *const *e
 	if (!pairs)
 		return -1;
 	const char *q = query ? query : "";
-	while (*q) {
+	/* Every '&'-separated segment is a pair, empty ones too ("a=1&" has two), as the
+	 * SDKs sign them. */
+	for (int more = *q != '\0'; more;) {
 		const char *amp = strchr(q, '&');
 		size_t seglen = amp ? (size_t)(amp - q) : strlen(q);
 		if (npairs == cap) {
@@ -180,7 +182,8 @@ static int canonical_query(aws_buf *out, const char *query, const char *const *e
 			goto out;
 		p->vlen = enc.len - p->v;
 		q += seglen;
-		if (*q == '&')
+		more = *q == '&';
+		if (more)
 			q++;
 	}
 	for (size_t e = 0; extra && extra[e]; e++) {
