@@ -570,3 +570,27 @@ def active_resources(template, values):
     conds = evaluate_conditions(template, values)
     return {name: resolve_if(res, conds) for name, res in template["Resources"].items()
             if "Condition" not in res or conds[res["Condition"]]}
+
+
+def imports_and_exports(template):
+    """Paths of every Fn::ImportValue and every Outputs Export: the cross-stack coupling the
+    showtable templates must not have (they share values through SSM parameters instead)."""
+    out = [path for path, node in walk(template) if intrinsic_name(node) == "Fn::ImportValue"]
+    for name, output in (template.get("Outputs") or {}).items():
+        if isinstance(output, dict) and "Export" in output:
+            out.append(f"/Outputs/{name}/Export")
+    return out
+
+
+def sub_with_defaults(value, template):
+    """A Fn::Sub string (or plain string) with ${Param} replaced by the parameter defaults;
+    None if it references anything else."""
+    if intrinsic_name(value) == "Fn::Sub":
+        value = value["Fn::Sub"]
+    if not isinstance(value, str):
+        return None
+    params = template.get("Parameters") or {}
+    names = sub_targets(value)
+    if any(n not in params or "Default" not in params[n] for n in names):
+        return None
+    return SUB_VAR.sub(lambda m: str(params[m.group(1).strip()]["Default"]), value)
