@@ -32,6 +32,9 @@ void ctl_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an aws_error with context: "showtablectl: <ctx>: <error line>" and, for known
  * cases, a hint (e.g. ResourceNotFoundException → "is the table stack deployed?"). */
 void ctl_aws_error(const char *context, const aws_error *err);
+/* Parses flag's value s as a whole decimal number in [min, max] into *out. Returns 0, or
+ * -1 after printing "--flag needs a number from min to max". */
+int ctl_parse_long(const char *flag, const char *s, long min, long max, long *out);
 
 /* Commands: argv[0] is the command name; return the exit status. */
 int cmd_scan(ctl_ctx *ctx, int argc, char **argv);

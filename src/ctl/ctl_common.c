@@ -1,0 +1,149 @@
+/* ctl_common.c — what every showtablectl command shares: the one AWS client of a run, and
+ * error printing that turns an aws_error into "what failed — what to do" for a person.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl.h"
+
+void ctl_errorf(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "showtablectl: %s\n", line);
+}
+
+/* Reads an optional positive millisecond setting from the environment into *out.
+ * Returns 0 (unset or valid) or -1 (set but unusable: printed). */
+static int ctl_env_ms(const char *name, long *out)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return 0;
+	char *end;
+	errno = 0;
+	long ms = strtol(v, &end, 10);
+	if (errno || *end || ms <= 0 || ms > 3600L * 1000) {
+		ctl_errorf("%s=\"%.32s\" is not a time in milliseconds (1 to 3600000) — fix or "
+			   "unset it", name, v);
+		return -1;
+	}
+	*out = ms;
+	return 0;
+}
+
+aws_client *ctl_client(ctl_ctx *ctx)
+{
+	if (ctx->client)
+		return ctx->client;
+	aws_client_opts o;
+	memset(&o, 0, sizeof o);
+	o.region = ctx->region;
+	o.profile = ctx->profile;
+	if (ctl_env_ms("SHOWTABLE_AWS_TIMEOUT_MS", &o.http.timeout_ms) < 0 ||
+	    ctl_env_ms("SHOWTABLE_AWS_CONNECT_TIMEOUT_MS", &o.http.connect_timeout_ms) < 0)
+		return NULL;
+	aws_error err;
+	aws_error_clear(&err);
+	ctx->client = aws_client_new(&o, &err);
+	if (!ctx->client)
+		ctl_aws_error("setting up the AWS client", &err);
+	return ctx->client;
+}
+
+/* The IAM action an AccessDenied message names ("... is not authorized to perform:
+ * dynamodb:Scan on resource ..."), copied into out; "" when it names none. */
+static void ctl_denied_action(const char *msg, char *out, size_t len)
+{
+	out[0] = '\0';
+	const char *p = strstr(msg, "perform: ");
+	if (!p)
+		return;
+	p += strlen("perform: ");
+	size_t n = strcspn(p, " \t,;");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+/* What a person can do about err, or NULL when we have nothing better than the message. */
+static const char *ctl_hint(const char *context, const aws_error *err, char *buf, size_t len)
+{
+	const char *t = err->type;
+	switch (err->kind) {
+	case AWS_ERR_CREDENTIALS:
+		return "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile with "
+		       "--profile / AWS_PROFILE, or run where a role provides credentials";
+	case AWS_ERR_TIMEOUT:
+		return "the endpoint did not answer in time — check the network and the endpoint "
+		       "(AWS_ENDPOINT_URL_*), or raise SHOWTABLE_AWS_TIMEOUT_MS / "
+		       "SHOWTABLE_AWS_CONNECT_TIMEOUT_MS";
+	case AWS_ERR_TRANSPORT:
+		return "could not reach the endpoint — check the network, the region, and any "
+		       "AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> override";
+	case AWS_ERR_CONFIG:
+		return "set the region with --region or AWS_REGION (or `region` in the profile)";
+	default:
+		break;
+	}
+	if (strcmp(t, "ResourceNotFoundException") == 0)
+		return "is the table stack deployed? (showtablectl deploy table)";
+	if (strcmp(t, "ParameterNotFound") == 0)
+		return "is the stack that writes it deployed? Or create it with "
+		       "showtablectl param put NAME VALUE";
+	if (strcmp(t, "AccessDeniedException") == 0 || strcmp(t, "AccessDenied") == 0 ||
+	    strcmp(t, "UnauthorizedOperation") == 0) {
+		char action[128];
+		ctl_denied_action(err->message, action, sizeof action);
+		snprintf(buf, len, "check the IAM permissions for %s",
+			 action[0] ? action : context);
+		return buf;
+	}
+	if (strcmp(t, "UnrecognizedClientException") == 0 ||
+	    strcmp(t, "InvalidClientTokenId") == 0 || strcmp(t, "InvalidSignatureException") == 0 ||
+	    strcmp(t, "SignatureDoesNotMatch") == 0)
+		return "the credentials were refused — check the access key and secret (and the "
+		       "region: keys are checked where you send them)";
+	if (strcmp(t, "ExpiredTokenException") == 0 || strcmp(t, "ExpiredToken") == 0 ||
+	    strcmp(t, "RequestExpired") == 0)
+		return "the session credentials have expired — refresh them (e.g. aws sso login) "
+		       "and retry; check the clock if this persists";
+	if (err->throttled || strstr(t, "Throttl") || strcmp(t, "UnprocessedItems") == 0 ||
+	    strcmp(t, "ProvisionedThroughputExceededException") == 0)
+		return "AWS is throttling these calls — retry later, or raise the table's capacity";
+	if (err->kind == AWS_ERR_PROTOCOL)
+		return "the endpoint's answer is not what the AWS API documents — is the endpoint "
+		       "(AWS_ENDPOINT_URL_*) really that service?";
+	return NULL;
+}
+
+void ctl_aws_error(const char *context, const aws_error *err)
+{
+	char line[1200], hint[256];
+	aws_error_str(err, line, sizeof line);
+	const char *h = ctl_hint(context, err, hint, sizeof hint);
+	if (h)
+		ctl_errorf("%s: %s — %s", context, line, h);
+	else
+		ctl_errorf("%s: %s", context, line);
+}
+
+int ctl_parse_long(const char *flag, const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = s ? strtol(s, &end, 10) : 0;
+	if (!s || !*s || errno || *end || v < min || v > max) {
+		ctl_errorf("%s needs a number from %ld to %ld, not \"%.32s\"", flag, min, max,
+			   s ? s : "");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

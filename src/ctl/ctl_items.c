@@ -1,0 +1,463 @@
+/* ctl_items.c — `showtablectl items load`: writes items, one DynamoDB-JSON object per line
+ * (what `scan` prints), with BatchWriteItem. Every line is checked first — JSON, attribute
+ * values, the table's key attributes, duplicate keys — so a bad file writes nothing and each
+ * bad line is reported by number. Then batches go out from a few threads sharing one client.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "aws_ddb.h"
+#include "ctl.h"
+
+#define ITEMS_LINE_MAX (4u << 20)         /* a 400 KB item is far below this as JSON */
+#define ITEMS_TEXT_MAX (256ull << 20)     /* whole input; split bigger files */
+#define ITEMS_MAX 2000000
+#define ITEMS_MAX_REPORTED 20             /* bad lines listed before giving up */
+#define ITEMS_CHUNK 250                   /* items a thread takes at a time (10 batches) */
+#define ITEMS_MAX_PARALLEL 16
+
+typedef struct items_input {
+	json_t *items;     /* array of the valid items */
+	long *lines;       /* line number of each item */
+	size_t n, cap;
+} items_input;
+
+/* Reads one line (without "\n" or "\r\n") into line, whose limit caps its length.
+ * Returns 1 (a line), 0 (end of input), -1 (line too long), -2 (read error). */
+static int items_read_line(FILE *f, aws_buf *line, unsigned long long *total)
+{
+	aws_buf_reset(line);
+	int c, any = 0;
+	while ((c = getc_unlocked(f)) != EOF) {
+		any = 1;
+		(*total)++;
+		if (c == '\n')
+			break;
+		if (aws_buf_putc(line, (char)c) < 0)
+			return -1;
+	}
+	if (c == EOF && ferror(f))
+		return -2;
+	if (!any)
+		return 0;
+	if (line->len && line->data[line->len - 1] == '\r')
+		line->data[--line->len] = '\0';
+	return 1;
+}
+
+static int items_blank(const aws_buf *line)
+{
+	for (size_t i = 0; i < line->len; i++)
+		if (!strchr(" \t\r\f\v", line->data[i]))
+			return 0;
+	return 1;
+}
+
+static int items_add(items_input *in, json_t *item, long lineno)
+{
+	if (in->n == in->cap) {
+		size_t cap = in->cap ? in->cap * 2 : 1024;
+		long *l = realloc(in->lines, cap * sizeof *l);
+		if (!l)
+			return -1;
+		in->lines = l;
+		in->cap = cap;
+	}
+	if (json_array_append_new(in->items, item) < 0)
+		return -1;
+	in->lines[in->n++] = lineno;
+	return 0;
+}
+
+/* Parses and checks every line of f. Returns 0, or -1 after printing what is wrong (with
+ * line numbers) — in that case nothing may be written. */
+static int items_read(FILE *f, const char *name, items_input *in)
+{
+	aws_buf line = AWS_BUF_INIT;
+	line.limit = ITEMS_LINE_MAX;
+	unsigned long long total = 0;
+	long lineno = 0, bad = 0;
+	int rc;
+	while ((rc = items_read_line(f, &line, &total)) > 0) {
+		lineno++;
+		if (total > ITEMS_TEXT_MAX) {
+			ctl_errorf("items load: %s is larger than %llu MiB — split it and load the "
+				   "parts one by one", name, ITEMS_TEXT_MAX >> 20);
+			aws_buf_free(&line);
+			return -1;
+		}
+		if (items_blank(&line))
+			continue;
+		json_error_t jerr;
+		json_t *item = json_loadb(line.data, line.len,
+					  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+		char why[512];
+		if (!item) {
+			ctl_errorf("%s:%ld: not valid JSON: %s (column %d)", name, lineno, jerr.text,
+				   jerr.column);
+			bad++;
+		} else if (!aws_ddb_item_valid(item, NULL, why, sizeof why)) {
+			ctl_errorf("%s:%ld: %s", name, lineno, why);
+			json_decref(item);
+			bad++;
+		} else if (in->n >= ITEMS_MAX) {
+			ctl_errorf("items load: %s has more than %d items — split it", name, ITEMS_MAX);
+			json_decref(item);
+			aws_buf_free(&line);
+			return -1;
+		} else if (items_add(in, item, lineno) < 0) {
+			ctl_errorf("items load: out of memory at line %ld", lineno);
+			aws_buf_free(&line);
+			return -1;
+		}
+		if (bad >= ITEMS_MAX_REPORTED) {
+			ctl_errorf("items load: stopped after %ld bad lines", bad);
+			break;
+		}
+	}
+	aws_buf_free(&line);
+	if (rc == -1) {
+		ctl_errorf("%s:%ld: line longer than %u MiB — one item per line, at most 400 KB "
+			   "each", name, lineno + 1, ITEMS_LINE_MAX >> 20);
+		return -1;
+	}
+	if (rc == -2) {
+		ctl_errorf("items load: reading %s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (bad) {
+		ctl_errorf("items load: %ld bad line%s in %s — nothing was written", bad,
+			   bad == 1 ? "" : "s", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- key checks ---- */
+
+typedef struct items_key_attr {
+	const char *name;
+	const char *type;    /* "S", "N" or "B" */
+} items_key_attr;
+
+/* Reads the key schema (1 or 2 attributes) from a DescribeTable "Table" object. */
+static int items_key_schema(const json_t *table, items_key_attr key[2], int *nkey)
+{
+	const json_t *ks = json_object_get(table, "KeySchema");
+	const json_t *defs = json_object_get(table, "AttributeDefinitions");
+	if (!json_is_array(ks) || !json_is_array(defs) || json_array_size(ks) < 1 ||
+	    json_array_size(ks) > 2)
+		return -1;
+	*nkey = (int)json_array_size(ks);
+	for (int i = 0; i < *nkey; i++) {
+		const char *n = json_string_value(json_object_get(json_array_get(ks, (size_t)i),
+								  "AttributeName"));
+		if (!n)
+			return -1;
+		key[i].name = n;
+		key[i].type = NULL;
+		size_t j;
+		json_t *d;
+		json_array_foreach(defs, j, d) {
+			if (json_is_string(json_object_get(d, "AttributeName")) &&
+			    strcmp(json_string_value(json_object_get(d, "AttributeName")), n) == 0)
+				key[i].type = json_string_value(json_object_get(d, "AttributeType"));
+		}
+		if (!key[i].type || (strcmp(key[i].type, "S") && strcmp(key[i].type, "N") &&
+				     strcmp(key[i].type, "B")))
+			return -1;
+	}
+	return 0;
+}
+
+/* An open-addressing set of key strings → first line, to find duplicate keys. */
+typedef struct items_keyset {
+	char **keys;
+	long *lines;
+	size_t cap;
+} items_keyset;
+
+static uint64_t items_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* Inserts k (taking ownership). Returns 0 if new, the earlier line if a duplicate (k freed),
+ * or -1 out of memory. */
+static long items_keyset_add(items_keyset *ks, char *k, long line)
+{
+	size_t i = items_hash(k) & (ks->cap - 1);
+	while (ks->keys[i]) {
+		if (strcmp(ks->keys[i], k) == 0) {
+			free(k);
+			return ks->lines[i];
+		}
+		i = (i + 1) & (ks->cap - 1);
+	}
+	ks->keys[i] = k;
+	ks->lines[i] = line;
+	return 0;
+}
+
+static int items_check_keys(const items_input *in, const char *name, const items_key_attr *key,
+			    int nkey)
+{
+	items_keyset ks = {0};
+	ks.cap = 1024;
+	while (ks.cap < in->n * 2)
+		ks.cap *= 2;
+	ks.keys = calloc(ks.cap, sizeof *ks.keys);
+	ks.lines = calloc(ks.cap, sizeof *ks.lines);
+	long bad = 0;
+	if (!ks.keys || !ks.lines) {
+		ctl_errorf("items load: out of memory");
+		bad = 1;
+	}
+	for (size_t i = 0; i < in->n && !bad; i++) {
+		const json_t *item = json_array_get(in->items, i);
+		aws_buf k = AWS_BUF_INIT;
+		for (int j = 0; j < nkey && !bad; j++) {
+			const json_t *v = json_object_get(item, key[j].name);
+			const json_t *x = json_object_get(v, key[j].type);
+			if (!v) {
+				ctl_errorf("%s:%ld: missing the key attribute \"%s\" (type %s)", name,
+					   in->lines[i], key[j].name, key[j].type);
+				bad++;
+			} else if (!x) {
+				ctl_errorf("%s:%ld: key attribute \"%s\" must be of type %s", name,
+					   in->lines[i], key[j].name, key[j].type);
+				bad++;
+			} else if (key[j].type[0] != 'N' && json_string_length(x) == 0) {
+				ctl_errorf("%s:%ld: key attribute \"%s\" must not be empty", name,
+					   in->lines[i], key[j].name);
+				bad++;
+			} else {
+				char *part = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+				if (!part || aws_buf_puts(&k, part) < 0 || aws_buf_putc(&k, '\n') < 0)
+					bad++;
+				free(part);
+			}
+		}
+		if (bad) {
+			aws_buf_free(&k);
+			break;
+		}
+		char *ks_key = aws_buf_steal(&k, NULL);
+		long first = ks_key ? items_keyset_add(&ks, ks_key, in->lines[i]) : -1;
+		if (first < 0) {
+			ctl_errorf("items load: out of memory");
+			bad++;
+		} else if (first > 0) {
+			ctl_errorf("%s:%ld: the same key as line %ld — each item may appear once",
+				   name, in->lines[i], first);
+			bad++;
+		}
+	}
+	for (size_t i = 0; ks.keys && i < ks.cap; i++)
+		free(ks.keys[i]);
+	free(ks.keys);
+	free(ks.lines);
+	if (bad)
+		ctl_errorf("items load: the items do not fit the table's key — nothing was written");
+	return bad ? -1 : 0;
+}
+
+/* ---- writing ---- */
+
+typedef struct items_writer {
+	aws_client *client;
+	const char *table;
+	const json_t *items;
+	size_t n;
+	atomic_size_t next;      /* next chunk start */
+	atomic_long written;
+	atomic_int stop;
+	pthread_mutex_t lock;
+	int failed;
+	aws_error err;           /* the first failure */
+} items_writer;
+
+static void *items_write_worker(void *arg)
+{
+	items_writer *w = arg;
+	json_t *chunk = json_array();
+	while (chunk && !atomic_load(&w->stop)) {
+		size_t start = atomic_fetch_add(&w->next, ITEMS_CHUNK);
+		if (start >= w->n)
+			break;
+		json_array_clear(chunk);
+		for (size_t i = start; i < w->n && i < start + ITEMS_CHUNK; i++)
+			json_array_append(chunk, json_array_get(w->items, i));
+		long written = 0;
+		aws_error e;
+		int rc = aws_ddb_batch_put(w->client, w->table, chunk, &written, &e);
+		atomic_fetch_add(&w->written, written);
+		if (rc < 0) {
+			pthread_mutex_lock(&w->lock);
+			if (!w->failed) {
+				w->failed = 1;
+				w->err = e;
+			}
+			pthread_mutex_unlock(&w->lock);
+			atomic_store(&w->stop, 1);
+		}
+	}
+	if (!chunk) {
+		pthread_mutex_lock(&w->lock);
+		if (!w->failed) {
+			w->failed = 1;
+			aws_error_set(&w->err, AWS_ERR_NOMEM, "out of memory");
+		}
+		pthread_mutex_unlock(&w->lock);
+		atomic_store(&w->stop, 1);
+	}
+	json_decref(chunk);
+	return NULL;
+}
+
+static void items_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: showtablectl items load --table T [--parallel N] FILE|-\n"
+		"Writes the items in FILE (or standard input), one DynamoDB-JSON object per line —\n"
+		"the format `showtablectl scan` prints, e.g.\n"
+		"  {\"itemID\": {\"S\": \"a-1\"}, \"price\": {\"N\": \"9.5\"}, \"tags\": {\"SS\": [\"x\"]}}\n"
+		"Every line is checked first (JSON, attribute values, the table's key, duplicate\n"
+		"keys); if any is bad, each is reported by line number and nothing is written.\n"
+		"Blank lines are skipped. Input up to %llu MiB; lines up to %u MiB.\n"
+		"  --parallel N   BatchWriteItem calls in flight (1-%d, default 4)\n"
+		"Prints {\"table\", \"items\", \"written\", \"seconds\"}.\n",
+		ITEMS_TEXT_MAX >> 20, ITEMS_LINE_MAX >> 20, ITEMS_MAX_PARALLEL);
+}
+
+static int items_load(ctl_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"table", required_argument, 0, 't'},
+		{"parallel", required_argument, 0, 'P'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *table = NULL;
+	long parallel = 4;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': table = optarg; break;
+		case 'P':
+			if (ctl_parse_long("--parallel", optarg, 1, ITEMS_MAX_PARALLEL, &parallel) < 0)
+				return 2;
+			break;
+		case 'h': items_usage(stdout); return 0;
+		default: items_usage(stderr); return 2;
+		}
+	}
+	if (!table || !*table || optind != argc - 1) {
+		ctl_errorf("items load: needs --table T and one FILE (or - for standard input)");
+		items_usage(stderr);
+		return 2;
+	}
+	const char *path = argv[optind];
+	int use_stdin = strcmp(path, "-") == 0;
+	const char *name = use_stdin ? "<stdin>" : path;
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	FILE *f = use_stdin ? stdin : fopen(path, "rb");
+	if (!f) {
+		ctl_errorf("items load: cannot open %s: %s", path, strerror(errno));
+		return 1;
+	}
+	items_input in = {0};
+	in.items = json_array();
+	int rc = 1;
+	json_t *desc = NULL;
+	pthread_t threads[ITEMS_MAX_PARALLEL];
+	items_writer w;
+	memset(&w, 0, sizeof w);
+	pthread_mutex_init(&w.lock, NULL);
+	if (!in.items) {
+		ctl_errorf("items load: out of memory");
+		goto out;
+	}
+	if (items_read(f, name, &in) < 0)
+		goto out;
+
+	aws_client *client = ctl_client(ctx);
+	if (!client)
+		goto out;
+	aws_error err;
+	if (aws_ddb_describe_table(client, table, &desc, &err) < 0) {
+		ctl_aws_error("items load", &err);
+		goto out;
+	}
+	items_key_attr key[2];
+	int nkey;
+	if (items_key_schema(desc, key, &nkey) < 0) {
+		ctl_errorf("items load: DescribeTable of %s has no usable KeySchema / "
+			   "AttributeDefinitions — is the endpoint really DynamoDB?", table);
+		goto out;
+	}
+	if (items_check_keys(&in, name, key, nkey) < 0)
+		goto out;
+
+	w.client = client;
+	w.table = table;
+	w.items = in.items;
+	w.n = in.n;
+	long nthreads = parallel;
+	if ((size_t)nthreads > (in.n + ITEMS_CHUNK - 1) / ITEMS_CHUNK)
+		nthreads = (long)((in.n + ITEMS_CHUNK - 1) / ITEMS_CHUNK);
+	long started = 0;
+	if (nthreads <= 1) {
+		items_write_worker(&w);
+	} else {
+		for (; started < nthreads; started++)
+			if (pthread_create(&threads[started], NULL, items_write_worker, &w) != 0)
+				break;
+		if (started == 0)
+			items_write_worker(&w);
+		for (long i = 0; i < started; i++)
+			pthread_join(threads[i], NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long written = atomic_load(&w.written);
+	if (w.failed) {
+		char ctxs[160];
+		snprintf(ctxs, sizeof ctxs, "items load (%ld of %zu items written)", written, in.n);
+		ctl_aws_error(ctxs, &w.err);
+		goto out;
+	}
+	printf("{\"table\":\"%s\",\"items\":%zu,\"written\":%ld,\"seconds\":%.3f}\n", table, in.n,
+	       written, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	rc = 0;
+out:
+	if (!use_stdin)
+		fclose(f);
+	json_decref(desc);
+	json_decref(in.items);
+	free(in.lines);
+	pthread_mutex_destroy(&w.lock);
+	return rc;
+}
+
+int cmd_items(ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		items_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "load") == 0)
+		return items_load(ctx, argc - 1, argv + 1);
+	ctl_errorf("items: unknown subcommand \"%s\" — the one there is: items load", argv[1]);
+	return 2;
+}

@@ -1,0 +1,346 @@
+/* ctl_scan.c — `showtablectl scan`: every item of a table, one DynamoDB-JSON object per line
+ * (the format `items load` reads), following LastEvaluatedKey to the end. With --segments N,
+ * N threads each scan one segment through the run's one shared client; each thread renders
+ * into its own large buffer and writes whole lines under a lock, so lines never interleave.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "aws_ddb.h"
+#include "ctl.h"
+
+#define SCAN_MAX_SEGMENTS 64
+#define SCAN_FLUSH_BYTES (1u << 20)        /* write when a thread's buffer passes 1 MiB */
+#define SCAN_BUF_BYTES (SCAN_FLUSH_BYTES + (256u << 10))
+
+typedef struct scan_shared {
+	aws_client *client;
+	aws_ddb_scan_input in;       /* template; each job sets its segment */
+	int count_only;
+	pthread_mutex_t out_lock;
+	atomic_int stop;             /* set by the first failing job */
+} scan_shared;
+
+typedef struct scan_job {
+	scan_shared *sh;
+	int segment;
+	long pages, items, scanned;
+	int failed;
+	aws_error err;
+	pthread_t thread;
+} scan_job;
+
+static int scan_write_all(const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(STDOUT_FILENO, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int scan_flush(scan_job *job, aws_buf *out)
+{
+	if (!out->len)
+		return 0;
+	pthread_mutex_lock(&job->sh->out_lock);
+	int rc = scan_write_all(out->data, out->len);
+	int e = errno;
+	pthread_mutex_unlock(&job->sh->out_lock);
+	aws_buf_reset(out);
+	if (rc < 0)
+		return aws_error_set(&job->err, AWS_ERR_IO, "writing the items to standard output: "
+				     "%s", strerror(e));
+	return 0;
+}
+
+/* Appends item as one compact JSON line. Renders straight into the buffer's free room and
+ * only measures first when the item does not fit (rare: the room is kept large). */
+static int scan_render(aws_buf *out, const json_t *item)
+{
+	size_t room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
+	size_t n = room ? json_dumpb(item, out->data + out->len, room, JSON_COMPACT) : 0;
+	if (n == 0 || n >= room) {
+		n = json_dumpb(item, NULL, 0, JSON_COMPACT);
+		if (n == 0 || aws_buf_reserve(out, n + 1) < 0)
+			return -1;
+		n = json_dumpb(item, out->data + out->len, n, JSON_COMPACT);
+	}
+	out->len += n;
+	out->data[out->len++] = '\n';
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+static void *scan_segment(void *arg)
+{
+	scan_job *job = arg;
+	scan_shared *sh = job->sh;
+	aws_ddb_scan_input in = sh->in;
+	in.segment = job->segment;
+	aws_buf out = AWS_BUF_INIT;
+	if (!sh->count_only && aws_buf_reserve(&out, SCAN_BUF_BYTES) < 0) {
+		aws_error_set(&job->err, AWS_ERR_NOMEM, "out of memory for the output buffer");
+		goto fail;
+	}
+	json_t *start = NULL;
+	for (;;) {
+		if (atomic_load(&sh->stop))
+			break;
+		aws_ddb_scan_output page;
+		in.exclusive_start_key = start;
+		int rc = aws_ddb_scan(sh->client, &in, &page, &job->err);
+		json_decref(start);
+		start = NULL;
+		if (rc < 0)
+			goto fail;
+		job->pages++;
+		job->items += page.count;
+		job->scanned += page.scanned_count;
+		if (!sh->count_only) {
+			size_t i;
+			json_t *it;
+			json_array_foreach(page.items, i, it) {
+				if (scan_render(&out, it) < 0) {
+					aws_ddb_scan_output_free(&page);
+					aws_error_set(&job->err, AWS_ERR_NOMEM, "out of memory "
+						      "rendering an item");
+					goto fail;
+				}
+				if (out.len >= SCAN_FLUSH_BYTES && scan_flush(job, &out) < 0) {
+					aws_ddb_scan_output_free(&page);
+					goto fail;
+				}
+			}
+		}
+		start = page.last_evaluated_key ? json_incref(page.last_evaluated_key) : NULL;
+		aws_ddb_scan_output_free(&page);
+		if (!start)
+			break;
+	}
+	if (scan_flush(job, &out) < 0)
+		goto fail;
+	aws_buf_free(&out);
+	return NULL;
+fail:
+	aws_buf_free(&out);
+	job->failed = 1;
+	atomic_store(&sh->stop, 1);
+	return NULL;
+}
+
+static void scan_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: showtablectl scan --table T [--segments N] [--limit N] [--filter SUBSTR]\n"
+		"                         [--key K] [--projection A,B,...] [--consistent] [--count]\n"
+		"                         [--stats]\n"
+		"Prints every item of table T, one DynamoDB-JSON object per line (the format of\n"
+		"`items load`), following LastEvaluatedKey to the end of the table.\n"
+		"  --segments N      parallel scan: N segments (1-%d), one thread each\n"
+		"  --limit N         items per Scan request (DynamoDB Limit; default: 1 MB pages)\n"
+		"  --filter SUBSTR   only items whose key attribute contains SUBSTR\n"
+		"  --key K           the key attribute --filter looks at (default itemID)\n"
+		"  --projection LIST only these top-level attributes (comma-separated names)\n"
+		"  --consistent      strongly consistent reads\n"
+		"  --count           print only {\"count\": items, \"scanned\": items scanned}\n"
+		"  --stats           print {\"pages\", \"items\", \"scanned\", \"seconds\"} to stderr\n",
+		SCAN_MAX_SEGMENTS);
+}
+
+/* "a,b" → "#p0,#p1" with names {"#p0":"a","#p1":"b"}, so reserved words work as names. */
+static char *scan_projection(const char *list, json_t *names)
+{
+	aws_buf expr = AWS_BUF_INIT;
+	int n = 0;
+	const char *p = list;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		char *name = strndup(p, len);
+		char ph[24];
+		snprintf(ph, sizeof ph, "#p%d", n);
+		int bad = !name || !*name || json_object_set_new(names, ph, json_string(name)) < 0 ||
+			  aws_buf_printf(&expr, "%s%s", n ? "," : "", ph) < 0;
+		free(name);
+		if (bad) {
+			aws_buf_free(&expr);
+			return NULL;
+		}
+		n++;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return aws_buf_steal(&expr, NULL);
+}
+
+int cmd_scan(ctl_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"table", required_argument, 0, 't'},
+		{"segments", required_argument, 0, 's'},
+		{"limit", required_argument, 0, 'l'},
+		{"filter", required_argument, 0, 'f'},
+		{"key", required_argument, 0, 'k'},
+		{"projection", required_argument, 0, 'p'},
+		{"consistent", no_argument, 0, 'C'},
+		{"count", no_argument, 0, 'c'},
+		{"stats", no_argument, 0, 'S'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	const char *table = NULL, *filter = NULL, *key = "itemID", *projection = NULL;
+	long segments = 1, limit = 0;
+	int count_only = 0, stats = 0, consistent = 0, c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': table = optarg; break;
+		case 's':
+			if (ctl_parse_long("--segments", optarg, 1, SCAN_MAX_SEGMENTS, &segments) < 0)
+				return 2;
+			break;
+		case 'l':
+			if (ctl_parse_long("--limit", optarg, 1, 1000000, &limit) < 0)
+				return 2;
+			break;
+		case 'f': filter = optarg; break;
+		case 'k': key = optarg; break;
+		case 'p': projection = optarg; break;
+		case 'C': consistent = 1; break;
+		case 'c': count_only = 1; break;
+		case 'S': stats = 1; break;
+		case 'h': scan_usage(stdout); return 0;
+		default: scan_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		ctl_errorf("scan: unexpected argument \"%s\"", argv[optind]);
+		scan_usage(stderr);
+		return 2;
+	}
+	if (!table || !*table) {
+		ctl_errorf("scan: --table is required");
+		scan_usage(stderr);
+		return 2;
+	}
+	if (filter && !*filter)
+		filter = NULL;
+	if (!*key) {
+		ctl_errorf("scan: --key must not be empty");
+		return 2;
+	}
+
+	json_t *names = json_object(), *values = json_object();
+	char *proj = NULL;
+	int rc = 1;
+	scan_job *jobs = NULL;
+	scan_shared sh;
+	memset(&sh, 0, sizeof sh);
+	pthread_mutex_init(&sh.out_lock, NULL);
+	if (!names || !values) {
+		ctl_errorf("scan: out of memory");
+		goto out;
+	}
+	if (projection && !(proj = scan_projection(projection, names))) {
+		ctl_errorf("scan: --projection \"%s\" must be attribute names separated by commas",
+			   projection);
+		rc = 2;
+		goto out;
+	}
+	if (filter && (json_object_set_new(names, "#fk", json_string(key)) < 0 ||
+		       json_object_set_new(values, ":fv", json_pack("{s:s}", "S", filter)) < 0)) {
+		ctl_errorf("scan: --filter and --key must be valid UTF-8");
+		rc = 2;
+		goto out;
+	}
+	sh.client = ctl_client(ctx);
+	if (!sh.client)
+		goto out;
+	sh.count_only = count_only;
+	sh.in.table = table;
+	sh.in.limit = limit;
+	sh.in.total_segments = segments > 1 ? (int)segments : 0;
+	sh.in.filter_expression = filter ? "contains(#fk, :fv)" : NULL;
+	sh.in.projection_expression = proj;
+	sh.in.expression_attribute_names = names;
+	sh.in.expression_attribute_values = values;
+	sh.in.consistent_read = consistent;
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	jobs = calloc((size_t)segments, sizeof *jobs);
+	if (!jobs) {
+		ctl_errorf("scan: out of memory");
+		goto out;
+	}
+	long started = 0;
+	for (long i = 0; i < segments; i++) {
+		jobs[i].sh = &sh;
+		jobs[i].segment = (int)i;
+	}
+	if (segments == 1) {
+		scan_segment(&jobs[0]);
+		started = 1;
+	} else {
+		for (; started < segments; started++) {
+			int e = pthread_create(&jobs[started].thread, NULL, scan_segment,
+					       &jobs[started]);
+			if (e) {
+				jobs[started].failed = 1;
+				aws_error_set(&jobs[started].err, AWS_ERR_NOMEM, "cannot start thread "
+					      "%ld of %ld: %s", started + 1, segments, strerror(e));
+				atomic_store(&sh.stop, 1);
+				break;
+			}
+		}
+		for (long i = 0; i < started; i++)
+			pthread_join(jobs[i].thread, NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+
+	long pages = 0, items = 0, scanned = 0;
+	const scan_job *failed = NULL;
+	for (long i = 0; i < segments; i++) {
+		pages += jobs[i].pages;
+		items += jobs[i].items;
+		scanned += jobs[i].scanned;
+		/* report the first real failure, not a job that merely stopped */
+		if (jobs[i].failed && !failed)
+			failed = &jobs[i];
+	}
+	if (failed) {
+		ctl_aws_error("scan", &failed->err);
+		goto out;
+	}
+	if (count_only) {
+		printf("{\"table\":\"%s\",\"count\":%ld,\"scanned\":%ld}\n", table, items, scanned);
+		if (fflush(stdout) != 0) {
+			ctl_errorf("scan: writing to standard output: %s", strerror(errno));
+			goto out;
+		}
+	}
+	if (stats)
+		fprintf(stderr, "{\"pages\":%ld,\"items\":%ld,\"scanned\":%ld,\"segments\":%ld,"
+			"\"seconds\":%.3f}\n", pages, items, scanned, segments,
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	rc = 0;
+out:
+	free(jobs);
+	free(proj);
+	json_decref(names);
+	json_decref(values);
+	pthread_mutex_destroy(&sh.out_lock);
+	return rc;
+}
