@@ -491,6 +491,89 @@ def check_parameters_used(template, spec=None):
             for p in params if p not in used]
 
 
+def _guarded_refs(node, guards, path):
+    """Yields (path, guards, target) for every resource reference (Ref, GetAtt, Sub variable)
+    under node; guards is a tuple of (condition, required truth) from enclosing Fn::If."""
+    fn = intrinsic_name(node)
+    if fn == "Fn::If" and isinstance(node["Fn::If"], list) and len(node["Fn::If"]) == 3:
+        cond, yes, no = node["Fn::If"]
+        yield from _guarded_refs(yes, guards + ((cond, True),), f"{path}/Fn::If/1")
+        yield from _guarded_refs(no, guards + ((cond, False),), f"{path}/Fn::If/2")
+        return
+    if fn == "Ref" and isinstance(node["Ref"], str):
+        yield path, guards, node["Ref"]
+    elif fn == "Fn::GetAtt" and isinstance(node["Fn::GetAtt"], list) and node["Fn::GetAtt"]:
+        yield path, guards, node["Fn::GetAtt"][0]
+    elif fn == "Fn::Sub":
+        for var in sub_targets(node["Fn::Sub"]):
+            yield path, guards, var.split(".", 1)[0]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _guarded_refs(v, guards, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _guarded_refs(v, guards, f"{path}/{i}")
+
+
+def _parameter_assignments(template, limit=4096):
+    """Every combination of candidate values of the parameters the Conditions read: the
+    AllowedValues, else the default plus an empty and a non-empty value."""
+    params = template.get("Parameters") or {}
+    used = sorted({n["Ref"] for _, n in walk(template.get("Conditions") or {})
+                   if intrinsic_name(n) == "Ref" and n["Ref"] in params})
+    choices = []
+    for name in used:
+        p = params[name]
+        values = [str(v) for v in p.get("AllowedValues", [])] or \
+            sorted({str(p.get("Default", "")), "", "x"})
+        choices.append(values)
+    combos = [{}]
+    for name, values in zip(used, choices):
+        combos = [dict(c, **{name: v}) for c in combos for v in values]
+        if len(combos) > limit:
+            raise ValueError("too many parameter combinations to check conditions exhaustively")
+    return combos
+
+
+def check_conditional_references(template, spec=None):
+    """A resource that exists only under condition C may be referenced only from places that
+    exist only when C holds (a resource with that condition, or inside Fn::If on it); otherwise
+    the stack fails with "Unresolved resource dependencies" in the parameter sets where C is false."""
+    resources = template.get("Resources") or {}
+    outputs = template.get("Outputs") or {}
+    gated = {n: r["Condition"] for n, r in resources.items()
+             if isinstance(r, dict) and isinstance(r.get("Condition"), str)}
+    if not gated:
+        return []
+    conds = template.get("Conditions") or {}
+    if any(c not in conds for c in gated.values()):
+        return []  # reported by check_conditions
+    try:
+        worlds = [evaluate_conditions(template, a) for a in _parameter_assignments(template)]
+    except (KeyError, ValueError, TypeError):
+        return []
+    out = []
+    places = [(f"/Resources/{n}", r) for n, r in resources.items() if isinstance(r, dict)] + \
+        [(f"/Outputs/{n}", o) for n, o in outputs.items() if isinstance(o, dict)]
+    for root, item in places:
+        own = item.get("Condition")
+        base = ((own, True),) if isinstance(own, str) and own in conds else ()
+        refs = list(_guarded_refs({k: v for k, v in item.items() if k != "Condition"}, base, root))
+        deps = item.get("DependsOn", [])
+        refs += [(f"{root}/DependsOn", base, d) for d in (deps if isinstance(deps, list) else [deps])]
+        for path, guards, target in refs:
+            need = gated.get(target)
+            if need is None:
+                continue
+            for world in worlds:
+                if all(world.get(c) == want for c, want in guards) and not world[need]:
+                    out.append(Problem("conditional-reference", path,
+                                       f"{target} exists only when {need}, but this reference is "
+                                       "not guarded by it"))
+                    break
+    return out
+
+
 CHECKS = {
     "structure": check_structure,
     "resource-type": check_resource_types,
@@ -500,6 +583,7 @@ CHECKS = {
     "reference": check_references,
     "condition": check_conditions,
     "parameter-unused": check_parameters_used,
+    "conditional-reference": check_conditional_references,
 }
 
 

@@ -78,6 +78,8 @@ BROKEN_CASES = [
     ("condition-unknown.yaml", "condition", {
         "/Resources/Vpc/Condition", "/Resources/Vpc/Properties/CidrBlock"}),
     ("parameter-unused.yaml", "parameter-unused", {"/Parameters/NatGateways"}),
+    ("conditional-reference-unguarded.yaml", "conditional-reference", {
+        "/Resources/Route/Properties/NatGatewayId", "/Outputs/Nat/Value/Fn::If/2"}),
 ]
 
 
