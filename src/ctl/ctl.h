@@ -41,5 +41,13 @@ int cmd_scan(ctl_ctx *ctx, int argc, char **argv);
 int cmd_param(ctl_ctx *ctx, int argc, char **argv);
 int cmd_items(ctl_ctx *ctx, int argc, char **argv);
 int cmd_table(ctl_ctx *ctx, int argc, char **argv);
+/* The stacks (ctl_deploy.c, ctl_destroy.c, ctl_status.c, ctl_logs.c, ctl_creds.c). */
+int cmd_deploy(ctl_ctx *ctx, int argc, char **argv);
+int cmd_diff(ctl_ctx *ctx, int argc, char **argv);
+int cmd_destroy(ctl_ctx *ctx, int argc, char **argv);
+int cmd_status(ctl_ctx *ctx, int argc, char **argv);
+int cmd_outputs(ctl_ctx *ctx, int argc, char **argv);
+int cmd_logs(ctl_ctx *ctx, int argc, char **argv);
+int cmd_credentials(ctl_ctx *ctx, int argc, char **argv);
 
 #endif

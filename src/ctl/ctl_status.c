@@ -1,0 +1,223 @@
+/* ctl_status.c — `showtablectl status` and `showtablectl outputs STACK`.
+ *
+ * status shows, per stack: its state and last change, the SSM parameters its template
+ * writes and reads and whether each exists; for the container stack also the service's
+ * tasks (ECS DescribeServices), its targets' health (ELBv2 DescribeTargetHealth) and the
+ * URL. Everything is read-only, so it asks nothing and prints no account banner.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <jansson.h>
+#include "stack.h"
+#include "qxml.h"
+
+#define ELB_NS "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
+
+static const char *resource_of(const cfn_resource *r, size_t n, const char *type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].type && strcmp(r[i].type, type) == 0 && r[i].physical_id && *r[i].physical_id)
+			return r[i].physical_id;
+	return NULL;
+}
+
+static int print_ssm(aws_client *c, const char *verb, const tmpl_ssm *s, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		aws_error err;
+		aws_error_clear(&err);
+		int ex = stk_ssm_exists(c, s[i].name, &err);
+		const char *state = ex > 0 ? "exists" : ex == 0 ? "MISSING" : "unknown";
+		printf("  %-6s %-40s %s", verb, s[i].name, state);
+		if (ex < 0) {
+			char buf[900];
+			printf(" (%s)", aws_error_str(&err, buf, sizeof buf));
+			rc = 1;
+		}
+		printf("\n");
+	}
+	return rc;
+}
+
+static int service_status(aws_client *c, const char *cluster, const char *service)
+{
+	json_t *req = json_pack("{s:s, s:[s]}", "cluster", cluster, "services", service);
+	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (body == NULL)
+		return 1;
+	aws_buf r = AWS_BUF_INIT;
+	aws_error err;
+	aws_error_clear(&err);
+	int rc = aws_json_call(c, &AWS_SERVICE_ECS, "DescribeServices", body, strlen(body), &r, &err);
+	free(body);
+	if (rc != 0) {
+		ctl_aws_error("ECS DescribeServices", &err);
+		aws_buf_free(&r);
+		return 1;
+	}
+	json_error_t je;
+	json_t *resp = json_loadb(r.data, r.len, 0, &je);
+	aws_buf_free(&r);
+	json_t *svc = json_array_get(json_object_get(resp, "services"), 0);
+	if (!json_is_object(svc)) {
+		printf("  service: not found in cluster %s\n", cluster);
+		json_decref(resp);
+		return 1;
+	}
+	json_t *dep = json_array_get(json_object_get(svc, "deployments"), 0);
+	const char *rollout = json_string_value(json_object_get(dep, "rolloutState"));
+	printf("  service: %lld/%lld tasks running, %lld pending, %s%s%s\n",
+	       (long long)json_integer_value(json_object_get(svc, "runningCount")),
+	       (long long)json_integer_value(json_object_get(svc, "desiredCount")),
+	       (long long)json_integer_value(json_object_get(svc, "pendingCount")),
+	       json_string_value(json_object_get(svc, "status")) ? json_string_value(json_object_get(svc, "status")) : "?",
+	       rollout ? ", rollout " : "", rollout ? rollout : "");
+	json_decref(resp);
+	return 0;
+}
+
+static int target_health(aws_client *c, const char *tg)
+{
+	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
+	aws_error err;
+	aws_error_clear(&err);
+	int rc = 1;
+	if (qxml_form_add(&p, "TargetGroupArn", tg) != 0)
+		goto out;
+	if (aws_query_call(c, &AWS_SERVICE_ELBV2, "DescribeTargetHealth", p.data, &r, &err) != 0) {
+		ctl_aws_error("ELBv2 DescribeTargetHealth", &err);
+		goto out;
+	}
+	qxml_doc d;
+	if (qxml_parse(r.data, r.len, "DescribeTargetHealth", ELB_NS, &d, &err) != 0) {
+		ctl_aws_error("ELBv2 DescribeTargetHealth", &err);
+		goto out;
+	}
+	int n = 0;
+	for (xmlNode *m = qxml_members(d.result, "TargetHealthDescriptions"); m; m = qxml_next(m)) {
+		char id[128], port[16], state[64], reason[128], desc[256];
+		xmlNode *t = qxml_child(m, "Target"), *h = qxml_child(m, "TargetHealth");
+		qxml_copy(t, "Id", id, sizeof id);
+		qxml_copy(t, "Port", port, sizeof port);
+		qxml_copy(h, "State", state, sizeof state);
+		qxml_copy(h, "Reason", reason, sizeof reason);
+		qxml_copy(h, "Description", desc, sizeof desc);
+		printf("  target:  %s:%s %s", id, port, state);
+		if (*reason)
+			printf(" (%s%s%s)", reason, *desc ? ": " : "", desc);
+		printf("\n");
+		n++;
+	}
+	if (n == 0)
+		printf("  target:  none registered\n");
+	qxml_free(&d);
+	rc = 0;
+out:
+	aws_buf_free(&p);
+	aws_buf_free(&r);
+	return rc;
+}
+
+static const char *url_output(const cfn_stack *st)
+{
+	for (size_t i = 0; i < st->noutputs; i++)
+		if (st->outputs[i].key && strcasestr(st->outputs[i].key, "url"))
+			return st->outputs[i].value;
+	return NULL;
+}
+
+static int status_one(ctl_ctx *ctx, aws_client *c, const char *kind)
+{
+	char stack[256];
+	stk_name(ctx, kind, stack, sizeof stack);
+	tmpl_info info;
+	if (stk_template(ctx, kind, NULL, &info) != 0)
+		return 1;
+	cfn_stack st;
+	int ex = stk_describe(c, stack, &st);
+	int rc = ex < 0;
+	if (ex == 1)
+		printf("%-24s %-28s last change %s\n", stack, st.status,
+		       st.updated ? st.updated : st.created ? st.created : "?");
+	else if (ex == 0)
+		printf("%-24s not deployed\n", stack);
+	if (st.reason && ex == 1 && strstr(st.status, "FAILED"))
+		printf("  reason: %s\n", st.reason);
+	rc |= print_ssm(c, "writes", info.writes, info.nwrites);
+	rc |= print_ssm(c, "reads", info.reads, info.nreads);
+	if (ex == 1 && tmpl_find_param(&info, "Image")) {
+		cfn_resource *res = NULL;
+		size_t n = 0;
+		aws_error err;
+		aws_error_clear(&err);
+		if (cfn_describe_resources(c, st.id, &res, &n, &err) != 0) {
+			ctl_aws_error(stack, &err);
+			rc = 1;
+		} else {
+			const char *cluster = resource_of(res, n, "AWS::ECS::Cluster");
+			const char *svc = resource_of(res, n, "AWS::ECS::Service");
+			const char *tg = resource_of(res, n, "AWS::ElasticLoadBalancingV2::TargetGroup");
+			if (cluster && svc)
+				rc |= service_status(c, cluster, svc);
+			if (tg)
+				rc |= target_health(c, tg);
+			cfn_resources_free(res, n);
+		}
+		const char *url = url_output(&st);
+		if (url)
+			printf("  url:     %s\n", url);
+	}
+	if (ex == 1)
+		cfn_stack_free(&st);
+	tmpl_info_free(&info);
+	return rc;
+}
+
+int cmd_status(ctl_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		ctl_errorf("usage: status");
+		return 2;
+	}
+	aws_client *c = ctl_client(ctx);
+	if (c == NULL)
+		return 1;
+	printf("region %s, parameter prefix %s\n", aws_client_region(c), ctx->param_prefix);
+	int rc = 0;
+	for (int k = 0; k < STK_NKINDS; k++)
+		rc |= status_one(ctx, c, stk_kinds[k]);
+	fflush(stdout);
+	return rc ? 1 : 0;
+}
+
+int cmd_outputs(ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 2) {
+		ctl_errorf("usage: outputs vpc|table|container");
+		return 2;
+	}
+	if (stk_kind_index(argv[1]) < 0)
+		return 2;
+	aws_client *c = ctl_client(ctx);
+	if (c == NULL)
+		return 1;
+	char stack[256];
+	stk_name(ctx, argv[1], stack, sizeof stack);
+	cfn_stack st;
+	int ex = stk_describe(c, stack, &st);
+	if (ex <= 0) {
+		if (ex == 0)
+			ctl_errorf("%s is not deployed — run `showtablectl deploy %s`", stack, argv[1]);
+		return 1;
+	}
+	for (size_t i = 0; i < st.noutputs; i++)
+		printf("%s\t%s\n", st.outputs[i].key ? st.outputs[i].key : "",
+		       st.outputs[i].value ? st.outputs[i].value : "");
+	cfn_stack_free(&st);
+	return 0;
+}
