@@ -485,3 +485,23 @@ def test_outputs_give_load_balancer_dns_and_service_url():
     outputs = template("container")["Outputs"]
     assert outputs["LoadBalancerDNS"]["Value"] == {"Fn::GetAtt": ["LoadBalancer", "DNSName"]}
     assert "ServiceURL" in outputs and "LogGroupName" in outputs
+
+
+def test_param_prefix_is_declared_identically_everywhere():
+    defs = [template(name)["Parameters"]["ParamPrefix"] for name in TEMPLATES]
+    assert all(d == defs[0] for d in defs)
+
+
+def test_capabilities_needed_are_iam_and_auto_expand_only():
+    # showtablectl passes CAPABILITY_IAM for container and CAPABILITY_AUTO_EXPAND for table:
+    # no resource may have a fixed IAM name (that would need CAPABILITY_NAMED_IAM).
+    for name in TEMPLATES:
+        tpl = template(name)
+        for rname, res in tpl["Resources"].items():
+            if res["Type"].startswith("AWS::IAM::"):
+                assert not {"RoleName", "PolicyName", "ManagedPolicyName", "UserName",
+                            "GroupName"} & set(res["Properties"]), f"{name}/{rname}"
+        assert tpl.get("Transform") in (None, "AWS::LanguageExtensions"), name
+    assert [n for n in TEMPLATES if template(n).get("Transform")] == ["table"]
+    assert [n for n in TEMPLATES if any(r["Type"].startswith("AWS::IAM::")
+                                        for r in template(n)["Resources"].values())] == ["container"]
