@@ -488,7 +488,8 @@ def test_outputs_give_load_balancer_dns_and_service_url():
 
 
 def test_param_prefix_is_declared_identically_everywhere():
-    defs = [template(name)["Parameters"]["ParamPrefix"] for name in TEMPLATES]
+    keys = ("Type", "Default", "AllowedPattern", "ConstraintDescription")
+    defs = [{k: template(name)["Parameters"]["ParamPrefix"][k] for k in keys} for name in TEMPLATES]
     assert all(d == defs[0] for d in defs)
 
 
