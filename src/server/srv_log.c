@@ -1,0 +1,130 @@
+/* srv_log.c — JSON log lines, written whole with a single write(2) each.
+ *
+ * Hot path (a line per /ping): a stack buffer, gmtime_r, no allocation, no lock.
+ */
+#include "srv_log.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static atomic_int log_level = SRV_LOG_INFO;
+static const char *LEVEL_NAMES[] = {"debug", "info", "warn", "error"};
+
+void srv_log_set_level(srv_log_level level) { atomic_store(&log_level, (int)level); }
+int srv_log_enabled(srv_log_level level) { return (int)level >= atomic_load(&log_level); }
+
+typedef struct line { char b[4096]; size_t n; } line;
+
+static void put(line *l, const char *s, size_t n)
+{
+	if (l->n + n > sizeof l->b - 2)   /* keep room for "}\n" */
+		n = sizeof l->b - 2 - l->n;
+	memcpy(l->b + l->n, s, n);
+	l->n += n;
+}
+static void puts_(line *l, const char *s) { put(l, s, strlen(s)); }
+
+/* A JSON string value, escaped, at most max bytes of input. */
+static void put_str(line *l, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	put(l, "\"", 1);
+	for (size_t i = 0; s && s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\'; esc[1] = (char)c;
+			put(l, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+			put(l, esc, 6);
+		} else {
+			put(l, (const char *)&c, 1);
+		}
+	}
+	put(l, "\"", 1);
+}
+
+static void start(line *l, srv_log_level level)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	l->n = 0;
+	char t[64];
+	int n = snprintf(t, sizeof t, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\"",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 ts.tv_nsec / 1000000, LEVEL_NAMES[level]);
+	put(l, t, (size_t)n);
+}
+
+static void finish(line *l)
+{
+	memcpy(l->b + l->n, "}\n", 2);
+	l->n += 2;
+	const char *p = l->b;
+	size_t left = l->n;
+	while (left > 0) {
+		ssize_t w = write(STDOUT_FILENO, p, left);
+		if (w <= 0)
+			return; /* stdout gone: nothing better to do than drop the line */
+		p += w;
+		left -= (size_t)w;
+	}
+}
+
+void srv_log_request(const srv_log_req *r)
+{
+	srv_log_level level = (r->status >= 500 || r->error) ? (r->status >= 500 ? SRV_LOG_ERROR : SRV_LOG_WARN)
+							       : SRV_LOG_INFO;
+	if (!srv_log_enabled(level))
+		return;
+	line l;
+	char num[96];
+	start(&l, level);
+	puts_(&l, ",\"event\":\"request\",\"method\":");
+	put_str(&l, r->method, 16);
+	puts_(&l, ",\"path\":");
+	put_str(&l, r->path, 512);
+	snprintf(num, sizeof num, ",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", r->status, r->bytes,
+		 r->duration_ms);
+	puts_(&l, num);
+	puts_(&l, ",\"user\":");
+	if (r->user && r->user[0])
+		put_str(&l, r->user, 128);
+	else
+		puts_(&l, "null");
+	puts_(&l, ",\"client\":");
+	put_str(&l, r->client, 64);
+	puts_(&l, ",\"request_id\":");
+	put_str(&l, r->request_id, 64);
+	if (r->error) {
+		puts_(&l, ",\"error\":");
+		put_str(&l, r->error, 1500);
+	}
+	finish(&l);
+}
+
+void srv_log_event(srv_log_level level, const char *event, const char *fmt, ...)
+{
+	if (!srv_log_enabled(level))
+		return;
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	line l;
+	start(&l, level);
+	puts_(&l, ",\"event\":");
+	put_str(&l, event, 64);
+	puts_(&l, ",\"message\":");
+	put_str(&l, msg, sizeof msg);
+	finish(&l);
+}

@@ -1,0 +1,35 @@
+/* srv_log.h — JSON lines on stdout: one per request, one per notable event.
+ *
+ * Each line is built in a stack buffer and written with one write(2), so lines from
+ * different threads never interleave and logging allocates nothing. Strings are JSON-escaped
+ * and truncated to keep a line under 4 KiB. Callers never pass passwords or the
+ * Authorization header: nothing here could redact them.
+ */
+#ifndef SRV_LOG_H
+#define SRV_LOG_H
+
+#include <stddef.h>
+#include "srv_config.h"
+
+void srv_log_set_level(srv_log_level level);
+int srv_log_enabled(srv_log_level level);
+
+typedef struct srv_log_req {
+	const char *method, *path;   /* path without the query string */
+	int status;
+	size_t bytes;                /* response body bytes */
+	double duration_ms;
+	const char *user;            /* NULL or "" = not authenticated */
+	const char *client;          /* client address (X-Forwarded-For when trusted) */
+	const char *request_id;
+	const char *error;           /* NULL, or what went wrong (logged at warn/error) */
+} srv_log_req;
+
+/* Logs a finished request at info (status < 500 and no error) or error level. */
+void srv_log_request(const srv_log_req *r);
+
+/* Logs {"time","level","event","message"}; message is printf-style. */
+void srv_log_event(srv_log_level level, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,117 @@
+/* srv_table.c — the table name, fixed or from SSM with a TTL cache and stale fallback.
+ *
+ * The seed read SSM on every request; caching keeps SSM off the request path (and under
+ * its API rate limits), and the stale fallback keeps pages working through an SSM outage.
+ */
+#include "srv_table.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aws_ssm.h"
+#include "srv_log.h"
+
+#define RETRY_AFTER_FAILURE_S 5
+
+struct srv_table {
+	pthread_mutex_t mu;
+	int fixed;
+	char name[SRV_TABLE_NAME_MAX];   /* "" = none yet */
+	char param[512];
+	long ttl;
+	time_t fresh_until;              /* monotonic seconds */
+};
+
+static time_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+srv_table *srv_table_new(const char *fixed, const char *param, long ttl_s, aws_error *err)
+{
+	if (fixed && (strlen(fixed) < 3 || strlen(fixed) >= SRV_TABLE_NAME_MAX)) {
+		aws_error_set(err, AWS_ERR_INVALID, "--table: \"%.64s\" is not a DynamoDB table name (3 to 255 characters)",
+			      fixed);
+		return NULL;
+	}
+	srv_table *t = calloc(1, sizeof *t);
+	if (!t) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&t->mu, NULL);
+	t->fixed = fixed != NULL;
+	if (fixed)
+		snprintf(t->name, sizeof t->name, "%s", fixed);
+	snprintf(t->param, sizeof t->param, "%s", param ? param : "");
+	t->ttl = ttl_s;
+	return t;
+}
+
+void srv_table_free(srv_table *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+const char *srv_table_param(const srv_table *t) { return t->param; }
+
+int srv_table_peek(srv_table *t, char *out, size_t len)
+{
+	pthread_mutex_lock(&t->mu);
+	int ok = t->name[0] && (t->fixed || mono_s() < t->fresh_until);
+	if (ok)
+		snprintf(out, len, "%s", t->name);
+	pthread_mutex_unlock(&t->mu);
+	return ok;
+}
+
+int srv_table_get(srv_table *t, aws_client *c, char *out, size_t len, aws_error *err)
+{
+	if (srv_table_peek(t, out, len))
+		return 0;
+	aws_ssm_parameter p = {0};
+	aws_error e;
+	aws_error_clear(&e);
+	int rc = aws_ssm_get_parameter(c, t->param, 0, &p, &e);
+	if (rc == 0 && (!p.value || !p.value[0] || strlen(p.value) >= SRV_TABLE_NAME_MAX)) {
+		aws_error_set(&e, AWS_ERR_PROTOCOL, "SSM parameter %s holds no usable table name", t->param);
+		rc = -1;
+	}
+	pthread_mutex_lock(&t->mu);
+	if (rc == 0) {
+		snprintf(t->name, sizeof t->name, "%s", p.value);
+		t->fresh_until = mono_s() + t->ttl;
+	} else if (t->name[0]) {
+		t->fresh_until = mono_s() + (t->ttl < RETRY_AFTER_FAILURE_S ? t->ttl : RETRY_AFTER_FAILURE_S);
+	}
+	int have = t->name[0] != '\0';
+	if (have)
+		snprintf(out, len, "%s", t->name);
+	pthread_mutex_unlock(&t->mu);
+	aws_ssm_parameter_free(&p);
+	if (rc == 0)
+		return 0;
+	char why[1024];
+	aws_error_str(&e, why, sizeof why);
+	if (have) {
+		srv_log_event(SRV_LOG_WARN, "ssm_table_stale",
+			      "reading SSM %s failed, still serving the cached table name %s: %s", t->param, out, why);
+		return 0;
+	}
+	if (strcmp(e.type, "ParameterNotFound") == 0)
+		aws_error_prefix(&e, "SSM parameter %s not found — is the table stack deployed? (or run with --table)",
+				 t->param);
+	else
+		aws_error_prefix(&e, "reading the table name from SSM %s", t->param);
+	if (err)
+		*err = e;
+	return -1;
+}
