@@ -574,6 +574,72 @@ def check_conditional_references(template, spec=None):
     return out
 
 
+AWS_SPECIFIC_TYPES = {
+    "AWS::EC2::AvailabilityZone::Name", "AWS::EC2::Image::Id", "AWS::EC2::Instance::Id",
+    "AWS::EC2::KeyPair::KeyName", "AWS::EC2::SecurityGroup::GroupName",
+    "AWS::EC2::SecurityGroup::Id", "AWS::EC2::Subnet::Id", "AWS::EC2::Volume::Id",
+    "AWS::EC2::VPC::Id", "AWS::Route53::HostedZone::Id",
+}
+
+
+def _parameter_type_ok(ptype):
+    plain = {"String", "Number", "List<Number>", "CommaDelimitedList", "AWS::SSM::Parameter::Name"}
+    specific = AWS_SPECIFIC_TYPES | {f"List<{t}>" for t in AWS_SPECIFIC_TYPES}
+    if ptype in plain or ptype in specific:
+        return True
+    m = re.fullmatch(r"AWS::SSM::Parameter::Value<(.+)>", ptype)
+    return bool(m) and (m.group(1) in {"String", "List<String>", "CommaDelimitedList"} or
+                        m.group(1) in specific)
+
+
+def check_parameter_definitions(template, spec=None):
+    """Each parameter's Type exists and its Default satisfies its own constraints, so a deploy
+    with defaults cannot fail validation."""
+    out = []
+    for name, p in (template.get("Parameters") or {}).items():
+        path = f"/Parameters/{name}"
+        if not isinstance(p, dict) or not isinstance(p.get("Type"), str):
+            out.append(Problem("parameter-definition", path, "no Type"))
+            continue
+        ptype = p["Type"]
+        if not _parameter_type_ok(ptype):
+            out.append(Problem("parameter-definition", f"{path}/Type", f"unknown parameter type {ptype!r}"))
+            continue
+        if "Default" not in p:
+            continue
+        default = p["Default"]
+        if ptype.startswith("AWS::SSM::Parameter::"):
+            if not re.fullmatch(r"[A-Za-z0-9_.\-/]+", str(default)):
+                out.append(Problem("parameter-definition", f"{path}/Default",
+                                   f"{default!r} is not an SSM parameter name"))
+            continue
+        text = str(default)
+        allowed = p.get("AllowedValues")
+        if allowed is not None and text not in [str(v) for v in allowed]:
+            out.append(Problem("parameter-definition", f"{path}/Default",
+                               f"default {text!r} is not in AllowedValues {allowed}"))
+        pattern = p.get("AllowedPattern")
+        if pattern is not None and ptype == "String" and not re.fullmatch(pattern, text):
+            out.append(Problem("parameter-definition", f"{path}/Default",
+                               f"default {text!r} does not match AllowedPattern {pattern!r}"))
+        if ptype == "Number":
+            try:
+                number = float(text)
+            except ValueError:
+                out.append(Problem("parameter-definition", f"{path}/Default", f"default {text!r} is not a number"))
+                continue
+            if "MinValue" in p and number < float(p["MinValue"]) or \
+                    "MaxValue" in p and number > float(p["MaxValue"]):
+                out.append(Problem("parameter-definition", f"{path}/Default",
+                                   f"default {text} is outside [{p.get('MinValue')}, {p.get('MaxValue')}]"))
+        if ptype == "String":
+            if "MinLength" in p and len(text) < int(p["MinLength"]) or \
+                    "MaxLength" in p and len(text) > int(p["MaxLength"]):
+                out.append(Problem("parameter-definition", f"{path}/Default",
+                                   f"default {text!r} has a length outside MinLength/MaxLength"))
+    return out
+
+
 CHECKS = {
     "structure": check_structure,
     "resource-type": check_resource_types,
@@ -584,6 +650,7 @@ CHECKS = {
     "condition": check_conditions,
     "parameter-unused": check_parameters_used,
     "conditional-reference": check_conditional_references,
+    "parameter-definition": check_parameter_definitions,
 }
 
 

@@ -80,6 +80,9 @@ BROKEN_CASES = [
     ("parameter-unused.yaml", "parameter-unused", {"/Parameters/NatGateways"}),
     ("conditional-reference-unguarded.yaml", "conditional-reference", {
         "/Resources/Route/Properties/NatGatewayId", "/Outputs/Nat/Value/Fn::If/2"}),
+    ("parameter-definition-bad.yaml", "parameter-definition", {
+        "/Parameters/Vpc/Type", "/Parameters/NatGateways/Default", "/Parameters/ParamPrefix/Default",
+        "/Parameters/DesiredCount/Default"}),
 ]
 
 
