@@ -2,7 +2,12 @@
 
 Loads YAML with the short-form tags (!Ref, !Sub, …) turned into their long form, then runs one
 function per check; each returns a list of Problem(check, path, message), empty when clean. The
-checks are deliberately separate so a test can prove each one catches what it claims to.
+checks are deliberately separate so a test can prove each one catches what it claims to:
+structure (sections, resource attributes, literal policies unless AWS::LanguageExtensions),
+resource-type, property-name, required, property-type (primitives, lists, maps, property types;
+intrinsics accepted where they can yield the right shape), reference (Ref/GetAtt/Sub/DependsOn
+targets and GetAtt attributes), condition, parameter-unused, conditional-reference (a resource
+gated by a condition referenced only where it exists) and parameter-definition.
 """
 import json
 import os
