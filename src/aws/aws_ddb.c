@@ -121,26 +121,33 @@ static int ddb_set_borrowed(json_t *o, const char *k, const json_t *v)
 
 /* ---------- Scan ---------- */
 
-int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_output *out,
-		 aws_error *err)
+/* Checks a Scan input and builds its request object (caller decrefs). */
+static json_t *ddb_scan_request(const aws_ddb_scan_input *in, aws_error *err)
 {
-	memset(out, 0, sizeof *out);
-	if (!in)
-		return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB Scan: no input");
+	if (!in) {
+		aws_error_set(err, AWS_ERR_INVALID, "DynamoDB Scan: no input");
+		return NULL;
+	}
 	if (ddb_table_name_ok(in->table, err) < 0)
-		return -1;
-	if (in->limit < 0)
-		return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB Scan: Limit must be positive");
+		return NULL;
+	if (in->limit < 0) {
+		aws_error_set(err, AWS_ERR_INVALID, "DynamoDB Scan: Limit must be positive");
+		return NULL;
+	}
 	if (in->total_segments < 0 || in->total_segments > 1000000 ||
-	    (in->total_segments > 0 && (in->segment < 0 || in->segment >= in->total_segments)))
-		return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB Scan: segment %d of %d is out "
-				     "of range (TotalSegments 1..1000000, Segment below it)",
-				     in->segment, in->total_segments);
+	    (in->total_segments > 0 && (in->segment < 0 || in->segment >= in->total_segments))) {
+		aws_error_set(err, AWS_ERR_INVALID, "DynamoDB Scan: segment %d of %d is out of "
+			      "range (TotalSegments 1..1000000, Segment below it)", in->segment,
+			      in->total_segments);
+		return NULL;
+	}
 	if ((in->exclusive_start_key && !json_is_object(in->exclusive_start_key)) ||
 	    (in->expression_attribute_names && !json_is_object(in->expression_attribute_names)) ||
-	    (in->expression_attribute_values && !json_is_object(in->expression_attribute_values)))
-		return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB Scan: start key, attribute "
-				     "names and values must be JSON objects");
+	    (in->expression_attribute_values && !json_is_object(in->expression_attribute_values))) {
+		aws_error_set(err, AWS_ERR_INVALID, "DynamoDB Scan: start key, attribute names and "
+			      "values must be JSON objects");
+		return NULL;
+	}
 
 	json_t *req = json_object();
 	int bad = !req || json_object_set_new(req, "TableName", json_string(in->table));
@@ -168,10 +175,37 @@ int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_outpu
 		bad = json_object_set_new(req, "ConsistentRead", json_true());
 	if (bad) {
 		json_decref(req);
-		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory (or a "
-				     "string that is not UTF-8) building the request");
+		aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory (or a string that "
+			      "is not UTF-8) building the request");
+		return NULL;
 	}
+	return req;
+}
 
+/* Count and ScannedCount must be non-negative integers, Count the number of Items, and a
+ * LastEvaluatedKey, when present, a non-empty object. */
+static int ddb_scan_counts_ok(long count, long scanned, size_t nitems, const json_t *lek,
+			      aws_error *err)
+{
+	if (count < 0)
+		return ddb_bad_field(err, "Scan", "Count", "a non-negative integer");
+	if (scanned < 0)
+		return ddb_bad_field(err, "Scan", "ScannedCount", "a non-negative integer");
+	if ((size_t)count != nitems)
+		return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: response Count %ld does "
+				     "not match the %zu Items returned", count, nitems);
+	if (lek && (!json_is_object(lek) || json_object_size(lek) == 0))
+		return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "a non-empty object");
+	return 0;
+}
+
+int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_output *out,
+		 aws_error *err)
+{
+	memset(out, 0, sizeof *out);
+	json_t *req = ddb_scan_request(in, err);
+	if (!req)
+		return -1;
 	json_t *resp;
 	int rc = ddb_call(c, "Scan", req, &resp, err);
 	json_decref(req);
@@ -184,15 +218,8 @@ int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_outpu
 	json_t *lek = json_object_get(resp, "LastEvaluatedKey");
 	if (!json_is_array(items))
 		rc = ddb_bad_field(err, "Scan", "Items", "an array");
-	else if (count < 0)
-		rc = ddb_bad_field(err, "Scan", "Count", "a non-negative integer");
-	else if (scanned < 0)
-		rc = ddb_bad_field(err, "Scan", "ScannedCount", "a non-negative integer");
-	else if ((size_t)count != json_array_size(items))
-		rc = aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: response Count %ld does "
-				   "not match the %zu Items returned", count, json_array_size(items));
-	else if (lek && (!json_is_object(lek) || json_object_size(lek) == 0))
-		rc = ddb_bad_field(err, "Scan", "LastEvaluatedKey", "a non-empty object");
+	else
+		rc = ddb_scan_counts_ok(count, scanned, json_array_size(items), lek, err);
 	if (rc == 0) {
 		size_t i;
 		json_t *it;
@@ -213,6 +240,454 @@ int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_outpu
 	out->scanned_count = scanned;
 	out->last_evaluated_key = lek ? json_incref(lek) : NULL;
 	out->response = resp;
+	return 0;
+}
+
+/* ---------- Scan, items as text ----------
+ * One pass over the response: checks it is well-formed JSON (UTF-8 included) and notes
+ * where each item's text is, so a caller that passes items on as JSON never builds a tree
+ * for them. Only the small LastEvaluatedKey is parsed with jansson. */
+
+typedef struct ddb_lex {
+	const unsigned char *p, *end;
+	int ws;            /* whitespace seen outside strings since last reset */
+	const char *why;
+} ddb_lex;
+
+static int dl_fail(ddb_lex *l, const char *why)
+{
+	if (!l->why)
+		l->why = l->p >= l->end ? "the response ends early (truncated?)" : why;
+	return -1;
+}
+
+static void dl_ws(ddb_lex *l)
+{
+	const unsigned char *b = l->p;
+	while (l->p < l->end && (*l->p == ' ' || *l->p == '\n' || *l->p == '\r' || *l->p == '\t'))
+		l->p++;
+	if (l->p != b)
+		l->ws = 1;
+}
+
+static int dl_hex4(ddb_lex *l, unsigned *u)
+{
+	if (l->end - l->p < 4)
+		return dl_fail(l, "bad \\u escape");
+	*u = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned char x = l->p[i];
+		int v = x >= '0' && x <= '9' ? x - '0' : x >= 'a' && x <= 'f' ? x - 'a' + 10 :
+			x >= 'A' && x <= 'F' ? x - 'A' + 10 : -1;
+		if (v < 0)
+			return dl_fail(l, "bad \\u escape");
+		*u = *u << 4 | (unsigned)v;
+	}
+	l->p += 4;
+	return 0;
+}
+
+/* A string, from its opening quote: escapes (surrogates paired) and UTF-8 checked. */
+static int dl_string(ddb_lex *l)
+{
+	const unsigned char *p = l->p + 1, *end = l->end;
+	for (;;) {
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		if (p >= end) {
+			l->p = p;
+			return dl_fail(l, "");
+		}
+		unsigned char ch = *p;
+		if (ch == '"') {
+			l->p = p + 1;
+			return 0;
+		}
+		if (ch < 0x20) {
+			l->p = p;
+			return dl_fail(l, "control character inside a string");
+		}
+		if (ch == '\\') {
+			if (p + 1 >= end) {
+				l->p = end;
+				return dl_fail(l, "");
+			}
+			ch = p[1];
+			if (ch != 'u') {
+				if (!strchr("\"\\/bfnrt", ch) || ch == 0) {
+					l->p = p;
+					return dl_fail(l, "bad escape in a string");
+				}
+				p += 2;
+				continue;
+			}
+			l->p = p + 2;
+			unsigned u;
+			if (dl_hex4(l, &u) < 0)
+				return -1;
+			if (u >= 0xDC00 && u <= 0xDFFF)
+				return dl_fail(l, "lone low surrogate in a \\u escape");
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				unsigned lo;
+				if (l->end - l->p < 6 || l->p[0] != '\\' || l->p[1] != 'u')
+					return dl_fail(l, "unpaired surrogate in a \\u escape");
+				l->p += 2;
+				if (dl_hex4(l, &lo) < 0)
+					return -1;
+				if (lo < 0xDC00 || lo > 0xDFFF)
+					return dl_fail(l, "unpaired surrogate in a \\u escape");
+			}
+			p = l->p;
+			continue;
+		}
+		/* UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most U+10FFFF) */
+		size_t n;
+		unsigned char lo = 0x80, hi = 0xBF;
+		if (ch >= 0xC2 && ch <= 0xDF)
+			n = 1;
+		else if (ch >= 0xE0 && ch <= 0xEF) {
+			n = 2;
+			if (ch == 0xE0)
+				lo = 0xA0;
+			else if (ch == 0xED)
+				hi = 0x9F;
+		} else if (ch >= 0xF0 && ch <= 0xF4) {
+			n = 3;
+			if (ch == 0xF0)
+				lo = 0x90;
+			else if (ch == 0xF4)
+				hi = 0x8F;
+		} else {
+			l->p = p;
+			return dl_fail(l, "invalid UTF-8 in a string");
+		}
+		if ((size_t)(end - p) <= n || p[1] < lo || p[1] > hi) {
+			l->p = p;
+			return dl_fail(l, "invalid UTF-8 in a string");
+		}
+		for (size_t k = 2; k <= n; k++)
+			if (p[k] < 0x80 || p[k] > 0xBF) {
+				l->p = p;
+				return dl_fail(l, "invalid UTF-8 in a string");
+			}
+		p += n + 1;
+	}
+}
+
+static int dl_number(ddb_lex *l)
+{
+	const unsigned char *p = l->p, *end = l->end;
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		goto bad;
+	if (p < end && *p == '.') {
+		const unsigned char *d = ++p;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		if (p == d)
+			goto bad;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		const unsigned char *d = p;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		if (p == d)
+			goto bad;
+	}
+	l->p = p;
+	return 0;
+bad:
+	l->p = p;
+	return dl_fail(l, "malformed number");
+}
+
+static int dl_value(ddb_lex *l, int depth)
+{
+	dl_ws(l);
+	if (l->p >= l->end)
+		return dl_fail(l, "");
+	unsigned char ch = *l->p;
+	if (ch == '"')
+		return dl_string(l);
+	if (ch == '{' || ch == '[') {
+		if (depth >= 64)
+			return dl_fail(l, "nested too deeply");
+		unsigned char close = ch == '{' ? '}' : ']';
+		l->p++;
+		dl_ws(l);
+		if (l->p < l->end && *l->p == close) {
+			l->p++;
+			return 0;
+		}
+		for (;;) {
+			if (ch == '{') {
+				dl_ws(l);
+				if (l->p >= l->end || *l->p != '"')
+					return dl_fail(l, "expected a member name");
+				if (dl_string(l) < 0)
+					return -1;
+				dl_ws(l);
+				if (l->p >= l->end || *l->p != ':')
+					return dl_fail(l, "expected ':'");
+				l->p++;
+			}
+			if (dl_value(l, depth + 1) < 0)
+				return -1;
+			dl_ws(l);
+			if (l->p >= l->end)
+				return dl_fail(l, "");
+			if (*l->p == ',') {
+				l->p++;
+				continue;
+			}
+			if (*l->p == close) {
+				l->p++;
+				return 0;
+			}
+			return dl_fail(l, "expected ',' or a closing bracket");
+		}
+	}
+	if (ch == '-' || (ch >= '0' && ch <= '9'))
+		return dl_number(l);
+	static const char *const lits[] = {"true", "false", "null"};
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(lits[i]);
+		if ((size_t)(l->end - l->p) >= n && memcmp(l->p, lits[i], n) == 0) {
+			l->p += n;
+			return 0;
+		}
+	}
+	return dl_fail(l, "unexpected character");
+}
+
+/* Count / ScannedCount: a plain non-negative integer. */
+static int dl_count(ddb_lex *l, long *out)
+{
+	dl_ws(l);
+	const unsigned char *b = l->p;
+	long v = 0;
+	while (l->p < l->end && *l->p >= '0' && *l->p <= '9' && l->p - b < 12)
+		v = v * 10 + (*l->p++ - '0');
+	if (l->p == b || (l->p < l->end && (*l->p == '.' || *l->p == 'e' || *l->p == 'E' ||
+					     (*l->p >= '0' && *l->p <= '9'))))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int ddb_page_add(aws_ddb_scan_page *pg, size_t off, size_t len, int ws)
+{
+	if (pg->nitems == pg->items_cap) {
+		size_t cap = pg->items_cap ? pg->items_cap * 2 : 256;
+		aws_ddb_span *n = realloc(pg->items, cap * sizeof *n);
+		if (!n)
+			return -1;
+		pg->items = n;
+		pg->items_cap = cap;
+	}
+	pg->items[pg->nitems++] = (aws_ddb_span){off, len, ws};
+	return 0;
+}
+
+/* Reads the Scan response in pg->body into the page's fields. */
+static int ddb_scan_page_parse(aws_ddb_scan_page *pg, aws_error *err)
+{
+	const unsigned char *base = (const unsigned char *)(pg->body.data ? pg->body.data : "");
+	ddb_lex l = {base, base + pg->body.len, 0, NULL};
+	long count = -1, scanned = -1;
+	int seen_items = 0;
+	const unsigned char *lek_at = NULL, *lek_end = NULL;
+	dl_ws(&l);
+	if (l.p >= l.end || *l.p != '{')
+		return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: response is not a JSON "
+				     "object");
+	l.p++;
+	dl_ws(&l);
+	int empty = l.p < l.end && *l.p == '}';
+	if (empty)
+		l.p++;
+	while (!empty) {
+		dl_ws(&l);
+		if (l.p >= l.end || *l.p != '"') {
+			dl_fail(&l, "expected a member name");
+			goto bad;
+		}
+		const unsigned char *name = l.p + 1;
+		if (dl_string(&l) < 0)
+			goto bad;
+		size_t nlen = (size_t)(l.p - 1 - name);
+		dl_ws(&l);
+		if (l.p >= l.end || *l.p != ':') {
+			dl_fail(&l, "expected ':'");
+			goto bad;
+		}
+		l.p++;
+		dl_ws(&l);
+#define DL_IS(s) (nlen == sizeof(s) - 1 && memcmp(name, s, nlen) == 0)
+		if (DL_IS("Items")) {
+			if (seen_items++ || l.p >= l.end || *l.p != '[')
+				return ddb_bad_field(err, "Scan", "Items", "one array");
+			l.p++;
+			dl_ws(&l);
+			if (l.p < l.end && *l.p == ']') {
+				l.p++;
+			} else {
+				for (;;) {
+					dl_ws(&l);
+					if (l.p >= l.end || *l.p != '{') {
+						if (l.p >= l.end)
+							goto truncated;
+						return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB "
+								     "Scan: Items[%zu] is not an object",
+								     pg->nitems);
+					}
+					const unsigned char *b = l.p;
+					l.ws = 0;
+					if (dl_value(&l, 1) < 0)
+						goto bad;
+					if (ddb_page_add(pg, (size_t)(b - base), (size_t)(l.p - b), l.ws) < 0)
+						return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: "
+								     "out of memory");
+					dl_ws(&l);
+					if (l.p < l.end && *l.p == ',') {
+						l.p++;
+						continue;
+					}
+					if (l.p < l.end && *l.p == ']') {
+						l.p++;
+						break;
+					}
+					dl_fail(&l, "expected ',' or ']' in Items");
+					goto bad;
+				}
+			}
+		} else if (DL_IS("Count") || DL_IS("ScannedCount")) {
+			long *dst = DL_IS("Count") ? &count : &scanned;
+			if (*dst >= 0 || dl_count(&l, dst) < 0)
+				return ddb_bad_field(err, "Scan", DL_IS("Count") ? "Count" : "ScannedCount",
+						     "a non-negative integer");
+		} else {
+			const unsigned char *b = l.p;
+			if (dl_value(&l, 1) < 0)
+				goto bad;
+			if (DL_IS("LastEvaluatedKey")) {
+				if (lek_at)
+					return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "given once");
+				lek_at = b;
+				lek_end = l.p;
+			}
+		}
+#undef DL_IS
+		dl_ws(&l);
+		if (l.p < l.end && *l.p == ',') {
+			l.p++;
+			continue;
+		}
+		if (l.p < l.end && *l.p == '}') {
+			l.p++;
+			break;
+		}
+		dl_fail(&l, "expected ',' or '}'");
+		goto bad;
+	}
+	dl_ws(&l);
+	if (l.p != l.end) {
+		dl_fail(&l, "text after the JSON object");
+		goto bad;
+	}
+	if (!seen_items)
+		return ddb_bad_field(err, "Scan", "Items", "an array");
+	if (lek_at) {
+		json_error_t jerr;
+		pg->last_evaluated_key = json_loadb((const char *)lek_at, (size_t)(lek_end - lek_at),
+						    JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+		if (!pg->last_evaluated_key)
+			return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "valid JSON");
+	}
+	pg->count = count;
+	pg->scanned_count = scanned;
+	return ddb_scan_counts_ok(count, scanned, pg->nitems, pg->last_evaluated_key, err);
+truncated:
+	dl_fail(&l, "");
+bad:
+	return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: response is not valid JSON "
+			     "(%s at byte %zu)", l.why ? l.why : "malformed",
+			     (size_t)(l.p - base));
+}
+
+int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_page *page,
+		      aws_error *err)
+{
+	json_decref(page->last_evaluated_key);
+	page->last_evaluated_key = NULL;
+	page->nitems = 0;
+	page->count = page->scanned_count = 0;
+	json_t *req = ddb_scan_request(in, err);
+	if (!req)
+		return -1;
+	char *body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (!body)
+		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory building "
+				     "the request");
+	int rc = aws_json_call(c, &AWS_SERVICE_DYNAMODB, "Scan", body, strlen(body), &page->body,
+			       err);
+	free(body);
+	if (rc == 0 && (rc = ddb_scan_page_parse(page, err)) < 0) {
+		json_decref(page->last_evaluated_key);
+		page->last_evaluated_key = NULL;
+		page->nitems = 0;
+	}
+	return rc < 0 ? aws_error_prefix(err, "scan of %s", in->table) : 0;
+}
+
+void aws_ddb_scan_page_free(aws_ddb_scan_page *page)
+{
+	if (!page)
+		return;
+	aws_buf_free(&page->body);
+	free(page->items);
+	json_decref(page->last_evaluated_key);
+	memset(page, 0, sizeof *page);
+}
+
+int aws_ddb_span_append(aws_buf *out, const aws_ddb_scan_page *page, size_t i)
+{
+	const aws_ddb_span *sp = &page->items[i];
+	const char *p = page->body.data + sp->off;
+	if (!sp->has_space)
+		return aws_buf_append(out, p, sp->len);
+	if (aws_buf_reserve(out, sp->len) < 0)
+		return -1;
+	/* Drop whitespace outside strings so the item stays on one line. */
+	char *o = out->data + out->len;
+	int in_str = 0;
+	for (size_t k = 0; k < sp->len; k++) {
+		char ch = p[k];
+		if (in_str) {
+			*o++ = ch;
+			if (ch == '\\')
+				*o++ = p[++k];
+			else if (ch == '"')
+				in_str = 0;
+		} else if (ch == '"') {
+			in_str = 1;
+			*o++ = ch;
+		} else if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') {
+			*o++ = ch;
+		}
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
 	return 0;
 }
 

@@ -38,6 +38,32 @@ int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_outpu
 		 aws_error *err);
 void aws_ddb_scan_output_free(aws_ddb_scan_output *out);
 
+/* The items of a Scan page as JSON text, for callers that pass them on as text (showtablectl
+ * scan): each item is a span of the response body, checked to be one well-formed JSON object
+ * (valid UTF-8), so no tree is built per item. The page's buffers are reused by the next call
+ * with the same page. */
+typedef struct aws_ddb_span {
+	size_t off, len;             /* the item's text: body.data + off, len bytes */
+	int has_space;               /* whitespace outside strings (e.g. a pretty-printed reply) */
+} aws_ddb_span;
+
+typedef struct aws_ddb_scan_page {
+	aws_buf body;                /* the response text; owned */
+	aws_ddb_span *items;         /* nitems spans into body; owned */
+	size_t nitems, items_cap;
+	long count;
+	long scanned_count;
+	json_t *last_evaluated_key;  /* NULL when the scan is complete; owned */
+} aws_ddb_scan_page;
+
+/* One Scan call, as aws_ddb_scan, with the items left as text. page must be zeroed before
+ * its first use; free with aws_ddb_scan_page_free. On failure the page holds no items. */
+int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_page *page,
+		      aws_error *err);
+void aws_ddb_scan_page_free(aws_ddb_scan_page *page);
+/* Appends item i of page to out as compact JSON on one line (no newline added). */
+int aws_ddb_span_append(aws_buf *out, const aws_ddb_scan_page *page, size_t i);
+
 /* DescribeTable: *out receives the "Table" object (owned, json_decref it). */
 int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_error *err);
 

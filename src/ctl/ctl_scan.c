@@ -66,24 +66,6 @@ static int scan_flush(scan_job *job, aws_buf *out)
 	return 0;
 }
 
-/* Appends item as one compact JSON line. Renders straight into the buffer's free room and
- * only measures first when the item does not fit (rare: the room is kept large). */
-static int scan_render(aws_buf *out, const json_t *item)
-{
-	size_t room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
-	size_t n = room ? json_dumpb(item, out->data + out->len, room, JSON_COMPACT) : 0;
-	if (n == 0 || n >= room) {
-		n = json_dumpb(item, NULL, 0, JSON_COMPACT);
-		if (n == 0 || aws_buf_reserve(out, n + 1) < 0)
-			return -1;
-		n = json_dumpb(item, out->data + out->len, n, JSON_COMPACT);
-	}
-	out->len += n;
-	out->data[out->len++] = '\n';
-	out->data[out->len] = '\0';
-	return 0;
-}
-
 static void *scan_segment(void *arg)
 {
 	scan_job *job = arg;
@@ -91,6 +73,8 @@ static void *scan_segment(void *arg)
 	aws_ddb_scan_input in = sh->in;
 	in.segment = job->segment;
 	aws_buf out = AWS_BUF_INIT;
+	aws_ddb_scan_page page;
+	memset(&page, 0, sizeof page);
 	if (!sh->count_only && aws_buf_reserve(&out, SCAN_BUF_BYTES) < 0) {
 		aws_error_set(&job->err, AWS_ERR_NOMEM, "out of memory for the output buffer");
 		goto fail;
@@ -99,9 +83,8 @@ static void *scan_segment(void *arg)
 	for (;;) {
 		if (atomic_load(&sh->stop))
 			break;
-		aws_ddb_scan_output page;
 		in.exclusive_start_key = start;
-		int rc = aws_ddb_scan(sh->client, &in, &page, &job->err);
+		int rc = aws_ddb_scan_text(sh->client, &in, &page, &job->err);
 		json_decref(start);
 		start = NULL;
 		if (rc < 0)
@@ -109,32 +92,26 @@ static void *scan_segment(void *arg)
 		job->pages++;
 		job->items += page.count;
 		job->scanned += page.scanned_count;
-		if (!sh->count_only) {
-			size_t i;
-			json_t *it;
-			json_array_foreach(page.items, i, it) {
-				if (scan_render(&out, it) < 0) {
-					aws_ddb_scan_output_free(&page);
-					aws_error_set(&job->err, AWS_ERR_NOMEM, "out of memory "
-						      "rendering an item");
-					goto fail;
-				}
-				if (out.len >= SCAN_FLUSH_BYTES && scan_flush(job, &out) < 0) {
-					aws_ddb_scan_output_free(&page);
-					goto fail;
-				}
+		for (size_t i = 0; !sh->count_only && i < page.nitems; i++) {
+			if (aws_ddb_span_append(&out, &page, i) < 0 || aws_buf_putc(&out, '\n') < 0) {
+				aws_error_set(&job->err, AWS_ERR_NOMEM, "out of memory rendering an "
+					      "item");
+				goto fail;
 			}
+			if (out.len >= SCAN_FLUSH_BYTES && scan_flush(job, &out) < 0)
+				goto fail;
 		}
 		start = page.last_evaluated_key ? json_incref(page.last_evaluated_key) : NULL;
-		aws_ddb_scan_output_free(&page);
 		if (!start)
 			break;
 	}
+	aws_ddb_scan_page_free(&page);
 	if (scan_flush(job, &out) < 0)
 		goto fail;
 	aws_buf_free(&out);
 	return NULL;
 fail:
+	aws_ddb_scan_page_free(&page);
 	aws_buf_free(&out);
 	job->failed = 1;
 	atomic_store(&sh->stop, 1);
