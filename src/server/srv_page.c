@@ -1,7 +1,9 @@
 /* srv_page.c — one page of results from one or more Scan calls (see srv_page.h).
  *
- * Without a filter each call asks for exactly the rows still missing (Limit = remaining),
- * so DynamoDB reads no more than the page shows. With a filter, DynamoDB applies Limit
+ * Without a filter each call asks for the rows still missing plus one (Limit = remaining + 1):
+ * the extra item, cut off again, proves there is a next page, so a full page gets a
+ * next-page link only when more items exist and the last page is never an empty one. With
+ * a filter, DynamoDB applies Limit
  * before filtering, so asking for "remaining" when few items match would crawl through the
  * table a handful of rows per call; instead the Limit doubles per call (up to
  * SRV_PAGE_LIMIT_MAX) and surplus matches are cut off, the cursor then pointing at the
@@ -114,8 +116,11 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 			goto done;
 		}
 	}
-	if (cursor && *cursor && srv_cursor_decode(key, cursor, out->q, &start_key, err) != 0)
-		goto done;
+	if (cursor && *cursor) {
+		if (srv_cursor_decode(key, cursor, out->q, &start_key, err) != 0)
+			goto done;
+		out->continued = 1;
+	}
 	out->items = json_array();
 	if (!out->items) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
@@ -127,7 +132,7 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 		long remaining = limit - out->count;
 		aws_ddb_scan_input in = {
 			.table = table,
-			.limit = qlen > 0 ? call_limit : remaining,
+			.limit = qlen > 0 ? call_limit : remaining + 1,
 			.exclusive_start_key = start_key,
 			.filter_expression = qlen > 0 ? "contains(#k, :q)" : NULL,
 			.expression_attribute_names = names,
@@ -145,7 +150,8 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 		for (size_t i = 0; i < n; i++) {
 			json_t *item = json_array_get(so.items, i);
 			if (out->count == limit) {
-				/* Surplus from a filtered call: continue after the last item kept. */
+				/* Surplus (the probe item, or extra matches of a filtered call):
+				 * the next page continues after the last item kept. */
 				json_t *last = json_array_get(out->items, (size_t)out->count - 1);
 				next_key = key_of(last, so.last_evaluated_key ? so.last_evaluated_key
 									      : start_key);

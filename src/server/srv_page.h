@@ -4,7 +4,8 @@
  * items, the table ends, or the time budget is spent — so a page is never empty while the
  * table has more matching items, unless the budget ran out (then it shows what it has and
  * a next-page cursor). The filter q keeps items whose itemID contains q (a Scan
- * FilterExpression, so the filtering happens in DynamoDB).
+ * FilterExpression, so the filtering happens in DynamoDB). Without a filter, a next-page
+ * cursor is given only when at least one more item exists.
  */
 #ifndef SRV_PAGE_H
 #define SRV_PAGE_H
@@ -29,6 +30,7 @@ typedef struct srv_page {
 	const char *q;         /* borrowed; the filter, "" when none */
 	long limit;            /* the page size used */
 	int budget_spent;      /* 1 when the page stopped early because the budget ran out */
+	int continued;         /* 1 when fetched from a cursor (not the first page) */
 } srv_page;
 
 /* Parses a limit parameter: NULL or "" → SRV_PAGE_LIMIT_DEFAULT; a decimal integer

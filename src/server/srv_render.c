@@ -586,10 +586,12 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 		return -1;
 	if (p->count == 0) {
 		e |= aws_buf_puts(out, "<p class=\"empty\">");
-		e |= aws_buf_puts(out, p->next_cursor ? "No matching items in this stretch of the "
-							"table."
-						      : p->q && *p->q ? "No item matches this filter."
-								      : "The table is empty.");
+		int filtered = p->q && *p->q;
+		const char *why = p->next_cursor ? "No matching items in this stretch of the table."
+			: p->continued ? (filtered ? "No more items match this filter."
+						   : "No more items.")
+			: filtered ? "No item matches this filter." : "The table is empty.";
+		e |= aws_buf_puts(out, why);
 		e |= aws_buf_puts(out, "</p>\n");
 	} else {
 		e |= aws_buf_puts(out, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" "

@@ -118,8 +118,9 @@ static int walk(fake *f, const char *q, long limit, int expect_items)
 		pages++;
 		assert_true(p.count <= limit);
 		assert_int_equal(p.count, (long)json_array_size(p.items));
-		if (p.next_cursor)
+		if (p.next_cursor || (!q && pages > 1))
 			assert_true(p.count > 0);   /* never empty while more can follow */
+		assert_int_equal(p.continued, pages > 1);
 		size_t i;
 		json_t *it;
 		json_array_foreach(p.items, i, it) {
@@ -149,10 +150,10 @@ static void first_page_has_limit_items_and_a_cursor(void **state)
 	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, 100, 0, &key, &p,
 					     &err), 0);
 	assert_int_equal(p.count, 100);
-	assert_int_equal(p.scanned, 100);
+	assert_int_equal(p.scanned, 101);       /* one more read proves a next page exists */
 	assert_non_null(p.next_cursor);
 	assert_int_equal(f.calls, 1);
-	assert_int_equal(f.limits[0], 100);
+	assert_int_equal(f.limits[0], 101);
 	assert_true(p.elapsed_ms >= 0);
 	srv_page_free(&p);
 	json_decref(f.items);
@@ -166,6 +167,17 @@ static void following_cursors_visits_every_item_once(void **state)
 	json_decref(f.items);
 }
 
+static void table_of_exactly_two_pages_has_no_third_empty_page(void **state)
+{
+	(void)state;
+	fake f = {.items = table_of(200)};
+	assert_int_equal(walk(&f, NULL, 100, 200), 2);
+	json_decref(f.items);
+	f.items = table_of(101);
+	assert_int_equal(walk(&f, NULL, 100, 101), 2);
+	json_decref(f.items);
+}
+
 static void short_service_pages_are_merged_into_one_page(void **state)
 {
 	(void)state;
@@ -176,8 +188,9 @@ static void short_service_pages_are_merged_into_one_page(void **state)
 			 0);
 	assert_int_equal(p.count, 20);
 	assert_int_equal(f.calls, 3);
-	assert_int_equal(f.limits[1], 13);   /* asks only for what is still missing */
-	assert_int_equal(f.limits[2], 6);
+	assert_int_equal(f.limits[0], 21);   /* asks only for what is still missing, + 1 */
+	assert_int_equal(f.limits[1], 14);
+	assert_int_equal(f.limits[2], 7);
 	srv_page_free(&p);
 	assert_int_equal(walk(&f, NULL, 20, 250), 13);
 	json_decref(f.items);
@@ -363,6 +376,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(first_page_has_limit_items_and_a_cursor),
 		cmocka_unit_test(following_cursors_visits_every_item_once),
+		cmocka_unit_test(table_of_exactly_two_pages_has_no_third_empty_page),
 		cmocka_unit_test(short_service_pages_are_merged_into_one_page),
 		cmocka_unit_test(filter_keeps_matching_items_and_fills_pages),
 		cmocka_unit_test(filter_surplus_is_cut_and_the_next_page_continues_after_it),

@@ -261,6 +261,10 @@ static void empty_page_says_why(void **state)
 	h = results_html(&p);
 	assert_contains(h, "The table is empty.");
 	free(h);
+	p.continued = 1;
+	h = results_html(&p);
+	assert_contains(h, "No more items.");
+	free(h);
 	json_decref(p.items);
 }
 

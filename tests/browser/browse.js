@@ -1,0 +1,174 @@
+// browse.js — the browser test: Debian's Chromium, driven by playwright-core, uses showtable
+// as a person would: logs in with basic auth, clicks Scan, sees the demo items, follows the
+// next-page link, filters, sorts, and saves screenshots. Any failed request, console error
+// (a CSP violation is one) or script dialog fails the run.
+//
+// Environment: SHOWTABLE_URL (http://127.0.0.1:PORT), SHOWTABLE_USER, SHOWTABLE_PASSWORD,
+// SCREENSHOT_DIR (default build), CHROMIUM (default /usr/bin/chromium).
+// Prints one JSON line of facts on success; exits 1 with the reason on failure.
+"use strict";
+
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const base = (process.env.SHOWTABLE_URL || "").replace(/\/$/, "");
+const user = process.env.SHOWTABLE_USER;
+const password = process.env.SHOWTABLE_PASSWORD;
+const shots = process.env.SCREENSHOT_DIR || "build";
+const executable = process.env.CHROMIUM || "/usr/bin/chromium";
+
+function check(cond, what) {
+	if (!cond) throw new Error(what);
+}
+
+async function rowIds(page) {
+	return page.$$eval("table.items tbody th[scope=row]", (ths) => ths.map((t) => t.textContent));
+}
+
+async function main() {
+	check(base.startsWith("http://127.0.0.1:") || base.startsWith("http://[::1]:"),
+		"SHOWTABLE_URL must be a loopback http URL");
+	check(user && password, "SHOWTABLE_USER and SHOWTABLE_PASSWORD are required");
+	fs.mkdirSync(shots, { recursive: true });
+	const profile = fs.mkdtempSync(path.join(os.tmpdir(), "showtable-chromium-"));
+	const problems = [];
+	const facts = {};
+	const context = await chromium.launchPersistentContext(profile, {
+		executablePath: executable,
+		headless: true,
+		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync",
+			"--disable-dev-shm-usage"],
+		httpCredentials: { username: user, password: password },
+		viewport: { width: 1280, height: 800 },
+		colorScheme: "light",
+	});
+	try {
+		const page = context.pages()[0] || (await context.newPage());
+		page.on("console", (m) => { if (m.type() === "error") problems.push("console: " + m.text()); });
+		page.on("pageerror", (e) => problems.push("page error: " + e.message));
+		page.on("dialog", async (d) => { problems.push("script dialog opened: " + d.message()); await d.dismiss(); });
+		page.on("requestfailed", (r) => problems.push("request failed: " + r.url()));
+		page.on("response", (r) => {
+			if (r.status() >= 400)
+				problems.push(`HTTP ${r.status()} for ${r.url()}`);
+			if (!r.url().startsWith(base)) problems.push("request outside the server: " + r.url());
+		});
+
+		// Start page.
+		const start = await page.goto(base + "/");
+		check(start.status() === 200, `start page answered ${start.status()}`);
+		check((await page.title()).includes("showtable"), "start page title lacks showtable");
+		const css = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
+		check(/system-ui|sans/.test(css), "stylesheet not applied: body font is " + css);
+		const fav = await page.request.get(base + "/favicon.ico");
+		check(fav.status() === 200 && (await fav.body()).length > 100, "favicon missing");
+
+		// "/" jumps to the filter box (showtable.js loaded and allowed by the CSP).
+		await page.keyboard.press("/");
+		check(await page.evaluate(() => document.activeElement && document.activeElement.id === "q"),
+			"pressing / did not focus the filter (showtable.js not running?)");
+		await page.keyboard.press("Escape");
+
+		// Scan: the seed's button, a form POST to /query.
+		await Promise.all([
+			page.waitForURL(/\/query/),
+			page.getByRole("button", { name: "Scan" }).click(),
+		]);
+		await page.waitForSelector("table.items tbody tr");
+		const first = await rowIds(page);
+		facts.page1 = first.length;
+		check(first.length === 100, `first page shows ${first.length} items, want 100`);
+		check(first.every((id) => /^item-\d{4}$/.test(id)), "unexpected item ids: " + first.slice(0, 3));
+		const heads = await page.$$eval("table.items thead th", (t) => t.map((x) => x.textContent));
+		check(heads[0] === "itemID", "first column is " + heads[0]);
+		for (const col of ["active", "name", "price", "stock"])
+			check(heads.includes(col), "column missing: " + col);
+		const stats = await page.textContent(".stats");
+		check(/100\s+items/.test(stats) && /scanned/.test(stats) && /ms/.test(stats),
+			"stats line: " + stats);
+		// Demo text with markup is shown as text, never run.
+		const scripts = await page.$$eval("table.items script", (s) => s.length);
+		check(scripts === 0, "a <script> element appeared inside the table");
+		// Sticky header: the header cell stays at the top of the scrolled table box.
+		await page.$eval(".table-wrap", (w) => { w.scrollTop = 600; });
+		const stuck = await page.$eval("table.items thead th", (th) => {
+			const w = th.closest(".table-wrap").getBoundingClientRect();
+			return Math.abs(th.getBoundingClientRect().top - w.top) < 3;
+		});
+		check(stuck, "table header does not stay at the top when scrolling");
+		await page.$eval(".table-wrap", (w) => { w.scrollTop = 0; });
+		await page.screenshot({ path: path.join(shots, "screenshot-results.png") });
+
+		// Sorting the page (JS enhancement) by a column header button.
+		await page.getByRole("button", { name: "Sort this page by itemID" }).click();
+		await page.getByRole("button", { name: "Sort this page by itemID" }).click();
+		const sorted = await rowIds(page);
+		check(sorted[0] >= sorted[sorted.length - 1], "descending sort did not reorder rows");
+		check(await page.getAttribute("table.items thead th:first-child", "aria-sort") === "descending",
+			"aria-sort not set");
+
+		// Next page: a GET link with an opaque cursor.
+		const next = page.locator("a[rel=next]");
+		check(await next.count() === 1, "no next-page link on the first page");
+		await Promise.all([page.waitForURL(/cursor=/), next.click()]);
+		await page.waitForSelector("table.items tbody tr");
+		const second = await rowIds(page);
+		facts.page2 = second.length;
+		check(second.length > 0, "second page is empty");
+		const overlap = second.filter((id) => first.includes(id));
+		check(overlap.length === 0, "second page repeats items: " + overlap.slice(0, 3));
+		await page.screenshot({ path: path.join(shots, "screenshot-page2.png") });
+
+		// Every item once: follow next links to the end.
+		const all = new Set(first.concat(second));
+		for (let i = 0; i < 20 && (await page.locator("a[rel=next]").count()) === 1; i++) {
+			await Promise.all([page.waitForURL(/cursor=/), page.locator("a[rel=next]").click()]);
+			(await rowIds(page)).forEach((id) => all.add(id));
+		}
+		facts.total = all.size;
+		check(all.size === 300, `paging reached ${all.size} distinct items, want 300`);
+		check((await page.textContent(".stats")).includes("end of table"), "last page does not say end of table");
+
+		// Filter box: only matching items.
+		await page.fill("#q", "item-02");
+		await Promise.all([page.waitForURL(/q=item-02/), page.press("#q", "Enter")]);
+		const filtered = await rowIds(page);
+		facts.filtered = filtered.length;
+		check(filtered.length === 100 && filtered.every((id) => id.startsWith("item-02")),
+			`filter item-02 shows ${filtered.length} items`);
+
+		// A tampered cursor is a 400 page, not a crash.
+		const before = problems.length;   /* the 400 below is expected, not a problem */
+		const bad = await page.goto(base + "/query?cursor=AAAAtampered");
+		check(bad.status() === 400, `tampered cursor answered ${bad.status()}`);
+		check((await page.textContent("h1")).length > 0, "400 page has no heading");
+		problems.length = before;
+
+		// A phone: the page fits the width, the table scrolls inside its box.
+		await page.setViewportSize({ width: 390, height: 844 });
+		await page.goto(base + "/query?limit=25");
+		const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+		check(fits, "page is wider than a phone screen");
+		await page.screenshot({ path: path.join(shots, "screenshot-phone.png") });
+
+		// Dark mode.
+		await page.setViewportSize({ width: 1280, height: 800 });
+		await page.emulateMedia({ colorScheme: "dark" });
+		await page.goto(base + "/query?limit=50");
+		await page.screenshot({ path: path.join(shots, "screenshot-dark.png") });
+
+		check(problems.length === 0, "problems while browsing:\n  " + problems.join("\n  "));
+		process.stdout.write(JSON.stringify(Object.assign({ ok: true }, facts)) + "\n");
+	} finally {
+		await context.close();
+		fs.rmSync(profile, { recursive: true, force: true });
+	}
+}
+
+main().catch((e) => {
+	process.stderr.write("browser test failed: " + (e && e.stack ? e.stack : e) + "\n");
+	process.exit(1);
+});
