@@ -188,8 +188,8 @@ static void print_change_set(const char *stack, const char *type, const cfn_chan
 				rep++;
 			}
 		}
-		printf("  %c %-7s %-32s %-44s %s\n", mark, a, ch->logical_id ? ch->logical_id : "",
-		       ch->type ? ch->type : "", note);
+		printf("  %c %-7s %-32s %s%s%s\n", mark, a, ch->logical_id ? ch->logical_id : "",
+		       ch->type ? ch->type : "", *note ? "  " : "", note);
 	}
 	printf("  %zu to add, %zu to modify (%zu replaced or maybe replaced), %zu to remove\n", add,
 	       mod, rep, rem);
@@ -440,7 +440,7 @@ static int parse_opts(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o
 		{0, 0, 0, 0},
 	};
 	int ch;
-	while ((ch = getopt_long(argc, argv, "+y", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "y", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i': o->image = optarg; break;
 		case 'p':

@@ -132,7 +132,7 @@ int cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	int force = 0, ch;
-	while ((ch = getopt_long(argc, argv, "+fy", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "fy", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': force = 1; break;
 		case 'y': ctx->yes = 1; break;

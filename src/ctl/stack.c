@@ -179,8 +179,10 @@ static void print_event(const cfn_event *e, int tty)
 {
 	if (tty)
 		fputs("\r\033[K", stdout);
-	printf("%s  %-32s %-40s %-28s %s\n", hms(e->timestamp), e->logical_id ? e->logical_id : "",
-	       e->type ? e->type : "", e->status ? e->status : "", e->reason ? e->reason : "");
+	const char *reason = e->reason && *e->reason ? e->reason : NULL;
+	printf("%s  %-32s %-40s %s%s%s\n", hms(e->timestamp), e->logical_id ? e->logical_id : "",
+	       e->type ? e->type : "", e->status ? e->status : "", reason ? "  " : "",
+	       reason ? reason : "");
 }
 
 /* Events kept for the failure summary: chronological, bounded. */

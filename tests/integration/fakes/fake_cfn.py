@@ -1,0 +1,850 @@
+"""fake_cfn.py — a CloudFormation endpoint (Query protocol, Version 2010-05-15) for tests,
+plus the few read calls showtablectl makes elsewhere: STS GetCallerIdentity, ECS
+DescribeServices, ELBv2 DescribeTargetHealth and CloudWatch Logs FilterLogEvents.
+
+Requests are checked as AWS would reject them: POST / with a form body
+(application/x-www-form-urlencoded), Action and the service's Version, a well-formed SigV4
+Authorization whose signature verifies with the test secret and whose scope names the
+service. Answers follow the API reference: <ActionResponse xmlns=".../doc/2010-05-15/">
+<ActionResult>…</ActionResult><ResponseMetadata><RequestId/></ResponseMetadata>, errors as
+<ErrorResponse><Error><Type>Sender</Type><Code/><Message/></Error><RequestId/></ErrorResponse>
+with HTTP 400.
+
+It simulates what showtablectl relies on: change sets (Add/Modify/Remove computed by
+comparing the new template's resources and parameters with the stack's; an empty one FAILS
+with CloudFormation's "didn't contain changes" reason), the stack lifecycle advancing a step
+per DescribeStackEvents/DescribeStacks poll (events newest first, NextToken paging with a
+small page size), a resource failure with cascade cancellations and rollback, stuck
+*_IN_PROGRESS states, and AWS::SSM::Parameter resources written into a FakeSSM.
+
+    with FakeSSM() as ssm, FakeCFN(ssm=ssm) as cfn:
+        env["AWS_ENDPOINT_URL_CLOUDFORMATION"] = cfn.url    # and _STS, _ECS, ...
+        cfn.fail_resource = ("Table", "Table already exists")   # next execution fails there
+        cfn.seed_stack("showtable-vpc", "UPDATE_ROLLBACK_FAILED")
+        cfn.calls("CreateChangeSet")           # the parsed forms of those requests
+        assert cfn.problems == []
+"""
+import base64
+import hmac
+import json
+import re
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+import yaml
+
+from fake_ssm import ACCOUNT, AMZ_DATE_RE, AUTH_RE, FAKE_KEY_ID, FAKE_SECRET, sigv4_signature
+
+CFN_NS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+ELB_NS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
+EMPTY_REASON = ("The submitted information didn't contain changes. Submit different "
+                "information to create a change set.")
+CHANGE_SET_NAME_RE = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$")
+STACK_NAME_RE = re.compile(r"^([a-zA-Z][-a-zA-Z0-9]{0,127}|arn:aws:cloudformation:.*)$")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form tags (!Ref, !Sub, ...) kept as {"!Tag": value}."""
+
+
+def _tagged(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        v = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        v = loader.construct_sequence(node, deep=True)
+    else:
+        v = loader.construct_mapping(node, deep=True)
+    return {"!" + suffix: v}
+
+
+_Loader.add_multi_constructor("!", _tagged)
+
+
+class CfnError(Exception):
+    def __init__(self, code, message, status=400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+class Stack:
+    def __init__(self, name, region):
+        self.name = name
+        self.id = (f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{name}/"
+                   f"{uuid.uuid4()}")
+        self.status = "REVIEW_IN_PROGRESS"
+        self.reason = None
+        self.created = None
+        self.updated = None
+        self.template = None        # parsed template of the last successful deploy
+        self.params = {}            # resolved parameter values (what SSM names resolved to too)
+        self.raw_params = {}        # values as given (SSM names for SSM-typed parameters)
+        self.resources = {}         # logical id -> {"Type", "PhysicalId"}
+        self.events = []            # newest first
+        self.script = []            # pending steps: (events, status, reason, action)
+        self.stuck_polls = 0        # polls left before a seeded *_IN_PROGRESS settles
+        self.stuck_final = None
+        self.deleted = False
+
+
+class FakeCFN:
+    def __init__(self, ssm=None, region="us-east-1", key_id=FAKE_KEY_ID, secret=FAKE_SECRET,
+                 page_size=3, port=0):
+        self.ssm, self.region, self.key_id, self.secret = ssm, region, key_id, secret
+        self.page_size = page_size
+        self.stacks = []            # every stack ever made (deleted ones stay, by id)
+        self.change_sets = {}       # id -> dict
+        self.requests = []          # (service, action, form dict)
+        self.problems = []
+        self.fail_resource = None   # (logical id, reason): the next execution fails there
+        self.rollback_fails = False
+        self.events_per_poll = 2
+        self.log_events = []        # for FilterLogEvents: {"timestamp", "message", ...}
+        self.service = {"runningCount": 1, "desiredCount": 1, "pendingCount": 0}
+        self.targets = [("10.0.1.5", "8080", "healthy", "", "")]
+        self._clock = time.time() - 3600
+        self._lock = threading.RLock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = None
+
+    # -- lifecycle
+    def start(self):
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def env(self):
+        """The endpoint overrides that point every service showtablectl uses here but SSM."""
+        return {f"AWS_ENDPOINT_URL_{s}": self.url for s in
+                ("CLOUDFORMATION", "STS", "ECS", "ELASTIC_LOAD_BALANCING_V2", "CLOUDWATCH_LOGS")}
+
+    # -- test controls and views
+    def calls(self, action):
+        return [form for (_, a, form) in self.requests if a == action]
+
+    def actions(self):
+        return [a for (_, a, _) in self.requests]
+
+    def stack(self, name):
+        """The live stack called name (not deleted), or None."""
+        with self._lock:
+            for s in self.stacks:
+                if s.name == name and not s.deleted:
+                    return s
+        return None
+
+    def seed_stack(self, name, status, template=None, params=None, settle_after=0,
+                   settles_to=None, reason=None):
+        """A stack in any state, e.g. ROLLBACK_COMPLETE or UPDATE_IN_PROGRESS that turns
+        into settles_to after settle_after polls."""
+        with self._lock:
+            s = Stack(name, self.region)
+            s.status, s.reason = status, reason
+            s.created = self._now()
+            s.template = self._parse(template) if template else {"Resources": {}}
+            s.params = dict(params or {})
+            s.raw_params = dict(params or {})
+            for lid, r in s.template.get("Resources", {}).items():
+                s.resources[lid] = {"Type": r["Type"], "PhysicalId": self._physical(s, lid, r)}
+            s.stuck_polls, s.stuck_final = settle_after, settles_to
+            s.events.insert(0, self._event(s, s.name, "AWS::CloudFormation::Stack", status,
+                                           reason))
+            self.stacks.append(s)
+            return s
+
+    # -- helpers
+    def _now(self):
+        self._clock += 1.0
+        t = time.gmtime(self._clock)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", t) + f".{int(self._clock * 1000) % 1000:03d}Z"
+
+    def _event(self, s, lid, rtype, status, reason=None, physical=None):
+        return {"EventId": str(uuid.uuid4()), "StackId": s.id, "StackName": s.name,
+                "LogicalResourceId": lid, "PhysicalResourceId": physical or "",
+                "ResourceType": rtype, "Timestamp": self._now(), "ResourceStatus": status,
+                "ResourceStatusReason": reason}
+
+    @staticmethod
+    def _parse(body):
+        doc = yaml.load(body, Loader=_Loader)
+        if not isinstance(doc, dict) or not isinstance(doc.get("Resources"), dict):
+            raise CfnError("ValidationError", "Template format error: At least one Resources "
+                                              "member must be defined.")
+        return doc
+
+    def _physical(self, s, lid, r):
+        t = r.get("Type", "")
+        if t == "AWS::ECS::Service":
+            return f"arn:aws:ecs:{self.region}:{ACCOUNT}:service/{s.name}-cluster/{s.name}-svc"
+        if t == "AWS::ECS::Cluster":
+            return f"{s.name}-cluster"
+        if t == "AWS::ElasticLoadBalancingV2::TargetGroup":
+            return (f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:targetgroup/"
+                    f"{s.name[:20]}/0123456789abcdef")
+        if t == "AWS::Logs::LogGroup":
+            return f"/{s.name}/web"
+        if t == "AWS::SSM::Parameter":
+            return self._ssm_name(s, r) or f"{s.name}-{lid}"
+        return f"{s.name}-{lid}-{uuid.uuid4().hex[:8]}"
+
+    def _sub(self, s, text):
+        return re.sub(r"\$\{([A-Za-z0-9:]+)\}",
+                      lambda m: str(s.params.get(m.group(1), m.group(0))), text)
+
+    def _ssm_name(self, s, r):
+        name = (r.get("Properties") or {}).get("Name")
+        if isinstance(name, dict) and "!Sub" in name:
+            name = self._sub(s, name["!Sub"])
+        elif isinstance(name, dict) and "Fn::Sub" in name:
+            name = self._sub(s, name["Fn::Sub"])
+        return name if isinstance(name, str) else None
+
+    # -- parameters and change computation
+    def _resolve_params(self, tmpl, form, old):
+        given, i = {}, 1
+        while f"Parameters.member.{i}.ParameterKey" in form:
+            key = form[f"Parameters.member.{i}.ParameterKey"]
+            if form.get(f"Parameters.member.{i}.UsePreviousValue") == "true":
+                if old is None or key not in old.raw_params:
+                    raise CfnError("ValidationError",
+                                   f"Invalid input for parameter key {key}. Cannot specify "
+                                   f"usePreviousValue as true for a parameter key not in the "
+                                   f"previous template")
+                given[key] = old.raw_params[key]
+            else:
+                given[key] = form.get(f"Parameters.member.{i}.ParameterValue", "")
+            i += 1
+        declared = tmpl.get("Parameters") or {}
+        unknown = [k for k in given if k not in declared]
+        if unknown:
+            raise CfnError("ValidationError",
+                           f"Parameters: [{', '.join(unknown)}] do not exist in the template")
+        raw, resolved, missing = {}, {}, []
+        for k, spec in declared.items():
+            v = given.get(k, spec.get("Default"))
+            if v is None:
+                missing.append(k)
+                continue
+            v = str(v)
+            raw[k] = v
+            if str(spec.get("Type", "")).startswith("AWS::SSM::Parameter::Value<"):
+                p = self.ssm.params.get(v) if self.ssm else None
+                if p is None:
+                    raise CfnError("ValidationError",
+                                   f"Unable to fetch parameters [{v}] from parameter store "
+                                   f"for this account.")
+                resolved[k] = p["Value"]
+            else:
+                resolved[k] = v
+        if missing:
+            raise CfnError("ValidationError",
+                           f"Parameters: [{', '.join(missing)}] must have values")
+        return raw, resolved
+
+    @staticmethod
+    def _refs(node):
+        """Names a resource definition refers to (Ref, !Ref, ${X} in Sub)."""
+        out = set()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in ("Ref", "!Ref") and isinstance(v, str):
+                    out.add(v)
+                elif k in ("!Sub", "Fn::Sub"):
+                    text = v[0] if isinstance(v, list) else v
+                    if isinstance(text, str):
+                        out.update(re.findall(r"\$\{([A-Za-z0-9]+)", text))
+                    out |= FakeCFN._refs(v)
+                else:
+                    out |= FakeCFN._refs(v)
+        elif isinstance(node, list):
+            for v in node:
+                out |= FakeCFN._refs(v)
+        return out
+
+    def _changes(self, old_res, new_res, old_params, new_params):
+        changed = {k for k in set(old_params) | set(new_params)
+                   if old_params.get(k) != new_params.get(k)}
+        out = []
+        for lid, r in new_res.items():
+            if lid not in old_res:
+                out.append({"Action": "Add", "LogicalResourceId": lid, "ResourceType": r["Type"]})
+            elif old_res[lid] != r or self._refs(r) & changed:
+                # A changed Name (or any *Name property) means a new physical resource.
+                props_old = old_res[lid].get("Properties") or {}
+                props_new = r.get("Properties") or {}
+                names = [k for k in set(props_old) | set(props_new) if k.endswith("Name")]
+                repl = "True" if any(props_old.get(k) != props_new.get(k) for k in names) \
+                    else "False"
+                out.append({"Action": "Modify", "LogicalResourceId": lid,
+                            "ResourceType": r["Type"], "Replacement": repl})
+        for lid, r in old_res.items():
+            if lid not in new_res:
+                out.append({"Action": "Remove", "LogicalResourceId": lid,
+                            "ResourceType": r["Type"]})
+        return out
+
+    # -- the lifecycle script: a list of steps, one applied per poll
+    def _plan_execute(self, s, cs):
+        creating = cs["Type"] == "CREATE"
+        verb = "CREATE" if creating else "UPDATE"
+        tmpl, old_tmpl = cs["Template"], s.template or {"Resources": {}}
+        new_res = tmpl["Resources"]
+        fail = self.fail_resource
+        self.fail_resource = None
+        steps = [([self._event(s, s.name, "AWS::CloudFormation::Stack", f"{verb}_IN_PROGRESS",
+                               "User Initiated")], f"{verb}_IN_PROGRESS", None, None)]
+        done = []
+        touched = [c for c in cs["Changes"] if c["Action"] in ("Add", "Modify")]
+        failed_at = None
+        for i, c in enumerate(touched):
+            lid, rtype = c["LogicalResourceId"], c["ResourceType"]
+            cverb = "CREATE" if c["Action"] == "Add" else "UPDATE"
+            if fail and fail[0] == lid:
+                failed_at = i
+                steps.append(([self._event(s, lid, rtype, f"{cverb}_IN_PROGRESS")], None, None,
+                              None))
+                evs = [self._event(s, lid, rtype, f"{cverb}_FAILED", fail[1])]
+                for c2 in touched[i + 1:]:
+                    v2 = "CREATE" if c2["Action"] == "Add" else "UPDATE"
+                    evs.append(self._event(s, c2["LogicalResourceId"], c2["ResourceType"],
+                                           f"{v2}_FAILED",
+                                           "Resource creation cancelled" if v2 == "CREATE"
+                                           else "Resource update cancelled"))
+                steps.append((evs, None, None, None))
+                break
+            steps.append(([self._event(s, lid, rtype, f"{cverb}_IN_PROGRESS"),
+                           self._event(s, lid, rtype, f"{cverb}_IN_PROGRESS",
+                                       "Resource creation Initiated")], None, None, None))
+            steps.append(([self._event(s, lid, rtype, f"{cverb}_COMPLETE")], None, None,
+                          ("apply", lid)))
+            done.append(c)
+        if failed_at is None:
+            for c in cs["Changes"]:
+                if c["Action"] == "Remove":
+                    steps.append(([self._event(s, c["LogicalResourceId"], c["ResourceType"],
+                                               "DELETE_IN_PROGRESS"),
+                                   self._event(s, c["LogicalResourceId"], c["ResourceType"],
+                                               "DELETE_COMPLETE")], None, None,
+                                  ("remove", c["LogicalResourceId"])))
+            steps.append(([self._event(s, s.name, "AWS::CloudFormation::Stack",
+                                       f"{verb}_COMPLETE")], f"{verb}_COMPLETE", None,
+                          ("commit", cs)))
+            s.script.extend(steps)
+            return
+        names = ", ".join(c["LogicalResourceId"] for c in touched[failed_at:])
+        rb = "ROLLBACK" if creating else "UPDATE_ROLLBACK"
+        why = (f"The following resource(s) failed to {'create' if creating else 'update'}: "
+               f"[{names}]. Rollback requested by user.")
+        steps.append(([self._event(s, s.name, "AWS::CloudFormation::Stack",
+                                   f"{rb}_IN_PROGRESS", why)], f"{rb}_IN_PROGRESS", why, None))
+        for c in reversed(done):
+            lid, rtype = c["LogicalResourceId"], c["ResourceType"]
+            if creating:
+                steps.append(([self._event(s, lid, rtype, "DELETE_IN_PROGRESS"),
+                               self._event(s, lid, rtype, "DELETE_COMPLETE")], None, None,
+                              ("remove", lid)))
+            else:
+                steps.append(([self._event(s, lid, rtype, "UPDATE_COMPLETE")], None, None,
+                              None))
+        if self.rollback_fails:
+            steps.append(([self._event(s, s.name, "AWS::CloudFormation::Stack",
+                                       f"{rb}_FAILED", "rollback failed")], f"{rb}_FAILED",
+                          "rollback failed", None))
+        else:
+            steps.append(([self._event(s, s.name, "AWS::CloudFormation::Stack",
+                                       f"{rb}_COMPLETE")], f"{rb}_COMPLETE", None, None))
+        s.script.extend(steps)
+
+    def _plan_delete(self, s):
+        steps = [([self._event(s, s.name, "AWS::CloudFormation::Stack", "DELETE_IN_PROGRESS",
+                               "User Initiated")], "DELETE_IN_PROGRESS", None, None)]
+        for lid in reversed(list(s.resources)):
+            rtype = s.resources[lid]["Type"]
+            steps.append(([self._event(s, lid, rtype, "DELETE_IN_PROGRESS"),
+                           self._event(s, lid, rtype, "DELETE_COMPLETE")], None, None,
+                          ("remove", lid)))
+        steps.append(([self._event(s, s.name, "AWS::CloudFormation::Stack",
+                                   "DELETE_COMPLETE")], "DELETE_COMPLETE", None, ("deleted",)))
+        s.script.extend(steps)
+
+    def _advance(self, s):
+        """One poll's worth of progress: the next step of the script, or a stuck state's
+        countdown."""
+        if s.stuck_polls > 0:
+            s.stuck_polls -= 1
+            if s.stuck_polls == 0 and s.stuck_final:
+                s.status = s.stuck_final
+                s.events.insert(0, self._event(s, s.name, "AWS::CloudFormation::Stack",
+                                               s.status))
+            return
+        for _ in range(self.events_per_poll):
+            if not s.script:
+                return
+            events, status, reason, action = s.script.pop(0)
+            for e in events:
+                e["Timestamp"] = self._now()
+                s.events.insert(0, e)
+            if status:
+                s.status, s.reason = status, reason
+                if status.startswith("UPDATE_") or status.startswith("DELETE_"):
+                    s.updated = self._now()
+            if action:
+                self._apply(s, action)
+
+    def _apply(self, s, action):
+        kind = action[0]
+        if kind == "apply":
+            lid = action[1]
+            r = s.pending_template["Resources"][lid]
+            old_params = s.params
+            s.params = s.pending_params
+            s.resources[lid] = {"Type": r["Type"], "PhysicalId": self._physical(s, lid, r)}
+            if r["Type"] == "AWS::SSM::Parameter" and self.ssm is not None:
+                name = self._ssm_name(s, r)
+                props = r.get("Properties") or {}
+                self.ssm.put(name, f"fake-{lid}-value", type=props.get("Type", "String"))
+            s.params = old_params
+        elif kind == "remove":
+            res = s.resources.pop(action[1], None)
+            if res and res["Type"] == "AWS::SSM::Parameter" and self.ssm is not None:
+                self.ssm.params.pop(res["PhysicalId"], None)
+        elif kind == "commit":
+            cs = action[1]
+            s.template, s.params, s.raw_params = cs["Template"], cs["Resolved"], cs["Raw"]
+        elif kind == "deleted":
+            s.deleted = True
+
+    # -- the operations
+    def _find_stack(self, name, for_update=True):
+        for s in reversed(self.stacks):
+            if s.id == name:
+                return s
+            if s.name == name and not s.deleted:
+                return s
+        raise CfnError("ValidationError", f"Stack with id {name} does not exist")
+
+    def _find_cs(self, name, stack=None):
+        cs = self.change_sets.get(name)
+        if cs is None and stack:
+            cs = next((c for c in self.change_sets.values()
+                       if c["ChangeSetName"] == name and c["StackName"] == stack), None)
+        if cs is None:
+            raise CfnError("ChangeSetNotFound", f"ChangeSet [{name}] does not exist", 404)
+        return cs
+
+    @staticmethod
+    def _need(form, *keys):
+        for k in keys:
+            if not form.get(k):
+                raise CfnError("ValidationError",
+                               f"1 validation error detected: Value null at '{k[0].lower()}"
+                               f"{k[1:]}' failed to satisfy constraint: Member must not be null")
+
+    def _page(self, items, form, key_of):
+        """Items after NextToken (an item key), page_size of them, and the next token."""
+        start = 0
+        tok = form.get("NextToken")
+        if tok:
+            try:
+                after = base64.b64decode(tok).decode()
+            except ValueError:
+                raise CfnError("ValidationError", "Invalid NextToken")
+            keys = [key_of(i) for i in items]
+            if after not in keys:
+                raise CfnError("ValidationError", "Invalid NextToken")
+            start = keys.index(after) + 1
+        page = items[start:start + self.page_size]
+        nxt = None
+        if start + self.page_size < len(items):
+            nxt = base64.b64encode(key_of(page[-1]).encode()).decode()
+        return page, nxt
+
+    def op_CreateChangeSet(self, form):
+        self._need(form, "StackName", "ChangeSetName", "TemplateBody")
+        name, csname = form["StackName"], form["ChangeSetName"]
+        if not CHANGE_SET_NAME_RE.match(csname):
+            raise CfnError("ValidationError", f"1 validation error detected: Value '{csname}' "
+                                              f"at 'changeSetName' failed to satisfy constraint")
+        cstype = form.get("ChangeSetType", "UPDATE")
+        if cstype not in ("CREATE", "UPDATE"):
+            raise CfnError("ValidationError", f"ChangeSetType {cstype} is not supported here")
+        try:
+            tmpl = self._parse(form["TemplateBody"])
+        except yaml.YAMLError as e:
+            raise CfnError("ValidationError", f"Template format error: YAML not well-formed. {e}")
+        try:
+            existing = self._find_stack(name)
+        except CfnError:
+            existing = None
+        if cstype == "CREATE" and existing and existing.status != "REVIEW_IN_PROGRESS":
+            raise CfnError("ValidationError", f"Stack [{name}] already exists and cannot be "
+                                              f"created again with the changeSet [{csname}].")
+        if cstype == "UPDATE" and (existing is None or existing.status == "REVIEW_IN_PROGRESS"):
+            raise CfnError("ValidationError", f"Stack [{name}] does not exist")
+        if existing and existing.status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED",
+                                            "CREATE_FAILED", "DELETE_FAILED",
+                                            "UPDATE_ROLLBACK_FAILED"):
+            raise CfnError("ValidationError", f"Stack:{existing.id} is in {existing.status} "
+                                              f"state and can not be updated.")
+        if existing and existing.status.endswith("_IN_PROGRESS") and \
+                existing.status != "REVIEW_IN_PROGRESS":
+            raise CfnError("ValidationError", f"Stack:{existing.id} is in {existing.status} "
+                                              f"state and can not be updated.")
+        caps = {v for k, v in form.items() if k.startswith("Capabilities.member.")}
+        if any(str(r.get("Type", "")).startswith("AWS::IAM::")
+               for r in tmpl["Resources"].values()) and \
+                not caps & {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"}:
+            raise CfnError("InsufficientCapabilitiesException",
+                           "Requires capabilities : [CAPABILITY_IAM]")
+        raw, resolved = self._resolve_params(tmpl, form, existing)
+        if existing is None:
+            existing = Stack(name, self.region)
+            existing.events.insert(0, self._event(existing, name, "AWS::CloudFormation::Stack",
+                                                  "REVIEW_IN_PROGRESS", "User Initiated"))
+            existing.created = self._now()
+            self.stacks.append(existing)
+        old_res = (existing.template or {"Resources": {}})["Resources"] \
+            if cstype == "UPDATE" else {}
+        changes = self._changes(old_res, tmpl["Resources"],
+                                existing.params if cstype == "UPDATE" else {}, resolved)
+        cs_id = (f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:changeSet/{csname}/"
+                 f"{uuid.uuid4()}")
+        self.change_sets[cs_id] = {
+            "ChangeSetId": cs_id, "ChangeSetName": csname, "StackId": existing.id,
+            "StackName": name, "Type": cstype, "Template": tmpl, "Raw": raw,
+            "Resolved": resolved, "Changes": changes, "Status": "CREATE_PENDING",
+            "StatusReason": None, "ExecutionStatus": "UNAVAILABLE", "Polls": 0,
+            "Description": form.get("Description"), "Capabilities": sorted(caps),
+        }
+        return f"<Id>{escape(cs_id)}</Id><StackId>{escape(existing.id)}</StackId>"
+
+    def op_DescribeChangeSet(self, form):
+        self._need(form, "ChangeSetName")
+        cs = self._find_cs(form["ChangeSetName"], form.get("StackName"))
+        cs["Polls"] += 1
+        if cs["Status"] == "CREATE_PENDING":
+            cs["Status"] = "CREATE_IN_PROGRESS"
+        elif cs["Status"] == "CREATE_IN_PROGRESS":
+            if cs["Changes"]:
+                cs["Status"], cs["ExecutionStatus"] = "CREATE_COMPLETE", "AVAILABLE"
+            else:
+                cs["Status"], cs["StatusReason"] = "FAILED", EMPTY_REASON
+        page, nxt = self._page(cs["Changes"], form, lambda c: c["LogicalResourceId"])
+        x = [f"<ChangeSetName>{escape(cs['ChangeSetName'])}</ChangeSetName>",
+             f"<ChangeSetId>{escape(cs['ChangeSetId'])}</ChangeSetId>",
+             f"<StackId>{escape(cs['StackId'])}</StackId>",
+             f"<StackName>{escape(cs['StackName'])}</StackName>",
+             f"<Status>{cs['Status']}</Status>",
+             f"<ExecutionStatus>{cs['ExecutionStatus']}</ExecutionStatus>",
+             f"<CreationTime>{self._now()}</CreationTime>"]
+        if cs["StatusReason"]:
+            x.append(f"<StatusReason>{escape(cs['StatusReason'])}</StatusReason>")
+        x.append("<Parameters>" + "".join(
+            f"<member><ParameterKey>{escape(k)}</ParameterKey><ParameterValue>{escape(v)}"
+            f"</ParameterValue></member>" for k, v in cs["Raw"].items()) + "</Parameters>")
+        x.append("<Capabilities>" + "".join(f"<member>{c}</member>" for c in cs["Capabilities"])
+                 + "</Capabilities>")
+        ch = []
+        for c in page:
+            rc = [f"<Action>{c['Action']}</Action>",
+                  f"<LogicalResourceId>{escape(c['LogicalResourceId'])}</LogicalResourceId>",
+                  f"<ResourceType>{escape(c['ResourceType'])}</ResourceType>",
+                  "<Scope/><Details/>"]
+            if "Replacement" in c:
+                rc.append(f"<Replacement>{c['Replacement']}</Replacement>")
+            ch.append("<member><Type>Resource</Type><ResourceChange>" + "".join(rc) +
+                      "</ResourceChange></member>")
+        x.append("<Changes>" + "".join(ch) + "</Changes>")
+        if nxt:
+            x.append(f"<NextToken>{nxt}</NextToken>")
+        return "".join(x)
+
+    def op_ExecuteChangeSet(self, form):
+        self._need(form, "ChangeSetName")
+        cs = self._find_cs(form["ChangeSetName"], form.get("StackName"))
+        if cs["Status"] != "CREATE_COMPLETE" or cs["ExecutionStatus"] != "AVAILABLE":
+            raise CfnError("InvalidChangeSetStatus",
+                           f"ChangeSet [{cs['ChangeSetId']}] cannot be executed in its current "
+                           f"status of [{cs['Status']}]")
+        s = self._find_stack(cs["StackId"])
+        cs["ExecutionStatus"] = "EXECUTE_IN_PROGRESS"
+        s.pending_template, s.pending_params = cs["Template"], cs["Resolved"]
+        s.status = "CREATE_IN_PROGRESS" if cs["Type"] == "CREATE" else "UPDATE_IN_PROGRESS"
+        self._plan_execute(s, cs)
+        # Executing consumes the stack's change sets, as CloudFormation does.
+        for k in [k for k, c in self.change_sets.items() if c["StackId"] == s.id]:
+            del self.change_sets[k]
+        return ""
+
+    def op_DeleteChangeSet(self, form):
+        self._need(form, "ChangeSetName")
+        cs = self._find_cs(form["ChangeSetName"], form.get("StackName"))
+        del self.change_sets[cs["ChangeSetId"]]
+        return ""
+
+    def op_DeleteStack(self, form):
+        self._need(form, "StackName")
+        try:
+            s = self._find_stack(form["StackName"])
+        except CfnError:
+            return None   # deleting a stack that does not exist succeeds
+        if s.deleted or s.status == "DELETE_IN_PROGRESS":
+            return None
+        if s.status == "REVIEW_IN_PROGRESS":
+            s.status, s.deleted = "DELETE_COMPLETE", True
+            return None
+        s.stuck_polls = 0
+        s.script = []
+        self._plan_delete(s)
+        s.status = "DELETE_IN_PROGRESS"
+        return None
+
+    def _stack_xml(self, s):
+        x = [f"<StackId>{escape(s.id)}</StackId>", f"<StackName>{escape(s.name)}</StackName>",
+             f"<StackStatus>{s.status}</StackStatus>",
+             f"<CreationTime>{s.created or self._now()}</CreationTime>"]
+        if s.reason:
+            x.append(f"<StackStatusReason>{escape(s.reason)}</StackStatusReason>")
+        if s.updated:
+            x.append(f"<LastUpdatedTime>{s.updated}</LastUpdatedTime>")
+        x.append("<Parameters>" + "".join(
+            f"<member><ParameterKey>{escape(k)}</ParameterKey><ParameterValue>{escape(v)}"
+            f"</ParameterValue></member>" for k, v in s.raw_params.items()) + "</Parameters>")
+        outs = []
+        if s.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"):
+            for k in (s.template or {}).get("Outputs") or {}:
+                v = f"http://{s.name}-alb-123.{self.region}.elb.amazonaws.com" \
+                    if "url" in k.lower() else f"fake-{k}"
+                outs.append(f"<member><OutputKey>{escape(k)}</OutputKey><OutputValue>"
+                            f"{escape(v)}</OutputValue></member>")
+        x.append("<Outputs>" + "".join(outs) + "</Outputs>")
+        return "<member>" + "".join(x) + "</member>"
+
+    def op_DescribeStacks(self, form):
+        name = form.get("StackName")
+        if name:
+            s = self._find_stack(name)
+            self._advance(s)
+            if s.deleted and s.id != name:
+                raise CfnError("ValidationError", f"Stack with id {name} does not exist")
+            return f"<Stacks>{self._stack_xml(s)}</Stacks>"
+        live = [s for s in self.stacks if not s.deleted]
+        page, nxt = self._page(live, form, lambda s: s.id)
+        out = "<Stacks>" + "".join(self._stack_xml(s) for s in page) + "</Stacks>"
+        return out + (f"<NextToken>{nxt}</NextToken>" if nxt else "")
+
+    def op_DescribeStackEvents(self, form):
+        self._need(form, "StackName")
+        s = self._find_stack(form["StackName"])
+        if s.deleted and s.id != form["StackName"]:
+            raise CfnError("ValidationError", f"Stack [{form['StackName']}] does not exist")
+        if not form.get("NextToken"):
+            self._advance(s)
+        page, nxt = self._page(s.events, form, lambda e: e["EventId"])
+        ms = []
+        for e in page:
+            fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in e.items() if v)
+            ms.append(f"<member>{fields}</member>")
+        out = "<StackEvents>" + "".join(ms) + "</StackEvents>"
+        return out + (f"<NextToken>{nxt}</NextToken>" if nxt else "")
+
+    def op_DescribeStackResources(self, form):
+        self._need(form, "StackName")
+        s = self._find_stack(form["StackName"])
+        ms = []
+        for lid, r in s.resources.items():
+            ms.append(f"<member><StackId>{escape(s.id)}</StackId><StackName>{escape(s.name)}"
+                      f"</StackName><LogicalResourceId>{escape(lid)}</LogicalResourceId>"
+                      f"<PhysicalResourceId>{escape(r['PhysicalId'])}</PhysicalResourceId>"
+                      f"<ResourceType>{escape(r['Type'])}</ResourceType><Timestamp>"
+                      f"{self._now()}</Timestamp><ResourceStatus>CREATE_COMPLETE"
+                      f"</ResourceStatus></member>")
+        return "<StackResources>" + "".join(ms) + "</StackResources>"
+
+    # -- other services
+    def sts_GetCallerIdentity(self, form):
+        return (f"<Arn>arn:aws:iam::{ACCOUNT}:user/test</Arn><UserId>AIDAEXAMPLE</UserId>"
+                f"<Account>{ACCOUNT}</Account>")
+
+    def elb_DescribeTargetHealth(self, form):
+        self._need(form, "TargetGroupArn")
+        ms = "".join(
+            f"<member><Target><Id>{i}</Id><Port>{p}</Port></Target><HealthCheckPort>{p}"
+            f"</HealthCheckPort><TargetHealth><State>{st}</State>"
+            + (f"<Reason>{r}</Reason><Description>{escape(d)}</Description>" if r else "")
+            + "</TargetHealth></member>" for (i, p, st, r, d) in self.targets)
+        return f"<TargetHealthDescriptions>{ms}</TargetHealthDescriptions>"
+
+    def json_call(self, target, body):
+        if target == "AmazonEC2ContainerServiceV20141113.DescribeServices":
+            svcs = body.get("services") or []
+            if not isinstance(body.get("cluster"), str) or not svcs:
+                return 400, {"__type": "InvalidParameterException", "message": "bad request"}
+            svc = dict(self.service, serviceArn=svcs[0], status="ACTIVE",
+                       deployments=[{"status": "PRIMARY", "rolloutState": "COMPLETED"}])
+            return 200, {"services": [svc], "failures": []}
+        if target == "Logs_20140328.FilterLogEvents":
+            if not isinstance(body.get("logGroupName"), str):
+                return 400, {"__type": "InvalidParameterException", "message": "logGroupName"}
+            start = body.get("startTime", 0)
+            evs = [e for e in self.log_events if e["timestamp"] >= start]
+            tok = body.get("nextToken")
+            off = int(tok) if tok else 0
+            page = evs[off:off + self.page_size]
+            out = {"events": page, "searchedLogStreams": []}
+            if off + self.page_size < len(evs):
+                out["nextToken"] = str(off + self.page_size)
+            return 200, out
+        return 400, {"__type": "UnknownOperationException", "message": target}
+
+    # -- HTTP
+    def _check_auth(self, h, raw, service):
+        hdr = {k.lower(): v for k, v in h.headers.items()}
+        amz_date = hdr.get("x-amz-date", "")
+        if not AMZ_DATE_RE.match(amz_date):
+            return f"X-Amz-Date {amz_date!r} is not YYYYMMDDTHHMMSSZ"
+        m = AUTH_RE.match(hdr.get("authorization", ""))
+        if not m:
+            return f"malformed Authorization header {hdr.get('authorization')!r}"
+        signed = m["signed"].split(";")
+        if signed != sorted(signed) or "host" not in signed or "x-amz-date" not in signed:
+            return f"SignedHeaders {m['signed']!r} must be sorted and include host, x-amz-date"
+        if m["service"] != service or m["region"] != self.region or \
+                m["date"] != amz_date[:8]:
+            return (f"credential scope {m['date']}/{m['region']}/{m['service']} is wrong "
+                    f"(expected {service} in {self.region})")
+        if m["akid"] != self.key_id:
+            return f"unknown access key id {m['akid']!r}"
+        want = sigv4_signature(self.secret, "POST", "/", "", hdr, m["signed"], raw, amz_date,
+                               m["region"], service)
+        if not hmac.compare_digest(want, m["sig"]):
+            return "signature does not match"
+        return None
+
+    def _handle(self, h):
+        raw = h._raw
+        hdr = {k.lower(): v for k, v in h.headers.items()}
+        if h.command != "POST" or h.path != "/":
+            self.problems.append(f"expected POST /, got {h.command} {h.path}")
+            return h.send_xml(400, self._error("InvalidAction", "POST / only"))
+        target = hdr.get("x-amz-target")
+        if target:
+            service = "ecs" if target.startswith("AmazonEC2ContainerService") else "logs"
+            problem = self._check_auth(h, raw, service)
+            if hdr.get("content-type") != "application/x-amz-json-1.1":
+                problem = problem or f"Content-Type {hdr.get('content-type')!r} for JSON 1.1"
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body, problem = {}, problem or "body is not JSON"
+            with self._lock:
+                self.requests.append((service, target.split(".")[-1], body))
+                if problem:
+                    self.problems.append(problem)
+                    return h.send_json(400, {"__type": "InvalidSignatureException",
+                                             "message": problem})
+                status, out = self.json_call(target, body)
+            return h.send_json(status, out)
+        ctype = hdr.get("content-type", "")
+        if not ctype.startswith("application/x-www-form-urlencoded"):
+            self.problems.append(f"Content-Type {ctype!r} is not a form")
+        try:
+            pairs = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True,
+                                           strict_parsing=True)
+        except (ValueError, UnicodeDecodeError) as e:
+            self.problems.append(f"form body does not parse: {e}")
+            return h.send_xml(400, self._error("MalformedQueryString", str(e)))
+        form = {}
+        for k, v in pairs:
+            if k in form:
+                self.problems.append(f"form key {k} repeated")
+            form[k] = v
+        action, version = form.get("Action", ""), form.get("Version", "")
+        service, ns, fn = {
+            "2010-05-15": ("cloudformation", CFN_NS, getattr(self, f"op_{action}", None)),
+            "2011-06-15": ("sts", STS_NS, getattr(self, f"sts_{action}", None)),
+            "2015-12-01": ("elasticloadbalancing", ELB_NS, getattr(self, f"elb_{action}", None)),
+        }.get(version, (None, None, None))
+        with self._lock:
+            self.requests.append((service, action, form))
+            if service is None:
+                self.problems.append(f"unknown Version {version!r} for {action!r}")
+                return h.send_xml(400, self._error("InvalidParameterValue",
+                                                   f"unknown Version {version}"))
+            problem = self._check_auth(h, raw, service)
+            if problem:
+                self.problems.append(problem)
+                return h.send_xml(403, self._error("SignatureDoesNotMatch", problem))
+            if fn is None:
+                self.problems.append(f"unknown action {action!r}")
+                return h.send_xml(400, self._error("InvalidAction",
+                                                   f"The action {action} is not valid"))
+            try:
+                result = fn(form)
+            except CfnError as e:
+                return h.send_xml(e.status, self._error(e.code, e.message))
+        rid = str(uuid.uuid4())
+        inner = "" if result is None else f"<{action}Result>{result}</{action}Result>"
+        return h.send_xml(200, f'<{action}Response xmlns="{ns}">{inner}<ResponseMetadata>'
+                               f'<RequestId>{rid}</RequestId></ResponseMetadata>'
+                               f'</{action}Response>')
+
+    @staticmethod
+    def _error(code, message):
+        return (f'<ErrorResponse xmlns="{CFN_NS}"><Error><Type>Sender</Type><Code>{code}'
+                f'</Code><Message>{escape(message)}</Message></Error><RequestId>'
+                f'{uuid.uuid4()}</RequestId></ErrorResponse>')
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                self._raw = self.rfile.read(n) if n > 0 else b""
+                fake._handle(self)
+
+            def do_GET(self):
+                self._raw = b""
+                fake._handle(self)
+
+            def send_raw(self, status, ctype, data):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def send_xml(self, status, text):
+                self.send_raw(status, "text/xml", text.encode())
+
+            def send_json(self, status, obj):
+                self.send_raw(status, "application/x-amz-json-1.1", json.dumps(obj).encode())
+
+        return Handler
+
