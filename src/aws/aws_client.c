@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "aws_client_internal.h"
 #include "aws_config.h"
 #include "aws_crypto.h"
 #include "aws_sigv4.h"
@@ -393,9 +394,7 @@ static int js_value(json_scan *s, int depth)
 	return js_fail(s, "unexpected character");
 }
 
-/* Returns 0 when body is exactly one JSON object (surrounding whitespace allowed);
- * else -1 with *why and *at (byte offset). */
-static int client_json_check(const char *body, size_t len, const char **why, size_t *at)
+int aws_client_json_check(const char *body, size_t len, const char **why, size_t *at)
 {
 	json_scan s = {(const unsigned char *)body, (const unsigned char *)body + len, NULL};
 	js_ws(&s);
@@ -557,16 +556,16 @@ static int client_is_throttle(const char *type)
 	return 0;
 }
 
-/* The standard mode's transient errors besides 5xx. */
-static int client_is_transient(long status, const char *type)
+/* Throttling codes, the standard mode's transient codes, and 500/502/503/504. */
+int aws_client_retryable(long status, const char *type)
 {
-	return status == 500 || status == 502 || status == 503 || status == 504 ||
-	       strcmp(type, "RequestTimeout") == 0 || strcmp(type, "RequestTimeoutException") == 0;
+	return client_is_throttle(type) || status == 500 || status == 502 || status == 503 ||
+	       status == 504 || strcmp(type, "RequestTimeout") == 0 ||
+	       strcmp(type, "RequestTimeoutException") == 0;
 }
 
-/* Turns a non-2xx response into err (AWS_ERR_SERVICE). */
-static void client_service_error(const client_req *q, const client_endpoint *ep,
-				 const aws_http_response *r, aws_error *err)
+void aws_client_parse_error(const char *service_id, const char *operation, const char *endpoint,
+			    const aws_http_response *r, aws_error *err)
 {
 	aws_error e;
 	aws_error_clear(&e);
@@ -601,19 +600,20 @@ static void client_service_error(const client_req *q, const client_endpoint *ep,
 	e.throttled = client_is_throttle(e.type);
 	if (msg[0]) {
 		client_fmt(e.message, sizeof e.message, "%s (%s %s at %s)", msg,
-			 q->svc->service_id, q->op, ep->base);
+			 service_id, operation, endpoint);
 	} else if (parsed == 0 || r->body.len == 0) {
 		client_fmt(e.message, sizeof e.message, "%s %s at %s failed with HTTP %ld%s%s",
-			 q->svc->service_id, q->op, ep->base, r->status,
+			 service_id, operation, endpoint, r->status,
 			 e.type[0] ? " " : " and no error code", e.type);
 	} else {
 		char snip[160];
 		client_snippet(b, r->body.len, snip, sizeof snip);
 		client_fmt(e.message, sizeof e.message,
 			 "%s %s at %s failed with HTTP %ld and an unreadable error body: %s",
-			 q->svc->service_id, q->op, ep->base, r->status, snip);
+			 service_id, operation, endpoint, r->status, snip);
 	}
-	*err = e;
+	if (err)
+		*err = e;
 }
 
 /* ---- One attempt and the retry loop. */
@@ -681,7 +681,7 @@ static client_outcome client_attempt(aws_client *c, const client_req *q,
 	if (resp->status >= 200 && resp->status < 300) {
 		const char *why;
 		size_t at;
-		if (q->expect_json && client_json_check(resp->body.data, resp->body.len, &why, &at) < 0) {
+		if (q->expect_json && aws_client_json_check(resp->body.data, resp->body.len, &why, &at) < 0) {
 			char snip[96];
 			client_snippet(resp->body.data + (at > 40 ? at - 40 : 0),
 				       resp->body.len - (at > 40 ? at - 40 : 0) < 80
@@ -703,8 +703,8 @@ static client_outcome client_attempt(aws_client *c, const client_req *q,
 		return CO_OK;
 	}
 	aws_error e;
-	client_service_error(q, ep, resp, &e);
-	int retry = e.throttled || client_is_transient(resp->status, e.type);
+	aws_client_parse_error(q->svc->service_id, q->op, ep->base, resp, &e);
+	int retry = aws_client_retryable(resp->status, e.type);
 	if (err)
 		*err = e;
 	return retry ? CO_RETRY : CO_FATAL;

@@ -1,0 +1,28 @@
+/* aws_client_internal.h — aws_client's response classification, exposed for unit tests.
+ *
+ * Not part of the library's API: callers use aws_json_call & co., which apply these.
+ */
+#ifndef AWS_CLIENT_INTERNAL_H
+#define AWS_CLIENT_INTERNAL_H
+
+#include <stddef.h>
+#include "aws_error.h"
+#include "aws_http.h"
+
+/* Fills *err (AWS_ERR_SERVICE) from a non-2xx response: type from x-amzn-ErrorType, JSON
+ * "code"/"__type" (after '#', before ':') or XML <Code>; message from "message"/"Message"
+ * or <Message>; request id from x-amzn-RequestId / x-amz-request-id / <RequestId>;
+ * throttled from the standard mode's throttling codes. The message names service_id,
+ * operation and endpoint. */
+void aws_client_parse_error(const char *service_id, const char *operation, const char *endpoint,
+			    const aws_http_response *resp, aws_error *err);
+
+/* Whether the standard retry mode retries this service error (throttling code, transient
+ * code, or HTTP 500/502/503/504). */
+int aws_client_retryable(long status, const char *type);
+
+/* Returns 0 when body is exactly one JSON object (whitespace around allowed); else -1
+ * with *why (static text) and *at (byte offset of the problem). Allocates nothing. */
+int aws_client_json_check(const char *body, size_t len, const char **why, size_t *at);
+
+#endif

@@ -1,0 +1,296 @@
+/* test_client.c — how aws_client reads AWS answers: error parsing, retry classification,
+ * the JSON check on 2xx bodies, service descriptors and form encoding.
+ *
+ * Error cases are data: every tests/data/client/NAME.http (a recorded response: status line,
+ * headers, blank line, body) is parsed and checked against NAME.expect ("key: value" lines:
+ * type, status, throttled, retryable, request_id, message_has, message_lacks). A case added
+ * is a file pair added.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws_client.h"
+#include "aws_client_internal.h"
+
+#define ENDPOINT "https://ssm.us-east-1.amazonaws.com"
+
+static char data_dir[1024];
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(1 << 20);
+	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Builds a response as aws_http would hand it over from a recorded .http file. */
+static void load_response(const char *path, aws_http_response *r)
+{
+	size_t len;
+	char *text = slurp(path, &len);
+	if (!text)
+		fail_msg("cannot read %s", path);
+	memset(r, 0, sizeof *r);
+	char *sep = strstr(text, "\n\n");
+	if (!sep)
+		fail_msg("%s: no blank line between headers and body", path);
+	if (sscanf(text, "HTTP/1.1 %ld", &r->status) != 1)
+		fail_msg("%s: no status line", path);
+	assert_int_equal(aws_buf_append(&r->headers, text, (size_t)(sep - text) + 1), 0);
+	assert_int_equal(aws_buf_append(&r->body, sep + 2, len - (size_t)(sep + 2 - text)), 0);
+	free(text);
+}
+
+static void test_recorded_error_case(void **state)
+{
+	const char *name = *state;
+	char path[1200];
+	snprintf(path, sizeof path, "%s/%s.http", data_dir, name);
+	aws_http_response r;
+	load_response(path, &r);
+	aws_error e;
+	aws_client_parse_error("SSM", "GetParameter", ENDPOINT, &r, &e);
+
+	snprintf(path, sizeof path, "%s/%s.expect", data_dir, name);
+	size_t len;
+	char *exp = slurp(path, &len);
+	if (!exp)
+		fail_msg("cannot read %s", path);
+	assert_int_equal(e.kind, AWS_ERR_SERVICE);
+	assert_int_equal(e.http_status, (int)r.status);
+	int checks = 0;
+	for (char *line = strtok(exp, "\n"); line; line = strtok(NULL, "\n")) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			fail_msg("%s: bad line '%s'", path, line);
+		*colon = '\0';
+		const char *key = line, *val = colon + 1;
+		while (*val == ' ')
+			val++;
+		checks++;
+		if (strcmp(key, "type") == 0) {
+			assert_string_equal(e.type, val);
+		} else if (strcmp(key, "status") == 0) {
+			assert_int_equal(e.http_status, atoi(val));
+		} else if (strcmp(key, "throttled") == 0) {
+			assert_int_equal(e.throttled, atoi(val));
+		} else if (strcmp(key, "retryable") == 0) {
+			assert_int_equal(aws_client_retryable(r.status, e.type), atoi(val));
+		} else if (strcmp(key, "request_id") == 0) {
+			assert_string_equal(e.request_id, val);
+		} else if (strcmp(key, "message_has") == 0) {
+			if (!strstr(e.message, val))
+				fail_msg("%s: message '%s' lacks '%s'", name, e.message, val);
+		} else if (strcmp(key, "message_lacks") == 0) {
+			if (*val && strstr(e.message, val))
+				fail_msg("%s: message '%s' contains '%s'", name, e.message, val);
+		} else {
+			fail_msg("%s: unknown key '%s'", path, key);
+		}
+	}
+	assert_true(checks > 0);
+	/* Whatever the case, the message names what failed and is printable text. */
+	assert_non_null(strstr(e.message, "SSM GetParameter"));
+	for (const char *m = e.message; *m; m++)
+		assert_true((unsigned char)*m >= 0x20 && (unsigned char)*m < 0x7f);
+	free(exp);
+	aws_http_response_free(&r);
+}
+
+/* ---- JSON check of 2xx bodies */
+
+static void json_ok(const char *s)
+{
+	const char *why = NULL;
+	size_t at = 0;
+	if (aws_client_json_check(s, strlen(s), &why, &at) != 0)
+		fail_msg("'%s' should be accepted: %s at %zu", s, why, at);
+}
+
+static void json_bad(const char *s, const char *why_has, size_t want_at)
+{
+	const char *why = NULL;
+	size_t at = 0;
+	assert_int_equal(aws_client_json_check(s, strlen(s), &why, &at), -1);
+	if (!why || !strstr(why, why_has))
+		fail_msg("'%s': reason '%s' should mention '%s'", s, why ? why : "", why_has);
+	assert_int_equal(at, want_at);
+}
+
+static void test_json_check_accepts_aws_shaped_objects(void **state)
+{
+	(void)state;
+	json_ok("{}");
+	json_ok(" \r\n{ } \n");
+	json_ok("{\"Items\":[{\"id\":{\"S\":\"a\\\"b\\\\c\\u00e9\\/\"},\"n\":{\"N\":\"-1.5e+10\"}}],"
+		"\"Count\":1,\"ScannedCount\":0,\"x\":[true,false,null,[],{}],\"z\":0.25}");
+	json_ok("{\"Value\":\"Gr\xc3\xbc\xc3\x9f" "e\"}");
+}
+
+static void test_json_check_reports_truncation_with_its_offset(void **state)
+{
+	(void)state;
+	json_bad("{\"Parameter\":{\"Name\":\"/x\",\"Val", "truncated", 30);
+	json_bad("{\"a\":[1,2", "truncated", 9);
+	json_bad("{\"a\":\"\\u00", "truncated", 10);
+}
+
+static void test_json_check_rejects_non_objects_and_trailing_text(void **state)
+{
+	(void)state;
+	json_bad("", "empty", 0);
+	json_bad("   ", "empty", 0);
+	json_bad("<html>502</html>", "not a JSON object", 0);
+	json_bad("[1]", "not a JSON object", 0);
+	json_bad("{} {}", "after the JSON object", 3);
+	json_bad("{\"a\":1,}", "member name", 7);
+	json_bad("{\"a\":01}", "expected ','", 6);
+	json_bad("{\"a\":tru}", "unexpected character", 5);
+	json_bad("{\"a\":\"x\ny\"}", "control character", 7);
+	json_bad("{\"a\":\"\\q\"}", "bad escape", 7);
+	json_bad("{a:1}", "member name", 1);
+}
+
+static void test_json_check_limits_nesting_depth(void **state)
+{
+	(void)state;
+	char deep[2000];
+	size_t n = 0;
+	deep[n++] = '{';
+	deep[n++] = '"';
+	deep[n++] = 'a';
+	deep[n++] = '"';
+	deep[n++] = ':';
+	for (int i = 0; i < 600; i++)
+		deep[n++] = '[';
+	deep[n] = '\0';
+	const char *why;
+	size_t at;
+	assert_int_equal(aws_client_json_check(deep, n, &why, &at), -1);
+	assert_non_null(strstr(why, "nested too deeply"));
+}
+
+/* ---- retry classification */
+
+static void test_only_throttling_transient_and_5xx_are_retryable(void **state)
+{
+	(void)state;
+	static const char *const throttles[] = {
+		"Throttling", "ThrottlingException", "ThrottledException",
+		"RequestThrottledException", "TooManyRequestsException",
+		"ProvisionedThroughputExceededException", "TransactionInProgressException",
+		"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
+		"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+	};
+	for (size_t i = 0; i < sizeof throttles / sizeof throttles[0]; i++)
+		assert_true(aws_client_retryable(400, throttles[i]));
+	assert_true(aws_client_retryable(500, ""));
+	assert_true(aws_client_retryable(502, ""));
+	assert_true(aws_client_retryable(503, ""));
+	assert_true(aws_client_retryable(504, ""));
+	assert_false(aws_client_retryable(501, ""));
+	assert_false(aws_client_retryable(400, "ValidationException"));
+	assert_false(aws_client_retryable(400, "AccessDeniedException"));
+	assert_false(aws_client_retryable(404, ""));
+	assert_false(aws_client_retryable(403, "UnrecognizedClientException"));
+	assert_false(aws_client_retryable(400, "ConditionalCheckFailedException"));
+}
+
+/* ---- service descriptors and form encoding */
+
+static void test_service_descriptors_match_the_api_references(void **state)
+{
+	(void)state;
+	assert_string_equal(AWS_SERVICE_DYNAMODB.json_version, "1.0");
+	assert_string_equal(AWS_SERVICE_DYNAMODB.target_prefix, "DynamoDB_20120810");
+	assert_string_equal(AWS_SERVICE_SSM.json_version, "1.1");
+	assert_string_equal(AWS_SERVICE_SSM.target_prefix, "AmazonSSM");
+	assert_null(AWS_SERVICE_STS.json_version);
+	assert_string_equal(AWS_SERVICE_STS.api_version, "2011-06-15");
+	assert_string_equal(AWS_SERVICE_CLOUDFORMATION.api_version, "2010-05-15");
+	assert_string_equal(AWS_SERVICE_ECR.target_prefix, "AmazonEC2ContainerRegistry_V20150921");
+	assert_string_equal(AWS_SERVICE_ECR.endpoint_prefix, "api.ecr");
+	assert_string_equal(AWS_SERVICE_ECR.signing_name, "ecr");
+	assert_string_equal(AWS_SERVICE_LOGS.target_prefix, "Logs_20140328");
+	assert_string_equal(AWS_SERVICE_LOGS.signing_name, "logs");
+	assert_string_equal(AWS_SERVICE_LOGS.service_id, "CloudWatch Logs");
+	assert_string_equal(AWS_SERVICE_ECS.target_prefix, "AmazonEC2ContainerServiceV20141113");
+	assert_string_equal(AWS_SERVICE_ELBV2.endpoint_prefix, "elasticloadbalancing");
+	assert_string_equal(AWS_SERVICE_ELBV2.api_version, "2015-12-01");
+	assert_null(AWS_SERVICE_ELBV2.target_prefix);
+}
+
+static void test_form_encode_keeps_unreserved_and_escapes_the_rest(void **state)
+{
+	(void)state;
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(aws_form_encode(&b, "a-Z_0.9~ b/c+d=e&f\xc3\xa9"), 0);
+	assert_string_equal(b.data, "a-Z_0.9~%20b%2Fc%2Bd%3De%26f%C3%A9");
+	aws_buf_free(&b);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(void)
+{
+	const char *td = getenv("SHOWTABLE_TESTDATA");
+	snprintf(data_dir, sizeof data_dir, "%s/client", td ? td : "tests/data");
+	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_json_check_accepts_aws_shaped_objects),
+		cmocka_unit_test(test_json_check_reports_truncation_with_its_offset),
+		cmocka_unit_test(test_json_check_rejects_non_objects_and_trailing_text),
+		cmocka_unit_test(test_json_check_limits_nesting_depth),
+		cmocka_unit_test(test_only_throttling_transient_and_5xx_are_retryable),
+		cmocka_unit_test(test_service_descriptors_match_the_api_references),
+		cmocka_unit_test(test_form_encode_keeps_unreserved_and_escapes_the_rest),
+	};
+	size_t nfixed = sizeof fixed / sizeof fixed[0];
+
+	char *names[256];
+	size_t nn = 0;
+	DIR *d = opendir(data_dir);
+	if (!d) {
+		fprintf(stderr, "test_client: cannot open %s (set SHOWTABLE_TESTDATA)\n", data_dir);
+		return 1;
+	}
+	for (struct dirent *de; (de = readdir(d)) && nn < 256;) {
+		size_t l = strlen(de->d_name);
+		if (l > 5 && strcmp(de->d_name + l - 5, ".http") == 0)
+			names[nn++] = strndup(de->d_name, l - 5);
+	}
+	closedir(d);
+	qsort(names, nn, sizeof names[0], by_name);
+
+	struct CMUnitTest *tests = calloc(nfixed + nn, sizeof *tests);
+	if (!tests)
+		return 1;
+	memcpy(tests, fixed, sizeof fixed);
+	for (size_t i = 0; i < nn; i++) {
+		tests[nfixed + i].name = names[i];
+		tests[nfixed + i].test_func = test_recorded_error_case;
+		tests[nfixed + i].initial_state = names[i];
+	}
+	int rc = _cmocka_run_group_tests("client", tests, nfixed + nn, NULL, NULL);
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(tests);
+	return rc;
+}
