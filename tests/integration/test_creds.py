@@ -1,0 +1,359 @@
+"""test_creds.py — the credentials chain end to end through build/tools/credsget, against
+fake ECS/IMDS, STS and SSO endpoints on loopback (fakes/fake_metadata.py, fake_sts.py,
+fake_sso.py), including credentials that expire during a run.
+"""
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import FAKE_KEY_ID, FAKE_SECRET, binary, free_port
+from fake_metadata import FakeMetadata
+from fake_sso import FakeSSOPortal
+from fake_sts import FakeSTS
+
+ROLE = "arn:aws:iam::123456789012:role/deploy"
+
+
+@pytest.fixture
+def env(aws_env):
+    """aws_env without the static environment keys: the chain has to look further."""
+    e = dict(aws_env)
+    del e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"]
+    return e
+
+
+def parse_line(line):
+    """"source=profile dev key_id=K ..." -> dict (values may hold spaces)."""
+    return dict(re.findall(r"(\w+)=(.*?)(?= \w+=|$)", line.strip()))
+
+
+def credsget(env, *args, timeout=60):
+    """Runs credsget; returns (exit status, [dict per get], [error lines])."""
+    p = subprocess.run([binary("tools/credsget"), *args], env=env, capture_output=True,
+                       text=True, timeout=timeout)
+    errors = [l for l in p.stderr.splitlines() if l.strip()]
+    unexpected = [l for l in errors if not l.startswith("error: ")]
+    assert not unexpected, f"credsget wrote unexpected stderr:\n{p.stderr}"
+    return p.returncode, [parse_line(l) for l in p.stdout.splitlines() if l.strip()], errors
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def no_secret_in(text):
+    assert FAKE_SECRET not in text and "wJalr" not in text
+
+
+# ------------------------------------------------------------------ env and files
+
+def test_environment_keys_are_used(env):
+    env.update(AWS_ACCESS_KEY_ID=FAKE_KEY_ID, AWS_SECRET_ACCESS_KEY=FAKE_SECRET,
+               AWS_SESSION_TOKEN="FAKETOKEN")
+    rc, gets, errors = credsget(env)
+    assert rc == 0, errors
+    assert gets == [{"source": "environment", "key_id": FAKE_KEY_ID, "expiration": "never",
+                     "token": "yes"}]
+
+
+def test_profile_static_keys_from_the_credentials_file(env):
+    write(env["AWS_SHARED_CREDENTIALS_FILE"],
+          f"[default]\naws_access_key_id = AKIDEXAMPLEFILE\naws_secret_access_key = {FAKE_SECRET}\n")
+    rc, gets, errors = credsget(env)
+    assert rc == 0, errors
+    assert gets[0]["source"] == "profile default"
+    assert gets[0]["key_id"] == "AKIDEXAMPLEFILE"
+
+
+def test_no_credentials_error_names_every_source_tried(env):
+    rc, gets, errors = credsget(env)
+    assert rc == 1 and gets == []
+    msg = errors[0]
+    assert msg.startswith("error: credentials: no AWS credentials found: ")
+    assert "environment (AWS_ACCESS_KEY_ID not set)" in msg
+    assert (f'profile "default" (not in {env["AWS_SHARED_CREDENTIALS_FILE"]} or '
+            f'{env["AWS_CONFIG_FILE"]})') in msg
+    assert "ECS (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set)" in msg
+    assert "EC2 IMDS (disabled by AWS_EC2_METADATA_DISABLED)" in msg
+
+
+def test_credential_process_profile(env, tmp_path):
+    script = tmp_path / "creds helper.py"        # a space: the command goes through sh -c
+    script.write_text(
+        "import json, datetime\n"
+        "exp = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)\n"
+        "print(json.dumps({'Version': 1, 'AccessKeyId': 'ASIAPROCESS', 'SecretAccessKey': "
+        f"'{FAKE_SECRET}', 'SessionToken': 'T', 'Expiration': exp.strftime('%Y-%m-%dT%H:%M:%SZ')}}))\n")
+    write(env["AWS_CONFIG_FILE"],
+          f"[profile tool]\ncredential_process = {sys.executable} \"{script}\"\n")
+    rc, gets, errors = credsget(env, "--profile", "tool")
+    assert rc == 0, errors
+    assert gets[0]["source"] == "credential_process"
+    assert gets[0]["key_id"] == "ASIAPROCESS"
+
+
+def test_credential_process_bad_output_is_an_error_without_the_output(env, tmp_path):
+    write(env["AWS_CONFIG_FILE"],
+          f"[default]\ncredential_process = echo '{{\"Version\": 2, \"AccessKeyId\": \"A\", "
+          f"\"SecretAccessKey\": \"{FAKE_SECRET}\"}}'\n")
+    rc, gets, errors = credsget(env)
+    assert rc == 1
+    assert 'profile "default": credential_process' in errors[0]
+    assert '"Version" must be the number 1' in errors[0]
+    no_secret_in(errors[0])
+
+
+# ------------------------------------------------------------------ ECS
+
+def test_ecs_full_uri_sends_the_authorization_token(env):
+    with FakeMetadata(auth_token="Bearer fake-ecs-token") as md:
+        env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = md.url + md.ecs_path
+        env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "Bearer fake-ecs-token"
+        rc, gets, errors = credsget(env)
+        assert rc == 0, errors
+        assert gets[0]["source"] == "ecs"
+        assert gets[0]["key_id"] == md.issued[0]
+        assert gets[0]["token"] == "yes"
+        assert md.problems == []
+
+
+def test_ecs_wrong_token_fails_naming_the_token_variables(env):
+    with FakeMetadata(auth_token="right") as md:
+        env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = md.url + md.ecs_path
+        env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "wrong"
+        rc, gets, errors = credsget(env)
+        assert rc == 1
+        assert "HTTP 401" in errors[0]
+        assert "AWS_CONTAINER_AUTHORIZATION_TOKEN" in errors[0]
+        assert md.issued == []
+
+
+def test_ecs_full_uri_over_http_to_another_host_is_refused(env):
+    env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://10.1.2.3/creds"
+    t0 = time.monotonic()
+    rc, gets, errors = credsget(env)
+    assert rc == 1
+    assert "plain http is only allowed to loopback" in errors[0]
+    assert time.monotonic() - t0 < 2        # refused before any connection attempt
+
+
+def test_ecs_token_file_is_reread_at_each_refresh(env, tmp_path):
+    tok = tmp_path / "eks-token"
+    tok.write_text("token-one\n")
+    with FakeMetadata(auth_token="token-one", expiry_seconds=302) as md:
+        env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = md.url + md.ecs_path
+        env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = str(tok)
+        env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "ignored: the file wins"
+        p = subprocess.Popen([binary("tools/credsget"), "--count", "14", "--interval-ms", "200"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = p.stdout.readline()
+        # The agent rotates the token; the next refresh (about 2 s in) must use the new one.
+        tok.write_text("token-two\n")
+        md.auth_token = "token-two"
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        keys = [parse_line(l)["key_id"] for l in [first] + out.splitlines()]
+        assert len(keys) == 14
+        assert len(md.issued) >= 2 and keys[-1] == md.issued[-1]
+        auths = [r[2].get("Authorization") for r in md.requests]
+        assert auths[0] == "token-one" and auths[-1] == "token-two"
+
+
+def test_credentials_expiring_during_a_run_are_refreshed_without_a_failed_call(env):
+    # Expiration = now + 302 s: inside the 300 s refresh-ahead window after about 2 s, so
+    # a 3-second run of 3 threads sees at least one refresh, and no get may fail or hand
+    # out credentials that are no longer valid.
+    with FakeMetadata(expiry_seconds=302) as md:
+        env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = md.url + md.ecs_path
+        rc, gets, errors = credsget(env, "--count", "20", "--interval-ms", "150",
+                                    "--threads", "3")
+        assert rc == 0, errors
+        assert len(gets) == 60
+        keys = [g["key_id"] for g in gets]
+        assert len(set(keys)) >= 2, "the key id never changed: no refresh happened"
+        assert set(keys) <= set(md.issued)
+        # one fetch per refresh, not one per get or per thread
+        assert 2 <= len(md.issued) <= 6, md.issued
+        assert md.problems == []
+
+
+def test_ecs_refresh_failure_keeps_the_old_credentials(env):
+    with FakeMetadata(expiry_seconds=302) as md:
+        env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = md.url + md.ecs_path
+        md.fail_next(10, "500")
+        # The first fetch retries once on a 5xx and then fails: nothing cached yet.
+        rc, gets, errors = credsget(env)
+        assert rc == 1 and "HTTP 500" in errors[0]
+    with FakeMetadata(expiry_seconds=302) as md:
+        env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = md.url + md.ecs_path
+        p = subprocess.Popen([binary("tools/credsget"), "--count", "12", "--interval-ms", "250"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = p.stdout.readline()
+        md.fail_next(100, "500")      # every refresh attempt from now on fails
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        keys = {parse_line(l)["key_id"] for l in [first] + out.splitlines()}
+        assert keys == {md.issued[0]}
+
+
+# ------------------------------------------------------------------ IMDSv2
+
+def test_imds_v2_token_then_role_credentials(env):
+    with FakeMetadata() as md:
+        env["AWS_EC2_METADATA_DISABLED"] = "false"
+        env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = md.url + "/"
+        rc, gets, errors = credsget(env)
+        assert rc == 0, errors
+        assert gets[0]["source"] == "imds" and gets[0]["key_id"] == md.issued[0]
+        methods = [(m, p) for m, p, _ in md.requests]
+        assert methods == [("PUT", "/latest/api/token"),
+                           ("GET", "/latest/meta-data/iam/security-credentials/"),
+                           ("GET", "/latest/meta-data/iam/security-credentials/showtable-task")]
+        assert md.requests[0][2]["X-aws-ec2-metadata-token-ttl-seconds"] == "21600"
+        assert md.problems == []
+
+
+def test_imds_without_a_role_reports_it(env):
+    with FakeMetadata(role=None) as md:
+        env["AWS_EC2_METADATA_DISABLED"] = "false"
+        env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = md.url
+        rc, gets, errors = credsget(env)
+        assert rc == 1
+        assert "EC2 IMDS (no IAM role attached to this instance)" in errors[0]
+
+
+def test_absent_imds_fails_fast(env):
+    env["AWS_EC2_METADATA_DISABLED"] = "false"
+    env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = f"http://127.0.0.1:{free_port()}"
+    t0 = time.monotonic()
+    rc, gets, errors = credsget(env)
+    assert rc == 1
+    assert "EC2 IMDS (no answer from http://127.0.0.1:" in errors[0]
+    assert time.monotonic() - t0 < 2
+
+
+def test_hanging_imds_gives_up_after_about_a_second(env):
+    with FakeMetadata(hang_seconds=10) as md:
+        md.fail_next(5, "hang")
+        env["AWS_EC2_METADATA_DISABLED"] = "false"
+        env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = md.url
+        t0 = time.monotonic()
+        rc, gets, errors = credsget(env)
+        elapsed = time.monotonic() - t0
+        assert rc == 1 and "EC2 IMDS (no answer" in errors[0]
+        assert elapsed < 3, elapsed
+
+
+# ------------------------------------------------------------------ AssumeRole
+
+def test_role_arn_with_source_profile_calls_assume_role_signed_by_the_source(env):
+    write(env["AWS_SHARED_CREDENTIALS_FILE"],
+          f"[base]\naws_access_key_id = {FAKE_KEY_ID}\naws_secret_access_key = {FAKE_SECRET}\n")
+    write(env["AWS_CONFIG_FILE"],
+          f"[profile deploy]\nrole_arn = {ROLE}\nsource_profile = base\nexternal_id = ext-123\n"
+          "role_session_name = ci-run\nduration_seconds = 1800\n")
+    with FakeSTS(region="eu-central-1") as sts:
+        sts.add_role(ROLE, external_id="ext-123", trusted={FAKE_KEY_ID})
+        env["AWS_ENDPOINT_URL_STS"] = sts.url
+        env["AWS_REGION"] = "eu-central-1"
+        rc, gets, errors = credsget(env, "--profile", "deploy", "--region", "eu-central-1")
+        assert rc == 0, errors
+        assert sts.problems == []
+        assert gets[0]["source"] == "assume-role"
+        assert gets[0]["key_id"] == sts.calls[0]["issued"]
+        call = sts.calls[0]
+        assert call["key_id"] == FAKE_KEY_ID
+        assert call["params"] == {"Action": "AssumeRole", "Version": "2011-06-15",
+                                  "RoleArn": ROLE, "RoleSessionName": "ci-run",
+                                  "DurationSeconds": "1800", "ExternalId": "ext-123"}
+
+
+def test_role_chain_signs_each_hop_with_the_previous_credentials(env):
+    inner = "arn:aws:iam::123456789012:role/inner"
+    write(env["AWS_SHARED_CREDENTIALS_FILE"],
+          f"[base]\naws_access_key_id = {FAKE_KEY_ID}\naws_secret_access_key = {FAKE_SECRET}\n")
+    write(env["AWS_CONFIG_FILE"],
+          f"[profile hop1]\nrole_arn = {inner}\nsource_profile = base\n"
+          f"[profile hop2]\nrole_arn = {ROLE}\nsource_profile = hop1\n")
+    with FakeSTS() as sts:
+        sts.add_role(inner, trusted={FAKE_KEY_ID})
+        sts.add_role(ROLE, trusted={"ASIAFAKESTS0001"})    # only the first hop's key
+        env["AWS_ENDPOINT_URL_STS"] = sts.url
+        rc, gets, errors = credsget(env, "--profile", "hop2")
+        assert rc == 0, errors
+        assert sts.problems == []
+        assert [c["key_id"] for c in sts.calls] == [FAKE_KEY_ID, "ASIAFAKESTS0001"]
+        assert gets[0]["key_id"] == "ASIAFAKESTS0002"
+
+
+def test_assume_role_denied_names_the_profile_and_role(env):
+    write(env["AWS_CONFIG_FILE"],
+          f"[profile base]\naws_access_key_id = {FAKE_KEY_ID}\naws_secret_access_key = {FAKE_SECRET}\n"
+          f"[profile deploy]\nrole_arn = {ROLE}\nsource_profile = base\nexternal_id = wrong\n")
+    with FakeSTS() as sts:
+        sts.add_role(ROLE, external_id="right")
+        env["AWS_ENDPOINT_URL_STS"] = sts.url
+        rc, gets, errors = credsget(env, "--profile", "deploy")
+        assert rc == 1
+        assert f'profile "deploy": AssumeRole {ROLE}' in errors[0]
+        assert "AccessDenied" in errors[0]
+        no_secret_in(errors[0])
+
+
+# ------------------------------------------------------------------ SSO
+
+def sso_config(env, cache_token=None, expires_in=3600):
+    write(env["AWS_CONFIG_FILE"],
+          "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\n"
+          "sso_role_name = ReadOnly\nregion = us-east-1\n"
+          "[sso-session corp]\nsso_region = us-east-1\n"
+          "sso_start_url = https://example.awsapps.com/start\n"
+          "sso_registration_scopes = sso:account:access\n")
+    if cache_token is not None:
+        name = hashlib.sha1(b"corp").hexdigest() + ".json"
+        exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + expires_in))
+        write(os.path.join(env["HOME"], ".aws", "sso", "cache", name), json.dumps({
+            "startUrl": "https://example.awsapps.com/start", "region": "us-east-1",
+            "accessToken": cache_token, "expiresAt": exp}))
+
+
+def test_sso_session_profile_uses_the_cached_token(env):
+    sso_config(env, cache_token="FAKESSOACCESSTOKEN")
+    with FakeSSOPortal(tokens={"FAKESSOACCESSTOKEN": {("123456789012", "ReadOnly")}}) as sso:
+        env["AWS_ENDPOINT_URL_SSO"] = sso.url
+        rc, gets, errors = credsget(env, "--profile", "dev")
+        assert rc == 0, errors
+        assert gets[0]["source"] == "sso" and gets[0]["key_id"] == "ASIAFAKESSO0001"
+        assert sso.calls == [("123456789012", "ReadOnly", "FAKESSOACCESSTOKEN")]
+        assert sso.problems == []
+
+
+def test_sso_without_login_says_which_login_to_run(env):
+    sso_config(env)
+    rc, gets, errors = credsget(env, "--profile", "dev")
+    assert rc == 1
+    assert "run `aws sso login --sso-session corp`" in errors[0]
+
+
+def test_sso_expired_token_says_which_login_to_run(env):
+    sso_config(env, cache_token="OLD", expires_in=-60)
+    rc, gets, errors = credsget(env, "--profile", "dev")
+    assert rc == 1
+    assert "expired" in errors[0] and "aws sso login --sso-session corp" in errors[0]
+
+
+def test_sso_token_refused_by_the_portal_says_login_again(env):
+    sso_config(env, cache_token="REVOKED")
+    with FakeSSOPortal(tokens={}) as sso:
+        env["AWS_ENDPOINT_URL_SSO"] = sso.url
+        rc, gets, errors = credsget(env, "--profile", "dev")
+        assert rc == 1
+        assert "HTTP 401" in errors[0] and "aws sso login --sso-session corp" in errors[0]
