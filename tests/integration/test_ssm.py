@@ -164,3 +164,22 @@ def test_general_endpoint_url_is_used_when_no_service_specific_one(build_dir, en
     env["AWS_ENDPOINT_URL"] = ssm.url + "/"
     ssm.put("/app/x", "v")
     assert awscall(build_dir, env, "ssm-get", "/app/x")["ok"]
+
+
+def test_connections_are_reused_across_calls_and_threads(build_dir, env, ssm):
+    ssm.put("/app/x", "v")
+    out = awscall(build_dir, env, "ssm-get-parallel", "/app/x", "4", "25")
+    assert out["ok"], out
+    peers = {r.peer for r in ssm.requests}
+    # 100 calls from 4 threads: one connection per concurrent thread at most, not per call
+    assert len(peers) <= 4, f"{len(peers)} connections for 100 calls"
+
+
+def test_large_request_is_sent_without_expect_100_continue(build_dir, env, ssm):
+    value = "v" * 100_000
+    body = '{"Name":"/app/big","Value":"%s","Type":"String"}' % value
+    out = awscall(build_dir, env, "json", "ssm", "PutParameter", body)
+    assert out["ok"], out
+    assert out["result"] == {"Version": 1, "Tier": "Standard"}
+    assert "expect" not in ssm.requests[-1].headers
+    assert ssm.params["/app/big"]["Value"] == value

@@ -13,7 +13,7 @@ JSON {"__type": ...} with HTTP 400, InternalServerError with 500). Faults can be
         ssm.params["/app/db"]                 # {"Name", "Type", "Value", "Version", ...}
         ssm.fail_next(2, "throttle")          # the next 2 requests fail that way
         ssm.denied.add("/app/db")             # AccessDeniedException for that name
-        ssm.requests                          # every request: .op .headers .body .fault
+        ssm.requests                          # every request: .op .headers .body .fault .peer
         assert ssm.problems == []             # protocol violations seen (each also got a 400)
 
 Fault kinds for fail_next: "throttle" (400 ThrottlingException), "500" (InternalServerError),
@@ -65,10 +65,12 @@ TYPES = ("String", "StringList", "SecureString")
 
 class Request:
     """One request as received: op (or None), headers (lower-case names), body (parsed
-    JSON or None), raw body bytes, and the fault injected into its answer (or None)."""
+    JSON or None), raw body bytes, the fault injected into its answer (or None), and peer,
+    the client's (host, port) — one port per TCP connection, to see connection reuse."""
 
-    def __init__(self, op, headers, body, raw, fault):
+    def __init__(self, op, headers, body, raw, fault, peer=None):
         self.op, self.headers, self.body, self.raw, self.fault = op, headers, body, raw, fault
+        self.peer = peer
 
     def __repr__(self):
         return f"Request({self.op!r}, fault={self.fault!r}, body={self.body!r})"
@@ -219,7 +221,7 @@ class FakeSSM:
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
             hdr = {k.lower(): v for k, v in h.headers.items()}
-            self.requests.append(Request(op, hdr, body, h._raw, fault))
+            self.requests.append(Request(op, hdr, body, h._raw, fault, h.client_address))
             if problem:
                 self._problem(problem)
         if fault:
