@@ -25,18 +25,17 @@ int srv_cursor_key_random(srv_cursor_key *key, aws_error *err)
 	return 0;
 }
 
-/* HMAC over version ‖ be32(len q) ‖ q ‖ json: the length prefix keeps q and json apart. */
-static void cursor_mac(const srv_cursor_key *key, const char *q, const uint8_t *json,
-		       size_t json_len, uint8_t mac[MAC_LEN])
+/* HMAC over version ‖ be32(len q) ‖ q ‖ json: the length prefix keeps q and json apart.
+ * Returns 0, or -1 when out of memory (only long filters or keys need the heap). */
+static int cursor_mac(const srv_cursor_key *key, const char *q, const uint8_t *json,
+		      size_t json_len, uint8_t mac[MAC_LEN])
 {
 	size_t qlen = strlen(q);
 	size_t n = 1 + 4 + qlen + json_len;
 	uint8_t stackbuf[1024];
 	uint8_t *m = n <= sizeof stackbuf ? stackbuf : malloc(n);
-	if (!m) {   /* cannot MAC: produce a value no real MAC matches by chance */
-		memset(mac, 0, MAC_LEN);
-		return;
-	}
+	if (!m)
+		return -1;
 	m[0] = CURSOR_VERSION;
 	m[1] = (uint8_t)(qlen >> 24); m[2] = (uint8_t)(qlen >> 16);
 	m[3] = (uint8_t)(qlen >> 8);  m[4] = (uint8_t)qlen;
@@ -45,6 +44,7 @@ static void cursor_mac(const srv_cursor_key *key, const char *q, const uint8_t *
 	aws_hmac_sha256(key->k, sizeof key->k, m, n, mac);
 	if (m != stackbuf)
 		free(m);
+	return 0;
 }
 
 int srv_cursor_encode(const srv_cursor_key *key, const json_t *last_key, const char *q,
@@ -71,8 +71,10 @@ int srv_cursor_encode(const srv_cursor_key *key, const json_t *last_key, const c
 	char b64[SRV_CURSOR_MAX + 1];
 	raw[0] = CURSOR_VERSION;
 	memcpy(raw + 1, json, jlen);
-	cursor_mac(key, q, raw + 1, jlen, raw + 1 + jlen);
+	int mac_rc = cursor_mac(key, q, raw + 1, jlen, raw + 1 + jlen);
 	free(json);
+	if (mac_rc != 0)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory making a next-page link");
 	size_t n = aws_base64_encode(raw, raw_len, b64, sizeof b64);
 	if (n == 0)
 		return aws_error_set(err, AWS_ERR_PROTOCOL, "next-page link does not fit");
@@ -125,7 +127,8 @@ int srv_cursor_decode(const srv_cursor_key *key, const char *cursor, const char 
 		return damaged(err, "unknown version");
 	size_t jlen = raw_len - 1 - MAC_LEN;
 	uint8_t mac[MAC_LEN];
-	cursor_mac(key, q, raw + 1, jlen, mac);
+	if (cursor_mac(key, q, raw + 1, jlen, mac) != 0)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory checking a next-page link");
 	if (!aws_ct_equal(mac, raw + 1 + jlen, MAC_LEN))
 		return damaged(err, "signature does not match this server or filter");
 	json_error_t jerr;
