@@ -177,3 +177,14 @@ def test_large_body_under_the_limit_is_accepted(build_dir, env, ssm):
     out = get(build_dir, env)
     assert out["ok"], out.get("error")
     assert len(out["result"]["value"]) > 4 * 1024 * 1024 - 100
+
+
+def test_retry_quota_stops_retrying_a_dead_endpoint(build_dir, aws_env):
+    # Standard mode: 500 tokens, 10 per retry after a connection failure. With 2 attempts
+    # per call, 50 failing calls spend the quota; later calls fail without retrying.
+    aws_env["AWS_ENDPOINT_URL_SSM"] = f"http://127.0.0.1:{free_port()}"
+    aws_env["AWS_MAX_ATTEMPTS"] = "2"
+    out = awscall(build_dir, aws_env, "ssm-get-parallel", "/app/x", "1", "55")
+    e = out["error"]
+    assert e["kind"] == "transport"
+    assert "retry quota exhausted" in e["message"]
