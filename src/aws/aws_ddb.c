@@ -22,6 +22,7 @@
 #define DDB_ITEM_MAX_BYTES (400 * 1024)
 #define DDB_KEY_MAX_BYTES 2048  /* a partition key value */
 #define DDB_NAME_MAX_BYTES 65535
+#define DDB_JSON_MAX_DEPTH 128  /* in responses: 2 per M/L level, and the envelope */
 
 /* ---------- small helpers ---------- */
 
@@ -419,7 +420,8 @@ static int dl_value(ddb_lex *l, int depth)
 	if (ch == '"')
 		return dl_string(l);
 	if (ch == '{' || ch == '[') {
-		if (depth >= 64)
+		/* 32 levels of M/L take two JSON levels each, plus the envelope */
+		if (depth >= DDB_JSON_MAX_DEPTH)
 			return dl_fail(l, "nested too deeply");
 		unsigned char close = ch == '{' ? '}' : ']';
 		l->p++;

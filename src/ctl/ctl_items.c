@@ -222,39 +222,42 @@ static int items_check_keys(const items_input *in, const char *name, const items
 		ctl_errorf("items load: out of memory");
 		bad = 1;
 	}
-	for (size_t i = 0; i < in->n && !bad; i++) {
+	int oom = bad;
+	for (size_t i = 0; i < in->n && !oom && bad < ITEMS_MAX_REPORTED; i++) {
 		const json_t *item = json_array_get(in->items, i);
 		aws_buf k = AWS_BUF_INIT;
-		for (int j = 0; j < nkey && !bad; j++) {
+		int ok = 1;
+		for (int j = 0; j < nkey && ok; j++) {
 			const json_t *v = json_object_get(item, key[j].name);
 			const json_t *x = json_object_get(v, key[j].type);
-			if (!v) {
+			ok = 0;
+			if (!v)
 				ctl_errorf("%s:%ld: missing the key attribute \"%s\" (type %s)", name,
 					   in->lines[i], key[j].name, key[j].type);
-				bad++;
-			} else if (!x) {
+			else if (!x)
 				ctl_errorf("%s:%ld: key attribute \"%s\" must be of type %s", name,
 					   in->lines[i], key[j].name, key[j].type);
-				bad++;
-			} else if (key[j].type[0] != 'N' && json_string_length(x) == 0) {
+			else if (key[j].type[0] != 'N' && json_string_length(x) == 0)
 				ctl_errorf("%s:%ld: key attribute \"%s\" must not be empty", name,
 					   in->lines[i], key[j].name);
-				bad++;
-			} else {
+			else
+				ok = 1;
+			if (ok) {
 				char *part = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 				if (!part || aws_buf_puts(&k, part) < 0 || aws_buf_putc(&k, '\n') < 0)
-					bad++;
+					oom = 1;
 				free(part);
 			}
 		}
-		if (bad) {
+		if (!ok || oom) {
 			aws_buf_free(&k);
-			break;
+			bad++;
+			continue;
 		}
 		char *ks_key = aws_buf_steal(&k, NULL);
 		long first = ks_key ? items_keyset_add(&ks, ks_key, in->lines[i]) : -1;
 		if (first < 0) {
-			ctl_errorf("items load: out of memory");
+			oom = 1;
 			bad++;
 		} else if (first > 0) {
 			ctl_errorf("%s:%ld: the same key as line %ld — each item may appear once",
@@ -262,6 +265,8 @@ static int items_check_keys(const items_input *in, const char *name, const items
 			bad++;
 		}
 	}
+	if (oom)
+		ctl_errorf("items load: out of memory checking the keys");
 	for (size_t i = 0; ks.keys && i < ks.cap; i++)
 		free(ks.keys[i]);
 	free(ks.keys);
