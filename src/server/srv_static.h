@@ -20,7 +20,7 @@ typedef struct srv_asset {
 	unsigned char *gz;       /* owned gzip copy, NULL when gzip does not pay */
 	size_t gz_len;
 	char etag[24];           /* "\"<16 hex of SHA-256>\"" */
-	void *resp[2];           /* for the HTTP glue: prebuilt responses (plain, gzip) */
+	void *resp[3];           /* for the HTTP glue: prebuilt responses (plain, gzip, 304) */
 } srv_asset;
 
 typedef struct srv_static srv_static;

@@ -1,0 +1,210 @@
+/* main.c — showtable: the web server that shows a DynamoDB table, page by page.
+ *
+ * Start-up reads the settings, loads the assets and the users (refusing to start without
+ * any), then serves until SIGTERM/SIGINT, when it stops accepting, lets requests in flight
+ * finish within --grace and exits 0. A background thread re-reads the users every
+ * --credentials-refresh seconds so a rotated password works without a restart.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aws_client.h"
+#include "srv_auth.h"
+#include "srv_config.h"
+#include "srv_cursor.h"
+#include "srv_http.h"
+#include "srv_log.h"
+#include "srv_static.h"
+#include "srv_table.h"
+
+typedef struct refresher {
+	const srv_config *cfg;
+	srv_auth *auth;
+	aws_client *client;
+	char param[600];
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int quit;
+} refresher;
+
+static int load_users(refresher *r, int *changed, aws_error *err)
+{
+	if (r->cfg->htpasswd)
+		return srv_auth_load_file(r->auth, r->cfg->htpasswd, changed, err);
+	return srv_auth_load_ssm(r->auth, r->client, r->param, changed, err);
+}
+
+static void *refresh_main(void *arg)
+{
+	refresher *r = arg;
+	pthread_mutex_lock(&r->mu);
+	while (!r->quit) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += r->cfg->credentials_refresh_s;
+		while (!r->quit && pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
+			;
+		if (r->quit)
+			break;
+		pthread_mutex_unlock(&r->mu);
+		aws_error e;
+		int changed = 0;
+		if (load_users(r, &changed, &e)) {
+			char why[1024];
+			srv_log_event(SRV_LOG_WARN, "credentials_refresh", "keeping the current users: %s",
+				      aws_error_str(&e, why, sizeof why));
+		} else if (changed) {
+			srv_log_event(SRV_LOG_INFO, "credentials_refresh", "users reloaded from %s (%ld users)",
+				      r->cfg->htpasswd ? r->cfg->htpasswd : r->param, srv_auth_user_count(r->auth));
+		}
+		pthread_mutex_lock(&r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static int fail(const char *what, const aws_error *e)
+{
+	char why[1024];
+	fprintf(stderr, "showtable: %s%s%s\n", what, what[0] ? ": " : "", aws_error_str(e, why, sizeof why));
+	srv_log_event(SRV_LOG_ERROR, "startup", "%s%s%s", what, what[0] ? ": " : "", why);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	srv_config cfg;
+	srv_config_result what;
+	aws_error e;
+	aws_error_clear(&e);
+	if (srv_config_parse(&cfg, argc, argv, &what, &e)) {
+		fprintf(stderr, "showtable: %s\n", e.message);
+		return 2;
+	}
+	if (what == SRV_CONFIG_HELP) {
+		srv_config_help(stdout, "showtable");
+		return 0;
+	}
+	if (what == SRV_CONFIG_VERSION) {
+		printf("showtable %s\n", SHOWTABLE_VERSION);
+		return 0;
+	}
+	srv_log_set_level(cfg.log_level);
+
+	/* Signals are taken by sigwait in this thread only; every thread started later
+	 * inherits the mask. A client closing a socket must not kill us (SIGPIPE). */
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	char assets_dir[PATH_MAX];
+	if (cfg.assets)
+		snprintf(assets_dir, sizeof assets_dir, "%s", cfg.assets);
+	else if (srv_config_find_assets(argv[0], assets_dir, sizeof assets_dir)) {
+		aws_error_set(&e, AWS_ERR_IO, "no assets folder found next to the binary or in ./web — set --assets DIR");
+		return fail("", &e);
+	}
+	srv_static *assets = srv_static_load(assets_dir, &e);
+	if (!assets)
+		return fail("", &e);
+
+	aws_client *client = aws_client_new(NULL, &e);
+	if (!client) {
+		srv_static_free(assets);
+		return fail("AWS client", &e);
+	}
+	int rc = 1;
+	srv_auth *auth = NULL;
+	srv_table *table = NULL;
+	srv_server *srv = NULL;
+	refresher rf;
+	memset(&rf, 0, sizeof rf);
+	pthread_mutex_init(&rf.mu, NULL);
+	pthread_cond_init(&rf.cv, NULL);
+	pthread_t rf_thread;
+	int rf_started = 0;
+
+	auth = srv_auth_new(cfg.auth_cache_size, cfg.auth_cache_ttl_s, cfg.login_failures, &e);
+	if (!auth) {
+		fail("", &e);
+		goto out;
+	}
+	rf.cfg = &cfg;
+	rf.auth = auth;
+	rf.client = client;
+	snprintf(rf.param, sizeof rf.param, "%s/credentials", cfg.param_prefix);
+	if (load_users(&rf, NULL, &e)) {
+		char why[1024];
+		aws_error_str(&e, why, sizeof why);
+		fprintf(stderr,
+			"showtable: no credentials, refusing to start without a login: %s\n"
+			"  Configure users with --htpasswd FILE (or SHOWTABLE_HTPASSWD), e.g. made with\n"
+			"  `htpasswd -cB FILE USER`, or store htpasswd lines in the SSM SecureString\n"
+			"  %s (prefix: --param-prefix / SHOWTABLE_PARAM_PREFIX).\n",
+			why, rf.param);
+		srv_log_event(SRV_LOG_ERROR, "startup", "no credentials: %s", why);
+		goto out;
+	}
+	char tparam[600];
+	snprintf(tparam, sizeof tparam, "%s/table", cfg.param_prefix);
+	table = srv_table_new(cfg.table, tparam, cfg.table_ttl_s, &e);
+	if (!table) {
+		fail("", &e);
+		goto out;
+	}
+	srv_deps deps = {.cfg = &cfg, .client = client, .auth = auth, .table = table, .assets = assets};
+	if (srv_cursor_key_random(&deps.cursor_key, &e)) {
+		fail("", &e);
+		goto out;
+	}
+	srv = srv_http_start(&deps, &e);
+	explicit_bzero(&deps.cursor_key, sizeof deps.cursor_key);
+	if (!srv) {
+		fail("", &e);
+		goto out;
+	}
+	if (pthread_create(&rf_thread, NULL, refresh_main, &rf) == 0)
+		rf_started = 1;
+	srv_log_event(SRV_LOG_INFO, "listening",
+		      "showtable %s on %s:%d, table %s, users from %s (%ld), assets %s (%zu files)", SHOWTABLE_VERSION,
+		      cfg.listen_host[0] ? cfg.listen_host : "*", srv_http_port(srv),
+		      cfg.table ? cfg.table : tparam, cfg.htpasswd ? cfg.htpasswd : rf.param, srv_auth_user_count(auth),
+		      assets_dir, srv_static_count(assets));
+
+	int sig = 0;
+	sigwait(&sigs, &sig);
+	srv_log_event(SRV_LOG_INFO, "shutdown", "%s: no new connections, finishing requests in flight (grace %ld s)",
+		      sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.grace_s);
+	int left = srv_http_shutdown(srv, cfg.grace_s * 1000);
+	srv = NULL;
+	if (left)
+		srv_log_event(SRV_LOG_WARN, "shutdown", "%d requests were still running at the end of the grace period",
+			      left);
+	srv_log_event(SRV_LOG_INFO, "shutdown", "stopped");
+	rc = 0;
+out:
+	if (rf_started) {
+		pthread_mutex_lock(&rf.mu);
+		rf.quit = 1;
+		pthread_cond_signal(&rf.cv);
+		pthread_mutex_unlock(&rf.mu);
+		pthread_join(rf_thread, NULL);
+	}
+	if (srv)
+		srv_http_shutdown(srv, 0);
+	srv_table_free(table);
+	srv_auth_free(auth);
+	aws_client_free(client);
+	srv_static_free(assets);
+	pthread_mutex_destroy(&rf.mu);
+	pthread_cond_destroy(&rf.cv);
+	return rc;
+}
