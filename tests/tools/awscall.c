@@ -7,6 +7,7 @@
  *   awscall ssm-delete NAME
  *   awscall ssm-get-parallel NAME THREADS CALLS   THREADS threads, CALLS gets each, one client
  *   awscall endpoint SERVICE                 the resolved endpoint and region
+ *   awscall services                         the service descriptors (for model cross-checks)
  *
  * SERVICE: dynamodb ssm sts cloudformation ecr logs ecs elbv2. Configuration comes from the
  * usual AWS_* variables plus, for tests, SHOWTABLE_AWS_TIMEOUT_MS (whole attempt),
@@ -89,6 +90,24 @@ static int succeed(json_t *result)
 	return emit(json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_null()));
 }
 
+static int list_services(void)
+{
+	static const char *const names[] = {"dynamodb", "ssm", "sts", "cloudformation", "ecr",
+					     "logs", "ecs", "elbv2"};
+	json_t *arr = json_array();
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const aws_service *s = service_named(names[i]);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?}",
+						     "name", names[i], "service_id", s->service_id,
+						     "endpoint_prefix", s->endpoint_prefix,
+						     "signing_name", s->signing_name,
+						     "json_version", s->json_version,
+						     "target_prefix", s->target_prefix,
+						     "api_version", s->api_version));
+	}
+	return succeed(arr);
+}
+
 static json_t *param_json(const aws_ssm_parameter *p)
 {
 	return json_pack("{s:s, s:s, s:s, s:I, s:s?}", "name", p->name, "type", p->type, "value",
@@ -118,6 +137,8 @@ static void *par_run(void *arg)
 int main(int argc, char **argv)
 {
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (argc == 2 && strcmp(argv[1], "services") == 0)
+		return list_services();
 	if (argc < 3)
 		return usage();
 	const char *cmd = argv[1];
