@@ -49,5 +49,6 @@ int cmd_status(ctl_ctx *ctx, int argc, char **argv);
 int cmd_outputs(ctl_ctx *ctx, int argc, char **argv);
 int cmd_logs(ctl_ctx *ctx, int argc, char **argv);
 int cmd_credentials(ctl_ctx *ctx, int argc, char **argv);
+int cmd_image(ctl_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{"outputs", cmd_outputs, "outputs STACK                                a stack's outputs, KEY<TAB>VALUE"},
 	{"logs", cmd_logs, "logs [--follow] [--since 10m]                the service's CloudWatch logs"},
 	{"credentials", cmd_credentials, "credentials set USER                         new password, stored hashed in <prefix>/credentials"},
+	{"image", cmd_image, "image build|push [--registry R] [--repository N]   OCI image without Docker; push to ECR"},
 };
 
 static void usage(FILE *f)

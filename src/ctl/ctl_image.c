@@ -1,0 +1,428 @@
+/* ctl_image.c — `showtablectl image build|push` and image_ensure_pushed for deploy.
+ *
+ * build: image_oci_build with inputs found the way a person expects (the showtable next
+ * to this showtablectl, ./web and ./infra or the installed share dir) and a reproducible
+ * time (SOURCE_DATE_EPOCH, else the git commit time). push: to ECR by default (repository
+ * created if missing, token from GetAuthorizationToken), or to any distribution-API
+ * registry with --registry; the tag is the digest ("sha256-HEX") and the URI printed is
+ * digest-pinned.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "ecr.h"
+#include "image.h"
+#include "image_oci.h"
+#include "registry.h"
+
+typedef struct image_args {
+	char binary[PATH_MAX];
+	char web[PATH_MAX];
+	char infra[PATH_MAX];
+	char out[PATH_MAX];
+	char tar[PATH_MAX + 8];
+	int no_tar;
+	/* push */
+	const char *registry;
+	const char *repository;
+	const char *username;
+	int password_stdin;
+	int insecure_http;
+	const char *tag;
+	size_t chunk_size;
+	int keep;
+	int no_build;
+	int quiet;
+} image_args;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Directory of the running showtablectl, "" when unknown. */
+static void exe_dir(char *out, size_t len)
+{
+	char p[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", p, sizeof p - 1);
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	p[n] = '\0';
+	snprintf(out, len, "%s", dirname(p));
+}
+
+/* First line of a command's output (no shell involved in the arguments: fixed strings). */
+static int run_line(const char *cmd, char *out, size_t len)
+{
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	out[0] = '\0';
+	char *got = fgets(out, (int)len, f);
+	int st = pclose(f);
+	if (!got || st != 0)
+		return -1;
+	out[strcspn(out, "\r\n")] = '\0';
+	return out[0] ? 0 : -1;
+}
+
+static void defaults(image_args *a)
+{
+	memset(a, 0, sizeof *a);
+	char dir[PATH_MAX];
+	exe_dir(dir, sizeof dir);
+	snprintf(a->binary, sizeof a->binary, "%s/showtable", dir[0] ? dir : "build");
+	const char *share[] = {"web", "infra"};
+	char *dst[] = {a->web, a->infra};
+	for (int i = 0; i < 2; i++) {
+		char alt[PATH_MAX + 32];
+		snprintf(alt, sizeof alt, "%s/../share/showtable/%s", dir, share[i]);
+		if (is_dir(share[i]))
+			snprintf(dst[i], PATH_MAX, "%s", share[i]);
+		else if (dir[0] && is_dir(alt))
+			snprintf(dst[i], PATH_MAX, "%.*s", PATH_MAX - 1, alt);
+	}
+	snprintf(a->out, sizeof a->out, "%s/image", dir[0] ? dir : "build");
+	a->keep = 10;
+}
+
+/* The image's timestamp: SOURCE_DATE_EPOCH (reproducible-builds.org), else the commit time
+ * of HEAD, else the binary's mtime (reproducible for one binary). */
+static int image_time(const char *binary, long long *out)
+{
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	char line[64];
+	if (e && *e) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(e, &end, 10);
+		if (errno || *end || v < 0) {
+			ctl_errorf("SOURCE_DATE_EPOCH=\"%.32s\" is not seconds since the epoch — fix or "
+				   "unset it", e);
+			return -1;
+		}
+		*out = v;
+		return 0;
+	}
+	if (run_line("git log -1 --format=%ct 2>/dev/null", line, sizeof line) == 0) {
+		*out = strtoll(line, NULL, 10);
+		return 0;
+	}
+	struct stat st;
+	*out = stat(binary, &st) == 0 ? (long long)st.st_mtime : 0;
+	return 0;
+}
+
+static int do_build(const image_args *a, image_build_result *r)
+{
+	char revision[128] = "", source[512] = "";
+	long long created;
+	if (image_time(a->binary, &created) != 0)
+		return 1;
+	const char *ev = getenv("SHOWTABLE_REVISION");
+	if (ev && *ev)
+		snprintf(revision, sizeof revision, "%s", ev);
+	else if (run_line("git rev-parse HEAD 2>/dev/null", revision, sizeof revision) != 0)
+		snprintf(revision, sizeof revision, "%s", SHOWTABLE_VERSION);
+	const char *es = getenv("SHOWTABLE_SOURCE");
+	if (es && *es)
+		snprintf(source, sizeof source, "%s", es);
+	else
+		run_line("git remote get-url origin 2>/dev/null", source, sizeof source);
+	if (access(a->binary, R_OK) != 0) {
+		ctl_errorf("%s: %s — build it (make) or pass --binary PATH", a->binary, strerror(errno));
+		return 1;
+	}
+	image_build_opts o = {
+		.binary = a->binary,
+		.web_dir = a->web,
+		.infra_dir = a->infra,
+		.out_dir = a->out,
+		.tar_path = a->no_tar ? NULL : a->tar,
+		.source = source[0] ? source : NULL,
+		.revision = revision,
+		.created = created,
+	};
+	double t0 = now_s();
+	aws_error err;
+	if (image_oci_build(&o, r, &err) != 0) {
+		ctl_aws_error("image build", &err);
+		return 1;
+	}
+	double dt = now_s() - t0;
+	if (!a->quiet) {
+		fprintf(stderr,
+			"image: %s\n"
+			"  layer 1 (binary, %zu shared objects, CA bundle, users): %.2f MB compressed, "
+			"%.2f MB uncompressed, %zu entries\n"
+			"  layer 2 (web assets, templates): %.3f MB compressed, %.3f MB uncompressed, "
+			"%zu entries\n"
+			"  total %.2f MB compressed, %.2f MB uncompressed; built in %.2f s\n"
+			"  layout %s%s%s\n",
+			r->manifest.digest, r->nlibs, (double)r->layers[0].size / 1e6,
+			(double)r->layers[0].usize / 1e6, r->layers[0].nentries,
+			(double)r->layers[1].size / 1e6, (double)r->layers[1].usize / 1e6,
+			r->layers[1].nentries, (double)r->compressed / 1e6, (double)r->uncompressed / 1e6,
+			dt, a->out, o.tar_path ? ", archive " : "", o.tar_path ? o.tar_path : "");
+	}
+	return 0;
+}
+
+static void progress_line(void *ud, const char *line)
+{
+	(void)ud;
+	fprintf(stderr, "  %s\n", line);
+}
+
+/* Reads the registry password from stdin: the first line, without its newline. */
+static int read_password(char *out, size_t len)
+{
+	if (!fgets(out, (int)len, stdin)) {
+		ctl_errorf("--password-stdin: nothing on standard input — pipe the password in");
+		return -1;
+	}
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+/* Pushes the layout at a->out; on success writes the digest-pinned URI. Returns 0/1/2. */
+static int do_push(ctl_ctx *ctx, const image_args *a, char *uri, size_t ulen)
+{
+	aws_error err;
+	image_layout lay;
+	if (image_layout_open(a->out, &lay, &err) != 0) {
+		ctl_aws_error("image push", &err);
+		return 1;
+	}
+	const char *repo = a->repository ? a->repository : ctx->name;
+	char base[600] = "", host[512] = "", hint[256] = "";
+	static char password[8192];
+	ecr_auth *auth = NULL;
+	aws_http *own_http = NULL, *http = NULL;
+	registry *reg = NULL;
+	int rc = 1;
+	const char *user = NULL;
+	if (a->registry) {
+		const char *r = a->registry;
+		if (strncmp(r, "http://", 7) == 0 && !a->insecure_http) {
+			ctl_errorf("--registry %s is plain HTTP: add --insecure-http to allow it", r);
+			rc = 2;
+			goto done;
+		}
+		if (strncmp(r, "http://", 7) == 0 || strncmp(r, "https://", 8) == 0)
+			snprintf(base, sizeof base, "%s", r);
+		else
+			snprintf(base, sizeof base, "%s://%s", a->insecure_http ? "http" : "https", r);
+		if (a->username) {
+			user = a->username;
+			if (!a->password_stdin) {
+				ctl_errorf("--username needs --password-stdin (the password is read from "
+					   "standard input, never from the command line)");
+				rc = 2;
+				goto done;
+			}
+			if (read_password(password, sizeof password) != 0)
+				goto done;
+		}
+		if (!(http = own_http = aws_http_new(NULL, &err))) {
+			ctl_aws_error("image push", &err);
+			goto done;
+		}
+		snprintf(hint, sizeof hint, "pass --username U --password-stdin for %s", r);
+	} else {
+		aws_client *c = ctl_client(ctx);
+		if (!c)
+			goto done;
+		ecr_repository er;
+		int created = 0;
+		if (ecr_ensure_repository(c, repo, a->keep, &er, &created, &err) != 0) {
+			ctl_aws_error("ECR repository", &err);
+			goto done;
+		}
+		if (created && !a->quiet)
+			fprintf(stderr, "created ECR repository %s (scan on push, immutable tags, keeps "
+				"the newest %d images)\n", er.uri[0] ? er.uri : repo, a->keep);
+		if (!(auth = calloc(1, sizeof *auth))) {
+			ctl_errorf("out of memory");
+			goto done;
+		}
+		if (ecr_get_authorization(c, auth, &err) != 0) {
+			ctl_aws_error("ECR login", &err);
+			goto done;
+		}
+		snprintf(base, sizeof base, "%s", auth->proxy_endpoint);
+		snprintf(password, sizeof password, "%s", auth->password);
+		user = auth->username;
+		http = aws_client_http(c);
+		snprintf(hint, sizeof hint, "the ECR token was refused: check that the AWS identity "
+			 "may call ecr:GetAuthorizationToken and push to %s", repo);
+	}
+	const char *h = strstr(base, "://");
+	snprintf(host, sizeof host, "%.*s", (int)strcspn(h ? h + 3 : base, "/"), h ? h + 3 : base);
+	registry_opts ro = {
+		.base_url = base,
+		.repository = repo,
+		.username = user,
+		.password = user ? password : NULL,
+		.login_hint = hint,
+		.chunk_size = a->chunk_size,
+	};
+	const char *eb = getenv("SHOWTABLE_REGISTRY_RETRY_MS"); /* tests: short backoff */
+	if (eb && *eb)
+		ro.retry_base_ms = strtol(eb, NULL, 10);
+	if (!(reg = registry_new(http, &ro, &err))) {
+		ctl_aws_error("image push", &err);
+		goto done;
+	}
+	if (!a->quiet)
+		fprintf(stderr, "pushing %s to %s/%s\n", lay.manifest_digest, host, repo);
+	double t0 = now_s();
+	if (registry_push_layout(reg, &lay, a->tag, a->quiet ? NULL : progress_line, NULL, &err) !=
+	    0) {
+		ctl_aws_error("image push", &err);
+		goto done;
+	}
+	const registry_stats *st = registry_get_stats(reg);
+	if (!a->quiet)
+		fprintf(stderr, "pushed in %.2f s: %zu blobs uploaded (%.2f MB), %zu already there, "
+			"%zu retries, %zu requests\n", now_s() - t0, st->blobs_uploaded,
+			(double)st->bytes_uploaded / 1e6, st->blobs_skipped, st->retries, st->requests);
+	snprintf(uri, ulen, "%s/%s@%s", host, repo, lay.manifest_digest);
+	rc = 0;
+done:
+	explicit_bzero(password, sizeof password);
+	if (auth) {
+		explicit_bzero(auth, sizeof *auth);
+		free(auth);
+	}
+	registry_free(reg);
+	aws_http_free(own_http);
+	image_layout_free(&lay);
+	return rc;
+}
+
+static void usage_image(FILE *f)
+{
+	fprintf(f,
+		"usage: showtablectl image build [--binary PATH] [--web DIR] [--infra DIR] [--out DIR]\n"
+		"                                [--tar FILE | --no-tar]\n"
+		"       showtablectl image push  [build flags | --no-build] [--repository NAME]\n"
+		"                                [--registry HOST:PORT|URL [--insecure-http]\n"
+		"                                 [--username U --password-stdin]] [--tag T]\n"
+		"                                [--chunk-size BYTES] [--keep N]\n"
+		"build writes an OCI image layout (default: build/image and build/image.tar) and\n"
+		"prints its digest and sizes. push sends it to ECR (repository --name, created if\n"
+		"missing) or to --registry, and prints the digest-pinned URI.\n");
+}
+
+int cmd_image(ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2 || (strcmp(argv[1], "build") != 0 && strcmp(argv[1], "push") != 0)) {
+		usage_image(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+	}
+	int push = strcmp(argv[1], "push") == 0;
+	image_args a;
+	defaults(&a);
+	int tar_set = 0;
+	static const struct option opts[] = {
+		{"binary", required_argument, 0, 'b'}, {"web", required_argument, 0, 'w'},
+		{"infra", required_argument, 0, 'i'},  {"out", required_argument, 0, 'o'},
+		{"tar", required_argument, 0, 't'},    {"no-tar", no_argument, 0, 'N'},
+		{"registry", required_argument, 0, 'R'}, {"repository", required_argument, 0, 'r'},
+		{"username", required_argument, 0, 'u'}, {"password-stdin", no_argument, 0, 'P'},
+		{"insecure-http", no_argument, 0, 'I'}, {"tag", required_argument, 0, 'T'},
+		{"chunk-size", required_argument, 0, 'c'}, {"keep", required_argument, 0, 'k'},
+		{"no-build", no_argument, 0, 'n'},     {"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+	};
+	int c;
+	char *end;
+	while ((c = getopt_long(argc - 1, argv + 1, "q", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': snprintf(a.binary, sizeof a.binary, "%s", optarg); break;
+		case 'w': snprintf(a.web, sizeof a.web, "%s", optarg); break;
+		case 'i': snprintf(a.infra, sizeof a.infra, "%s", optarg); break;
+		case 'o': snprintf(a.out, sizeof a.out, "%s", optarg); break;
+		case 't': snprintf(a.tar, sizeof a.tar, "%s", optarg); tar_set = 1; break;
+		case 'N': a.no_tar = 1; break;
+		case 'R': a.registry = optarg; break;
+		case 'r': a.repository = optarg; break;
+		case 'u': a.username = optarg; break;
+		case 'P': a.password_stdin = 1; break;
+		case 'I': a.insecure_http = 1; break;
+		case 'T': a.tag = optarg; break;
+		case 'c':
+			errno = 0;
+			a.chunk_size = (size_t)strtoull(optarg, &end, 10);
+			if (errno || *end || a.chunk_size < 1024) {
+				ctl_errorf("--chunk-size \"%s\": a number of bytes, at least 1024", optarg);
+				return 2;
+			}
+			break;
+		case 'k':
+			a.keep = (int)strtol(optarg, &end, 10);
+			if (*end || a.keep < 1 || a.keep > 1000) {
+				ctl_errorf("--keep \"%s\": a number of images from 1 to 1000", optarg);
+				return 2;
+			}
+			break;
+		case 'n': a.no_build = 1; break;
+		case 'q': a.quiet = 1; break;
+		case 'h': usage_image(stdout); return 0;
+		default: usage_image(stderr); return 2;
+		}
+	}
+	if (optind + 1 < argc) {
+		ctl_errorf("image %s: unexpected argument \"%s\"", argv[1], argv[optind + 1]);
+		return 2;
+	}
+	if (!tar_set)
+		snprintf(a.tar, sizeof a.tar, "%s.tar", a.out);
+	if (!push || !a.no_build) {
+		image_build_result r;
+		int rc = do_build(&a, &r);
+		if (rc != 0)
+			return rc;
+		if (!push) {
+			printf("%s\n", r.manifest.digest);
+			return 0;
+		}
+	}
+	char uri[1024];
+	int rc = do_push(ctx, &a, uri, sizeof uri);
+	if (rc == 0)
+		printf("%s\n", uri);
+	return rc;
+}
+
+int image_ensure_pushed(ctl_ctx *ctx, char *uri_out, size_t len)
+{
+	image_args a;
+	defaults(&a);
+	a.no_tar = 1;
+	image_build_result r;
+	int rc = do_build(&a, &r);
+	if (rc == 0)
+		rc = do_push(ctx, &a, uri_out, len);
+	return rc == 0 ? 0 : 1;
+}
