@@ -183,3 +183,14 @@ def test_large_request_is_sent_without_expect_100_continue(build_dir, env, ssm):
     assert out["result"] == {"Version": 1, "Tier": "Standard"}
     assert "expect" not in ssm.requests[-1].headers
     assert ssm.params["/app/big"]["Value"] == value
+
+
+def test_no_credentials_fails_before_any_request(build_dir, env, ssm):
+    del env["AWS_ACCESS_KEY_ID"]
+    del env["AWS_SECRET_ACCESS_KEY"]
+    env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] = ""
+    out = awscall(build_dir, env, "ssm-get", "/app/x")
+    e = out["error"]
+    assert e["kind"] == "credentials", e
+    assert "GetParameter" in e["message"]
+    assert ssm.count() == 0
