@@ -13,7 +13,9 @@ import time
 import pytest
 
 from conftest import FAKE_KEY_ID, FAKE_SECRET, binary, free_port
+from awscall import awscall
 from fake_metadata import FakeMetadata
+from fake_ssm import AUTH_RE, FakeSSM
 from fake_sso import FakeSSOPortal
 from fake_sts import FakeSTS
 
@@ -183,6 +185,53 @@ def test_credentials_expiring_during_a_run_are_refreshed_without_a_failed_call(e
         # one fetch per refresh, not one per get or per thread
         assert 2 <= len(md.issued) <= 6, md.issued
         assert md.problems == []
+
+
+class IssuedKeys(str):
+    """A key id that equals every key in `keys` (FakeSSM compares `akid != key_id`)."""
+    def __new__(cls, keys):
+        o = super().__new__(cls, "ASIAFAKE*")
+        o.keys = keys
+        return o
+
+    def __eq__(self, other):
+        return other in self.keys
+
+    def __ne__(self, other):
+        return other not in self.keys
+
+    __hash__ = str.__hash__
+
+
+class SlowSSM(FakeSSM):
+    """FakeSSM that accepts every key the fake metadata endpoint issued (they share the test
+    secret, so signatures still verify), records which key signed each call, and answers
+    each after `delay` seconds so a run of calls spans the refresh."""
+    def __init__(self, md, delay):
+        super().__init__(key_id=IssuedKeys(md.issued))
+        self.delay, self.signed_by = delay, []
+
+    def _check(self, h):
+        m = AUTH_RE.match(h.headers.get("Authorization", ""))
+        self.signed_by.append(m["akid"] if m else None)
+        time.sleep(self.delay)
+        return super()._check(h)
+
+
+def test_signed_calls_keep_succeeding_while_credentials_are_refreshed(env, build_dir):
+    # The same as above through the AWS client: 3 threads x 60 SSM GetParameter calls of
+    # ~25 ms each against credentials that need refreshing after ~2 s.
+    with FakeMetadata(expiry_seconds=302) as md, SlowSSM(md, 0.025) as ssm:
+        ssm.put("/showtable/x", "v")
+        env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = md.url + md.ecs_path
+        env["AWS_ENDPOINT_URL_SSM"] = ssm.url
+        out = awscall(build_dir, env, "ssm-get-parallel", "/showtable/x", "3", "60")
+        assert out["ok"], out
+        assert out["result"]["ok_calls"] == 180
+        assert ssm.problems == []
+        assert len(ssm.requests) == 180             # no call needed a retry
+        assert len(set(ssm.signed_by)) >= 2, "every call was signed with the same key"
+        assert set(ssm.signed_by) <= set(md.issued)
 
 
 def test_ecs_refresh_failure_keeps_the_old_credentials(env):
