@@ -1,0 +1,462 @@
+"""showtablectl deploy / diff / destroy / status / outputs / logs / credentials, against the
+fake CloudFormation (fakes/fake_cfn.py) and SSM (fakes/fake_ssm.py) endpoints.
+
+Most tests use the small templates in tests/data/deploy/templates (via --template-dir) so the
+expected change sets are known; the decoupling tests use the built-in templates, since the
+contract between stacks is read from them.
+"""
+import ctypes
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT, binary
+from fake_cfn import FakeCFN
+from fake_ssm import FakeSSM
+
+TEMPLATES = os.path.join(ROOT, "tests", "data", "deploy", "templates")
+EVENT_LINE = re.compile(r"^\d\d:\d\d:\d\d  (\S+)\s+(AWS::\S+)\s+([A-Z_]+)(?:  (.*))?$")
+
+
+class Env:
+    """The fakes plus a way to run showtablectl against them."""
+
+    def __init__(self, aws_env, ssm, cfn, tmp_path):
+        self.ssm, self.cfn, self.tmp = ssm, cfn, tmp_path
+        self.env = dict(aws_env)
+        self.env.update(cfn.env())
+        self.env["AWS_ENDPOINT_URL_SSM"] = ssm.url
+        self.env["SHOWTABLE_POLL_MS"] = "2"
+        self.env["SHOWTABLE_WAIT_S"] = "60"
+        self.templates = TEMPLATES
+
+    def run(self, *args, builtin=False, env=None, timeout=60):
+        cmd = [binary("showtablectl")]
+        if not builtin:
+            cmd += ["--template-dir", self.templates]
+        cmd += list(args)
+        p = subprocess.run(cmd, env=env or self.env, capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=timeout)
+        assert "runtime error" not in p.stderr and "Sanitizer" not in p.stderr, p.stderr
+        return p
+
+    def ok(self, *args, **kw):
+        p = self.run(*args, **kw)
+        assert p.returncode == 0, f"exit {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+        return p
+
+    def templates_copy(self):
+        """A writable copy of the test templates (for tests that change one)."""
+        d = self.tmp / "templates"
+        if not d.exists():
+            shutil.copytree(TEMPLATES, d)
+        self.templates = str(d)
+        return d
+
+
+@pytest.fixture
+def ctl(aws_env, tmp_path):
+    with FakeSSM() as ssm, FakeCFN(ssm=ssm, page_size=3) as cfn:
+        e = Env(aws_env, ssm, cfn, tmp_path)
+        yield e
+        assert cfn.problems == [], "malformed requests reached the CloudFormation fake"
+        assert ssm.problems == [], "malformed requests reached the SSM fake"
+
+
+def events(stdout):
+    return [m.groups() for m in map(EVENT_LINE.match, stdout.splitlines()) if m]
+
+
+def crypt_verify(password, hashed):
+    lib = ctypes.CDLL("libcrypt.so.1")
+    lib.crypt.restype = ctypes.c_char_p
+    lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    return lib.crypt(password.encode(), hashed.encode()) == hashed.encode()
+
+
+# --- deploy: the change set, its execution and the progress shown
+
+
+def test_deploy_creates_the_stack_through_a_change_set(ctl):
+    p = ctl.ok("--yes", "deploy", "vpc")
+    acts = ctl.cfn.actions()
+    # account and region first, before anything changes
+    assert acts.index("GetCallerIdentity") < acts.index("CreateChangeSet")
+    assert "account 123456789012" in p.stdout and "region us-east-1" in p.stdout
+    form = ctl.cfn.calls("CreateChangeSet")[0]
+    assert form["Version"] == "2010-05-15"
+    assert form["StackName"] == "showtable-vpc"
+    assert form["ChangeSetType"] == "CREATE"
+    with open(os.path.join(TEMPLATES, "vpc.yaml")) as f:
+        assert form["TemplateBody"] == f.read()
+    assert {form["Capabilities.member.1"], form["Capabilities.member.2"]} == \
+        {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"}
+    # default prefix: no parameters passed, the template defaults apply
+    assert not any(k.startswith("Parameters.member") for k in form)
+    assert "ExecuteChangeSet" in acts
+    assert "+ Add     Vpc" in p.stdout
+    assert ctl.cfn.stack("showtable-vpc").status == "CREATE_COMPLETE"
+    assert "/go-on-aws/vpc" in ctl.ssm.params
+    assert "showtable-vpc: CREATE_COMPLETE" in p.stdout
+
+
+def test_progress_prints_each_event_once_in_order_across_pages(ctl):
+    p = ctl.ok("--yes", "deploy", "vpc")
+    evs = events(p.stdout)
+    # page size 3 forces NextToken paging of DescribeStackEvents
+    assert any("NextToken" in f for f in ctl.cfn.calls("DescribeStackEvents"))
+    completes = [e[0] for e in evs if e[2] == "CREATE_COMPLETE"]
+    assert completes == ["Vpc", "Subnet", "VpcParameter", "showtable-vpc"]
+    assert evs[0][2] == "CREATE_IN_PROGRESS" and evs[0][0] == "showtable-vpc"
+    stored = ctl.cfn.stack("showtable-vpc").events
+    # every event after the REVIEW_IN_PROGRESS one is shown exactly once
+    assert len(evs) == len(stored) - 1
+
+
+def test_change_set_pages_are_all_shown(ctl):
+    p = ctl.ok("--yes", "deploy", "vpc", "table")
+    ctl.ssm.put("/go-on-aws/vpc", "vpc-1")
+    p = ctl.ok("--yes", "deploy", "container", "--image", "repo/web:1")
+    # 6 resources, page size 3: DescribeChangeSet is paged
+    assert any("NextToken" in f for f in ctl.cfn.calls("DescribeChangeSet"))
+    for lid in ("Cluster", "LogGroup", "TaskRole", "TaskDefinition", "TargetGroup", "Service"):
+        assert re.search(rf"\+ Add +{lid} ", p.stdout), lid
+    assert "6 to add, 0 to modify" in p.stdout
+
+
+def test_no_changes_exits_0_and_deletes_the_change_set(ctl):
+    ctl.ok("--yes", "deploy", "vpc")
+    before = len(ctl.cfn.calls("ExecuteChangeSet"))
+    p = ctl.ok("--yes", "deploy", "vpc")
+    assert "showtable-vpc: no changes" in p.stdout
+    assert ctl.cfn.calls("CreateChangeSet")[-1]["ChangeSetType"] == "UPDATE"
+    assert len(ctl.cfn.calls("ExecuteChangeSet")) == before
+    assert ctl.cfn.calls("DeleteChangeSet"), "the empty change set must be deleted"
+    assert ctl.cfn.change_sets == {}
+
+
+def test_update_shows_add_modify_replace_and_remove(ctl):
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    text = (d / "vpc.yaml").read_text()
+    text = text.replace("CidrBlock: 10.0.0.0/18", "CidrBlock: 10.0.64.0/18")        # modify
+    text = text.replace('Name: !Sub "${ParamPrefix}/vpc"', 'Name: !Sub "${ParamPrefix}/vpc"\n'
+                        '      Description: the vpc')                                # modify
+    text = text.replace("  Subnet:\n", "  Gateway:\n    Type: AWS::EC2::InternetGateway\n"
+                        "  Subnet:\n")                                               # add
+    (d / "vpc.yaml").write_text(text)
+    p = ctl.ok("--yes", "deploy", "vpc")
+    assert re.search(r"\+ Add +Gateway +AWS::EC2::InternetGateway", p.stdout)
+    assert re.search(r"~ Modify +Subnet +AWS::EC2::Subnet", p.stdout)
+    assert "1 to add, 2 to modify" in p.stdout
+    # a renamed table is a replacement, a removed resource is a Remove
+    ctl.ok("--yes", "deploy", "table")
+    t = (d / "table.yaml").read_text()
+    t = t.replace("BillingMode: PAY_PER_REQUEST", "BillingMode: PAY_PER_REQUEST\n"
+                  "      TableName: renamed")
+    t = t[:t.index("  TableParameter:")]
+    (d / "table.yaml").write_text(t)
+    p = ctl.ok("--yes", "deploy", "table")
+    assert re.search(r"~ Modify +Table +AWS::DynamoDB::Table +REPLACED", p.stdout)
+    assert re.search(r"- Remove +TableParameter +AWS::SSM::Parameter", p.stdout)
+    assert "/go-on-aws/table" not in ctl.ssm.params
+
+
+def test_failed_create_shows_root_cause_and_rollback(ctl):
+    ctl.cfn.fail_resource = ("Subnet", "The CIDR '10.0.0.0/18' conflicts with another subnet")
+    p = ctl.run("--yes", "deploy", "vpc")
+    assert p.returncode == 1
+    assert ("root cause: Subnet (AWS::EC2::Subnet): The CIDR '10.0.0.0/18' conflicts with "
+            "another subnet") in p.stdout
+    # the cancelled resource is shown as it happened, but not as the cause
+    assert ("VpcParameter", "AWS::SSM::Parameter", "CREATE_FAILED",
+            "Resource creation cancelled") in events(p.stdout)
+    assert "root cause: VpcParameter" not in p.stdout
+    assert "rollback: complete" in p.stdout
+    assert "ROLLBACK_COMPLETE" in p.stderr
+    assert ctl.cfn.stack("showtable-vpc").status == "ROLLBACK_COMPLETE"
+
+
+def test_failed_update_rolls_back_to_the_previous_version(ctl):
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    (d / "vpc.yaml").write_text((d / "vpc.yaml").read_text().replace("10.0.0.0/16", "10.1.0.0/16"))
+    ctl.cfn.fail_resource = ("Vpc", "CIDR change not allowed")
+    p = ctl.run("--yes", "deploy", "vpc")
+    assert p.returncode == 1
+    assert "root cause: Vpc (AWS::EC2::VPC): CIDR change not allowed" in p.stdout
+    assert "rollback: complete — the stack is back to its previous version" in p.stdout
+    assert ctl.cfn.stack("showtable-vpc").status == "UPDATE_ROLLBACK_COMPLETE"
+
+
+def test_failed_rollback_says_how_to_continue(ctl):
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    (d / "vpc.yaml").write_text((d / "vpc.yaml").read_text().replace("10.0.0.0/16", "10.1.0.0/16"))
+    ctl.cfn.fail_resource = ("Vpc", "CIDR change not allowed")
+    ctl.cfn.rollback_fails = True
+    p = ctl.run("--yes", "deploy", "vpc")
+    assert p.returncode == 1
+    assert "rollback: FAILED (UPDATE_ROLLBACK_FAILED)" in p.stdout
+    assert "continue-update-rollback" in p.stdout
+
+
+# --- stack states met before deploying
+
+
+def test_rollback_complete_stack_is_deleted_and_created_again_with_yes(ctl):
+    ctl.cfn.seed_stack("showtable-vpc", "ROLLBACK_COMPLETE", reason="earlier failure")
+    p = ctl.ok("--yes", "deploy", "vpc")
+    assert "ROLLBACK_COMPLETE" in p.stdout and "deleted and created again" in p.stdout
+    acts = ctl.cfn.actions()
+    assert acts.index("DeleteStack") < acts.index("CreateChangeSet")
+    assert ctl.cfn.calls("CreateChangeSet")[0]["ChangeSetType"] == "CREATE"
+    assert ctl.cfn.stack("showtable-vpc").status == "CREATE_COMPLETE"
+
+
+def test_rollback_complete_without_yes_or_terminal_is_left_alone(ctl):
+    ctl.cfn.seed_stack("showtable-vpc", "ROLLBACK_COMPLETE")
+    p = ctl.run("deploy", "vpc")
+    assert p.returncode == 2
+    assert "pass --yes" in p.stderr
+    assert "DeleteStack" not in ctl.cfn.actions()
+    assert ctl.cfn.stack("showtable-vpc").status == "ROLLBACK_COMPLETE"
+
+
+def test_update_rollback_failed_explains_what_to_do(ctl):
+    ctl.cfn.seed_stack("showtable-vpc", "UPDATE_ROLLBACK_FAILED")
+    p = ctl.run("--yes", "deploy", "vpc")
+    assert p.returncode == 1
+    assert "UPDATE_ROLLBACK_FAILED" in p.stderr
+    assert "continue-update-rollback --stack-name showtable-vpc" in p.stderr
+    assert "CreateChangeSet" not in ctl.cfn.actions()
+
+
+def test_stack_in_progress_is_waited_for(ctl):
+    with open(os.path.join(TEMPLATES, "vpc.yaml")) as f:
+        body = f.read()
+    ctl.cfn.seed_stack("showtable-vpc", "UPDATE_IN_PROGRESS", template=body,
+                       params={"ParamPrefix": "/go-on-aws", "NatGateways": "1"},
+                       settle_after=4, settles_to="UPDATE_COMPLETE")
+    p = ctl.ok("--yes", "deploy", "vpc")
+    assert "showtable-vpc is UPDATE_IN_PROGRESS" in p.stdout and "waiting" in p.stdout
+    assert len(ctl.cfn.calls("DescribeStacks")) >= 4
+    form = ctl.cfn.calls("CreateChangeSet")[0]
+    assert form["ChangeSetType"] == "UPDATE"
+
+
+def test_without_terminal_yes_is_required_and_nothing_is_left_behind(ctl):
+    p = ctl.run("deploy", "vpc")
+    assert p.returncode == 2
+    assert "no terminal" in p.stderr and "--yes" in p.stderr
+    assert "+ Add     Vpc" in p.stdout          # the change set was still shown
+    assert "ExecuteChangeSet" not in ctl.cfn.actions()
+    assert ctl.cfn.change_sets == {}
+    assert ctl.cfn.stack("showtable-vpc") is None   # the empty REVIEW stack was removed
+
+
+def test_diff_shows_the_change_set_and_changes_nothing(ctl):
+    p = ctl.ok("diff", "vpc")
+    assert "+ Add     Vpc" in p.stdout
+    assert "ExecuteChangeSet" not in ctl.cfn.actions()
+    assert ctl.cfn.change_sets == {} and ctl.cfn.stack("showtable-vpc") is None
+    ctl.ok("--yes", "deploy", "vpc")
+    p = ctl.ok("diff", "vpc")
+    assert "no changes" in p.stdout
+
+
+# --- parameters
+
+
+def test_other_prefix_passes_prefix_and_ssm_names(ctl):
+    ctl.ok("--param-prefix", "/env2", "--yes", "deploy", "vpc", "table")
+    form = ctl.cfn.calls("CreateChangeSet")[0]
+    assert form["Parameters.member.1.ParameterKey"] == "ParamPrefix"
+    assert form["Parameters.member.1.ParameterValue"] == "/env2"
+    assert "/env2/vpc" in ctl.ssm.params and "/env2/table" in ctl.ssm.params
+    ctl.ok("--param-prefix", "/env2", "--yes", "deploy", "container", "--image", "r/w:1")
+    form = ctl.cfn.calls("CreateChangeSet")[-1]
+    sent = {form[k]: form[k.replace("Key", "Value")] for k in form
+            if k.endswith(".ParameterKey")}
+    assert sent["VpcId"] == "/env2/vpc" and sent["TableName"] == "/env2/table"
+    assert sent["ParamPrefix"] == "/env2" and sent["Image"] == "r/w:1"
+    assert "/env2/credentials" in ctl.ssm.params
+
+
+def test_update_keeps_earlier_parameter_values(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "--param", "NatGateways=0")
+    d = ctl.templates_copy()
+    (d / "vpc.yaml").write_text((d / "vpc.yaml").read_text().replace("10.0.0.0/18", "10.0.64.0/18"))
+    ctl.ok("--yes", "deploy", "vpc")
+    form = ctl.cfn.calls("CreateChangeSet")[-1]
+    keys = {form[k]: k for k in form if k.endswith(".ParameterKey")}
+    assert form[keys["NatGateways"].replace("ParameterKey", "UsePreviousValue")] == "true"
+    assert ctl.cfn.stack("showtable-vpc").raw_params["NatGateways"] == "0"
+
+
+def test_unknown_param_and_stack_are_usage_errors(ctl):
+    p = ctl.run("--yes", "deploy", "vpc", "--param", "Nope=1")
+    assert p.returncode == 2 and "no parameter Nope" in p.stderr
+    p = ctl.run("--yes", "deploy", "database")
+    assert p.returncode == 2 and "vpc, table and container" in p.stderr
+    assert "CreateChangeSet" not in ctl.cfn.actions()
+
+
+def test_first_container_deploy_needs_an_image(ctl):
+    ctl.ssm.put("/go-on-aws/vpc", "vpc-1")
+    ctl.ssm.put("/go-on-aws/table", "t")
+    p = ctl.run("--yes", "deploy", "container")
+    assert p.returncode == 2 and "--image URI" in p.stderr
+    assert "CreateChangeSet" not in ctl.cfn.actions()
+
+
+# --- decoupling, from the built-in templates
+
+
+def test_consumer_is_refused_while_its_producers_parameters_are_missing(ctl):
+    ctl.cfn.events_per_poll = 12   # the real vpc stack has ~30 resources
+    p = ctl.run("--yes", "deploy", "container", "--image", "r/w:1", builtin=True)
+    assert p.returncode == 1
+    assert ("reads SSM parameter /go-on-aws/vpc, which does not exist — run `showtablectl "
+            "deploy vpc` first") in p.stderr
+    assert "run `showtablectl deploy table` first" in p.stderr
+    assert "CreateChangeSet" not in ctl.cfn.actions()
+    ctl.ok("--yes", "deploy", "vpc", builtin=True)
+    p = ctl.run("--yes", "deploy", "container", "--image", "r/w:1", builtin=True)
+    assert p.returncode == 1
+    assert "deploy vpc` first" not in p.stderr and "deploy table` first" in p.stderr
+
+
+def test_destroy_is_refused_while_a_deployed_stack_reads_its_parameters(ctl):
+    ctl.cfn.events_per_poll = 12
+    ctl.ok("--yes", "deploy", "vpc", "table", builtin=True)
+    ctl.ok("--yes", "deploy", "container", "--image", "r/w:1", builtin=True)
+    p = ctl.run("--yes", "destroy", "vpc", builtin=True)
+    assert p.returncode == 1
+    assert "showtable-container (CREATE_COMPLETE) reads /go-on-aws/vpc" in p.stderr
+    assert "--force" in p.stderr
+    assert "DeleteStack" not in ctl.cfn.actions()
+    p = ctl.ok("--yes", "destroy", "--force", "vpc", builtin=True)
+    assert "DELETE_COMPLETE" in p.stdout
+    assert ctl.cfn.stack("showtable-vpc") is None
+    assert "/go-on-aws/vpc" not in ctl.ssm.params
+    assert ctl.cfn.stack("showtable-container") is not None
+
+
+def test_destroy_goes_in_reverse_order_and_lists_what_is_kept(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table")
+    ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
+    p = ctl.ok("--yes", "destroy", "vpc", "table", "container")
+    deleted = [f["StackName"] for f in ctl.cfn.calls("DeleteStack")]
+    assert [ctl.cfn.stacks[[s.id for s in ctl.cfn.stacks].index(i)].name for i in deleted] == \
+        ["showtable-container", "showtable-table", "showtable-vpc"]
+    assert "kept after delete (still billable): Table (AWS::DynamoDB::Table, Retain)" in p.stdout
+    p = ctl.ok("--yes", "destroy", "vpc")
+    assert "does not exist — nothing to destroy" in p.stdout
+
+
+# --- credentials
+
+
+def test_credentials_are_created_once_on_the_first_container_deploy(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table")
+    p = ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
+    m = re.search(r"password: (\S+)", p.stdout)
+    assert m, p.stdout
+    cred = ctl.ssm.params["/go-on-aws/credentials"]
+    assert cred["Type"] == "SecureString" and cred["Version"] == 1
+    user, hashed = cred["Value"].split(":", 1)
+    assert user == "showtable" and hashed.startswith("$2b$")
+    assert crypt_verify(m.group(1), hashed)
+    assert m.group(1) not in cred["Value"]
+    p = ctl.ok("--yes", "deploy", "container", "--image", "r/w:2")
+    assert "password:" not in p.stdout
+    assert ctl.ssm.params["/go-on-aws/credentials"]["Version"] == 1
+
+
+def test_credentials_set_rotates_the_password(ctl):
+    ctl.ssm.put("/go-on-aws/credentials", "old:$2b$10$abcdefghijklmnopqrstuuJ", type="SecureString")
+    p = ctl.ok("credentials", "set", "alice")
+    cred = ctl.ssm.params["/go-on-aws/credentials"]
+    assert cred["Version"] == 2 and cred["Type"] == "SecureString"
+    pw = re.search(r"password: (\S+)", p.stdout).group(1)
+    user, hashed = cred["Value"].split(":", 1)
+    assert user == "alice" and crypt_verify(pw, hashed)
+    put = [r for r in ctl.ssm.requests if r.op == "PutParameter"][-1]
+    assert put.body["Overwrite"] is True
+    p = ctl.run("credentials", "set", "bad:user")
+    assert p.returncode == 2
+
+
+# --- status, outputs, logs
+
+
+def test_status_shows_stacks_parameters_service_and_url(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table")
+    p = ctl.ok("status")
+    assert re.search(r"showtable-vpc +CREATE_COMPLETE +last change \d{4}-", p.stdout)
+    assert re.search(r"showtable-container +not deployed", p.stdout)
+    assert re.search(r"writes +/go-on-aws/vpc +exists", p.stdout)
+    assert re.search(r"reads +/go-on-aws/vpc +exists", p.stdout)
+    ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
+    ctl.cfn.service = {"runningCount": 1, "desiredCount": 2, "pendingCount": 1}
+    ctl.cfn.targets = [("10.0.1.5", "8080", "healthy", "", ""),
+                       ("10.0.2.9", "8080", "unhealthy", "Target.ResponseCodeMismatch",
+                        "Health checks failed with these codes: [500]")]
+    p = ctl.ok("status")
+    assert "service: 1/2 tasks running, 1 pending" in p.stdout
+    assert "target:  10.0.1.5:8080 healthy" in p.stdout
+    assert ("target:  10.0.2.9:8080 unhealthy (Target.ResponseCodeMismatch: Health checks "
+            "failed with these codes: [500])") in p.stdout
+    assert "url:     http://showtable-container-alb-123.us-east-1.elb.amazonaws.com" in p.stdout
+    svc = [b for (s, a, b) in ctl.cfn.requests if a == "DescribeServices"][-1]
+    assert svc["cluster"] == "showtable-container-cluster"
+    tg = ctl.cfn.calls("DescribeTargetHealth")[-1]
+    assert tg["Version"] == "2015-12-01" and ":targetgroup/" in tg["TargetGroupArn"]
+    del ctl.ssm.params["/go-on-aws/table"]
+    p = ctl.ok("status")
+    assert re.search(r"reads +/go-on-aws/table +MISSING", p.stdout)
+
+
+def test_outputs_prints_key_tab_value(ctl):
+    ctl.ok("--yes", "deploy", "vpc")
+    p = ctl.ok("outputs", "vpc")
+    assert p.stdout == "VpcId\tfake-VpcId\n"
+    p = ctl.run("outputs", "table")
+    assert p.returncode == 1 and "not deployed" in p.stderr
+
+
+def test_logs_reads_the_stack_log_group_across_pages(ctl):
+    import time
+    ctl.ok("--yes", "deploy", "vpc", "table")
+    ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
+    now = int(time.time() * 1000)
+    ctl.cfn.log_events = [
+        {"logStreamName": "web/web/abc", "timestamp": now - 7200_000, "message": "too old",
+         "eventId": "e0", "ingestionTime": now},
+    ] + [{"logStreamName": "web/web/abc", "timestamp": now - 60_000 + i, "message": f"line {i}\n",
+          "eventId": f"e{i + 1}", "ingestionTime": now} for i in range(5)]
+    p = ctl.ok("logs", "--since", "1h")
+    lines = p.stdout.splitlines()
+    assert [ln.split(" ", 2)[2] for ln in lines] == [f"line {i}" for i in range(5)]
+    reqs = [b for (s, a, b) in ctl.cfn.requests if a == "FilterLogEvents"]
+    assert reqs[0]["logGroupName"] == "/showtable-container/web"
+    assert any("nextToken" in r for r in reqs)
+    assert abs(reqs[0]["startTime"] - (now - 3600_000)) < 60_000
+    p = ctl.run("logs", "--since", "soon")
+    assert p.returncode == 2
+
+
+# --- configuration errors
+
+
+def test_no_region_is_a_clear_error(ctl):
+    env = dict(ctl.env)
+    del env["AWS_REGION"]
+    p = ctl.run("--yes", "deploy", "vpc", env=env)
+    assert p.returncode == 1
+    assert "region" in p.stderr.lower()
+    assert ctl.cfn.requests == []
