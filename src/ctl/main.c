@@ -13,9 +13,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"scan", cmd_scan, "scan --table T [--segments N] [--limit N] [--filter Q]   print items, one JSON per line"},
+	{"scan", cmd_scan, "scan --table T [--segments N] [--filter S] [--count]   print items, one JSON per line"},
 	{"items", cmd_items, "items load --table T FILE|-                    write items (one JSON per line)"},
-	{"param", cmd_param, "param get NAME | param put NAME VALUE [--secure] [--type T]"},
+	{"param", cmd_param, "param get NAME | put NAME VALUE|- [--secure] | delete NAME"},
 	{"table", cmd_table, "table create|describe|delete --table T        manage a table directly"},
 	{"deploy", cmd_deploy, "deploy [--image URI] [--param K=V]... vpc|table|container...   change set, confirm, execute"},
 	{"diff", cmd_diff, "diff [--image URI] [--param K=V]... STACK     show what deploy would change"},
@@ -41,6 +41,11 @@ static void usage(FILE *f)
 		   "  --help, --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %s\n", commands[i].usage);
+	fprintf(f, "\nenvironment: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE> (e.g. _DYNAMODB, _SSM),\n"
+		   "  AWS_MAX_ATTEMPTS, and the AWS credential variables, as the AWS CLI;\n"
+		   "  SHOWTABLE_AWS_TIMEOUT_MS (per attempt, default 15000) and\n"
+		   "  SHOWTABLE_AWS_CONNECT_TIMEOUT_MS (default 3000) for AWS calls.\n"
+		   "`showtablectl COMMAND --help` describes each command.\n");
 }
 
 static const char *env_or(const char *name, const char *def)
