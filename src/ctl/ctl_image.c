@@ -88,7 +88,7 @@ static int run_line(const char *cmd, char *out, size_t len)
 static void defaults(image_args *a)
 {
 	memset(a, 0, sizeof *a);
-	char dir[PATH_MAX];
+	char dir[PATH_MAX - 64]; /* room for the names appended below */
 	exe_dir(dir, sizeof dir);
 	snprintf(a->binary, sizeof a->binary, "%s/showtable", dir[0] ? dir : "build");
 	const char *share[] = {"web", "infra"};
@@ -132,6 +132,12 @@ static int image_time(const char *binary, long long *out)
 	return 0;
 }
 
+/* Registry and layout errors already say what to do: print them without the AWS hints. */
+static void image_error(const char *context, const aws_error *err)
+{
+	ctl_errorf("%s: %s", context, err->message);
+}
+
 static int do_build(const image_args *a, image_build_result *r)
 {
 	char revision[128] = "", source[512] = "";
@@ -165,7 +171,7 @@ static int do_build(const image_args *a, image_build_result *r)
 	double t0 = now_s();
 	aws_error err;
 	if (image_oci_build(&o, r, &err) != 0) {
-		ctl_aws_error("image build", &err);
+		image_error("image build", &err);
 		return 1;
 	}
 	double dt = now_s() - t0;
@@ -210,7 +216,7 @@ static int do_push(ctl_ctx *ctx, const image_args *a, char *uri, size_t ulen)
 	aws_error err;
 	image_layout lay;
 	if (image_layout_open(a->out, &lay, &err) != 0) {
-		ctl_aws_error("image push", &err);
+		image_error("image push", &err);
 		return 1;
 	}
 	const char *repo = a->repository ? a->repository : ctx->name;
@@ -290,7 +296,7 @@ static int do_push(ctl_ctx *ctx, const image_args *a, char *uri, size_t ulen)
 	if (eb && *eb)
 		ro.retry_base_ms = strtol(eb, NULL, 10);
 	if (!(reg = registry_new(http, &ro, &err))) {
-		ctl_aws_error("image push", &err);
+		image_error("image push", &err);
 		goto done;
 	}
 	if (!a->quiet)
@@ -298,7 +304,7 @@ static int do_push(ctl_ctx *ctx, const image_args *a, char *uri, size_t ulen)
 	double t0 = now_s();
 	if (registry_push_layout(reg, &lay, a->tag, a->quiet ? NULL : progress_line, NULL, &err) !=
 	    0) {
-		ctl_aws_error("image push", &err);
+		image_error("image push", &err);
 		goto done;
 	}
 	const registry_stats *st = registry_get_stats(reg);

@@ -382,8 +382,12 @@ int registry_ping(registry *r, aws_error *err)
 	char url[REG_URL_MAX];
 	snprintf(url, sizeof url, "%s/v2/", r->base);
 	aws_http_response resp = {0};
-	if (reg_call(r, "GET", url, NULL, 0, NULL, 0, &resp, err) != 0)
-		return aws_error_prefix(err, "registry %s", r->host);
+	if (reg_call(r, "GET", url, NULL, 0, NULL, 0, &resp, err) != 0) {
+		if (err && (err->kind == AWS_ERR_TRANSPORT || err->kind == AWS_ERR_TIMEOUT))
+			aws_error_prefix(err, "registry %s (is it running, and is the URL right?)",
+					 r->base);
+		return -1;
+	}
 	int rc = 0;
 	if (resp.status != 200)
 		rc = status_error(r, "GET /v2/", &resp, err);
