@@ -9,16 +9,19 @@
  * (on a condition variable) for the one fetch in flight, and they share its outcome
  * instead of each trying again. A failed refresh keeps the old credentials while they
  * last and is retried AWS_CREDS_RETRY_S later. Refresh re-runs the whole chain, so edits
- * to the profile files between refreshes are picked up.
+ * to the profile files between refreshes are picked up. As in the AWS CLI, a profile named
+ * by the caller (--profile) is not overridden by environment keys; AWS_PROFILE is.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aws_creds.h"
 #include "aws_creds_internal.h"
@@ -31,6 +34,8 @@ struct aws_creds_provider {
 	aws_http *http;                /* borrowed */
 	char profile[128];
 	int profile_explicit;          /* given by the caller or AWS_PROFILE */
+	int skip_env;                  /* given by the caller (--profile): as the AWS CLI, the
+					  environment keys then do not override it */
 	char region[64];
 	time_t (*now)(void);
 	aws_credentials cached;        /* valid when have */
@@ -155,18 +160,29 @@ int aws_creds_fill(aws_credentials *out, const char *what, const char *key_id,
 	return 0;
 }
 
+void aws_creds_home(char *out, size_t len)
+{
+	const char *home = getenv("HOME");
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	if ((!home || !*home) && getpwuid_r(getuid(), &pw, buf, sizeof buf, &res) == 0 && res)
+		home = res->pw_dir;
+	snprintf(out, len, "%s", home && *home ? home : "~");
+}
+
 static void home_path(const char *env, const char *rel, char *out, size_t len)
 {
 	const char *v = getenv(env);
-	if (v && *v) {
-		if (v[0] == '~' && v[1] == '/' && getenv("HOME"))
-			snprintf(out, len, "%s%s", getenv("HOME"), v + 1);
-		else
-			snprintf(out, len, "%s", v);
+	char home[512];
+	if (v && *v && !(v[0] == '~' && v[1] == '/')) {
+		snprintf(out, len, "%s", v);
 		return;
 	}
-	const char *home = getenv("HOME");
-	snprintf(out, len, "%s/%s", home && *home ? home : "~", rel);
+	aws_creds_home(home, sizeof home);
+	if (v && *v)
+		snprintf(out, len, "%s%s", home, v + 1);      /* "~/x" */
+	else
+		snprintf(out, len, "%s/%s", home, rel);
 }
 
 void aws_creds_config_path(char *out, size_t len)
@@ -413,7 +429,11 @@ static int chain_resolve(aws_creds_provider *p, time_t now, aws_credentials *out
 {
 	char why_env[128] = "", why_prof[1100] = "", why_ecs[256] = "", why_imds[300] = "";
 	aws_creds_ctx ctx = {.http = p->http, .region = p->region, .now = now};
-	int rc = aws_creds_from_env(out, why_env, sizeof why_env, err);
+	int rc = AWS_CREDS_NONE;
+	if (p->skip_env)
+		snprintf(why_env, sizeof why_env, "not used: a profile was named explicitly");
+	else
+		rc = aws_creds_from_env(out, why_env, sizeof why_env, err);
 	if (rc == AWS_CREDS_NONE)
 		rc = aws_creds_from_profile(&ctx, p->profile, p->profile_explicit, out, why_prof,
 					    sizeof why_prof, err);
@@ -490,6 +510,7 @@ aws_creds_provider *aws_creds_provider_default(aws_http *http, const char *profi
 	p->http = http;
 	snprintf(p->profile, sizeof p->profile, "%s", name);
 	p->profile_explicit = explicit_;
+	p->skip_env = profile_name && *profile_name;
 	snprintf(p->region, sizeof p->region, "%s", region ? region : "");
 	return p;
 }

@@ -29,8 +29,9 @@ typedef struct aws_credentials {
 typedef struct aws_creds_provider aws_creds_provider;
 
 /* The default chain. http is used for ECS/IMDS/STS/SSO calls and must outlive the
- * provider. profile_name NULL = AWS_PROFILE or "default". region is used for STS/SSO
- * endpoints (may be NULL). Nothing is fetched until the first aws_creds_get. */
+ * provider. profile_name NULL = AWS_PROFILE or "default"; a non-NULL profile_name (a
+ * --profile flag) skips the environment keys, as the AWS CLI does. region is used for
+ * STS/SSO endpoints (may be NULL). Nothing is fetched until the first aws_creds_get. */
 aws_creds_provider *aws_creds_provider_default(aws_http *http, const char *profile_name,
 					       const char *region, aws_error *err);
 /* A provider that always returns the given static credentials (tests, tools). */

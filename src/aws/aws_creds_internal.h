@@ -69,6 +69,8 @@ int aws_creds_from_env(aws_credentials *out, char *why, size_t why_len, aws_erro
 int aws_creds_from_profile(const aws_creds_ctx *ctx, const char *name, int explicit_,
 			   aws_credentials *out, char *why, size_t why_len, aws_error *err);
 
+/* The home directory into out: HOME, else the password database, else "~". */
+void aws_creds_home(char *out, size_t len);
 /* The shared file paths as the SDKs find them (env override, else ~/.aws/...). */
 void aws_creds_config_path(char *out, size_t len);
 void aws_creds_credentials_path(char *out, size_t len);

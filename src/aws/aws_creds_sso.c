@@ -30,8 +30,9 @@ void aws_creds_sso_cache_path(const char *key, char *out, size_t len)
 	char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
 	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha1(), NULL) == 1)
 		aws_hex(md, mdlen, hex);
-	const char *home = getenv("HOME");
-	snprintf(out, len, "%s/.aws/sso/cache/%s.json", home && *home ? home : "~", hex);
+	char home[512];
+	aws_creds_home(home, sizeof home);
+	snprintf(out, len, "%s/.aws/sso/cache/%s.json", home, hex);
 }
 
 int aws_creds_sso_read_token(const char *path, const char *login_hint, time_t now,

@@ -147,6 +147,13 @@ def test_ecs_full_uri_over_http_to_another_host_is_refused(env):
     assert time.monotonic() - t0 < 2        # refused before any connection attempt
 
 
+def test_ecs_relative_uri_must_be_a_path(env):
+    env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] = "v2/credentials/x"
+    rc, gets, errors = credsget(env)
+    assert rc == 1
+    assert "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path starting with /" in errors[0]
+
+
 def test_ecs_token_file_is_reread_at_each_refresh(env, tmp_path):
     tok = tmp_path / "eks-token"
     tok.write_text("token-one\n")
@@ -343,6 +350,21 @@ def test_role_chain_signs_each_hop_with_the_previous_credentials(env):
         assert gets[0]["key_id"] == "ASIAFAKESTS0002"
 
 
+def test_role_with_credential_source_environment_uses_the_environment_keys(env):
+    env.update(AWS_ACCESS_KEY_ID=FAKE_KEY_ID, AWS_SECRET_ACCESS_KEY=FAKE_SECRET)
+    write(env["AWS_CONFIG_FILE"],
+          f"[profile ci]\nrole_arn = {ROLE}\ncredential_source = Environment\n")
+    with FakeSTS() as sts:
+        sts.add_role(ROLE, trusted={FAKE_KEY_ID})
+        env["AWS_ENDPOINT_URL_STS"] = sts.url
+        # --profile: the named profile is used even though environment keys are set
+        rc, gets, errors = credsget(env, "--profile", "ci")
+        assert rc == 0, errors
+        assert gets[0]["source"] == "assume-role"
+        assert [c["key_id"] for c in sts.calls] == [FAKE_KEY_ID]
+        assert sts.problems == []
+
+
 def test_assume_role_denied_names_the_profile_and_role(env):
     write(env["AWS_CONFIG_FILE"],
           f"[profile base]\naws_access_key_id = {FAKE_KEY_ID}\naws_secret_access_key = {FAKE_SECRET}\n"
@@ -383,6 +405,23 @@ def test_sso_session_profile_uses_the_cached_token(env):
         assert gets[0]["source"] == "sso" and gets[0]["key_id"] == "ASIAFAKESSO0001"
         assert sso.calls == [("123456789012", "ReadOnly", "FAKESSOACCESSTOKEN")]
         assert sso.problems == []
+
+
+def test_legacy_sso_profile_uses_the_cache_keyed_by_start_url(env):
+    url = "https://legacy.awsapps.com/start"
+    write(env["AWS_CONFIG_FILE"],
+          f"[profile old]\nsso_start_url = {url}\nsso_region = eu-west-1\n"
+          "sso_account_id = 123456789012\nsso_role_name = Admin\n")
+    exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    write(os.path.join(env["HOME"], ".aws", "sso", "cache",
+                       hashlib.sha1(url.encode()).hexdigest() + ".json"),
+          json.dumps({"startUrl": url, "region": "eu-west-1", "accessToken": "LEGACYTOKEN",
+                      "expiresAt": exp}))
+    with FakeSSOPortal(tokens={"LEGACYTOKEN": {("123456789012", "Admin")}}) as sso:
+        env["AWS_ENDPOINT_URL_SSO"] = sso.url
+        rc, gets, errors = credsget(env, "--profile", "old")
+        assert rc == 0, errors
+        assert gets[0]["source"] == "sso"
 
 
 def test_sso_without_login_says_which_login_to_run(env):

@@ -203,6 +203,25 @@ static void env_keys_come_first(void **state)
 	aws_creds_provider_free(p);
 }
 
+static void named_profile_wins_over_environment_keys(void **state)
+{
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET, 1);
+	copy_data("config_profiles.ini", "AWS_CONFIG_FILE");
+	aws_creds_provider *p = chain("dev");              /* like --profile dev */
+	aws_credentials c;
+	aws_error e;
+	assert_int_equal(aws_creds_get(p, &c, &e), 0);
+	assert_string_equal(c.access_key_id, "AKIDEXAMPLEDEV");
+	aws_creds_provider_free(p);
+	setenv("AWS_PROFILE", "dev", 1);                   /* AWS_PROFILE does not override */
+	p = chain(NULL);
+	assert_int_equal(aws_creds_get(p, &c, &e), 0);
+	assert_string_equal(c.access_key_id, "AKIDEXAMPLE");
+	aws_creds_provider_free(p);
+}
+
 static void env_key_without_secret_is_an_error(void **state)
 {
 	(void)state;
@@ -815,6 +834,7 @@ int main(void)
 		cmocka_unit_test_setup(parse_time_accepts_utc_forms, setup),
 		cmocka_unit_test_setup(parse_time_rejects_garbage, setup),
 		cmocka_unit_test_setup(env_keys_come_first, setup),
+		cmocka_unit_test_setup(named_profile_wins_over_environment_keys, setup),
 		cmocka_unit_test_setup(env_key_without_secret_is_an_error, setup),
 		cmocka_unit_test_setup(profile_static_keys_from_credentials_file, setup),
 		cmocka_unit_test_setup(profile_static_keys_from_config_file, setup),
