@@ -39,7 +39,7 @@ static const opt_def OPTS[] = {
 	 "DynamoDB table to show; default: SSM <prefix>/table"},
 	{"table-ttl", "SHOWTABLE_TABLE_TTL", OPT_LONG, OFF(table_ttl_s), 1, 86400, "60", "SECONDS",
 	 "how long the table name read from SSM is cached"},
-	{"credentials-refresh", "SHOWTABLE_CREDENTIALS_REFRESH", OPT_LONG, OFF(credentials_refresh_s), 5, 86400, "300", "SECONDS",
+	{"credentials-refresh", "SHOWTABLE_CREDENTIALS_REFRESH", OPT_LONG, OFF(credentials_refresh_s), 1, 86400, "300", "SECONDS",
 	 "how often SSM <prefix>/credentials is read again (rotated passwords work without restart)"},
 	{"assets", "SHOWTABLE_ASSETS", OPT_STR, OFF(assets), 0, 0, NULL, "DIR",
 	 "folder with css/, js/, favicon.ico; default: ../share/showtable/web next to the binary, or ./web"},
