@@ -158,6 +158,9 @@ int aws_creds_process_parse(const char *json, size_t len, time_t now, aws_creden
 			    aws_error *err)
 {
 	json_error_t je;
+	if (len == 0)
+		return aws_error_set(err, AWS_ERR_CREDENTIALS,
+				     "printed nothing on stdout; expected {\"Version\": 1, ...}");
 	json_t *root = json_loadb(json, len, 0, &je);
 	/* Only the position goes into the message: the text may hold the secret. */
 	if (!root)

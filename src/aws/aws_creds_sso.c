@@ -169,13 +169,14 @@ int aws_creds_from_sso(const aws_creds_ctx *ctx, const aws_profile *profile,
 	if (!account || !role)
 		return aws_error_set(err, AWS_ERR_CREDENTIALS, "SSO: the profile needs %s",
 				     !account ? "sso_account_id" : "sso_role_name");
-	if (!ctx->http)
-		return aws_error_set(err, AWS_ERR_CREDENTIALS, "SSO: no HTTP transport");
-
 	char path[1024], token[8192];
 	aws_creds_sso_cache_path(key, path, sizeof path);
 	if (aws_creds_sso_read_token(path, hint, ctx->now, token, sizeof token, err) != 0)
 		return -1;
+	if (!ctx->http) {
+		explicit_bzero(token, sizeof token);
+		return aws_error_set(err, AWS_ERR_CREDENTIALS, "SSO: no HTTP transport");
+	}
 
 	char endpoint[512];
 	if (aws_endpoint_resolve("SSO", "portal.sso", sso_region, endpoint, sizeof endpoint,

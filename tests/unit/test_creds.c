@@ -341,8 +341,7 @@ static void sso_profile_without_login_says_run_aws_sso_login(void **state)
 {
 	(void)state;
 	copy_data("config_profiles.ini", "AWS_CONFIG_FILE");
-	aws_creds_ctx ctx = {.http = (aws_http *)1 /* never used: fails before HTTP */,
-			     .region = "", .now = T0};
+	aws_creds_ctx ctx = {.http = NULL, .region = "", .now = T0};
 	aws_credentials c;
 	aws_error e;
 	char why[256];
@@ -419,6 +418,8 @@ static void process_output_bad_json_is_an_error_without_the_text(void **state)
 	assert_int_equal(e.kind, AWS_ERR_CREDENTIALS);
 	assert_non_null(strstr(e.message, "not JSON"));
 	assert_null(strstr(e.message, "wJalr"));
+	assert_int_equal(parse("", &c, &e), -1);
+	assert_non_null(strstr(e.message, "printed nothing"));
 	assert_int_equal(parse("[1, 2]", &c, &e), -1);
 	assert_non_null(strstr(e.message, "not an object"));
 }
