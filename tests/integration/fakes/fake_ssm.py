@@ -23,8 +23,9 @@ hang_seconds pass or the fake stops), "reset" (connection closed without an answ
 200 carrying half a JSON document), "nonjson" (200 text/html), "huge" (200 with a valid
 JSON body of huge_bytes, with Content-Length), "huge_chunked" (the same, chunked).
 
-As a process (for other tools): python3 fake_ssm.py [--port N] [--region R] prints
-"listening http://127.0.0.1:N" and serves until terminated.
+As a process (for other tools): python3 fake_ssm.py [--port N] [--region R]
+[--param NAME=VALUE]... [--secure-param NAME=VALUE]... prints "listening http://127.0.0.1:N"
+and serves until terminated.
 """
 import base64
 import collections
@@ -387,8 +388,17 @@ def main(argv):
     ap = argparse.ArgumentParser(description="fake SSM endpoint for tests")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--region", default="us-east-1")
+    ap.add_argument("--param", action="append", default=[], help="seed NAME=VALUE (String)")
+    ap.add_argument("--secure-param", action="append", default=[],
+                    help="seed NAME=VALUE (SecureString)")
     a = ap.parse_args(argv)
     ssm = FakeSSM(region=a.region, port=a.port)
+    for spec, ptype in [(x, "String") for x in a.param] + \
+            [(x, "SecureString") for x in a.secure_param]:
+        name, sep, value = spec.partition("=")
+        if not sep or not name:
+            ap.error(f"expected NAME=VALUE, got {spec!r}")
+        ssm.put(name, value, type=ptype)
     print(f"listening {ssm.url}", flush=True)
     try:
         ssm._server.serve_forever()
