@@ -26,8 +26,19 @@
 
 /* ---------- small helpers ---------- */
 
+static void (*ddb_sleep_hook)(long ms);
+
+void aws_ddb_set_sleep(void (*sleep_ms)(long ms))
+{
+	ddb_sleep_hook = sleep_ms;
+}
+
 static void ddb_sleep_ms(long ms)
 {
+	if (ddb_sleep_hook) {
+		ddb_sleep_hook(ms);
+		return;
+	}
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -84,7 +95,8 @@ static int ddb_call(aws_client *c, const char *op, const json_t *req, json_t **r
 		return -1;
 	}
 	json_error_t jerr;
-	json_t *r = json_loadb(out.data ? out.data : "", out.len, JSON_ALLOW_NUL, &jerr);
+	json_t *r = json_loadb(out.data ? out.data : "", out.len,
+			       JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
 	aws_buf_free(&out);
 	if (!r)
 		return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB %s: response is not valid "

@@ -81,6 +81,10 @@ int aws_ddb_delete_table(aws_client *c, const char *table, aws_error *err);
 int aws_ddb_batch_put(aws_client *c, const char *table, const json_t *items, long *written,
 		      aws_error *err);
 
+/* Tests only: replace the sleep between BatchWriteItem retries and table-status polls
+ * (NULL = nanosleep). Process-wide; set it before any call. */
+void aws_ddb_set_sleep(void (*sleep_ms)(long ms));
+
 /* Checks that v is a well-formed attribute value ({"S":..} etc., one key, right JSON type
  * for it, N a valid number, B/BS valid base64, sets non-empty and unique). On failure
  * writes why into why (e.g. "attribute \"price\": N value \"1x\" is not a number").

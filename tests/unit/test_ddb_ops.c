@@ -1,0 +1,542 @@
+/* test_ddb_ops.c — the DynamoDB operations (aws_ddb.c) against a scripted aws_json_call:
+ * the requests they build, how they read recorded responses (tests/data/ddb/scan_ok_*.json
+ * must parse, scan_bad_*.json must be protocol errors, in both the tree and the text form),
+ * truncation at every byte, UnprocessedItems retries with bounded backoff, table polling.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "aws_ddb.h"
+
+/* ---- the scripted transport: this test provides aws_json_call and the service, so
+ * aws_client.o is never linked and no network is involved. ---- */
+
+const aws_service AWS_SERVICE_DYNAMODB = {"DynamoDB", "dynamodb", "dynamodb", "1.0",
+					   "DynamoDB_20120810", NULL, 0};
+
+#define MAX_CALLS 64
+
+typedef struct reply {
+	const char *body;     /* 200 response text, or the error message when type != NULL */
+	size_t len;
+	const char *type;     /* service error type, NULL = success */
+} reply;
+
+static reply replies[MAX_CALLS];
+static int nreplies, next_reply;
+static char *req_body[MAX_CALLS];
+static char req_op[MAX_CALLS][32];
+static int ncalls;
+static long sleeps[MAX_CALLS];
+static int nsleeps;
+
+int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
+		  const char *body, size_t body_len, aws_buf *resp, aws_error *err)
+{
+	(void)c;
+	assert_ptr_equal(svc, &AWS_SERVICE_DYNAMODB);
+	assert_true(ncalls < MAX_CALLS);
+	snprintf(req_op[ncalls], sizeof req_op[0], "%s", operation);
+	req_body[ncalls] = strndup(body, body_len);
+	ncalls++;
+	assert_true(nreplies > 0);
+	reply r = replies[next_reply < nreplies ? next_reply++ : nreplies - 1];
+	if (r.type) {
+		aws_error_set(err, AWS_ERR_SERVICE, "%s", r.body);
+		snprintf(err->type, sizeof err->type, "%s", r.type);
+		err->http_status = 400;
+		return -1;
+	}
+	aws_buf_free(resp);
+	return aws_buf_append(resp, r.body, r.len);
+}
+
+static void record_sleep(long ms)
+{
+	if (nsleeps < MAX_CALLS)
+		sleeps[nsleeps++] = ms;
+}
+
+static int reset(void **state)
+{
+	(void)state;
+	for (int i = 0; i < ncalls; i++)
+		free(req_body[i]);
+	ncalls = nreplies = next_reply = nsleeps = 0;
+	aws_ddb_set_sleep(record_sleep);
+	return 0;
+}
+
+static void script(const char *body)
+{
+	replies[nreplies++] = (reply){body, strlen(body), NULL};
+}
+
+static void script_error(const char *type, const char *message)
+{
+	replies[nreplies++] = (reply){message, strlen(message), type};
+}
+
+/* Asserts that request i was op with a body equal (as JSON) to want. */
+static void assert_request(int i, const char *op, const char *want)
+{
+	assert_true(i < ncalls);
+	assert_string_equal(req_op[i], op);
+	json_t *a = json_loads(req_body[i], 0, NULL), *b = json_loads(want, 0, NULL);
+	assert_non_null(a);
+	assert_non_null(b);
+	if (!json_equal(a, b))
+		fail_msg("request %d body\n  %s\nwanted\n  %s", i, req_body[i], want);
+	json_decref(a);
+	json_decref(b);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	aws_buf b = AWS_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		assert_int_equal(aws_buf_append(&b, chunk, n), 0);
+	fclose(f);
+	return aws_buf_steal(&b, len);
+}
+
+/* Calls fn(path, text, len) for every tests/data/ddb file whose name starts with prefix. */
+static int for_each_case(const char *prefix, void (*fn)(const char *, const char *, size_t))
+{
+	const char *root = getenv("SHOWTABLE_TESTDATA");
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s/ddb", root ? root : "tests/data");
+	DIR *d = opendir(dir);
+	if (!d)
+		fail_msg("cannot open %s (set SHOWTABLE_TESTDATA)", dir);
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		char path[1400];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		size_t len;
+		char *text = read_file(path, &len);
+		fn(e->d_name, text, len);
+		free(text);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static const aws_ddb_scan_input plain_scan = {.table = "items"};
+
+/* ---- Scan requests ---- */
+
+static void scan_sends_only_the_table_when_nothing_else_is_given(void **state)
+{
+	(void)state;
+	script("{\"Items\":[],\"Count\":0,\"ScannedCount\":0}");
+	aws_ddb_scan_output out = {0};
+	assert_int_equal(aws_ddb_scan(NULL, &plain_scan, &out, NULL), 0);
+	assert_request(0, "Scan", "{\"TableName\":\"items\"}");
+	assert_null(out.last_evaluated_key);
+	aws_ddb_scan_output_free(&out);
+}
+
+static void scan_sends_every_member_given(void **state)
+{
+	(void)state;
+	script("{\"Items\":[],\"Count\":0,\"ScannedCount\":0}");
+	json_t *start = json_pack("{s:{s:s}}", "itemID", "S", "k1");
+	json_t *names = json_pack("{s:s}", "#k", "itemID");
+	json_t *values = json_pack("{s:{s:s}}", ":v", "S", "ab");
+	aws_ddb_scan_input in = {"items", 50, start, 2, 4, "contains(#k, :v)", "#k", names,
+				 values, 1};
+	aws_ddb_scan_page page = {0};
+	assert_int_equal(aws_ddb_scan_text(NULL, &in, &page, NULL), 0);
+	assert_request(0, "Scan", "{\"TableName\":\"items\",\"Limit\":50,\"ExclusiveStartKey\":"
+		       "{\"itemID\":{\"S\":\"k1\"}},\"Segment\":2,\"TotalSegments\":4,"
+		       "\"FilterExpression\":\"contains(#k, :v)\",\"ProjectionExpression\":\"#k\","
+		       "\"ExpressionAttributeNames\":{\"#k\":\"itemID\"},"
+		       "\"ExpressionAttributeValues\":{\":v\":{\"S\":\"ab\"}},\"ConsistentRead\":true}");
+	aws_ddb_scan_page_free(&page);
+	json_decref(start);
+	json_decref(names);
+	json_decref(values);
+}
+
+static void scan_rejects_bad_input_without_a_call(void **state)
+{
+	(void)state;
+	script("{\"Items\":[],\"Count\":0,\"ScannedCount\":0}");
+	aws_ddb_scan_output out = {0};
+	aws_error err;
+	aws_ddb_scan_input bad_segment = {.table = "items", .segment = 4, .total_segments = 4};
+	assert_int_equal(aws_ddb_scan(NULL, &bad_segment, &out, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_INVALID);
+	aws_ddb_scan_input bad_name = {.table = "no spaces"};
+	assert_int_equal(aws_ddb_scan(NULL, &bad_name, &out, &err), -1);
+	assert_non_null(strstr(err.message, "letters, digits"));
+	aws_ddb_scan_input short_name = {.table = "ab"};
+	assert_int_equal(aws_ddb_scan(NULL, &short_name, &out, &err), -1);
+	aws_ddb_scan_input bad_limit = {.table = "items", .limit = -5};
+	assert_int_equal(aws_ddb_scan(NULL, &bad_limit, &out, &err), -1);
+	assert_int_equal(ncalls, 0);
+}
+
+static void scan_service_error_keeps_its_type_with_the_table_named(void **state)
+{
+	(void)state;
+	script_error("ResourceNotFoundException", "Requested resource not found");
+	aws_ddb_scan_page page = {0};
+	aws_error err;
+	assert_int_equal(aws_ddb_scan_text(NULL, &plain_scan, &page, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_SERVICE);
+	assert_string_equal(err.type, "ResourceNotFoundException");
+	assert_string_equal(err.message, "scan of items: Requested resource not found");
+	assert_int_equal(page.nitems, 0);
+	aws_ddb_scan_page_free(&page);
+}
+
+/* ---- Scan responses: recorded cases ---- */
+
+static void check_ok_case(const char *name, const char *text, size_t len)
+{
+	reset(NULL);
+	replies[nreplies++] = (reply){text, len, NULL};
+	replies[nreplies++] = (reply){text, len, NULL};
+	aws_ddb_scan_output tree = {0};
+	aws_ddb_scan_page page = {0};
+	aws_error err;
+	if (aws_ddb_scan(NULL, &plain_scan, &tree, &err) < 0)
+		fail_msg("%s: tree: %s", name, err.message);
+	if (aws_ddb_scan_text(NULL, &plain_scan, &page, &err) < 0)
+		fail_msg("%s: text: %s", name, err.message);
+	/* Both readings agree: every span parses to the tree's item, counts and key equal. */
+	assert_int_equal(page.nitems, json_array_size(tree.items));
+	assert_int_equal(page.count, tree.count);
+	assert_int_equal(page.scanned_count, tree.scanned_count);
+	assert_true((tree.last_evaluated_key == NULL) == (page.last_evaluated_key == NULL));
+	if (tree.last_evaluated_key)
+		assert_true(json_equal(tree.last_evaluated_key, page.last_evaluated_key));
+	for (size_t i = 0; i < page.nitems; i++) {
+		aws_buf line = AWS_BUF_INIT;
+		assert_int_equal(aws_ddb_span_append(&line, &page, i), 0);
+		assert_null(memchr(line.data, '\n', line.len));
+		json_t *it = json_loadb(line.data, line.len, JSON_ALLOW_NUL, NULL);
+		if (!it || !json_equal(it, json_array_get(tree.items, i)))
+			fail_msg("%s: item %zu differs: %s", name, i, line.data);
+		json_decref(it);
+		aws_buf_free(&line);
+	}
+	aws_ddb_scan_output_free(&tree);
+	aws_ddb_scan_page_free(&page);
+}
+
+static void scan_recorded_good_responses_read_the_same_as_tree_and_text(void **state)
+{
+	(void)state;
+	assert_true(for_each_case("scan_ok_", check_ok_case) >= 4);
+}
+
+static void check_bad_case(const char *name, const char *text, size_t len)
+{
+	reset(NULL);
+	replies[nreplies++] = (reply){text, len, NULL};
+	replies[nreplies++] = (reply){text, len, NULL};
+	aws_ddb_scan_output tree = {0};
+	aws_ddb_scan_page page = {0};
+	aws_error err;
+	if (aws_ddb_scan(NULL, &plain_scan, &tree, &err) == 0 || err.kind != AWS_ERR_PROTOCOL)
+		fail_msg("%s: the tree reading accepted it", name);
+	if (aws_ddb_scan_text(NULL, &plain_scan, &page, &err) == 0 || err.kind != AWS_ERR_PROTOCOL)
+		fail_msg("%s: the text reading accepted it", name);
+	assert_non_null(strstr(err.message, "scan of items: DynamoDB Scan"));
+	assert_int_equal(page.nitems, 0);
+	assert_null(page.last_evaluated_key);
+	aws_ddb_scan_output_free(&tree);
+	aws_ddb_scan_page_free(&page);
+}
+
+static void scan_recorded_malformed_responses_are_protocol_errors(void **state)
+{
+	(void)state;
+	assert_true(for_each_case("scan_bad_", check_bad_case) >= 20);
+}
+
+static void check_every_truncation(const char *name, const char *text, size_t len)
+{
+	(void)name;
+	for (size_t cut = 0; cut < len; cut++) {
+		/* a prefix ending in whitespace after the closing brace is still whole */
+		int whole = 1;
+		for (size_t k = cut; k < len; k++)
+			whole &= text[k] == ' ' || text[k] == '\n';
+		if (whole)
+			continue;
+		reset(NULL);
+		replies[nreplies++] = (reply){text, cut, NULL};
+		replies[nreplies++] = (reply){text, cut, NULL};
+		aws_ddb_scan_output tree = {0};
+		aws_ddb_scan_page page = {0};
+		aws_error err;
+		if (aws_ddb_scan(NULL, &plain_scan, &tree, &err) == 0)
+			fail_msg("%s cut at %zu: tree accepted", name, cut);
+		if (aws_ddb_scan_text(NULL, &plain_scan, &page, &err) == 0)
+			fail_msg("%s cut at %zu: text accepted", name, cut);
+		assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+		aws_ddb_scan_page_free(&page);
+	}
+}
+
+static void scan_responses_cut_at_any_byte_are_protocol_errors(void **state)
+{
+	(void)state;
+	assert_true(for_each_case("scan_ok_", check_every_truncation) >= 4);
+}
+
+static void scan_page_is_reused_and_reset_by_the_next_call(void **state)
+{
+	(void)state;
+	script("{\"Items\":[{\"a\":{\"S\":\"1\"}},{\"a\":{\"S\":\"2\"}}],\"Count\":2,"
+	       "\"ScannedCount\":2,\"LastEvaluatedKey\":{\"a\":{\"S\":\"2\"}}}");
+	script("{\"Items\":[{\"a\":{\"S\":\"3\"}}],\"Count\":1,\"ScannedCount\":1}");
+	aws_ddb_scan_page page = {0};
+	assert_int_equal(aws_ddb_scan_text(NULL, &plain_scan, &page, NULL), 0);
+	assert_int_equal(page.nitems, 2);
+	assert_non_null(page.last_evaluated_key);
+	assert_int_equal(aws_ddb_scan_text(NULL, &plain_scan, &page, NULL), 0);
+	assert_int_equal(page.nitems, 1);
+	assert_null(page.last_evaluated_key);
+	assert_memory_equal(page.body.data + page.items[0].off, "{\"a\":{\"S\":\"3\"}}",
+			    page.items[0].len);
+	aws_ddb_scan_page_free(&page);
+}
+
+/* ---- BatchWriteItem ---- */
+
+static json_t *numbered_items(int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "id-%c%d", 'A' + i % 26, i / 26);
+		json_array_append_new(a, json_pack("{s:{s:s}}", "itemID", "S", id));
+	}
+	return a;
+}
+
+static size_t batch_size(int call)
+{
+	json_t *b = json_loads(req_body[call], 0, NULL);
+	size_t n = json_array_size(json_object_get(json_object_get(b, "RequestItems"), "items"));
+	json_decref(b);
+	return n;
+}
+
+static void batch_put_sends_at_most_25_per_request(void **state)
+{
+	(void)state;
+	script("{\"UnprocessedItems\":{}}");
+	json_t *items = numbered_items(60);
+	long written = -1;
+	assert_int_equal(aws_ddb_batch_put(NULL, "items", items, &written, NULL), 0);
+	assert_int_equal(written, 60);
+	assert_int_equal(ncalls, 3);
+	assert_int_equal(batch_size(0), 25);
+	assert_int_equal(batch_size(1), 25);
+	assert_int_equal(batch_size(2), 10);
+	assert_string_equal(req_op[0], "BatchWriteItem");
+	json_t *b = json_loads(req_body[0], 0, NULL);
+	json_t *first = json_array_get(json_object_get(json_object_get(b, "RequestItems"), "items"), 0);
+	assert_true(json_equal(json_object_get(json_object_get(first, "PutRequest"), "Item"),
+			       json_array_get(items, 0)));
+	json_decref(b);
+	json_decref(items);
+	assert_int_equal(nsleeps, 0);
+}
+
+static void batch_put_resends_exactly_the_unprocessed_items(void **state)
+{
+	(void)state;
+	script("{\"UnprocessedItems\":{\"items\":[{\"PutRequest\":{\"Item\":{\"itemID\":{\"S\":"
+	       "\"id-B0\"}}}}]}}");
+	script("{}");
+	json_t *items = numbered_items(3);
+	long written = 0;
+	assert_int_equal(aws_ddb_batch_put(NULL, "items", items, &written, NULL), 0);
+	assert_int_equal(written, 3);
+	assert_int_equal(ncalls, 2);
+	assert_request(1, "BatchWriteItem", "{\"RequestItems\":{\"items\":[{\"PutRequest\":"
+		       "{\"Item\":{\"itemID\":{\"S\":\"id-B0\"}}}}]}}");
+	assert_int_equal(nsleeps, 1);
+	assert_in_range(sleeps[0], 0, 50);
+	json_decref(items);
+}
+
+static void batch_put_gives_up_after_8_retries_with_growing_bounded_backoff(void **state)
+{
+	(void)state;
+	script("{\"UnprocessedItems\":{\"items\":[{\"PutRequest\":{\"Item\":{\"itemID\":{\"S\":"
+	       "\"id-A0\"}}}}]}}");
+	json_t *items = numbered_items(1);
+	long written = 0;
+	aws_error err;
+	assert_int_equal(aws_ddb_batch_put(NULL, "items", items, &written, &err), -1);
+	assert_int_equal(written, 0);
+	assert_int_equal(ncalls, 9);
+	assert_int_equal(nsleeps, 8);
+	for (int i = 0; i < nsleeps; i++) {
+		long cap = 50L << i;
+		assert_in_range(sleeps[i], 0, cap > 5000 ? 5000 : cap);
+	}
+	assert_int_equal(err.kind, AWS_ERR_SERVICE);
+	assert_int_equal(err.throttled, 1);
+	assert_non_null(strstr(err.message, "1 items still unprocessed after 8 retries"));
+	assert_non_null(strstr(err.message, "writing items 1-1 of 1 to items"));
+	json_decref(items);
+}
+
+static void batch_put_rejects_malformed_unprocessed_items(void **state)
+{
+	(void)state;
+	const char *bad[] = {
+		"{\"UnprocessedItems\":[]}",
+		"{\"UnprocessedItems\":{\"items\":{}}}",
+		"{\"UnprocessedItems\":{\"other\":[]}}",
+		"{\"UnprocessedItems\":{\"items\":[{\"DeleteRequest\":{}}]}}",
+		"{\"UnprocessedItems\":{\"items\":[1,2,3,4]}}",
+		"not json",
+	};
+	json_t *items = numbered_items(2);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		reset(NULL);
+		script(bad[i]);
+		aws_error err;
+		if (aws_ddb_batch_put(NULL, "items", items, NULL, &err) == 0 ||
+		    err.kind != AWS_ERR_PROTOCOL)
+			fail_msg("accepted %s", bad[i]);
+	}
+	json_decref(items);
+}
+
+static void batch_put_of_no_items_makes_no_call(void **state)
+{
+	(void)state;
+	script("{}");
+	json_t *items = json_array();
+	long written = 7;
+	assert_int_equal(aws_ddb_batch_put(NULL, "items", items, &written, NULL), 0);
+	assert_int_equal(written, 0);
+	assert_int_equal(ncalls, 0);
+	json_decref(items);
+}
+
+/* ---- tables ---- */
+
+static void create_table_asks_for_on_demand_and_one_string_key(void **state)
+{
+	(void)state;
+	script("{\"TableDescription\":{\"TableName\":\"items\",\"TableStatus\":\"CREATING\"}}");
+	assert_int_equal(aws_ddb_create_table(NULL, "items", "itemID", 0, 0, NULL), 0);
+	assert_request(0, "CreateTable", "{\"TableName\":\"items\",\"AttributeDefinitions\":"
+		       "[{\"AttributeName\":\"itemID\",\"AttributeType\":\"S\"}],\"KeySchema\":"
+		       "[{\"AttributeName\":\"itemID\",\"KeyType\":\"HASH\"}],"
+		       "\"BillingMode\":\"PAY_PER_REQUEST\"}");
+}
+
+static void create_table_wait_polls_until_active(void **state)
+{
+	(void)state;
+	script("{\"TableDescription\":{}}");
+	script_error("ResourceNotFoundException", "not yet");
+	script("{\"Table\":{\"TableName\":\"items\",\"TableStatus\":\"CREATING\"}}");
+	script("{\"Table\":{\"TableName\":\"items\",\"TableStatus\":\"ACTIVE\"}}");
+	assert_int_equal(aws_ddb_create_table(NULL, "items", "itemID", 1, 60, NULL), 0);
+	assert_int_equal(ncalls, 4);
+	assert_string_equal(req_op[3], "DescribeTable");
+	assert_int_equal(nsleeps, 2);
+}
+
+static void create_table_wait_stops_on_other_errors(void **state)
+{
+	(void)state;
+	script("{\"TableDescription\":{}}");
+	script_error("AccessDeniedException", "no DescribeTable for you");
+	aws_error err;
+	assert_int_equal(aws_ddb_create_table(NULL, "items", "itemID", 1, 60, &err), -1);
+	assert_string_equal(err.type, "AccessDeniedException");
+	assert_int_equal(ncalls, 2);
+}
+
+static void describe_table_checks_the_table_object(void **state)
+{
+	(void)state;
+	const char *bad[] = {"{}", "{\"Table\":[]}", "{\"Table\":{\"TableName\":\"items\"}}",
+			     "{\"Table\":{\"TableStatus\":\"ACTIVE\"}}"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		reset(NULL);
+		script(bad[i]);
+		json_t *t = (json_t *)1;
+		aws_error err;
+		assert_int_equal(aws_ddb_describe_table(NULL, "items", &t, &err), -1);
+		assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+		assert_null(t);
+	}
+	reset(NULL);
+	script("{\"Table\":{\"TableName\":\"items\",\"TableStatus\":\"ACTIVE\",\"ItemCount\":3}}");
+	json_t *t;
+	assert_int_equal(aws_ddb_describe_table(NULL, "items", &t, NULL), 0);
+	assert_int_equal(json_integer_value(json_object_get(t, "ItemCount")), 3);
+	assert_request(0, "DescribeTable", "{\"TableName\":\"items\"}");
+	json_decref(t);
+}
+
+static void delete_table_names_the_table(void **state)
+{
+	(void)state;
+	script("{\"TableDescription\":{\"TableStatus\":\"DELETING\"}}");
+	assert_int_equal(aws_ddb_delete_table(NULL, "items", NULL), 0);
+	assert_request(0, "DeleteTable", "{\"TableName\":\"items\"}");
+	reset(NULL);
+	script("{}");
+	aws_error err;
+	assert_int_equal(aws_ddb_delete_table(NULL, "items", &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, reset, reset)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(scan_sends_only_the_table_when_nothing_else_is_given),
+		T(scan_sends_every_member_given),
+		T(scan_rejects_bad_input_without_a_call),
+		T(scan_service_error_keeps_its_type_with_the_table_named),
+		T(scan_recorded_good_responses_read_the_same_as_tree_and_text),
+		T(scan_recorded_malformed_responses_are_protocol_errors),
+		T(scan_responses_cut_at_any_byte_are_protocol_errors),
+		T(scan_page_is_reused_and_reset_by_the_next_call),
+		T(batch_put_sends_at_most_25_per_request),
+		T(batch_put_resends_exactly_the_unprocessed_items),
+		T(batch_put_gives_up_after_8_retries_with_growing_bounded_backoff),
+		T(batch_put_rejects_malformed_unprocessed_items),
+		T(batch_put_of_no_items_makes_no_call),
+		T(create_table_asks_for_on_demand_and_one_string_key),
+		T(create_table_wait_polls_until_active),
+		T(create_table_wait_stops_on_other_errors),
+		T(describe_table_checks_the_table_object),
+		T(delete_table_names_the_table),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
