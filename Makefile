@@ -121,10 +121,18 @@ install: all
 	cp -R web/. $(DESTDIR)$(PREFIX)/share/showtable/web/
 	for m in docs/*.1; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/ || true; done
 
+# The seed's Taskfile tasks, through showtablectl. CTL_FLAGS adds global flags (e.g.
+# "--yes --name dev --param-prefix /dev"); IMAGE=URI is the container stack's image.
+STACK_TASKS = deploy-vpc deploy-table deploy-container destroy-container destroy-table destroy-vpc
+$(STACK_TASKS): $(BUILD)/showtablectl
+	$(BUILD)/showtablectl $(CTL_FLAGS) $(subst -, ,$@) $(if $(and $(IMAGE),$(filter deploy-container,$@)),--image $(IMAGE))
+status: $(BUILD)/showtablectl
+	$(BUILD)/showtablectl $(CTL_FLAGS) status
+
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps check test run bench install clean
+.PHONY: all deps check test run bench install clean $(STACK_TASKS) status
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
