@@ -486,3 +486,19 @@ def test_refused_connection_gives_the_endpoint_hint(scripted_env):
     scripted_env["AWS_MAX_ATTEMPTS"] = "1"
     err = ctl(scripted_env, "scan", "--table", "tbl", rc=1).stderr
     assert "could not reach the endpoint" in err
+
+
+def test_hanging_endpoint_fails_within_the_configured_timeout(scripted_env):
+    import socket
+    import time
+    with socket.socket() as s:       # accepts connections (backlog) and never answers
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        scripted_env["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{s.getsockname()[1]}"
+        scripted_env["AWS_MAX_ATTEMPTS"] = "1"
+        scripted_env["SHOWTABLE_AWS_TIMEOUT_MS"] = "400"
+        t0 = time.monotonic()
+        err = ctl(scripted_env, "scan", "--table", "tbl", rc=1).stderr
+        elapsed = time.monotonic() - t0
+    assert "did not answer in time" in err and "SHOWTABLE_AWS_TIMEOUT_MS" in err
+    assert elapsed < 3.0, elapsed
