@@ -76,6 +76,12 @@ class LocalRun:
         except urllib.error.HTTPError as e:
             return e.code, e.read()
 
+    def sanitizer_reports(self):
+        """ASan/UBSan/LSan reports the server (or showtablectl) wrote, if any."""
+        text = self.stderr() + self.stdout()
+        marks = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+        return [line for line in text.splitlines() if any(m in line for m in marks)]
+
     def group_pids(self):
         """Processes still in the script's process group."""
         pids = []

@@ -39,5 +39,6 @@ def test_browser_logs_in_scans_pages_filters_and_saves_screenshots(tmp_path):
         assert os.path.getsize(shot) > 10000
         run.interrupt()
         assert run.group_pids() == []
+        assert run.sanitizer_reports() == []
     finally:
         run.kill()

@@ -58,6 +58,7 @@ def test_run_local_serves_the_demo_table_with_the_printed_password_and_ctrl_c_st
         assert rc in (0, 130), run.stderr()
         time.sleep(0.2)
         assert run.group_pids() == [], "processes left running after Ctrl-C"
+        assert run.sanitizer_reports() == []
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", run.port), timeout=1).close()
     finally:
@@ -83,6 +84,7 @@ def test_second_run_keeps_the_data_and_changes_the_password(tmp_path, built):
         assert status == 200 and json.loads(body)["count"] == 300
         second.interrupt()
         assert second.group_pids() == []
+        assert first.sanitizer_reports() == [] and second.sanitizer_reports() == []
     finally:
         second.kill()
 
