@@ -1108,6 +1108,11 @@ static void ddb_bad_text(const char *s, size_t n, char out[48])
 	for (size_t i = 0; i < n && k < 40; i++)
 		out[k++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
 	if (n > 40) {
+		/* cut at a character boundary, not inside a UTF-8 sequence */
+		while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
+			k--;
+		if (k > 0 && (unsigned char)out[k - 1] >= 0xC0)
+			k--;
 		memcpy(out + k, "...", 3);
 		k += 3;
 	}

@@ -422,6 +422,20 @@ static void message_is_truncated_safely_in_a_small_buffer(void **state)
 	json_decref(v);
 }
 
+static void message_shortens_long_values_at_a_character_boundary(void **state)
+{
+	(void)state;
+	/* 30 two-byte characters: byte 40 falls inside one */
+	char n[128] = "x";
+	for (int i = 0; i < 30; i++)
+		strcat(n, "\xc3\xa9");
+	assert_int_equal(number_ok(n), 0);
+	assert_why_contains("...\" is not a number");
+	json_t *valid_utf8 = json_string(why);   /* NULL for invalid UTF-8 */
+	assert_non_null(valid_utf8);
+	json_decref(valid_utf8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +480,7 @@ int main(void)
 		cmocka_unit_test(item_with_an_empty_attribute_name_is_rejected),
 		cmocka_unit_test(item_over_400_kb_is_rejected),
 		cmocka_unit_test(message_is_truncated_safely_in_a_small_buffer),
+		cmocka_unit_test(message_shortens_long_values_at_a_character_boundary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
