@@ -1,6 +1,7 @@
 // browse.js — the browser test: Debian's Chromium, driven by playwright-core, uses showtable
 // as a person would: logs in with basic auth, clicks Scan, sees the demo items, follows the
-// next-page link, filters, sorts, and saves screenshots. Any failed request, console error
+// next-page link, filters, sorts, and saves screenshots (screenshot-start, -results, -page2,
+// -phone, -dark .png). Any failed request, console error
 // (a CSP violation is one) or script dialog fails the run.
 //
 // Environment: SHOWTABLE_URL (http://127.0.0.1:PORT), SHOWTABLE_USER, SHOWTABLE_PASSWORD,
@@ -63,6 +64,8 @@ async function main() {
 		check((await page.title()).includes("showtable"), "start page title lacks showtable");
 		const css = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
 		check(/system-ui|sans/.test(css), "stylesheet not applied: body font is " + css);
+		check((await page.textContent(".user")).includes(user), "start page does not name the user");
+		await page.screenshot({ path: path.join(shots, "screenshot-start.png") });
 		const fav = await page.request.get(base + "/favicon.ico");
 		check(fav.status() === 200 && (await fav.body()).length > 100, "favicon missing");
 
