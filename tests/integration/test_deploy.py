@@ -460,3 +460,110 @@ def test_no_region_is_a_clear_error(ctl):
     assert p.returncode == 1
     assert "region" in p.stderr.lower()
     assert ctl.cfn.requests == []
+
+
+# --- on a terminal
+
+
+def run_on_tty(ctl, args, answer):
+    """Runs showtablectl with a pseudo-terminal as stdin and stdout; answers the prompt."""
+    import pty
+    import select
+    master, slave = pty.openpty()
+    cmd = [binary("showtablectl"), "--template-dir", ctl.templates, *args]
+    proc = subprocess.Popen(cmd, env=ctl.env, stdin=slave, stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    out, answered = b"", False
+    try:
+        while True:
+            r, _, _ = select.select([master], [], [], 30)
+            if not r:
+                raise AssertionError(f"no output for 30 s; so far: {out!r}")
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break      # the terminal closed: the process exited
+            if not chunk:
+                break
+            out += chunk
+            if not answered and b"[y/N]" in out:
+                os.write(master, answer)
+                answered = True
+    finally:
+        os.close(master)
+        proc.wait(30)
+    return proc.returncode, out.decode(errors="replace"), proc.stderr.read().decode()
+
+
+def test_terminal_prompt_yes_deploys_with_an_in_place_counter(ctl):
+    rc, out, err = run_on_tty(ctl, ["deploy", "vpc"], b"y\n")
+    assert rc == 0, err
+    assert "Deploy these changes to showtable-vpc? [y/N]" in out
+    assert "\r\x1b[K" in out                      # the counter is redrawn in place
+    assert re.search(r"CREATE_IN_PROGRESS: \d+/3 resources done", out)
+    assert ctl.cfn.stack("showtable-vpc").status == "CREATE_COMPLETE"
+
+
+def test_terminal_prompt_no_leaves_nothing(ctl):
+    rc, out, err = run_on_tty(ctl, ["deploy", "vpc"], b"n\n")
+    assert rc == 1
+    assert "showtable-vpc: not deployed" in out
+    assert "ExecuteChangeSet" not in ctl.cfn.actions()
+    assert ctl.cfn.stack("showtable-vpc") is None
+
+
+def test_counter_is_not_drawn_without_a_terminal(ctl):
+    p = ctl.ok("--yes", "deploy", "vpc")
+    assert "\r" not in p.stdout and "\x1b[" not in p.stdout
+
+
+def test_container_update_without_image_keeps_the_running_image(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table")
+    ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
+    p = ctl.ok("--yes", "deploy", "container", "--param", "DesiredCount=2")
+    form = ctl.cfn.calls("CreateChangeSet")[-1]
+    keys = {form[k]: k for k in form if k.endswith(".ParameterKey")}
+    assert form[keys["Image"].replace("ParameterKey", "UsePreviousValue")] == "true"
+    assert re.search(r"~ Modify +Service +AWS::ECS::Service", p.stdout)
+    assert ctl.cfn.stack("showtable-container").raw_params["Image"] == "r/w:1"
+
+
+def test_logs_follow_prints_new_events_once_and_stops_on_interrupt(ctl):
+    import signal
+    import threading
+    import time
+    ctl.ok("--yes", "deploy", "vpc", "table")
+    ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
+    now = int(time.time() * 1000)
+    ev = lambda i, ts: {"logStreamName": "web/web/abc", "timestamp": ts, "message": f"m{i}",
+                        "eventId": f"e{i}", "ingestionTime": ts}
+    ctl.cfn.log_events = [ev(1, now - 5000), ev(2, now - 4000)]
+    env = dict(ctl.env, SHOWTABLE_POLL_MS="50")
+    proc = subprocess.Popen([binary("showtablectl"), "--template-dir", ctl.templates, "logs",
+                             "--follow"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+
+    def wait_for(n):
+        end = time.monotonic() + 20
+        while len(lines) < n and time.monotonic() < end:
+            time.sleep(0.05)
+        assert len(lines) >= n, lines
+
+    try:
+        wait_for(2)
+        # same millisecond as the newest seen, and later: both new
+        ctl.cfn.log_events += [ev(3, now - 4000), ev(4, now - 1000)]
+        wait_for(4)
+        time.sleep(0.3)        # several more polls: nothing is printed twice
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(5)
+    assert [ln.split(" ", 2)[2].strip() for ln in lines] == ["m1", "m2", "m3", "m4"]
+    assert "Sanitizer" not in proc.stderr.read()
