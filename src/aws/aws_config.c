@@ -256,8 +256,9 @@ static int cfg_parse(const char *path, cfg_kind kind, aws_profile *p, int keep_e
 		char *eq = strchr(s, '=');
 		if (!eq) {
 			rc = aws_error_set(err, AWS_ERR_CONFIG,
-					   "%s:%d: expected 'key = value' or '[section]', got: %.60s",
-					   path, line, s);
+					   "%s:%d: expected 'key = value' or '[section]'"
+					   " (the line is not shown: it may hold a secret)",
+					   path, line);
 			break;
 		}
 		if (!in_section) {

@@ -38,6 +38,7 @@ struct aws_http {
 	size_t max_response_bytes;
 	char *ca_file;
 	char user_agent[96];
+	char no_proxy[1024]; /* metadata and loopback hosts never go through a proxy */
 };
 
 /* Per-transfer state for the callbacks. */
@@ -130,6 +131,14 @@ aws_http *aws_http_new(const aws_http_opts *opts, aws_error *err)
 		return NULL;
 	}
 	curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+	/* The SDKs never send instance/container metadata or loopback traffic through an
+	 * http_proxy; CURLOPT_NOPROXY replaces NO_PROXY, so keep the user's list too. */
+	const char *np = getenv("NO_PROXY");
+	if (!np || !*np)
+		np = getenv("no_proxy");
+	snprintf(h->no_proxy, sizeof h->no_proxy,
+		 "169.254.169.254,169.254.170.2,169.254.170.23,fd00:ec2::23,fd00:ec2::254,"
+		 "localhost,127.0.0.1,::1%s%s", np && *np ? "," : "", np && *np ? np : "");
 	snprintf(h->user_agent, sizeof h->user_agent, "showtable/%s libcurl/%s",
 #ifdef SHOWTABLE_VERSION
 		 SHOWTABLE_VERSION,
@@ -357,6 +366,7 @@ int aws_http_do(aws_http *h, const aws_http_request *req, aws_http_response *res
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
+	curl_easy_setopt(e, CURLOPT_NOPROXY, h->no_proxy);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
