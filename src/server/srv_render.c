@@ -571,10 +571,11 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 	e |= plural(out, p->scanned, "item scanned", "items scanned");
 	e |= aws_buf_printf(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> "
 				 "<strong>%.1f</strong> ms", p->elapsed_ms);
-	e |= aws_buf_puts(out, p->next_cursor ? " <span class=\"sep\" aria-hidden=\"true\">·"
-						"</span> more on the next page"
-					      : " <span class=\"sep\" aria-hidden=\"true\">·"
-						"</span> end of table");
+	e |= aws_buf_puts(out, p->next_cursor ? " <span class=\"tail\"><span class=\"sep\" "
+						"aria-hidden=\"true\">·</span> more on the next "
+						"page</span>"
+					      : " <span class=\"tail\"><span class=\"sep\" "
+						"aria-hidden=\"true\">·</span> end of table</span>");
 	e |= aws_buf_puts(out, "</p>\n");
 	if (p->budget_spent)
 		e |= aws_buf_puts(out, "<p class=\"note\">The scan stopped early to answer in time; "

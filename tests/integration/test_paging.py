@@ -101,3 +101,24 @@ def test_results_page_links_to_the_next_page_with_cursor_filter_and_limit(demo):
     first = set(re.findall(rb'<th scope="row">(item-\d+)</th>', html))
     second = set(re.findall(rb'<th scope="row">(item-\d+)</th>', html2))
     assert len(first) == len(second) == 25 and not first & second
+
+
+def test_markup_quotes_unicode_and_control_characters_in_items_are_shown_escaped(demo):
+    doc, _ = api(demo, limit=1000)
+    by_note = {}
+    for it in doc["items"]:
+        by_note.setdefault(it.get("note"), it["itemID"])
+    checks = {
+        "<script>alert('not run: shown as text')</script>":
+            b"&lt;script&gt;alert(&#39;not run: shown as text&#39;)&lt;/script&gt;",
+        "Customer said: \"works great\" & 'looks nice'":
+            b"Customer said: &quot;works great&quot; &amp; &#39;looks nice&#39;",
+        "Line one\nline two": b'Line one<span class="esc">\\n</span>line two',
+        "Fragile \u2615 handle with care": "Fragile \u2615 handle with care".encode(),
+    }
+    for note, escaped in checks.items():
+        assert note in by_note, f"demo data lacks the note {note!r}"
+        status, html = demo.get("/query?q=" + by_note[note])
+        assert status == 200
+        assert escaped in html, note
+        assert b"<script>alert" not in html
