@@ -32,6 +32,10 @@ void ctl_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an aws_error with context: "showtablectl: <ctx>: <error line>" and, for known
  * cases, a hint (e.g. ResourceNotFoundException → "is the table stack deployed?"). */
 void ctl_aws_error(const char *context, const aws_error *err);
+/* The table a command works on: given (its --table) when set, else the value of the SSM
+ * parameter <param_prefix>/table — where the table stack records it, as the server reads
+ * it. Returns given or buf, or NULL after printing the error. */
+const char *ctl_table_name(ctl_ctx *ctx, const char *given, char *buf, size_t len);
 /* Parses flag's value s as a whole decimal number in [min, max] into *out. Returns 0, or
  * -1 after printing "--flag needs a number from min to max". */
 int ctl_parse_long(const char *flag, const char *s, long min, long max, long *out);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "aws_ssm.h"
 #include "ctl.h"
 
 void ctl_errorf(const char *fmt, ...)
@@ -146,4 +147,32 @@ int ctl_parse_long(const char *flag, const char *s, long min, long max, long *ou
 	}
 	*out = v;
 	return 0;
+}
+
+const char *ctl_table_name(ctl_ctx *ctx, const char *given, char *buf, size_t len)
+{
+	if (given && *given)
+		return given;
+	char name[512];
+	snprintf(name, sizeof name, "%s/table", ctx->param_prefix ? ctx->param_prefix : "");
+	aws_client *c = ctl_client(ctx);
+	if (!c)
+		return NULL;
+	aws_ssm_parameter p;
+	memset(&p, 0, sizeof p);
+	aws_error err;
+	if (aws_ssm_get_parameter(c, name, 0, &p, &err) < 0) {
+		char what[600];
+		snprintf(what, sizeof what, "no --table given, and reading the table name from SSM "
+			 "%s failed", name);
+		ctl_aws_error(what, &err);
+		return NULL;
+	}
+	int ok = p.value && *p.value && strlen(p.value) < len;
+	if (ok)
+		snprintf(buf, len, "%s", p.value);
+	else
+		ctl_errorf("SSM parameter %s does not hold a table name — pass --table T", name);
+	aws_ssm_parameter_free(&p);
+	return ok ? buf : NULL;
 }

@@ -332,13 +332,14 @@ static void *items_write_worker(void *arg)
 static void items_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: showtablectl items load --table T [--parallel N] FILE|-\n"
+		"usage: showtablectl items load [--table T] [--parallel N] FILE|-\n"
 		"Writes the items in FILE (or standard input), one DynamoDB-JSON object per line —\n"
 		"the format `showtablectl scan` prints, e.g.\n"
 		"  {\"itemID\": {\"S\": \"a-1\"}, \"price\": {\"N\": \"9.5\"}, \"tags\": {\"SS\": [\"x\"]}}\n"
 		"Every line is checked first (JSON, attribute values, the table's key, duplicate\n"
 		"keys); if any is bad, each is reported by line number and nothing is written.\n"
 		"Blank lines are skipped. Input up to %llu MiB; lines up to %u MiB.\n"
+		"  --table T      default: the table named by SSM <param-prefix>/table\n"
 		"  --parallel N   BatchWriteItem calls in flight (1-%d, default 4)\n"
 		"Prints {\"table\", \"items\", \"written\", \"seconds\"}.\n",
 		ITEMS_TEXT_MAX >> 20, ITEMS_LINE_MAX >> 20, ITEMS_MAX_PARALLEL);
@@ -366,8 +367,8 @@ static int items_load(ctl_ctx *ctx, int argc, char **argv)
 		default: items_usage(stderr); return 2;
 		}
 	}
-	if (!table || !*table || optind != argc - 1) {
-		ctl_errorf("items load: needs --table T and one FILE (or - for standard input)");
+	if (optind != argc - 1) {
+		ctl_errorf("items load: needs one FILE (or - for standard input)");
 		items_usage(stderr);
 		return 2;
 	}
@@ -397,6 +398,9 @@ static int items_load(ctl_ctx *ctx, int argc, char **argv)
 	if (items_read(f, name, &in) < 0)
 		goto out;
 
+	char table_buf[256];
+	if (!(table = ctl_table_name(ctx, table, table_buf, sizeof table_buf)))
+		goto out;
 	aws_client *client = ctl_client(ctx);
 	if (!client)
 		goto out;

@@ -121,11 +121,12 @@ fail:
 static void scan_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: showtablectl scan --table T [--segments N] [--limit N] [--filter SUBSTR]\n"
+		"usage: showtablectl scan [--table T] [--segments N] [--limit N] [--filter SUBSTR]\n"
 		"                         [--key K] [--projection A,B,...] [--consistent] [--count]\n"
 		"                         [--stats]\n"
 		"Prints every item of table T, one DynamoDB-JSON object per line (the format of\n"
 		"`items load`), following LastEvaluatedKey to the end of the table.\n"
+		"  --table T         default: the table named by SSM <param-prefix>/table\n"
 		"  --segments N      parallel scan: N segments (1-%d), one thread each\n"
 		"  --limit N         items per Scan request (DynamoDB Limit; default: 1 MB pages)\n"
 		"  --filter SUBSTR   only items whose key attribute contains SUBSTR\n"
@@ -207,11 +208,6 @@ int cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 		scan_usage(stderr);
 		return 2;
 	}
-	if (!table || !*table) {
-		ctl_errorf("scan: --table is required");
-		scan_usage(stderr);
-		return 2;
-	}
 	if (filter && !*filter)
 		filter = NULL;
 	if (!*key) {
@@ -242,6 +238,9 @@ int cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	char table_buf[256];
+	if (!(table = ctl_table_name(ctx, table, table_buf, sizeof table_buf)))
+		goto out;
 	sh.client = ctl_client(ctx);
 	if (!sh.client)
 		goto out;

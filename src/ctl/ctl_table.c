@@ -15,7 +15,7 @@ static void table_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: showtablectl table create --table T [--key K] [--wait] [--timeout S]\n"
-		"       showtablectl table describe --table T\n"
+		"       showtablectl table describe [--table T]   (default: SSM <param-prefix>/table)\n"
 		"       showtablectl table delete --table T [--wait] [--timeout S]\n"
 		"create: on-demand billing, partition key K of type S (default itemID); --wait\n"
 		"returns when the table is ACTIVE (delete: when it is gone), within S seconds\n"
@@ -88,11 +88,17 @@ int cmd_table(ctl_ctx *ctx, int argc, char **argv)
 		default: table_usage(stderr); return 2;
 		}
 	}
-	if (!table || !*table || optind != argc) {
+	int is_describe = strcmp(sub, "describe") == 0;
+	/* Only describe falls back to the deployed table: creating or deleting one is never
+	 * done by default. */
+	if ((!is_describe && (!table || !*table)) || optind != argc) {
 		ctl_errorf("table %s: needs --table T and nothing else", sub);
 		table_usage(stderr);
 		return 2;
 	}
+	char table_buf[256];
+	if (!(table = ctl_table_name(ctx, table, table_buf, sizeof table_buf)))
+		return 1;
 	aws_client *client = ctl_client(ctx);
 	if (!client)
 		return 1;

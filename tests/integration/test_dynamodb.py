@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from conftest import FAKE_KEY_ID, FAKE_SECRET, SAN, binary
+from fake_ssm import FakeSSM
 
 N_ITEMS = 20000
 HINT = "is the table stack deployed? (showtablectl deploy table)"
@@ -292,8 +293,30 @@ def test_items_load_into_a_missing_table_says_to_deploy_it(env):
     assert "ResourceNotFoundException" in err and HINT in err
 
 
+def test_without_table_the_ssm_table_parameter_names_it(env, loaded):
+    table, _, _ = loaded
+    with FakeSSM() as ssm:
+        e = dict(env, AWS_ENDPOINT_URL_SSM=ssm.url)
+        ssm.put("/go-on-aws/table", table)
+        ssm.put("/demo/table", table)
+        assert json.loads(ctl(e, "scan", "--count").stdout)["count"] == N_ITEMS
+        out = ctl(e, "--param-prefix", "/demo", "scan", "--count").stdout
+        assert json.loads(out)["table"] == table
+        desc = json.loads(ctl(e, "table", "describe").stdout)
+        assert desc["TableName"] == table
+        assert ssm.problems == []
+
+
+def test_without_table_or_ssm_parameter_says_what_to_do(env):
+    with FakeSSM() as ssm:
+        e = dict(env, AWS_ENDPOINT_URL_SSM=ssm.url)
+        err = ctl(e, "scan", rc=1).stderr
+    assert "no --table given" in err and "/go-on-aws/table" in err
+    assert "ParameterNotFound" in err and "showtablectl param put NAME VALUE" in err
+
+
 @pytest.mark.parametrize("args", [
-    ["scan"], ["scan", "--table", "t1x", "--segments", "0"],
+    ["scan", "--table", "t1x", "--segments", "0"],
     ["scan", "--table", "t1x", "--segments", "65"], ["scan", "--table", "t1x", "--limit", "-1"],
     ["scan", "--table", "t1x", "extra"], ["items"], ["items", "load", "--table", "t1x"],
     ["items", "unload"], ["table", "create"], ["table", "drop", "--table", "t1x"],
