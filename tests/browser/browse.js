@@ -69,6 +69,23 @@ async function main() {
 		const fav = await page.request.get(base + "/favicon.ico");
 		check(fav.status() === 200 && (await fav.body()).length > 100, "favicon missing");
 
+		// Keyboard: Tab reaches the skip link first, then the filter box and the Scan button,
+		// each with a visible focus outline.
+		const reached = [];
+		for (let i = 0; i < 8 && !reached.includes("scan"); i++) {
+			await page.keyboard.press("Tab");
+			const f = await page.evaluate(() => {
+				const el = document.activeElement;
+				const cs = getComputedStyle(el);
+				return { id: el.id || el.className, outline: cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2 };
+			});
+			check(f.outline, "no visible focus outline on " + f.id);
+			reached.push(f.id);
+		}
+		check(reached[0] === "skip", "first Tab stop is " + reached[0] + ", want the skip link");
+		check(reached.includes("q") && reached.includes("scan"), "Tab order: " + reached.join(", "));
+		await page.evaluate(() => document.activeElement.blur());
+
 		// "/" jumps to the filter box (showtable.js loaded and allowed by the CSP).
 		await page.keyboard.press("/");
 		check(await page.evaluate(() => document.activeElement && document.activeElement.id === "q"),
