@@ -129,12 +129,30 @@ static int hash_supported(const char *h)
 	return 0;
 }
 
-/* The per-thread crypt_r work area (about 32 KiB, too big for a worker's stack frame). */
+/* The per-thread crypt_r work area (about 32 KiB, too big for a worker's stack frame),
+ * freed by the key's destructor when the thread ends. */
+static pthread_key_t crypt_key;
+static pthread_once_t crypt_once = PTHREAD_ONCE_INIT;
+
+static void crypt_area_free(void *p)
+{
+	if (p)
+		explicit_bzero(p, sizeof(struct crypt_data));
+	free(p);
+}
+static void crypt_key_init(void) { pthread_key_create(&crypt_key, crypt_area_free); }
+
 static struct crypt_data *crypt_area(void)
 {
-	static _Thread_local struct crypt_data *cd;
-	if (!cd)
+	pthread_once(&crypt_once, crypt_key_init);
+	struct crypt_data *cd = pthread_getspecific(crypt_key);
+	if (!cd) {
 		cd = calloc(1, sizeof *cd);
+		if (cd && pthread_setspecific(crypt_key, cd)) {
+			free(cd);
+			cd = NULL;
+		}
+	}
 	return cd;
 }
 

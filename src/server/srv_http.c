@@ -707,6 +707,7 @@ static void *janitor_main(void *arg)
 	}
 }
 
+__attribute__((format(printf, 2, 0)))
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
