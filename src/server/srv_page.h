@@ -4,8 +4,9 @@
  * items, the table ends, or the time budget is spent — so a page is never empty while the
  * table has more matching items, unless the budget ran out (then it shows what it has and
  * a next-page cursor). The filter q keeps items whose itemID contains q (a Scan
- * FilterExpression, so the filtering happens in DynamoDB). Without a filter, a next-page
- * cursor is given only when at least one more item exists.
+ * FilterExpression, so the filtering happens in DynamoDB). Without a filter, a full page
+ * carries a next-page cursor only when at least one more item exists (one item past the
+ * page is read to know), so paging never ends on an empty page.
  */
 #ifndef SRV_PAGE_H
 #define SRV_PAGE_H
