@@ -122,6 +122,8 @@ int cmd_credentials(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("user \"%.64s\" is not valid — 1 to 64 characters, no ':' or spaces", argv[2]);
 		return 2;
 	}
+	if (stk_check_env(ctx) != 0)
+		return 2;
 	aws_client *c = ctl_client(ctx);
 	if (c == NULL)
 		return 1;

@@ -477,6 +477,8 @@ static int run_stacks(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o
 		ctl_errorf("usage: %s", usage);
 		return 2;
 	}
+	if (stk_check_env(ctx) != 0)
+		return 2;
 	aws_client *c = ctl_client(ctx);
 	if (c == NULL)
 		return 1;

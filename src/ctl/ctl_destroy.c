@@ -150,6 +150,8 @@ int cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
 			return 2;
 		want[k] = 1;
 	}
+	if (stk_check_env(ctx) != 0)
+		return 2;
 	aws_client *c = ctl_client(ctx);
 	if (c == NULL)
 		return 1;

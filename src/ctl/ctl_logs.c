@@ -166,6 +166,8 @@ int cmd_logs(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("usage: logs [--follow] [--since 10m]");
 		return 2;
 	}
+	if (stk_check_env(ctx) != 0)
+		return 2;
 	aws_client *c = ctl_client(ctx);
 	if (c == NULL)
 		return 1;

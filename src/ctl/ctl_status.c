@@ -184,6 +184,8 @@ int cmd_status(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("usage: status");
 		return 2;
 	}
+	if (stk_check_env(ctx) != 0)
+		return 2;
 	aws_client *c = ctl_client(ctx);
 	if (c == NULL)
 		return 1;
@@ -201,7 +203,7 @@ int cmd_outputs(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("usage: outputs vpc|table|container");
 		return 2;
 	}
-	if (stk_kind_index(argv[1]) < 0)
+	if (stk_kind_index(argv[1]) < 0 || stk_check_env(ctx) != 0)
 		return 2;
 	aws_client *c = ctl_client(ctx);
 	if (c == NULL)

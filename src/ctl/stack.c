@@ -21,6 +21,34 @@ int stk_kind_index(const char *kind)
 	return -1;
 }
 
+int stk_check_env(const ctl_ctx *ctx)
+{
+	const char *n = ctx->name;
+	size_t len = strlen(n);
+	int ok = len > 0 && len <= 128 - strlen("-container") &&
+		 ((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z'));
+	for (const char *p = n; ok && *p; p++)
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		     *p == '-';
+	if (!ok) {
+		ctl_errorf("--name \"%.64s\" cannot name a stack — start with a letter, then letters, "
+			   "digits or '-', at most 118 characters", n);
+		return -1;
+	}
+	const char *p = ctx->param_prefix;
+	len = strlen(p);
+	ok = len >= 2 && len <= 900 && p[0] == '/' && p[len - 1] != '/' && !strstr(p, "//");
+	for (const char *q = p; ok && *q; q++)
+		ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+		     strchr("/_.-", *q) != NULL;
+	if (!ok) {
+		ctl_errorf("--param-prefix \"%.64s\" is not an SSM path like /go-on-aws or /team/dev "
+			   "(letters, digits, _ . -; starts with /, does not end with /)", p);
+		return -1;
+	}
+	return 0;
+}
+
 void stk_name(const ctl_ctx *ctx, const char *kind, char *out, size_t len)
 {
 	snprintf(out, len, "%s-%s", ctx->name, kind);

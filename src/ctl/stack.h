@@ -21,6 +21,10 @@ extern const char *const stk_kinds[STK_NKINDS];   /* "vpc", "table", "container"
 
 /* Index of kind in stk_kinds, or -1 (after printing what the valid kinds are). */
 int stk_kind_index(const char *kind);
+/* Checks --name (a CloudFormation stack name once "-container" is added: a letter, then
+ * letters, digits, '-') and --param-prefix ("/a/b": SSM path segments, no trailing '/').
+ * Prints what is wrong and returns -1; 0 when both are usable. */
+int stk_check_env(const ctl_ctx *ctx);
 /* "<name>-<kind>" into out. */
 void stk_name(const ctl_ctx *ctx, const char *kind, char *out, size_t len);
 /* The flags that select this environment, for hints ("--name x --param-prefix /p "), or "". */

@@ -305,6 +305,14 @@ def test_unknown_param_and_stack_are_usage_errors(ctl):
     assert "CreateChangeSet" not in ctl.cfn.actions()
 
 
+def test_bad_name_or_prefix_is_refused_before_any_call(ctl):
+    p = ctl.run("--name", "1bad_name", "--yes", "deploy", "vpc")
+    assert p.returncode == 2 and "cannot name a stack" in p.stderr
+    p = ctl.run("--param-prefix", "go-on-aws/", "status")
+    assert p.returncode == 2 and "is not an SSM path" in p.stderr
+    assert ctl.cfn.requests == [] and ctl.ssm.requests == []
+
+
 def test_first_container_deploy_needs_an_image(ctl):
     ctl.ssm.put("/go-on-aws/vpc", "vpc-1")
     ctl.ssm.put("/go-on-aws/table", "t")
