@@ -741,7 +741,7 @@ int image_oci_build(const image_build_opts *o, image_build_result *r, aws_error 
 	memset(r, 0, sizeof *r);
 	if (!o->binary || !o->out_dir)
 		return aws_error_set(err, AWS_ERR_INVALID, "image build needs a binary and an output dir");
-	int level = o->gzip_level > 0 && o->gzip_level <= 9 ? o->gzip_level : 9;
+	int level = o->gzip_level > 0 && o->gzip_level <= 9 ? o->gzip_level : 6;
 	layer l1 = {0}, l2 = {0};
 	aws_buf gz[2] = {AWS_BUF_INIT, AWS_BUF_INIT};
 	aws_buf cfg = AWS_BUF_INIT, man = AWS_BUF_INIT, idx = AWS_BUF_INIT, dock = AWS_BUF_INIT,

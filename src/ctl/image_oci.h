@@ -42,7 +42,7 @@ typedef struct image_build_opts {
 	const char *source;      /* label org.opencontainers.image.source, NULL = omitted */
 	const char *revision;    /* label org.opencontainers.image.revision, NULL = omitted */
 	long long created;       /* seconds since the epoch: every mtime and "created" */
-	int gzip_level;          /* 0 = 9 */
+	int gzip_level;          /* 0 = 6 (zlib default: level 9 saves 0.5 % and takes 3x as long) */
 } image_build_opts;
 
 typedef struct image_blob_info {

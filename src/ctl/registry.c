@@ -519,12 +519,12 @@ static int upload_once(registry *r, const char *digest, const uint8_t *data, siz
 				return -1;
 			char rg[64];
 			unsigned long long last;
+			/* "0-N" = N+1 bytes held. "0-0" is ambiguous (registries send it for an empty
+			 * session too), so it and anything else unclear start a new session. */
 			if (resp.status == 204 && aws_http_header(&resp, "Range", rg, sizeof rg) &&
-			    sscanf(rg, "0-%llu", &last) == 1 && last < len) {
+			    sscanf(rg, "0-%llu", &last) == 1 && last > 0 && last < len) {
 				off = (size_t)last + 1;
 				location_of(r, &resp, loc, sizeof loc, &serr);
-			} else if (resp.status == 204 && !aws_http_header(&resp, "Range", rg, sizeof rg)) {
-				off = 0;
 			} else {
 				aws_http_response_free(&resp);
 				return -1; /* the session is gone: start a new one */
