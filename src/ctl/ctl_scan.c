@@ -85,10 +85,19 @@ static void *scan_segment(void *arg)
 			break;
 		in.exclusive_start_key = start;
 		int rc = aws_ddb_scan_text(sh->client, &in, &page, &job->err);
+		/* A key that does not move would loop forever: DynamoDB never sends one. */
+		int stuck = rc == 0 && start && page.last_evaluated_key &&
+			    json_equal(start, page.last_evaluated_key);
 		json_decref(start);
 		start = NULL;
 		if (rc < 0)
 			goto fail;
+		if (stuck) {
+			aws_error_set(&job->err, AWS_ERR_PROTOCOL, "scan of %s: DynamoDB Scan "
+				      "returned the LastEvaluatedKey it was given — the scan would "
+				      "never end", in.table);
+			goto fail;
+		}
 		job->pages++;
 		job->items += page.count;
 		job->scanned += page.scanned_count;

@@ -436,6 +436,16 @@ def test_scan_follows_last_evaluated_key_with_the_key_it_was_given(scripted_env)
     assert json.loads(p.stderr)["scanned"] == 4
 
 
+def test_a_last_evaluated_key_that_does_not_move_stops_the_scan(scripted_env):
+    page = json.dumps({"Items": [{"itemID": {"S": "1"}}], "Count": 1, "ScannedCount": 1,
+                       "LastEvaluatedKey": {"itemID": {"S": "1"}}})
+    with Scripted({"Scan": [(200, page)]}) as ep:
+        scripted_env["AWS_ENDPOINT_URL_DYNAMODB"] = ep.url
+        err = ctl(scripted_env, "scan", "--table", "tbl", timeout=30, rc=1).stderr
+    assert "returned the LastEvaluatedKey it was given" in err
+    assert len(ep.calls) == 2
+
+
 def test_scan_request_carries_filter_projection_and_segments(scripted_env):
     empty = json.dumps({"Items": [], "Count": 0, "ScannedCount": 0})
     with Scripted({"Scan": [(200, empty)]}) as ep:
