@@ -268,6 +268,18 @@ def test_duplicate_keys_are_reported_with_both_lines(env):
     assert "<stdin>:3: the same key as line 1" in err
 
 
+def test_an_overlong_line_is_refused_by_number(env):
+    text = '{"itemID": {"S": "a"}}\n{"itemID": {"S": "' + "x" * (5 << 20) + '"}}\n'
+    err = ctl(env, "items", "load", "--table", "whatever", "-", input=text, rc=1).stderr
+    assert "<stdin>:2: line longer than 4 MiB" in err
+
+
+def test_an_item_over_400_kb_is_refused_by_number(env):
+    text = '{"itemID": {"S": "a"}, "blob": {"S": "' + "x" * (401 << 10) + '"}}\n'
+    err = ctl(env, "items", "load", "--table", "whatever", "-", input=text, rc=1).stderr
+    assert "<stdin>:1: the item is about" in err and "at most 400 KB" in err
+
+
 def test_missing_file_is_a_clear_error(env, tmp_path):
     err = ctl(env, "items", "load", "--table", "whatever", str(tmp_path / "nope.jsonl"),
               rc=1).stderr
