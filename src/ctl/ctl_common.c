@@ -89,7 +89,7 @@ static const char *ctl_hint(const char *context, const aws_error *err, char *buf
 		return "could not reach the endpoint — check the network, the region, and any "
 		       "AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> override";
 	case AWS_ERR_CONFIG:
-		return "set the region with --region or AWS_REGION (or `region` in the profile)";
+		return NULL;  /* aws_config's messages already say what to set */
 	default:
 		break;
 	}

@@ -515,6 +515,20 @@ def test_access_denied_names_the_iam_action(scripted_env):
     assert "check the IAM permissions for dynamodb:Scan" in err
 
 
+def test_no_credentials_names_the_sources_and_what_to_set(scripted_env):
+    del scripted_env["AWS_ACCESS_KEY_ID"], scripted_env["AWS_SECRET_ACCESS_KEY"]
+    scripted_env["AWS_ENDPOINT_URL_DYNAMODB"] = "http://127.0.0.1:9"
+    err = ctl(scripted_env, "scan", "--table", "tbl", rc=1).stderr
+    assert "no AWS credentials found" in err and "EC2 IMDS" in err
+    assert "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in err
+
+
+def test_no_region_says_how_to_set_one(scripted_env):
+    del scripted_env["AWS_REGION"]
+    err = ctl(scripted_env, "scan", "--table", "tbl", rc=1).stderr
+    assert "no AWS region configured" in err and "AWS_REGION" in err
+
+
 def test_bad_timeout_setting_is_reported(scripted_env):
     scripted_env["SHOWTABLE_AWS_TIMEOUT_MS"] = "soon"
     scripted_env["AWS_ENDPOINT_URL_DYNAMODB"] = "http://127.0.0.1:9"
