@@ -116,7 +116,8 @@ class FakeCFN:
 
     # -- lifecycle
     def start(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -819,6 +820,9 @@ class FakeCFN:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without this, Nagle plus the client's
+            # delayed ACK adds ~40 ms to every response.
+            disable_nagle_algorithm = True
 
             def log_message(self, *a):
                 pass
