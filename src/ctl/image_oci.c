@@ -12,6 +12,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -403,6 +404,14 @@ static int layer_write(layer *l, long long mtime, int level, aws_buf *gz, image_
 
 static int layer1_fill(layer *l, const image_build_opts *o, size_t *nlibs, aws_error *err)
 {
+	image_elf_info bi;
+	if (image_elf_read(o->binary, &bi, err) != 0)
+		return -1;
+	int machine = bi.machine;
+	image_elf_info_free(&bi);
+	if (machine != EM_X86_64)
+		return aws_error_set(err, AWS_ERR_INVALID, "%s is not an x86-64 binary (e_machine %d): "
+				     "the image is linux/amd64", o->binary, machine);
 	image_elf_closure c = {0};
 	if (image_elf_resolve(o->binary, NULL, &c, err) != 0)
 		return aws_error_prefix(err, "library closure of %s", o->binary);
