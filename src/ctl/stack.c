@@ -257,7 +257,7 @@ int stk_follow(aws_client *c, const char *stack_id, const char *stack_name,
 	char *last = last_id ? strdup(last_id) : NULL;
 	cfn_event *keep = NULL;
 	size_t nkeep = 0, done = 0;
-	int rc = -1, settled = 0;
+	int rc = -1, settled = 0, started = 0;
 	memset(final, 0, sizeof *final);
 	for (;;) {
 		cfn_event *ev = NULL;
@@ -292,6 +292,8 @@ int stk_follow(aws_client *c, const char *stack_id, const char *stack_name,
 			}
 		}
 		cfn_events_free(ev, n);
+		if (n > 0)
+			started = 1;
 		if (settled)
 			break;
 		cfn_stack_free(final);
@@ -303,7 +305,11 @@ int stk_follow(aws_client *c, const char *stack_id, const char *stack_name,
 			if (final->status == NULL)
 				break;
 		}
-		if (!cfn_status_in_progress(final->status)) {
+		int busy = cfn_status_in_progress(final->status);
+		started |= busy;
+		/* The operation is asynchronous: right after Execute/Delete the stack can still
+		 * show its previous, settled state. It is done only once it has moved. */
+		if (!busy && (started || ex == 0)) {
 			settled = 1;   /* one more round of events: the last ones may be new */
 			continue;
 		}

@@ -168,6 +168,21 @@ def test_update_shows_add_modify_replace_and_remove(ctl):
     assert "/go-on-aws/table" not in ctl.ssm.params
 
 
+def test_a_stack_that_has_not_moved_yet_is_not_taken_as_done(ctl):
+    # Execute and DeleteStack are asynchronous: the stack keeps its old state for a while.
+    ctl.ok("--yes", "deploy", "vpc")
+    d = ctl.templates_copy()
+    (d / "vpc.yaml").write_text((d / "vpc.yaml").read_text().replace("10.0.0.0/18", "10.0.64.0/18"))
+    ctl.cfn.start_lag = 6
+    p = ctl.ok("--yes", "deploy", "vpc")
+    assert ("Subnet", "AWS::EC2::Subnet", "UPDATE_COMPLETE", None) in events(p.stdout)
+    assert "showtable-vpc: UPDATE_COMPLETE" in p.stdout
+    assert ctl.cfn.stack("showtable-vpc").script == []
+    p = ctl.ok("--yes", "destroy", "vpc")
+    assert "showtable-vpc: DELETE_COMPLETE" in p.stdout
+    assert ctl.cfn.stack("showtable-vpc") is None
+
+
 def test_failed_create_shows_root_cause_and_rollback(ctl):
     ctl.cfn.fail_resource = ("Subnet", "The CIDR '10.0.0.0/18' conflicts with another subnet")
     p = ctl.run("--yes", "deploy", "vpc")

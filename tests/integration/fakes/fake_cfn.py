@@ -103,6 +103,7 @@ class FakeCFN:
         self.fail_resource = None   # (logical id, reason): the next execution fails there
         self.rollback_fails = False
         self.events_per_poll = 2
+        self.start_lag = 0          # polls after Execute/DeleteStack before the stack moves
         self.log_events = []        # for FilterLogEvents: {"timestamp", "message", ...}
         self.service = {"runningCount": 1, "desiredCount": 1, "pendingCount": 0}
         self.targets = [("10.0.1.5", "8080", "healthy", "", "")]
@@ -589,7 +590,9 @@ class FakeCFN:
         s = self._find_stack(cs["StackId"])
         cs["ExecutionStatus"] = "EXECUTE_IN_PROGRESS"
         s.pending_template, s.pending_params = cs["Template"], cs["Resolved"]
-        s.status = "CREATE_IN_PROGRESS" if cs["Type"] == "CREATE" else "UPDATE_IN_PROGRESS"
+        # As in CloudFormation, the stack moves a little after the call returns (the
+        # first step sets *_IN_PROGRESS); start_lag widens that gap.
+        s.script.extend([([], None, None, None)] * self.start_lag)
         self._plan_execute(s, cs)
         # Executing consumes the stack's change sets, as CloudFormation does.
         for k in [k for k, c in self.change_sets.items() if c["StackId"] == s.id]:
@@ -614,9 +617,8 @@ class FakeCFN:
             s.status, s.deleted = "DELETE_COMPLETE", True
             return None
         s.stuck_polls = 0
-        s.script = []
+        s.script = [([], None, None, None)] * self.start_lag
         self._plan_delete(s)
-        s.status = "DELETE_IN_PROGRESS"
         return None
 
     def _stack_xml(self, s):
