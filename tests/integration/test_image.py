@@ -135,6 +135,11 @@ def test_layout_is_read_by_skopeo_inspect_and_copy(built, tmp_path):
                        text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["Digest"] == built["digest"]
+    # ... and, through its manifest.json, a Docker archive (what `docker load` reads)
+    r = subprocess.run(["skopeo", "inspect", "--config", "docker-archive:" + built["tar"]],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["config"]["Entrypoint"] == ["/showtable"]
 
 
 def test_manifest_config_and_index_follow_the_oci_image_spec(built):
