@@ -276,6 +276,17 @@ def test_without_terminal_yes_is_required_and_nothing_is_left_behind(ctl):
     assert ctl.cfn.stack("showtable-vpc") is None   # the empty REVIEW stack was removed
 
 
+def test_cloudformation_errors_are_shown_with_their_message(ctl):
+    d = ctl.templates_copy()
+    (d / "table.yaml").write_text("Parameters:\n  ParamPrefix: {Type: String}\nResources: {}\n")
+    p = ctl.run("--yes", "deploy", "table")
+    assert p.returncode == 1
+    assert "CloudFormation CreateChangeSet" in p.stderr
+    assert "ValidationError" in p.stderr
+    assert "At least one Resources member must be defined" in p.stderr
+    assert ctl.cfn.stack("showtable-table") is None
+
+
 def test_diff_shows_the_change_set_and_changes_nothing(ctl):
     p = ctl.ok("diff", "vpc")
     assert "+ Add     Vpc" in p.stdout

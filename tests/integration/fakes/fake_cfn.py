@@ -188,7 +188,8 @@ class FakeCFN:
     @staticmethod
     def _parse(body):
         doc = yaml.load(body, Loader=_Loader)
-        if not isinstance(doc, dict) or not isinstance(doc.get("Resources"), dict):
+        if not isinstance(doc, dict) or not isinstance(doc.get("Resources"), dict) or \
+                not doc["Resources"]:
             raise CfnError("ValidationError", "Template format error: At least one Resources "
                                               "member must be defined.")
         return doc
