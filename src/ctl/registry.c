@@ -507,7 +507,7 @@ static int upload_once(registry *r, const char *digest, const uint8_t *data, siz
 				off += n;
 				continue;
 			}
-			if (resp.status)
+			if (resp.status && resp.status != 202)
 				status_error(r, "uploading a chunk (PATCH)", &resp, err);
 			aws_http_response_free(&resp);
 			/* Resume: ask the session how much it has (GET → 204, Range: 0-N). */
