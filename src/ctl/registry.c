@@ -414,6 +414,14 @@ static int reg_head(registry *r, const char *url, int *exists, char *digest, siz
 		if (size)
 			*size = aws_http_header(&resp, "Content-Length", cl, sizeof cl)
 					? strtoull(cl, NULL, 10) : UINT64_MAX;
+	} else if (resp.status == 302 || resp.status == 303 || resp.status == 307) {
+		/* Some registries redirect blob reads to their storage: the blob exists, its
+		 * size is not known here. */
+		*exists = 1;
+		if (digest)
+			digest[0] = '\0';
+		if (size)
+			*size = UINT64_MAX;
 	} else if (resp.status != 404) {
 		rc = status_error(r, "HEAD", &resp, err);
 	}
