@@ -20,6 +20,7 @@ struct deploy_opts {
 	const char *kv[MAX_USER_PARAMS];  /* "Key=Value" from --param */
 	size_t nkv;
 	int diff_only;
+	int several;   /* more than one stack: --param/--image go where the template takes them */
 };
 
 /* The parameters sent with a change set; strings owned here. */
@@ -114,6 +115,8 @@ static int build_params(const ctl_ctx *ctx, const char *kind, const tmpl_info *i
 		memcpy(key, o->kv[i], (size_t)(eq - o->kv[i]));
 		key[eq - o->kv[i]] = '\0';
 		const tmpl_param *tp = tmpl_find_param(info, key);
+		if (tp == NULL && o->several)
+			continue;   /* run_stacks checked that some chosen stack takes it */
 		if (tp == NULL) {
 			ctl_errorf("--param %s: the %s template has no parameter %s", o->kv[i], kind, key);
 			return 2;
@@ -122,7 +125,7 @@ static int build_params(const ctl_ctx *ctx, const char *kind, const tmpl_info *i
 			return -1;
 	}
 	const tmpl_param *img = tmpl_find_param(info, "Image");
-	if (o->image && img == NULL) {
+	if (o->image && img == NULL && !o->several) {
 		ctl_errorf("--image: the %s stack takes no image (only the container stack does)", kind);
 		return 2;
 	}
@@ -457,6 +460,40 @@ static int parse_opts(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o
 	return optind;
 }
 
+/* With several stacks, each --param and --image must suit at least one of them. */
+static int check_flags_apply(const ctl_ctx *ctx, const int want[STK_NKINDS],
+			     const struct deploy_opts *o)
+{
+	int bad = 0;
+	for (size_t i = 0; i <= o->nkv; i++) {
+		char key[128];
+		const char *flag;
+		if (i == o->nkv) {
+			if (o->image == NULL)
+				break;
+			snprintf(key, sizeof key, "Image");
+			flag = "--image";
+		} else {
+			flag = o->kv[i];
+			size_t kl = strcspn(flag, "=");
+			snprintf(key, sizeof key, "%.*s", (int)(kl < sizeof key ? kl : sizeof key - 1), flag);
+		}
+		int found = 0;
+		for (int k = 0; k < STK_NKINDS && !found; k++) {
+			tmpl_info info;
+			if (!want[k] || stk_template(ctx, stk_kinds[k], NULL, &info) != 0)
+				continue;
+			found = tmpl_find_param(&info, key) != NULL;
+			tmpl_info_free(&info);
+		}
+		if (!found) {
+			ctl_errorf("%s: none of the chosen stacks takes a parameter %s", flag, key);
+			bad = 1;
+		}
+	}
+	return bad;
+}
+
 /* Runs fn on each stack named in argv, in the order of stk_kinds. */
 static int run_stacks(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o,
 		      const char *usage)
@@ -477,6 +514,12 @@ static int run_stacks(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o
 		ctl_errorf("usage: %s", usage);
 		return 2;
 	}
+	int nwant = 0;
+	for (int k = 0; k < STK_NKINDS; k++)
+		nwant += want[k];
+	o->several = nwant > 1;
+	if (o->several && check_flags_apply(ctx, want, o) != 0)
+		return 2;
 	if (stk_check_env(ctx) != 0)
 		return 2;
 	aws_client *c = ctl_client(ctx);

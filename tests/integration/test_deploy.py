@@ -130,6 +130,18 @@ def test_change_set_pages_are_all_shown(ctl):
     assert "6 to add, 0 to modify" in p.stdout
 
 
+def test_several_stacks_deploy_in_dependency_order(ctl):
+    ctl.ok("--yes", "deploy", "container", "table", "vpc", "--image", "r/w:1")
+    assert [f["StackName"] for f in ctl.cfn.calls("CreateChangeSet")] == \
+        ["showtable-vpc", "showtable-table", "showtable-container"]
+    assert ctl.cfn.actions().count("GetCallerIdentity") == 1
+    assert ctl.cfn.stack("showtable-container").raw_params["Image"] == "r/w:1"
+    p = ctl.run("--yes", "deploy", "vpc", "table", "--image", "r/w:1")
+    assert p.returncode == 2 and "none of the chosen stacks takes a parameter Image" in p.stderr
+    p = ctl.run("--yes", "deploy", "vpc", "table", "--param", "Nope=1")
+    assert p.returncode == 2 and "Nope" in p.stderr
+
+
 def test_no_changes_exits_0_and_deletes_the_change_set(ctl):
     ctl.ok("--yes", "deploy", "vpc")
     before = len(ctl.cfn.calls("ExecuteChangeSet"))
