@@ -88,8 +88,8 @@ static int pass(aws_client *c, const char *group, long long start_ms, struct see
 	char *token = NULL;
 	int rc = 0;
 	for (int page = 0; page < LOGS_MAX_PAGES && !stop_follow; page++) {
-		json_t *req = json_pack("{s:s, s:I, s:b}", "logGroupName", group, "startTime",
-					(json_int_t)start_ms, "interleaved", 1);
+		json_t *req = json_pack("{s:s, s:I}", "logGroupName", group, "startTime",
+					(json_int_t)start_ms);
 		if (req && token)
 			json_object_set_new(req, "nextToken", json_string(token));
 		char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
