@@ -261,10 +261,19 @@ int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_outpu
  * where each item's text is, so a caller that passes items on as JSON never builds a tree
  * for them. Only the small LastEvaluatedKey is parsed with jansson. */
 
+/* A member name as it appears in the text (between the quotes). */
+typedef struct dl_name {
+	const unsigned char *p;
+	size_t n;
+	int esc;           /* contains a backslash escape */
+} dl_name;
+
 typedef struct ddb_lex {
 	const unsigned char *p, *end;
 	int ws;            /* whitespace seen outside strings since last reset */
 	const char *why;
+	dl_name *names;    /* member names of the objects being read, innermost last */
+	size_t nnames, names_cap;
 } ddb_lex;
 
 static int dl_fail(ddb_lex *l, const char *why)
@@ -423,6 +432,131 @@ bad:
 	return dl_fail(l, "malformed number");
 }
 
+/* Decodes a validated JSON string body (escapes included) into out (room for n bytes:
+ * decoding never grows). Returns the decoded length. */
+static size_t dl_unescape(const unsigned char *p, size_t n, unsigned char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		if (p[i] != '\\') {
+			out[o++] = p[i++];
+			continue;
+		}
+		unsigned char e = p[i + 1];
+		i += 2;
+		if (e != 'u') {
+			static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
+			const char *f = strchr(from, e);
+			out[o++] = f ? (unsigned char)to[f - from] : e;
+			continue;
+		}
+		unsigned u = 0;
+		for (int k = 0; k < 4; k++, i++)
+			u = u << 4 | (unsigned)(p[i] <= '9' ? p[i] - '0' : (p[i] | 0x20) - 'a' + 10);
+		if (u >= 0xD800 && u <= 0xDBFF) {  /* validated: a low surrogate follows */
+			unsigned lo = 0;
+			i += 2;
+			for (int k = 0; k < 4; k++, i++)
+				lo = lo << 4 | (unsigned)(p[i] <= '9' ? p[i] - '0' :
+							  (p[i] | 0x20) - 'a' + 10);
+			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+		}
+		if (u < 0x80) {
+			out[o++] = (unsigned char)u;
+		} else if (u < 0x800) {
+			out[o++] = (unsigned char)(0xC0 | u >> 6);
+			out[o++] = (unsigned char)(0x80 | (u & 0x3F));
+		} else if (u < 0x10000) {
+			out[o++] = (unsigned char)(0xE0 | u >> 12);
+			out[o++] = (unsigned char)(0x80 | (u >> 6 & 0x3F));
+			out[o++] = (unsigned char)(0x80 | (u & 0x3F));
+		} else {
+			out[o++] = (unsigned char)(0xF0 | u >> 18);
+			out[o++] = (unsigned char)(0x80 | (u >> 12 & 0x3F));
+			out[o++] = (unsigned char)(0x80 | (u >> 6 & 0x3F));
+			out[o++] = (unsigned char)(0x80 | (u & 0x3F));
+		}
+	}
+	return o;
+}
+
+/* A name with its escapes decoded (text points into the response, or to buf). */
+typedef struct dl_plain {
+	const unsigned char *p;
+	size_t n;
+	unsigned char *buf;   /* owned when the name had escapes */
+} dl_plain;
+
+static int dl_plain_of(const dl_name *nm, dl_plain *out)
+{
+	out->buf = NULL;
+	out->p = nm->p;
+	out->n = nm->n;
+	if (!nm->esc)
+		return 0;
+	if (!(out->buf = malloc(nm->n + 1)))
+		return -1;
+	out->n = dl_unescape(nm->p, nm->n, out->buf);
+	out->p = out->buf;
+	return 0;
+}
+
+static int dl_plain_cmp(const void *a, const void *b)
+{
+	const dl_plain *x = a, *y = b;
+	int r = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
+	return r ? r : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Is a member name given twice among names[base..]? JSON objects with repeated names
+ * are refused, as the tree reading (jansson) refuses them. */
+static int dl_names_unique(ddb_lex *l, size_t base)
+{
+	size_t k = l->nnames - base;
+	if (k < 2)
+		return 0;
+	const dl_name *nm = l->names + base;
+	int plain_only = 1;
+	for (size_t i = 0; i < k; i++)
+		plain_only &= !nm[i].esc;
+	if (plain_only && k <= 16) {   /* the common case: a few plain names */
+		for (size_t i = 1; i < k; i++)
+			for (size_t j = 0; j < i; j++)
+				if (nm[i].n == nm[j].n && memcmp(nm[i].p, nm[j].p, nm[i].n) == 0)
+					return dl_fail(l, "a member name given twice");
+		return 0;
+	}
+	dl_plain *v = calloc(k, sizeof *v);
+	int rc = v ? 0 : dl_fail(l, "out of memory");
+	for (size_t i = 0; rc == 0 && i < k; i++)
+		if (dl_plain_of(&nm[i], &v[i]) < 0)
+			rc = dl_fail(l, "out of memory");
+	if (rc == 0) {
+		qsort(v, k, sizeof *v, dl_plain_cmp);
+		for (size_t i = 1; rc == 0 && i < k; i++)
+			if (dl_plain_cmp(&v[i - 1], &v[i]) == 0)
+				rc = dl_fail(l, "a member name given twice");
+	}
+	for (size_t i = 0; v && i < k; i++)
+		free(v[i].buf);
+	free(v);
+	return rc;
+}
+
+static int dl_push_name(ddb_lex *l, const unsigned char *p, size_t n)
+{
+	if (l->nnames == l->names_cap) {
+		size_t cap = l->names_cap ? l->names_cap * 2 : 64;
+		dl_name *v = realloc(l->names, cap * sizeof *v);
+		if (!v)
+			return dl_fail(l, "out of memory");
+		l->names = v;
+		l->names_cap = cap;
+	}
+	l->names[l->nnames++] = (dl_name){p, n, memchr(p, '\\', n) != NULL};
+	return 0;
+}
+
 static int dl_value(ddb_lex *l, int depth)
 {
 	dl_ws(l);
@@ -442,12 +576,15 @@ static int dl_value(ddb_lex *l, int depth)
 			l->p++;
 			return 0;
 		}
+		size_t base = l->nnames;
 		for (;;) {
 			if (ch == '{') {
 				dl_ws(l);
 				if (l->p >= l->end || *l->p != '"')
 					return dl_fail(l, "expected a member name");
-				if (dl_string(l) < 0)
+				const unsigned char *name = l->p + 1;
+				if (dl_string(l) < 0 ||
+				    dl_push_name(l, name, (size_t)(l->p - 1 - name)) < 0)
 					return -1;
 				dl_ws(l);
 				if (l->p >= l->end || *l->p != ':')
@@ -465,7 +602,9 @@ static int dl_value(ddb_lex *l, int depth)
 			}
 			if (*l->p == close) {
 				l->p++;
-				return 0;
+				int rc = dl_names_unique(l, base);
+				l->nnames = base;
+				return rc;
 			}
 			return dl_fail(l, "expected ',' or a closing bracket");
 		}
@@ -487,12 +626,15 @@ static int dl_value(ddb_lex *l, int depth)
 static int dl_count(ddb_lex *l, long *out)
 {
 	dl_ws(l);
+	if (l->end - l->p >= 2 && l->p[0] == '-' && l->p[1] == '0')
+		l->p++;   /* "-0" is a valid JSON zero; any other sign makes it negative */
 	const unsigned char *b = l->p;
 	long v = 0;
 	while (l->p < l->end && *l->p >= '0' && *l->p <= '9' && l->p - b < 12)
 		v = v * 10 + (*l->p++ - '0');
-	if (l->p == b || (l->p < l->end && (*l->p == '.' || *l->p == 'e' || *l->p == 'E' ||
-					     (*l->p >= '0' && *l->p <= '9'))))
+	if (l->p == b || (l->p - b > 1 && *b == '0') ||   /* JSON has no leading zeros */
+	    (l->p < l->end && (*l->p == '.' || *l->p == 'e' || *l->p == 'E' ||
+			       (*l->p >= '0' && *l->p <= '9'))))
 		return -1;
 	*out = v;
 	return 0;
@@ -512,110 +654,113 @@ static int ddb_page_add(aws_ddb_scan_page *pg, size_t off, size_t len, int ws)
 	return 0;
 }
 
-/* Reads the Scan response in pg->body into the page's fields. */
-static int ddb_scan_page_parse(aws_ddb_scan_page *pg, aws_error *err)
+/* Reads the Scan response in pg->body (base) into the page's fields. */
+static int ddb_scan_page_read(aws_ddb_scan_page *pg, const unsigned char *base, ddb_lex *l,
+			      aws_error *err)
 {
-	const unsigned char *base = (const unsigned char *)(pg->body.data ? pg->body.data : "");
-	ddb_lex l = {base, base + pg->body.len, 0, NULL};
 	long count = -1, scanned = -1;
 	int seen_items = 0;
 	const unsigned char *lek_at = NULL, *lek_end = NULL;
-	dl_ws(&l);
-	if (l.p >= l.end || *l.p != '{')
+	dl_ws(l);
+	if (l->p >= l->end || *l->p != '{')
 		return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: response is not a JSON "
 				     "object");
-	l.p++;
-	dl_ws(&l);
-	int empty = l.p < l.end && *l.p == '}';
+	l->p++;
+	dl_ws(l);
+	int empty = l->p < l->end && *l->p == '}';
 	if (empty)
-		l.p++;
+		l->p++;
 	while (!empty) {
-		dl_ws(&l);
-		if (l.p >= l.end || *l.p != '"') {
-			dl_fail(&l, "expected a member name");
+		dl_ws(l);
+		if (l->p >= l->end || *l->p != '"') {
+			dl_fail(l, "expected a member name");
 			goto bad;
 		}
-		const unsigned char *name = l.p + 1;
-		if (dl_string(&l) < 0)
+		const unsigned char *name = l->p + 1;
+		if (dl_string(l) < 0)
 			goto bad;
-		size_t nlen = (size_t)(l.p - 1 - name);
-		dl_ws(&l);
-		if (l.p >= l.end || *l.p != ':') {
-			dl_fail(&l, "expected ':'");
+		size_t nlen = (size_t)(l->p - 1 - name);
+		if (dl_push_name(l, name, nlen) < 0)
+			goto bad;
+		dl_ws(l);
+		if (l->p >= l->end || *l->p != ':') {
+			dl_fail(l, "expected ':'");
 			goto bad;
 		}
-		l.p++;
-		dl_ws(&l);
+		l->p++;
+		dl_ws(l);
 #define DL_IS(s) (nlen == sizeof(s) - 1 && memcmp(name, s, nlen) == 0)
 		if (DL_IS("Items")) {
-			if (seen_items++ || l.p >= l.end || *l.p != '[')
+			if (seen_items++ || l->p >= l->end || *l->p != '[')
 				return ddb_bad_field(err, "Scan", "Items", "one array");
-			l.p++;
-			dl_ws(&l);
-			if (l.p < l.end && *l.p == ']') {
-				l.p++;
+			l->p++;
+			dl_ws(l);
+			if (l->p < l->end && *l->p == ']') {
+				l->p++;
 			} else {
 				for (;;) {
-					dl_ws(&l);
-					if (l.p >= l.end || *l.p != '{') {
-						if (l.p >= l.end)
+					dl_ws(l);
+					if (l->p >= l->end || *l->p != '{') {
+						if (l->p >= l->end)
 							goto truncated;
 						return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB "
 								     "Scan: Items[%zu] is not an object",
 								     pg->nitems);
 					}
-					const unsigned char *b = l.p;
-					l.ws = 0;
-					if (dl_value(&l, 1) < 0)
+					const unsigned char *b = l->p;
+					l->ws = 0;
+					if (dl_value(l, 1) < 0)
 						goto bad;
-					if (ddb_page_add(pg, (size_t)(b - base), (size_t)(l.p - b), l.ws) < 0)
+					if (ddb_page_add(pg, (size_t)(b - base), (size_t)(l->p - b), l->ws) < 0)
 						return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: "
 								     "out of memory");
-					dl_ws(&l);
-					if (l.p < l.end && *l.p == ',') {
-						l.p++;
+					dl_ws(l);
+					if (l->p < l->end && *l->p == ',') {
+						l->p++;
 						continue;
 					}
-					if (l.p < l.end && *l.p == ']') {
-						l.p++;
+					if (l->p < l->end && *l->p == ']') {
+						l->p++;
 						break;
 					}
-					dl_fail(&l, "expected ',' or ']' in Items");
+					dl_fail(l, "expected ',' or ']' in Items");
 					goto bad;
 				}
 			}
 		} else if (DL_IS("Count") || DL_IS("ScannedCount")) {
 			long *dst = DL_IS("Count") ? &count : &scanned;
-			if (*dst >= 0 || dl_count(&l, dst) < 0)
+			if (*dst >= 0 || dl_count(l, dst) < 0)
 				return ddb_bad_field(err, "Scan", DL_IS("Count") ? "Count" : "ScannedCount",
 						     "a non-negative integer");
 		} else {
-			const unsigned char *b = l.p;
-			if (dl_value(&l, 1) < 0)
+			const unsigned char *b = l->p;
+			if (dl_value(l, 1) < 0)
 				goto bad;
 			if (DL_IS("LastEvaluatedKey")) {
 				if (lek_at)
 					return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "given once");
 				lek_at = b;
-				lek_end = l.p;
+				lek_end = l->p;
 			}
 		}
 #undef DL_IS
-		dl_ws(&l);
-		if (l.p < l.end && *l.p == ',') {
-			l.p++;
+		dl_ws(l);
+		if (l->p < l->end && *l->p == ',') {
+			l->p++;
 			continue;
 		}
-		if (l.p < l.end && *l.p == '}') {
-			l.p++;
+		if (l->p < l->end && *l->p == '}') {
+			l->p++;
+			if (dl_names_unique(l, 0) < 0)
+				goto bad;
 			break;
 		}
-		dl_fail(&l, "expected ',' or '}'");
+		dl_fail(l, "expected ',' or '}'");
 		goto bad;
 	}
-	dl_ws(&l);
-	if (l.p != l.end) {
-		dl_fail(&l, "text after the JSON object");
+	dl_ws(l);
+	if (l->p != l->end) {
+		dl_fail(l, "text after the JSON object");
 		goto bad;
 	}
 	if (!seen_items)
@@ -623,7 +768,8 @@ static int ddb_scan_page_parse(aws_ddb_scan_page *pg, aws_error *err)
 	if (lek_at) {
 		json_error_t jerr;
 		pg->last_evaluated_key = json_loadb((const char *)lek_at, (size_t)(lek_end - lek_at),
-						    JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+						    JSON_ALLOW_NUL | JSON_DECODE_ANY |
+						    JSON_REJECT_DUPLICATES, &jerr);
 		if (!pg->last_evaluated_key)
 			return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "valid JSON");
 	}
@@ -631,11 +777,20 @@ static int ddb_scan_page_parse(aws_ddb_scan_page *pg, aws_error *err)
 	pg->scanned_count = scanned;
 	return ddb_scan_counts_ok(count, scanned, pg->nitems, pg->last_evaluated_key, err);
 truncated:
-	dl_fail(&l, "");
+	dl_fail(l, "");
 bad:
 	return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: response is not valid JSON "
-			     "(%s at byte %zu)", l.why ? l.why : "malformed",
-			     (size_t)(l.p - base));
+			     "(%s at byte %zu)", l->why ? l->why : "malformed",
+			     (size_t)(l->p - base));
+}
+
+static int ddb_scan_page_parse(aws_ddb_scan_page *pg, aws_error *err)
+{
+	const unsigned char *base = (const unsigned char *)(pg->body.data ? pg->body.data : "");
+	ddb_lex l = {base, base + pg->body.len, 0, NULL, NULL, 0, 0};
+	int rc = ddb_scan_page_read(pg, base, &l, err);
+	free(l.names);
+	return rc;
 }
 
 int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_page *page,

@@ -304,6 +304,85 @@ static void scan_responses_cut_at_any_byte_are_protocol_errors(void **state)
 	assert_true(for_each_case("scan_ok_", check_every_truncation) >= 4);
 }
 
+/* Reads text both ways; returns how they agree: fails the test when one accepts what the
+ * other refuses or when they read different items. */
+static int mutated_ok, mutated_total;
+
+static void read_both_alike(const char *text, size_t len)
+{
+	reset(NULL);
+	replies[nreplies++] = (reply){text, len, NULL};
+	replies[nreplies++] = (reply){text, len, NULL};
+	aws_ddb_scan_output tree = {0};
+	aws_ddb_scan_page page = {0};
+	aws_error e1, e2;
+	int t1 = aws_ddb_scan(NULL, &plain_scan, &tree, &e1);
+	int t2 = aws_ddb_scan_text(NULL, &plain_scan, &page, &e2);
+	mutated_total++;
+	if (t1 != t2)
+		fail_msg("tree %s, text %s: %.*s\n(tree: %s)\n(text: %s)", t1 ? "refused" : "accepted",
+			 t2 ? "refused" : "accepted", (int)len, text, t1 ? e1.message : "",
+			 t2 ? e2.message : "");
+	if (t1 == 0) {
+		mutated_ok++;
+		assert_int_equal(page.nitems, json_array_size(tree.items));
+		for (size_t i = 0; i < page.nitems; i++) {
+			json_t *it = json_loadb(page.body.data + page.items[i].off, page.items[i].len,
+					       JSON_ALLOW_NUL, NULL);
+			assert_true(it && json_equal(it, json_array_get(tree.items, i)));
+			json_decref(it);
+		}
+	} else {
+		assert_int_equal(e1.kind, AWS_ERR_PROTOCOL);
+		assert_int_equal(e2.kind, AWS_ERR_PROTOCOL);
+	}
+	aws_ddb_scan_output_free(&tree);
+	aws_ddb_scan_page_free(&page);
+}
+
+static void mutate_and_read(const char *name, const char *text, size_t len)
+{
+	(void)name;
+	static const char pick[] = "{}[],:\"\\0123456789-+eE. tfnu\x80\xc3\xa9\xff\x01";
+	unsigned seed = 12345;
+	char *buf = malloc(len * 2 + 16);
+	assert_non_null(buf);
+	for (int round = 0; round < 1500; round++) {
+		memcpy(buf, text, len);
+		size_t n = len;
+		int edits = 1 + (int)(rand_r(&seed) % 3);
+		for (int k = 0; k < edits && n > 0; k++) {
+			size_t at = (size_t)rand_r(&seed) % n;
+			switch (rand_r(&seed) % 3) {
+			case 0:   /* replace a byte */
+				buf[at] = pick[(size_t)rand_r(&seed) % (sizeof pick - 1)];
+				break;
+			case 1:   /* delete a byte */
+				memmove(buf + at, buf + at + 1, n - at - 1);
+				n--;
+				break;
+			default:  /* insert a byte */
+				memmove(buf + at + 1, buf + at, n - at);
+				buf[at] = pick[(size_t)rand_r(&seed) % (sizeof pick - 1)];
+				n++;
+				break;
+			}
+		}
+		read_both_alike(buf, n);
+	}
+	free(buf);
+}
+
+static void scan_mutated_responses_are_read_alike_as_tree_and_text(void **state)
+{
+	(void)state;
+	mutated_ok = mutated_total = 0;
+	assert_true(for_each_case("scan_ok_", mutate_and_read) >= 4);
+	/* the mutations must exercise both outcomes to mean anything */
+	assert_true(mutated_ok > 50);
+	assert_true(mutated_total - mutated_ok > 1000);
+}
+
 static void scan_page_is_reused_and_reset_by_the_next_call(void **state)
 {
 	(void)state;
@@ -526,6 +605,7 @@ int main(void)
 		T(scan_recorded_good_responses_read_the_same_as_tree_and_text),
 		T(scan_recorded_malformed_responses_are_protocol_errors),
 		T(scan_responses_cut_at_any_byte_are_protocol_errors),
+		T(scan_mutated_responses_are_read_alike_as_tree_and_text),
 		T(scan_page_is_reused_and_reset_by_the_next_call),
 		T(batch_put_sends_at_most_25_per_request),
 		T(batch_put_resends_exactly_the_unprocessed_items),
