@@ -212,6 +212,20 @@ static void wrong_namespace_wrong_root_and_non_xml_are_protocol_errors(void **st
 	free(xml);
 }
 
+static void external_entities_are_not_loaded(void **state)
+{
+	(void)state;
+	size_t len, n = 0;
+	char *xml = load("external-entity.xml", &len);
+	cfn_stack *s = NULL;
+	assert_int_equal(cfn_parse_stacks(xml, len, &s, &n, NULL, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(s[0].name, "");   /* the entity stays unexpanded: no file is read */
+	assert_string_equal(s[0].status, "CREATE_COMPLETE");
+	cfn_stacks_free(s, n);
+	free(xml);
+}
+
 static void root_cause_is_the_earliest_failure_that_is_not_a_cascade(void **state)
 {
 	(void)state;
@@ -273,6 +287,7 @@ int main(void)
 		cmocka_unit_test(stack_resources_give_physical_ids),
 		cmocka_unit_test(caller_identity_gives_account_and_arn),
 		cmocka_unit_test(wrong_namespace_wrong_root_and_non_xml_are_protocol_errors),
+		cmocka_unit_test(external_entities_are_not_loaded),
 		cmocka_unit_test(root_cause_is_the_earliest_failure_that_is_not_a_cascade),
 		cmocka_unit_test(cascade_reasons_and_in_progress_states),
 		cmocka_unit_test(form_parameters_are_encoded_for_the_query_protocol),
