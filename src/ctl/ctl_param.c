@@ -32,7 +32,8 @@ static int param_print(json_t *o)
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!s) {
-		ctl_errorf("param: out of memory");
+		ctl_errorf("param: cannot print the result as JSON (out of memory, or a value "
+			   "that is not UTF-8 — try --raw)");
 		return 1;
 	}
 	puts(s);
