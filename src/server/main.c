@@ -6,6 +6,7 @@
  * --credentials-refresh seconds so a rotated password works without a restart.
  */
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -95,6 +96,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	srv_log_set_level(cfg.log_level);
+	/* Few threads, small heaps: glibc's default of 8 arenas per core only holds on to
+	 * freed memory (RssAnon) without making anything faster here. */
+	mallopt(M_ARENA_MAX, 2);
 
 	/* Signals are taken by sigwait in this thread only; every thread started later
 	 * inherits the mask. A client closing a socket must not kill us (SIGPIPE). */

@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -34,7 +35,7 @@
 #include "srv_route.h"
 
 #define OUT_LIMIT (32u << 20)   /* largest page we build */
-#define OUT_KEEP (256u << 10)   /* output buffer kept between requests on a connection */
+#define OUT_KEEP (16u << 10)    /* output buffer kept between requests on a connection: a start page fits */
 #define QUEUE_MAX 1024
 #define LIMIT_TEXT_MAX 32
 
@@ -89,6 +90,7 @@ struct srv_server {
 	struct MHD_Daemon *mhd;
 	int port;
 	atomic_int active;                /* requests between first callback and completion */
+	atomic_ulong completed;           /* requests finished, for the janitor's trim */
 	atomic_ullong rid_counter;
 	char rid_prefix[12];
 
@@ -596,6 +598,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, e
 	c->state = ST_NEW;
 	atomic_store(&c->deadline_ms, 0);
 	atomic_fetch_sub(&s->active, 1);
+	atomic_fetch_add(&s->completed, 1);
 	*con_cls = NULL;
 }
 
@@ -684,6 +687,8 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 static void *janitor_main(void *arg)
 {
 	srv_server *s = arg;
+	unsigned long trimmed_at = 0;
+	long long last_trim = 0;
 	for (;;) {
 		pthread_mutex_lock(&s->qmu);
 		int quit = s->quit;
@@ -702,6 +707,14 @@ static void *janitor_main(void *arg)
 			}
 		}
 		pthread_mutex_unlock(&s->conns_mu);
+		/* After a burst (pages of results are large), give the freed heap back to the
+		 * system once things are quiet, so the resident size returns to its idle level. */
+		unsigned long done = atomic_load(&s->completed);
+		if (done != trimmed_at && atomic_load(&s->active) == 0 && now - last_trim >= 1000) {
+			malloc_trim(0);
+			trimmed_at = done;
+			last_trim = now;
+		}
 		struct timespec ts = {0, 200 * 1000000};
 		nanosleep(&ts, NULL);
 	}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# server_bench.sh — build/showtable under wrk, side by side with nginx, both pinned to CPU 0
+# (wrk, 1 thread, on CPU 1): /ping, a CSS file, / with Basic auth (cached login) and /query
+# for a 100-item page of the demo table in dynalite, at 64 and 256 connections; p50/p99;
+# showtable's memory (VmRSS and RssAnon from /proc/PID/status) idle and peak under load.
+# nginx (Debian's nginx-light, 1 worker, own temp config, access log off on both sides:
+# showtable's request log goes to /dev/null) serves the same CSS file and a /ping file.
+#
+#   bench/server_bench.sh [SECONDS per run, default 5]     (BUILD=build-dir, default build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${1:-5}
+BUILD=${BUILD:-build}
+SRV=$BUILD/showtable
+CTL=$BUILD/showtablectl
+for x in "$SRV" "$CTL"; do [ -x "$x" ] || { echo "server_bench: $x is not built — run make" >&2; exit 1; }; done
+command -v wrk >/dev/null && command -v nginx >/dev/null && command -v htpasswd >/dev/null ||
+	{ echo "server_bench: needs wrk, nginx-light, apache2-utils (scripts/install-deps.sh)" >&2; exit 1; }
+
+port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+
+WORK=$(mktemp -d)
+chmod 755 "$WORK"   # nginx workers run as nobody when started by root
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# Only fake keys and loopback endpoints: nothing here talks to AWS.
+export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE=$WORK/none AWS_SHARED_CREDENTIALS_FILE=$WORK/none
+
+DPORT=$(port)
+node_modules/.bin/dynalite --host 127.0.0.1 --port "$DPORT" >"$WORK/dynalite.log" 2>&1 &
+PIDS+=($!)
+wait_port "$DPORT"
+export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DPORT
+export AWS_ENDPOINT_URL_SSM=http://127.0.0.1:$(port)   # unused: --table and --htpasswd given
+"$CTL" table create --table bench --wait >/dev/null
+/usr/bin/python3 scripts/demo-items.py 300 | "$CTL" items load --table bench - >/dev/null
+
+PW=bench-password-not-secret
+htpasswd -bcB "$WORK/htpasswd" bench "$PW" 2>/dev/null
+AUTH="Authorization: Basic $(printf 'bench:%s' "$PW" | base64 -w0)"
+CSS=/css/showtable.css
+
+SPORT=$(port)
+taskset -c 0 "$SRV" --listen "127.0.0.1:$SPORT" --htpasswd "$WORK/htpasswd" --table bench \
+	--assets web --max-connections 2048 >/dev/null 2>"$WORK/showtable.err" &
+SPID=$!
+PIDS+=($SPID)
+wait_port "$SPORT"
+sleep 0.5
+mem() { awk '/^(VmRSS|RssAnon):/ {printf "%s %.1f MiB  ", $1, $2/1024}' "/proc/$1/status"; }
+echo "showtable idle: $(mem $SPID)"
+
+# nginx: same CSS, a /ping file with the same body, one worker on the same core.
+NPORT=$(port)
+mkdir -p "$WORK/nginx/logs" "$WORK/nginx/root"
+printf '{"message":"pong"}' >"$WORK/nginx/root/ping"
+cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/tmp; proxy_temp_path $WORK/nginx/tmp;
+  fastcgi_temp_path $WORK/nginx/tmp; uwsgi_temp_path $WORK/nginx/tmp; scgi_temp_path $WORK/nginx/tmp;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$NPORT;
+    location = /ping { default_type application/json; root $WORK/nginx/root; }
+    location /css/ { root $PWD/web; etag on; }
+  }
+}
+CONF
+taskset -c 0 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" 2>"$WORK/nginx.err" &
+PIDS+=($!)
+wait_port "$NPORT"
+
+PEAK_RSS=0
+PEAK_ANON=0
+sample() { # samples showtable's memory every 100 ms while wrk runs
+	while kill -0 "$1" 2>/dev/null; do
+		read -r r a < <(awk '/^VmRSS:/ {r=$2} /^RssAnon:/ {a=$2} END {print r, a}' "/proc/$SPID/status")
+		echo "$r $a"
+		sleep 0.1
+	done
+}
+printf '| server | path | conns | req/s | p50 | p99 | non-2xx/errors | RssAnon peak |\n|---|---|---|---|---|---|---|---|\n'
+run() { # server port path conns [header]
+	local out
+	if [ -n "${5:-}" ]; then
+		taskset -c 1 wrk -t1 -c"$4" -d"${DUR}s" --latency -H "$5" "http://127.0.0.1:$2$3" >"$WORK/wrk.out" 2>&1 &
+	else
+		taskset -c 1 wrk -t1 -c"$4" -d"${DUR}s" --latency "http://127.0.0.1:$2$3" >"$WORK/wrk.out" 2>&1 &
+	fi
+	local w=$! peak=-
+	if [ "$1" = showtable ]; then
+		sample $w >"$WORK/mem.run"
+		cat "$WORK/mem.run" >>"$WORK/mem.samples"
+		peak=$(awk '$2>a {a=$2} END {printf "%.1f MiB", a/1024}' "$WORK/mem.run")
+	fi
+	wait $w || true
+	out=$(cat "$WORK/wrk.out")
+	local rps p50 p99 errs
+	rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+	p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+	p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+	errs=$( (grep -E 'Non-2xx|Socket errors' <<<"$out" || true) | tr -s ' ' | tr '\n' ' ')
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$3" "$4" "$rps" "$p50" "$p99" "${errs:-0}" "$peak"
+}
+: >"$WORK/mem.samples"
+for c in 64 256; do
+	run showtable "$SPORT" /ping $c
+	run nginx "$NPORT" /ping $c
+	run showtable "$SPORT" $CSS $c
+	run nginx "$NPORT" $CSS $c
+	run showtable "$SPORT" / $c "$AUTH"
+	run showtable "$SPORT" "/query?limit=100" $c "$AUTH"
+done
+read -r PEAK_RSS PEAK_ANON < <(awk '$1>r {r=$1} $2>a {a=$2} END {print r+0, a+0}' "$WORK/mem.samples")
+printf '\nshowtable peak under load (sampled every 100 ms): VmRSS %.1f MiB, RssAnon %.1f MiB; VmHWM %s\n' \
+	"$(echo "$PEAK_RSS/1024" | bc -l)" "$(echo "$PEAK_ANON/1024" | bc -l)" \
+	"$(awk '/^VmHWM:/ {printf "%.1f MiB", $2/1024}' /proc/$SPID/status)"
+echo "showtable after load: $(mem $SPID)"
