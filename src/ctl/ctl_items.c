@@ -92,10 +92,16 @@ static int items_read(FILE *f, const char *name, items_input *in)
 			aws_buf_free(&line);
 			return -1;
 		}
+		const char *text = line.data;
+		size_t len = line.len;
+		if (lineno == 1 && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+			text += 3;   /* a UTF-8 byte order mark, as some editors write */
+			len -= 3;
+		}
 		if (items_blank(&line))
 			continue;
 		json_error_t jerr;
-		json_t *item = json_loadb(line.data, line.len,
+		json_t *item = json_loadb(text, len,
 					  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 		char why[512];
 		if (!item) {

@@ -261,6 +261,14 @@ def test_items_without_the_table_key_are_reported_by_line(env):
     assert json.loads(ctl(env, "scan", "--table", table, "--count").stdout)["count"] == 0
 
 
+def test_a_file_with_a_byte_order_mark_and_crlf_line_ends_loads(env, tmp_path):
+    table = make_table(env, "bom-" + os.urandom(4).hex())
+    path = tmp_path / "windows.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"itemID": {"S": "a"}}\r\n{"itemID": {"S": "b"}}\r\n\r\n')
+    out = json.loads(ctl(env, "items", "load", "--table", table, str(path)).stdout)
+    assert out["written"] == 2
+
+
 def test_duplicate_keys_are_reported_with_both_lines(env):
     table = make_table(env, "dupe-" + os.urandom(4).hex())
     text = '{"itemID": {"S": "a"}}\n{"itemID": {"S": "b"}}\n{"itemID": {"S": "a"}, "x": {"BOOL": true}}\n'
