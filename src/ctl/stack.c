@@ -309,7 +309,7 @@ int stk_follow(aws_client *c, const char *stack_id, const char *stack_name,
 		started |= busy;
 		/* The operation is asynchronous: right after Execute/Delete the stack can still
 		 * show its previous, settled state. It is done only once it has moved. */
-		if (!busy && (started || ex == 0)) {
+		if (!busy && (started || ex == 0 || strcmp(final->status, "DELETE_COMPLETE") == 0)) {
 			settled = 1;   /* one more round of events: the last ones may be new */
 			continue;
 		}

@@ -395,6 +395,13 @@ def test_destroy_is_refused_while_a_deployed_stack_reads_its_parameters(ctl):
     assert ctl.cfn.stack("showtable-container") is not None
 
 
+def test_destroy_removes_a_stack_left_in_review(ctl):
+    ctl.cfn.seed_stack("showtable-table", "REVIEW_IN_PROGRESS")
+    p = ctl.ok("--yes", "destroy", "table")
+    assert "showtable-table: DELETE_COMPLETE" in p.stdout
+    assert ctl.cfn.stack("showtable-table") is None
+
+
 def test_destroy_goes_in_reverse_order_and_lists_what_is_kept(ctl):
     ctl.ok("--yes", "deploy", "vpc", "table")
     ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")

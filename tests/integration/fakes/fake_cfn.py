@@ -615,6 +615,8 @@ class FakeCFN:
         if s.deleted or s.status == "DELETE_IN_PROGRESS":
             return None
         if s.status == "REVIEW_IN_PROGRESS":
+            s.events.insert(0, self._event(s, s.name, "AWS::CloudFormation::Stack",
+                                           "DELETE_COMPLETE"))
             s.status, s.deleted = "DELETE_COMPLETE", True
             return None
         s.stuck_polls = 0
