@@ -319,6 +319,13 @@ static int deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
 				rc = 1;
 				goto out;
 			}
+			/* the new stack's parameters must be right before the old one goes */
+			int pr0 = build_params(ctx, kind, &info, o, NULL, &ps);
+			params_free(&ps);
+			if (pr0 != 0) {
+				rc = pr0 < 0 ? 1 : pr0;
+				goto out;
+			}
 			if (!*banner_done && stk_banner(ctx, c) != 0)
 				goto out;
 			*banner_done = 1;

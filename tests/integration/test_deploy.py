@@ -247,6 +247,15 @@ def test_rollback_complete_stack_is_deleted_and_created_again_with_yes(ctl):
     assert ctl.cfn.stack("showtable-vpc").status == "CREATE_COMPLETE"
 
 
+def test_rollback_complete_stack_is_kept_when_the_new_one_could_not_be_created(ctl):
+    ctl.ssm.put("/go-on-aws/vpc", "vpc-1")
+    ctl.ssm.put("/go-on-aws/table", "t")
+    ctl.cfn.seed_stack("showtable-container", "ROLLBACK_COMPLETE")
+    p = ctl.run("--yes", "deploy", "container")
+    assert p.returncode == 2 and "--image URI" in p.stderr
+    assert "DeleteStack" not in ctl.cfn.actions()
+
+
 def test_rollback_complete_without_yes_or_terminal_is_left_alone(ctl):
     ctl.cfn.seed_stack("showtable-vpc", "ROLLBACK_COMPLETE")
     p = ctl.run("deploy", "vpc")
