@@ -237,7 +237,12 @@ int srv_auth_load(srv_auth *a, const char *text, size_t len, const char *source,
 		/* A hash that crypt_r cannot use (truncated, wrong cost) fails here, not at login. */
 		struct crypt_data *cd = crypt_area();
 		const char *probe = cd ? crypt_r("probe", hash, cd) : NULL;
-		if (!probe || probe[0] == '*' || strncmp(probe, hash, 3) != 0) {
+		/* A complete hash re-hashes to a string of its own length and settings (all up to
+		 * the last '$'); a truncated or settings-only one does not. */
+		const char *last = strrchr(hash, '$');
+		size_t settings = last ? (size_t)(last - hash) : 0;
+		if (!probe || probe[0] == '*' || strlen(probe) != hlen || settings < 2 ||
+		    strncmp(probe, hash, settings) != 0 || last[1] == '\0') {
 			aws_error_set(err, AWS_ERR_INVALID, "%s line %d (user \"%.*s\"): the hash is damaged; %s",
 				      source, lineno, (int)nlen, s, HOWTO);
 			free(hash);
