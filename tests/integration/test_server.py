@@ -493,6 +493,19 @@ def test_help_lists_every_option_with_its_variable():
     assert v.returncode == 0 and v.stdout.startswith("showtable ")
 
 
+def test_default_listen_is_ipv4_and_ipv6(showtable_factory, aws_env):
+    port = free_port()
+    s = showtable_factory(env=server_env(aws_env), args=["--table", "t-x", "--listen", f":{port}"], port=port).start()
+    try:
+        six = socket.create_connection(("::1", port), timeout=2)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    six.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert six.recv(100).startswith(b"HTTP/1.1 200")
+    six.close()
+    assert s.get("/ping")[0] == 200
+
+
 def test_bad_option_is_a_clear_error(aws_env):
     out = subprocess.run([binary("showtable"), "--grace", "soon"], capture_output=True, text=True, env=aws_env)
     assert out.returncode == 2 and "--grace" in out.stderr
