@@ -28,7 +28,7 @@ endif
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-AWS_PKGS    = libcurl jansson libcrypto libxml-2.0
+AWS_PKGS    = libcurl jansson libcrypto expat
 SERVER_PKGS = libmicrohttpd libcrypt zlib
 CTL_PKGS    = libxml-2.0 libarchive zlib libcrypt yaml-0.1
 

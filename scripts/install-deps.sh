@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # chromium (browser test), apache2-utils (htpasswd in tests). bench: wrk, nginx-light, hyperfine.
 PKGS=(build-essential clang pkg-config
       libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libevent-dev libssl-dev
-      libxml2-dev libarchive-dev zlib1g-dev libcrypt-dev libyaml-dev
+      libxml2-dev libexpat1-dev libarchive-dev zlib1g-dev libcrypt-dev libyaml-dev
       libcmocka-dev python3 python3-pytest python3-botocore python3-yaml
       docker-registry skopeo chromium apache2-utils libclang-rt-14-dev
       wrk nginx-light hyperfine util-linux procps ca-certificates)

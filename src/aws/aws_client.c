@@ -10,8 +10,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <jansson.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -25,6 +23,7 @@
 #include "aws_config.h"
 #include "aws_crypto.h"
 #include "aws_sigv4.h"
+#include "aws_xml.h"
 
 /* Service descriptors, from each service's API reference / SDK model (serviceId,
  * endpointPrefix, signingName, protocol, targetPrefix, apiVersion). */
@@ -89,13 +88,6 @@ typedef struct client_req {
 	int expect_json;             /* a 2xx must carry one JSON object */
 } client_req;
 
-static pthread_once_t client_xml_once = PTHREAD_ONCE_INIT;
-
-static void client_xml_init(void)
-{
-	xmlInitParser();
-}
-
 static void client_nanosleep(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -122,7 +114,6 @@ aws_client *aws_client_new(const aws_client_opts *opts, aws_error *err)
 	aws_client_opts none = {0};
 	if (!opts)
 		opts = &none;
-	pthread_once(&client_xml_once, client_xml_init);
 	aws_client *c = calloc(1, sizeof *c);
 	if (!c) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory creating the AWS client");
@@ -487,57 +478,36 @@ static void client_fmt(char *out, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const xmlNode *client_xml_find(const xmlNode *n, const char *name)
+/* The trimmed text of the first element `name` anywhere under root, into out unless out
+ * is already filled. */
+static void client_xml_text(const aws_xml_node *root, const char *name, char *out, size_t len)
 {
-	for (; n; n = n->next) {
-		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
-			return n;
-		const xmlNode *f = client_xml_find(n->children, name);
-		if (f)
-			return f;
-	}
-	return NULL;
-}
-
-static void client_xml_text(const xmlNode *root, const char *name, char *out, size_t len)
-{
-	const xmlNode *n = client_xml_find(root, name);
+	const aws_xml_node *n = aws_xml_search(root, name);
 	if (!n || out[0])
 		return;
-	xmlChar *t = xmlNodeGetContent(n);
-	if (t) {
-		char *s = (char *)t;
-		while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
-			s++;
-		size_t l = strlen(s);
-		while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\n' || s[l - 1] == '\t' ||
-				 s[l - 1] == '\r'))
-			l--;
-		client_snippet(s, l, out, len);
-		xmlFree(t);
-	}
+	size_t l;
+	const char *s = aws_xml_text(n, &l);
+	while (l > 0 && (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r'))
+		s++, l--;
+	while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\n' || s[l - 1] == '\t' ||
+			 s[l - 1] == '\r'))
+		l--;
+	client_snippet(s, l, out, len);
 }
 
 /* <ErrorResponse><Error><Code/><Message/></Error><RequestId/></ErrorResponse> (Query),
  * <Response><Errors><Error>...</Errors><RequestID/> (EC2) and <Error> (S3) alike. */
 static int client_parse_xml_error(const aws_http_response *r, aws_error *e)
 {
-	if (r->body.len == 0 || r->body.len > (size_t)INT32_MAX)
+	aws_xml_doc *doc;
+	if (r->body.len == 0 || aws_xml_parse(r->body.data, r->body.len, &doc, NULL) != 0)
 		return -1;
-	xmlDoc *doc = xmlReadMemory(r->body.data, (int)r->body.len, "error.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc)
-		return -1;
-	const xmlNode *root = xmlDocGetRootElement(doc);
-	if (!root) {
-		xmlFreeDoc(doc);
-		return -1;
-	}
+	const aws_xml_node *root = aws_xml_root(doc);
 	client_xml_text(root, "Code", e->type, sizeof e->type);
 	client_xml_text(root, "Message", e->message, sizeof e->message);
 	client_xml_text(root, "RequestId", e->request_id, sizeof e->request_id);
 	client_xml_text(root, "RequestID", e->request_id, sizeof e->request_id);
-	xmlFreeDoc(doc);
+	aws_xml_free(doc);
 	return 0;
 }
 

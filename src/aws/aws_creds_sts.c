@@ -1,85 +1,56 @@
 /* aws_creds_sts.c — STS AssumeRole for profiles with role_arn: one signed Query-protocol
- * POST, its XML answer parsed with libxml2.
+ * POST, its XML answer read with aws_xml.
  *
  * This cannot go through aws_client (which itself needs a credentials provider), so it
  * signs with aws_sigv4_sign and sends with aws_http_do directly, with a small retry of
  * its own on transport failures, 5xx and throttling.
  */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "aws_creds_internal.h"
 #include "aws_config.h"
 #include "aws_http.h"
 #include "aws_sigv4.h"
+#include "aws_xml.h"
 
 #define STS_API_VERSION "2011-06-15"
 #define STS_ATTEMPTS 3
 
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-static void xml_init(void) { xmlInitParser(); }
-
-/* The first child element of n with local name `name` (namespaces ignored). */
-static xmlNode *child(xmlNode *n, const char *name)
+/* The trimmed text of child `name` of n into out; "" when absent (namespaces ignored). */
+static void text(const aws_xml_node *n, const char *name, char *out, size_t len)
 {
-	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-/* The text of element n into out (trimmed); "" when absent. */
-static void text(xmlNode *n, char *out, size_t len)
-{
-	out[0] = 0;
-	if (!n)
-		return;
-	xmlChar *t = xmlNodeGetContent(n);
-	if (!t)
-		return;
-	const char *s = (const char *)t;
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t l = strlen(s);
-	while (l > 0 && isspace((unsigned char)s[l - 1]))
-		l--;
-	if (l >= len)
-		l = len - 1;
-	memcpy(out, s, l);
-	out[l] = 0;
-	explicit_bzero(t, strlen((const char *)t));
-	xmlFree(t);
+	aws_xml_copy(aws_xml_child(n, name), out, len);
 }
 
 int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t now,
 			aws_credentials *out, aws_error *err)
 {
-	pthread_once(&xml_once, xml_init);
 	if (len > (size_t)1 << 20)
 		return aws_error_set(err, AWS_ERR_PROTOCOL, "STS response of %zu bytes is too large",
 				     len);
-	xmlDoc *doc = xmlReadMemory(xml, (int)len, "sts.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc)
+	aws_xml_doc *doc;
+	aws_error xe;
+	if (aws_xml_parse(xml, len, &doc, &xe) != 0) {
+		if (xe.kind == AWS_ERR_NOMEM)
+			return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading the STS answer");
 		return aws_error_set(err, AWS_ERR_PROTOCOL,
-				     "STS answered HTTP %ld with a body that is not XML", http_status);
+				     "STS answered HTTP %ld with a body that is not XML (%s)",
+				     http_status, xe.message);
+	}
 	int rc = -1;
-	xmlNode *root = xmlDocGetRootElement(doc);
-	const char *rname = root ? (const char *)root->name : "";
+	const aws_xml_node *root = aws_xml_root(doc);
+	const char *rname = aws_xml_name(root);
 	if (strcmp(rname, "ErrorResponse") == 0 || http_status >= 300) {
 		/* <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse> */
 		char code[128], msg[512], rid[96];
-		xmlNode *e = child(root, "Error");
-		text(child(e, "Code"), code, sizeof code);
-		text(child(e, "Message"), msg, sizeof msg);
-		text(child(root, "RequestId"), rid, sizeof rid);
+		const aws_xml_node *e = aws_xml_child(root, "Error");
+		text(e, "Code", code, sizeof code);
+		text(e, "Message", msg, sizeof msg);
+		text(root, "RequestId", rid, sizeof rid);
 		aws_error_set(err, AWS_ERR_SERVICE, "%s: %s (HTTP %ld)", code[0] ? code : "error",
 			      msg[0] ? msg : "STS refused the request", http_status);
 		if (err) {
@@ -92,7 +63,7 @@ int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t no
 		}
 		goto out;
 	}
-	xmlNode *c = child(child(root, "AssumeRoleResult"), "Credentials");
+	const aws_xml_node *c = aws_xml_find(root, "AssumeRoleResult/Credentials");
 	if (strcmp(rname, "AssumeRoleResponse") != 0 || !c) {
 		aws_error_set(err, AWS_ERR_PROTOCOL,
 			      "STS response has no AssumeRoleResponse/AssumeRoleResult/Credentials");
@@ -100,10 +71,10 @@ int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t no
 	}
 	char id[128], secret[128], exps[64];
 	char token[4096];
-	text(child(c, "AccessKeyId"), id, sizeof id);
-	text(child(c, "SecretAccessKey"), secret, sizeof secret);
-	text(child(c, "SessionToken"), token, sizeof token);
-	text(child(c, "Expiration"), exps, sizeof exps);
+	text(c, "AccessKeyId", id, sizeof id);
+	text(c, "SecretAccessKey", secret, sizeof secret);
+	text(c, "SessionToken", token, sizeof token);
+	text(c, "Expiration", exps, sizeof exps);
 	time_t exp;
 	if (aws_creds_parse_time(exps, &exp) != 0) {
 		aws_error_set(err, AWS_ERR_PROTOCOL, "STS response has an unreadable Expiration");
@@ -117,7 +88,7 @@ int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t no
 	explicit_bzero(secret, sizeof secret);
 	explicit_bzero(token, sizeof token);
 out:
-	xmlFreeDoc(doc);
+	aws_xml_free(doc);
 	return rc;
 }
 
