@@ -177,7 +177,7 @@ def nested(levels):
 TYPED_ITEMS = [
     {"itemID": {"S": "strings"}, "plain": {"S": "hello"}, "empty": {"S": ""},
      "unicode": {"S": "Grüße — 世界 🎉 \u00e9\u0301"}, "quotes": {"S": "a \"quoted\" \\ back/slash"},
-     "control": {"S": "tab\tnew\nline\u0001\u001f"}, "html": {"S": "<script>alert(1)</script>"}},
+     "control": {"S": "tab\tnew\nline\u0000nul\u0001\u001f"}, "html": {"S": "<script>alert(1)</script>"}},
     {"itemID": {"S": "numbers"}, "int": {"N": "42"}, "neg": {"N": "-17"}, "dec": {"N": "3.14159"},
      "digits38": {"N": "12345678901234567890123456789012345678"},
      "neg38": {"N": "-0.12345678901234567890123456789012345678"},
