@@ -142,8 +142,9 @@ static void scan_usage(FILE *f)
 		"  --key K           the key attribute --filter looks at (default itemID)\n"
 		"  --projection LIST only these top-level attributes (comma-separated names)\n"
 		"  --consistent      strongly consistent reads\n"
-		"  --count           print only {\"count\": items, \"scanned\": items scanned}\n"
-		"  --stats           print {\"pages\", \"items\", \"scanned\", \"seconds\"} to stderr\n",
+		"  --count           print only {\"table\", \"count\", \"scanned\"} (items kept, read)\n"
+		"  --stats           print {\"pages\", \"items\", \"scanned\", \"segments\", \"seconds\"}\n"
+		"                    to stderr\n",
 		SCAN_MAX_SEGMENTS);
 }
 
