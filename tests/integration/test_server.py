@@ -120,6 +120,23 @@ def test_unknown_path_is_404_and_wrong_method_is_405_with_allow(srv):
     assert status == 405 and "POST" in h["allow"]
 
 
+def test_keep_alive_serves_many_requests_on_one_connection(srv):
+    """The responses are queued on the second callback (libmicrohttpd's idiom), so the
+    connection stays open: each request below reuses the same socket."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    conn.connect()
+    sock = conn.sock
+    for path, auth in (("/ping", None), ("/", AUTH), ("/css/showtable.css", None), ("/api/items?limit=2", AUTH),
+                       ("/nope", None), ("/ping", None)):
+        conn.request("GET", path, headers={"Authorization": basic(*auth)} if auth else {})
+        r = conn.getresponse()
+        r.read()
+        assert r.status in (200, 404)
+        assert r.getheader("Connection", "").lower() != "close"
+        assert conn.sock is sock, f"connection closed after {path}"
+    conn.close()
+
+
 def test_head_works_wherever_get_does(srv):
     for path, auth in (("/ping", None), ("/", AUTH), ("/css/showtable.css", None), ("/api/items?limit=1", AUTH)):
         status, h, body = srv.request("HEAD", path, auth=auth)
