@@ -26,6 +26,17 @@ from server_fixture import (DEMO_PASSWORD, DEMO_USER, Showtable, basic, htpasswd
 AUTH = (DEMO_USER, DEMO_PASSWORD)
 
 
+def wait_logs(srv, pred, timeout=5.0):
+    """The log lines matching pred; waits for them, since a request's line is written just
+    after its response is sent."""
+    end = time.monotonic() + timeout
+    while True:
+        found = [l for l in srv.logs() if pred(l)]
+        if found or time.monotonic() > end:
+            return found
+        time.sleep(0.05)
+
+
 def items(n, prefix="item"):
     return [{"itemID": {"S": f"{prefix}-{i:04d}"}, "n": {"N": str(i)}} for i in range(n)]
 
@@ -254,7 +265,7 @@ def test_forwarded_for_is_trusted_only_from_trusted_proxies(showtable_factory, a
     assert s.get("/", auth=(DEMO_USER, "bad"), headers=hdr)[0] == 429
     # Another forwarded client is not blocked.
     assert s.get("/", auth=(DEMO_USER, "bad"), headers={"X-Forwarded-For": "198.51.100.7"})[0] == 401
-    assert any(l.get("client") == "203.0.113.9" for l in s.logs())
+    assert wait_logs(s, lambda l: l.get("client") == "203.0.113.9")
     s2 = showtable_factory(env=server_env(aws_env, dynalite), args=["--table", table]).start()
     s2.get("/", headers=hdr)
     assert all(l.get("client") in (None, "127.0.0.1") for l in s2.logs())
@@ -303,7 +314,7 @@ def test_missing_table_is_502_with_deploy_hint(showtable_factory, aws_env, dynal
     assert status == 502
     assert b"no-such-table" in body and "is the table stack deployed?" in body.decode()
     assert h["content-type"].startswith("text/html")
-    errs = [l for l in s.logs() if l.get("status") == 502]
+    errs = wait_logs(s, lambda l: l.get("status") == 502)
     assert errs and "not found" in errs[0]["error"]
 
 
