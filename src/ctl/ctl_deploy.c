@@ -5,12 +5,15 @@
  * then deletes it, deploy asks (or takes --yes), executes it and follows the events.
  * Before that, every SSM parameter the template reads must exist (the decoupling
  * contract read from the templates), so a stack is never deployed against nothing.
+ * The container stack's image is built and pushed to ECR first unless --image is given
+ * (image.h: pushed only when ECR lacks its digest), and deployed by its digest.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "image.h"
 #include "stack.h"
 
 #define MAX_USER_PARAMS 32
@@ -137,8 +140,8 @@ static int build_params(const ctl_ctx *ctx, const char *kind, const tmpl_info *i
 			if (params_set(ps, "Image", NULL, 1))
 				return -1;
 		} else if (img->def == NULL || *img->def == '\0') {
-			ctl_errorf("the %s stack needs an image — pass --image URI (an image in a "
-				   "registry the service can pull from, e.g. ECR)", kind);
+			ctl_errorf("the %s stack is not deployed yet, so diff needs an image — pass "
+				   "--image URI (deploy builds and pushes one itself)", kind);
 			return 2;
 		}
 	}
@@ -302,6 +305,13 @@ static int deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
 	cfn_change_set cs;
 	memset(&cs, 0, sizeof cs);
 
+	/* deploy builds the image and pushes it when ECR lacks its digest (like a CDK asset);
+	 * --image overrides, diff shows the deployed image (it changes nothing, so no push) */
+	int need_image = o->image == NULL && !o->diff_only && tmpl_find_param(&info, "Image");
+	struct deploy_opts oo = *o;
+	char image_uri[1024];
+	int rollback = 0;
+
 	int chk = check_reads(ctx, c, kind, &info);
 	if (chk != 0)
 		goto out;
@@ -319,20 +329,7 @@ static int deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
 				rc = 1;
 				goto out;
 			}
-			/* the new stack's parameters must be right before the old one goes */
-			int pr0 = build_params(ctx, kind, &info, o, NULL, &ps);
-			params_free(&ps);
-			if (pr0 != 0) {
-				rc = pr0 < 0 ? 1 : pr0;
-				goto out;
-			}
-			if (!*banner_done && stk_banner(ctx, c) != 0)
-				goto out;
-			*banner_done = 1;
-			if ((rc = recreate(ctx, c, stack, &st)) != 0)
-				goto out;
-			rc = 1;
-			cfn_stack_free(&st);
+			rollback = 1;   /* deleted below, once the new parameters and image are right */
 		} else if (strcmp(s, "UPDATE_ROLLBACK_FAILED") == 0) {
 			ctl_errorf("%s is UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback, "
 				   "usually because a resource was changed or deleted outside "
@@ -355,16 +352,38 @@ static int deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
 			created = 0;
 		}
 	}
-	int pr = build_params(ctx, kind, &info, o, created ? NULL : &st, &ps);
+	/* The parameters are checked before anything changes (a push, a delete); the image's
+	 * URI is only known after the push, so a stand-in takes its place here. */
+	if (need_image)
+		oo.image = "image";
+	int pr = build_params(ctx, kind, &info, &oo, created ? NULL : &st, &ps);
+	params_free(&ps);
+	if (pr == 0 && !*banner_done && stk_banner(ctx, c) != 0)
+		goto out;
+	if (pr == 0)
+		*banner_done = 1;
+	if (pr == 0 && need_image) {
+		if (image_ensure_pushed(ctx, image_uri, sizeof image_uri) != 0)
+			goto out;
+		oo.image = image_uri;
+	}
+	if (pr == 0 && rollback) {
+		if ((rc = recreate(ctx, c, stack, &st)) != 0)
+			goto out;
+		rc = 1;
+		cfn_stack_free(&st);
+	}
+	if (pr == 0)
+		pr = build_params(ctx, kind, &info, &oo, created ? NULL : &st, &ps);
 	if (pr != 0) {
 		rc = pr < 0 ? 1 : pr;
 		if (pr < 0)
 			ctl_errorf("out of memory or too many parameters");
 		goto out;
 	}
-	if (!*banner_done && stk_banner(ctx, c) != 0)
-		goto out;
-	*banner_done = 1;
+	if (o->diff_only && o->image == NULL && tmpl_find_param(&info, "Image") && !created)
+		printf("%s: diff keeps the deployed image; `showtablectl deploy %s` builds the image "
+		       "and pushes it first when the binary or assets changed\n", stack, kind);
 
 	char csname[64];
 	snprintf(csname, sizeof csname, "showtablectl-%ld", (long)time(NULL));

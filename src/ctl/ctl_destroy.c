@@ -3,12 +3,15 @@
  * The guard comes from the templates: a stack is not destroyed while another deployed
  * stack reads an SSM parameter it writes (the reader would break at its next deploy or
  * start), unless --force. What a stack keeps after deletion (DeletionPolicy Retain or
- * Snapshot) is listed, since it stays billable.
+ * Snapshot) is listed, since it stays billable; so is the container's ECR repository
+ * (its images), which --purge-images deletes once the stack is gone.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ecr.h"
+#include "image.h"
 #include "stack.h"
 
 /* 0 when nothing deployed reads what kind writes; 1 refused (printed); -1 error. */
@@ -50,9 +53,58 @@ static int guard(ctl_ctx *ctx, aws_client *c, const char *kind, const tmpl_info 
 	return refused;
 }
 
-static int destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, int force,
+/* The ECR repository deploy pushes the container's image to (image.h): 1 exists (uri
+ * filled), 0 not, -1 unknown (the error was printed; the caller still says what may stay). */
+static int repo_state(aws_client *c, const char *repo, char *uri, size_t len)
+{
+	ecr_repository r;
+	int found = 0;
+	aws_error err;
+	aws_error_clear(&err);
+	if (ecr_describe_repository(c, repo, &r, &found, &err) != 0) {
+		ctl_aws_error("ECR repository", &err);
+		return -1;
+	}
+	snprintf(uri, len, "%s", found && r.uri[0] ? r.uri : repo);
+	return found;
+}
+
+/* What stays billable when the repository is kept, and how to remove it. */
+static void repo_kept_note(const ctl_ctx *ctx, const char *repo, const char *uri, int known)
+{
+	char flags[512];
+	printf("ECR repository %s%s stays, with its images (billed per GB-month of storage) — "
+	       "delete it with `showtablectl %sdestroy container --purge-images` or `aws ecr "
+	       "delete-repository --repository-name %s --force`\n", uri,
+	       known ? "" : " (if it exists)", stk_env_flags(ctx, flags, sizeof flags), repo);
+}
+
+/* DeleteRepository with force (its images go too). 0 deleted or not there, 1 failed. */
+static int purge_repo(aws_client *c, const char *repo, const char *uri)
+{
+	aws_error err;
+	aws_error_clear(&err);
+	if (ecr_delete_repository(c, repo, 1, &err) == 0) {
+		printf("deleted ECR repository %s and its images\n", uri);
+		return 0;
+	}
+	if (strcmp(err.type, "RepositoryNotFoundException") == 0) {
+		printf("ECR repository %s does not exist — no images to delete\n", repo);
+		return 0;
+	}
+	ctl_aws_error("deleting the ECR repository", &err);
+	return 1;
+}
+
+static int destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, int force, int purge,
 		       int *banner_done)
 {
+	/* the container stack's images live in ECR, outside the stack */
+	int images = strcmp(kind, "container") == 0;
+	char repo[256], repo_uri[512];
+	int repo_found = -1;
+	image_repository_name(ctx, repo, sizeof repo);
+	snprintf(repo_uri, sizeof repo_uri, "%s", repo);
 	char stack[256];
 	stk_name(ctx, kind, stack, sizeof stack);
 	tmpl_info info;
@@ -67,6 +119,21 @@ static int destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, int force,
 	if (ex == 0) {
 		printf("%s does not exist — nothing to destroy\n", stack);
 		rc = 0;
+		if (images && (repo_found = repo_state(c, repo, repo_uri, sizeof repo_uri)) == 0)
+			goto out;
+		if (images && !purge) {
+			repo_kept_note(ctx, repo, repo_uri, repo_found == 1);
+		} else if (images) {
+			if (!*banner_done && stk_banner(ctx, c) != 0) {
+				rc = 1;
+				goto out;
+			}
+			*banner_done = 1;
+			char q[600];
+			snprintf(q, sizeof q, "Delete ECR repository %s and its images?", repo_uri);
+			int yes = stk_confirm(ctx, q);
+			rc = yes == 1 ? purge_repo(c, repo, repo_uri) : yes == 2 ? 2 : 1;
+		}
 		goto out;
 	}
 	int g = force ? 0 : guard(ctx, c, kind, &info);
@@ -88,6 +155,14 @@ static int destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, int force,
 	printf("%s (%s): %zu resources will be deleted\n", stack, st.status, nres);
 	for (size_t i = 0; i < info.nretained; i++)
 		printf("  kept after delete (still billable): %s\n", info.retained[i]);
+	if (images)
+		repo_found = repo_state(c, repo, repo_uri, sizeof repo_uri);
+	if (images && purge && repo_found != 0)
+		printf("  deleted after the stack (--purge-images): ECR repository %s and its "
+		       "images\n", repo_uri);
+	else if (images && repo_found != 0)
+		printf("  kept after delete (still billable): ECR repository %s and its images "
+		       "(--purge-images deletes it)\n", repo_uri);
 	char q[320];
 	snprintf(q, sizeof q, "Destroy %s?", stack);
 	int yes = stk_confirm(ctx, q);
@@ -111,6 +186,11 @@ static int destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, int force,
 	if (f == 0 && fin.status && strcmp(fin.status, "DELETE_COMPLETE") == 0) {
 		printf("%s: DELETE_COMPLETE\n", stack);
 		rc = 0;
+		/* only now: the service may pull its image until the stack is gone */
+		if (images && purge && repo_found != 0)
+			rc = purge_repo(c, repo, repo_uri);
+		else if (images && repo_found != 0)
+			repo_kept_note(ctx, repo, repo_uri, repo_found == 1);
 	} else if (f >= 0) {
 		ctl_errorf("%s: delete did not complete (%s) — see the reasons above; resources "
 			   "that refuse to delete can be retained from the console's delete dialog",
@@ -128,19 +208,21 @@ int cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"force", no_argument, 0, 'f'},
+		{"purge-images", no_argument, 0, 'P'},
 		{"yes", no_argument, 0, 'y'},
 		{0, 0, 0, 0},
 	};
-	int force = 0, ch;
+	int force = 0, purge = 0, ch;
 	while ((ch = getopt_long(argc, argv, "fy", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': force = 1; break;
+		case 'P': purge = 1; break;
 		case 'y': ctx->yes = 1; break;
 		default: return 2;
 		}
 	}
 	if (optind >= argc) {
-		ctl_errorf("usage: destroy [--yes] [--force] vpc|table|container...");
+		ctl_errorf("usage: destroy [--yes] [--force] [--purge-images] vpc|table|container...");
 		return 2;
 	}
 	int want[STK_NKINDS] = {0};
@@ -149,6 +231,11 @@ int cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
 		if (k < 0)
 			return 2;
 		want[k] = 1;
+	}
+	if (purge && !want[STK_NKINDS - 1]) {
+		ctl_errorf("--purge-images deletes the container's ECR repository: it goes with "
+			   "`destroy container`");
+		return 2;
 	}
 	if (stk_check_env(ctx) != 0)
 		return 2;
@@ -159,7 +246,7 @@ int cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
 	for (int k = STK_NKINDS - 1; k >= 0; k--) {
 		if (!want[k])
 			continue;
-		int rc = destroy_one(ctx, c, stk_kinds[k], force, &banner);
+		int rc = destroy_one(ctx, c, stk_kinds[k], force, purge, &banner);
 		if (rc != 0)
 			return rc;
 	}

@@ -43,6 +43,7 @@ typedef struct image_args {
 	int keep;
 	int no_build;
 	int quiet;
+	int brief;    /* deploy: one line per step on stdout instead of the full report on stderr */
 } image_args;
 
 static double now_s(void)
@@ -175,7 +176,13 @@ static int do_build(const image_args *a, image_build_result *r)
 		return 1;
 	}
 	double dt = now_s() - t0;
-	if (!a->quiet) {
+	if (a->brief) {
+		printf("image %s: %.2f MB compressed (showtable, %zu shared objects; %zu web and "
+		       "template entries), built in %.1f s\n", r->manifest.digest,
+		       (double)r->compressed / 1e6, r->nlibs,
+		       r->layers[1].nentries, dt);
+		fflush(stdout);
+	} else if (!a->quiet) {
 		fprintf(stderr,
 			"image: %s\n"
 			"  layer 1 (binary, %zu shared objects, CA bundle, users): %.2f MB compressed, "
@@ -199,6 +206,28 @@ static void progress_line(void *ud, const char *line)
 	fprintf(stderr, "  %s\n", line);
 }
 
+/* deploy's progress: only the per-blob lines (registry.h: they start with the digest); that
+ * nothing was pushed is said once, after the push. */
+static void progress_brief(void *ud, const char *line)
+{
+	(void)ud;
+	if (strncmp(line, "sha256:", 7) == 0) {
+		printf("  %s\n", line);
+		fflush(stdout);
+	}
+}
+
+void image_repository_name(const ctl_ctx *ctx, char *out, size_t len)
+{
+	/* ECR (and the distribution spec) allow lowercase names only; stack names may have
+	 * capitals. */
+	size_t i = 0;
+	for (const char *p = ctx->name; *p && i + 1 < len; p++)
+		out[i++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+	if (len)
+		out[i] = '\0';
+}
+
 /* Reads the registry password from stdin: the first line, without its newline. */
 static int read_password(char *out, size_t len)
 {
@@ -219,8 +248,10 @@ static int do_push(ctl_ctx *ctx, const image_args *a, char *uri, size_t ulen)
 		image_error("image push", &err);
 		return 1;
 	}
-	const char *repo = a->repository ? a->repository : ctx->name;
-	char base[600] = "", host[512] = "", hint[256] = "";
+	char defrepo[256];
+	image_repository_name(ctx, defrepo, sizeof defrepo);
+	const char *repo = a->repository ? a->repository : defrepo;
+	char base[600] = "", host[512] = "", hint[512] = "";
 	static char password[8192];
 	ecr_auth *auth = NULL;
 	aws_http *own_http = NULL, *http = NULL;
@@ -264,7 +295,10 @@ static int do_push(ctl_ctx *ctx, const image_args *a, char *uri, size_t ulen)
 			ctl_aws_error("ECR repository", &err);
 			goto done;
 		}
-		if (created && !a->quiet)
+		if (created && a->brief)
+			printf("created ECR repository %s (scan on push, immutable tags, keeps the "
+			       "newest %d images)\n", er.uri[0] ? er.uri : repo, a->keep);
+		else if (created && !a->quiet)
 			fprintf(stderr, "created ECR repository %s (scan on push, immutable tags, keeps "
 				"the newest %d images)\n", er.uri[0] ? er.uri : repo, a->keep);
 		if (!(auth = calloc(1, sizeof *auth))) {
@@ -299,16 +333,24 @@ static int do_push(ctl_ctx *ctx, const image_args *a, char *uri, size_t ulen)
 		image_error("image push", &err);
 		goto done;
 	}
-	if (!a->quiet)
+	if (!a->quiet && !a->brief)
 		fprintf(stderr, "pushing %s to %s/%s\n", lay.manifest_digest, host, repo);
 	double t0 = now_s();
-	if (registry_push_layout(reg, &lay, a->tag, a->quiet ? NULL : progress_line, NULL, &err) !=
-	    0) {
+	if (registry_push_layout(reg, &lay, a->tag,
+				 a->brief ? progress_brief : a->quiet ? NULL : progress_line, NULL,
+				 &err) != 0) {
 		image_error("image push", &err);
 		goto done;
 	}
 	const registry_stats *st = registry_get_stats(reg);
-	if (!a->quiet)
+	if (a->brief && st->manifest_skipped)
+		printf("image %s already in %s (%s/%s), not pushed\n", lay.manifest_digest,
+		       a->registry ? "the registry" : "ECR", host, repo);
+	else if (a->brief)
+		printf("pushed %s to %s/%s: %zu blobs, %.2f MB uploaded (%zu already there) in "
+		       "%.1f s\n", lay.manifest_digest, host, repo, st->blobs_uploaded,
+		       (double)st->bytes_uploaded / 1e6, st->blobs_skipped, now_s() - t0);
+	else if (!a->quiet)
 		fprintf(stderr, "pushed in %.2f s: %zu blobs uploaded (%.2f MB), %zu already there, "
 			"%zu retries, %zu requests\n", now_s() - t0, st->blobs_uploaded,
 			(double)st->bytes_uploaded / 1e6, st->blobs_skipped, st->retries, st->requests);
@@ -421,14 +463,63 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* mkdir -p of path's parent directories (path itself is made by the build). */
+static int make_parents(const char *path)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			ctl_errorf("%s: cannot create the directory: %s", p, strerror(errno));
+			return -1;
+		}
+		*s = '/';
+	}
+	return 0;
+}
+
 int image_ensure_pushed(ctl_ctx *ctx, char *uri_out, size_t len)
 {
 	image_args a;
 	defaults(&a);
 	a.no_tar = 1;
+	a.brief = 1;
+	/* The layout is a cache the next deploy replaces: under the user's cache directory, so
+	 * an installed showtablectl (next to no writable build/) works, one per --name so two
+	 * environments deployed at once do not share it. */
+	char repo[256];
+	image_repository_name(ctx, repo, sizeof repo);
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n = -1;
+	if (xdg && *xdg == '/')
+		n = snprintf(a.out, sizeof a.out, "%s/showtable/image-%s", xdg, repo);
+	else if (home && *home == '/')
+		n = snprintf(a.out, sizeof a.out, "%s/.cache/showtable/image-%s", home, repo);
+	if (n < 0 || (size_t)n >= sizeof a.out) {
+		ctl_errorf("no cache directory for the image layout — set HOME or XDG_CACHE_HOME");
+		return 1;
+	}
+	for (char *p = a.out + strlen(a.out) - strlen(repo); *p; p++)
+		if (*p == '/')
+			*p = '_';   /* a repository "team/app" is one directory */
+	/* An image without its web assets or templates would deploy and then serve nothing:
+	 * refuse rather than push it. */
+	if (!a.web[0] || !a.infra[0]) {
+		char dir[PATH_MAX];
+		exe_dir(dir, sizeof dir);
+		ctl_errorf("the image needs web/ and infra/: %s%s%s found neither in the current "
+			   "directory nor in %s/../share/showtable — run from the source tree, or pass "
+			   "--image URI", a.web[0] ? "" : "web/", !a.web[0] && !a.infra[0] ? " and " : "",
+			   a.infra[0] ? "" : "infra/", dir[0] ? dir : "(unknown)");
+		return 1;
+	}
+	if (make_parents(a.out) != 0)
+		return 1;
 	image_build_result r;
 	int rc = do_build(&a, &r);
 	if (rc == 0)
 		rc = do_push(ctx, &a, uri_out, len);
+	fflush(stdout);
 	return rc == 0 ? 0 : 1;
 }

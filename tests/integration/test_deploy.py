@@ -31,6 +31,9 @@ class Env:
         self.env["AWS_ENDPOINT_URL_SSM"] = ssm.url
         self.env["SHOWTABLE_POLL_MS"] = "2"
         self.env["SHOWTABLE_WAIT_S"] = "60"
+        # No ECR here: a container deploy without --image builds and pushes (tested in
+        # test_deploy_image.py); this keeps any such attempt on loopback.
+        self.env["AWS_ENDPOINT_URL_ECR"] = "http://127.0.0.1:9"
         self.templates = TEMPLATES
 
     def run(self, *args, builtin=False, env=None, timeout=60):
@@ -38,8 +41,9 @@ class Env:
         if not builtin:
             cmd += ["--template-dir", self.templates]
         cmd += list(args)
+        # cwd without web/ and infra/: no image can be built from where pytest runs
         p = subprocess.run(cmd, env=env or self.env, capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL, timeout=timeout)
+                           stdin=subprocess.DEVNULL, timeout=timeout, cwd=self.tmp)
         assert "runtime error" not in p.stderr and "Sanitizer" not in p.stderr, p.stderr
         return p
 
@@ -251,8 +255,8 @@ def test_rollback_complete_stack_is_kept_when_the_new_one_could_not_be_created(c
     ctl.ssm.put("/go-on-aws/vpc", "vpc-1")
     ctl.ssm.put("/go-on-aws/table", "t")
     ctl.cfn.seed_stack("showtable-container", "ROLLBACK_COMPLETE")
-    p = ctl.run("--yes", "deploy", "container")
-    assert p.returncode == 2 and "--image URI" in p.stderr
+    p = ctl.run("--yes", "deploy", "container")   # no image: none can be built here
+    assert p.returncode == 1 and "web/" in p.stderr and "--image URI" in p.stderr
     assert "DeleteStack" not in ctl.cfn.actions()
 
 
@@ -363,12 +367,14 @@ def test_bad_name_or_prefix_is_refused_before_any_call(ctl):
     assert ctl.cfn.requests == [] and ctl.ssm.requests == []
 
 
-def test_first_container_deploy_needs_an_image(ctl):
+def test_container_deploy_without_image_or_assets_to_build_one_is_refused(ctl):
     ctl.ssm.put("/go-on-aws/vpc", "vpc-1")
     ctl.ssm.put("/go-on-aws/table", "t")
     p = ctl.run("--yes", "deploy", "container")
-    assert p.returncode == 2 and "--image URI" in p.stderr
+    assert p.returncode == 1 and "web/ and infra/" in p.stderr and "--image URI" in p.stderr
     assert "CreateChangeSet" not in ctl.cfn.actions()
+    p = ctl.run("diff", "container")   # diff of a new stack cannot use a deployed image
+    assert p.returncode == 2 and "--image URI" in p.stderr
 
 
 # --- decoupling, from the built-in templates
@@ -582,14 +588,16 @@ def test_counter_is_not_drawn_without_a_terminal(ctl):
     assert "\r" not in p.stdout and "\x1b[" not in p.stdout
 
 
-def test_container_update_without_image_keeps_the_running_image(ctl):
+def test_container_diff_without_image_keeps_the_running_image(ctl):
+    # deploy without --image builds and pushes one (test_deploy_image.py); diff pushes nothing
     ctl.ok("--yes", "deploy", "vpc", "table")
     ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
-    p = ctl.ok("--yes", "deploy", "container", "--param", "DesiredCount=2")
+    p = ctl.ok("diff", "container", "--param", "DesiredCount=2")
     form = ctl.cfn.calls("CreateChangeSet")[-1]
     keys = {form[k]: k for k in form if k.endswith(".ParameterKey")}
     assert form[keys["Image"].replace("ParameterKey", "UsePreviousValue")] == "true"
     assert re.search(r"~ Modify +Service +AWS::ECS::Service", p.stdout)
+    assert "diff keeps the deployed image" in p.stdout
     assert ctl.cfn.stack("showtable-container").raw_params["Image"] == "r/w:1"
 
 
