@@ -7,13 +7,14 @@ cd "$(dirname "$0")/.."
 
 # build: compilers, pkg-config and the libraries we link (see README "Components").
 # test: cmocka, pytest, botocore (SigV4 cross-check), docker-registry/skopeo (image push),
-# chromium (browser test), apache2-utils (htpasswd in tests). bench: wrk, nginx-light, hyperfine.
+# chromium (browser test), apache2-utils (htpasswd in tests), groff-base (man page check).
+# bench: wrk, nginx-light, hyperfine.
 PKGS=(build-essential clang pkg-config
       libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libevent-dev libssl-dev
       libxml2-dev libexpat1-dev libarchive-dev zlib1g-dev libcrypt-dev libyaml-dev
       libcmocka-dev python3 python3-pytest python3-botocore python3-yaml
       docker-registry skopeo chromium apache2-utils libclang-rt-14-dev
-      wrk nginx-light hyperfine util-linux procps ca-certificates)
+      wrk nginx-light hyperfine util-linux procps ca-certificates groff-base)
 
 missing=()
 for p in "${PKGS[@]}"; do
