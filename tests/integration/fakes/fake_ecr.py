@@ -10,7 +10,9 @@ are HTTP 400 {"__type": "RepositoryNotFoundException" | "RepositoryAlreadyExists
 | "RepositoryNotEmptyException" | ..., "message": ...}.
 
 GetAuthorizationToken returns base64("AWS:<password>") and proxy_endpoint, which tests
-point at a local registry that accepts that login.
+point at a local registry that accepts that login. The images live in that registry, so
+DeleteRepository asks has_images(name) (when given) whether a repository is empty: without
+"force", a repository with images is RepositoryNotEmptyException, as in ECR.
 
     with FakeECR(proxy_endpoint="http://127.0.0.1:P", password="pw") as ecr:
         env["AWS_ENDPOINT_URL_ECR"] = ecr.url
@@ -83,8 +85,9 @@ def _validate(shape, value, where):
 
 
 class FakeECR:
-    def __init__(self, proxy_endpoint, password, region="us-east-1"):
+    def __init__(self, proxy_endpoint, password, region="us-east-1", has_images=None):
         self.proxy_endpoint = proxy_endpoint
+        self.has_images = has_images
         self.password = password
         self.region = region
         self.repos = {}
@@ -201,7 +204,8 @@ class FakeECR:
                 return err("RepositoryNotFoundException",
                            f"The repository with name '{name}' does not exist in the registry "
                            f"with id '{ACCOUNT}'")
-            if r.get("_images") and not body.get("force"):
+            full = r.get("_images") or (self.has_images is not None and self.has_images(name))
+            if full and not body.get("force"):
                 return err("RepositoryNotEmptyException",
                            f"The repository with name '{name}' cannot be deleted because it "
                            f"still contains images")
