@@ -54,6 +54,11 @@ def opts(text):
     return set(OPT_RE.findall(text))
 
 
+def variables(text):
+    """AWS_* and SHOWTABLE_* names; "AWS_ENDPOINT_URL_<SERVICE>" gives "AWS_ENDPOINT_URL"."""
+    return {v.rstrip("_") for v in re.findall(r"\b(?:AWS|SHOWTABLE)_[A-Z0-9_]+", text)}
+
+
 def ctl_commands(main_help):
     """The commands listed under "commands:" in `showtablectl --help`."""
     section = main_help.split("\ncommands:\n", 1)[1].split("\n\n", 1)[0]
@@ -79,6 +84,14 @@ def test_page_renders_without_warnings(page, device):
     r = subprocess.run([groff(), "-mandoc", "-ww", "-z", "-T" + device, os.path.join(DOCS, page)],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+@pytest.mark.parametrize("prog", ["showtable", "showtablectl"])
+def test_page_names_every_variable_its_help_names(prog):
+    _, help_text = run(prog, "--help")
+    page = render(prog + ".1")
+    missing = {v for v in variables(help_text) if v not in page}
+    assert len(variables(help_text)) >= 4 and missing == set()
 
 
 @pytest.mark.parametrize("page", ["showtable.1", "showtablectl.1"])
