@@ -120,7 +120,11 @@ int main(int argc, char **argv)
 	if (!assets)
 		return fail("", &e);
 
-	aws_client *client = aws_client_new(NULL, &e);
+	aws_client_opts copts;
+	memset(&copts, 0, sizeof copts);
+	copts.http.timeout_ms = cfg.aws_timeout_ms;
+	copts.http.connect_timeout_ms = cfg.aws_timeout_ms < 3000 ? cfg.aws_timeout_ms : 3000;
+	aws_client *client = aws_client_new(&copts, &e);
 	if (!client) {
 		srv_static_free(assets);
 		return fail("AWS client", &e);

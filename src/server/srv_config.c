@@ -67,6 +67,8 @@ static const opt_def OPTS[] = {
 	 "threads making DynamoDB/SSM calls and checking new passwords"},
 	{"scan-budget", "SHOWTABLE_SCAN_BUDGET_MS", OPT_LONG, OFF(scan_budget_ms), 100, 600000, "5000", "MS",
 	 "time one page may spend scanning for matching items"},
+	{"aws-timeout", "SHOWTABLE_AWS_TIMEOUT_MS", OPT_LONG, OFF(aws_timeout_ms), 100, 600000, "10000", "MS",
+	 "time one attempt of a DynamoDB/SSM call may take (retries come on top; a page that times out is a 504)"},
 	{"login-failures", "SHOWTABLE_LOGIN_FAILURES", OPT_LONG, OFF(login_failures), 1, 1000000, "10", "N",
 	 "failed logins per client per minute before it gets 429"},
 	{"auth-cache-size", "SHOWTABLE_AUTH_CACHE_SIZE", OPT_LONG, OFF(auth_cache_size), 1, 1000000, "1024", "N",

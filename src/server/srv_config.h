@@ -42,6 +42,7 @@ typedef struct srv_config {
 	long idle_timeout_s;       /* keep-alive idle / no progress */
 	long workers;
 	long scan_budget_ms;
+	long aws_timeout_ms;       /* one attempt of an AWS call */
 	long login_failures;       /* failed logins per client per minute before 429 */
 	long auth_cache_size;
 	long auth_cache_ttl_s;

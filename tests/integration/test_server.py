@@ -491,6 +491,56 @@ class SlowScan(BaseHTTPRequestHandler):
         pass
 
 
+class FailingDynamo(BaseHTTPRequestHandler):
+    """A DynamoDB stand-in that answers every Scan with one kind of failure, in the wire
+    format DynamoDB uses (JSON 1.0 error body with __type)."""
+    mode = "throttle"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.mode == "hang":
+            time.sleep(3)
+            return
+        status, typ = {"throttle": (400, "ProvisionedThroughputExceededException"),
+                       "deny": (400, "AccessDeniedException"),
+                       "500": (500, "InternalServerError")}[self.mode]
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{typ}",
+                           "message": f"simulated {typ}"}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.mark.parametrize("mode,status,words", [
+    ("throttle", 503, "throttling"),
+    ("deny", 502, "access denied for dynamodb:Scan on t-fail — check the task role"),
+    ("500", 502, "InternalServerError"),
+    ("hang", 504, "timed out"),
+])
+def test_dynamodb_failures_become_pages_with_the_right_status(showtable_factory, aws_env, mode, status, words):
+    handler = type("H", (FailingDynamo,), {"mode": mode})
+    fake = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    fake.daemon_threads = True
+    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    try:
+        env = server_env(aws_env, f"http://127.0.0.1:{fake.server_address[1]}")
+        s = showtable_factory(env=env, args=["--table", "t-fail", "--aws-timeout", "500"]).start()
+        got, _, body = s.get("/query", auth=AUTH)
+        assert got == status and words in body.decode(), body[:600]
+        got, h, body = s.get("/api/items", auth=AUTH)
+        assert got == status and h["content-type"].startswith("application/json")
+        assert words in json.loads(body)["error"]["detail"]
+        assert wait_logs(s, lambda l: l.get("status") == status and words in l.get("error", ""))
+    finally:
+        fake.shutdown()
+        fake.server_close()
+
+
 def test_sigterm_lets_requests_in_flight_finish_then_exits_0(showtable_factory, aws_env):
     slow = ThreadingHTTPServer(("127.0.0.1", 0), SlowScan)
     threading.Thread(target=slow.serve_forever, daemon=True).start()
