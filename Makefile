@@ -30,7 +30,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 AWS_PKGS    = libcurl jansson libcrypto expat
 SERVER_PKGS = libmicrohttpd libcrypt zlib
-CTL_PKGS    = libxml-2.0 libarchive zlib libcrypt yaml-0.1
+CTL_PKGS    = libarchive zlib libcrypt yaml-0.1
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wformat=2
 CFLAGS  ?= $(OPT) -g

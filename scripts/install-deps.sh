@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # bench: wrk, nginx-light, hyperfine.
 PKGS=(build-essential clang pkg-config
       libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libevent-dev libssl-dev
-      libxml2-dev libexpat1-dev libarchive-dev zlib1g-dev libcrypt-dev libyaml-dev
+      libexpat1-dev libarchive-dev zlib1g-dev libcrypt-dev libyaml-dev
       libcmocka-dev python3 python3-pytest python3-botocore python3-yaml
       docker-registry skopeo chromium apache2-utils libclang-rt-14-dev
       wrk nginx-light hyperfine util-linux procps ca-certificates groff-base)

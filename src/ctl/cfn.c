@@ -1,5 +1,5 @@
 /* cfn.c — CloudFormation over the Query protocol: request building, paging, and response
- * parsing with libxml2 (see cfn.h). Structures are filled from field tables (element name
+ * parsing with qxml (see cfn.h). Structures are filled from field tables (element name
  * → struct offset) so each response shape is described once, as in the API reference. */
 #include <stddef.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@ struct field {
 };
 
 /* Fills the char* fields listed in f from the children of node. */
-static int fill(const xmlNode *node, void *obj, const struct field *f, size_t nf)
+static int fill(const aws_xml_node *node, void *obj, const struct field *f, size_t nf)
 {
 	int oom = 0;
 	for (size_t i = 0; i < nf; i++) {
@@ -92,10 +92,10 @@ static int nomem(aws_error *err, const char *op)
 }
 
 /* Reads <List><member><K>..</K><V>..</V></member>..</List> into kv pairs. */
-static int parse_kvs(const xmlNode *parent, const char *list, const char *k, const char *v,
-		     cfn_kv **out, size_t *n)
+static int parse_kvs(const aws_xml_node *parent, const char *list, const char *k,
+		     const char *v, cfn_kv **out, size_t *n)
 {
-	for (xmlNode *m = qxml_members(parent, list); m; m = qxml_next(m)) {
+	for (const aws_xml_node *m = qxml_members(parent, list); m; m = qxml_next(m)) {
 		cfn_kv *kv = grow(out, n, sizeof *kv);
 		if (kv == NULL)
 			return -1;
@@ -117,7 +117,7 @@ static void kvs_free(cfn_kv *kv, size_t n)
 	free(kv);
 }
 
-static int take_next(const xmlNode *result, char **next)
+static int take_next(const aws_xml_node *result, char **next)
 {
 	if (next == NULL)
 		return 0;
@@ -138,7 +138,8 @@ int cfn_parse_stacks(const char *xml, size_t len, cfn_stack **stacks, size_t *n,
 	if (qxml_parse(xml, len, "DescribeStacks", CFN_NS, &d, err) != 0)
 		return -1;
 	int rc = 0;
-	for (xmlNode *m = qxml_members(d.result, "Stacks"); m && rc == 0; m = qxml_next(m)) {
+	for (const aws_xml_node *m = qxml_members(d.result, "Stacks"); m && rc == 0;
+	     m = qxml_next(m)) {
 		cfn_stack *s = grow(stacks, n, sizeof *s);
 		if (s == NULL || fill(m, s, stack_fields, NF(stack_fields)) != 0 ||
 		    parse_kvs(m, "Outputs", "OutputKey", "OutputValue", &s->outputs, &s->noutputs) ||
@@ -159,7 +160,8 @@ int cfn_parse_events(const char *xml, size_t len, cfn_event **ev, size_t *n, cha
 	if (qxml_parse(xml, len, "DescribeStackEvents", CFN_NS, &d, err) != 0)
 		return -1;
 	int rc = 0;
-	for (xmlNode *m = qxml_members(d.result, "StackEvents"); m && rc == 0; m = qxml_next(m)) {
+	for (const aws_xml_node *m = qxml_members(d.result, "StackEvents"); m && rc == 0;
+	     m = qxml_next(m)) {
 		cfn_event *e = grow(ev, n, sizeof *e);
 		if (e == NULL || fill(m, e, event_fields, NF(event_fields)) != 0)
 			rc = nomem(err, "DescribeStackEvents");
@@ -195,9 +197,10 @@ int cfn_parse_change_set(const char *xml, size_t len, cfn_change_set *cs, char *
 			goto out;
 		}
 	}
-	for (xmlNode *m = qxml_members(d.result, "Changes"); m && rc == 0; m = qxml_next(m)) {
+	for (const aws_xml_node *m = qxml_members(d.result, "Changes"); m && rc == 0;
+	     m = qxml_next(m)) {
 		/* Only Type=Resource changes exist today; anything else is skipped, not guessed. */
-		xmlNode *rcn = qxml_child(m, "ResourceChange");
+		const aws_xml_node *rcn = qxml_child(m, "ResourceChange");
 		if (rcn == NULL)
 			continue;
 		cfn_change *c = grow(&cs->changes, &cs->nchanges, sizeof *c);
@@ -242,7 +245,7 @@ int cfn_parse_resources(const char *xml, size_t len, cfn_resource **r, size_t *n
 	if (qxml_parse(xml, len, "DescribeStackResources", CFN_NS, &d, err) != 0)
 		return -1;
 	int rc = 0;
-	for (xmlNode *m = qxml_members(d.result, "StackResources"); m && rc == 0;
+	for (const aws_xml_node *m = qxml_members(d.result, "StackResources"); m && rc == 0;
 	     m = qxml_next(m)) {
 		cfn_resource *e = grow(r, n, sizeof *e);
 		if (e == NULL || fill(m, e, res_fields, NF(res_fields)) != 0)

@@ -98,9 +98,10 @@ static int target_health(aws_client *c, const char *tg)
 		goto out;
 	}
 	int n = 0;
-	for (xmlNode *m = qxml_members(d.result, "TargetHealthDescriptions"); m; m = qxml_next(m)) {
+	for (const aws_xml_node *m = qxml_members(d.result, "TargetHealthDescriptions"); m;
+	     m = qxml_next(m)) {
 		char id[128], port[16], state[64], reason[128], desc[256];
-		xmlNode *t = qxml_child(m, "Target"), *h = qxml_child(m, "TargetHealth");
+		const aws_xml_node *t = qxml_child(m, "Target"), *h = qxml_child(m, "TargetHealth");
 		qxml_copy(t, "Id", id, sizeof id);
 		qxml_copy(t, "Port", port, sizeof port);
 		qxml_copy(h, "State", state, sizeof state);

@@ -1,11 +1,10 @@
-/* qxml.c — AWS Query-protocol XML responses read with libxml2 (see qxml.h).
- * Parsing never touches the network or expands external entities (XML_PARSE_NONET,
- * no XML_PARSE_NOENT), and a response is bounded by the HTTP layer's size limit. */
+/* qxml.c — AWS Query-protocol XML responses read with aws_xml (see qxml.h): the root's name
+ * and namespace are checked here, and children are looked up within their parent's
+ * namespace. aws_xml refuses DOCTYPEs (so no entity is loaded) and bounds size and depth. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libxml/parser.h>
 #include "qxml.h"
 #include "aws_client.h"
 
@@ -30,42 +29,35 @@ int qxml_form_addf(aws_buf *b, const char *value, const char *keyfmt, ...)
 	return qxml_form_add(b, key, value);
 }
 
-static int is_elem(const xmlNode *n, const char *name, const xmlNs *ns)
+/* Whether n is an element named `name` in namespace ns ("" for none): a lookup by local
+ * name alone would also accept an element from another vocabulary that happens to share it. */
+static int is_elem(const aws_xml_node *n, const char *name, const char *ns)
 {
-	if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
-		return 0;
-	if (ns == NULL)
-		return n->ns == NULL;
-	return n->ns != NULL && n->ns->href != NULL &&
-	       strcmp((const char *)n->ns->href, (const char *)ns->href) == 0;
+	return strcmp(aws_xml_name(n), name) == 0 && strcmp(aws_xml_ns(n), ns) == 0;
 }
 
 int qxml_parse(const char *xml, size_t len, const char *operation, const char *ns,
 	       qxml_doc *out, aws_error *err)
 {
 	memset(out, 0, sizeof *out);
-	if (xml == NULL || len == 0 || len > (size_t)0x7fffffff)
+	if (xml == NULL || len == 0)
 		return aws_error_set(err, AWS_ERR_PROTOCOL, "%s: empty response body", operation);
-	xmlDoc *doc = xmlReadMemory(xml, (int)len, "response.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (doc == NULL)
-		return aws_error_set(err, AWS_ERR_PROTOCOL, "%s: response is not well-formed XML",
-				     operation);
-	xmlNode *root = xmlDocGetRootElement(doc);
+	aws_xml_doc *doc;
+	if (aws_xml_parse(xml, len, &doc, err) != 0)
+		return aws_error_prefix(err, "%s response", operation);
+	const aws_xml_node *root = aws_xml_root(doc);
 	char want[128];
 	snprintf(want, sizeof want, "%sResponse", operation);
-	if (root == NULL || strcmp((const char *)root->name, want) != 0) {
+	if (strcmp(aws_xml_name(root), want) != 0) {
 		aws_error_set(err, AWS_ERR_PROTOCOL, "%s: expected <%s>, got <%s>", operation, want,
-			      root ? (const char *)root->name : "nothing");
-		xmlFreeDoc(doc);
+			      aws_xml_name(root));
+		aws_xml_free(doc);
 		return -1;
 	}
-	if (root->ns == NULL || root->ns->href == NULL ||
-	    strcmp((const char *)root->ns->href, ns) != 0) {
+	if (strcmp(aws_xml_ns(root), ns) != 0) {
 		aws_error_set(err, AWS_ERR_PROTOCOL, "%s: response namespace is \"%s\", expected \"%s\"",
-			      operation, root->ns && root->ns->href ? (const char *)root->ns->href : "",
-			      ns);
-		xmlFreeDoc(doc);
+			      operation, aws_xml_ns(root), ns);
+		aws_xml_free(doc);
 		return -1;
 	}
 	snprintf(want, sizeof want, "%sResult", operation);
@@ -76,62 +68,59 @@ int qxml_parse(const char *xml, size_t len, const char *operation, const char *n
 
 void qxml_free(qxml_doc *d)
 {
-	if (d->doc)
-		xmlFreeDoc(d->doc);
+	aws_xml_free(d->doc);
 	d->doc = NULL;
 	d->result = NULL;
 }
 
-xmlNode *qxml_child(const xmlNode *parent, const char *name)
+const aws_xml_node *qxml_child(const aws_xml_node *parent, const char *name)
 {
-	if (parent == NULL)
-		return NULL;
-	for (xmlNode *c = parent->children; c; c = c->next)
-		if (is_elem(c, name, parent->ns))
+	const char *ns = aws_xml_ns(parent);
+	for (const aws_xml_node *c = aws_xml_first(parent); c; c = aws_xml_sibling(c))
+		if (is_elem(c, name, ns))
 			return c;
 	return NULL;
 }
 
-xmlNode *qxml_next(const xmlNode *n)
+const aws_xml_node *qxml_next(const aws_xml_node *n)
 {
-	if (n == NULL)
-		return NULL;
-	for (xmlNode *c = n->next; c; c = c->next)
-		if (is_elem(c, (const char *)n->name, n->ns))
+	const char *ns = aws_xml_ns(n);
+	for (const aws_xml_node *c = aws_xml_next(n); c; c = aws_xml_next(c))
+		if (strcmp(aws_xml_ns(c), ns) == 0)
 			return c;
 	return NULL;
 }
 
-xmlNode *qxml_members(const xmlNode *parent, const char *list)
+const aws_xml_node *qxml_members(const aws_xml_node *parent, const char *list)
 {
 	return qxml_child(qxml_child(parent, list), "member");
 }
 
-char *qxml_dup(const xmlNode *parent, const char *name, int *oom)
+char *qxml_dup(const aws_xml_node *parent, const char *name, int *oom)
 {
-	xmlNode *c = qxml_child(parent, name);
+	const aws_xml_node *c = qxml_child(parent, name);
 	if (c == NULL)
 		return NULL;
-	xmlChar *t = xmlNodeGetContent(c);
-	char *s = strdup(t ? (const char *)t : "");
-	if (t)
-		xmlFree(t);
-	if (s == NULL && oom)
-		*oom = 1;
+	size_t len;
+	const char *t = aws_xml_text(c, &len);
+	char *s = malloc(len + 1);
+	if (s == NULL) {
+		if (oom)
+			*oom = 1;
+		return NULL;
+	}
+	memcpy(s, t, len + 1);
 	return s;
 }
 
-int qxml_copy(const xmlNode *parent, const char *name, char *out, size_t len)
+int qxml_copy(const aws_xml_node *parent, const char *name, char *out, size_t len)
 {
-	xmlNode *c = qxml_child(parent, name);
+	const aws_xml_node *c = qxml_child(parent, name);
 	if (len)
 		out[0] = '\0';
 	if (c == NULL)
 		return 0;
-	xmlChar *t = xmlNodeGetContent(c);
-	if (t && len)
-		snprintf(out, len, "%s", (const char *)t);
-	if (t)
-		xmlFree(t);
+	if (len)
+		snprintf(out, len, "%s", aws_xml_text(c, NULL));
 	return 1;
 }

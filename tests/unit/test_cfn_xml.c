@@ -212,17 +212,36 @@ static void wrong_namespace_wrong_root_and_non_xml_are_protocol_errors(void **st
 	free(xml);
 }
 
-static void external_entities_are_not_loaded(void **state)
+static void elements_from_another_namespace_are_not_read(void **state)
+{
+	(void)state;
+	size_t len, n = 0;
+	char *xml = load("foreign-namespace.xml", &len);
+	cfn_stack *s = NULL;
+	assert_int_equal(cfn_parse_stacks(xml, len, &s, &n, NULL, NULL), 0);
+	assert_int_equal(n, 2);                      /* <x:member> is not a list member */
+	assert_string_equal(s[0].name, "MyStack");   /* <x:StackName> before it is skipped */
+	assert_string_equal(s[0].status, "CREATE_COMPLETE");
+	assert_string_equal(s[1].name, "Second");
+	assert_null(s[1].status);
+	cfn_stacks_free(s, n);
+	free(xml);
+}
+
+static void a_doctype_declaring_an_external_entity_is_refused(void **state)
 {
 	(void)state;
 	size_t len, n = 0;
 	char *xml = load("external-entity.xml", &len);
 	cfn_stack *s = NULL;
-	assert_int_equal(cfn_parse_stacks(xml, len, &s, &n, NULL, NULL), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(s[0].name, "");   /* the entity stays unexpanded: no file is read */
-	assert_string_equal(s[0].status, "CREATE_COMPLETE");
-	cfn_stacks_free(s, n);
+	aws_error err;
+	/* AWS never sends a DOCTYPE: refusing it means no entity is declared, let alone loaded */
+	assert_int_equal(cfn_parse_stacks(xml, len, &s, &n, NULL, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+	assert_non_null(strstr(err.message, "DescribeStacks"));
+	assert_non_null(strstr(err.message, "DOCTYPE"));
+	assert_int_equal(n, 0);
+	assert_null(s);
 	free(xml);
 }
 
@@ -287,7 +306,8 @@ int main(void)
 		cmocka_unit_test(stack_resources_give_physical_ids),
 		cmocka_unit_test(caller_identity_gives_account_and_arn),
 		cmocka_unit_test(wrong_namespace_wrong_root_and_non_xml_are_protocol_errors),
-		cmocka_unit_test(external_entities_are_not_loaded),
+		cmocka_unit_test(elements_from_another_namespace_are_not_read),
+		cmocka_unit_test(a_doctype_declaring_an_external_entity_is_refused),
 		cmocka_unit_test(root_cause_is_the_earliest_failure_that_is_not_a_cascade),
 		cmocka_unit_test(cascade_reasons_and_in_progress_states),
 		cmocka_unit_test(form_parameters_are_encoded_for_the_query_protocol),
