@@ -19,7 +19,7 @@ static const struct command commands[] = {
 	{"table", cmd_table, "table create|describe|delete --table T        manage a table directly"},
 	{"deploy", cmd_deploy, "deploy [--image URI] [--param K=V]... vpc|table|container...   change set, confirm, execute"},
 	{"diff", cmd_diff, "diff [--image URI] [--param K=V]... STACK     show what deploy would change"},
-	{"destroy", cmd_destroy, "destroy [--force] vpc|table|container...    delete stacks (reverse order)"},
+	{"destroy", cmd_destroy, "destroy [--force] [--purge-images] vpc|table|container...   delete stacks (reverse order)"},
 	{"status", cmd_status, "status                                       stacks, SSM parameters, service, URL"},
 	{"outputs", cmd_outputs, "outputs STACK                                a stack's outputs, KEY<TAB>VALUE"},
 	{"logs", cmd_logs, "logs [--follow] [--since 10m]                the service's CloudWatch logs"},
