@@ -418,6 +418,21 @@ def test_chunked_form_over_the_limit_is_413(srv):
     assert resp.startswith(b"HTTP/1.1 413"), resp[:100]
 
 
+@pytest.mark.parametrize("flag", ["--max-connections", "--max-connections-per-ip"])
+def test_connection_limits_refuse_extra_connections(showtable_factory, aws_env, flag):
+    s = showtable_factory(env=server_env(aws_env), args=["--table", "t-x", flag, "3"]).start()
+    held = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(3)]
+    try:
+        time.sleep(0.3)
+        resp = raw_request(s.port, b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", read_timeout=2)
+        assert not resp.startswith(b"HTTP/1.1 200"), resp[:80]
+    finally:
+        for c in held:
+            c.close()
+    time.sleep(0.3)
+    assert s.get("/ping")[0] == 200
+
+
 def test_slow_client_is_cut_off(showtable_factory, aws_env, table, dynalite):
     s = showtable_factory(env=server_env(aws_env, dynalite), args=["--table", table, "--request-timeout", "1"]).start()
     with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
