@@ -341,20 +341,23 @@ static void *worker_main(void *arg)
 	}
 }
 
-/* Suspends c and hands it to a worker; 503 when the queue is full. */
+/* Suspends c and hands it to a worker. When the queue is full or the server is stopping,
+ * the 503 is prepared here and the connection resumed at once: the check and the enqueue
+ * are one critical section, so no job can be left behind by workers that have exited. */
 static enum MHD_Result to_worker(srv_conn *c)
 {
 	srv_server *s = c->srv;
-	pthread_mutex_lock(&s->qmu);
-	int full = s->qlen >= QUEUE_MAX || s->quit;
-	pthread_mutex_unlock(&s->qmu);
-	if (full) {
-		snprintf(c->errlog, sizeof c->errlog, "worker queue full");
-		return queue(c, 503, s->r_503, s->n_503);
-	}
 	c->state = ST_WORKING;
 	MHD_suspend_connection(c->mc);
 	pthread_mutex_lock(&s->qmu);
+	if (s->qlen >= QUEUE_MAX || s->quit) {
+		pthread_mutex_unlock(&s->qmu);
+		snprintf(c->errlog, sizeof c->errlog, "%s", s->quit ? "server stopping" : "worker queue full");
+		render_error(c, 503, "Server busy", "The server has too much to do: try again in a moment.");
+		c->state = ST_READY;
+		MHD_resume_connection(c->mc);
+		return MHD_YES;
+	}
 	c->next_job = NULL;
 	if (s->qtail)
 		s->qtail->next_job = c;
