@@ -248,6 +248,18 @@ def test_ssm_credentials_work_and_rotation_is_picked_up_without_restart(showtabl
         assert ssm.problems == []
 
 
+def test_ssm_failure_at_refresh_keeps_the_current_users(showtable_factory, aws_env, dynalite, table):
+    with FakeSSM() as ssm:
+        ssm.put("/go-on-aws/credentials", htpasswd_line("bob", "pw"), type="SecureString")
+        s = showtable_factory(env=server_env(aws_env, dynalite, ssm.url), htpasswd=False,
+                              args=["--table", table, "--credentials-refresh", "1", "--auth-cache-ttl", "1"]).start()
+        assert s.get("/", auth=("bob", "pw"))[0] == 200
+        ssm.denied.add("/go-on-aws/credentials")
+        assert wait_logs(s, lambda l: l.get("event") == "credentials_refresh" and l.get("level") == "warn")
+        time.sleep(1.1)                                    # the cached login has expired too
+        assert s.get("/", auth=("bob", "pw"))[0] == 200
+
+
 def test_failed_logins_are_rate_limited_per_client(showtable_factory, aws_env, dynalite, table):
     s = showtable_factory(env=server_env(aws_env, dynalite), args=["--table", table, "--login-failures", "3"]).start()
     assert s.get("/", auth=AUTH)[0] == 200            # cached before the attack
