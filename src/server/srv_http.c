@@ -64,6 +64,7 @@ typedef struct srv_conn {
 	char method[8];
 	char path[256];
 	char rid[32];
+	char trace[128];                  /* X-Amzn-Trace-Id from the load balancer, for the log */
 	char client[64];
 	char user[SRV_AUTH_USER_MAX + 1];
 	int status;
@@ -524,6 +525,8 @@ static void begin(srv_conn *c, const char *url, const char *method)
 	unsigned long long n = atomic_fetch_add(&s->rid_counter, 1);
 	snprintf(c->rid, sizeof c->rid, "%s-%llx", s->rid_prefix, n);
 	c->route = srv_route_match(method, url);
+	const char *trace = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, "X-Amzn-Trace-Id");
+	snprintf(c->trace, sizeof c->trace, "%s", trace ? trace : "");
 	atomic_fetch_add(&s->active, 1);
 }
 
@@ -587,7 +590,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, e
 	srv_log_req lr = {
 		.method = c->method, .path = c->path, .status = c->status, .bytes = c->bytes,
 		.duration_ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6,
-		.user = c->user, .client = c->client, .request_id = c->rid, .error = err,
+		.user = c->user, .client = c->client, .request_id = c->rid, .trace_id = c->trace, .error = err,
 	};
 	srv_log_request(&lr);
 	free(c->q);

@@ -104,6 +104,10 @@ void srv_log_request(const srv_log_req *r)
 	put_str(&l, r->client, 64);
 	puts_(&l, ",\"request_id\":");
 	put_str(&l, r->request_id, 64);
+	if (r->trace_id && r->trace_id[0]) {
+		puts_(&l, ",\"trace_id\":");
+		put_str(&l, r->trace_id, 128);
+	}
 	if (r->error) {
 		puts_(&l, ",\"error\":");
 		put_str(&l, r->error, 1500);

@@ -22,6 +22,7 @@ typedef struct srv_log_req {
 	const char *user;            /* NULL or "" = not authenticated */
 	const char *client;          /* client address (X-Forwarded-For when trusted) */
 	const char *request_id;
+	const char *trace_id;        /* the load balancer's X-Amzn-Trace-Id, NULL when none */
 	const char *error;           /* NULL, or what went wrong (logged at warn/error) */
 } srv_log_req;
 

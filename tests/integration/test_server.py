@@ -601,7 +601,7 @@ def test_sigterm_lets_requests_in_flight_finish_then_exits_0(showtable_factory, 
 # ---------- logs, help ----------
 
 def test_log_lines_are_json_and_never_hold_secrets(srv):
-    srv.get("/", auth=AUTH)
+    srv.get("/", auth=AUTH, headers={"X-Amzn-Trace-Id": "Root=1-67891233-abcdef012345678912345678"})
     srv.get("/", auth=(DEMO_USER, "a-wrong-password"))
     srv.get("/ping")
     srv.stop()
@@ -611,6 +611,7 @@ def test_log_lines_are_json_and_never_hold_secrets(srv):
     for l in reqs:
         assert {"time", "method", "path", "status", "bytes", "duration_ms", "user", "client", "request_id"} <= set(l)
     assert any(l["user"] == DEMO_USER and l["status"] == 200 for l in reqs)
+    assert any(l.get("trace_id") == "Root=1-67891233-abcdef012345678912345678" for l in reqs)
     out = srv.stdout() + srv.stderr()
     for secret in (DEMO_PASSWORD, "a-wrong-password", basic(*AUTH), basic(*AUTH)[6:]):
         assert secret not in out
