@@ -10,7 +10,7 @@
 FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config git ca-certificates \
-        libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libssl-dev libxml2-dev \
+        libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev libssl-dev libexpat1-dev \
         libarchive-dev zlib1g-dev libcrypt-dev libyaml-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -19,10 +19,10 @@ RUN make build/showtable && strip build/showtable
 
 FROM debian:12-slim
 # Only what build/showtable links (readelf -d: libmicrohttpd, libcrypt, zlib, libcurl,
-# jansson, libcrypto, libxml2) and the CA bundle for TLS to AWS.
+# jansson, libcrypto, expat) and the CA bundle for TLS to AWS.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
-        libmicrohttpd12 libcrypt1 zlib1g libcurl4 libjansson4 libssl3 libxml2 \
+        libmicrohttpd12 libcrypt1 zlib1g libcurl4 libjansson4 libssl3 libexpat1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 showtable \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /home/showtable \
