@@ -214,5 +214,6 @@ out:
 	srv_static_free(assets);
 	pthread_mutex_destroy(&rf.mu);
 	pthread_cond_destroy(&rf.cv);
+	srv_log_flush();
 	return rc;
 }

@@ -693,7 +693,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 static void *janitor_main(void *arg)
 {
 	srv_server *s = arg;
-	unsigned long trimmed_at = 0;
+	unsigned long trimmed_at = 0, seen = 0;   /* trim only after a quiet tick */
 	long long last_trim = 0;
 	for (;;) {
 		pthread_mutex_lock(&s->qmu);
@@ -716,12 +716,14 @@ static void *janitor_main(void *arg)
 		/* After a burst (pages of results are large), give the freed heap back to the
 		 * system once things are quiet, so the resident size returns to its idle level. */
 		unsigned long done = atomic_load(&s->completed);
-		if (done != trimmed_at && atomic_load(&s->active) == 0 && now - last_trim >= 1000) {
+		if (done != trimmed_at && done == seen && atomic_load(&s->active) == 0 && now - last_trim >= 1000) {
 			malloc_trim(0);
 			trimmed_at = done;
 			last_trim = now;
 		}
-		struct timespec ts = {0, 200 * 1000000};
+		seen = done;
+		srv_log_tick();
+		struct timespec ts = {0, 100 * 1000000};
 		nanosleep(&ts, NULL);
 	}
 }

@@ -1,9 +1,11 @@
 /* srv_log.c — JSON log lines, written whole with a single write(2) each.
  *
- * Hot path (a line per /ping): a stack buffer, gmtime_r, no allocation, no lock.
+ * Hot path (a line per /ping): a stack buffer, gmtime_r, one uncontended lock to append to
+ * the shared buffer, no allocation; the write(2) is shared by many lines.
  */
 #include "srv_log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,6 +14,53 @@
 #include <unistd.h>
 
 static atomic_int log_level = SRV_LOG_INFO;
+
+#define BATCH_CAP 32768
+#define BATCH_AGE_MS 100
+static pthread_mutex_t batch_mu = PTHREAD_MUTEX_INITIALIZER;
+static char batch[BATCH_CAP];
+static size_t batch_len;
+static long long batch_first_ms;   /* when the oldest buffered line was added */
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void write_all(const char *p, size_t left)
+{
+	while (left > 0) {
+		ssize_t w = write(STDOUT_FILENO, p, left);
+		if (w <= 0)
+			return; /* stdout gone: nothing better to do than drop the lines */
+		p += w;
+		left -= (size_t)w;
+	}
+}
+
+/* Called with batch_mu held. */
+static void batch_out(void)
+{
+	write_all(batch, batch_len);
+	batch_len = 0;
+}
+
+void srv_log_flush(void)
+{
+	pthread_mutex_lock(&batch_mu);
+	batch_out();
+	pthread_mutex_unlock(&batch_mu);
+}
+
+void srv_log_tick(void)
+{
+	pthread_mutex_lock(&batch_mu);
+	if (batch_len > 0 && mono_ms() - batch_first_ms >= BATCH_AGE_MS)
+		batch_out();
+	pthread_mutex_unlock(&batch_mu);
+}
 static const char *LEVEL_NAMES[] = {"debug", "info", "warn", "error"};
 
 void srv_log_set_level(srv_log_level level) { atomic_store(&log_level, (int)level); }
@@ -64,19 +113,21 @@ static void start(line *l, srv_log_level level)
 	put(l, t, (size_t)n);
 }
 
-static void finish(line *l)
+static void finish(line *l, srv_log_level level)
 {
 	memcpy(l->b + l->n, "}\n", 2);
 	l->n += 2;
-	const char *p = l->b;
-	size_t left = l->n;
-	while (left > 0) {
-		ssize_t w = write(STDOUT_FILENO, p, left);
-		if (w <= 0)
-			return; /* stdout gone: nothing better to do than drop the line */
-		p += w;
-		left -= (size_t)w;
-	}
+	long long now = mono_ms();
+	pthread_mutex_lock(&batch_mu);
+	if (batch_len + l->n > BATCH_CAP)
+		batch_out();
+	if (batch_len == 0)
+		batch_first_ms = now;
+	memcpy(batch + batch_len, l->b, l->n);
+	batch_len += l->n;
+	if (level >= SRV_LOG_WARN || now - batch_first_ms >= BATCH_AGE_MS)
+		batch_out();
+	pthread_mutex_unlock(&batch_mu);
 }
 
 void srv_log_request(const srv_log_req *r)
@@ -112,7 +163,7 @@ void srv_log_request(const srv_log_req *r)
 		puts_(&l, ",\"error\":");
 		put_str(&l, r->error, 1500);
 	}
-	finish(&l);
+	finish(&l, level);
 }
 
 void srv_log_event(srv_log_level level, const char *event, const char *fmt, ...)
@@ -130,5 +181,5 @@ void srv_log_event(srv_log_level level, const char *event, const char *fmt, ...)
 	put_str(&l, event, 64);
 	puts_(&l, ",\"message\":");
 	put_str(&l, msg, sizeof msg);
-	finish(&l);
+	finish(&l, level);
 }
