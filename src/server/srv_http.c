@@ -85,8 +85,22 @@ typedef struct srv_conn {
 	enum body_kind res_kind;
 } srv_conn;
 
+/* Start pages already rendered, as reusable responses: the page depends only on the table
+ * and the user, so a logged-in "/" costs a lookup like /ping instead of a render. Used by
+ * the libmicrohttpd thread only (no lock); libmicrohttpd frees an evicted page's body when
+ * its last send finishes (MHD_RESPMEM_MUST_FREE + reference count). */
+#define START_CACHE 16
+typedef struct start_page {
+	char user[SRV_AUTH_USER_MAX + 1];
+	char table[SRV_TABLE_NAME_MAX];
+	struct MHD_Response *resp;
+	size_t len;
+} start_page;
+
 struct srv_server {
 	srv_deps d;
+	start_page start[START_CACHE];
+	unsigned start_next;              /* round-robin eviction */
 	const srv_config *cfg;
 	struct MHD_Daemon *mhd;
 	int port;
@@ -432,6 +446,41 @@ static char *param_dup(srv_conn *c, const char *name, size_t max, int *bad)
 	return buf;
 }
 
+/* The cached start page for (table, user), rendered on first use; NULL when it cannot be
+ * built (the caller renders into the connection's buffer instead). */
+static start_page *start_page_for(srv_server *s, const char *table, const char *user)
+{
+	for (int i = 0; i < START_CACHE; i++) {
+		start_page *sp = &s->start[i];
+		if (sp->resp && strcmp(sp->user, user) == 0 && strcmp(sp->table, table) == 0)
+			return sp;
+	}
+	aws_buf b = AWS_BUF_INIT;
+	b.limit = OUT_KEEP * 4;
+	if (srv_render_start(&b, table, user)) {
+		aws_buf_free(&b);
+		return NULL;
+	}
+	size_t len = 0;
+	char *body = aws_buf_steal(&b, &len);
+	if (!body)
+		return NULL;
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return NULL;
+	}
+	add_page_headers(r, BODY_HTML);
+	start_page *sp = &s->start[s->start_next++ % START_CACHE];
+	if (sp->resp)
+		MHD_destroy_response(sp->resp);   /* pages being sent keep their reference */
+	snprintf(sp->user, sizeof sp->user, "%s", user);
+	snprintf(sp->table, sizeof sp->table, "%s", table);
+	sp->resp = r;
+	sp->len = len;
+	return sp;
+}
+
 /* The request is fully received: decide and answer (or hand to a worker). */
 static enum MHD_Result act(srv_conn *c)
 {
@@ -485,6 +534,9 @@ static enum MHD_Result act(srv_conn *c)
 	if (c->route.id == SRV_ROUTE_START && !c->job_verify) {
 		char table[SRV_TABLE_NAME_MAX];
 		if (srv_table_peek(s->d.table, table, sizeof table)) {
+			start_page *sp = start_page_for(s, table, c->user);
+			if (sp)
+				return queue(c, 200, sp->resp, sp->len);
 			aws_buf_reset(&c->out);
 			if (srv_render_start(&c->out, table, c->user))
 				return queue(c, 500, s->r_500, s->n_500);
@@ -800,6 +852,9 @@ static int build_prebuilt(srv_server *s)
 
 static void free_server(srv_server *s)
 {
+	for (int i = 0; i < START_CACHE; i++)
+		if (s->start[i].resp)
+			MHD_destroy_response(s->start[i].resp);
 	struct MHD_Response *rs[] = {s->r_ping, s->r_401, s->r_404, s->r_429, s->r_500, s->r_503};
 	for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++)
 		if (rs[i])

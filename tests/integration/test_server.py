@@ -78,6 +78,20 @@ def test_start_page_shows_the_table_and_a_scan_form(srv, table):
     assert b'action="/query"' in body and b'method="post"' in body.lower()
 
 
+def test_each_user_gets_their_own_start_page(showtable_factory, aws_env, dynalite, table):
+    """Start pages are cached per (table, user): the second request of each user is served
+    from the cache and still names the right user."""
+    users = {"alice": "pw-a", "bob": "pw-b"}
+    s = showtable_factory(env=server_env(aws_env, dynalite), args=["--table", table], users=users).start()
+    for _ in range(3):
+        for name, pw in users.items():
+            status, _, body = s.get("/", auth=(name, pw))
+            assert status == 200
+            assert f"signed in as <b>{name}</b>".encode() in body
+            other = "bob" if name == "alice" else "alice"
+            assert f"<b>{other}</b>".encode() not in body
+
+
 def test_query_post_form_shows_a_page_of_items(srv):
     status, h, body = srv.request("POST", "/query", body="q=&limit=100",
                                   headers={"Content-Type": "application/x-www-form-urlencoded"}, auth=AUTH)
