@@ -561,6 +561,32 @@ static enum MHD_Result act(srv_conn *c)
 	return to_worker(c);
 }
 
+/* Bounded copy, always NUL-terminated (per-request bookkeeping without printf). */
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* "<8 hex of the process prefix>-<counter in hex>" into out[32]. */
+static void request_id(char *out, const char *prefix, unsigned long long n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t p = strnlen(prefix, 12);
+	memcpy(out, prefix, p);
+	out[p++] = '-';
+	char d[16];
+	int k = 0;
+	do {
+		d[k++] = hex[n & 15];
+		n >>= 4;
+	} while (n);
+	while (k > 0)
+		out[p++] = d[--k];
+	out[p] = '\0';
+}
+
 static void begin(srv_conn *c, const char *url, const char *method)
 {
 	srv_server *s = c->srv;
@@ -571,14 +597,13 @@ static void begin(srv_conn *c, const char *url, const char *method)
 	c->user[0] = '\0';
 	c->form_too_big = 0;
 	aws_buf_reset(&c->form);
-	snprintf(c->method, sizeof c->method, "%s", method);
-	snprintf(c->path, sizeof c->path, "%s", url);
-	snprintf(c->client, sizeof c->client, "%s", c->peer);
-	unsigned long long n = atomic_fetch_add(&s->rid_counter, 1);
-	snprintf(c->rid, sizeof c->rid, "%s-%llx", s->rid_prefix, n);
+	copy_str(c->method, sizeof c->method, method);
+	copy_str(c->path, sizeof c->path, url);
+	copy_str(c->client, sizeof c->client, c->peer);
+	request_id(c->rid, s->rid_prefix, atomic_fetch_add(&s->rid_counter, 1));
 	c->route = srv_route_match(method, url);
 	const char *trace = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, "X-Amzn-Trace-Id");
-	snprintf(c->trace, sizeof c->trace, "%s", trace ? trace : "");
+	copy_str(c->trace, sizeof c->trace, trace ? trace : "");
 	atomic_fetch_add(&s->active, 1);
 }
 

@@ -99,18 +99,43 @@ static void put_str(line *l, const char *s, size_t max)
 	put(l, "\"", 1);
 }
 
+/* Decimal digits of v, at least min_digits (zero-padded); no printf on the hot path. */
+static void put_uint(line *l, unsigned long long v, int min_digits)
+{
+	char d[24];
+	int n = 0;
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0 || n < min_digits);
+	char out[24];
+	for (int i = 0; i < n; i++)
+		out[i] = d[n - 1 - i];
+	put(l, out, (size_t)n);
+}
+
 static void start(line *l, srv_log_level level)
 {
+	/* The date and time to the second change once a second: formatted once per thread. */
+	static _Thread_local time_t cached_sec = -1;
+	static _Thread_local char cached[64];
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	if (ts.tv_sec != cached_sec) {
+		struct tm tm;
+		gmtime_r(&ts.tv_sec, &tm);
+		snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		cached_sec = ts.tv_sec;
+	}
 	l->n = 0;
-	char t[64];
-	int n = snprintf(t, sizeof t, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\"",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 ts.tv_nsec / 1000000, LEVEL_NAMES[level]);
-	put(l, t, (size_t)n);
+	puts_(l, "{\"time\":\"");
+	puts_(l, cached);
+	put(l, ".", 1);
+	put_uint(l, (unsigned long long)(ts.tv_nsec / 1000000), 3);
+	puts_(l, "Z\",\"level\":\"");
+	puts_(l, LEVEL_NAMES[level]);
+	put(l, "\"", 1);
 }
 
 static void finish(line *l, srv_log_level level)
@@ -137,15 +162,20 @@ void srv_log_request(const srv_log_req *r)
 	if (!srv_log_enabled(level))
 		return;
 	line l;
-	char num[96];
 	start(&l, level);
 	puts_(&l, ",\"event\":\"request\",\"method\":");
 	put_str(&l, r->method, 16);
 	puts_(&l, ",\"path\":");
 	put_str(&l, r->path, 512);
-	snprintf(num, sizeof num, ",\"status\":%d,\"bytes\":%zu,\"duration_ms\":%.3f", r->status, r->bytes,
-		 r->duration_ms);
-	puts_(&l, num);
+	puts_(&l, ",\"status\":");
+	put_uint(&l, (unsigned long long)(r->status > 0 ? r->status : 0), 1);
+	puts_(&l, ",\"bytes\":");
+	put_uint(&l, r->bytes, 1);
+	puts_(&l, ",\"duration_ms\":");
+	unsigned long long us = r->duration_ms > 0 ? (unsigned long long)(r->duration_ms * 1000.0 + 0.5) : 0;
+	put_uint(&l, us / 1000, 1);
+	put(&l, ".", 1);
+	put_uint(&l, us % 1000, 3);
 	puts_(&l, ",\"user\":");
 	if (r->user && r->user[0])
 		put_str(&l, r->user, 128);
