@@ -81,9 +81,13 @@ typedef struct srv_conn {
 	char authz[SRV_AUTH_HEADER_MAX + 1];
 	char *q, *cursor;
 	char limit_text[LIMIT_TEXT_MAX];
+	int bad_params;                   /* q, cursor or limit unusable: 400 once logged in */
 	int res_status;
 	enum body_kind res_kind;
 } srv_conn;
+
+static const char BAD_PARAMS[] =
+	"A parameter (q, cursor or limit) is malformed or too long — start again from the first page.";
 
 /* Start pages already rendered, as reusable responses: the page depends only on the table
  * and the user, so a logged-in "/" costs a lookup like /ping instead of a render. Used by
@@ -286,6 +290,11 @@ static void job_result_page(srv_conn *c)
 							     : "Wrong user name or password.");
 			return;
 		}
+	}
+	if (c->bad_params) {
+		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
+		render_error(c, 400, "Bad request", BAD_PARAMS);
+		return;
 	}
 	char table[SRV_TABLE_NAME_MAX];
 	if (srv_table_get(s->d.table, s->d.client, table, sizeof table, &e)) {
@@ -550,12 +559,12 @@ static enum MHD_Result act(srv_conn *c)
 		int lr = param(c, "limit", c->limit_text, sizeof c->limit_text);
 		if (lr <= 0)
 			c->limit_text[0] = '\0';
-		if (bad || lr < 0) {
-			/* A cursor over the maximum is a damaged link, the rest bad input: both 400. */
+		/* A cursor over the maximum is a damaged link, the rest bad input: both 400 — but
+		 * only to someone logged in; an unverified login goes to the worker first. */
+		c->bad_params = bad || lr < 0;
+		if (c->bad_params && !c->job_verify) {
 			snprintf(c->errlog, sizeof c->errlog, "bad parameter");
-			return respond_error(c, 400, "Bad request",
-					     "A parameter (q, cursor or limit) is malformed or too long — start again from the first page.",
-					     NULL);
+			return respond_error(c, 400, "Bad request", BAD_PARAMS, NULL);
 		}
 	}
 	return to_worker(c);
@@ -596,6 +605,7 @@ static void begin(srv_conn *c, const char *url, const char *method)
 	c->errlog[0] = '\0';
 	c->user[0] = '\0';
 	c->form_too_big = 0;
+	c->bad_params = 0;
 	aws_buf_reset(&c->form);
 	copy_str(c->method, sizeof c->method, method);
 	copy_str(c->path, sizeof c->path, url);

@@ -137,6 +137,11 @@ def test_bad_limit_is_400(srv):
     assert status == 400
 
 
+def test_bad_parameters_from_a_wrong_login_get_401_not_400(srv):
+    status, h, _ = srv.get("/api/items?cursor=" + "A" * 9000, auth=(DEMO_USER, "wrong"))
+    assert status == 401 and "www-authenticate" in h
+
+
 def test_unknown_path_is_404_and_wrong_method_is_405_with_allow(srv):
     status, _, body = srv.get("/nope")
     assert status == 404 and b"<html" in body.lower()
