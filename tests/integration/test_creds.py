@@ -14,8 +14,9 @@ import pytest
 
 from conftest import FAKE_KEY_ID, FAKE_SECRET, binary, free_port
 from awscall import awscall
+from awsfake import AUTH_RE
 from fake_metadata import FakeMetadata
-from fake_ssm import AUTH_RE, FakeSSM
+from fake_ssm import FakeSSM
 from fake_sso import FakeSSOPortal
 from fake_sts import FakeSTS
 
@@ -227,8 +228,8 @@ class SlowSSM(FakeSSM):
 
 def test_signed_calls_keep_succeeding_while_credentials_are_refreshed(env, build_dir):
     # The same as above through the AWS client: 3 threads x 60 SSM GetParameter calls of
-    # ~25 ms each against credentials that need refreshing after ~2 s.
-    with FakeMetadata(expiry_seconds=302) as md, SlowSSM(md, 0.025) as ssm:
+    # 50 ms each (a 3-second run) against credentials that need refreshing after ~2 s.
+    with FakeMetadata(expiry_seconds=302) as md, SlowSSM(md, 0.05) as ssm:
         ssm.put("/showtable/x", "v")
         env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = md.url + md.ecs_path
         env["AWS_ENDPOINT_URL_SSM"] = ssm.url

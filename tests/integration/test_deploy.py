@@ -64,9 +64,6 @@ class Env:
 @pytest.fixture
 def ctl(aws_env, tmp_path):
     with FakeSSM() as ssm, FakeCFN(ssm=ssm, page_size=3) as cfn:
-        # Each answer is two writes (headers, body): without TCP_NODELAY, Nagle and the
-        # client's delayed ACK cost ~40 ms per SSM call.
-        ssm._server.RequestHandlerClass.disable_nagle_algorithm = True
         e = Env(aws_env, ssm, cfn, tmp_path)
         yield e
         assert cfn.problems == [], "malformed requests reached the CloudFormation fake"

@@ -82,7 +82,6 @@ def world(aws_env, tmp_path):
             FakeECR(f"http://127.0.0.1:{port}", password,
                     has_images=lambda n: bool(holder["w"].registry_tags(n))) as ecr, \
             FakeSSM() as ssm, FakeCFN(ssm=ssm, page_size=3) as cfn:
-        ssm._server.RequestHandlerClass.disable_nagle_algorithm = True
         env = dict(aws_env)
         env.update(cfn.env())
         env.update({

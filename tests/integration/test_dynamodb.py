@@ -9,11 +9,10 @@ import json
 import os
 import random
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from awsfake import FakeServer
 from conftest import FAKE_KEY_ID, FAKE_SECRET, SAN, binary
 from fake_ssm import FakeSSM
 
@@ -360,47 +359,25 @@ def test_table_create_describe_delete(env):
 
 # ---- scripted endpoints: answers dynalite never gives ----
 
-class Scripted:
+class Scripted(FakeServer):
     """An HTTP endpoint answering each DynamoDB operation from a script:
     replies[op] is a list of (status, body) used in turn (the last one repeats)."""
 
     def __init__(self, replies):
+        super().__init__(methods=("POST",))
         self.replies = {op: list(r) for op, r in replies.items()}
         self.calls = []
-        outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(n) or b"{}")
-                op = self.headers.get("X-Amz-Target", "").split(".")[-1]
-                outer.calls.append((op, body))
-                seq = outer.replies.get(op) or [(400, json.dumps({
-                    "__type": "com.amazon.coral.validate#ValidationException",
-                    "message": f"unscripted {op}"}))]
-                status, text = seq.pop(0) if len(seq) > 1 else seq[0]
-                data = text.encode() if isinstance(text, str) else text
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-amzn-RequestId", "REQ-1")
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *a):
-        self.server.shutdown()
-        self.server.server_close()
+    def _handle(self, h):
+        body = json.loads(h.raw or b"{}")
+        op = h.headers.get("X-Amz-Target", "").split(".")[-1]
+        self.calls.append((op, body))
+        seq = self.replies.get(op) or [(400, json.dumps({
+            "__type": "com.amazon.coral.validate#ValidationException",
+            "message": f"unscripted {op}"}))]
+        status, text = seq.pop(0) if len(seq) > 1 else seq[0]
+        data = text.encode() if isinstance(text, str) else text
+        h.send_raw(status, "application/x-amz-json-1.0", data)
 
 
 @pytest.fixture

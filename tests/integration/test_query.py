@@ -4,15 +4,12 @@ A minimal STS endpoint, defined here, checks the form body (Action, Version, par
 the Content-Type and the SigV4 signature, and answers with the documented XML shapes:
 GetCallerIdentityResponse, or <ErrorResponse><Error><Code/><Message/></Error><RequestId/>.
 """
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from awscall import awscall
-from conftest import FAKE_SECRET
-from fake_ssm import AUTH_RE, sigv4_signature
+from awsfake import FAKE_KEY_ID, FAKE_SECRET, FakeServer, SigV4Error, verify_sigv4
 
 OK_XML = """<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <GetCallerIdentityResult>
@@ -31,52 +28,32 @@ def error_xml(code, message, request_id="err-req-1"):
             f'<RequestId>{request_id}</RequestId></ErrorResponse>')
 
 
-class FakeSTS:
+class FakeSTS(FakeServer):
+    """Answers each POST with the next of replies (status, body), else GetCallerIdentity;
+    records (headers, form, raw body) and what is malformed in problems."""
+
     def __init__(self):
-        self.requests, self.problems, self.replies = [], [], []
-        fake = self
+        super().__init__(methods=("POST",), request_ids=False)
+        self.requests, self.replies = [], []
 
-        class H(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                hdr = {k.lower(): v for k, v in self.headers.items()}
-                form = urllib.parse.parse_qs(raw.decode(), keep_blank_values=True)
-                fake.requests.append((hdr, form, raw))
-                if hdr.get("content-type") != "application/x-www-form-urlencoded; charset=utf-8":
-                    fake.problems.append(f"content-type {hdr.get('content-type')!r}")
-                m = AUTH_RE.match(hdr.get("authorization", ""))
-                if not m or m["service"] != "sts":
-                    fake.problems.append("bad authorization")
-                elif sigv4_signature(FAKE_SECRET, "POST", "/", "", hdr, m["signed"], raw,
-                                     hdr["x-amz-date"], m["region"], "sts") != m["sig"]:
-                    fake.problems.append("signature does not match")
-                status, body = fake.replies.pop(0) if fake.replies else (200, OK_XML)
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def _handle(self, h):
+        hdr = h.lower_headers()
+        form = urllib.parse.parse_qs(h.raw.decode(), keep_blank_values=True)
+        self.requests.append((hdr, form, h.raw))
+        if hdr.get("content-type") != "application/x-www-form-urlencoded; charset=utf-8":
+            self._problem(f"content-type {hdr.get('content-type')!r}")
+        try:
+            verify_sigv4(hdr, h.raw, "sts", "us-east-1",
+                         lambda akid: (FAKE_SECRET, None) if akid == FAKE_KEY_ID else None)
+        except SigV4Error as e:
+            self._problem(e.message)
+        status, body = self.replies.pop(0) if self.replies else (200, OK_XML)
+        h.send_xml(status, body)
 
 
 @pytest.fixture
 def sts():
-    fake = FakeSTS()
+    fake = FakeSTS().start()
     yield fake
     fake.stop()
     assert fake.problems == []

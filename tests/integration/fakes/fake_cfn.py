@@ -25,19 +25,17 @@ small page size), a resource failure with cascade cancellations and rollback, st
         assert cfn.problems == []
 """
 import base64
-import hmac
 import json
 import re
-import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
 import yaml
 
-from fake_ssm import ACCOUNT, AMZ_DATE_RE, AUTH_RE, FAKE_KEY_ID, FAKE_SECRET, sigv4_signature
+from awsfake import (ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FakeServer, SigV4Error, json_error,
+                     query_error, verify_sigv4)
 
 CFN_NS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -91,15 +89,15 @@ class Stack:
         self.deleted = False
 
 
-class FakeCFN:
+class FakeCFN(FakeServer):
     def __init__(self, ssm=None, region="us-east-1", key_id=FAKE_KEY_ID, secret=FAKE_SECRET,
                  page_size=3, port=0):
+        super().__init__(port, methods=("POST", "GET"))
         self.ssm, self.region, self.key_id, self.secret = ssm, region, key_id, secret
         self.page_size = page_size
         self.stacks = []            # every stack ever made (deleted ones stay, by id)
         self.change_sets = {}       # id -> dict
         self.requests = []          # (service, action, form dict)
-        self.problems = []
         self.fail_resource = None   # (logical id, reason): the next execution fails there
         self.rollback_fails = False
         self.events_per_poll = 2
@@ -108,31 +106,6 @@ class FakeCFN:
         self.service = {"runningCount": 1, "desiredCount": 1, "pendingCount": 0}
         self.targets = [("10.0.1.5", "8080", "healthy", "", "")]
         self._clock = time.time() - 3600
-        self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = None
-
-    # -- lifecycle
-    def start(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread:
-            self._thread.join(5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def env(self):
         """The endpoint overrides that point every service showtablectl uses here but SSM."""
@@ -704,13 +677,13 @@ class FakeCFN:
         if target == "AmazonEC2ContainerServiceV20141113.DescribeServices":
             svcs = body.get("services") or []
             if not isinstance(body.get("cluster"), str) or not svcs:
-                return 400, {"__type": "InvalidParameterException", "message": "bad request"}
+                return 400, json_error("InvalidParameterException", "bad request")
             svc = dict(self.service, serviceArn=svcs[0], status="ACTIVE",
                        deployments=[{"status": "PRIMARY", "rolloutState": "COMPLETED"}])
             return 200, {"services": [svc], "failures": []}
         if target == "Logs_20140328.FilterLogEvents":
             if not isinstance(body.get("logGroupName"), str):
-                return 400, {"__type": "InvalidParameterException", "message": "logGroupName"}
+                return 400, json_error("InvalidParameterException", "logGroupName")
             start = body.get("startTime", 0)
             evs = [e for e in self.log_events if e["timestamp"] >= start]
             tok = body.get("nextToken")
@@ -720,35 +693,22 @@ class FakeCFN:
             if off + self.page_size < len(evs):
                 out["nextToken"] = str(off + self.page_size)
             return 200, out
-        return 400, {"__type": "UnknownOperationException", "message": target}
+        return 400, json_error("UnknownOperationException", target)
 
     # -- HTTP
     def _check_auth(self, h, raw, service):
-        hdr = {k.lower(): v for k, v in h.headers.items()}
-        amz_date = hdr.get("x-amz-date", "")
-        if not AMZ_DATE_RE.match(amz_date):
-            return f"X-Amz-Date {amz_date!r} is not YYYYMMDDTHHMMSSZ"
-        m = AUTH_RE.match(hdr.get("authorization", ""))
-        if not m:
-            return f"malformed Authorization header {hdr.get('authorization')!r}"
-        signed = m["signed"].split(";")
-        if signed != sorted(signed) or "host" not in signed or "x-amz-date" not in signed:
-            return f"SignedHeaders {m['signed']!r} must be sorted and include host, x-amz-date"
-        if m["service"] != service or m["region"] != self.region or \
-                m["date"] != amz_date[:8]:
-            return (f"credential scope {m['date']}/{m['region']}/{m['service']} is wrong "
-                    f"(expected {service} in {self.region})")
-        if m["akid"] != self.key_id:
-            return f"unknown access key id {m['akid']!r}"
-        want = sigv4_signature(self.secret, "POST", "/", "", hdr, m["signed"], raw, amz_date,
-                               m["region"], service)
-        if not hmac.compare_digest(want, m["sig"]):
-            return "signature does not match"
+        try:
+            verify_sigv4(h.lower_headers(), raw, service, self.region, self._key_for)
+        except SigV4Error as e:
+            return e.message
         return None
 
+    def _key_for(self, akid):
+        return (self.secret, None) if akid == self.key_id else None
+
     def _handle(self, h):
-        raw = h._raw
-        hdr = {k.lower(): v for k, v in h.headers.items()}
+        raw = h.raw
+        hdr = h.lower_headers()
         if h.command != "POST" or h.path != "/":
             self.problems.append(f"expected POST /, got {h.command} {h.path}")
             return h.send_xml(400, self._error("InvalidAction", "POST / only"))
@@ -766,8 +726,7 @@ class FakeCFN:
                 self.requests.append((service, target.split(".")[-1], body))
                 if problem:
                     self.problems.append(problem)
-                    return h.send_json(400, {"__type": "InvalidSignatureException",
-                                             "message": problem})
+                    return h.send_json(400, json_error("InvalidSignatureException", problem))
                 status, out = self.json_call(target, body)
             return h.send_json(status, out)
         ctype = hdr.get("content-type", "")
@@ -816,44 +775,4 @@ class FakeCFN:
 
     @staticmethod
     def _error(code, message):
-        return (f'<ErrorResponse xmlns="{CFN_NS}"><Error><Type>Sender</Type><Code>{code}'
-                f'</Code><Message>{escape(message)}</Message></Error><RequestId>'
-                f'{uuid.uuid4()}</RequestId></ErrorResponse>')
-
-    def _handler_class(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in two writes: without this, Nagle plus the client's
-            # delayed ACK adds ~40 ms to every response.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                self._raw = self.rfile.read(n) if n > 0 else b""
-                fake._handle(self)
-
-            def do_GET(self):
-                self._raw = b""
-                fake._handle(self)
-
-            def send_raw(self, status, ctype, data):
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def send_xml(self, status, text):
-                self.send_raw(status, "text/xml", text.encode())
-
-            def send_json(self, status, obj):
-                self.send_raw(status, "application/x-amz-json-1.1", json.dumps(obj).encode())
-
-        return Handler
-
+        return query_error(CFN_NS, code, message)

@@ -21,19 +21,16 @@ DeleteRepository asks has_images(name) (when given) whether a repository is empt
         assert ecr.problems == []
 """
 import base64
-import hmac
 import json
 import os
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
-from fake_ssm import AMZ_DATE_RE, AUTH_RE, FAKE_KEY_ID, FAKE_SECRET, sigv4_signature  # noqa: E402
+from awsfake import (ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, JSON_11, FakeServer,  # noqa: E402
+                     SigV4Error, json_error, verify_sigv4)
 
 TARGET = "AmazonEC2ContainerRegistry_V20150921."
-ACCOUNT = "123456789012"
 OPS = ("CreateRepository", "DescribeRepositories", "PutLifecyclePolicy", "GetAuthorizationToken",
        "DeleteRepository")
 
@@ -84,56 +81,38 @@ def _validate(shape, value, where):
     return None
 
 
-class FakeECR:
+class FakeECR(FakeServer):
     def __init__(self, proxy_endpoint, password, region="us-east-1", has_images=None):
+        super().__init__(0, methods=("POST",))
         self.proxy_endpoint = proxy_endpoint
         self.has_images = has_images
         self.password = password
         self.region = region
         self.repos = {}
         self.calls = []
-        self.problems = []
         self.race_create = False   # CreateRepository answers RepositoryAlreadyExists once
         self.deny = set()          # operations answered AccessDeniedException
         self.model = _service_model()
-        self.lock = threading.Lock()
-        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.srv.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}"
-        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.srv.shutdown()
-        self.srv.server_close()
 
     def ops(self):
         return [c[0] for c in self.calls]
 
     # ---- request checking -------------------------------------------------------------------
     def _check(self, h, raw):
-        hdr = {k.lower(): v for k, v in h.headers.items()}
+        hdr = h.lower_headers()
         if h.command != "POST" or h.path != "/":
             return None, None, f"expected POST /, got {h.command} {h.path}"
         target = hdr.get("x-amz-target", "")
         if not target.startswith(TARGET) or target[len(TARGET):] not in OPS:
             return None, None, f"X-Amz-Target {target!r} is not a supported ECR operation"
         op = target[len(TARGET):]
-        if hdr.get("content-type") != "application/x-amz-json-1.1":
+        if hdr.get("content-type") != JSON_11:
             return op, None, f"Content-Type {hdr.get('content-type')!r} is not application/x-amz-json-1.1"
-        amz_date = hdr.get("x-amz-date", "")
-        m = AUTH_RE.match(hdr.get("authorization", ""))
-        if not AMZ_DATE_RE.match(amz_date) or not m:
-            return op, None, "missing or malformed X-Amz-Date / Authorization"
-        if m["service"] != "ecr" or m["region"] != self.region or m["akid"] != FAKE_KEY_ID:
-            return op, None, f"credential scope {m['region']}/{m['service']} or key id is wrong"
-        want = sigv4_signature(FAKE_SECRET, "POST", "/", "", hdr, m["signed"], raw, amz_date,
-                               m["region"], "ecr")
-        if not hmac.compare_digest(want, m["sig"]):
-            return op, None, "signature does not match"
+        try:
+            verify_sigv4(hdr, raw, "ecr", self.region,
+                         lambda akid: (FAKE_SECRET, None) if akid == FAKE_KEY_ID else None)
+        except SigV4Error as e:
+            return op, None, e.message
         try:
             body = json.loads(raw or b"{}")
         except ValueError as e:
@@ -148,7 +127,7 @@ class FakeECR:
     def _do(self, op, body):
         """Returns (status, json)."""
         def err(kind, msg):
-            return 400, {"__type": kind, "message": msg}
+            return 400, json_error(kind, msg)
         if op in self.deny:
             return err("AccessDeniedException", f"User is not authorized to perform: ecr:{op}")
         if op == "CreateRepository":
@@ -229,31 +208,13 @@ class FakeECR:
         self.repos[name] = r
         return r
 
-    def _handler_class(self):
-        fake = self
-
-        class H(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with fake.lock:
-                    op, body, problem = fake._check(self, raw)
-                    fake.calls.append((op, body))
-                    if problem:
-                        fake.problems.append(problem)
-                        status, out = 400, {"__type": "ValidationException", "message": problem}
-                    else:
-                        status, out = fake._do(op, body)
-                data = json.dumps(out).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("x-amzn-RequestId", "fake-ecr-request")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        return H
+    def _handle(self, h):
+        with self._lock:
+            op, body, problem = self._check(h, h.raw)
+            self.calls.append((op, body))
+            if problem:
+                self.problems.append(problem)
+                status, out = 400, json_error("ValidationException", problem)
+            else:
+                status, out = self._do(op, body)
+        h.send_json(status, out)

@@ -24,73 +24,22 @@ get 401, as on instances that require IMDSv2); a PUT carrying X-Forwarded-For ge
 Credentials are fake (ASIAFAKE... ids, the AKIDEXAMPLE test secret) and expire
 expiry_seconds after they are handed out.
 """
-import datetime
 import json
 import secrets
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-
-
-def iso(t):
-    return datetime.datetime.fromtimestamp(int(t), datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
+from awsfake import FAKE_SECRET, FakeServer, iso
 
 
-class FakeMetadata:
+class FakeMetadata(FakeServer):
     def __init__(self, expiry_seconds=6 * 3600, auth_token=None, role="showtable-task",
                  ecs_path="/v2/credentials/4f1e9c2a-fake", port=0, hang_seconds=10.0):
+        super().__init__(port, methods=("GET", "PUT", "POST"), request_ids=False)
         self.expiry_seconds, self.auth_token, self.role = expiry_seconds, auth_token, role
         self.ecs_path, self.hang_seconds = ecs_path, hang_seconds
-        self.issued, self.requests, self.problems = [], [], []
+        self.issued, self.requests = [], []
         self.imds_tokens = set()
-        self._faults = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                fake._handle(self, "GET")
-
-            def do_PUT(self):
-                fake._handle(self, "PUT")
-
-            def do_POST(self):
-                fake._handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def fail_next(self, n, kind):
-        with self._lock:
-            self._faults.extend([kind] * n)
 
     def _new_credentials(self):
         with self._lock:
@@ -101,23 +50,13 @@ class FakeMetadata:
                 "Expiration": iso(time.time() + self.expiry_seconds)}
 
     def _send(self, h, status, body, ctype="application/json", headers=()):
-        data = body if isinstance(body, bytes) else body.encode()
-        h.send_response(status)
-        h.send_header("Content-Type", ctype)
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in headers:
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(data)
+        h.send_raw(status, ctype, body.encode(), headers)
 
-    def _handle(self, h, method):
-        path = h.path
-        n = int(h.headers.get("Content-Length") or 0)
-        if n:
-            h.rfile.read(n)
+    def _handle(self, h):
+        method, path = h.command, h.path
         with self._lock:
             self.requests.append((method, path, dict(h.headers)))
-            fault = self._faults.pop(0) if self._faults else None
+            fault = self._next_fault()
         if fault == "hang":
             self._stop.wait(self.hang_seconds)
             return
@@ -185,8 +124,5 @@ if __name__ == "__main__":
     a = ap.parse_args()
     md = FakeMetadata(expiry_seconds=a.expiry_seconds, auth_token=a.auth_token, port=a.port)
     print(f"listening {md.url} (ECS path {md.ecs_path})", flush=True)
-    try:
-        md.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    md.serve_forever()
     sys.exit(0)

@@ -20,8 +20,9 @@ import re
 import socket
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+import awsfake
 
 LOCK = threading.Lock()
 STATE = {"blobs": {}, "uploads": {}, "manifests": {}, "log": [], "faults": []}
@@ -41,16 +42,10 @@ def sha256(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
+class Handler(awsfake.Handler):
     # --- helpers -------------------------------------------------------------------------
     def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+        return self.read_body()
 
     def send(self, status, body=b"", headers=None, ctype=None):
         self.send_response(status)
@@ -275,9 +270,7 @@ def main():
     if cred:
         AUTH["mode"] = "basic" if a.basic else "bearer"
         AUTH["user"], AUTH["password"] = cred.split(":", 1)
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    srv.daemon_threads = True
-    srv.serve_forever()
+    awsfake.FakeServer(a.port, methods=(), handler=Handler).serve_forever()
 
 
 if __name__ == "__main__":

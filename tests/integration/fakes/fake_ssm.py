@@ -28,27 +28,13 @@ As a process (for other tools): python3 fake_ssm.py [--port N] [--region R]
 and serves until terminated.
 """
 import base64
-import collections
-import hashlib
-import hmac
 import json
-import re
 import socket
 import sys
-import threading
 import time
-import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAKE_KEY_ID = "AKIDEXAMPLE"
-FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-ACCOUNT = "123456789012"
-
-AUTH_RE = re.compile(
-    r"^AWS4-HMAC-SHA256 Credential=(?P<akid>[A-Za-z0-9]+)/(?P<date>\d{8})/(?P<region>[a-z0-9-]+)"
-    r"/(?P<service>[a-z0-9-]+)/aws4_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), "
-    r"Signature=(?P<sig>[0-9a-f]{64})$")
-AMZ_DATE_RE = re.compile(r"^\d{8}T\d{6}Z$")
+from awsfake import (ACCOUNT, AMZ_DATE_RE, AUTH_RE, FAKE_KEY_ID, FAKE_SECRET,  # noqa: F401
+                     JSON_11, FakeServer, SigV4Error, json_error, sigv4_signature, verify_sigv4)
 
 # Request members per operation, as documented: name -> (type, required).
 OPS = {
@@ -77,66 +63,17 @@ class Request:
         return f"Request({self.op!r}, fault={self.fault!r}, body={self.body!r})"
 
 
-def sigv4_signature(secret, method, path, query, headers, signed, body, amz_date, region,
-                    service):
-    """The SigV4 signature of a request, computed independently of the code under test."""
-    def trim(v):
-        return " ".join(v.strip().split())
-    canon_headers = "".join(f"{h}:{trim(headers.get(h, ''))}\n" for h in signed.split(";"))
-    canonical = "\n".join([method, path, query, canon_headers, signed,
-                           hashlib.sha256(body).hexdigest()])
-    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
-                         hashlib.sha256(canonical.encode()).hexdigest()])
-    k = ("AWS4" + secret).encode()
-    for part in (amz_date[:8], region, service, "aws4_request"):
-        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-    return hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
-
-
-class FakeSSM:
+class FakeSSM(FakeServer):
     def __init__(self, region="us-east-1", key_id=FAKE_KEY_ID, secret=FAKE_SECRET,
                  port=0, hang_seconds=30.0, huge_bytes=8 * 1024 * 1024):
+        super().__init__(port, methods=("POST", "GET", "PUT", "DELETE"))
         self.region, self.key_id, self.secret = region, key_id, secret
         self.hang_seconds, self.huge_bytes = hang_seconds, huge_bytes
         self.params = {}
         self.denied = set()
         self.requests = []
-        self.problems = []
-        self._faults = collections.deque()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = None
-
-    # -- lifecycle
-    def start(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread:
-            self._thread.join(5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     # -- test controls
-    def fail_next(self, n, kind):
-        with self._lock:
-            self._faults.extend([kind] * n)
-
     def put(self, name, value, type="String", description=None):
         """Seeds a parameter as PutParameter would (version increments)."""
         with self._lock:
@@ -160,14 +97,10 @@ class FakeSSM:
         }
         return version
 
-    def _problem(self, what):
-        self.problems.append(what)
-        return what
-
     def _check(self, h):
         """Returns (op, body, problem) for a request; problem is None when well-formed."""
-        hdr = {k.lower(): v for k, v in h.headers.items()}
-        raw = h._raw
+        hdr = h.lower_headers()
+        raw = h.raw
         if h.command != "POST" or h.path != "/":
             return None, None, f"expected POST /, got {h.command} {h.path}"
         target = hdr.get("x-amz-target", "")
@@ -176,26 +109,12 @@ class FakeSSM:
         op = target[len("AmazonSSM."):]
         if op not in OPS:
             return op, None, f"unknown operation {op!r}"
-        if hdr.get("content-type") != "application/x-amz-json-1.1":
+        if hdr.get("content-type") != JSON_11:
             return op, None, f"Content-Type {hdr.get('content-type')!r} is not application/x-amz-json-1.1"
-        amz_date = hdr.get("x-amz-date", "")
-        if not AMZ_DATE_RE.match(amz_date):
-            return op, None, f"X-Amz-Date {amz_date!r} is not YYYYMMDDTHHMMSSZ"
-        m = AUTH_RE.match(hdr.get("authorization", ""))
-        if not m:
-            return op, None, f"malformed Authorization header {hdr.get('authorization')!r}"
-        signed = m["signed"].split(";")
-        if signed != sorted(signed) or "host" not in signed or "x-amz-date" not in signed:
-            return op, None, f"SignedHeaders {m['signed']!r} must be sorted and include host and x-amz-date"
-        if m["service"] != "ssm" or m["region"] != self.region or m["date"] != amz_date[:8]:
-            return op, None, f"credential scope {m['date']}/{m['region']}/{m['service']} is wrong"
-        if m["akid"] != self.key_id:
-            return op, None, f"unknown access key id {m['akid']!r}"
-        if self.secret is not None:
-            want = sigv4_signature(self.secret, "POST", "/", "", hdr, m["signed"], raw,
-                                   amz_date, m["region"], "ssm")
-            if not hmac.compare_digest(want, m["sig"]):
-                return op, None, "signature does not match"
+        try:
+            verify_sigv4(hdr, raw, "ssm", self.region, self._key_for)
+        except SigV4Error as e:
+            return op, None, e.message
         try:
             body = json.loads(raw)
         except ValueError as e:
@@ -217,12 +136,16 @@ class FakeSSM:
             return op, body, f"PutParameter: Type {body.get('Type')!r} is not one of {TYPES}"
         return op, body, None
 
+    def _key_for(self, akid):
+        # akid == key_id, not a dict lookup: a test's key_id may stand for several keys.
+        return (self.secret, None) if akid == self.key_id else None
+
     def _handle(self, h):
         op, body, problem = self._check(h)
         with self._lock:
-            fault = self._faults.popleft() if self._faults else None
-            hdr = {k.lower(): v for k, v in h.headers.items()}
-            self.requests.append(Request(op, hdr, body, h._raw, fault, h.client_address))
+            fault = self._next_fault()
+            self.requests.append(Request(op, h.lower_headers(), body, h.raw, fault,
+                                         h.client_address))
             if problem:
                 self._problem(problem)
         if fault:
@@ -231,7 +154,7 @@ class FakeSSM:
             # SigV4 problems are what SSM reports as these; the rest as validation.
             code = "InvalidSignatureException" if "ignature" in problem or "Authorization" in problem \
                 else "ValidationException"
-            return h.send_json(400, {"__type": code, "message": problem})
+            return h.send_json(400, json_error(code, problem))
         name = body["Name"]
         if name in self.denied:
             return self._deny(h, op, name)
@@ -239,7 +162,7 @@ class FakeSSM:
             if op == "GetParameter":
                 p = self.params.get(name)
                 if not p:
-                    return h.send_json(400, {"__type": "ParameterNotFound"})
+                    return h.send_json(400, json_error("ParameterNotFound"))
                 value = p["Value"]
                 if p["Type"] == "SecureString" and not body.get("WithDecryption"):
                     value = base64.b64encode(b"fake-kms-ciphertext:" + value.encode()).decode()
@@ -249,13 +172,13 @@ class FakeSSM:
                 return h.send_json(200, {"Parameter": out})
             if op == "PutParameter":
                 if name in self.params and not body.get("Overwrite"):
-                    return h.send_json(400, {
-                        "__type": "ParameterAlreadyExists",
-                        "message": "The parameter already exists. To overwrite this value, set "
-                                   "the overwrite option in the request to true."})
+                    return h.send_json(400, json_error(
+                        "ParameterAlreadyExists",
+                        "The parameter already exists. To overwrite this value, set "
+                        "the overwrite option in the request to true."))
                 if "KeyId" in body and body.get("Type") != "SecureString":
-                    return h.send_json(400, {"__type": "ValidationException",
-                                             "message": "KeyId is only valid for SecureString"})
+                    return h.send_json(400, json_error("ValidationException",
+                                                        "KeyId is only valid for SecureString"))
                 ptype = body.get("Type") or (self.params[name]["Type"] if name in self.params
                                              else "String")
                 v = self._store(name, body["Value"], ptype, body.get("Description"),
@@ -263,7 +186,7 @@ class FakeSSM:
                 return h.send_json(200, {"Version": v, "Tier": "Standard"})
             if op == "DeleteParameter":
                 if name not in self.params:
-                    return h.send_json(400, {"__type": "ParameterNotFound"})
+                    return h.send_json(400, json_error("ParameterNotFound"))
                 del self.params[name]
                 return h.send_json(200, {})
 
@@ -276,13 +199,12 @@ class FakeSSM:
 
     def _fault(self, h, kind, op):
         if kind == "throttle":
-            return h.send_json(400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
+            return h.send_json(400, json_error("ThrottlingException", "Rate exceeded"))
         if kind == "500":
-            return h.send_json(500, {"__type": "InternalServerError",
-                                     "message": "An error occurred on the server side."})
+            return h.send_json(500, json_error("InternalServerError",
+                                                "An error occurred on the server side."))
         if kind == "503":
-            return h.send_json(503, {"__type": "ServiceUnavailable",
-                                     "message": "Service is unavailable."})
+            return h.send_json(503, json_error("ServiceUnavailable", "Service is unavailable."))
         if kind == "deny":
             return self._deny(h, op or "GetParameter", "/denied")
         if kind == "hang":
@@ -302,7 +224,7 @@ class FakeSSM:
             "DataType": "text"}}).encode()
         if kind == "truncated":
             h.send_response(200)
-            h.send_header("Content-Type", "application/x-amz-json-1.1")
+            h.send_header("Content-Type", JSON_11)
             h.send_header("Content-Length", str(len(doc)))
             h.end_headers()
             h.wfile.write(doc[: len(doc) // 2])
@@ -311,7 +233,7 @@ class FakeSSM:
             h.connection.shutdown(socket.SHUT_RDWR)
             return
         if kind == "truncated_json":
-            return h.send_raw(200, "application/x-amz-json-1.1", doc[: len(doc) // 2])
+            return h.send_raw(200, JSON_11, doc[: len(doc) // 2])
         if kind == "nonjson":
             return h.send_raw(200, "text/html",
                               b"<html><body><h1>502 Bad Gateway</h1></body></html>\n")
@@ -320,7 +242,7 @@ class FakeSSM:
             tail = b'"}}'
             fill = self.huge_bytes - len(head) - len(tail)
             h.send_response(200)
-            h.send_header("Content-Type", "application/x-amz-json-1.1")
+            h.send_header("Content-Type", JSON_11)
             chunked = kind == "huge_chunked"
             if chunked:
                 h.send_header("Transfer-Encoding", "chunked")
@@ -329,58 +251,22 @@ class FakeSSM:
             h.end_headers()
             h.close_connection = True
             block = b"x" * 65536
+
+            def write_body(data):
+                h.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n" if chunked else data)
             try:
-                h.write_body(head, chunked)
+                write_body(head)
                 while fill > 0:
                     part = block[:min(fill, len(block))]
-                    h.write_body(part, chunked)
+                    write_body(part)
                     fill -= len(part)
-                h.write_body(tail, chunked)
+                write_body(tail)
                 if chunked:
                     h.wfile.write(b"0\r\n\r\n")
             except OSError:
                 pass   # the client gave up on the body: that is the point
             return
         raise ValueError(f"unknown fault kind {kind!r}")
-
-    def _handler_class(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                self._raw = self.rfile.read(n) if n > 0 else b""
-                fake._handle(self)
-
-            def do_GET(self):
-                self._raw = b""
-                fake._handle(self)
-
-            do_PUT = do_DELETE = do_GET
-
-            def send_raw(self, status, ctype, data):
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def send_json(self, status, obj):
-                self.send_raw(status, "application/x-amz-json-1.1", json.dumps(obj).encode())
-
-            def write_body(self, data, chunked):
-                if chunked:
-                    self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
-                else:
-                    self.wfile.write(data)
-
-        return Handler
 
 
 def main(argv):
@@ -400,10 +286,7 @@ def main(argv):
             ap.error(f"expected NAME=VALUE, got {spec!r}")
         ssm.put(name, value, type=ptype)
     print(f"listening {ssm.url}", flush=True)
-    try:
-        ssm._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    ssm.serve_forever()
 
 
 if __name__ == "__main__":

@@ -13,60 +13,22 @@ may not use 403 ForbiddenException, missing parameters 400 InvalidRequestExcepti
         env["AWS_ENDPOINT_URL_SSO"] = sso.url
         sso.calls            # [(account_id, role_name, token)]
 """
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+from awsfake import FAKE_SECRET, FakeServer
 
 
-class FakeSSOPortal:
+class FakeSSOPortal(FakeServer):
     def __init__(self, tokens=None, expiry_seconds=3600, port=0):
+        super().__init__(port, methods=("GET",), request_ids=False)
         self.tokens = tokens or {}
         self.expiry_seconds = expiry_seconds
-        self.calls, self.problems = [], []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                fake._handle(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        self.calls = []
 
     def _send(self, h, status, doc, err_type=None):
-        data = json.dumps(doc).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        if err_type:
-            h.send_header("x-amzn-ErrorType", err_type)
-        h.end_headers()
-        h.wfile.write(data)
+        h.send_json(status, doc, "application/json",
+                    [("x-amzn-ErrorType", err_type)] if err_type else ())
 
     def _handle(self, h):
         u = urlsplit(h.path)

@@ -19,18 +19,15 @@ issued credential is added, so role chains verify end to end. RoleArn, RoleSessi
 Errors are <ErrorResponse> documents: AccessDenied (403), ValidationError / MissingParameter
 / InvalidAction (400), SignatureDoesNotMatch / InvalidClientTokenId (403).
 """
-import datetime
-import hmac
 import re
 import secrets
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
-from fake_ssm import AMZ_DATE_RE, AUTH_RE, FAKE_KEY_ID, FAKE_SECRET, sigv4_signature
+from awsfake import (FAKE_KEY_ID, FAKE_SECRET, FakeServer, SigV4Error, iso, query_error,
+                     verify_sigv4)
 
 NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/([\w+=,.@/-]{1,64})$")
@@ -38,6 +35,17 @@ SESSION_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
 EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 KNOWN_PARAMS = {"Action", "Version", "RoleArn", "RoleSessionName", "DurationSeconds",
                 "ExternalId", "Policy", "SerialNumber", "TokenCode", "SourceIdentity"}
+# How STS answers each way a signature can fail (awsfake.SigV4Error.kind).
+SIGV4_ERRORS = {
+    "missing": ("MissingAuthenticationToken", "Request is missing Authentication Token"),
+    "headers": ("SignatureDoesNotMatch", "SignedHeaders must include host"),
+    "scope": ("SignatureDoesNotMatch",
+              "Credential should be scoped to a valid region and service sts"),
+    "key": ("InvalidClientTokenId", "The security token included in the request is invalid."),
+    "token": ("InvalidClientTokenId", "The security token included in the request is invalid."),
+    "signature": ("SignatureDoesNotMatch", "The request signature we calculated does not "
+                                           "match the signature you provided."),
+}
 
 
 class STSError(Exception):
@@ -46,120 +54,46 @@ class STSError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def iso(t):
-    return datetime.datetime.fromtimestamp(int(t), datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ")
-
-
-class FakeSTS:
+class FakeSTS(FakeServer):
     def __init__(self, region="us-east-1", port=0):
+        super().__init__(port, methods=("POST", "GET"))
         self.region = region
         self.keys = {FAKE_KEY_ID: (FAKE_SECRET, None)}   # key id -> (secret, token or None)
         self.roles = {}
-        self.calls, self.problems = [], []
-        self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                fake._handle(self)
-
-            def do_GET(self):
-                fake.problems.append(f"GET {self.path}: the Query API is POSTed")
-                fake._send(self, 400, fake._error_xml("Sender", "InvalidAction", "use POST"))
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.calls = []
 
     def add_role(self, arn, external_id=None, trusted=None):
         """trusted: key ids allowed to assume it (None = any key this fake knows)."""
         self.roles[arn] = {"external_id": external_id, "trusted": trusted}
 
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def _send(self, h, status, xml):
-        data = xml.encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "text/xml")
-        h.send_header("Content-Length", str(len(data)))
-        h.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        h.end_headers()
-        h.wfile.write(data)
-
     def _error_xml(self, typ, code, message):
-        return (f'<ErrorResponse xmlns="{NS}">\n  <Error>\n    <Type>{typ}</Type>\n'
-                f'    <Code>{escape(code)}</Code>\n    <Message>{escape(message)}</Message>\n'
-                f'  </Error>\n  <RequestId>{uuid.uuid4()}</RequestId>\n</ErrorResponse>\n')
+        return query_error(NS, code, message, typ)
 
     def _handle(self, h):
-        raw = h.rfile.read(int(h.headers.get("Content-Length") or 0))
-        hdr = {k.lower(): v for k, v in h.headers.items()}
+        if h.command != "POST":
+            self._problem(f"{h.command} {h.path}: the Query API is POSTed")
+            return h.send_xml(400, self._error_xml("Sender", "InvalidAction", "use POST"))
+        raw, hdr = h.raw, h.lower_headers()
         try:
             key_id = self._check_signature(h, hdr, raw)
             params = self._check_params(hdr, raw)
             xml, issued = self._assume_role(key_id, params)
         except STSError as e:
             typ = "Receiver" if e.status >= 500 else "Sender"
-            return self._send(h, e.status, self._error_xml(typ, e.code, e.message))
+            return h.send_xml(e.status, self._error_xml(typ, e.code, e.message))
         with self._lock:
             self.calls.append({"params": params, "key_id": key_id, "issued": issued})
-        self._send(h, 200, xml)
+        h.send_xml(200, xml)
 
     def _check_signature(self, h, hdr, raw):
         if h.path != "/":
             self.problems.append(f"POST to {h.path!r}, not /")
-        amz_date = hdr.get("x-amz-date", "")
-        m = AUTH_RE.match(hdr.get("authorization", ""))
-        if not m or not AMZ_DATE_RE.match(amz_date):
-            self.problems.append(f"unsigned or malformed: {hdr.get('authorization')!r}")
-            raise STSError(403, "MissingAuthenticationToken",
-                           "Request is missing Authentication Token")
-        signed = m["signed"].split(";")
-        if signed != sorted(signed) or "host" not in signed or "x-amz-date" not in signed:
-            self.problems.append(f"SignedHeaders {m['signed']!r}")
-            raise STSError(403, "SignatureDoesNotMatch", "SignedHeaders must include host")
-        if m["service"] != "sts" or m["region"] != self.region or m["date"] != amz_date[:8]:
-            self.problems.append(f"scope {m['date']}/{m['region']}/{m['service']}")
-            raise STSError(403, "SignatureDoesNotMatch",
-                           f"Credential should be scoped to a valid region and service sts")
-        key = self.keys.get(m["akid"])
-        if key is None:
-            raise STSError(403, "InvalidClientTokenId",
-                           "The security token included in the request is invalid.")
-        secret, token = key
-        if token is not None:
-            if hdr.get("x-amz-security-token") != token or "x-amz-security-token" not in signed:
-                self.problems.append("temporary key without its signed session token")
-                raise STSError(403, "InvalidClientTokenId",
-                               "The security token included in the request is invalid.")
-        want = sigv4_signature(secret, "POST", "/", "", hdr, m["signed"], raw, amz_date,
-                               m["region"], "sts")
-        if not hmac.compare_digest(want, m["sig"]):
-            self.problems.append("signature does not match")
-            raise STSError(403, "SignatureDoesNotMatch",
-                           "The request signature we calculated does not match the signature "
-                           "you provided.")
-        return m["akid"]
+        try:
+            return verify_sigv4(hdr, raw, "sts", self.region, self.keys.get)
+        except SigV4Error as e:
+            if e.kind != "key":        # an unknown key is the caller's mistake, not the client's
+                self.problems.append(e.message)
+            raise STSError(403, *SIGV4_ERRORS[e.kind])
 
     def _check_params(self, hdr, raw):
         if not hdr.get("content-type", "").startswith("application/x-www-form-urlencoded"):
