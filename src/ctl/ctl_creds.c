@@ -122,11 +122,10 @@ int cmd_credentials(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("user \"%.64s\" is not valid — 1 to 64 characters, no ':' or spaces", argv[2]);
 		return 2;
 	}
-	if (stk_check_env(ctx) != 0)
-		return 2;
-	aws_client *c = ctl_client(ctx);
+	int ec;
+	aws_client *c = stk_client(ctx, &ec);
 	if (c == NULL)
-		return 1;
+		return ec;
 	if (stk_banner(ctx, c) != 0)
 		return 1;
 	return store(ctx, c, argv[2], 1) == 0 ? 0 : 1;

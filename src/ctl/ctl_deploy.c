@@ -529,28 +529,21 @@ static int run_stacks(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o
 		ctl_errorf("usage: %s", usage);
 		return 2;
 	}
-	int want[STK_NKINDS] = {0};
-	for (int i = first; i < argc; i++) {
-		int k = stk_kind_index(argv[i]);
-		if (k < 0)
-			return 2;
-		want[k] = 1;
-	}
+	int want[STK_NKINDS];
+	int nwant = stk_kinds_wanted(argc, argv, first, want);
+	if (nwant < 0)
+		return 2;
 	if (o->diff_only && argc - first != 1) {
 		ctl_errorf("usage: %s", usage);
 		return 2;
 	}
-	int nwant = 0;
-	for (int k = 0; k < STK_NKINDS; k++)
-		nwant += want[k];
 	o->several = nwant > 1;
 	if (o->several && check_flags_apply(ctx, want, o) != 0)
 		return 2;
-	if (stk_check_env(ctx) != 0)
-		return 2;
-	aws_client *c = ctl_client(ctx);
+	int ec;
+	aws_client *c = stk_client(ctx, &ec);
 	if (c == NULL)
-		return 1;
+		return ec;
 	int banner = 0;
 	for (int k = 0; k < STK_NKINDS; k++) {
 		if (!want[k])

@@ -225,23 +225,18 @@ int cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("usage: destroy [--yes] [--force] [--purge-images] vpc|table|container...");
 		return 2;
 	}
-	int want[STK_NKINDS] = {0};
-	for (int i = optind; i < argc; i++) {
-		int k = stk_kind_index(argv[i]);
-		if (k < 0)
-			return 2;
-		want[k] = 1;
-	}
+	int want[STK_NKINDS];
+	if (stk_kinds_wanted(argc, argv, optind, want) < 0)
+		return 2;
 	if (purge && !want[STK_NKINDS - 1]) {
 		ctl_errorf("--purge-images deletes the container's ECR repository: it goes with "
 			   "`destroy container`");
 		return 2;
 	}
-	if (stk_check_env(ctx) != 0)
-		return 2;
-	aws_client *c = ctl_client(ctx);
+	int ec;
+	aws_client *c = stk_client(ctx, &ec);
 	if (c == NULL)
-		return 1;
+		return ec;
 	int banner = 0;
 	for (int k = STK_NKINDS - 1; k >= 0; k--) {
 		if (!want[k])

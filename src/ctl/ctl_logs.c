@@ -166,11 +166,10 @@ int cmd_logs(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("usage: logs [--follow] [--since 10m]");
 		return 2;
 	}
-	if (stk_check_env(ctx) != 0)
-		return 2;
-	aws_client *c = ctl_client(ctx);
+	int ec;
+	aws_client *c = stk_client(ctx, &ec);
 	if (c == NULL)
-		return 1;
+		return ec;
 	char stack[256];
 	stk_name(ctx, "container", stack, sizeof stack);
 	cfn_resource *res = NULL;

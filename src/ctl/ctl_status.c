@@ -185,11 +185,10 @@ int cmd_status(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("usage: status");
 		return 2;
 	}
-	if (stk_check_env(ctx) != 0)
-		return 2;
-	aws_client *c = ctl_client(ctx);
+	int ec;
+	aws_client *c = stk_client(ctx, &ec);
 	if (c == NULL)
-		return 1;
+		return ec;
 	printf("region %s, parameter prefix %s\n", aws_client_region(c), ctx->param_prefix);
 	int rc = 0;
 	for (int k = 0; k < STK_NKINDS; k++)
@@ -204,11 +203,12 @@ int cmd_outputs(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("usage: outputs vpc|table|container");
 		return 2;
 	}
-	if (stk_kind_index(argv[1]) < 0 || stk_check_env(ctx) != 0)
+	if (stk_kind_index(argv[1]) < 0)
 		return 2;
-	aws_client *c = ctl_client(ctx);
+	int ec;
+	aws_client *c = stk_client(ctx, &ec);
 	if (c == NULL)
-		return 1;
+		return ec;
 	char stack[256];
 	stk_name(ctx, argv[1], stack, sizeof stack);
 	cfn_stack st;

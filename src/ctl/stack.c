@@ -21,6 +21,33 @@ int stk_kind_index(const char *kind)
 	return -1;
 }
 
+int stk_kinds_wanted(int argc, char **argv, int first, int want[STK_NKINDS])
+{
+	int nwant = 0;
+	for (int k = 0; k < STK_NKINDS; k++)
+		want[k] = 0;
+	for (int i = first; i < argc; i++) {
+		int k = stk_kind_index(argv[i]);
+		if (k < 0)
+			return -1;
+		nwant += !want[k];
+		want[k] = 1;
+	}
+	return nwant;
+}
+
+aws_client *stk_client(ctl_ctx *ctx, int *exit_code)
+{
+	if (stk_check_env(ctx) != 0) {
+		*exit_code = 2;
+		return NULL;
+	}
+	aws_client *c = ctl_client(ctx);
+	if (c == NULL)
+		*exit_code = 1;
+	return c;
+}
+
 int stk_check_env(const ctl_ctx *ctx)
 {
 	const char *n = ctx->name;

@@ -21,10 +21,18 @@ extern const char *const stk_kinds[STK_NKINDS];   /* "vpc", "table", "container"
 
 /* Index of kind in stk_kinds, or -1 (after printing what the valid kinds are). */
 int stk_kind_index(const char *kind);
+/* Marks in want[] (zeroed here) each stack named in argv[first..argc-1]. Returns how many
+ * distinct stacks are wanted, or -1 after printing an unknown name. */
+int stk_kinds_wanted(int argc, char **argv, int first, int want[STK_NKINDS]);
 /* Checks --name (a CloudFormation stack name once "-container" is added: a letter, then
  * letters, digits, '-') and --param-prefix ("/a/b": SSM path segments, no trailing '/').
  * Prints what is wrong and returns -1; 0 when both are usable. */
 int stk_check_env(const ctl_ctx *ctx);
+/* The AWS client for a command on the stacks: checks the environment (stk_check_env),
+ * then gets ctx's client (ctl_client; owned by ctx, do not free). NULL after printing
+ * why, with *exit_code set to the command's exit status: 2 (bad --name/--param-prefix),
+ * 1 (no client). */
+aws_client *stk_client(ctl_ctx *ctx, int *exit_code);
 /* "<name>-<kind>" into out. */
 void stk_name(const ctl_ctx *ctx, const char *kind, char *out, size_t len);
 /* The flags that select this environment, for hints ("--name x --param-prefix /p "), or "". */
