@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "aws_client.h"
@@ -99,6 +100,18 @@ int main(int argc, char **argv)
 	/* Few threads, small heaps: glibc's default of 8 arenas per core only holds on to
 	 * freed memory (RssAnon) without making anything faster here. */
 	mallopt(M_ARENA_MAX, 2);
+	/* Each connection is a file descriptor: raise the soft limit (often 1024) towards the
+	 * hard one so --max-connections can be reached, and say so when it cannot. */
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg.max_connections + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur < want)
+			srv_log_event(SRV_LOG_WARN, "limits",
+				      "open files limited to %llu: fewer than --max-connections %ld can be served",
+				      (unsigned long long)rl.rlim_cur, cfg.max_connections);
+	}
 
 	/* Signals are taken by sigwait in this thread only; every thread started later
 	 * inherits the mask. A client closing a socket must not kill us (SIGPIPE). */
