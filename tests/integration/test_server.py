@@ -376,6 +376,10 @@ def test_static_has_etag_304_and_gzip(srv):
     assert gzip.decompress(body3) == body
     status, h4, _ = srv.get("/css/showtable.css", headers={"Accept-Encoding": "gzip;q=0"})
     assert "content-encoding" not in h4
+    status, h5, ico = srv.get("/favicon.ico")
+    assert status == 200 and h5["content-type"] == "image/x-icon" and ico[:4] == b"\x00\x00\x01\x00"
+    assert srv.get("/js/showtable.js")[1]["content-type"].startswith("text/javascript")
+    assert srv.get("/css/nope.css")[0] == 404
 
 
 def raw_request(port, data, read_timeout=5.0, half_close=False):
