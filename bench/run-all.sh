@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run-all.sh — what `make bench` runs: every benchmark in bench/, one after the other, each
+# run-all.sh — what `make bench` runs: every benchmark in bench/ (httpd-compare, then each
+# *_bench.sh), one after the other, each
 # printing its own markdown table (numbers for bench/README.md). Not timed tests: they
 # take a few minutes and their numbers depend on the machine.
 #   BUILD=build-dir (default build); SECONDS_PER_RUN (default 4) for the wrk-based ones.
@@ -11,8 +12,10 @@ BUILD_DIR=../${BUILD:-build} ./httpd-compare/run.sh "$S"
 echo
 echo "## showtable against nginx (server_bench.sh)"
 ./server_bench.sh "$S"
-if [ -x ./scan_bench.sh ]; then
+for b in ./*_bench.sh; do   # the others' benchmarks (scan, image, ...) as they appear
+	[ "$b" = ./server_bench.sh ] && continue
+	[ -x "$b" ] || continue
 	echo
-	echo "## full-table scan (scan_bench.sh)"
-	./scan_bench.sh
-fi
+	echo "## ${b#./}"
+	"$b"
+done
