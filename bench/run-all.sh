@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 S=${SECONDS_PER_RUN:-4}
 echo "## HTTP libraries (httpd-compare/run.sh)"
-BUILD_DIR=../${BUILD:-build} ./httpd-compare/run.sh "$S"
+BUILD_DIR="$PWD/../${BUILD:-build}" ./httpd-compare/run.sh "$S"
 echo
 echo "## showtable against nginx (server_bench.sh)"
 ./server_bench.sh "$S"
