@@ -746,6 +746,23 @@ static int client_send(aws_client *c, const client_req *q, aws_http_response *re
 	return -1;
 }
 
+/* client_send for the calls whose answer is their body (JSON, Query): on success the body
+ * replaces *resp's contents, keeping the size limit the caller set on resp. */
+static int send_for_body(aws_client *c, const client_req *q, aws_buf *resp, aws_error *err)
+{
+	aws_http_response r;
+	int rc = client_send(c, q, &r, err);
+	if (rc == 0) {
+		aws_buf_free(resp);
+		size_t limit = resp->limit;
+		*resp = r.body;
+		resp->limit = limit;
+		r.body = (aws_buf)AWS_BUF_INIT;
+	}
+	aws_http_response_free(&r);
+	return rc;
+}
+
 int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 		  const char *body, size_t body_len, aws_buf *resp, aws_error *err)
 {
@@ -765,17 +782,7 @@ int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 		body_len = 2;
 	}
 	client_req q = {svc, operation, "POST", "/", NULL, hs, 2, body, body_len, 1};
-	aws_http_response r;
-	int rc = client_send(c, &q, &r, err);
-	if (rc == 0) {
-		aws_buf_free(resp);
-		size_t limit = resp->limit;
-		*resp = r.body;
-		resp->limit = limit;
-		r.body = (aws_buf)AWS_BUF_INIT;
-	}
-	aws_http_response_free(&r);
-	return rc;
+	return send_for_body(c, &q, resp, err);
 }
 
 int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,
@@ -796,16 +803,7 @@ int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,
 	}
 	aws_header hs[] = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
 	client_req q = {svc, operation, "POST", "/", NULL, hs, 1, body.data, body.len, 0};
-	aws_http_response r;
-	int rc = client_send(c, &q, &r, err);
-	if (rc == 0) {
-		aws_buf_free(resp);
-		size_t limit = resp->limit;
-		*resp = r.body;
-		resp->limit = limit;
-		r.body = (aws_buf)AWS_BUF_INIT;
-	}
-	aws_http_response_free(&r);
+	int rc = send_for_body(c, &q, resp, err);
 	aws_buf_free(&body);
 	return rc;
 }
