@@ -123,6 +123,13 @@ void aws_creds_format_time(time_t t, char out[21])
 		snprintf(out, 21, "%s", "(invalid time)");
 }
 
+void aws_creds_response_free(aws_http_response *resp)
+{
+	if (resp->body.data)
+		explicit_bzero(resp->body.data, resp->body.len);
+	aws_http_response_free(resp);
+}
+
 int aws_creds_fill(aws_credentials *out, const char *what, const char *key_id,
 		   const char *secret, const char *token, time_t expiration, const char *source,
 		   aws_error *err)

@@ -304,9 +304,7 @@ int aws_creds_from_ecs(const aws_creds_ctx *ctx, aws_credentials *out, char *why
 	rc = AWS_CREDS_FOUND;
 out:
 	explicit_bzero(token, sizeof token);
-	if (resp.body.data)
-		explicit_bzero(resp.body.data, resp.body.len);
-	aws_http_response_free(&resp);
+	aws_creds_response_free(&resp);
 	return rc;
 }
 
@@ -415,8 +413,6 @@ int aws_creds_from_imds(const aws_creds_ctx *ctx, aws_credentials *out, char *wh
 	rc = AWS_CREDS_FOUND;
 out:
 	explicit_bzero(token, sizeof token);
-	if (resp.body.data)
-		explicit_bzero(resp.body.data, resp.body.len);
-	aws_http_response_free(&resp);
+	aws_creds_response_free(&resp);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "aws_creds.h"
 #include "aws_config.h"
 #include "aws_buf.h"
+#include "aws_http.h"
 
 enum { AWS_CREDS_FOUND = 0, AWS_CREDS_NONE = 1, AWS_CREDS_FAILED = -1 };
 
@@ -59,6 +60,9 @@ void aws_creds_format_time(time_t t, char out[21]);
 int aws_creds_fill(aws_credentials *out, const char *what, const char *key_id,
 		   const char *secret, const char *token, time_t expiration, const char *source,
 		   aws_error *err);
+/* Frees a response from a credentials endpoint after wiping its body: it carried
+ * credentials (or a token for them), which must not linger in freed memory. */
+void aws_creds_response_free(aws_http_response *resp);
 
 /* The environment source. */
 int aws_creds_from_env(aws_credentials *out, char *why, size_t why_len, aws_error *err);

@@ -232,9 +232,7 @@ status:
 	}
 out:
 	explicit_bzero(token, sizeof token);
-	if (resp.body.data)
-		explicit_bzero(resp.body.data, resp.body.len);
-	aws_http_response_free(&resp);
+	aws_creds_response_free(&resp);
 	aws_buf_free(&url);
 	return rc;
 }

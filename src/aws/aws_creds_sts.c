@@ -204,10 +204,8 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
 		if (rc != 0 && err && !err->request_id[0])
 			aws_http_header(&resp, "x-amzn-RequestId", err->request_id,
 					sizeof err->request_id);
-		if (resp.body.data)
-			explicit_bzero(resp.body.data, resp.body.len);
 		long status = resp.status;
-		aws_http_response_free(&resp);
+		aws_creds_response_free(&resp);
 		if (rc == 0 || !(status >= 500 || (err && err->throttled)))
 			break;
 	}
