@@ -25,6 +25,20 @@ int aws_buf_reserve(aws_buf *b, size_t n)
 	return 0;
 }
 
+int aws_buf_array_grow(void *arr_p, size_t *cap, size_t elem_size, size_t first_cap)
+{
+	size_t nc = *cap ? *cap * 2 : first_cap;
+	if (nc <= *cap || nc > ((size_t)-1) / elem_size)
+		return -1;
+	void **arr = arr_p;
+	void *na = realloc(*arr, nc * elem_size);
+	if (!na)
+		return -1;
+	*arr = na;
+	*cap = nc;
+	return 0;
+}
+
 int aws_buf_append(aws_buf *b, const void *p, size_t n)
 {
 	if (aws_buf_reserve(b, n) < 0)

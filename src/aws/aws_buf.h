@@ -1,4 +1,5 @@
-/* aws_buf.h — a growable byte buffer with a hard size limit.
+/* aws_buf.h — a growable byte buffer with a hard size limit, and the growth of the
+ * malloc'd arrays that hold parsed records.
  *
  * Used for request bodies, response bodies and rendered output. The buffer owns its
  * memory; data is always NUL-terminated (the NUL is not counted in len) so text can be
@@ -35,5 +36,11 @@ void aws_buf_free(aws_buf *b);
 /* Hands the memory to the caller (free() it); the buffer is emptied. Never NULL on success:
  * an empty buffer yields "". Returns NULL on out of memory. */
 char *aws_buf_steal(aws_buf *b, size_t *len);
+
+/* Grows the malloc'd array *arr_p (elements of elem_size bytes, *cap of them allocated;
+ * NULL and 0 when none) to twice *cap, or to first_cap elements when *cap is 0: call it
+ * when the array is full. Returns 0, or -1 on memory failure or overflow with *arr_p and
+ * *cap unchanged (the caller still owns and frees *arr_p). */
+int aws_buf_array_grow(void *arr_p, size_t *cap, size_t elem_size, size_t first_cap);
 
 #endif

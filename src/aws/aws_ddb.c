@@ -547,14 +547,9 @@ static int dl_names_unique(ddb_lex *l, size_t base)
 
 static int dl_push_name(ddb_lex *l, const unsigned char *p, size_t n)
 {
-	if (l->nnames == l->names_cap) {
-		size_t cap = l->names_cap ? l->names_cap * 2 : 64;
-		dl_name *v = realloc(l->names, cap * sizeof *v);
-		if (!v)
-			return dl_fail(l, "out of memory");
-		l->names = v;
-		l->names_cap = cap;
-	}
+	if (l->nnames == l->names_cap &&
+	    aws_buf_array_grow(&l->names, &l->names_cap, sizeof *l->names, 64) < 0)
+		return dl_fail(l, "out of memory");
 	l->names[l->nnames++] = (dl_name){p, n, memchr(p, '\\', n) != NULL};
 	return 0;
 }
@@ -644,14 +639,9 @@ static int dl_count(ddb_lex *l, long *out)
 
 static int ddb_page_add(aws_ddb_scan_page *pg, size_t off, size_t len, int ws)
 {
-	if (pg->nitems == pg->items_cap) {
-		size_t cap = pg->items_cap ? pg->items_cap * 2 : 256;
-		aws_ddb_span *n = realloc(pg->items, cap * sizeof *n);
-		if (!n)
-			return -1;
-		pg->items = n;
-		pg->items_cap = cap;
-	}
+	if (pg->nitems == pg->items_cap &&
+	    aws_buf_array_grow(&pg->items, &pg->items_cap, sizeof *pg->items, 256) < 0)
+		return -1;
 	pg->items[pg->nitems++] = (aws_ddb_span){off, len, ws};
 	return 0;
 }

@@ -61,14 +61,8 @@ static int items_blank(const aws_buf *line)
 
 static int items_add(items_input *in, json_t *item, long lineno)
 {
-	if (in->n == in->cap) {
-		size_t cap = in->cap ? in->cap * 2 : 1024;
-		long *l = realloc(in->lines, cap * sizeof *l);
-		if (!l)
-			return -1;
-		in->lines = l;
-		in->cap = cap;
-	}
+	if (in->n == in->cap && aws_buf_array_grow(&in->lines, &in->cap, sizeof *in->lines, 1024) < 0)
+		return -1;
 	if (json_array_append_new(in->items, item) < 0)
 		return -1;
 	in->lines[in->n++] = lineno;

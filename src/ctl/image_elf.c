@@ -5,6 +5,7 @@
  * added). Search order mirrors glibc's _dl_map_object; see image_elf.h for what is left
  * out (LD_LIBRARY_PATH, hwcaps subdirectories) and why.
  */
+#include "aws_buf.h"
 #include "image_elf.h"
 
 #include <elf.h>
@@ -513,14 +514,8 @@ static int add_node(state *st, const char *path, const char *name, long loader, 
 	if (st->n >= st->max)
 		return aws_error_set(err, AWS_ERR_INVALID,
 				     "more than %zu shared objects in the closure, refusing", st->max);
-	if (st->n == st->cap) {
-		size_t nc = st->cap ? st->cap * 2 : 32;
-		node *nn = realloc(st->nodes, nc * sizeof *nn);
-		if (!nn)
-			return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-		st->nodes = nn;
-		st->cap = nc;
-	}
+	if (st->n == st->cap && aws_buf_array_grow(&st->nodes, &st->cap, sizeof *st->nodes, 32) < 0)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 	node *nd = &st->nodes[st->n];
 	memset(nd, 0, sizeof *nd);
 	nd->loader = loader;
@@ -547,14 +542,8 @@ static int add_node(state *st, const char *path, const char *name, long loader, 
 static int closure_push(image_elf_closure *c, const node *nd, const char *needed_by,
 			image_elf_via via, aws_error *err)
 {
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 32;
-		image_elf_lib *nl = realloc(c->libs, nc * sizeof *nl);
-		if (!nl)
-			return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-		c->libs = nl;
-		c->cap = nc;
-	}
+	if (c->n == c->cap && aws_buf_array_grow(&c->libs, &c->cap, sizeof *c->libs, 32) < 0)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 	image_elf_lib *l = &c->libs[c->n];
 	memset(l, 0, sizeof *l);
 	l->via = via;

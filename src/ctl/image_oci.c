@@ -112,16 +112,10 @@ static entry *layer_add(layer *l, const char *path, int type, unsigned mode, aws
 		aws_error_set(err, AWS_ERR_INVALID, "more than %d files in a layer", OCI_MAX_ENTRIES);
 		return NULL;
 	}
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 64;
-		entry *nv = realloc(l->v, nc * sizeof *nv);
-		if (!nv) {
-			free(p);
-			aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-			return NULL;
-		}
-		l->v = nv;
-		l->cap = nc;
+	if (l->n == l->cap && aws_buf_array_grow(&l->v, &l->cap, sizeof *l->v, 64) < 0) {
+		free(p);
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+		return NULL;
 	}
 	entry *e = &l->v[l->n++];
 	memset(e, 0, sizeof *e);
