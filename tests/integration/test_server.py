@@ -626,6 +626,27 @@ def test_sigterm_lets_requests_in_flight_finish_then_exits_0(showtable_factory, 
         slow.server_close()
 
 
+def test_client_leaving_during_a_slow_scan_is_harmless(showtable_factory, aws_env):
+    slow = ThreadingHTTPServer(("127.0.0.1", 0), SlowScan)
+    slow.daemon_threads = True
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    try:
+        env = server_env(aws_env, f"http://127.0.0.1:{slow.server_address[1]}")
+        s = showtable_factory(env=env, args=["--table", "slow"]).start()
+        for _ in range(3):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            c.sendall(b"GET /api/items HTTP/1.1\r\nHost: x\r\nAuthorization: " + basic(*AUTH).encode() + b"\r\n\r\n")
+            time.sleep(0.2)
+            c.close()                                  # gone while the worker scans
+        assert s.get("/ping")[0] == 200
+        time.sleep(2)                                  # the scans finish; their answers go nowhere
+        assert s.get("/ping")[0] == 200
+        assert s.stop() == 0
+    finally:
+        slow.shutdown()
+        slow.server_close()
+
+
 # ---------- logs, help ----------
 
 def test_log_lines_are_json_and_never_hold_secrets(srv):
