@@ -88,21 +88,26 @@ def unique_table():
     return "t-" + uuid.uuid4().hex[:12]
 
 
-@pytest.fixture
-def aws_env(tmp_path):
+def fake_aws_env(home):
     """An environment for our binaries with fake static credentials, a region, no
-    profile files and no metadata endpoints. Tests add AWS_ENDPOINT_URL_* as needed."""
+    profile files (home: a directory without them) and no metadata endpoints."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({
         "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
         "AWS_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_CONFIG_FILE": str(home / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
-        "HOME": str(tmp_path),
+        "HOME": str(home),
     })
     if SAN:
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
     return env
+
+
+@pytest.fixture
+def aws_env(tmp_path):
+    """fake_aws_env for one test. Tests add AWS_ENDPOINT_URL_* as needed."""
+    return fake_aws_env(tmp_path)

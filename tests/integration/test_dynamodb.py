@@ -13,28 +13,11 @@ import subprocess
 import pytest
 
 from awsfake import FakeServer
-from conftest import FAKE_KEY_ID, FAKE_SECRET, SAN, binary
+from conftest import binary, fake_aws_env
 from fake_ssm import FakeSSM
 
 N_ITEMS = 20000
 HINT = "is the table stack deployed? (showtablectl deploy table)"
-
-
-def base_env(home):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({
-        "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
-        "AWS_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(home / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "HOME": str(home),
-    })
-    if SAN:
-        env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
-        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
-    return env
 
 
 def ctl(env, *args, input=None, rc=0, timeout=180):
@@ -58,7 +41,7 @@ def jsonl(items):
 
 @pytest.fixture(scope="module")
 def env(dynalite, tmp_path_factory):
-    e = base_env(tmp_path_factory.mktemp("ddb-home"))
+    e = fake_aws_env(tmp_path_factory.mktemp("ddb-home"))
     e["AWS_ENDPOINT_URL_DYNAMODB"] = dynalite
     return e
 
@@ -382,7 +365,7 @@ class Scripted(FakeServer):
 
 @pytest.fixture
 def scripted_env(tmp_path):
-    return base_env(tmp_path)
+    return fake_aws_env(tmp_path)
 
 
 @pytest.mark.parametrize("body,says", [
