@@ -111,3 +111,20 @@ def fake_aws_env(home):
 def aws_env(tmp_path):
     """fake_aws_env for one test. Tests add AWS_ENDPOINT_URL_* as needed."""
     return fake_aws_env(tmp_path)
+
+
+@pytest.fixture
+def ssm():
+    """A fakes/fake_ssm.py endpoint for one test; the test fails if a malformed request
+    reached it."""
+    from fake_ssm import FakeSSM
+    with FakeSSM() as fake:
+        yield fake
+        assert fake.problems == [], f"malformed requests reached the fake: {fake.problems}"
+
+
+@pytest.fixture
+def ssm_env(aws_env, ssm):
+    """aws_env with SSM pointed at the ssm fixture."""
+    aws_env["AWS_ENDPOINT_URL_SSM"] = ssm.url
+    return aws_env

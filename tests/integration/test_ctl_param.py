@@ -8,21 +8,12 @@ import subprocess
 import pytest
 
 from conftest import binary
-from fake_ssm import FakeSSM
 
 
 @pytest.fixture
-def ssm():
-    with FakeSSM() as fake:
-        yield fake
-        assert fake.problems == [], f"malformed requests reached the fake: {fake.problems}"
-
-
-@pytest.fixture
-def env(aws_env, ssm):
-    aws_env["AWS_ENDPOINT_URL_SSM"] = ssm.url
-    aws_env["AWS_MAX_ATTEMPTS"] = "1"
-    return aws_env
+def env(ssm_env):
+    ssm_env["AWS_MAX_ATTEMPTS"] = "1"
+    return ssm_env
 
 
 def ctl(env, *args, input=None, rc=0):

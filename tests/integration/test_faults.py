@@ -9,7 +9,6 @@ import pytest
 
 from awscall import awscall
 from conftest import free_port
-from fake_ssm import FakeSSM
 
 # Under ASan+UBSan everything is slower: allow more slack on wall-clock bounds.
 from conftest import SAN
@@ -17,17 +16,16 @@ SLACK_MS = 1500 if SAN else 700
 
 
 @pytest.fixture
-def ssm():
-    with FakeSSM(hang_seconds=20) as fake:
-        fake.put("/app/x", "value")
-        yield fake
-        assert fake.problems == [], f"malformed requests reached the fake: {fake.problems}"
+def ssm(ssm):
+    """conftest's fake SSM, hanging at most 20 s, holding /app/x."""
+    ssm.hang_seconds = 20
+    ssm.put("/app/x", "value")
+    return ssm
 
 
 @pytest.fixture
-def env(aws_env, ssm):
-    aws_env["AWS_ENDPOINT_URL_SSM"] = ssm.url
-    return aws_env
+def env(ssm_env):
+    return ssm_env
 
 
 def get(build_dir, env):

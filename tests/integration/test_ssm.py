@@ -6,20 +6,11 @@ with the test secret) and answers as the SSM API reference documents.
 import pytest
 
 from awscall import awscall
-from fake_ssm import FakeSSM
 
 
 @pytest.fixture
-def ssm():
-    with FakeSSM() as fake:
-        yield fake
-        assert fake.problems == [], f"malformed requests reached the fake: {fake.problems}"
-
-
-@pytest.fixture
-def env(aws_env, ssm):
-    aws_env["AWS_ENDPOINT_URL_SSM"] = ssm.url
-    return aws_env
+def env(ssm_env):
+    return ssm_env
 
 
 def test_put_then_get_returns_value_version_and_arn(build_dir, env, ssm):
