@@ -989,8 +989,9 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 	if (cfg->listen_host[0] == '\0') {
 		s->mhd = start_mhd(s, base | MHD_USE_DUAL_STACK, NULL);
 		if (!s->mhd) { /* no IPv6 in this network namespace: IPv4 only */
-			srv_log_event(SRV_LOG_WARN, "listen", "IPv6 not available, listening on IPv4 only");
 			s->mhd = start_mhd(s, base, NULL);
+			if (s->mhd)
+				srv_log_event(SRV_LOG_WARN, "listen", "IPv6 not available, listening on IPv4 only");
 		}
 	} else {
 		struct sockaddr_in in4;
