@@ -211,12 +211,17 @@ def test_failed_create_shows_root_cause_and_rollback(ctl):
     assert ctl.cfn.stack("showtable-vpc").status == "ROLLBACK_COMPLETE"
 
 
-def test_failed_update_rolls_back_to_the_previous_version(ctl):
+def deploy_a_failing_cidr_change(ctl):
+    """Deploys vpc, then a new CIDR that the Vpc resource fails to take; returns the run."""
     d = ctl.templates_copy()
     ctl.ok("--yes", "deploy", "vpc")
     (d / "vpc.yaml").write_text((d / "vpc.yaml").read_text().replace("10.0.0.0/16", "10.1.0.0/16"))
     ctl.cfn.fail_resource = ("Vpc", "CIDR change not allowed")
-    p = ctl.run("--yes", "deploy", "vpc")
+    return ctl.run("--yes", "deploy", "vpc")
+
+
+def test_failed_update_rolls_back_to_the_previous_version(ctl):
+    p = deploy_a_failing_cidr_change(ctl)
     assert p.returncode == 1
     assert "root cause: Vpc (AWS::EC2::VPC): CIDR change not allowed" in p.stdout
     assert "rollback: complete — the stack is back to its previous version" in p.stdout
@@ -224,12 +229,8 @@ def test_failed_update_rolls_back_to_the_previous_version(ctl):
 
 
 def test_failed_rollback_says_how_to_continue(ctl):
-    d = ctl.templates_copy()
-    ctl.ok("--yes", "deploy", "vpc")
-    (d / "vpc.yaml").write_text((d / "vpc.yaml").read_text().replace("10.0.0.0/16", "10.1.0.0/16"))
-    ctl.cfn.fail_resource = ("Vpc", "CIDR change not allowed")
     ctl.cfn.rollback_fails = True
-    p = ctl.run("--yes", "deploy", "vpc")
+    p = deploy_a_failing_cidr_change(ctl)
     assert p.returncode == 1
     assert "rollback: FAILED (UPDATE_ROLLBACK_FAILED)" in p.stdout
     assert "continue-update-rollback" in p.stdout
