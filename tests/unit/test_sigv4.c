@@ -277,12 +277,14 @@ int main(void)
 		dirs[i] = strdup(dir);
 		if (asprintf(&names[nt], "header/%s", ents[i]->d_name) < 0)
 			return 1;
-		tests[nt++] = (struct CMUnitTest){names[nt - 1], header_case, NULL, NULL, dirs[i]};
+		tests[nt] = (struct CMUnitTest){names[nt], header_case, NULL, NULL, dirs[i]};
+		nt++;
 		snprintf(probe, sizeof probe, "%s/query-signature.txt", dir);
 		if (access(probe, R_OK) == 0) {
 			if (asprintf(&names[nt], "query/%s", ents[i]->d_name) < 0)
 				return 1;
-			tests[nt++] = (struct CMUnitTest){names[nt - 1], query_case, NULL, NULL, dirs[i]};
+			tests[nt] = (struct CMUnitTest){names[nt], query_case, NULL, NULL, dirs[i]};
+			nt++;
 		}
 	}
 	if (nt == 0) {
