@@ -148,7 +148,7 @@ int image_elf_parse(const void *vdata, size_t len, const char *what, image_elf_i
 		ndyn = ELF_MAX_DYN;
 
 	uint64_t strtab = 0, strsz = 0;
-	int have_strtab = 0, have_strsz = 0;
+	int have_strtab = 0, have_strsz = 0, need_strings = 0;
 	size_t nneeded = 0;
 	for (uint64_t i = 0; i < ndyn; i++) {
 		Elf64_Dyn d;
@@ -161,23 +161,15 @@ int image_elf_parse(const void *vdata, size_t len, const char *what, image_elf_i
 		} else if (d.d_tag == DT_STRSZ) {
 			strsz = d.d_un.d_val;
 			have_strsz = 1;
-		} else if (d.d_tag == DT_NEEDED) {
-			nneeded++;
+		} else if (d.d_tag == DT_NEEDED || d.d_tag == DT_SONAME || d.d_tag == DT_RPATH ||
+			   d.d_tag == DT_RUNPATH) {
+			need_strings = 1;
+			nneeded += d.d_tag == DT_NEEDED;
 		}
 	}
 	if (nneeded > ELF_MAX_NEEDED) {
 		image_elf_info_free(info);
 		return bad(err, what, "more DT_NEEDED entries than any real object has");
-	}
-	int need_strings = 0;
-	for (uint64_t i = 0; i < ndyn; i++) {
-		Elf64_Dyn d;
-		memcpy(&d, data + dyn.p_offset + i * sizeof d, sizeof d);
-		if (d.d_tag == DT_NULL)
-			break;
-		if (d.d_tag == DT_NEEDED || d.d_tag == DT_SONAME || d.d_tag == DT_RPATH ||
-		    d.d_tag == DT_RUNPATH)
-			need_strings = 1;
 	}
 	if (!need_strings)
 		return 0;
