@@ -18,31 +18,18 @@
 #include <string.h>
 
 #include "aws_client.h"
+#include "testdata.h"
 #include "aws_client_internal.h"
 
 #define ENDPOINT "https://ssm.us-east-1.amazonaws.com"
 
 static char data_dir[1024];
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = malloc(1 << 20);
-	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* Builds a response as aws_http would hand it over from a recorded .http file. */
 static void load_response(const char *path, aws_http_response *r)
 {
 	size_t len;
-	char *text = slurp(path, &len);
+	char *text = testdata_read(path, &len);
 	if (!text)
 		fail_msg("cannot read %s", path);
 	memset(r, 0, sizeof *r);
@@ -68,7 +55,7 @@ static void test_recorded_error_case(void **state)
 
 	snprintf(path, sizeof path, "%s/%s.expect", data_dir, name);
 	size_t len;
-	char *exp = slurp(path, &len);
+	char *exp = testdata_read(path, &len);
 	if (!exp)
 		fail_msg("cannot read %s", path);
 	assert_int_equal(e.kind, AWS_ERR_SERVICE);

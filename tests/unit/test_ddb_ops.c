@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "aws_ddb.h"
+#include "testdata.h"
 
 /* ---- the scripted transport: this test provides aws_json_call and the service, so
  * aws_client.o is never linked and no network is involved. ---- */
@@ -99,16 +100,10 @@ static void assert_request(int i, const char *op, const char *want)
 
 static char *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	char *text = testdata_read(path, len);
+	if (!text)
 		fail_msg("cannot open %s", path);
-	aws_buf b = AWS_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		assert_int_equal(aws_buf_append(&b, chunk, n), 0);
-	fclose(f);
-	return aws_buf_steal(&b, len);
+	return text;
 }
 
 /* Calls fn(path, text, len) for every tests/data/ddb file whose name starts with prefix. */

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include "aws_sigv4.h"
+#include "testdata.h"
 
 static char suite[4096];
 
@@ -26,16 +27,7 @@ static char *slurp(const char *dir, const char *name, size_t *len)
 {
 	char path[8192];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	aws_buf b = AWS_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		assert_int_equal(aws_buf_append(&b, chunk, n), 0);
-	fclose(f);
-	return aws_buf_steal(&b, len);
+	return testdata_read(path, len);
 }
 
 /* A request parsed from request.txt: method, path, query, headers (continuation lines kept
