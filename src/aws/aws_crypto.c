@@ -1,9 +1,12 @@
 /* aws_crypto.c — SHA-256, HMAC, hex, base64, randomness on OpenSSL libcrypto (see
- * aws_crypto.h). One-shot EVP/HMAC calls: no state is kept between calls. */
+ * aws_crypto.h). One-shot EVP/HMAC calls keep no state between calls; a prepared HMAC key
+ * (aws_hmac_key) keeps its SHA-256 states, and each thread one scratch digest context. */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "aws_crypto.h"
 
@@ -18,6 +21,108 @@ void aws_hmac_sha256(const void *key, size_t key_len, const void *data, size_t l
 {
 	unsigned int n = AWS_SHA256_LEN;
 	HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n);
+}
+
+#define HMAC_BLOCK 64   /* SHA-256's block size: the HMAC key is padded or hashed to it */
+
+struct aws_hmac_key {
+	EVP_MD *md;
+	EVP_MD_CTX *inner;   /* SHA-256 state after absorbing key ^ ipad */
+	EVP_MD_CTX *outer;   /* ... and after key ^ opad */
+};
+
+aws_hmac_key *aws_hmac_key_new(const void *key, size_t len)
+{
+	aws_hmac_key *k = calloc(1, sizeof *k);
+	if (!k)
+		return NULL;
+	k->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	k->inner = EVP_MD_CTX_new();
+	k->outer = EVP_MD_CTX_new();
+	uint8_t block[HMAC_BLOCK] = {0}, pad[HMAC_BLOCK];
+	int ok = k->md && k->inner && k->outer;
+	if (ok && len > HMAC_BLOCK) {   /* RFC 2104: a long key is replaced by its hash */
+		unsigned int n = AWS_SHA256_LEN;
+		ok = EVP_Digest(key, len, block, &n, k->md, NULL);
+	} else if (ok && len > 0) {
+		memcpy(block, key, len);
+	}
+	for (int i = 0; ok && i < HMAC_BLOCK; i++)
+		pad[i] = block[i] ^ 0x36;
+	ok = ok && EVP_DigestInit_ex2(k->inner, k->md, NULL) &&
+	     EVP_DigestUpdate(k->inner, pad, sizeof pad);
+	for (int i = 0; ok && i < HMAC_BLOCK; i++)
+		pad[i] = block[i] ^ 0x5c;
+	ok = ok && EVP_DigestInit_ex2(k->outer, k->md, NULL) &&
+	     EVP_DigestUpdate(k->outer, pad, sizeof pad);
+	OPENSSL_cleanse(block, sizeof block);
+	OPENSSL_cleanse(pad, sizeof pad);
+	if (!ok) {
+		aws_hmac_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void aws_hmac_key_free(aws_hmac_key *k)
+{
+	if (!k)
+		return;
+	EVP_MD_CTX_free(k->inner);   /* cleanses the state */
+	EVP_MD_CTX_free(k->outer);
+	EVP_MD_free(k->md);
+	free(k);
+}
+
+/* One scratch context per thread, reused by every signature on that thread (whatever the
+ * key): the thread-local pointer is the fast path, the pthread key frees it when the thread
+ * exits. The main thread's context lives until the process exits. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+static _Thread_local EVP_MD_CTX *scratch;
+
+static void scratch_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
+
+static void scratch_init(void)
+{
+	scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
+
+static EVP_MD_CTX *scratch_ctx(void)
+{
+	if (scratch)
+		return scratch;
+	pthread_once(&scratch_once, scratch_init);
+	if (!scratch_key_ok)
+		return NULL;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (c && pthread_setspecific(scratch_key, c) != 0) {
+		EVP_MD_CTX_free(c);
+		return NULL;
+	}
+	return scratch = c;
+}
+
+int aws_hmac_key_sign(const aws_hmac_key *k, const void *data, size_t len,
+		      uint8_t out[AWS_SHA256_LEN])
+{
+	EVP_MD_CTX *c = scratch_ctx();
+	uint8_t ih[AWS_SHA256_LEN];
+	unsigned int n = 0;
+	int ok = c && EVP_MD_CTX_copy_ex(c, k->inner) && EVP_DigestUpdate(c, data, len) &&
+		 EVP_DigestFinal_ex(c, ih, &n) && n == AWS_SHA256_LEN &&
+		 EVP_MD_CTX_copy_ex(c, k->outer) && EVP_DigestUpdate(c, ih, sizeof ih) &&
+		 EVP_DigestFinal_ex(c, out, &n) && n == AWS_SHA256_LEN;
+	OPENSSL_cleanse(ih, sizeof ih);
+	if (!ok) {
+		memset(out, 0, AWS_SHA256_LEN);
+		return -1;
+	}
+	return 0;
 }
 
 void aws_hex(const uint8_t *in, size_t n, char *out)

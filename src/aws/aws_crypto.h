@@ -1,7 +1,7 @@
 /* aws_crypto.h — SHA-256, HMAC-SHA-256, hex and base64, on OpenSSL's libcrypto.
  *
  * Thin wrappers so the rest of the code names what it needs and never touches EVP
- * directly. All functions are thread-safe and allocate nothing.
+ * directly. All functions are thread-safe; all but the aws_hmac_key ones allocate nothing.
  */
 #ifndef AWS_CRYPTO_H
 #define AWS_CRYPTO_H
@@ -14,6 +14,28 @@
 void aws_sha256(const void *data, size_t len, uint8_t out[AWS_SHA256_LEN]);
 void aws_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
 		     uint8_t out[AWS_SHA256_LEN]);
+/* A prepared HMAC-SHA-256 key, for a key that signs many messages (a per-process secret on a
+ * hot path). aws_hmac_sha256 looks SHA-256 up in the provider and builds three contexts on
+ * every call; here SHA-256 is fetched once and the states after key^ipad and key^opad are
+ * kept, so a signature is two copies of a saved state and two short hashes.
+ *
+ * aws_hmac_key_new: any key length (keys longer than the 64-byte block are hashed first, as
+ *   RFC 2104 says); key may be NULL when len is 0. Copies what it needs: the caller's key
+ *   buffer can be wiped at once. Returns NULL when out of memory or when libcrypto has no
+ *   SHA-256. The caller owns the result: aws_hmac_key_free (wipes the states; NULL is fine).
+ * aws_hmac_key_sign: out = HMAC-SHA-256(key, data), the same bytes as aws_hmac_sha256.
+ *   Thread-safe: the key is only read, and each thread hashes in its own scratch context
+ *   (made on the thread's first call, freed when the thread exits). No locks and no
+ *   algorithm fetch; on OpenSSL 3.0 restoring a saved state still duplicates the provider's
+ *   112-byte SHA-256 state (one malloc + free per restore, two per signature — libcrypto 3.0
+ *   has no way to copy a digest state in place), where aws_hmac_sha256 makes 13 allocations.
+ *   Returns 0, or -1 (out zeroed) when out of memory. */
+typedef struct aws_hmac_key aws_hmac_key;
+aws_hmac_key *aws_hmac_key_new(const void *key, size_t len);
+int aws_hmac_key_sign(const aws_hmac_key *k, const void *data, size_t len,
+		      uint8_t out[AWS_SHA256_LEN]);
+void aws_hmac_key_free(aws_hmac_key *k);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void aws_hex(const uint8_t *in, size_t n, char *out);
 /* SHA-256 of data as 64 lower-case hex chars + NUL. */

@@ -54,7 +54,7 @@ struct srv_auth {
 	pthread_mutex_t mu;
 	users *cur;
 	unsigned gen;                     /* bumped when users change: older cache entries die */
-	uint8_t hmac_key[32];
+	aws_hmac_key *cache_key;          /* random per process: cache slots hold HMACs, not headers */
 	cache_entry *cache;
 	size_t ncache;
 	long ttl;
@@ -86,11 +86,17 @@ srv_auth *srv_auth_new(long cache_size, long cache_ttl_s, long failures_per_min,
 	a->fails = calloc(a->nfails, sizeof *a->fails);
 	if (!a->cache || !a->fails)
 		goto nomem;
-	if (aws_random_bytes(a->hmac_key, sizeof a->hmac_key)) {
+	uint8_t key[32];
+	if (aws_random_bytes(key, sizeof key)) {
 		srv_auth_free(a);
 		aws_error_set(err, AWS_ERR_IO, "no randomness for the login cache key (getrandom failed)");
 		return NULL;
 	}
+	/* prepared once: every authenticated request hashes its header with it */
+	a->cache_key = aws_hmac_key_new(key, sizeof key);
+	explicit_bzero(key, sizeof key);
+	if (!a->cache_key)
+		goto nomem;
 	a->ttl = cache_ttl_s;
 	a->fail_limit = failures_per_min;
 	a->gen = 1;
@@ -113,7 +119,7 @@ void srv_auth_free(srv_auth *a)
 		explicit_bzero(a->cache, a->ncache * sizeof *a->cache);
 	free(a->cache);
 	free(a->fails);
-	explicit_bzero(a->hmac_key, sizeof a->hmac_key);
+	aws_hmac_key_free(a->cache_key);
 	free(a);
 }
 
@@ -358,7 +364,8 @@ int srv_auth_cached(srv_auth *a, const char *header, char *user_out, size_t ulen
 	if (hl > SRV_AUTH_HEADER_MAX)
 		return 0;
 	uint8_t k[AWS_SHA256_LEN];
-	aws_hmac_sha256(a->hmac_key, sizeof a->hmac_key, header, hl, k);
+	if (aws_hmac_key_sign(a->cache_key, header, hl, k) != 0)
+		return 0;   /* out of memory: a miss, so the password is checked */
 	time_t now = time(NULL);
 	int hit = 0;
 	pthread_mutex_lock(&a->mu);
@@ -446,8 +453,8 @@ srv_auth_result srv_auth_verify(srv_auth *a, const char *header, char *user_out,
 			r = SRV_AUTH_OK;
 			snprintf(user_out, ulen, "%s", name);
 			uint8_t k[AWS_SHA256_LEN];
-			aws_hmac_sha256(a->hmac_key, sizeof a->hmac_key, header, hl, k);
-			cache_put(a, k, name, gen);
+			if (aws_hmac_key_sign(a->cache_key, header, hl, k) == 0)
+				cache_put(a, k, name, gen);   /* else not cached: checked again next time */
 		}
 	}
 	users_unref(us);
