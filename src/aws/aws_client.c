@@ -22,6 +22,7 @@
 #include "aws_client_internal.h"
 #include "aws_config.h"
 #include "aws_crypto.h"
+#include "aws_json.h"
 #include "aws_sigv4.h"
 #include "aws_xml.h"
 
@@ -51,7 +52,6 @@ const aws_service AWS_SERVICE_ELBV2 = {"Elastic Load Balancing v2", "elasticload
 #define CLIENT_RETRY_TOKENS 500
 #define CLIENT_RETRY_COST 5
 #define CLIENT_TIMEOUT_COST 10
-#define CLIENT_JSON_MAX_DEPTH 256
 #define AWS_CLIENT_MAX_HEADERS 32
 
 typedef struct client_endpoint {
@@ -85,7 +85,7 @@ typedef struct client_req {
 	size_t nheaders;
 	const void *body;
 	size_t body_len;
-	int expect_json;             /* a 2xx must carry one JSON object */
+	int expect_json;             /* a 2xx must carry one JSON object (aws_json_check) */
 } client_req;
 
 static void client_nanosleep(long ms)
@@ -238,176 +238,6 @@ static int client_endpoint_get(aws_client *c, const aws_service *svc, client_end
 	}
 	pthread_mutex_unlock(&c->ep_mu);
 	return 0;
-}
-
-/* ---- JSON syntax check: one pass, no allocation, so a 200 body that is not one
- * complete JSON object is reported as a protocol error before any caller parses it. */
-
-typedef struct json_scan {
-	const unsigned char *p, *end;
-	const char *why;
-} json_scan;
-
-static void js_ws(json_scan *s)
-{
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-		s->p++;
-}
-
-static int js_fail(json_scan *s, const char *why)
-{
-	s->why = s->p >= s->end ? "unexpected end of the body (truncated?)" : why;
-	return -1;
-}
-
-static int js_string(json_scan *s)
-{
-	s->p++;   /* opening quote */
-	while (s->p < s->end) {
-		unsigned char ch = *s->p;
-		if (ch == '"') {
-			s->p++;
-			return 0;
-		}
-		if (ch < 0x20)
-			return js_fail(s, "control character inside a string");
-		if (ch == '\\') {
-			s->p++;
-			if (s->p >= s->end)
-				break;
-			ch = *s->p;
-			if (ch == 'u') {
-				for (int i = 0; i < 4; i++) {
-					s->p++;
-					if (s->p >= s->end)
-						return js_fail(s, "");
-					unsigned char x = *s->p;
-					if (!((x >= '0' && x <= '9') || (x >= 'a' && x <= 'f') ||
-					      (x >= 'A' && x <= 'F')))
-						return js_fail(s, "bad \\u escape");
-				}
-			} else if (!strchr("\"\\/bfnrt", ch)) {
-				return js_fail(s, "bad escape in a string");
-			}
-		}
-		s->p++;
-	}
-	return js_fail(s, "");
-}
-
-static int js_digits(json_scan *s)
-{
-	const unsigned char *b = s->p;
-	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-		s->p++;
-	return s->p > b ? 0 : js_fail(s, "bad number");
-}
-
-static int js_number(json_scan *s)
-{
-	if (*s->p == '-')
-		s->p++;
-	if (s->p < s->end && *s->p == '0')
-		s->p++;
-	else if (js_digits(s) < 0)
-		return -1;
-	if (s->p < s->end && *s->p == '.') {
-		s->p++;
-		if (js_digits(s) < 0)
-			return -1;
-	}
-	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-		s->p++;
-		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-			s->p++;
-		if (js_digits(s) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int js_value(json_scan *s, int depth)
-{
-	js_ws(s);
-	if (s->p >= s->end)
-		return js_fail(s, "");
-	if (depth > CLIENT_JSON_MAX_DEPTH)
-		return js_fail(s, "nested too deeply");
-	unsigned char ch = *s->p;
-	if (ch == '"')
-		return js_string(s);
-	if (ch == '-' || (ch >= '0' && ch <= '9'))
-		return js_number(s);
-	if (ch == '{' || ch == '[') {
-		unsigned char close = ch == '{' ? '}' : ']';
-		s->p++;
-		js_ws(s);
-		if (s->p < s->end && *s->p == close) {
-			s->p++;
-			return 0;
-		}
-		for (;;) {
-			if (ch == '{') {
-				js_ws(s);
-				if (s->p >= s->end || *s->p != '"')
-					return js_fail(s, "expected a member name");
-				if (js_string(s) < 0)
-					return -1;
-				js_ws(s);
-				if (s->p >= s->end || *s->p != ':')
-					return js_fail(s, "expected ':'");
-				s->p++;
-			}
-			if (js_value(s, depth + 1) < 0)
-				return -1;
-			js_ws(s);
-			if (s->p >= s->end)
-				return js_fail(s, "");
-			if (*s->p == ',') {
-				s->p++;
-				continue;
-			}
-			if (*s->p == close) {
-				s->p++;
-				return 0;
-			}
-			return js_fail(s, "expected ',' or a closing bracket");
-		}
-	}
-	static const char *const lits[] = {"true", "false", "null"};
-	for (size_t i = 0; i < 3; i++) {
-		size_t n = strlen(lits[i]);
-		if ((size_t)(s->end - s->p) >= n && memcmp(s->p, lits[i], n) == 0) {
-			s->p += n;
-			return 0;
-		}
-	}
-	return js_fail(s, "unexpected character");
-}
-
-int aws_client_json_check(const char *body, size_t len, const char **why, size_t *at)
-{
-	json_scan s = {(const unsigned char *)body, (const unsigned char *)body + len, NULL};
-	js_ws(&s);
-	if (s.p >= s.end) {
-		*why = "empty body";
-		*at = 0;
-		return -1;
-	}
-	if (*s.p != '{') {
-		*why = "not a JSON object";
-		*at = (size_t)(s.p - (const unsigned char *)body);
-		return -1;
-	}
-	if (js_value(&s, 0) == 0) {
-		js_ws(&s);
-		if (s.p == s.end)
-			return 0;
-		s.why = "text after the JSON object";
-	}
-	*why = s.why;
-	*at = (size_t)(s.p - (const unsigned char *)body);
-	return -1;
 }
 
 /* ---- Error responses. */
@@ -651,7 +481,7 @@ static client_outcome client_attempt(aws_client *c, const client_req *q,
 	if (resp->status >= 200 && resp->status < 300) {
 		const char *why;
 		size_t at;
-		if (q->expect_json && aws_client_json_check(resp->body.data, resp->body.len, &why, &at) < 0) {
+		if (q->expect_json && aws_json_check(resp->body.data, resp->body.len, &why, &at) < 0) {
 			char snip[96];
 			client_snippet(resp->body.data + (at > 40 ? at - 40 : 0),
 				       resp->body.len - (at > 40 ? at - 40 : 0) < 80
@@ -763,8 +593,10 @@ static int send_for_body(aws_client *c, const client_req *q, aws_buf *resp, aws_
 	return rc;
 }
 
-int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
-		  const char *body, size_t body_len, aws_buf *resp, aws_error *err)
+/* aws_json_call and aws_json_call_raw: check says whether a 2xx body is checked here. */
+static int client_json_call(aws_client *c, const aws_service *svc, const char *operation,
+			    const char *body, size_t body_len, aws_buf *resp, int check,
+			    aws_error *err)
 {
 	if (!c || !svc || !operation || !resp)
 		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call: missing argument");
@@ -781,8 +613,20 @@ int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 		body = "{}";
 		body_len = 2;
 	}
-	client_req q = {svc, operation, "POST", "/", NULL, hs, 2, body, body_len, 1};
+	client_req q = {svc, operation, "POST", "/", NULL, hs, 2, body, body_len, check};
 	return send_for_body(c, &q, resp, err);
+}
+
+int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
+		  const char *body, size_t body_len, aws_buf *resp, aws_error *err)
+{
+	return client_json_call(c, svc, operation, body, body_len, resp, 1, err);
+}
+
+int aws_json_call_raw(aws_client *c, const aws_service *svc, const char *operation,
+		      const char *body, size_t body_len, aws_buf *resp, aws_error *err)
+{
+	return client_json_call(c, svc, operation, body, body_len, resp, 0, err);
 }
 
 int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,

@@ -62,11 +62,20 @@ void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms));
 
 /* A JSON-protocol call: POST / with X-Amz-Target: <target_prefix>.<operation>,
  * Content-Type application/x-amz-json-<version>. body is the JSON request text.
- * On success resp holds the JSON response text (caller frees with aws_buf_free).
+ * On success resp holds the JSON response text, checked to be one well-formed JSON object
+ * (aws_json_check; else AWS_ERR_PROTOCOL saying why and where), caller frees with
+ * aws_buf_free.
  * On an error response: -1, AWS_ERR_SERVICE with type from "__type" (part after '#') or
  * x-amzn-ErrorType, message from "message"/"Message". */
 int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 		  const char *body, size_t body_len, aws_buf *resp, aws_error *err);
+
+/* aws_json_call without the client's check of a 2xx body (aws_json_check): resp holds the
+ * body exactly as received, which may be anything. Only for a caller that checks the whole
+ * body itself with the aws_json scanner and reports what it cannot read as
+ * AWS_ERR_PROTOCOL (aws_ddb_scan_text), so a large response is scanned once, not twice. */
+int aws_json_call_raw(aws_client *c, const aws_service *svc, const char *operation,
+		      const char *body, size_t body_len, aws_buf *resp, aws_error *err);
 
 /* A Query-protocol call: POST / form-encoded "Action=<operation>&Version=<api_version>&"
  * + params (already form-encoded, may be "" or NULL). On success resp holds the XML

@@ -21,8 +21,4 @@ void aws_client_parse_error(const char *service_id, const char *operation, const
  * code, or HTTP 500/502/503/504). */
 int aws_client_retryable(long status, const char *type);
 
-/* Returns 0 when body is exactly one JSON object (whitespace around allowed); else -1
- * with *why (static text) and *at (byte offset of the problem). Allocates nothing. */
-int aws_client_json_check(const char *body, size_t len, const char **why, size_t *at);
-
 #endif

@@ -1,5 +1,6 @@
 /* test_client.c — how aws_client reads AWS answers: error parsing, retry classification,
- * the JSON check on 2xx bodies, service descriptors and form encoding.
+ * service descriptors and form encoding. (The check of 2xx JSON bodies is aws_json's:
+ * test_json.c.)
  *
  * Error cases are data: every tests/data/client/NAME.http (a recorded response: status line,
  * headers, blank line, body) is parsed and checked against NAME.expect ("key: value" lines:
@@ -99,79 +100,6 @@ static void test_recorded_error_case(void **state)
 	aws_http_response_free(&r);
 }
 
-/* ---- JSON check of 2xx bodies */
-
-static void json_ok(const char *s)
-{
-	const char *why = NULL;
-	size_t at = 0;
-	if (aws_client_json_check(s, strlen(s), &why, &at) != 0)
-		fail_msg("'%s' should be accepted: %s at %zu", s, why, at);
-}
-
-static void json_bad(const char *s, const char *why_has, size_t want_at)
-{
-	const char *why = NULL;
-	size_t at = 0;
-	assert_int_equal(aws_client_json_check(s, strlen(s), &why, &at), -1);
-	if (!why || !strstr(why, why_has))
-		fail_msg("'%s': reason '%s' should mention '%s'", s, why ? why : "", why_has);
-	assert_int_equal(at, want_at);
-}
-
-static void test_json_check_accepts_aws_shaped_objects(void **state)
-{
-	(void)state;
-	json_ok("{}");
-	json_ok(" \r\n{ } \n");
-	json_ok("{\"Items\":[{\"id\":{\"S\":\"a\\\"b\\\\c\\u00e9\\/\"},\"n\":{\"N\":\"-1.5e+10\"}}],"
-		"\"Count\":1,\"ScannedCount\":0,\"x\":[true,false,null,[],{}],\"z\":0.25}");
-	json_ok("{\"Value\":\"Gr\xc3\xbc\xc3\x9f" "e\"}");
-}
-
-static void test_json_check_reports_truncation_with_its_offset(void **state)
-{
-	(void)state;
-	json_bad("{\"Parameter\":{\"Name\":\"/x\",\"Val", "truncated", 30);
-	json_bad("{\"a\":[1,2", "truncated", 9);
-	json_bad("{\"a\":\"\\u00", "truncated", 10);
-}
-
-static void test_json_check_rejects_non_objects_and_trailing_text(void **state)
-{
-	(void)state;
-	json_bad("", "empty", 0);
-	json_bad("   ", "empty", 0);
-	json_bad("<html>502</html>", "not a JSON object", 0);
-	json_bad("[1]", "not a JSON object", 0);
-	json_bad("{} {}", "after the JSON object", 3);
-	json_bad("{\"a\":1,}", "member name", 7);
-	json_bad("{\"a\":01}", "expected ','", 6);
-	json_bad("{\"a\":tru}", "unexpected character", 5);
-	json_bad("{\"a\":\"x\ny\"}", "control character", 7);
-	json_bad("{\"a\":\"\\q\"}", "bad escape", 7);
-	json_bad("{a:1}", "member name", 1);
-}
-
-static void test_json_check_limits_nesting_depth(void **state)
-{
-	(void)state;
-	char deep[2000];
-	size_t n = 0;
-	deep[n++] = '{';
-	deep[n++] = '"';
-	deep[n++] = 'a';
-	deep[n++] = '"';
-	deep[n++] = ':';
-	for (int i = 0; i < 600; i++)
-		deep[n++] = '[';
-	deep[n] = '\0';
-	const char *why;
-	size_t at;
-	assert_int_equal(aws_client_json_check(deep, n, &why, &at), -1);
-	assert_non_null(strstr(why, "nested too deeply"));
-}
-
 /* ---- retry classification */
 
 static void test_only_throttling_transient_and_5xx_are_retryable(void **state)
@@ -241,10 +169,6 @@ int main(void)
 	const char *td = getenv("SHOWTABLE_TESTDATA");
 	snprintf(data_dir, sizeof data_dir, "%s/client", td ? td : "tests/data");
 	static const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(test_json_check_accepts_aws_shaped_objects),
-		cmocka_unit_test(test_json_check_reports_truncation_with_its_offset),
-		cmocka_unit_test(test_json_check_rejects_non_objects_and_trailing_text),
-		cmocka_unit_test(test_json_check_limits_nesting_depth),
 		cmocka_unit_test(test_only_throttling_transient_and_5xx_are_retryable),
 		cmocka_unit_test(test_service_descriptors_match_the_api_references),
 		cmocka_unit_test(test_form_encode_keeps_unreserved_and_escapes_the_rest),

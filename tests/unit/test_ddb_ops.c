@@ -37,8 +37,10 @@ static int ncalls;
 static long sleeps[MAX_CALLS];
 static int nsleeps;
 
-int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
-		  const char *body, size_t body_len, aws_buf *resp, aws_error *err)
+static int raw_calls;   /* how many calls asked for the body unchecked */
+
+static int scripted_call(aws_client *c, const aws_service *svc, const char *operation,
+			 const char *body, size_t body_len, aws_buf *resp, aws_error *err)
 {
 	(void)c;
 	assert_ptr_equal(svc, &AWS_SERVICE_DYNAMODB);
@@ -58,6 +60,22 @@ int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 	return aws_buf_append(resp, r.body, r.len);
 }
 
+/* The client's checked call: the scripted bodies here are what a real client would have
+ * passed on, except that the malformed ones would have been stopped there; aws_ddb's own
+ * readings must refuse them anyway, which is what these tests assert. */
+int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
+		  const char *body, size_t body_len, aws_buf *resp, aws_error *err)
+{
+	return scripted_call(c, svc, operation, body, body_len, resp, err);
+}
+
+int aws_json_call_raw(aws_client *c, const aws_service *svc, const char *operation,
+		      const char *body, size_t body_len, aws_buf *resp, aws_error *err)
+{
+	raw_calls++;
+	return scripted_call(c, svc, operation, body, body_len, resp, err);
+}
+
 static void record_sleep(long ms)
 {
 	if (nsleeps < MAX_CALLS)
@@ -69,7 +87,7 @@ static int reset(void **state)
 	(void)state;
 	for (int i = 0; i < ncalls; i++)
 		free(req_body[i]);
-	ncalls = nreplies = next_reply = nsleeps = 0;
+	ncalls = nreplies = next_reply = nsleeps = raw_calls = 0;
 	aws_ddb_set_sleep(record_sleep);
 	return 0;
 }
@@ -396,6 +414,58 @@ static void scan_page_is_reused_and_reset_by_the_next_call(void **state)
 	aws_ddb_scan_page_free(&page);
 }
 
+/* The text reading takes the body unchecked from the client (so a page is scanned once)
+ * and is then the only check: what it cannot read is a protocol error saying why. */
+static void scan_text_reads_the_body_unchecked_and_refuses_truncated_or_non_json(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body, *says;
+	} cases[] = {
+		{"{\"Items\":[{\"a\":{\"S\":\"x\"}}", "truncated"},
+		{"{\"Items\":[{\"a\":{\"S\":\"x\"}}],\"Count\":1,\"ScannedCount\":1", "truncated"},
+		{"<html>502 Bad Gateway</html>", "not a JSON object"},
+		{"", "empty body"},
+		{"{\"Items\":[],\"Count\":0,\"ScannedCount\":0} x", "text after the JSON object"},
+		{"{\"Items\":[{\"a\":{\"S\":\"\xc3\"}}],\"Count\":1,\"ScannedCount\":1}", "UTF-8"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		reset(NULL);
+		script(cases[i].body);
+		aws_ddb_scan_page page = {0};
+		aws_error err;
+		assert_int_equal(aws_ddb_scan_text(NULL, &plain_scan, &page, &err), -1);
+		assert_int_equal(raw_calls, 1);
+		assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+		if (!strstr(err.message, "scan of items: DynamoDB Scan: the response is not") ||
+		    !strstr(err.message, cases[i].says))
+			fail_msg("case %zu: message '%s' should say '%s'", i, err.message,
+				 cases[i].says);
+		assert_int_equal(page.nitems, 0);
+		aws_ddb_scan_page_free(&page);
+	}
+}
+
+static void only_scan_text_skips_the_clients_check(void **state)
+{
+	(void)state;
+	script("{\"Items\":[],\"Count\":0,\"ScannedCount\":0}");
+	aws_ddb_scan_output out = {0};
+	assert_int_equal(aws_ddb_scan(NULL, &plain_scan, &out, NULL), 0);
+	aws_ddb_scan_output_free(&out);
+	json_t *t = NULL;
+	reset(NULL);
+	script("{\"Table\":{\"TableName\":\"items\",\"TableStatus\":\"ACTIVE\"}}");
+	assert_int_equal(aws_ddb_describe_table(NULL, "items", &t, NULL), 0);
+	json_decref(t);
+	assert_int_equal(raw_calls, 0);
+	script("{\"Items\":[],\"Count\":0,\"ScannedCount\":0}");
+	aws_ddb_scan_page page = {0};
+	assert_int_equal(aws_ddb_scan_text(NULL, &plain_scan, &page, NULL), 0);
+	assert_int_equal(raw_calls, 1);
+	aws_ddb_scan_page_free(&page);
+}
+
 /* ---- BatchWriteItem ---- */
 
 static json_t *numbered_items(int n)
@@ -602,6 +672,8 @@ int main(void)
 		T(scan_responses_cut_at_any_byte_are_protocol_errors),
 		T(scan_mutated_responses_are_read_alike_as_tree_and_text),
 		T(scan_page_is_reused_and_reset_by_the_next_call),
+		T(scan_text_reads_the_body_unchecked_and_refuses_truncated_or_non_json),
+		T(only_scan_text_skips_the_clients_check),
 		T(batch_put_sends_at_most_25_per_request),
 		T(batch_put_resends_exactly_the_unprocessed_items),
 		T(batch_put_gives_up_after_8_retries_with_growing_bounded_backoff),
