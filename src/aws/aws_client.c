@@ -416,6 +416,32 @@ void aws_client_parse_error(const char *service_id, const char *operation, const
 		*err = e;
 }
 
+/* The protocol error for a 2xx body that is not one JSON object: why and where, the text
+ * near it, the HTTP status and the request id (for the service's support). */
+static void client_bad_body(const aws_service *svc, const char *op, const char *endpoint,
+			    const aws_http_response *resp, const char *why, size_t at,
+			    aws_error *err)
+{
+	size_t len = resp->body.data ? resp->body.len : 0;
+	if (at > len)
+		at = len;
+	size_t from = at > 40 ? at - 40 : 0;
+	char snip[96];
+	client_snippet(len ? resp->body.data + from : "", len - from < 80 ? len - from : 80, snip,
+		       sizeof snip);
+	aws_error_set(err, AWS_ERR_PROTOCOL,
+		      "%s %s at %s: the HTTP %ld response is not one JSON object: %s "
+		      "at byte %zu of %zu (near: %s)", svc->service_id, op, endpoint,
+		      resp->status, why, at, len, snip);
+	if (err) {
+		err->http_status = (int)resp->status;
+		if (!aws_http_header(resp, "x-amzn-RequestId", err->request_id,
+				     sizeof err->request_id))
+			aws_http_header(resp, "x-amz-request-id", err->request_id,
+					sizeof err->request_id);
+	}
+}
+
 /* ---- One attempt and the retry loop. */
 
 typedef enum client_outcome { CO_OK, CO_FATAL, CO_RETRY, CO_RETRY_TRANSPORT } client_outcome;
@@ -482,22 +508,7 @@ static client_outcome client_attempt(aws_client *c, const client_req *q,
 		const char *why;
 		size_t at;
 		if (q->expect_json && aws_json_check(resp->body.data, resp->body.len, &why, &at) < 0) {
-			char snip[96];
-			client_snippet(resp->body.data + (at > 40 ? at - 40 : 0),
-				       resp->body.len - (at > 40 ? at - 40 : 0) < 80
-					       ? resp->body.len - (at > 40 ? at - 40 : 0) : 80,
-				       snip, sizeof snip);
-			aws_error_set(err, AWS_ERR_PROTOCOL,
-				      "%s %s at %s: the HTTP %ld response is not one JSON object: %s "
-				      "at byte %zu of %zu (near: %s)", q->svc->service_id, q->op,
-				      ep->base, resp->status, why, at, resp->body.len, snip);
-			if (err) {
-				err->http_status = (int)resp->status;
-				if (!aws_http_header(resp, "x-amzn-RequestId", err->request_id,
-						     sizeof err->request_id))
-					aws_http_header(resp, "x-amz-request-id", err->request_id,
-							sizeof err->request_id);
-			}
+			client_bad_body(q->svc, q->op, ep->base, resp, why, at, err);
 			return CO_FATAL;
 		}
 		return CO_OK;
@@ -593,40 +604,69 @@ static int send_for_body(aws_client *c, const client_req *q, aws_buf *resp, aws_
 	return rc;
 }
 
-/* aws_json_call and aws_json_call_raw: check says whether a 2xx body is checked here. */
-static int client_json_call(aws_client *c, const aws_service *svc, const char *operation,
-			    const char *body, size_t body_len, aws_buf *resp, int check,
-			    aws_error *err)
+/* Checks the arguments of a JSON-protocol call and builds its request into *q (pointing
+ * at hs/ctype/target, which the caller keeps alive). */
+static int client_json_req(const aws_client *c, const aws_service *svc, const char *operation,
+			   const char *body, size_t body_len, int check, aws_header hs[2],
+			   char ctype[48], char target[192], client_req *q, aws_error *err)
 {
-	if (!c || !svc || !operation || !resp)
+	if (!c || !svc || !operation)
 		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call: missing argument");
 	if (!svc->json_version || !svc->target_prefix)
 		return aws_error_set(err, AWS_ERR_INVALID, "%s is not a JSON-protocol service",
 				     svc->service_id);
-	char ctype[48], target[192];
-	snprintf(ctype, sizeof ctype, "application/x-amz-json-%s", svc->json_version);
-	int tl = snprintf(target, sizeof target, "%s.%s", svc->target_prefix, operation);
-	if (tl < 0 || (size_t)tl >= sizeof target)
+	snprintf(ctype, 48, "application/x-amz-json-%s", svc->json_version);
+	int tl = snprintf(target, 192, "%s.%s", svc->target_prefix, operation);
+	if (tl < 0 || tl >= 192)
 		return aws_error_set(err, AWS_ERR_INVALID, "operation name too long");
-	aws_header hs[] = {{"Content-Type", ctype}, {"X-Amz-Target", target}};
+	hs[0] = (aws_header){"Content-Type", ctype};
+	hs[1] = (aws_header){"X-Amz-Target", target};
 	if (!body) {
 		body = "{}";
 		body_len = 2;
 	}
-	client_req q = {svc, operation, "POST", "/", NULL, hs, 2, body, body_len, check};
-	return send_for_body(c, &q, resp, err);
+	*q = (client_req){svc, operation, "POST", "/", NULL, hs, 2, body, body_len, check};
+	return 0;
 }
 
 int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 		  const char *body, size_t body_len, aws_buf *resp, aws_error *err)
 {
-	return client_json_call(c, svc, operation, body, body_len, resp, 1, err);
+	aws_header hs[2];
+	char ctype[48], target[192];
+	client_req q;
+	if (!resp)
+		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call: missing argument");
+	if (client_json_req(c, svc, operation, body, body_len, 1, hs, ctype, target, &q, err) < 0)
+		return -1;
+	return send_for_body(c, &q, resp, err);
 }
 
 int aws_json_call_raw(aws_client *c, const aws_service *svc, const char *operation,
-		      const char *body, size_t body_len, aws_buf *resp, aws_error *err)
+		      const char *body, size_t body_len, aws_http_response *resp, aws_error *err)
 {
-	return client_json_call(c, svc, operation, body, body_len, resp, 0, err);
+	aws_header hs[2];
+	char ctype[48], target[192];
+	client_req q;
+	if (!resp)
+		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call_raw: missing argument");
+	memset(resp, 0, sizeof *resp);
+	if (client_json_req(c, svc, operation, body, body_len, 0, hs, ctype, target, &q, err) < 0)
+		return -1;
+	return client_send(c, &q, resp, err);
+}
+
+int aws_json_call_bad_body(aws_client *c, const aws_service *svc, const char *operation,
+			   const aws_http_response *resp, const char *why, size_t at,
+			   aws_error *err)
+{
+	client_endpoint ep;
+	aws_error ignored;
+	const char *base = "?";
+	if (c && svc && client_endpoint_get(c, svc, &ep, &ignored) == 0)
+		base = ep.base;
+	client_bad_body(svc, operation, base, resp, why, at, err);
+	return -1;
 }
 
 int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,

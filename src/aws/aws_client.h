@@ -70,12 +70,21 @@ void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms));
 int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 		  const char *body, size_t body_len, aws_buf *resp, aws_error *err);
 
-/* aws_json_call without the client's check of a 2xx body (aws_json_check): resp holds the
- * body exactly as received, which may be anything. Only for a caller that checks the whole
- * body itself with the aws_json scanner and reports what it cannot read as
- * AWS_ERR_PROTOCOL (aws_ddb_scan_text), so a large response is scanned once, not twice. */
+/* aws_json_call without the client's check of a 2xx body, for a caller that checks the
+ * whole body itself with the aws_json scanner (aws_ddb_scan_text), so a large response is
+ * scanned once, not twice. On 0, *resp is the whole 2xx response (status, headers, body
+ * exactly as received, which may be anything); the caller frees it with
+ * aws_http_response_free, on failure too. A body the caller cannot read as JSON must be
+ * reported with aws_json_call_bad_body. */
 int aws_json_call_raw(aws_client *c, const aws_service *svc, const char *operation,
-		      const char *body, size_t body_len, aws_buf *resp, aws_error *err);
+		      const char *body, size_t body_len, aws_http_response *resp, aws_error *err);
+
+/* Fills *err with the AWS_ERR_PROTOCOL error aws_json_call gives for a 2xx body that is not
+ * one JSON object (why and at from the aws_json scanner): service, operation, endpoint,
+ * the text near the problem, HTTP status and request id. Returns -1. */
+int aws_json_call_bad_body(aws_client *c, const aws_service *svc, const char *operation,
+			   const aws_http_response *resp, const char *why, size_t at,
+			   aws_error *err);
 
 /* A Query-protocol call: POST / form-encoded "Action=<operation>&Version=<api_version>&"
  * + params (already form-encoded, may be "" or NULL). On success resp holds the XML

@@ -292,29 +292,32 @@ static int ddb_page_add(aws_ddb_scan_page *pg, size_t off, size_t len, int ws)
 }
 
 /* Reads the Scan response in pg->body (base) into the page's fields. */
-/* The page's reading failed at l's position: a protocol error saying why and where. */
-static int ddb_scan_not_json(const aws_json_lex *l, aws_error *err)
+/* The page's text stopped being JSON at l's position (l->why says how): -2, for
+ * aws_ddb_scan_text to report as the client reports a bad body. */
+static int ddb_scan_not_json(aws_json_lex *l, const char *why)
 {
-	return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: the response is not valid "
-			     "JSON: %s at byte %zu of %zu", l->why ? l->why : "malformed",
-			     aws_json_offset(l), (size_t)(l->end - l->base));
+	if (why)
+		aws_json_fail(l, why);
+	return -2;
 }
 
 /* Reads the Scan response in l (pg->body) into the page's fields: the whole text is
- * checked by the aws_json scanner on the way, the only check it gets (aws_json_call_raw). */
+ * checked by the aws_json scanner on the way, the only check it gets (aws_json_call_raw).
+ * Returns 0; -1 with *err for a response that is JSON but not a Scan page; -2 when the text
+ * is not one JSON object (l->why and l->p say why and where). */
 static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error *err)
 {
 	long count = -1, scanned = -1;
 	int seen_items = 0;
 	const unsigned char *lek_at = NULL, *lek_end = NULL;
 	aws_json_ws(l);
-	if (l->p >= l->end)
-		return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: the response is not a "
-				     "JSON object but an empty body");
+	if (l->p >= l->end) {
+		l->p = l->base;
+		l->why = "empty body";   /* not "truncated": there is nothing to cut */
+		return -2;
+	}
 	if (*l->p != '{')
-		return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: the response is not a "
-				     "JSON object (it starts at byte %zu with '%c')",
-				     aws_json_offset(l), *l->p >= 0x20 && *l->p < 0x7f ? *l->p : '?');
+		return ddb_scan_not_json(l, "not a JSON object");
 	l->p++;
 	aws_json_ws(l);
 	int empty = l->p < l->end && *l->p == '}';
@@ -324,7 +327,7 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 		const unsigned char *name;
 		size_t nlen;
 		if (aws_json_member(l, &name, &nlen) < 0)
-			return ddb_scan_not_json(l, err);
+			return ddb_scan_not_json(l, NULL);
 #define DDB_IS(s) (nlen == sizeof(s) - 1 && memcmp(name, s, nlen) == 0)
 		if (DDB_IS("Items")) {
 			if (seen_items++ || l->p >= l->end || *l->p != '[')
@@ -336,10 +339,8 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 			} else {
 				for (;;) {
 					aws_json_ws(l);
-					if (l->p >= l->end) {
-						aws_json_fail(l, "");
-						return ddb_scan_not_json(l, err);
-					}
+					if (l->p >= l->end)
+						return ddb_scan_not_json(l, "");
 					if (*l->p != '{')
 						return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB "
 								     "Scan: Items[%zu] is not an object",
@@ -347,7 +348,7 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 					const unsigned char *b = l->p;
 					l->ws = 0;
 					if (aws_json_value(l, 1) < 0)
-						return ddb_scan_not_json(l, err);
+						return ddb_scan_not_json(l, NULL);
 					if (ddb_page_add(pg, (size_t)(b - l->base), (size_t)(l->p - b),
 							 l->ws) < 0)
 						return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: "
@@ -361,8 +362,7 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 						l->p++;
 						break;
 					}
-					aws_json_fail(l, "expected ',' or ']' in Items");
-					return ddb_scan_not_json(l, err);
+					return ddb_scan_not_json(l, "expected ',' or ']' in Items");
 				}
 			}
 		} else if (DDB_IS("Count") || DDB_IS("ScannedCount")) {
@@ -373,7 +373,7 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 		} else {
 			const unsigned char *b = l->p;
 			if (aws_json_value(l, 1) < 0)
-				return ddb_scan_not_json(l, err);
+				return ddb_scan_not_json(l, NULL);
 			if (DDB_IS("LastEvaluatedKey")) {
 				if (lek_at)
 					return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "given once");
@@ -390,16 +390,14 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 		if (l->p < l->end && *l->p == '}') {
 			l->p++;
 			if (aws_json_names_end(l, 0) < 0)
-				return ddb_scan_not_json(l, err);
+				return ddb_scan_not_json(l, NULL);
 			break;
 		}
-		aws_json_fail(l, "expected ',' or '}'");
-		return ddb_scan_not_json(l, err);
+		return ddb_scan_not_json(l, "expected ',' or '}'");
 	}
 	aws_json_ws(l);
 	if (l->p != l->end) {
-		aws_json_fail(l, "text after the JSON object");
-		return ddb_scan_not_json(l, err);
+		return ddb_scan_not_json(l, "text after the JSON object");
 	}
 	if (!seen_items)
 		return ddb_bad_field(err, "Scan", "Items", "an array");
@@ -414,15 +412,6 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 	pg->count = count;
 	pg->scanned_count = scanned;
 	return ddb_scan_counts_ok(count, scanned, pg->nitems, pg->last_evaluated_key, err);
-}
-
-static int ddb_scan_page_parse(aws_ddb_scan_page *pg, aws_error *err)
-{
-	aws_json_lex l;
-	aws_json_lex_init(&l, pg->body.data, pg->body.len);
-	int rc = ddb_scan_page_read(pg, &l, err);
-	aws_json_lex_free(&l);
-	return rc;
 }
 
 int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_page *page,
@@ -440,15 +429,34 @@ int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_
 	if (!body)
 		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory building "
 				     "the request");
-	/* Unchecked by the client: ddb_scan_page_parse checks every byte of the body. */
-	int rc = aws_json_call_raw(c, &AWS_SERVICE_DYNAMODB, "Scan", body, strlen(body),
-				   &page->body, err);
+	/* Unchecked by the client: ddb_scan_page_read checks every byte of the body. */
+	aws_http_response r;
+	int rc = aws_json_call_raw(c, &AWS_SERVICE_DYNAMODB, "Scan", body, strlen(body), &r, err);
 	free(body);
-	if (rc == 0 && (rc = ddb_scan_page_parse(page, err)) < 0) {
-		json_decref(page->last_evaluated_key);
-		page->last_evaluated_key = NULL;
-		page->nitems = 0;
+	if (rc == 0) {
+		size_t limit = page->body.limit;
+		aws_buf_free(&page->body);
+		page->body = r.body;
+		page->body.limit = limit;
+		r.body = (aws_buf)AWS_BUF_INIT;
+		aws_json_lex l;
+		aws_json_lex_init(&l, page->body.data, page->body.len);
+		rc = ddb_scan_page_read(page, &l, err);
+		if (rc == -2) {
+			/* reported as aws_json_call reports it: endpoint, status, request id */
+			r.body = page->body;
+			aws_json_call_bad_body(c, &AWS_SERVICE_DYNAMODB, "Scan", &r,
+					       l.why ? l.why : "malformed", aws_json_offset(&l), err);
+			r.body = (aws_buf)AWS_BUF_INIT;
+		}
+		aws_json_lex_free(&l);
+		if (rc < 0) {
+			json_decref(page->last_evaluated_key);
+			page->last_evaluated_key = NULL;
+			page->nitems = 0;
+		}
 	}
+	aws_http_response_free(&r);
 	return rc < 0 ? aws_error_prefix(err, "scan of %s", in->table) : 0;
 }
 

@@ -52,13 +52,19 @@ static int json_fail_read(aws_json_lex *l, const char *why)
 	return -1;
 }
 
-void aws_json_ws(aws_json_lex *l)
+/* Whitespace is skipped between every two tokens: kept inline in this file's loops. */
+static inline void json_ws(aws_json_lex *l)
 {
 	const unsigned char *b = l->p;
 	while (l->p < l->end && (*l->p == ' ' || *l->p == '\n' || *l->p == '\r' || *l->p == '\t'))
 		l->p++;
 	if (l->p != b)
 		l->ws = 1;
+}
+
+void aws_json_ws(aws_json_lex *l)
+{
+	json_ws(l);
 }
 
 /* Four hex digits at p; on failure p is at the bad digit (or the end). */
@@ -328,9 +334,9 @@ static int json_push_name(aws_json_lex *l, const unsigned char *p, size_t n)
 	return 0;
 }
 
-int aws_json_member(aws_json_lex *l, const unsigned char **name, size_t *len)
+static inline int json_member(aws_json_lex *l, const unsigned char **name, size_t *len)
 {
-	aws_json_ws(l);
+	json_ws(l);
 	if (l->p >= l->end || *l->p != '"')
 		return aws_json_fail(l, "expected a member name");
 	const unsigned char *b = l->p + 1;
@@ -339,11 +345,11 @@ int aws_json_member(aws_json_lex *l, const unsigned char **name, size_t *len)
 	size_t n = (size_t)(l->p - 1 - b);
 	if (json_push_name(l, b, n) < 0)
 		return -1;
-	aws_json_ws(l);
+	json_ws(l);
 	if (l->p >= l->end || *l->p != ':')
 		return aws_json_fail(l, "expected ':'");
 	l->p++;
-	aws_json_ws(l);
+	json_ws(l);
 	if (name)
 		*name = b;
 	if (len)
@@ -351,9 +357,14 @@ int aws_json_member(aws_json_lex *l, const unsigned char **name, size_t *len)
 	return 0;
 }
 
+int aws_json_member(aws_json_lex *l, const unsigned char **name, size_t *len)
+{
+	return json_member(l, name, len);
+}
+
 int aws_json_value(aws_json_lex *l, int depth)
 {
-	aws_json_ws(l);
+	json_ws(l);
 	if (l->p >= l->end)
 		return aws_json_fail(l, "");
 	unsigned char ch = *l->p;
@@ -366,18 +377,18 @@ int aws_json_value(aws_json_lex *l, int depth)
 			return aws_json_fail(l, "nested too deeply");
 		unsigned char close = ch == '{' ? '}' : ']';
 		l->p++;
-		aws_json_ws(l);
+		json_ws(l);
 		if (l->p < l->end && *l->p == close) {
 			l->p++;
 			return 0;
 		}
 		size_t mark = l->nnames;
 		for (;;) {
-			if (ch == '{' && aws_json_member(l, NULL, NULL) < 0)
+			if (ch == '{' && json_member(l, NULL, NULL) < 0)
 				return -1;
 			if (aws_json_value(l, depth + 1) < 0)
 				return -1;
-			aws_json_ws(l);
+			json_ws(l);
 			if (l->p >= l->end)
 				return aws_json_fail(l, "");
 			if (*l->p == ',') {
@@ -413,7 +424,7 @@ int aws_json_check(const char *text, size_t len, const char **why, size_t *at)
 {
 	aws_json_lex l;
 	aws_json_lex_init(&l, text, len);
-	aws_json_ws(&l);
+	json_ws(&l);
 	int rc = -1;
 	if (l.p >= l.end) {
 		l.why = "empty body";
@@ -421,7 +432,7 @@ int aws_json_check(const char *text, size_t len, const char **why, size_t *at)
 	} else if (*l.p != '{') {
 		l.why = "not a JSON object";
 	} else if (aws_json_value(&l, 0) == 0) {
-		aws_json_ws(&l);
+		json_ws(&l);
 		if (l.p == l.end)
 			rc = 0;
 		else

@@ -70,10 +70,30 @@ int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 }
 
 int aws_json_call_raw(aws_client *c, const aws_service *svc, const char *operation,
-		      const char *body, size_t body_len, aws_buf *resp, aws_error *err)
+		      const char *body, size_t body_len, aws_http_response *resp, aws_error *err)
 {
 	raw_calls++;
-	return scripted_call(c, svc, operation, body, body_len, resp, err);
+	memset(resp, 0, sizeof *resp);
+	int rc = scripted_call(c, svc, operation, body, body_len, &resp->body, err);
+	resp->status = rc == 0 ? 200 : 400;
+	return rc;
+}
+
+/* What the text reading reported as a body that is not JSON (the real one formats it as
+ * aws_json_call does: endpoint, status, request id). */
+static const char *bad_why;
+static size_t bad_at;
+
+int aws_json_call_bad_body(aws_client *c, const aws_service *svc, const char *operation,
+			   const aws_http_response *resp, const char *why, size_t at,
+			   aws_error *err)
+{
+	(void)c;
+	bad_why = why;
+	bad_at = at;
+	return aws_error_set(err, AWS_ERR_PROTOCOL, "%s %s at scripted: the HTTP %ld response is "
+			     "not one JSON object: %s at byte %zu of %zu", svc->service_id,
+			     operation, resp->status, why, at, resp->body.len);
 }
 
 static void record_sleep(long ms)
@@ -88,6 +108,8 @@ static int reset(void **state)
 	for (int i = 0; i < ncalls; i++)
 		free(req_body[i]);
 	ncalls = nreplies = next_reply = nsleeps = raw_calls = 0;
+	bad_why = NULL;
+	bad_at = 0;
 	aws_ddb_set_sleep(record_sleep);
 	return 0;
 }
@@ -415,19 +437,24 @@ static void scan_page_is_reused_and_reset_by_the_next_call(void **state)
 }
 
 /* The text reading takes the body unchecked from the client (so a page is scanned once)
- * and is then the only check: what it cannot read is a protocol error saying why. */
+ * and is then the only check: a body that is not JSON is reported through the client's
+ * aws_json_call_bad_body with the scanner's reason and offset, as aws_json_call would. */
 static void scan_text_reads_the_body_unchecked_and_refuses_truncated_or_non_json(void **state)
 {
 	(void)state;
 	static const struct {
 		const char *body, *says;
+		size_t at;
 	} cases[] = {
-		{"{\"Items\":[{\"a\":{\"S\":\"x\"}}", "truncated"},
-		{"{\"Items\":[{\"a\":{\"S\":\"x\"}}],\"Count\":1,\"ScannedCount\":1", "truncated"},
-		{"<html>502 Bad Gateway</html>", "not a JSON object"},
-		{"", "empty body"},
-		{"{\"Items\":[],\"Count\":0,\"ScannedCount\":0} x", "text after the JSON object"},
-		{"{\"Items\":[{\"a\":{\"S\":\"\xc3\"}}],\"Count\":1,\"ScannedCount\":1}", "UTF-8"},
+		{"{\"Items\":[{\"a\":{\"S\":\"x\"}}", "truncated", 25},
+		{"{\"Items\":[{\"a\":{\"S\":\"x\"}}],\"Count\":1,\"ScannedCount\":1", "truncated",
+		 53},
+		{"<html>502 Bad Gateway</html>", "not a JSON object", 0},
+		{"", "empty body", 0},
+		{"  \n", "empty body", 0},
+		{"{\"Items\":[],\"Count\":0,\"ScannedCount\":0} x", "text after the JSON object", 40},
+		{"{\"Items\":[{\"a\":{\"S\":\"\xc3(\"}}],\"Count\":1,\"ScannedCount\":1}", "UTF-8", 21},
+		{"{\"Items\":[],\"Count\":0,\"ScannedCount\":0,\"Count\":0}", "Count", 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		reset(NULL);
@@ -437,10 +464,12 @@ static void scan_text_reads_the_body_unchecked_and_refuses_truncated_or_non_json
 		assert_int_equal(aws_ddb_scan_text(NULL, &plain_scan, &page, &err), -1);
 		assert_int_equal(raw_calls, 1);
 		assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
-		if (!strstr(err.message, "scan of items: DynamoDB Scan: the response is not") ||
+		if (!strstr(err.message, "scan of items: DynamoDB Scan") ||
 		    !strstr(err.message, cases[i].says))
 			fail_msg("case %zu: message '%s' should say '%s'", i, err.message,
 				 cases[i].says);
+		if (strcmp(cases[i].says, "Count") != 0 && bad_at != cases[i].at)
+			fail_msg("case %zu: reported at byte %zu, want %zu", i, bad_at, cases[i].at);
 		assert_int_equal(page.nitems, 0);
 		aws_ddb_scan_page_free(&page);
 	}
