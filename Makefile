@@ -116,9 +116,10 @@ bench: deps all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/showtable/web \
-		$(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/share/showtable/infra $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/showtable $(BUILD)/showtablectl $(DESTDIR)$(PREFIX)/bin/
 	cp -R web/. $(DESTDIR)$(PREFIX)/share/showtable/web/
+	install -m 644 infra/*.yaml $(DESTDIR)$(PREFIX)/share/showtable/infra/
 	for m in docs/*.1; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/ || true; done
 
 # The seed's Taskfile tasks, through showtablectl. CTL_FLAGS adds global flags (e.g.
