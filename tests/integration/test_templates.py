@@ -357,6 +357,14 @@ def test_no_wildcard_actions_or_managed_policies_anywhere():
         assert not (isinstance(node, dict) and "ManagedPolicyArns" in node), path
 
 
+def test_trusted_proxies_are_exactly_the_vpc_the_load_balancer_lives_in():
+    """The server believes X-Forwarded-For only from this range: it must be the VPC's CIDR,
+    so failed-login limits apply per visitor, not per load balancer node."""
+    env = {e["Name"]: e["Value"] for e in
+           props(template("container"), "TaskDefinition")["ContainerDefinitions"][0]["Environment"]}
+    assert env["SHOWTABLE_TRUSTED_PROXIES"] == props(template("vpc"), "Vpc")["CidrBlock"]
+
+
 def test_task_definition_is_fargate_256_512_hardened():
     tpl = template("container")
     td = props(tpl, "TaskDefinition")
@@ -372,7 +380,7 @@ def test_task_definition_is_fargate_256_512_hardened():
     assert c["LinuxParameters"]["Capabilities"]["Drop"] == ["ALL"]
     assert {e["Name"]: e["Value"] for e in c["Environment"]} == {
         "AWS_REGION": ref("AWS::Region"), "SHOWTABLE_PARAM_PREFIX": ref("ParamPrefix"),
-        "SHOWTABLE_LISTEN": ":8080"}
+        "SHOWTABLE_LISTEN": ":8080", "SHOWTABLE_TRUSTED_PROXIES": "10.0.0.0/16"}
     log = c["LogConfiguration"]
     assert log["LogDriver"] == "awslogs" and log["Options"]["awslogs-group"] == ref("LogGroup")
     assert props(tpl, "LogGroup")["RetentionInDays"] == ref("LogRetentionDays")
