@@ -10,21 +10,22 @@ struct command {
 	const char *name;
 	int (*run)(ctl_ctx *, int, char **);
 	const char *usage;
+	int own_help; /* 1: the command prints its own --help; 0: main prints its usage line */
 };
 
 static const struct command commands[] = {
-	{"scan", cmd_scan, "scan --table T [--segments N] [--filter S] [--count]   print items, one JSON per line"},
-	{"items", cmd_items, "items load --table T FILE|-                    write items (one JSON per line)"},
-	{"param", cmd_param, "param get NAME | put NAME VALUE|- [--secure] | delete NAME"},
-	{"table", cmd_table, "table create|describe|delete --table T        manage a table directly"},
-	{"deploy", cmd_deploy, "deploy [--image URI] [--param K=V]... vpc|table|container...   change set, confirm, execute"},
-	{"diff", cmd_diff, "diff [--image URI] [--param K=V]... STACK     show what deploy would change"},
-	{"destroy", cmd_destroy, "destroy [--force] [--purge-images] vpc|table|container...   delete stacks (reverse order)"},
-	{"status", cmd_status, "status                                       stacks, SSM parameters, service, URL"},
-	{"outputs", cmd_outputs, "outputs STACK                                a stack's outputs, KEY<TAB>VALUE"},
-	{"logs", cmd_logs, "logs [--follow] [--since 10m]                the service's CloudWatch logs"},
-	{"credentials", cmd_credentials, "credentials set USER                         new password, stored hashed in <prefix>/credentials"},
-	{"image", cmd_image, "image build|push [--registry R] [--repository N]   OCI image without Docker; push to ECR"},
+	{"scan", cmd_scan, "scan --table T [--segments N] [--filter S] [--count]   print items, one JSON per line", 1},
+	{"items", cmd_items, "items load --table T FILE|-                    write items (one JSON per line)", 1},
+	{"param", cmd_param, "param get NAME | put NAME VALUE|- [--secure] | delete NAME", 1},
+	{"table", cmd_table, "table create|describe|delete --table T        manage a table directly", 1},
+	{"deploy", cmd_deploy, "deploy [--image URI] [--param K=V]... vpc|table|container...   change set, confirm, execute", 0},
+	{"diff", cmd_diff, "diff [--image URI] [--param K=V]... STACK     show what deploy would change", 0},
+	{"destroy", cmd_destroy, "destroy [--force] [--purge-images] vpc|table|container...   delete stacks (reverse order)", 0},
+	{"status", cmd_status, "status                                       stacks, SSM parameters, service, URL", 0},
+	{"outputs", cmd_outputs, "outputs STACK                                a stack's outputs, KEY<TAB>VALUE", 0},
+	{"logs", cmd_logs, "logs [--follow] [--since 10m]                the service's CloudWatch logs", 0},
+	{"credentials", cmd_credentials, "credentials set USER                         new password, stored hashed in <prefix>/credentials", 0},
+	{"image", cmd_image, "image build|push [--registry R] [--repository N]   OCI image without Docker; push to ECR", 1},
 };
 
 static void usage(FILE *f)
@@ -96,6 +97,13 @@ int main(int argc, char **argv)
 	int first = optind;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(commands[i].name, cmd) == 0) {
+			if (!commands[i].own_help && argc - first > 1 &&
+			    (strcmp(argv[first + 1], "--help") == 0 || strcmp(argv[first + 1], "-h") == 0)) {
+				printf("usage: showtablectl %s\n\nGlobal flags come before the command "
+				       "(showtablectl --help); showtablectl(1) describes every option.\n",
+				       commands[i].usage);
+				return 0;
+			}
 			optind = 0; /* GNU getopt: 0 re-initialises, commands parse their own flags */
 			int rc = commands[i].run(&ctx, argc - first, argv + first);
 			aws_client_free(ctx.client);
