@@ -21,7 +21,7 @@
 #include "aws_creds.h"
 #include "aws_creds_internal.h"
 
-#define FAKE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define FAKE_SECRET "FAKE-secret-for-tests-wJalrXUtnFEMI-EXAMPLEKEY"
 
 static char tmpdir[256];
 static char datadir[512];
