@@ -150,6 +150,17 @@ static aws_creds_provider *chain(const char *profile)
 	return p;
 }
 
+/* A chain that must fail: builds it, asserts aws_creds_get fails, frees it, returns the error. */
+static aws_error chain_error(const char *profile)
+{
+	aws_creds_provider *p = chain(profile);
+	aws_credentials c;
+	aws_error e;
+	assert_int_equal(aws_creds_get(p, &c, &e), -1);
+	aws_creds_provider_free(p);
+	return e;
+}
+
 /* ------------------------------------------------------------------ time parsing */
 
 static void parse_time_accepts_utc_forms(void **state)
@@ -226,13 +237,9 @@ static void env_key_without_secret_is_an_error(void **state)
 {
 	(void)state;
 	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-	aws_creds_provider *p = chain(NULL);
-	aws_credentials c;
-	aws_error e;
-	assert_int_equal(aws_creds_get(p, &c, &e), -1);
+	aws_error e = chain_error(NULL);
 	assert_int_equal(e.kind, AWS_ERR_CREDENTIALS);
 	assert_non_null(strstr(e.message, "AWS_SECRET_ACCESS_KEY is not"));
-	aws_creds_provider_free(p);
 }
 
 /* ------------------------------------------------------------------ profiles */
@@ -275,13 +282,9 @@ static void profile_with_half_the_keys_is_an_error(void **state)
 {
 	(void)state;
 	copy_data("credentials_static.ini", "AWS_SHARED_CREDENTIALS_FILE");
-	aws_creds_provider *p = chain("halfkeys");
-	aws_credentials c;
-	aws_error e;
-	assert_int_equal(aws_creds_get(p, &c, &e), -1);
+	aws_error e = chain_error("halfkeys");
 	assert_int_equal(e.kind, AWS_ERR_CREDENTIALS);
 	assert_non_null(strstr(e.message, "no aws_secret_access_key"));
-	aws_creds_provider_free(p);
 }
 
 static void explicit_missing_profile_is_an_error(void **state)
@@ -289,38 +292,26 @@ static void explicit_missing_profile_is_an_error(void **state)
 	(void)state;
 	copy_data("config_profiles.ini", "AWS_CONFIG_FILE");
 	setenv("AWS_PROFILE", "nosuch", 1);
-	aws_creds_provider *p = chain(NULL);
-	aws_credentials c;
-	aws_error e;
-	assert_int_equal(aws_creds_get(p, &c, &e), -1);
+	aws_error e = chain_error(NULL);
 	assert_non_null(strstr(e.message, "profile \"nosuch\" is not in"));
-	aws_creds_provider_free(p);
 }
 
 static void malformed_profile_file_is_an_error_naming_it(void **state)
 {
 	(void)state;
 	copy_data("config_malformed.ini", "AWS_CONFIG_FILE");
-	aws_creds_provider *p = chain(NULL);
-	aws_credentials c;
-	aws_error e;
-	assert_int_equal(aws_creds_get(p, &c, &e), -1);
+	aws_error e = chain_error(NULL);
 	assert_int_equal(e.kind, AWS_ERR_CREDENTIALS);
 	assert_non_null(strstr(e.message, getenv("AWS_CONFIG_FILE")));
 	assert_non_null(strstr(e.message, ":3"));   /* the line */
-	aws_creds_provider_free(p);
 }
 
 static void role_arn_without_source_is_an_error(void **state)
 {
 	(void)state;
 	copy_data("config_profiles.ini", "AWS_CONFIG_FILE");
-	aws_creds_provider *p = chain("nosource");
-	aws_credentials c;
-	aws_error e;
-	assert_int_equal(aws_creds_get(p, &c, &e), -1);
+	aws_error e = chain_error("nosource");
 	assert_non_null(strstr(e.message, "neither source_profile nor credential_source"));
-	aws_creds_provider_free(p);
 }
 
 static void source_profile_loop_is_an_error(void **state)
@@ -329,12 +320,8 @@ static void source_profile_loop_is_an_error(void **state)
 	write_file(getenv("AWS_CONFIG_FILE"),
 		   "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\n"
 		   "[profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n");
-	aws_creds_provider *p = chain("a");
-	aws_credentials c;
-	aws_error e;
-	assert_int_equal(aws_creds_get(p, &c, &e), -1);
+	aws_error e = chain_error("a");
 	assert_non_null(strstr(e.message, "role chain is longer than"));
-	aws_creds_provider_free(p);
 }
 
 static void sso_profile_without_login_says_run_aws_sso_login(void **state)
@@ -355,10 +342,7 @@ static void sso_profile_without_login_says_run_aws_sso_login(void **state)
 static void no_credentials_error_names_every_source(void **state)
 {
 	(void)state;
-	aws_creds_provider *p = chain(NULL);
-	aws_credentials c;
-	aws_error e;
-	assert_int_equal(aws_creds_get(p, &c, &e), -1);
+	aws_error e = chain_error(NULL);
 	assert_int_equal(e.kind, AWS_ERR_CREDENTIALS);
 	assert_non_null(strstr(e.message, "no AWS credentials found"));
 	assert_non_null(strstr(e.message, "environment (AWS_ACCESS_KEY_ID not set)"));
@@ -367,19 +351,14 @@ static void no_credentials_error_names_every_source(void **state)
 	assert_non_null(strstr(e.message, getenv("AWS_CONFIG_FILE")));
 	assert_non_null(strstr(e.message, "ECS (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
 	assert_non_null(strstr(e.message, "EC2 IMDS (disabled by AWS_EC2_METADATA_DISABLED)"));
-	aws_creds_provider_free(p);
 }
 
 static void profile_without_credentials_is_reported_as_such(void **state)
 {
 	(void)state;
 	copy_data("config_profiles.ini", "AWS_CONFIG_FILE");
-	aws_creds_provider *p = chain("regiononly");
-	aws_credentials c;
-	aws_error e;
-	assert_int_equal(aws_creds_get(p, &c, &e), -1);
+	aws_error e = chain_error("regiononly");
 	assert_non_null(strstr(e.message, "profile \"regiononly\" (has no aws_access_key_id"));
-	aws_creds_provider_free(p);
 }
 
 /* ------------------------------------------------------------------ credential_process */
@@ -522,14 +501,10 @@ static void process_failure_names_the_profile(void **state)
 	(void)state;
 	write_process_profile(EXP_STR);
 	make_refresh_fail(1);
-	aws_creds_provider *p = chain("proc");
-	aws_credentials c;
-	aws_error e;
-	assert_int_equal(aws_creds_get(p, &c, &e), -1);
+	aws_error e = chain_error("proc");
 	assert_int_equal(e.kind, AWS_ERR_CREDENTIALS);
 	assert_non_null(strstr(e.message, "profile \"proc\": credential_process"));
 	assert_non_null(strstr(e.message, "status 3"));
-	aws_creds_provider_free(p);
 }
 
 /* ------------------------------------------------------------------ cache and refresh */
