@@ -168,6 +168,18 @@ static void load_case(const char *dir, struct req *r, aws_sigv4_params *p, json_
 	*expires = (long)json_integer_value(json_object_get(*ctx, "expiration_in_seconds"));
 }
 
+/* The three intermediate results a case folder gives for one kind ("header" or "query"). */
+static void expect_intermediates(const char *dir, const char *kind, const aws_sigv4_result *out)
+{
+	char name[64];
+	snprintf(name, sizeof name, "%s-canonical-request.txt", kind);
+	expect_file(dir, name, out->canonical_request.data);
+	snprintf(name, sizeof name, "%s-string-to-sign.txt", kind);
+	expect_file(dir, name, out->string_to_sign.data);
+	snprintf(name, sizeof name, "%s-signature.txt", kind);
+	expect_file(dir, name, out->signature);
+}
+
 static void header_case(void **state)
 {
 	const char *dir = *state;
@@ -180,9 +192,7 @@ static void header_case(void **state)
 	aws_sigv4_result out = {0};
 	aws_error err;
 	assert_int_equal(aws_sigv4_sign(&sr, &p, &out, &err), 0);
-	expect_file(dir, "header-canonical-request.txt", out.canonical_request.data);
-	expect_file(dir, "header-string-to-sign.txt", out.string_to_sign.data);
-	expect_file(dir, "header-signature.txt", out.signature);
+	expect_intermediates(dir, "header", &out);
 
 	/* The signed request: the original headers plus the ones signing adds. */
 	size_t n;
@@ -222,9 +232,7 @@ static void query_case(void **state)
 	aws_buf q = AWS_BUF_INIT;
 	aws_error err;
 	assert_int_equal(aws_sigv4_presign(&sr, &p, expires, &q, &out, &err), 0);
-	expect_file(dir, "query-canonical-request.txt", out.canonical_request.data);
-	expect_file(dir, "query-string-to-sign.txt", out.string_to_sign.data);
-	expect_file(dir, "query-signature.txt", out.signature);
+	expect_intermediates(dir, "query", &out);
 	size_t n;
 	char *text = slurp(dir, "query-signed-request.txt", &n);
 	assert_non_null(text);
