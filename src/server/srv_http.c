@@ -1,4 +1,4 @@
-/* srv_http.c — libmicrohttpd glue: per-connection state, routing, auth, the worker pool,
+/* srv_http.c — libmicrohttpd glue: the event loop, per-connection state, routing, auth, the worker pool,
  * the slow-client janitor, graceful shutdown.
  *
  * Design: each TCP connection gets one srv_conn (allocated when it opens, reused by every
@@ -17,12 +17,14 @@
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +110,10 @@ struct srv_server {
 	const srv_config *cfg;
 	struct MHD_Daemon *mhd;
 	int port;
+	pthread_t loop;                   /* the event loop: the only thread that runs libmicrohttpd */
+	int loop_started;
+	int wake_fd;                      /* eventfd: wakes the loop for a command */
+	atomic_int loop_cmd;              /* LOOP_RUN, LOOP_QUIESCE, LOOP_STOP */
 	atomic_int active;                /* requests between first callback and completion */
 	atomic_ulong completed;           /* requests finished, for the janitor's trim */
 	atomic_ullong rid_counter;
@@ -130,6 +136,8 @@ struct srv_server {
 	pthread_t *workers;
 	int nworkers;
 };
+
+enum { LOOP_RUN, LOOP_QUIESCE, LOOP_STOP };
 
 static long long mono_ms(void)
 {
@@ -905,6 +913,8 @@ static void free_server(srv_server *s)
 				a->resp[k] = NULL;
 			}
 	}
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
 	pthread_mutex_destroy(&s->conns_mu);
 	pthread_mutex_destroy(&s->qmu);
 	pthread_cond_destroy(&s->qcv);
@@ -924,6 +934,51 @@ static void stop_threads(srv_server *s)
 	if (s->janitor_started)
 		pthread_join(s->janitor, NULL);
 	s->janitor_started = 0;
+}
+
+/* The event loop. libmicrohttpd runs in its "external" epoll mode, driven from here: poll()
+ * on its epoll descriptor (and our wake-up eventfd) with the timeout it asks for, then
+ * MHD_run(), which drains the ready events without blocking. Its own internal epoll thread
+ * is not used because libmicrohttpd 0.9.75 keeps waiting with the full timeout after a
+ * batch of exactly 128 events, so with 256 or 512 busy connections every reply waits for
+ * the next unrelated event (bench/README.md); poll() mode avoids that but costs a scan of
+ * every connection per wake-up. Quiescing happens here too, so the listening socket is
+ * only ever touched by this thread. */
+static void *loop_main(void *arg)
+{
+	srv_server *s = arg;
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	struct pollfd p[2] = {{di ? di->epoll_fd : -1, POLLIN, 0}, {s->wake_fd, POLLIN, 0}};
+	int quiesced = 0;
+	for (;;) {
+		int cmd = atomic_load(&s->loop_cmd);
+		if (cmd == LOOP_STOP)
+			return NULL;
+		if (cmd == LOOP_QUIESCE && !quiesced) {
+			MHD_socket ls = MHD_quiesce_daemon(s->mhd);
+			if (ls != MHD_INVALID_SOCKET)
+				close(ls);
+			quiesced = 1;
+		}
+		MHD_UNSIGNED_LONG_LONG to = 0;
+		int ms = 1000;
+		if (MHD_get_timeout(s->mhd, &to) == MHD_YES && to < 1000)
+			ms = (int)to;
+		if (poll(p, 2, ms) > 0 && (p[1].revents & POLLIN)) {
+			uint64_t v;
+			if (read(s->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+				srv_log_event(SRV_LOG_WARN, "loop", "wake-up read failed: %s", strerror(errno));
+		}
+		MHD_run(s->mhd);
+	}
+}
+
+static void loop_command(srv_server *s, int cmd)
+{
+	atomic_store(&s->loop_cmd, cmd);
+	uint64_t one = 1;
+	if (write(s->wake_fd, &one, sizeof one) < 0)
+		srv_log_event(SRV_LOG_WARN, "loop", "wake-up write failed: %s", strerror(errno));
 }
 
 static struct MHD_Daemon *start_mhd(srv_server *s, unsigned flags, const struct sockaddr *sa)
@@ -950,11 +1005,18 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
+	s->wake_fd = -1;
 	s->d = *deps;
 	s->cfg = deps->cfg;
 	pthread_mutex_init(&s->conns_mu, NULL);
 	pthread_mutex_init(&s->qmu, NULL);
 	pthread_cond_init(&s->qcv, NULL);
+	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->wake_fd < 0) {
+		aws_error_set(err, AWS_ERR_IO, "cannot create an eventfd: %s", strerror(errno));
+		free_server(s);
+		return NULL;
+	}
 	unsigned char rnd[4] = {0};
 	aws_random_bytes(rnd, sizeof rnd);
 	snprintf(s->rid_prefix, sizeof s->rid_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
@@ -982,9 +1044,9 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 		free_server(s);
 		return NULL;
 	}
-	/* poll() rather than epoll: see bench/README.md (epoll mode stalls at 256 connections). */
-	unsigned base = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
-			MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+	/* External epoll mode, driven by loop_main (see there why not the internal thread). */
+	unsigned base = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			MHD_USE_TURBO;
 	const srv_config *cfg = s->cfg;
 	if (cfg->listen_host[0] == '\0') {
 		s->mhd = start_mhd(s, base | MHD_USE_DUAL_STACK, NULL);
@@ -1017,6 +1079,14 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : cfg->listen_port;
+	if (pthread_create(&s->loop, NULL, loop_main, s) != 0) {
+		aws_error_set(err, AWS_ERR_IO, "cannot start the event loop thread");
+		stop_threads(s);
+		MHD_stop_daemon(s->mhd);
+		free_server(s);
+		return NULL;
+	}
+	s->loop_started = 1;
 	return s;
 }
 
@@ -1024,9 +1094,7 @@ int srv_http_port(const srv_server *s) { return s->port; }
 
 int srv_http_shutdown(srv_server *s, long grace_ms)
 {
-	MHD_socket ls = MHD_quiesce_daemon(s->mhd);
-	if (ls != MHD_INVALID_SOCKET)
-		close(ls);
+	loop_command(s, LOOP_QUIESCE);   /* stop accepting; requests in flight go on */
 	long long deadline = mono_ms() + grace_ms;
 	while (atomic_load(&s->active) > 0 && mono_ms() < deadline) {
 		struct timespec ts = {0, 20 * 1000000};
@@ -1034,7 +1102,9 @@ int srv_http_shutdown(srv_server *s, long grace_ms)
 	}
 	int left = atomic_load(&s->active);
 	stop_threads(s);   /* workers finish the jobs they hold, then exit */
-	MHD_stop_daemon(s->mhd);
+	loop_command(s, LOOP_STOP);
+	pthread_join(s->loop, NULL);
+	MHD_stop_daemon(s->mhd);   /* closes what is left, from this thread: the loop is gone */
 	free_server(s);
 	return left;
 }

@@ -1,7 +1,8 @@
 /* srv_http.h — the HTTP server: libmicrohttpd glue, routes to handlers, a worker pool.
  *
- * One libmicrohttpd polling thread answers /ping, static files, 401/404/405 and pages
- * whose login is cached from prebuilt or per-connection buffers without blocking. Work that
+ * One event-loop thread (libmicrohttpd in its external epoll mode, driven by our loop)
+ * answers /ping, static files, 401/404/405 and pages whose login is cached from prebuilt
+ * or per-connection buffers without blocking. Work that
  * blocks — DynamoDB scans, SSM reads, first-time password hashes — runs on a small pool
  * of worker threads while the connection is suspended, so a slow scan never stalls /ping.
  * Limits: connections (total, per IP), header bytes, URL bytes, form bytes, and a deadline

@@ -456,6 +456,7 @@ def test_chunked_form_over_the_limit_is_413(srv):
 @pytest.mark.parametrize("flag", ["--max-connections", "--max-connections-per-ip"])
 def test_connection_limits_refuse_extra_connections(showtable_factory, aws_env, flag):
     s = showtable_factory(env=server_env(aws_env), args=["--table", "t-x", flag, "3"]).start()
+    time.sleep(0.3)   # the start-up probe's connection is closed; let the server reap it first
     held = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(3)]
     try:
         time.sleep(0.3)
