@@ -1,5 +1,5 @@
-/* srv_http.c — libmicrohttpd glue: the event loop, per-connection state, routing, auth, the worker pool,
- * the slow-client janitor, graceful shutdown.
+/* srv_http.c — libmicrohttpd glue: the event loop, per-connection state, routing, auth,
+ * the worker pool, the slow-client janitor, graceful shutdown.
  *
  * Design: each TCP connection gets one srv_conn (allocated when it opens, reused by every
  * keep-alive request on it, freed when it closes), so the hot paths (/ping, static files,
@@ -280,6 +280,23 @@ static void find_client(srv_conn *c)
 
 /* ---------- worker pool ---------- */
 
+/* Wakes the event loop (an eventfd write; safe from any thread). */
+static void wake_loop(srv_server *s)
+{
+	uint64_t one = 1;
+	if (write(s->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+		srv_log_event(SRV_LOG_WARN, "loop", "wake-up write failed: %s", strerror(errno));
+}
+
+/* Hands a suspended connection back to the event loop. libmicrohttpd's own wake-up does
+ * not reach a loop polling its epoll descriptor from outside, so ours follows it: without
+ * it the answer would wait for the loop's next timeout (up to a second). */
+static void resume(srv_conn *c)
+{
+	MHD_resume_connection(c->mc);
+	wake_loop(c->srv);
+}
+
 static void job_result_page(srv_conn *c)
 {
 	srv_server *s = c->srv;
@@ -369,7 +386,7 @@ static void *worker_main(void *arg)
 		c->next_job = NULL;
 		job_result_page(c);
 		c->state = ST_READY;
-		MHD_resume_connection(c->mc);
+		resume(c);
 	}
 }
 
@@ -387,7 +404,7 @@ static enum MHD_Result to_worker(srv_conn *c)
 		snprintf(c->errlog, sizeof c->errlog, "%s", s->quit ? "server stopping" : "worker queue full");
 		render_error(c, 503, "Server busy", "The server has too much to do: try again in a moment.");
 		c->state = ST_READY;
-		MHD_resume_connection(c->mc);
+		resume(c);
 		return MHD_YES;
 	}
 	c->next_job = NULL;
@@ -976,9 +993,7 @@ static void *loop_main(void *arg)
 static void loop_command(srv_server *s, int cmd)
 {
 	atomic_store(&s->loop_cmd, cmd);
-	uint64_t one = 1;
-	if (write(s->wake_fd, &one, sizeof one) < 0)
-		srv_log_event(SRV_LOG_WARN, "loop", "wake-up write failed: %s", strerror(errno));
+	wake_loop(s);
 }
 
 static struct MHD_Daemon *start_mhd(srv_server *s, unsigned flags, const struct sockaddr *sa)
