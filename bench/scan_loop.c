@@ -1,9 +1,18 @@
 /* scan_loop.c — the baseline for "/query adds little to a Scan": the same first-page Scan
  * that /query?limit=100 makes (Limit 101: one extra row tells whether a next page exists),
- * made directly with the client library N times on one thread; prints p50 and mean in ms.
- * Usage: scan_loop TABLE N   (AWS_* environment as for showtable) */
+ * made directly with the client library, side by side with GET /query from the server.
+ *
+ * Each round makes, in a rotating order so neither goes first every time: the Scan read as
+ * the server reads it (aws_ddb_scan_text: items left as checked JSON text), the Scan parsed
+ * into jansson values (aws_ddb_scan), and — with URL — one GET of URL on a kept-alive
+ * connection with the Authorization header from $SCAN_LOOP_AUTH. Pairing the calls round by
+ * round keeps the noise of a shared machine out of the comparison. Prints p50 and mean of
+ * each in ms, and the median of the per-round ratio GET / text Scan.
+ * Usage: scan_loop TABLE N [URL]   (AWS_* environment as for showtable) */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "aws_ddb.h"
@@ -14,41 +23,115 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static size_t sink(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p;
+	*(size_t *)ud += size * n;
+	return size * n;
+}
+
+static void report(const char *what, double *t, int n)
+{
+	double sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += t[i];
+	qsort(t, (size_t)n, sizeof *t, cmp);
+	printf("%-28s p50 %.2f ms  mean %.2f ms  (%d calls)\n", what, t[n / 2], sum / n, n);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: scan_loop TABLE N\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: scan_loop TABLE N [URL]\n");
 		return 2;
 	}
 	int n = atoi(argv[2]);
 	if (n < 1)
 		n = 1;
+	const char *url = argc == 4 ? argv[3] : NULL;
 	aws_error e;
 	aws_client *c = aws_client_new(NULL, &e);
 	if (!c) {
 		fprintf(stderr, "scan_loop: %s\n", e.message);
 		return 1;
 	}
-	double *t = calloc((size_t)n, sizeof *t), sum = 0;
-	for (int i = -5; i < n; i++) { /* 5 warm-up calls: connection, credentials */
-		struct timespec a, b;
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		aws_ddb_scan_input in = {.table = argv[1], .limit = 101};
-		aws_ddb_scan_output out = {0};
-		if (aws_ddb_scan(c, &in, &out, &e)) {
-			fprintf(stderr, "scan_loop: %s\n", e.message);
-			return 1;
+	CURL *h = NULL;
+	struct curl_slist *hdrs = NULL;
+	size_t got = 0;
+	if (url) {
+		const char *auth = getenv("SCAN_LOOP_AUTH");
+		char line[512];
+		snprintf(line, sizeof line, "Authorization: %s", auth ? auth : "");
+		hdrs = curl_slist_append(NULL, line);
+		h = curl_easy_init();
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &got);
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	}
+	double *tt = calloc((size_t)n, sizeof *tt), *tj = calloc((size_t)n, sizeof *tj),
+	       *tq = calloc((size_t)n, sizeof *tq), *ratio = calloc((size_t)n, sizeof *ratio);
+	aws_ddb_scan_page page = {0};
+	int kinds = url ? 3 : 2;
+	for (int i = -5; i < n; i++) { /* 5 warm-up rounds: connections, credentials */
+		double d[3] = {0};
+		for (int k = 0; k < kinds; k++) {
+			int which = (k + (i < 0 ? 0 : i)) % kinds;
+			aws_ddb_scan_input in = {.table = argv[1], .limit = 101};
+			aws_ddb_scan_output out = {0};
+			double a = now_ms();
+			if (which == 0 && aws_ddb_scan_text(c, &in, &page, &e)) {
+				fprintf(stderr, "scan_loop: %s\n", e.message);
+				return 1;
+			}
+			if (which == 1 && aws_ddb_scan(c, &in, &out, &e)) {
+				fprintf(stderr, "scan_loop: %s\n", e.message);
+				return 1;
+			}
+			if (which == 2) {
+				long status = 0;
+				got = 0;
+				if (curl_easy_perform(h) != CURLE_OK ||
+				    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+				    status != 200) {
+					fprintf(stderr, "scan_loop: GET %s failed (HTTP %ld)\n", url, status);
+					return 1;
+				}
+			}
+			d[which] = now_ms() - a;
+			aws_ddb_scan_output_free(&out);
 		}
-		aws_ddb_scan_output_free(&out);
-		clock_gettime(CLOCK_MONOTONIC, &b);
 		if (i >= 0) {
-			t[i] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-			sum += t[i];
+			tt[i] = d[0];
+			tj[i] = d[1];
+			tq[i] = d[2];
+			ratio[i] = d[2] / d[0];
 		}
 	}
-	qsort(t, (size_t)n, sizeof *t, cmp);
-	printf("p50 %.2f ms  mean %.2f ms  (%d scans)\n", t[n / 2], sum / n, n);
-	free(t);
+	report("Scan, items as text:", tt, n);
+	report("Scan, items as jansson tree:", tj, n);
+	if (url) {
+		report("GET /query from the server:", tq, n);
+		qsort(ratio, (size_t)n, sizeof *ratio, cmp);
+		printf("GET / text Scan, median of the per-round ratios: %.3f (%zu bytes a page)\n",
+		       ratio[n / 2], got);
+	}
+	free(tt);
+	free(tj);
+	free(tq);
+	free(ratio);
+	curl_slist_free_all(hdrs);
+	if (h)
+		curl_easy_cleanup(h);
+	aws_ddb_scan_page_free(&page);
 	aws_client_free(c);
 	return 0;
 }

@@ -460,6 +460,32 @@ int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_
 	return rc < 0 ? aws_error_prefix(err, "scan of %s", in->table) : 0;
 }
 
+int aws_ddb_scan_page_parse(aws_ddb_scan_page *page, const char *text, size_t len,
+			    aws_error *err)
+{
+	json_decref(page->last_evaluated_key);
+	page->last_evaluated_key = NULL;
+	page->nitems = 0;
+	page->count = page->scanned_count = 0;
+	aws_buf_reset(&page->body);
+	if (aws_buf_append(&page->body, text, len) < 0)
+		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory");
+	aws_json_lex l;
+	aws_json_lex_init(&l, page->body.data, page->body.len);
+	int rc = ddb_scan_page_read(page, &l, err);
+	if (rc == -2)
+		aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: the response is not JSON: %s at "
+			      "byte %zu", l.why ? l.why : "malformed", aws_json_offset(&l));
+	aws_json_lex_free(&l);
+	if (rc < 0) {
+		json_decref(page->last_evaluated_key);
+		page->last_evaluated_key = NULL;
+		page->nitems = 0;
+		return -1;
+	}
+	return 0;
+}
+
 void aws_ddb_scan_page_free(aws_ddb_scan_page *page)
 {
 	if (!page)

@@ -61,6 +61,11 @@ typedef struct aws_ddb_scan_page {
 int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_page *page,
 		      aws_error *err);
 void aws_ddb_scan_page_free(aws_ddb_scan_page *page);
+/* Reads a Scan response body given as text (copied into the page) as aws_ddb_scan_text reads
+ * the service's: for tests and fakes of the Scan call. Not JSON, or not a Scan page: -1
+ * with AWS_ERR_PROTOCOL saying why and where. */
+int aws_ddb_scan_page_parse(aws_ddb_scan_page *page, const char *text, size_t len,
+			    aws_error *err);
 /* Appends item i of page to out as compact JSON on one line (no newline added). */
 int aws_ddb_span_append(aws_buf *out, const aws_ddb_scan_page *page, size_t i);
 

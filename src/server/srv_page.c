@@ -39,13 +39,17 @@ int srv_page_parse_limit(const char *s, long *limit, aws_error *err)
 	return 0;
 }
 
-/* The key of item: its attributes named in key_names (an earlier LastEvaluatedKey), or
- * itemID when no key was seen. NULL when the item lacks one of them. */
-static json_t *key_of(const json_t *item, const json_t *key_names)
+/* The key of the item whose text is it: its attributes named in key_names (an earlier
+ * LastEvaluatedKey), or itemID when no key was seen. NULL when the item lacks one of them.
+ * Made once per page (for its cursor), so a tree of this one item is fine. */
+static json_t *key_of(srv_jv it, const json_t *key_names)
 {
-	json_t *k = json_object();
-	if (!k)
+	json_t *item = json_loadb(it.p, it.n, JSON_ALLOW_NUL, NULL);
+	json_t *k = item ? json_object() : NULL;
+	if (!k) {
+		json_decref(item);
 		return NULL;
+	}
 	if (key_names) {
 		const char *name;
 		json_t *v;
@@ -60,16 +64,44 @@ static json_t *key_of(const json_t *item, const json_t *key_names)
 		if (!iv || json_object_set(k, "itemID", iv) != 0)
 			goto fail;
 	}
+	json_decref(item);
 	return k;
 fail:
+	json_decref(item);
 	json_decref(k);
 	return NULL;
 }
 
-static int scan_real(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_output *out,
+static int scan_real(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_page *page,
 		     aws_error *err)
 {
-	return aws_ddb_scan(ctx, in, out, err);
+	return aws_ddb_scan_text(ctx, in, page, err);
+}
+
+srv_jv srv_page_item(const srv_page *p, long i)
+{
+	const srv_page_span *sp = &p->items[i];
+	return (srv_jv){p->text.data + sp->off, sp->len};
+}
+
+/* Records the item that was just appended to p->text from offset off. */
+static int page_push(srv_page *p, size_t off)
+{
+	if ((size_t)p->count == p->items_cap &&
+	    aws_buf_array_grow(&p->items, &p->items_cap, sizeof *p->items, 128) < 0) {
+		p->text.len = off;
+		return -1;
+	}
+	p->items[p->count++] = (srv_page_span){off, p->text.len - off};
+	return 0;
+}
+
+int srv_page_add(srv_page *p, const char *json, size_t len)
+{
+	size_t off = p->text.len;
+	if (aws_buf_append(&p->text, json, len) < 0)
+		return -1;
+	return page_push(p, off);
 }
 
 int srv_page_fetch(aws_client *c, const char *table, const char *q, const char *cursor,
@@ -94,6 +126,7 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 		return aws_error_set(err, AWS_ERR_INVALID,
 				     "limit must be a number from 1 to %d", SRV_PAGE_LIMIT_MAX);
 	out->limit = limit;
+	out->text.limit = SRV_PAGE_TEXT_MAX;
 	if (budget_ms <= 0)
 		budget_ms = SRV_PAGE_BUDGET_DEFAULT_MS;
 	size_t qlen = strnlen(out->q, SRV_PAGE_Q_MAX + 1);
@@ -104,6 +137,8 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 	int rc = -1;
 	json_t *names = NULL, *values = NULL, *start_key = NULL, *next_key = NULL;
 	aws_buf cur = AWS_BUF_INIT;
+	aws_ddb_scan_page sp;
+	memset(&sp, 0, sizeof sp);
 	if (qlen > 0) {
 		json_t *qs = json_stringn(out->q, qlen);   /* NULL for invalid UTF-8 */
 		if (!qs)
@@ -121,11 +156,6 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 			goto done;
 		out->continued = 1;
 	}
-	out->items = json_array();
-	if (!out->items) {
-		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-		goto done;
-	}
 
 	long call_limit = limit;
 	for (;;) {
@@ -138,35 +168,31 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 			.expression_attribute_names = names,
 			.expression_attribute_values = values,
 		};
-		aws_ddb_scan_output so;
-		memset(&so, 0, sizeof so);
-		if (scan(ctx, &in, &so, err) != 0) {
-			aws_ddb_scan_output_free(&so);
+		if (scan(ctx, &in, &sp, err) != 0)
 			goto done;
-		}
-		out->scanned += so.scanned_count;
-		size_t n = json_array_size(so.items);
+		out->scanned += sp.scanned_count;
 		int cut = 0;
-		for (size_t i = 0; i < n; i++) {
-			json_t *item = json_array_get(so.items, i);
+		for (size_t i = 0; i < sp.nitems; i++) {
 			if (out->count == limit) {
 				/* Surplus (the probe item, or extra matches of a filtered call):
 				 * the next page continues after the last item kept. */
-				json_t *last = json_array_get(out->items, (size_t)out->count - 1);
-				next_key = key_of(last, so.last_evaluated_key ? so.last_evaluated_key
-									      : start_key);
+				next_key = key_of(srv_page_item(out, out->count - 1),
+						  sp.last_evaluated_key ? sp.last_evaluated_key : start_key);
 				cut = 1;
 				break;
 			}
-			if (json_array_append(out->items, item) != 0) {
-				aws_ddb_scan_output_free(&so);
-				aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+			size_t off = out->text.len;
+			if (aws_ddb_span_append(&out->text, &sp, i) < 0 || page_push(out, off) < 0) {
+				if (off + sp.items[i].len > out->text.limit)
+					aws_error_set(err, AWS_ERR_INVALID, "the items of this page are "
+						      "over %d MiB — ask for fewer items per page (limit)",
+						      SRV_PAGE_TEXT_MAX >> 20);
+				else
+					aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 				goto done;
 			}
-			out->count++;
 		}
-		json_t *lek = json_incref(so.last_evaluated_key);
-		aws_ddb_scan_output_free(&so);
+		json_t *lek = json_incref(sp.last_evaluated_key);
 		if (cut) {
 			json_decref(lek);
 			if (!next_key) {
@@ -213,6 +239,7 @@ done:
 	json_decref(start_key);
 	json_decref(next_key);
 	aws_buf_free(&cur);
+	aws_ddb_scan_page_free(&sp);
 	return rc;
 }
 
@@ -220,8 +247,11 @@ void srv_page_free(srv_page *p)
 {
 	if (!p)
 		return;
-	json_decref(p->items);
+	aws_buf_free(&p->text);
+	free(p->items);
 	free(p->next_cursor);
 	p->items = NULL;
+	p->items_cap = 0;
+	p->count = 0;
 	p->next_cursor = NULL;
 }

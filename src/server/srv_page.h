@@ -7,6 +7,9 @@
  * FilterExpression, so the filtering happens in DynamoDB). Without a filter, a full page
  * carries a next-page cursor only when at least one more item exists (one item past the
  * page is read to know), so paging never ends on an empty page.
+ *
+ * Items stay JSON text (aws_ddb_scan_text): each kept item is copied, compacted, into the
+ * page's own buffer, and the renderer reads it in place (srv_item.h) — no tree per item.
  */
 #ifndef SRV_PAGE_H
 #define SRV_PAGE_H
@@ -15,16 +18,25 @@
 #include "aws_client.h"
 #include "aws_ddb.h"
 #include "srv_cursor.h"
+#include "srv_item.h"
 
 #define SRV_PAGE_LIMIT_DEFAULT 100
 #define SRV_PAGE_LIMIT_MAX     1000
 #define SRV_PAGE_Q_MAX         1024   /* bytes of filter text accepted */
 #define SRV_PAGE_BUDGET_DEFAULT_MS 5000
+#define SRV_PAGE_TEXT_MAX      (24 << 20)   /* bytes of item text in one page */
+
+typedef struct srv_page_span {
+	size_t off, len;
+} srv_page_span;
 
 typedef struct srv_page {
 	const char *table;     /* borrowed from the caller of srv_page_fetch */
-	json_t *items;         /* owned array of items in DynamoDB wire JSON ({"a":{"S":"x"}}) */
-	long count;            /* items in this page (= json_array_size(items)) */
+	aws_buf text;          /* owned: the items in DynamoDB wire JSON ({"a":{"S":"x"}}),
+				  compact, one after another */
+	srv_page_span *items;  /* owned: where each item is in text */
+	size_t items_cap;
+	long count;            /* items in this page (entries of items) */
 	long scanned;          /* items DynamoDB read for this page (ScannedCount summed) */
 	char *next_cursor;     /* owned; NULL when the table has no more items */
 	double elapsed_ms;     /* wall time of the Scan calls (CLOCK_MONOTONIC) */
@@ -54,9 +66,16 @@ int srv_page_fetch(aws_client *c, const char *table, const char *q, const char *
 
 void srv_page_free(srv_page *p);
 
-/* The same with the Scan call replaced (unit tests, benchmarks): scan(ctx, in, out, err)
- * must behave as aws_ddb_scan. */
-typedef int (*srv_scan_fn)(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_output *out,
+/* Item i (0 <= i < count) of p as JSON text; it lives as long as p. */
+srv_jv srv_page_item(const srv_page *p, long i);
+
+/* Appends an item given as one JSON object's text (well-formed JSON, compact or not) to p:
+ * how pages are built here, and how tests build them. 0, or -1 when out of memory. */
+int srv_page_add(srv_page *p, const char *json, size_t len);
+
+/* The same with the Scan call replaced (unit tests, benchmarks): scan(ctx, in, page, err)
+ * must behave as aws_ddb_scan_text (page reused from call to call). */
+typedef int (*srv_scan_fn)(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_page *page,
 			   aws_error *err);
 int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const char *q,
 			const char *cursor, long limit, long budget_ms,

@@ -210,10 +210,12 @@ int srv_url_escape(aws_buf *out, const char *str)
 
 /* ---- plain JSON of DynamoDB values (mapping in the file header) ----------------------- */
 
-/* Where JSON text goes: straight into out, or HTML-escaped (for a table cell). */
+/* Where JSON text goes: straight into out, or HTML-escaped (for a table cell); scratch
+ * holds a string being decoded (srv_jstr). */
 typedef struct jw {
 	aws_buf *out;
 	int html;
+	aws_buf *scratch;
 } jw;
 
 static int jw_raw(jw *w, const char *s, size_t n)
@@ -267,84 +269,110 @@ static int is_json_number(const char *s, size_t n)
 	return i == n;
 }
 
-static int jw_num(jw *w, const json_t *v)
+/* A string value as a JSON string; anything else as null. */
+static int jw_jstr(jw *w, srv_jv v)
 {
-	if (!json_is_string(v))
+	const char *s;
+	size_t n;
+	if (srv_jstr(v, w->scratch, &s, &n) < 0)
 		return jw_raw(w, "null", 4);
-	const char *s = json_string_value(v);
-	size_t n = json_string_length(v);
+	return jw_str(w, s, n);
+}
+
+/* An N value (a string of digits) as a JSON number, or as a string when it is not one. */
+static int jw_num(jw *w, srv_jv v)
+{
+	const char *s;
+	size_t n;
+	if (srv_jstr(v, w->scratch, &s, &n) < 0)
+		return jw_raw(w, "null", 4);
 	return is_json_number(s, n) ? jw_raw(w, s, n) : jw_str(w, s, n);
 }
 
-static int jw_value(jw *w, const json_t *av, int depth);
-
-static int jw_strings(jw *w, const json_t *arr, int numbers)
+/* The one member of an attribute value ({"S":"x"}): its type name and value. */
+static int attr_of(srv_jv av, srv_jv *type, srv_jv *val)
 {
-	int e = jw_raw(w, "[", 1);
-	size_t i;
-	json_t *x;
-	json_array_foreach(arr, i, x) {
-		if (i)
+	srv_jit it;
+	srv_jv extra_name, extra_val;
+	if (srv_jit_init(&it, av, '{') < 0 || srv_jit_member(&it, type, val) != 1 ||
+	    srv_jit_member(&it, &extra_name, &extra_val) != 0)
+		return -1;
+	return 0;
+}
+
+static int jw_value(jw *w, srv_jv av, int depth);
+
+/* The walks below stop at the first malformed entry and close what they wrote: the text
+ * was checked by aws_json, so that cannot happen short of a bug, and never reads astray. */
+
+/* SS/BS (numbers 0) or NS (numbers 1). */
+static int jw_strings(jw *w, srv_jv arr, int numbers)
+{
+	srv_jit it;
+	if (srv_jit_init(&it, arr, '[') < 0)
+		return jw_raw(w, "null", 4);
+	int e = jw_raw(w, "[", 1), first = 1;
+	srv_jv x;
+	while (srv_jit_elem(&it, &x) == 1) {
+		if (!first)
 			e |= jw_raw(w, ",", 1);
-		if (numbers)
-			e |= jw_num(w, x);
-		else if (json_is_string(x))
-			e |= jw_str(w, json_string_value(x), json_string_length(x));
-		else
-			e |= jw_raw(w, "null", 4);
+		first = 0;
+		e |= numbers ? jw_num(w, x) : jw_jstr(w, x);
 	}
 	return e | jw_raw(w, "]", 1);
 }
 
-static int jw_map(jw *w, const json_t *m, int depth)
+/* An M value's members, or a whole item: an object of attribute values. */
+static int jw_map(jw *w, srv_jv m, int depth)
 {
-	int e = jw_raw(w, "{", 1);
-	const char *k;
-	json_t *v;
-	int first = 1;
-	json_object_foreach((json_t *)m, k, v) {
+	srv_jit it;
+	if (srv_jit_init(&it, m, '{') < 0)
+		return jw_raw(w, "null", 4);
+	int e = jw_raw(w, "{", 1), first = 1;
+	srv_jv name, v;
+	while (srv_jit_member(&it, &name, &v) == 1) {
 		if (!first)
 			e |= jw_raw(w, ",", 1);
 		first = 0;
-		e |= jw_str(w, k, strlen(k));
+		e |= jw_jstr(w, name);
 		e |= jw_raw(w, ":", 1);
 		e |= jw_value(w, v, depth + 1);
 	}
 	return e | jw_raw(w, "}", 1);
 }
 
-static int jw_value(jw *w, const json_t *av, int depth)
+static int jw_value(jw *w, srv_jv av, int depth)
 {
 	if (depth > RENDER_MAX_DEPTH)
 		return jw_str(w, "(nested too deep)", 17);
-	if (!json_is_object(av) || json_object_size(av) != 1)
+	srv_jv t, v;
+	if (attr_of(av, &t, &v) < 0)
 		return jw_raw(w, "null", 4);
-	void *it = json_object_iter((json_t *)av);
-	const char *t = json_object_iter_key(it);
-	const json_t *v = json_object_iter_value(it);
-	if (!strcmp(t, "S") || !strcmp(t, "B"))
-		return json_is_string(v) ? jw_str(w, json_string_value(v), json_string_length(v))
-					 : jw_raw(w, "null", 4);
-	if (!strcmp(t, "N"))
+	int k = srv_jv_kind(v);
+	if (srv_jstr_is(t, "S") || srv_jstr_is(t, "B"))
+		return jw_jstr(w, v);
+	if (srv_jstr_is(t, "N"))
 		return jw_num(w, v);
-	if (!strcmp(t, "BOOL"))
-		return json_is_true(v) ? jw_raw(w, "true", 4) : jw_raw(w, "false", 5);
-	if (!strcmp(t, "M") && json_is_object(v))
+	if (srv_jstr_is(t, "BOOL"))
+		return k == 't' ? jw_raw(w, "true", 4) : jw_raw(w, "false", 5);
+	if (srv_jstr_is(t, "M") && k == '{')
 		return jw_map(w, v, depth);
-	if (!strcmp(t, "L") && json_is_array(v)) {
-		int e = jw_raw(w, "[", 1);
-		size_t i;
-		json_t *x;
-		json_array_foreach(v, i, x) {
-			if (i)
+	if (srv_jstr_is(t, "L") && k == '[') {
+		srv_jit it;
+		srv_jit_init(&it, v, '[');
+		int e = jw_raw(w, "[", 1), first = 1;
+		srv_jv x;
+		while (srv_jit_elem(&it, &x) == 1) {
+			if (!first)
 				e |= jw_raw(w, ",", 1);
+			first = 0;
 			e |= jw_value(w, x, depth + 1);
 		}
 		return e | jw_raw(w, "]", 1);
 	}
-	if ((!strcmp(t, "SS") || !strcmp(t, "BS")) && json_is_array(v))
+	if ((srv_jstr_is(t, "SS") || srv_jstr_is(t, "BS")) && k == '[')
 		return jw_strings(w, v, 0);
-	if (!strcmp(t, "NS") && json_is_array(v))
+	if (srv_jstr_is(t, "NS") && k == '[')
 		return jw_strings(w, v, 1);
 	return jw_raw(w, "null", 4);   /* "NULL" and anything malformed */
 }
@@ -435,92 +463,224 @@ int srv_render_start(aws_buf *out, const char *table, const char *user)
 
 /* ---- results -------------------------------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
+/* A member name as bytes: a view into the item text, or (names with escapes, rare) a
+ * decoded copy in owned. */
+typedef struct col {
+	const char *p;
+	size_t n;
+	char *owned;
+} col;
+
+static int col_of(srv_jv name, col *c)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	c->owned = NULL;
+	if (srv_jstr_is_plain(name)) {
+		c->p = name.p + 1;
+		c->n = name.n - 2;
+		return 0;
+	}
+	aws_buf b = AWS_BUF_INIT;
+	const char *s;
+	if (srv_jstr(name, &b, &s, &c->n) < 0) {
+		aws_buf_free(&b);
+		return -1;
+	}
+	c->owned = aws_buf_steal(&b, NULL);
+	c->p = c->owned;
+	return c->owned ? 0 : -1;
 }
 
-/* The column names of a page: the union of attribute names, itemID first, then sorted.
- * The strings are borrowed from the items. Returns a malloc'd array (*n entries) or NULL
- * (with *n = 0 when there are no items). */
-static const char **columns_of(const json_t *items, size_t *n)
+/* Byte order, as strcmp would give for names without NUL. */
+static int col_cmp(const void *a, const void *b)
 {
-	size_t total = 0, i;
-	json_t *it;
-	*n = 0;
-	json_array_foreach(items, i, it)
-		total += json_object_size(it);
-	if (total == 0)
-		return NULL;
-	const char **cols = malloc(total * sizeof *cols);
-	if (!cols)
-		return NULL;
+	const col *x = a, *y = b;
+	int r = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
+	return r ? r : (x->n > y->n) - (x->n < y->n);
+}
+
+static int col_is(const col *c, const char *lit)
+{
+	size_t n = strlen(lit);
+	return c->n == n && memcmp(c->p, lit, n) == 0;
+}
+
+/* The table of a results page, read in one walk over the items' text: every item's
+ * members (name, value), each item's run sorted by name; and the columns, the sorted union
+ * of the names, merged in item by item (items of one table mostly share their names, so a
+ * run that adds nothing costs one pass of comparisons and no writes). */
+typedef struct member {
+	col name;
+	srv_jv val;
+} member;
+
+typedef struct grid {
+	member *m;          /* all members, item after item */
+	size_t nm, mcap;
+	size_t *run;        /* item i's members are m[run[i] .. run[i + 1]) */
+	col *cols, *tmp;    /* the union (names borrowed from m), and room to merge into */
+	size_t ncols, ccap;
+} grid;
+
+static void grid_free(grid *g)
+{
+	for (size_t i = 0; i < g->nm; i++)
+		free(g->m[i].name.owned);
+	free(g->m);
+	free(g->run);
+	free(g->cols);
+	free(g->tmp);
+}
+
+/* Insertion sort: an item has a handful of attributes. */
+static void sort_run(member *m, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		member x = m[i];
+		size_t j = i;
+		for (; j > 0 && col_cmp(&m[j - 1].name, &x.name) > 0; j--)
+			m[j] = m[j - 1];
+		m[j] = x;
+	}
+}
+
+/* Merges the sorted names of m[0..n) into the columns. */
+static int merge_cols(grid *g, const member *m, size_t n)
+{
+	size_t i = 0, j = 0;
+	while (i < g->ncols && j < n) {   /* nothing new? (the common case) */
+		int r = col_cmp(&g->cols[i], &m[j].name);
+		if (r > 0)
+			break;
+		j += r == 0;
+		i++;
+	}
+	if (j == n)
+		return 0;
+	if (g->ncols + n > g->ccap) {
+		size_t cap = g->ccap ? g->ccap : 32;
+		while (cap < g->ncols + n)
+			cap *= 2;
+		col *a = realloc(g->cols, cap * sizeof *a);
+		if (!a)
+			return -1;
+		g->cols = a;
+		col *b = realloc(g->tmp, cap * sizeof *b);
+		if (!b)
+			return -1;
+		g->tmp = b;
+		g->ccap = cap;
+	}
 	size_t k = 0;
-	json_array_foreach(items, i, it) {
-		const char *name;
-		json_t *v;
-		json_object_foreach(it, name, v) {
-			(void)v;
-			cols[k++] = name;
+	i = j = 0;
+	while (i < g->ncols || j < n) {
+		int r = i == g->ncols ? 1 : j == n ? -1 : col_cmp(&g->cols[i], &m[j].name);
+		if (r <= 0) {
+			g->tmp[k++] = g->cols[i++];
+			j += r == 0;
+		} else if (!k || col_cmp(&g->tmp[k - 1], &m[j].name) != 0) {
+			g->tmp[k++] = m[j++].name;   /* borrowed: owned stays with the member */
+		} else {
+			j++;                             /* a name given twice in one item */
 		}
 	}
-	qsort(cols, k, sizeof *cols, cmp_str);
-	size_t u = 0;
-	int has_id = 0;
-	for (i = 0; i < k; i++) {
-		if (u && !strcmp(cols[u - 1], cols[i]))
+	col *t = g->cols;
+	g->cols = g->tmp;
+	g->tmp = t;
+	g->ncols = k;
+	return 0;
+}
+
+/* Reads every item of p into g (zeroed by the caller): -1 when out of memory. An item
+ * that is not an object (cannot come from DynamoDB) is read as one with no members. */
+static int grid_read(grid *g, const srv_page *p)
+{
+	g->run = malloc(((size_t)p->count + 1) * sizeof *g->run);
+	if (!g->run)
+		return -1;
+	for (long i = 0; i < p->count; i++) {
+		g->run[i] = g->nm;
+		srv_jit it;
+		if (srv_jit_init(&it, srv_page_item(p, i), '{') < 0)
 			continue;
-		if (!strcmp(cols[i], "itemID")) {
-			has_id = 1;
-			continue;
+		srv_jv name, v;
+		while (srv_jit_member(&it, &name, &v) == 1) {
+			if (g->nm == g->mcap && aws_buf_array_grow(&g->m, &g->mcap, sizeof *g->m, 256) < 0)
+				return -1;
+			if (col_of(name, &g->m[g->nm].name) < 0)
+				return -1;
+			g->m[g->nm++].val = v;
 		}
-		cols[u++] = cols[i];
+		sort_run(g->m + g->run[i], g->nm - g->run[i]);
+		if (merge_cols(g, g->m + g->run[i], g->nm - g->run[i]) < 0)
+			return -1;
 	}
-	if (has_id) {
-		memmove(cols + 1, cols, u * sizeof *cols);
-		cols[0] = "itemID";
-		u++;
-	}
-	*n = u;
-	return cols;
+	g->run[p->count] = g->nm;
+	/* itemID heads the columns */
+	for (size_t c = 0; c < g->ncols; c++)
+		if (col_is(&g->cols[c], "itemID")) {
+			col id = g->cols[c];
+			memmove(g->cols + 1, g->cols, c * sizeof *g->cols);
+			g->cols[0] = id;
+			break;
+		}
+	return 0;
+}
+
+/* The value of column c in item i's run, or an empty srv_jv. *pos is where the previous
+ * (smaller) column was found: columns are asked for in sorted order. */
+static srv_jv grid_get(const grid *g, long i, const col *c, size_t *pos)
+{
+	size_t end = g->run[i + 1];
+	while (*pos < end && col_cmp(&g->m[*pos].name, c) < 0)
+		(*pos)++;
+	if (*pos < end && col_cmp(&g->m[*pos].name, c) == 0)
+		return g->m[*pos].val;
+	return (srv_jv){NULL, 0};
+}
+
+/* One string value of a cell, decoded and HTML-escaped. */
+static int cell_str(aws_buf *o, srv_jv v, aws_buf *scratch)
+{
+	const char *s;
+	size_t n;
+	if (srv_jstr(v, scratch, &s, &n) < 0)
+		return aws_buf_puts(o, "?");
+	return html_esc(o, s, n, 1);
 }
 
 /* One cell's content by type (classes let the stylesheet align numbers, mute nulls). */
-static int render_cell(aws_buf *o, const json_t *av)
+static int render_cell(aws_buf *o, srv_jv av, aws_buf *scratch)
 {
-	if (!json_is_object(av) || json_object_size(av) != 1)
+	srv_jv t, v;
+	if (attr_of(av, &t, &v) < 0)
 		return aws_buf_puts(o, "<td class=\"bad\">?</td>");
-	void *it = json_object_iter((json_t *)av);
-	const char *t = json_object_iter_key(it);
-	const json_t *v = json_object_iter_value(it);
-	int e = 0;
-	if (!strcmp(t, "S") && json_is_string(v)) {
+	int k = srv_jv_kind(v), e = 0;
+	if (srv_jstr_is(t, "S") && k == '"') {
 		e |= aws_buf_puts(o, "<td>");
-		e |= html_esc(o, json_string_value(v), json_string_length(v), 1);
-	} else if (!strcmp(t, "N") && json_is_string(v)) {
+		e |= cell_str(o, v, scratch);
+	} else if (srv_jstr_is(t, "N") && k == '"') {
 		e |= aws_buf_puts(o, "<td class=\"n\">");
-		e |= html_esc(o, json_string_value(v), json_string_length(v), 1);
-	} else if (!strcmp(t, "B") && json_is_string(v)) {
+		e |= cell_str(o, v, scratch);
+	} else if (srv_jstr_is(t, "B") && k == '"') {
 		e |= aws_buf_puts(o, "<td class=\"b\" title=\"binary, base64\">");
-		e |= html_esc(o, json_string_value(v), json_string_length(v), 1);
-	} else if (!strcmp(t, "BOOL")) {
-		e |= aws_buf_puts(o, json_is_true(v) ? "<td class=\"bool\">true"
-						     : "<td class=\"bool\">false");
-	} else if (!strcmp(t, "NULL")) {
+		e |= cell_str(o, v, scratch);
+	} else if (srv_jstr_is(t, "BOOL")) {
+		e |= aws_buf_puts(o, k == 't' ? "<td class=\"bool\">true" : "<td class=\"bool\">false");
+	} else if (srv_jstr_is(t, "NULL")) {
 		e |= aws_buf_puts(o, "<td class=\"null\">null");
-	} else if ((!strcmp(t, "SS") || !strcmp(t, "NS") || !strcmp(t, "BS")) &&
-		   json_is_array(v)) {
-		e |= aws_buf_printf(o, "<td class=\"set %s\">", t[0] == 'N' ? "n" : "s");
-		size_t i;
-		json_t *x;
-		json_array_foreach(v, i, x) {
-			if (i)
+	} else if ((srv_jstr_is(t, "SS") || srv_jstr_is(t, "NS") || srv_jstr_is(t, "BS")) && k == '[') {
+		e |= aws_buf_printf(o, "<td class=\"set %s\">", srv_jstr_is(t, "NS") ? "n" : "s");
+		srv_jit it;
+		srv_jit_init(&it, v, '[');
+		srv_jv x;
+		for (int first = 1; srv_jit_elem(&it, &x) == 1; first = 0) {
+			if (!first)
 				e |= aws_buf_puts(o, ", ");
-			if (json_is_string(x))
-				e |= html_esc(o, json_string_value(x), json_string_length(x), 1);
+			if (srv_jv_kind(x) == '"')
+				e |= cell_str(o, x, scratch);
 		}
-	} else if ((!strcmp(t, "M") && json_is_object(v)) || (!strcmp(t, "L") && json_is_array(v))) {
-		jw w = {o, 1};
+	} else if ((srv_jstr_is(t, "M") && k == '{') || (srv_jstr_is(t, "L") && k == '[')) {
+		jw w = {o, 1, scratch};
 		e |= aws_buf_puts(o, "<td class=\"doc\"><code>");
 		e |= jw_value(&w, av, 0);
 		e |= aws_buf_puts(o, "</code>");
@@ -581,10 +741,15 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 		e |= aws_buf_puts(out, "<p class=\"note\">The scan stopped early to answer in time; "
 				       "the next page continues where it left off.</p>\n");
 
-	size_t ncols = 0;
-	const char **cols = columns_of(p->items, &ncols);
-	if (p->count > 0 && !cols)
+	grid g;
+	memset(&g, 0, sizeof g);
+	if (grid_read(&g, p) < 0) {
+		grid_free(&g);
 		return -1;
+	}
+	size_t ncols = g.ncols;
+	const col *cols = g.cols;
+	aws_buf scratch = AWS_BUF_INIT;
 	if (p->count == 0) {
 		e |= aws_buf_puts(out, "<p class=\"empty\">");
 		int filtered = p->q && *p->q;
@@ -603,37 +768,37 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 				    ncols == 1 ? "" : "s");
 		for (size_t c = 0; c < ncols; c++) {
 			e |= aws_buf_puts(out, "<th scope=\"col\">");
-			e |= srv_html_escape(out, cols[c], strlen(cols[c]));
+			e |= srv_html_escape(out, cols[c].p, cols[c].n);
 			e |= aws_buf_puts(out, "</th>");
 		}
 		e |= aws_buf_puts(out, "</tr></thead>\n<tbody>\n");
-		size_t i;
-		json_t *item;
-		json_array_foreach(p->items, i, item) {
+		int has_id = ncols > 0 && col_is(&cols[0], "itemID");
+		for (long i = 0; i < p->count && !e; i++) {
 			e |= aws_buf_puts(out, "<tr>");
+			size_t pos = g.run[i], id_pos = g.run[i];
 			for (size_t c = 0; c < ncols; c++) {
-				json_t *v = json_object_get(item, cols[c]);
-				json_t *s = c == 0 ? json_object_get(v, "S") : NULL;
-				if (json_is_string(s) && !strcmp(cols[0], "itemID")) {
+				/* itemID comes first but sorts anywhere: looked up on its own */
+				srv_jv v = c == 0 && has_id ? grid_get(&g, i, &cols[0], &id_pos)
+							    : grid_get(&g, i, &cols[c], &pos), t, s;
+				if (c == 0 && has_id && attr_of(v, &t, &s) == 0 &&
+				    srv_jstr_is(t, "S") && srv_jv_kind(s) == '"') {
 					/* The key cell heads its row (screen readers read it with
 					 * each cell). */
 					e |= aws_buf_puts(out, "<th scope=\"row\">");
-					e |= html_esc(out, json_string_value(s),
-						      json_string_length(s), 1);
+					e |= cell_str(out, s, &scratch);
 					e |= aws_buf_puts(out, "</th>");
-				} else if (!v) {
+				} else if (!v.p) {
 					e |= aws_buf_puts(out, "<td class=\"missing\"></td>");
 				} else {
-					e |= render_cell(out, v);
+					e |= render_cell(out, v, &scratch);
 				}
 			}
-			e |= aws_buf_puts(out, "</tr>\n");
-			if (e)
-				break;   /* buffer full: stop early */
+			e |= aws_buf_puts(out, "</tr>\n");   /* buffer full: the loop stops */
 		}
 		e |= aws_buf_puts(out, "</tbody>\n</table>\n</div>\n");
 	}
-	free(cols);
+	grid_free(&g);
+	aws_buf_free(&scratch);
 
 	e |= aws_buf_puts(out, "<nav class=\"pager\" aria-label=\"Pages\">");
 	e |= aws_buf_puts(out, "<a class=\"first\" href=\"");
@@ -651,20 +816,18 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 
 int srv_render_items_json(aws_buf *out, const srv_page *p)
 {
-	jw w = {out, 0};
+	aws_buf scratch = AWS_BUF_INIT;
+	jw w = {out, 0, &scratch};
 	int e = aws_buf_puts(out, "{\"table\":\"");
 	if (p->table)
 		e |= json_esc(out, p->table, strlen(p->table), 1);
 	e |= aws_buf_puts(out, "\",\"items\":[");
-	size_t i;
-	json_t *item;
-	json_array_foreach(p->items, i, item) {
+	for (long i = 0; i < p->count && !e; i++) {
 		if (i)
 			e |= aws_buf_putc(out, ',');
-		e |= jw_map(&w, item, 0);
-		if (e)
-			break;
+		e |= jw_map(&w, srv_page_item(p, i), 0);
 	}
+	aws_buf_free(&scratch);
 	e |= aws_buf_printf(out, "],\"count\":%ld,\"scanned\":%ld,\"cursor\":", p->count,
 			    p->scanned);
 	if (p->next_cursor) {

@@ -26,7 +26,8 @@ typedef struct fake {
 
 static srv_cursor_key key;
 
-static int fake_scan(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_output *out,
+/* Answers as DynamoDB would: the response built as JSON, handed over as its text. */
+static int fake_scan(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_page *page,
 		     aws_error *err)
 {
 	fake *f = ctx;
@@ -63,8 +64,7 @@ static int fake_scan(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_outpu
 		assert_true(i < n);   /* the key is one of the table's */
 		i++;
 	}
-	out->items = json_array();
-	out->response = json_object();
+	json_t *items = json_array();
 	long evaluated = 0, cap = in->limit;
 	if (f->max_per_call && (cap == 0 || f->max_per_call < cap))
 		cap = f->max_per_call;
@@ -75,14 +75,28 @@ static int fake_scan(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_outpu
 		const char *id = json_string_value(json_object_get(json_object_get(item, "itemID"),
 								   "S"));
 		if (!q || strstr(id, q))
-			json_array_append(out->items, item);
+			json_array_append(items, item);
 	}
-	out->count = (long)json_array_size(out->items);
-	out->scanned_count = evaluated;
+	json_t *resp = json_pack("{sisisO}", "Count", (int)json_array_size(items),
+				 "ScannedCount", (int)evaluated, "Items", items);
 	if (cap != 0 && evaluated == cap && last)   /* stopped at Limit: DynamoDB gives a key */
-		out->last_evaluated_key = json_pack("{sO}", "itemID",
-						    json_object_get(last, "itemID"));
-	return 0;
+		json_object_set_new(resp, "LastEvaluatedKey",
+				    json_pack("{sO}", "itemID", json_object_get(last, "itemID")));
+	char *text = json_dumps(resp, JSON_COMPACT);
+	int rc = aws_ddb_scan_page_parse(page, text, strlen(text), err);
+	free(text);
+	json_decref(resp);
+	json_decref(items);
+	return rc;
+}
+
+/* Item i of p, parsed (json_decref it). */
+static json_t *item_at(const srv_page *p, long i)
+{
+	srv_jv t = srv_page_item(p, i);
+	json_t *it = json_loadb(t.p, t.n, 0, NULL);
+	assert_non_null(it);
+	return it;
 }
 
 /* A table of n items "item-0000".., every 10th also holding "ten" in its itemID. */
@@ -117,17 +131,17 @@ static int walk(fake *f, const char *q, long limit, int expect_items)
 			fail_msg("page %d failed: %s", pages, err.message);
 		pages++;
 		assert_true(p.count <= limit);
-		assert_int_equal(p.count, (long)json_array_size(p.items));
+		assert_true(p.count == 0 || p.items != NULL);
 		if (p.next_cursor || (!q && pages > 1))
 			assert_true(p.count > 0);   /* never empty while more can follow */
 		assert_int_equal(p.continued, pages > 1);
-		size_t i;
-		json_t *it;
-		json_array_foreach(p.items, i, it) {
+		for (long i = 0; i < p.count; i++) {
+			json_t *it = item_at(&p, i);
 			const char *id = json_string_value(json_object_get(
 				json_object_get(it, "itemID"), "S"));
 			if (q)
 				assert_non_null(strstr(id, q));
+			json_decref(it);
 			seen++;
 		}
 		free(cursor);
@@ -343,7 +357,6 @@ static void empty_table_gives_an_empty_last_page(void **state)
 					     &err), 0);
 	assert_int_equal(p.count, 0);
 	assert_null(p.next_cursor);
-	assert_non_null(p.items);
 	srv_page_free(&p);
 	json_decref(f.items);
 }

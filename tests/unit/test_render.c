@@ -13,8 +13,22 @@
 #include <cmocka.h>
 #include "srv_render.h"
 
-/* A page over the items of tests/data/render/<name>. */
-static srv_page page_of(const char *name)
+/* Adds each item of the array items to p as text written with jansson's flags (compact,
+ * indented, \u-escaped: the renderer must not care). */
+static void add_items(srv_page *p, const json_t *items, size_t flags)
+{
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it) {
+		char *t = json_dumps(it, flags);
+		assert_non_null(t);
+		assert_int_equal(srv_page_add(p, t, strlen(t)), 0);
+		free(t);
+	}
+}
+
+/* A page over the items of tests/data/render/<name>, written with flags. */
+static srv_page page_written(const char *name, size_t flags)
 {
 	const char *dir = getenv("SHOWTABLE_TESTDATA");
 	char path[4096];
@@ -24,10 +38,16 @@ static srv_page page_of(const char *name)
 	if (!items)
 		fail_msg("cannot load %s: %s (set SHOWTABLE_TESTDATA)", path, je.text);
 	srv_page p = {
-		.table = "demo<&>", .items = items, .count = (long)json_array_size(items),
-		.scanned = 7, .elapsed_ms = 1.25, .q = "", .limit = 100,
+		.table = "demo<&>", .scanned = 7, .elapsed_ms = 1.25, .q = "", .limit = 100,
 	};
+	add_items(&p, items, flags);
+	json_decref(items);
 	return p;
+}
+
+static srv_page page_of(const char *name)
+{
+	return page_written(name, JSON_COMPACT);
 }
 
 static char *results_html(srv_page *p)
@@ -147,7 +167,7 @@ static void results_render_every_attribute_type(void **state)
 	/* The second item lacks most attributes: empty cells, not errors. */
 	assert_contains(h, "<td class=\"missing\"></td>");
 	free(h);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void numbers_keep_every_digit(void **state)
@@ -162,7 +182,7 @@ static void numbers_keep_every_digit(void **state)
 	assert_contains(j, "\"n\":12345678901234567890123456789012345678");
 	free(h);
 	free(j);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void columns_are_the_union_with_itemID_first_then_sorted(void **state)
@@ -184,7 +204,7 @@ static void columns_are_the_union_with_itemID_first_then_sorted(void **state)
 	}
 	assert_true(strstr(h, "</thead>") - at < 15);   /* nothing more after zeta */
 	free(h);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void hostile_item_text_is_rendered_escaped(void **state)
@@ -203,7 +223,7 @@ static void hostile_item_text_is_rendered_escaped(void **state)
 	assert_contains(h, "<td>abc<span class=\"esc\">\\u202e</span>def</td>");
 	assert_contains(h, "<td>line<span class=\"esc\">\\u2028</span>sep</td>");
 	free(h);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void table_name_and_filter_are_escaped(void **state)
@@ -216,7 +236,7 @@ static void table_name_and_filter_are_escaped(void **state)
 	assert_contains(h, "value=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;\"");
 	assert_contains(h, "<code>demo&lt;&amp;&gt;</code>");
 	free(h);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void next_link_carries_cursor_filter_and_limit(void **state)
@@ -225,14 +245,14 @@ static void next_link_carries_cursor_filter_and_limit(void **state)
 	srv_page p = page_of("all_types.json");
 	p.q = "a b&c";
 	p.limit = 250;
-	p.next_cursor = "AbC-_9";
+	p.next_cursor = strdup("AbC-_9");
 	char *h = results_html(&p);
 	assert_contains(h, "<a class=\"next primary\" rel=\"next\" "
 			   "href=\"/query?q=a%20b%26c&amp;limit=250&amp;cursor=AbC-_9\">");
 	assert_contains(h, "<a class=\"first\" href=\"/query?q=a%20b%26c&amp;limit=250\">");
 	assert_contains(h, "more on the next page");
 	free(h);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void last_page_has_no_next_link(void **state)
@@ -246,13 +266,13 @@ static void last_page_has_no_next_link(void **state)
 	assert_contains(h, "<strong>7</strong> items scanned");
 	assert_contains(h, "<strong>1.2</strong> ms");
 	free(h);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void empty_page_says_why(void **state)
 {
 	(void)state;
-	srv_page p = {.table = "t", .items = json_array(), .q = "zz", .limit = 100};
+	srv_page p = {.table = "t", .q = "zz", .limit = 100};
 	char *h = results_html(&p);
 	assert_contains(h, "No item matches this filter.");
 	assert_lacks(h, "<table");
@@ -265,7 +285,7 @@ static void empty_page_says_why(void **state)
 	h = results_html(&p);
 	assert_contains(h, "No more items.");
 	free(h);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void pages_use_only_our_own_assets(void **state)
@@ -290,7 +310,7 @@ static void pages_use_only_our_own_assets(void **state)
 	assert_lacks(b.data, "https:");
 	assert_contains(b.data, "<link rel=\"stylesheet\" href=\"/css/showtable.css\">");
 	aws_buf_free(&b);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void render_fails_cleanly_at_the_output_limit(void **state)
@@ -306,7 +326,7 @@ static void render_fails_cleanly_at_the_output_limit(void **state)
 	assert_int_equal(srv_render_items_json(&b, &p), -1);
 	assert_true(b.len <= 100);
 	aws_buf_free(&b);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 /* ---- start and error pages ---- */
@@ -346,7 +366,7 @@ static void items_json_maps_every_type_to_plain_json(void **state)
 {
 	(void)state;
 	srv_page p = page_of("all_types.json");
-	p.next_cursor = "abc";
+	p.next_cursor = strdup("abc");
 	char *j = items_json(&p);
 	json_error_t je;
 	json_t *doc = json_loads(j, JSON_DECODE_INT_AS_REAL, &je);
@@ -373,18 +393,18 @@ static void items_json_maps_every_type_to_plain_json(void **state)
 	assert_contains(j, "\"k\":\"v\\u003c\\u0026\\u003e\"");
 	json_decref(doc);
 	free(j);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void items_json_cursor_is_null_at_the_end(void **state)
 {
 	(void)state;
-	srv_page p = {.table = "t", .items = json_array(), .limit = 100};
+	srv_page p = {.table = "t", .limit = 100};
 	char *j = items_json(&p);
 	assert_string_equal(j, "{\"table\":\"t\",\"items\":[],\"count\":0,\"scanned\":0,"
 			       "\"cursor\":null}\n");
 	free(j);
-	json_decref(p.items);
+	srv_page_free(&p);
 }
 
 static void items_json_escapes_hostile_strings(void **state)
@@ -402,7 +422,31 @@ static void items_json_escapes_hostile_strings(void **state)
 	assert_contains(j, "line\\u2028sep");
 	json_decref(doc);
 	free(j);
-	json_decref(p.items);
+	srv_page_free(&p);
+}
+
+/* Items are read from their text in place: how DynamoDB wrote the JSON (spaces, newlines,
+ * \u escapes for every non-ASCII character, surrogate pairs) must not change a byte of
+ * either output. */
+static void output_does_not_depend_on_how_the_item_text_is_written(void **state)
+{
+	(void)state;
+	const char *files[] = {"all_types.json", "hostile.json"};
+	for (size_t f = 0; f < 2; f++) {
+		srv_page a = page_written(files[f], JSON_COMPACT);
+		srv_page b = page_written(files[f], JSON_INDENT(3) | JSON_ENSURE_ASCII);
+		assert_true(b.text.len > a.text.len);   /* really written differently */
+		char *ha = results_html(&a), *hb = results_html(&b);
+		assert_string_equal(ha, hb);
+		char *ja = items_json(&a), *jb = items_json(&b);
+		assert_string_equal(ja, jb);
+		free(ha);
+		free(hb);
+		free(ja);
+		free(jb);
+		srv_page_free(&a);
+		srv_page_free(&b);
+	}
 }
 
 static void numbers_that_are_not_json_syntax_become_strings(void **state)
@@ -410,13 +454,15 @@ static void numbers_that_are_not_json_syntax_become_strings(void **state)
 	(void)state;
 	json_t *items = json_loads("[{\"itemID\":{\"S\":\"x\"},\"a\":{\"N\":\"+5\"},"
 				   "\"b\":{\"N\":\".5\"},\"c\":{\"N\":\"1E+3\"}}]", 0, NULL);
-	srv_page p = {.table = "t", .items = items, .count = 1, .limit = 100};
+	srv_page p = {.table = "t", .limit = 100};
+	add_items(&p, items, JSON_COMPACT);
 	char *j = items_json(&p);
 	assert_contains(j, "\"a\":\"+5\"");
 	assert_contains(j, "\"b\":\".5\"");
 	assert_contains(j, "\"c\":1E+3");
 	free(j);
 	json_decref(items);
+	srv_page_free(&p);
 }
 
 int main(void)
@@ -444,6 +490,7 @@ int main(void)
 		cmocka_unit_test(items_json_cursor_is_null_at_the_end),
 		cmocka_unit_test(items_json_escapes_hostile_strings),
 		cmocka_unit_test(numbers_that_are_not_json_syntax_become_strings),
+		cmocka_unit_test(output_does_not_depend_on_how_the_item_text_is_written),
 	};
 	return cmocka_run_group_tests_name("render", tests, NULL, NULL);
 }
