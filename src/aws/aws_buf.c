@@ -39,7 +39,7 @@ int aws_buf_array_grow(void *arr_p, size_t *cap, size_t elem_size, size_t first_
 	return 0;
 }
 
-int aws_buf_append(aws_buf *b, const void *p, size_t n)
+int aws_buf_append_grow(aws_buf *b, const void *p, size_t n)
 {
 	if (aws_buf_reserve(b, n) < 0)
 		return -1;
@@ -48,16 +48,6 @@ int aws_buf_append(aws_buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return 0;
-}
-
-int aws_buf_puts(aws_buf *b, const char *s)
-{
-	return aws_buf_append(b, s, strlen(s));
-}
-
-int aws_buf_putc(aws_buf *b, char c)
-{
-	return aws_buf_append(b, &c, 1);
 }
 
 int aws_buf_vprintf(aws_buf *b, const char *fmt, va_list ap)

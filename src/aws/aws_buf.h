@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <string.h>
 
 typedef struct aws_buf {
 	char *data;      /* NULL until the first append; always NUL-terminated after it */
@@ -21,10 +22,29 @@ typedef struct aws_buf {
 
 #define AWS_BUF_INIT {0, 0, 0, 0}
 
-/* Each append returns 0, or -1 when out of memory or past the limit (buffer unchanged). */
-int aws_buf_append(aws_buf *b, const void *p, size_t n);
-int aws_buf_puts(aws_buf *b, const char *s);
-int aws_buf_putc(aws_buf *b, char c);
+/* Each append returns 0, or -1 when out of memory or past the limit (buffer unchanged).
+ * Appends that fit the memory already there are inline (renderers make thousands of small
+ * ones per page); the rest go through aws_buf_append_grow. */
+int aws_buf_append_grow(aws_buf *b, const void *p, size_t n);
+static inline int aws_buf_append(aws_buf *b, const void *p, size_t n)
+{
+	if (n < b->cap - b->len && (!b->limit || n <= b->limit - b->len)) {
+		if (n)
+			memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return aws_buf_append_grow(b, p, n);
+}
+static inline int aws_buf_puts(aws_buf *b, const char *s)
+{
+	return aws_buf_append(b, s, strlen(s));
+}
+static inline int aws_buf_putc(aws_buf *b, char c)
+{
+	return aws_buf_append(b, &c, 1);
+}
 int aws_buf_printf(aws_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int aws_buf_vprintf(aws_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Ensures room for n more bytes without changing len. */

@@ -289,15 +289,46 @@ static int jw_num(jw *w, srv_jv v)
 	return is_json_number(s, n) ? jw_raw(w, s, n) : jw_str(w, s, n);
 }
 
-/* The one member of an attribute value ({"S":"x"}): its type name and value. */
-static int attr_of(srv_jv av, srv_jv *type, srv_jv *val)
+/* DynamoDB's attribute types, told apart once per value. */
+enum atype { A_BAD, A_S, A_N, A_B, A_BOOL, A_NULL, A_M, A_L, A_SS, A_NS, A_BS };
+
+static enum atype atype_of(srv_jv t)
+{
+	if (t.n < 3 || t.n > 6 || t.p[0] != '"' || t.p[t.n - 1] != '"')
+		return A_BAD;
+	const char *s = t.p + 1;
+	switch (t.n - 2) {
+	case 1:
+		return s[0] == 'S' ? A_S : s[0] == 'N' ? A_N : s[0] == 'B' ? A_B
+		     : s[0] == 'M' ? A_M : s[0] == 'L' ? A_L : A_BAD;
+	case 2:
+		if (s[1] != 'S')
+			return A_BAD;
+		return s[0] == 'S' ? A_SS : s[0] == 'N' ? A_NS : s[0] == 'B' ? A_BS : A_BAD;
+	case 4:
+		return !memcmp(s, "BOOL", 4) ? A_BOOL : !memcmp(s, "NULL", 4) ? A_NULL : A_BAD;
+	}
+	return A_BAD;
+}
+
+/* The one member of an attribute value ({"S":"x"}): its type, and its value in *val; the
+ * type A_BAD also when the value does not fit the type (the kind srv_jv_kind reports). */
+static enum atype attr_of(srv_jv av, srv_jv *val)
 {
 	srv_jit it;
-	srv_jv extra_name, extra_val;
-	if (srv_jit_init(&it, av, '{') < 0 || srv_jit_member(&it, type, val) != 1 ||
+	srv_jv type, extra_name, extra_val;
+	if (srv_jit_init(&it, av, '{') < 0 || srv_jit_member(&it, &type, val) != 1 ||
 	    srv_jit_member(&it, &extra_name, &extra_val) != 0)
-		return -1;
-	return 0;
+		return A_BAD;
+	enum atype a = atype_of(type);
+	int k = srv_jv_kind(*val);
+	switch (a) {
+	case A_S: case A_N: case A_B: return k == '"' ? a : A_BAD;
+	case A_BOOL: return k == 't' || k == 'f' ? a : A_BAD;
+	case A_NULL: return a;
+	case A_M: return k == '{' ? a : A_BAD;
+	default: return k == '[' ? a : A_BAD;   /* L SS NS BS; A_BAD stays */
+	}
 }
 
 static int jw_value(jw *w, srv_jv av, int depth);
@@ -345,19 +376,17 @@ static int jw_value(jw *w, srv_jv av, int depth)
 {
 	if (depth > RENDER_MAX_DEPTH)
 		return jw_str(w, "(nested too deep)", 17);
-	srv_jv t, v;
-	if (attr_of(av, &t, &v) < 0)
-		return jw_raw(w, "null", 4);
-	int k = srv_jv_kind(v);
-	if (srv_jstr_is(t, "S") || srv_jstr_is(t, "B"))
+	srv_jv v;
+	enum atype a = attr_of(av, &v);
+	if (a == A_S || a == A_B)
 		return jw_jstr(w, v);
-	if (srv_jstr_is(t, "N"))
+	if (a == A_N)
 		return jw_num(w, v);
-	if (srv_jstr_is(t, "BOOL"))
-		return k == 't' ? jw_raw(w, "true", 4) : jw_raw(w, "false", 5);
-	if (srv_jstr_is(t, "M") && k == '{')
+	if (a == A_BOOL)
+		return v.p[0] == 't' ? jw_raw(w, "true", 4) : jw_raw(w, "false", 5);
+	if (a == A_M)
 		return jw_map(w, v, depth);
-	if (srv_jstr_is(t, "L") && k == '[') {
+	if (a == A_L) {
 		srv_jit it;
 		srv_jit_init(&it, v, '[');
 		int e = jw_raw(w, "[", 1), first = 1;
@@ -370,9 +399,9 @@ static int jw_value(jw *w, srv_jv av, int depth)
 		}
 		return e | jw_raw(w, "]", 1);
 	}
-	if ((srv_jstr_is(t, "SS") || srv_jstr_is(t, "BS")) && k == '[')
+	if (a == A_SS || a == A_BS)
 		return jw_strings(w, v, 0);
-	if (srv_jstr_is(t, "NS") && k == '[')
+	if (a == A_NS)
 		return jw_strings(w, v, 1);
 	return jw_raw(w, "null", 4);   /* "NULL" and anything malformed */
 }
@@ -651,25 +680,24 @@ static int cell_str(aws_buf *o, srv_jv v, aws_buf *scratch)
 /* One cell's content by type (classes let the stylesheet align numbers, mute nulls). */
 static int render_cell(aws_buf *o, srv_jv av, aws_buf *scratch)
 {
-	srv_jv t, v;
-	if (attr_of(av, &t, &v) < 0)
-		return aws_buf_puts(o, "<td class=\"bad\">?</td>");
-	int k = srv_jv_kind(v), e = 0;
-	if (srv_jstr_is(t, "S") && k == '"') {
+	srv_jv v;
+	enum atype a = attr_of(av, &v);
+	int e = 0;
+	if (a == A_S) {
 		e |= aws_buf_puts(o, "<td>");
 		e |= cell_str(o, v, scratch);
-	} else if (srv_jstr_is(t, "N") && k == '"') {
+	} else if (a == A_N) {
 		e |= aws_buf_puts(o, "<td class=\"n\">");
 		e |= cell_str(o, v, scratch);
-	} else if (srv_jstr_is(t, "B") && k == '"') {
+	} else if (a == A_B) {
 		e |= aws_buf_puts(o, "<td class=\"b\" title=\"binary, base64\">");
 		e |= cell_str(o, v, scratch);
-	} else if (srv_jstr_is(t, "BOOL")) {
-		e |= aws_buf_puts(o, k == 't' ? "<td class=\"bool\">true" : "<td class=\"bool\">false");
-	} else if (srv_jstr_is(t, "NULL")) {
+	} else if (a == A_BOOL) {
+		e |= aws_buf_puts(o, v.p[0] == 't' ? "<td class=\"bool\">true" : "<td class=\"bool\">false");
+	} else if (a == A_NULL) {
 		e |= aws_buf_puts(o, "<td class=\"null\">null");
-	} else if ((srv_jstr_is(t, "SS") || srv_jstr_is(t, "NS") || srv_jstr_is(t, "BS")) && k == '[') {
-		e |= aws_buf_printf(o, "<td class=\"set %s\">", srv_jstr_is(t, "NS") ? "n" : "s");
+	} else if (a == A_SS || a == A_NS || a == A_BS) {
+		e |= aws_buf_puts(o, a == A_NS ? "<td class=\"set n\">" : "<td class=\"set s\">");
 		srv_jit it;
 		srv_jit_init(&it, v, '[');
 		srv_jv x;
@@ -679,7 +707,7 @@ static int render_cell(aws_buf *o, srv_jv av, aws_buf *scratch)
 			if (srv_jv_kind(x) == '"')
 				e |= cell_str(o, x, scratch);
 		}
-	} else if ((srv_jstr_is(t, "M") && k == '{') || (srv_jstr_is(t, "L") && k == '[')) {
+	} else if (a == A_M || a == A_L) {
 		jw w = {o, 1, scratch};
 		e |= aws_buf_puts(o, "<td class=\"doc\"><code>");
 		e |= jw_value(&w, av, 0);
@@ -779,9 +807,8 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 			for (size_t c = 0; c < ncols; c++) {
 				/* itemID comes first but sorts anywhere: looked up on its own */
 				srv_jv v = c == 0 && has_id ? grid_get(&g, i, &cols[0], &id_pos)
-							    : grid_get(&g, i, &cols[c], &pos), t, s;
-				if (c == 0 && has_id && attr_of(v, &t, &s) == 0 &&
-				    srv_jstr_is(t, "S") && srv_jv_kind(s) == '"') {
+							    : grid_get(&g, i, &cols[c], &pos), s;
+				if (c == 0 && has_id && attr_of(v, &s) == A_S) {
 					/* The key cell heads its row (screen readers read it with
 					 * each cell). */
 					e |= aws_buf_puts(out, "<th scope=\"row\">");
