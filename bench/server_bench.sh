@@ -153,15 +153,13 @@ for (conns, srv, path), rs in sorted(runs.items(), key=lambda kv: kv[0][0]):
     cpu = f"{cpus[len(cpus) // 2]:.1f}" if cpus else "-"
     print(f"| {srv} | {path} | {conns} | {m[0]} | {rs[0][0]}–{rs[-1][0]} | {m[1]} | {m[2]} | {cpu} | {m[3] or 0} | {peak} |")
 PY
-# /query's cost over the Scan itself: one connection, one request at a time, against the same
-# Scan made directly with the client library (bench/scan_loop.c) from the same core.
+# /query's cost over the Scan itself: one request at a time, paired round by round with the
+# same Scan made directly with the client library (bench/scan_loop.c), from wrk's core.
 AWS_LIBS=$(printf 'print-libs:\n\t@echo $(AWS_LIBS)\n' | make -s --no-print-directory -f Makefile -f - print-libs)
 cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/aws $(pkg-config --cflags jansson) -o "$WORK/scan_loop" bench/scan_loop.c \
 	"$BUILD/libaws.a" $AWS_LIBS -pthread
 echo
-echo "direct Scan (Limit 101), client library: $(taskset -c 0 "$WORK/scan_loop" bench 300)"
-q=$(taskset -c 1 wrk -t1 -c1 -d"${DUR}s" --latency -H "$AUTH" "http://127.0.0.1:$SPORT/query?limit=100")
-echo "GET /query?limit=100, 1 connection:       p50 $(awk '$1=="50%" {print $2}' <<<"$q")  mean $(awk '$1=="Latency" && $2 ~ /^[0-9]/ {print $2}' <<<"$q")"
+SCAN_LOOP_AUTH=${AUTH#Authorization: } taskset -c 1 "$WORK/scan_loop" bench 300 "http://127.0.0.1:$SPORT/query?limit=100"
 read -r PEAK_RSS PEAK_ANON < <(awk '$1>r {r=$1} $2>a {a=$2} END {print r+0, a+0}' "$WORK/mem.samples")
 printf '\nshowtable peak under load (sampled every 100 ms): VmRSS %.1f MiB, RssAnon %.1f MiB; VmHWM %s\n' \
 	"$(echo "$PEAK_RSS/1024" | bc -l)" "$(echo "$PEAK_ANON/1024" | bc -l)" \
