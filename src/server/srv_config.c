@@ -65,6 +65,8 @@ static const opt_def OPTS[] = {
 	 "keep-alive connection idle time (above the load balancer's 60 s)"},
 	{"workers", "SHOWTABLE_WORKERS", OPT_LONG, OFF(workers), 1, 256, "4", "N",
 	 "threads making DynamoDB/SSM calls and checking new passwords"},
+	{"max-waiting", "SHOWTABLE_MAX_WAITING", OPT_LONG, OFF(max_waiting), 1, 100000, "1024", "N",
+	 "requests waiting for a worker; more get 503 at once (load shedding)"},
 	{"scan-budget", "SHOWTABLE_SCAN_BUDGET_MS", OPT_LONG, OFF(scan_budget_ms), 100, 600000, "5000", "MS",
 	 "time one page may spend scanning for matching items"},
 	{"aws-timeout", "SHOWTABLE_AWS_TIMEOUT_MS", OPT_LONG, OFF(aws_timeout_ms), 100, 600000, "10000", "MS",

@@ -38,7 +38,6 @@
 
 #define OUT_LIMIT (32u << 20)   /* largest page we build */
 #define OUT_KEEP (16u << 10)    /* output buffer kept between requests on a connection: a start page fits */
-#define QUEUE_MAX 1024
 #define LIMIT_TEXT_MAX 32
 
 static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -399,7 +398,7 @@ static enum MHD_Result to_worker(srv_conn *c)
 	c->state = ST_WORKING;
 	MHD_suspend_connection(c->mc);
 	pthread_mutex_lock(&s->qmu);
-	if (s->qlen >= QUEUE_MAX || s->quit) {
+	if (s->qlen >= s->cfg->max_waiting || s->quit) {
 		pthread_mutex_unlock(&s->qmu);
 		snprintf(c->errlog, sizeof c->errlog, "%s", s->quit ? "server stopping" : "worker queue full");
 		render_error(c, 503, "Server busy", "The server has too much to do: try again in a moment.");

@@ -604,6 +604,41 @@ def test_dynamodb_failures_become_pages_with_the_right_status(showtable_factory,
         fake.server_close()
 
 
+def test_requests_over_the_waiting_limit_get_503_at_once(showtable_factory, aws_env):
+    """One worker busy with a slow scan, one request waiting for it (--max-waiting 1): the
+    next is shed at once with 503 and Retry-After instead of queueing; the others finish."""
+    slow = ThreadingHTTPServer(("127.0.0.1", 0), SlowScan)
+    slow.daemon_threads = True
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    try:
+        env = server_env(aws_env, f"http://127.0.0.1:{slow.server_address[1]}")
+        s = showtable_factory(env=env, args=["--table", "slow", "--workers", "1",
+                                             "--max-waiting", "1"]).start()
+        assert s.get("/", auth=AUTH)[0] == 200     # login cached: no worker needed for it
+        results = {}
+
+        def one(name):
+            results[name] = s.get("/api/items?limit=1", auth=AUTH, timeout=20)
+        busy = threading.Thread(target=one, args=("busy",))
+        busy.start()
+        time.sleep(0.4)                            # the worker has it
+        waiting = threading.Thread(target=one, args=("waiting",))
+        waiting.start()
+        time.sleep(0.4)                            # it waits in the queue
+        t0 = time.monotonic()
+        status, h, body = s.get("/api/items?limit=1", auth=AUTH)
+        assert time.monotonic() - t0 < 1.0         # not queued behind 1.5 s scans
+        assert status == 503 and h["retry-after"] == "5"
+        assert "try again" in json.loads(body)["error"]["detail"]
+        busy.join()
+        waiting.join()
+        assert results["busy"][0] == 200 and results["waiting"][0] == 200
+        assert wait_logs(s, lambda l: l.get("status") == 503 and "worker queue full" in l.get("error", ""))
+    finally:
+        slow.shutdown()
+        slow.server_close()
+
+
 def test_sigterm_lets_requests_in_flight_finish_then_exits_0(showtable_factory, aws_env):
     slow = ThreadingHTTPServer(("127.0.0.1", 0), SlowScan)
     threading.Thread(target=slow.serve_forever, daemon=True).start()
