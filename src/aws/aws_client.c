@@ -194,6 +194,26 @@ aws_creds_provider *aws_client_creds(aws_client *c)
 	return c ? c->creds : NULL;
 }
 
+void aws_client_cancel(aws_client *c)
+{
+	if (c)
+		aws_http_cancel(c->http);
+}
+
+/* The backoff before a retry; the real sleep wakes every 100 ms to see a cancel. */
+static void client_backoff(aws_client *c, long delay)
+{
+	if (c->sleep_ms != client_nanosleep) {
+		c->sleep_ms(delay);   /* a test's clock */
+		return;
+	}
+	while (delay > 0 && !aws_http_cancelled(c->http)) {
+		long step = delay < 100 ? delay : 100;
+		client_nanosleep(step);
+		delay -= step;
+	}
+}
+
 void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms))
 {
 	if (c)
@@ -539,6 +559,11 @@ static int client_send(aws_client *c, const client_req *q, aws_http_response *re
 	int spent = 0;
 	for (int attempt = 1;; attempt++) {
 		aws_error_clear(&e);
+		if (aws_http_cancelled(c->http)) {
+			aws_error_set(&e, AWS_ERR_CANCELLED, "%s %s: cancelled, the program is stopping",
+				      q->svc->service_id, q->op);
+			break;
+		}
 		client_outcome o = client_attempt(c, q, &ep, resp, &e);
 		if (o == CO_OK) {
 			/* Success refunds the quota: what the retries cost, or 1 token. */
@@ -580,7 +605,7 @@ static int client_send(aws_client *c, const client_req *q, aws_http_response *re
 		long delay = (long)(client_random() % (uint64_t)(cap + 1));
 		aws_http_response_free(resp);
 		if (delay > 0)
-			c->sleep_ms(delay);
+			client_backoff(c, delay);
 	}
 	if (err)
 		*err = e;

@@ -57,6 +57,10 @@ const char *aws_client_region(const aws_client *c);
 aws_http *aws_client_http(aws_client *c);
 aws_creds_provider *aws_client_creds(aws_client *c);
 
+/* For a program that is stopping: calls in flight fail within about a second, calls after
+ * at once, no retries, all with AWS_ERR_CANCELLED (aws_http_cancel). Any thread. */
+void aws_client_cancel(aws_client *c);
+
 /* Tests only: replace the backoff sleep (NULL = nanosleep) and the random source. */
 void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms));
 

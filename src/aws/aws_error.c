@@ -58,6 +58,7 @@ const char *aws_err_kind_name(aws_err_kind kind)
 	case AWS_ERR_SERVICE: return "service";
 	case AWS_ERR_PROTOCOL: return "protocol";
 	case AWS_ERR_IO: return "io";
+	case AWS_ERR_CANCELLED: return "cancelled";
 	}
 	return "unknown";
 }

@@ -21,6 +21,7 @@ typedef enum aws_err_kind {
 	AWS_ERR_SERVICE,      /* AWS answered with an error: see type, http_status */
 	AWS_ERR_PROTOCOL,     /* AWS answered but the response is malformed or too large */
 	AWS_ERR_IO,           /* a local file or process failed */
+	AWS_ERR_CANCELLED,    /* the program is stopping: aws_client_cancel was called */
 } aws_err_kind;
 
 typedef struct aws_error {

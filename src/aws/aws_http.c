@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,6 +40,7 @@ struct aws_http {
 	char *ca_file;
 	char user_agent[96];
 	char no_proxy[1024]; /* metadata and loopback hosts never go through a proxy */
+	atomic_int cancelled;
 };
 
 /* Per-transfer state for the callbacks. */
@@ -50,6 +52,26 @@ typedef struct http_xfer {
 } http_xfer;
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+
+void aws_http_cancel(aws_http *h)
+{
+	atomic_store(&h->cancelled, 1);
+}
+
+int aws_http_cancelled(const aws_http *h)
+{
+	return atomic_load(&((aws_http *)h)->cancelled);
+}
+
+static int http_on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			    curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return aws_http_cancelled(userp);   /* non-zero aborts the transfer */
+}
 static CURLcode http_global_rc = CURLE_OK;
 
 static void http_global_init(void)
@@ -373,6 +395,9 @@ int aws_http_do(aws_http *h, const aws_http_request *req, aws_http_response *res
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &x);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, http_on_progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
 
 	const void *body = req->body ? req->body : "";
 	if (strcmp(req->method, "GET") == 0 && req->body_len == 0) {
@@ -396,6 +421,9 @@ int aws_http_do(aws_http *h, const aws_http_request *req, aws_http_response *res
 		if (!resp->body.data)
 			aws_buf_append(&resp->body, "", 0);
 		rc = 0;
+	} else if (cc == CURLE_ABORTED_BY_CALLBACK) {
+		aws_error_set(err, AWS_ERR_CANCELLED, "%s %s: cancelled, the program is stopping",
+			      req->method, host);
 	} else if (x.too_big) {
 		aws_error_set(err, AWS_ERR_PROTOCOL,
 			      "response from %s larger than %zu bytes (the configured limit); "

@@ -58,4 +58,10 @@ int aws_http_header(const aws_http_response *resp, const char *name, char *out, 
 
 void aws_http_response_free(aws_http_response *resp);
 
+/* Makes every request in flight fail soon (libcurl's progress callback: at once while data
+ * moves, within about a second while it waits) and every later one at once, with
+ * AWS_ERR_CANCELLED. For a program that is stopping; there is no undo. Any thread. */
+void aws_http_cancel(aws_http *h);
+int aws_http_cancelled(const aws_http *h);
+
 #endif

@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 	srv_log_event(SRV_LOG_INFO, "shutdown", "stopped");
 	rc = 0;
 out:
+	aws_client_cancel(client);   /* a refresh still in an SSM call ends now */
 	if (rf_started) {
 		pthread_mutex_lock(&rf.mu);
 		rf.quit = 1;

@@ -33,6 +33,13 @@ void srv_error_map(const aws_error *e, const char *action, const char *resource,
 			 "AWS is throttling %s on %s even after retries — try again in a moment; %s", action, res, why);
 		return;
 	}
+	if (e->kind == AWS_ERR_CANCELLED) {
+		out->status = 503;
+		snprintf(out->title, sizeof out->title, "Server stopping");
+		snprintf(out->detail, sizeof out->detail,
+			 "the server is stopping and cut %s on %s short — try again in a moment", action, res);
+		return;
+	}
 	if (e->kind == AWS_ERR_NOMEM) {
 		out->status = 503;
 		snprintf(out->title, sizeof out->title, "Server busy");

@@ -1115,6 +1115,17 @@ int srv_http_shutdown(srv_server *s, long grace_ms)
 		nanosleep(&ts, NULL);
 	}
 	int left = atomic_load(&s->active);
+	if (left > 0) {
+		/* Scans still running (say, in AWS retries) would hold the workers past the grace
+		 * period: cut their calls short — they end within about a second with a 503 page
+		 * ("server stopping") — and give those pages a moment to go out. */
+		aws_client_cancel(s->d.client);
+		deadline = mono_ms() + 1500;
+		while (atomic_load(&s->active) > 0 && mono_ms() < deadline) {
+			struct timespec ts = {0, 20 * 1000000};
+			nanosleep(&ts, NULL);
+		}
+	}
 	stop_threads(s);   /* workers finish the jobs they hold, then exit */
 	loop_command(s, LOOP_STOP);
 	pthread_join(s->loop, NULL);

@@ -34,9 +34,10 @@ typedef struct srv_server srv_server;
 srv_server *srv_http_start(const srv_deps *deps, aws_error *err);
 /* The port actually listened on (useful with port 0). */
 int srv_http_port(const srv_server *s);
-/* Graceful stop: stop accepting, wait up to grace_ms for requests in flight, then close
- * everything and free the server. Returns the number of requests still unfinished at the
- * deadline (0 = clean). */
+/* Graceful stop: stop accepting, wait up to grace_ms for requests in flight; AWS calls
+ * still running then are cancelled (aws_client_cancel: their requests get a 503 page within
+ * about a second), then everything is closed and the server freed. Returns the number of
+ * requests still unfinished at the grace deadline (0 = clean). */
 int srv_http_shutdown(srv_server *s, long grace_ms);
 
 #endif

@@ -604,6 +604,36 @@ def test_dynamodb_failures_become_pages_with_the_right_status(showtable_factory,
         fake.server_close()
 
 
+def test_sigterm_cuts_aws_calls_still_running_when_the_grace_period_ends(showtable_factory, aws_env):
+    """A scan that would take 10 s (and --aws-timeout allows it) must not hold the exit past
+    --grace: at the deadline its call is cancelled, it gets a 503, the server exits 0."""
+    handler = type("H", (SlowScan,), {"delay": 10})
+    slow = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    slow.daemon_threads = True
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    try:
+        env = server_env(aws_env, f"http://127.0.0.1:{slow.server_address[1]}")
+        s = showtable_factory(env=env, args=["--table", "slow", "--grace", "1",
+                                             "--aws-timeout", "30000"]).start()
+        assert s.get("/", auth=AUTH)[0] == 200     # login cached
+        result = []
+        t = threading.Thread(target=lambda: result.append(s.get("/api/items?limit=1", auth=AUTH,
+                                                                  timeout=20)))
+        t.start()
+        time.sleep(0.5)                            # the scan is waiting on DynamoDB
+        t0 = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        assert s.proc.wait(15) == 0
+        assert time.monotonic() - t0 < 4.0         # grace 1 s + about 1 s to cancel
+        t.join(5)
+        assert result and result[0][0] == 503, result
+        assert "stopping" in json.loads(result[0][2])["error"]["detail"]
+        assert wait_logs(s, lambda l: "still running at the end of the grace period" in l.get("message", ""))
+    finally:
+        slow.shutdown()
+        slow.server_close()
+
+
 def test_requests_over_the_waiting_limit_get_503_at_once(showtable_factory, aws_env):
     """One worker busy with a slow scan, one request waiting for it (--max-waiting 1): the
     next is shed at once with 503 and Retry-After instead of queueing; the others finish."""

@@ -164,6 +164,29 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* After aws_client_cancel no call reaches the network: it fails at once, not retried. The
+ * endpoint is a closed loopback port, so an attempt would show as a transport error. */
+static void test_cancelled_client_fails_every_call_at_once(void **state)
+{
+	(void)state;
+	setenv("AWS_REGION", "us-east-1", 1);
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret-key-for-tests", 1);
+	setenv("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:1", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	aws_error e;
+	aws_client *c = aws_client_new(NULL, &e);
+	assert_non_null(c);
+	aws_client_cancel(c);
+	aws_buf resp = AWS_BUF_INIT;
+	assert_int_equal(aws_json_call(c, &AWS_SERVICE_SSM, "GetParameter", "{}", 2, &resp, &e), -1);
+	assert_int_equal(e.kind, AWS_ERR_CANCELLED);
+	assert_non_null(strstr(e.message, "cancelled, the program is stopping"));
+	assert_null(strstr(e.message, "attempts"));
+	aws_buf_free(&resp);
+	aws_client_free(c);
+}
+
 int main(void)
 {
 	const char *td = getenv("SHOWTABLE_TESTDATA");
@@ -172,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_only_throttling_transient_and_5xx_are_retryable),
 		cmocka_unit_test(test_service_descriptors_match_the_api_references),
 		cmocka_unit_test(test_form_encode_keeps_unreserved_and_escapes_the_rest),
+		cmocka_unit_test(test_cancelled_client_fails_every_call_at_once),
 	};
 	size_t nfixed = sizeof fixed / sizeof fixed[0];
 

@@ -54,6 +54,18 @@ static void throttling_is_503_and_timeouts_504(void **state)
 	assert_int_equal(h.status, 503);
 }
 
+static void a_call_cut_short_by_shutdown_is_503_server_stopping(void **state)
+{
+	(void)state;
+	aws_error e;
+	aws_error_set(&e, AWS_ERR_CANCELLED, "cancelled");
+	srv_http_error h;
+	srv_error_map(&e, "dynamodb:Scan", "items", &h);
+	assert_int_equal(h.status, 503);
+	assert_string_equal(h.title, "Server stopping");
+	assert_non_null(strstr(h.detail, "cut dynamodb:Scan on items short — try again in a moment"));
+}
+
 static void bad_input_is_400_with_its_message(void **state)
 {
 	(void)state;
@@ -72,6 +84,7 @@ int main(void)
 		cmocka_unit_test(access_denied_names_the_action_and_the_task_role),
 		cmocka_unit_test(throttling_is_503_and_timeouts_504),
 		cmocka_unit_test(bad_input_is_400_with_its_message),
+		cmocka_unit_test(a_call_cut_short_by_shutdown_is_503_server_stopping),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
