@@ -207,10 +207,15 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 		if (!lek)
 			break;                                   /* the table ends here */
 		if (out->count == limit) {
-			next_key = lek;
-			break;
-		}
-		if (now_ms() - t0 >= (double)budget_ms) {
+			/* Full, and DynamoDB stopped at one of its page boundaries: look on for one
+			 * more item (a match, with a filter) so that a next page is offered only
+			 * when it has something — unless time is up; then it starts here and may
+			 * turn out empty. */
+			if (now_ms() - t0 >= (double)budget_ms) {
+				next_key = lek;
+				break;
+			}
+		} else if (now_ms() - t0 >= (double)budget_ms) {
 			next_key = lek;
 			out->budget_spent = 1;
 			break;

@@ -6,7 +6,8 @@
  * a next-page cursor). The filter q keeps items whose itemID contains q (a Scan
  * FilterExpression, so the filtering happens in DynamoDB). Without a filter, a full page
  * carries a next-page cursor only when at least one more item exists (one item past the
- * page is read to know), so paging never ends on an empty page.
+ * page is read to know), so paging never ends on an empty page; with a filter likewise,
+ * scanning on past a full page for one more match, within the budget.
  *
  * Items stay JSON text (aws_ddb_scan_text): each kept item is copied, compacted, into the
  * page's own buffer, and the renderer reads it in place (srv_item.h) — no tree per item.

@@ -132,8 +132,8 @@ static int walk(fake *f, const char *q, long limit, int expect_items)
 		pages++;
 		assert_true(p.count <= limit);
 		assert_true(p.count == 0 || p.items != NULL);
-		if (p.next_cursor || (!q && pages > 1))
-			assert_true(p.count > 0);   /* never empty while more can follow */
+		if (p.next_cursor || pages > 1)
+			assert_true(p.count > 0);   /* never empty: no empty last page either */
 		assert_int_equal(p.continued, pages > 1);
 		for (long i = 0; i < p.count; i++) {
 			json_t *it = item_at(&p, i);
@@ -224,6 +224,16 @@ static void filter_keeps_matching_items_and_fills_pages(void **state)
 	srv_page_free(&p);
 	f.calls = 0;
 	assert_int_equal(walk(&f, "ten", 30, 100), 4);
+	json_decref(f.items);
+}
+
+static void filter_matches_filling_the_last_page_exactly_give_no_empty_page_after(void **state)
+{
+	(void)state;
+	/* 100 matches, one at the start of every 10-item service page: the 25th match of a
+	 * page ends a service page with a LastEvaluatedKey, and so does the very last one. */
+	fake f = {.items = table_of(1000), .max_per_call = 10};
+	assert_int_equal(walk(&f, "ten", 25, 100), 4);
 	json_decref(f.items);
 }
 
@@ -393,6 +403,7 @@ int main(void)
 		cmocka_unit_test(short_service_pages_are_merged_into_one_page),
 		cmocka_unit_test(filter_keeps_matching_items_and_fills_pages),
 		cmocka_unit_test(filter_surplus_is_cut_and_the_next_page_continues_after_it),
+		cmocka_unit_test(filter_matches_filling_the_last_page_exactly_give_no_empty_page_after),
 		cmocka_unit_test(sparse_filter_never_shows_an_empty_page_before_the_end),
 		cmocka_unit_test(spent_budget_returns_what_there_is_and_a_cursor),
 		cmocka_unit_test(tampered_cursor_is_invalid_before_any_scan),
