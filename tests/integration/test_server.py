@@ -4,6 +4,7 @@ Every test starts its own server on a free port against dynalite (session fixtur
 the fake SSM endpoint, with users from a real bcrypt htpasswd file, and stops it.
 """
 import base64
+import contextlib
 import http.client
 import json
 import os
@@ -579,6 +580,20 @@ class FailingDynamo(BaseHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def stand_in(handler):
+    """Serves handler (a DynamoDB stand-in) on a free loopback port while the block runs;
+    yields its URL."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 @pytest.mark.parametrize("mode,status,words", [
     ("throttle", 503, "throttling"),
     ("deny", 502, "access denied for dynamodb:Scan on t-fail — check the task role"),
@@ -587,11 +602,8 @@ class FailingDynamo(BaseHTTPRequestHandler):
 ])
 def test_dynamodb_failures_become_pages_with_the_right_status(showtable_factory, aws_env, mode, status, words):
     handler = type("H", (FailingDynamo,), {"mode": mode})
-    fake = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    fake.daemon_threads = True
-    threading.Thread(target=fake.serve_forever, daemon=True).start()
-    try:
-        env = server_env(aws_env, f"http://127.0.0.1:{fake.server_address[1]}")
+    with stand_in(handler) as url:
+        env = server_env(aws_env, url)
         s = showtable_factory(env=env, args=["--table", "t-fail", "--aws-timeout", "500"]).start()
         got, _, body = s.get("/query", auth=AUTH)
         assert got == status and words in body.decode(), body[:600]
@@ -599,20 +611,14 @@ def test_dynamodb_failures_become_pages_with_the_right_status(showtable_factory,
         assert got == status and h["content-type"].startswith("application/json")
         assert words in json.loads(body)["error"]["detail"]
         assert wait_logs(s, lambda l: l.get("status") == status and words in l.get("error", ""))
-    finally:
-        fake.shutdown()
-        fake.server_close()
 
 
 def test_sigterm_cuts_aws_calls_still_running_when_the_grace_period_ends(showtable_factory, aws_env):
     """A scan that would take 10 s (and --aws-timeout allows it) must not hold the exit past
     --grace: at the deadline its call is cancelled, it gets a 503, the server exits 0."""
     handler = type("H", (SlowScan,), {"delay": 10})
-    slow = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    slow.daemon_threads = True
-    threading.Thread(target=slow.serve_forever, daemon=True).start()
-    try:
-        env = server_env(aws_env, f"http://127.0.0.1:{slow.server_address[1]}")
+    with stand_in(handler) as url:
+        env = server_env(aws_env, url)
         s = showtable_factory(env=env, args=["--table", "slow", "--grace", "1",
                                              "--aws-timeout", "30000"]).start()
         assert s.get("/", auth=AUTH)[0] == 200     # login cached
@@ -629,19 +635,13 @@ def test_sigterm_cuts_aws_calls_still_running_when_the_grace_period_ends(showtab
         assert result and result[0][0] == 503, result
         assert "stopping" in json.loads(result[0][2])["error"]["detail"]
         assert wait_logs(s, lambda l: "still running at the end of the grace period" in l.get("message", ""))
-    finally:
-        slow.shutdown()
-        slow.server_close()
 
 
 def test_requests_over_the_waiting_limit_get_503_at_once(showtable_factory, aws_env):
     """One worker busy with a slow scan, one request waiting for it (--max-waiting 1): the
     next is shed at once with 503 and Retry-After instead of queueing; the others finish."""
-    slow = ThreadingHTTPServer(("127.0.0.1", 0), SlowScan)
-    slow.daemon_threads = True
-    threading.Thread(target=slow.serve_forever, daemon=True).start()
-    try:
-        env = server_env(aws_env, f"http://127.0.0.1:{slow.server_address[1]}")
+    with stand_in(SlowScan) as url:
+        env = server_env(aws_env, url)
         s = showtable_factory(env=env, args=["--table", "slow", "--workers", "1",
                                              "--max-waiting", "1"]).start()
         assert s.get("/", auth=AUTH)[0] == 200     # login cached: no worker needed for it
@@ -664,16 +664,11 @@ def test_requests_over_the_waiting_limit_get_503_at_once(showtable_factory, aws_
         waiting.join()
         assert results["busy"][0] == 200 and results["waiting"][0] == 200
         assert wait_logs(s, lambda l: l.get("status") == 503 and "worker queue full" in l.get("error", ""))
-    finally:
-        slow.shutdown()
-        slow.server_close()
 
 
 def test_sigterm_lets_requests_in_flight_finish_then_exits_0(showtable_factory, aws_env):
-    slow = ThreadingHTTPServer(("127.0.0.1", 0), SlowScan)
-    threading.Thread(target=slow.serve_forever, daemon=True).start()
-    try:
-        env = server_env(aws_env, f"http://127.0.0.1:{slow.server_address[1]}")
+    with stand_in(SlowScan) as url:
+        env = server_env(aws_env, url)
         s = showtable_factory(env=env, args=["--table", "slow", "--grace", "10"]).start()
         assert s.get("/", auth=AUTH)[0] == 200     # login cached
         results = []
@@ -699,17 +694,11 @@ def test_sigterm_lets_requests_in_flight_finish_then_exits_0(showtable_factory, 
         assert [r[0] for r in results] == [200, 200, 200]
         assert all(json.loads(r[2])["items"][0]["itemID"] == "slow-1" for r in results)
         assert s.stop() == 0
-    finally:
-        slow.shutdown()
-        slow.server_close()
 
 
 def test_client_leaving_during_a_slow_scan_is_harmless(showtable_factory, aws_env):
-    slow = ThreadingHTTPServer(("127.0.0.1", 0), SlowScan)
-    slow.daemon_threads = True
-    threading.Thread(target=slow.serve_forever, daemon=True).start()
-    try:
-        env = server_env(aws_env, f"http://127.0.0.1:{slow.server_address[1]}")
+    with stand_in(SlowScan) as url:
+        env = server_env(aws_env, url)
         s = showtable_factory(env=env, args=["--table", "slow"]).start()
         for _ in range(3):
             c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
@@ -720,9 +709,6 @@ def test_client_leaving_during_a_slow_scan_is_harmless(showtable_factory, aws_en
         time.sleep(2)                                  # the scans finish; their answers go nowhere
         assert s.get("/ping")[0] == 200
         assert s.stop() == 0
-    finally:
-        slow.shutdown()
-        slow.server_close()
 
 
 # ---------- logs, help ----------
