@@ -240,8 +240,7 @@ static void addr_text(int family, const unsigned char *a, char *out, size_t len)
  * in X-Forwarded-For that is not itself a trusted proxy. */
 static void find_client(srv_conn *c)
 {
-	snprintf(c->client, sizeof c->client, "%s", c->peer);
-	const srv_config *cfg = c->srv->cfg;
+	const srv_config *cfg = c->srv->cfg;   /* c->client is the peer already (begin) */
 	if (!c->peer_trusted)
 		return;
 	const char *xff = MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, "X-Forwarded-For");
@@ -707,7 +706,8 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, e
 	free(c->q);
 	free(c->cursor);
 	c->q = c->cursor = NULL;
-	explicit_bzero(c->authz, sizeof c->authz);
+	if (c->authz[0])   /* held only for a login still to verify */
+		explicit_bzero(c->authz, sizeof c->authz);
 	if (c->out.cap > OUT_KEEP)
 		aws_buf_free(&c->out);
 	if (c->form.cap > OUT_KEEP)
