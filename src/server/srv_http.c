@@ -112,6 +112,7 @@ struct srv_server {
 	pthread_t loop;                   /* the event loop: the only thread that runs libmicrohttpd */
 	int loop_started;
 	int wake_fd;                      /* eventfd: wakes the loop for a command */
+	int epoll_fd;                     /* libmicrohttpd's, polled by the loop */
 	atomic_int loop_cmd;              /* LOOP_RUN, LOOP_QUIESCE, LOOP_STOP */
 	atomic_int active;                /* requests between first callback and completion */
 	atomic_ulong completed;           /* requests finished, for the janitor's trim */
@@ -963,8 +964,7 @@ static void stop_threads(srv_server *s)
 static void *loop_main(void *arg)
 {
 	srv_server *s = arg;
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	struct pollfd p[2] = {{di ? di->epoll_fd : -1, POLLIN, 0}, {s->wake_fd, POLLIN, 0}};
+	struct pollfd p[2] = {{s->epoll_fd, POLLIN, 0}, {s->wake_fd, POLLIN, 0}};
 	int quiesced = 0;
 	for (;;) {
 		int cmd = atomic_load(&s->loop_cmd);
@@ -1093,8 +1093,11 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = di ? di->port : cfg->listen_port;
-	if (pthread_create(&s->loop, NULL, loop_main, s) != 0) {
-		aws_error_set(err, AWS_ERR_IO, "cannot start the event loop thread");
+	const union MHD_DaemonInfo *ei = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	s->epoll_fd = ei ? ei->epoll_fd : -1;
+	if (s->epoll_fd < 0 || pthread_create(&s->loop, NULL, loop_main, s) != 0) {
+		aws_error_set(err, AWS_ERR_IO, "cannot start the event loop (%s)",
+			      s->epoll_fd < 0 ? "libmicrohttpd has no epoll descriptor" : "no thread");
 		stop_threads(s);
 		MHD_stop_daemon(s->mhd);
 		free_server(s);
