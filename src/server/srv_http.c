@@ -110,7 +110,6 @@ struct srv_server {
 	struct MHD_Daemon *mhd;
 	int port;
 	pthread_t loop;                   /* the event loop: the only thread that runs libmicrohttpd */
-	int loop_started;
 	int wake_fd;                      /* eventfd: wakes the loop for a command */
 	int epoll_fd;                     /* libmicrohttpd's, polled by the loop */
 	atomic_int loop_cmd;              /* LOOP_RUN, LOOP_QUIESCE, LOOP_STOP */
@@ -1103,31 +1102,32 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 		free_server(s);
 		return NULL;
 	}
-	s->loop_started = 1;
 	return s;
 }
 
 int srv_http_port(const srv_server *s) { return s->port; }
 
-int srv_http_shutdown(srv_server *s, long grace_ms)
+/* Waits until no request is in flight or ms have passed; returns how many still are. */
+static int wait_idle(srv_server *s, long ms)
 {
-	loop_command(s, LOOP_QUIESCE);   /* stop accepting; requests in flight go on */
-	long long deadline = mono_ms() + grace_ms;
+	long long deadline = mono_ms() + ms;
 	while (atomic_load(&s->active) > 0 && mono_ms() < deadline) {
 		struct timespec ts = {0, 20 * 1000000};
 		nanosleep(&ts, NULL);
 	}
-	int left = atomic_load(&s->active);
+	return atomic_load(&s->active);
+}
+
+int srv_http_shutdown(srv_server *s, long grace_ms)
+{
+	loop_command(s, LOOP_QUIESCE);   /* stop accepting; requests in flight go on */
+	int left = wait_idle(s, grace_ms);
 	if (left > 0) {
 		/* Scans still running (say, in AWS retries) would hold the workers past the grace
 		 * period: cut their calls short — they end within about a second with a 503 page
 		 * ("server stopping") — and give those pages a moment to go out. */
 		aws_client_cancel(s->d.client);
-		deadline = mono_ms() + 1500;
-		while (atomic_load(&s->active) > 0 && mono_ms() < deadline) {
-			struct timespec ts = {0, 20 * 1000000};
-			nanosleep(&ts, NULL);
-		}
+		wait_idle(s, 1500);
 	}
 	stop_threads(s);   /* workers finish the jobs they hold, then exit */
 	loop_command(s, LOOP_STOP);

@@ -239,12 +239,6 @@ int srv_jstr(srv_jv s, aws_buf *scratch, const char **out, size_t *len)
 	return 0;
 }
 
-int srv_jstr_is(srv_jv s, const char *lit)
-{
-	size_t n = strlen(lit);
-	return s.n == n + 2 && s.p[0] == '"' && memcmp(s.p + 1, lit, n) == 0 && s.p[n + 1] == '"';
-}
-
 int srv_jstr_is_plain(srv_jv s)
 {
 	return s.p && s.n >= 2 && s.p[0] == '"' && s.p[s.n - 1] == '"' &&

@@ -52,7 +52,4 @@ int srv_jstr(srv_jv s, aws_buf *scratch, const char **out, size_t *len);
 /* 1 when string value s (quotes included) has no escapes: its bytes are its text. */
 int srv_jstr_is_plain(srv_jv s);
 
-/* 1 when string value s (quotes included, no escapes) is exactly lit, else 0. */
-int srv_jstr_is(srv_jv s, const char *lit);
-
 #endif

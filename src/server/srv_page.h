@@ -71,7 +71,8 @@ void srv_page_free(srv_page *p);
 srv_jv srv_page_item(const srv_page *p, long i);
 
 /* Appends an item given as one JSON object's text (well-formed JSON, compact or not) to p:
- * how pages are built here, and how tests build them. 0, or -1 when out of memory. */
+ * how tests and benchmarks build pages (srv_page_fetch appends the Scan's items itself).
+ * 0, or -1 when out of memory or past p->text.limit. */
 int srv_page_add(srv_page *p, const char *json, size_t len);
 
 /* The same with the Scan call replaced (unit tests, benchmarks): scan(ctx, in, page, err)

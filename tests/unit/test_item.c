@@ -83,7 +83,6 @@ static int walk(srv_jv v, aws_buf *scratch)
 		return r;
 	case '"':
 		(void)srv_jstr_is_plain(v);
-		(void)srv_jstr_is(v, "S");
 		return srv_jstr(v, scratch, &out, &len);
 	case 0:
 		return -1;
@@ -382,19 +381,6 @@ static void init_rejects_non_containers_and_the_wrong_open(void **state)
 	assert_int_equal(srv_jit_init(&it, jv("[]"), '{'), -1);
 }
 
-static void jstr_is_matches_only_the_exact_plain_string(void **state)
-{
-	(void)state;
-	const struct { const char *s, *lit; int want; } t[] = {
-		{"\"S\"", "S", 1}, {"\"\"", "", 1}, {"\"BOOL\"", "BOOL", 1}, {"\"N\"", "S", 0},
-		{"\"SS\"", "S", 0}, {"\"S\"", "SS", 0}, {"\"s\"", "S", 0}, {"xSx", "S", 0},
-		{"S", "S", 0},
-	};
-	for (size_t i = 0; i < sizeof t / sizeof *t; i++)
-		if (srv_jstr_is(jv(t[i].s), t[i].lit) != t[i].want)
-			fail_msg("srv_jstr_is(%s, \"%s\") should be %d", t[i].s, t[i].lit, t[i].want);
-}
-
 static void jstr_is_plain_only_without_escapes(void **state)
 {
 	(void)state;
@@ -435,7 +421,6 @@ int main(void)
 		cmocka_unit_test(malformed_members_and_elements_are_errors),
 		cmocka_unit_test(wrong_closing_bracket_is_an_error),
 		cmocka_unit_test(init_rejects_non_containers_and_the_wrong_open),
-		cmocka_unit_test(jstr_is_matches_only_the_exact_plain_string),
 		cmocka_unit_test(jstr_is_plain_only_without_escapes),
 	};
 	return cmocka_run_group_tests_name("item", tests, NULL, NULL);

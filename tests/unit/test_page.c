@@ -357,6 +357,33 @@ static void scan_errors_pass_through_unchanged(void **state)
 	json_decref(f.items);
 }
 
+/* 70 items of 390 KB (DynamoDB allows 400 KB) are over SRV_PAGE_TEXT_MAX: the page is
+ * refused as bad input with what to do, not built until memory runs out. */
+static void page_over_the_text_limit_asks_for_fewer_items(void **state)
+{
+	(void)state;
+	size_t big = 390 * 1000;
+	char *blob = malloc(big + 1);
+	assert_non_null(blob);
+	memset(blob, 'x', big);
+	blob[big] = '\0';
+	json_t *a = json_array();
+	for (int i = 0; i < 70; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "big-%02d", i);
+		json_array_append_new(a, json_pack("{s{ss}s{ss}}", "itemID", "S", id, "blob", "S", blob));
+	}
+	free(blob);
+	fake f = {.items = a};
+	srv_page p;
+	aws_error err;
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, 100, 0, &key, &p, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_INVALID);
+	assert_non_null(strstr(err.message, "ask for fewer items per page (limit)"));
+	srv_page_free(&p);
+	json_decref(f.items);
+}
+
 static void empty_table_gives_an_empty_last_page(void **state)
 {
 	(void)state;
@@ -404,6 +431,7 @@ int main(void)
 		cmocka_unit_test(filter_keeps_matching_items_and_fills_pages),
 		cmocka_unit_test(filter_surplus_is_cut_and_the_next_page_continues_after_it),
 		cmocka_unit_test(filter_matches_filling_the_last_page_exactly_give_no_empty_page_after),
+		cmocka_unit_test(page_over_the_text_limit_asks_for_fewer_items),
 		cmocka_unit_test(sparse_filter_never_shows_an_empty_page_before_the_end),
 		cmocka_unit_test(spent_budget_returns_what_there_is_and_a_cursor),
 		cmocka_unit_test(tampered_cursor_is_invalid_before_any_scan),
