@@ -1,6 +1,6 @@
 /* srv_render.c — HTML pages and the JSON API body (see srv_render.h), written straight into
- * the response buffer: escaping runs over whole safe runs and appends them in one piece, so
- * a cell costs a hash lookup and a few appends, never an allocation.
+ * the response buffer from the items' JSON text (srv_item.h): escaping runs over whole safe
+ * runs and appends them in one piece, and a string is copied only to decode its escapes.
  *
  * DynamoDB → plain JSON (the API's "items", and the L/M cells of the HTML table):
  *   S → string          N → JSON number, the digits exactly as DynamoDB sent them (a value

@@ -3,7 +3,8 @@
  * Every page is a complete HTML5 document that links /css/showtable.css and
  * /js/showtable.js only (no inline script or style: the CSP forbids them) and works
  * without JavaScript. Every piece of text from a table, a request or an error is escaped.
- * Nothing here allocates per cell; the results page allocates one column list per page.
+ * Nothing here allocates per cell; the results page allocates its table of members and
+ * columns once per page (names with escapes, rare, are decoded into copies).
  * Each function appends to out and returns 0, or -1 when out is full (its limit) or out
  * of memory; out is then partly written and should be discarded (reset) by the caller.
  */
