@@ -361,7 +361,7 @@ static int client_parse_xml_error(const aws_http_response *r, aws_error *e)
 	return 0;
 }
 
-static int client_is_throttle(const char *type)
+int aws_client_is_throttle(const char *type)
 {
 	static const char *const codes[] = {
 		"Throttling", "ThrottlingException", "ThrottledException",
@@ -379,7 +379,7 @@ static int client_is_throttle(const char *type)
 /* Throttling codes, the standard mode's transient codes, and 500/502/503/504. */
 int aws_client_retryable(long status, const char *type)
 {
-	return client_is_throttle(type) || status == 500 || status == 502 || status == 503 ||
+	return aws_client_is_throttle(type) || status == 500 || status == 502 || status == 503 ||
 	       status == 504 || strcmp(type, "RequestTimeout") == 0 ||
 	       strcmp(type, "RequestTimeoutException") == 0;
 }
@@ -417,7 +417,7 @@ void aws_client_parse_error(const char *service_id, const char *operation, const
 				client_fmt(e.request_id, sizeof e.request_id, "%s", x.request_id);
 		}
 	}
-	e.throttled = client_is_throttle(e.type);
+	e.throttled = aws_client_is_throttle(e.type);
 	if (msg[0]) {
 		client_fmt(e.message, sizeof e.message, "%s (%s %s at %s)", msg,
 			 service_id, operation, endpoint);

@@ -61,6 +61,11 @@ aws_creds_provider *aws_client_creds(aws_client *c);
  * at once, no retries, all with AWS_ERR_CANCELLED (aws_http_cancel). Any thread. */
 void aws_client_cancel(aws_client *c);
 
+/* 1 when an AWS error code means throttling (the SDKs' list: Throttling,
+ * ProvisionedThroughputExceededException, RequestLimitExceeded, SlowDown, ...). The one
+ * list every caller classifies with. */
+int aws_client_is_throttle(const char *type);
+
 /* Tests only: replace the backoff sleep (NULL = nanosleep) and the random source. */
 void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms));
 

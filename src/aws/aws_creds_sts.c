@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "aws_creds_internal.h"
+#include "aws_client.h"
 #include "aws_config.h"
 #include "aws_http.h"
 #include "aws_sigv4.h"
@@ -57,9 +58,7 @@ int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t no
 			snprintf(err->type, sizeof err->type, "%s", code);
 			snprintf(err->request_id, sizeof err->request_id, "%s", rid);
 			err->http_status = (int)http_status;
-			err->throttled = strcmp(code, "Throttling") == 0 ||
-					 strcmp(code, "ThrottlingException") == 0 ||
-					 strcmp(code, "RequestLimitExceeded") == 0;
+			err->throttled = aws_client_is_throttle(code);
 		}
 		goto out;
 	}

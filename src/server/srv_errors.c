@@ -1,5 +1,6 @@
 /* srv_errors.c — the one place that decides which status and message an AWS failure gets. */
 #include "srv_errors.h"
+#include "aws_client.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,8 +26,7 @@ void srv_error_map(const aws_error *e, const char *action, const char *resource,
 		snprintf(out->detail, sizeof out->detail, "%s on %s took too long — try again; %s", action, res, why);
 		return;
 	}
-	if (e->throttled || is_type(e, "ProvisionedThroughputExceededException") || is_type(e, "ThrottlingException") ||
-	    is_type(e, "RequestLimitExceeded") || is_type(e, "ThrottledException")) {
+	if (e->throttled || aws_client_is_throttle(e->type)) {
 		out->status = 503;
 		snprintf(out->title, sizeof out->title, "Too busy");
 		snprintf(out->detail, sizeof out->detail,
