@@ -1,7 +1,10 @@
 /* srv_cursor.h — opaque "next page" cursors: a Scan's LastEvaluatedKey, MAC'd, base64url.
  *
- * A cursor is base64url (no padding) of: version byte 0x01 ‖ compact JSON of the
- * LastEvaluatedKey ‖ HMAC-SHA-256(key, version ‖ len(q) as 4 bytes big-endian ‖ q ‖ JSON).
+ * A cursor is base64url (no padding) of: version byte 0x02 ‖ the LastEvaluatedKey packed
+ * as bytes (per attribute: name length, name, type letter S/N/B, 2-byte value length, value)
+ * ‖ HMAC-SHA-256(key, version ‖ len(q) as 4 bytes big-endian ‖ q ‖ payload). Packed rather
+ * than JSON so its length follows the key's bytes, never its escaping: any itemID of up to
+ * DynamoDB's 2048 bytes gives a cursor under 2.9 KiB, which fits the default 8 KiB request.
  * The MAC binds the cursor to the filter q, so a cursor cannot be forged, edited or replayed
  * with another filter. The key is random per process (or from configuration), so cursors
  * from an older server are refused like damaged ones: the person starts from page one.
@@ -14,9 +17,9 @@
 #include "aws_buf.h"
 #include "aws_error.h"
 
-/* Longest cursor accepted or produced, in characters. DynamoDB keys can hold 2048 + 1024
- * bytes (partition + sort key), which as JSON + base64 is over 4 KiB: hence 8 KiB. */
-#define SRV_CURSOR_MAX 8192
+/* Longest cursor accepted or produced, in characters. DynamoDB's largest keys (2048-byte
+ * partition + 1024-byte sort key, B values as base64, 255-byte names) pack to 6.2 KiB. */
+#define SRV_CURSOR_MAX 6400
 
 typedef struct srv_cursor_key { uint8_t k[32]; } srv_cursor_key;
 
@@ -31,7 +34,7 @@ int srv_cursor_encode(const srv_cursor_key *key, const json_t *last_key, const c
 
 /* Checks and opens cursor (NUL-terminated) made with the same key and q. On success
  * *last_key is the key object (owned by the caller: json_decref). Any failure — too long,
- * bad base64, wrong version, bad MAC (tampered, other key, other q), bad JSON — is -1 with
+ * bad base64, wrong version, bad MAC (tampered, other key, other q), malformed key — is -1 with
  * AWS_ERR_INVALID and a message for a person: "this next-page link is damaged or from an
  * older server — start again from the first page"; the server answers 400. */
 int srv_cursor_decode(const srv_cursor_key *key, const char *cursor, const char *q,

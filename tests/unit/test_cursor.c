@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "srv_cursor.h"
+#include "aws_crypto.h"
 
 static srv_cursor_key key1, key2;
 
@@ -191,22 +192,161 @@ static void key_too_large_for_a_link_is_refused_when_encoding(void **state)
 static void largest_dynamodb_key_fits_in_a_cursor(void **state)
 {
 	(void)state;
-	/* 2048-byte partition key + 1024-byte sort key: DynamoDB's maximum. */
-	char pk[2049], sk[1025];
-	memset(pk, 'p', 2048);
-	pk[2048] = '\0';
-	memset(sk, 's', 1024);
-	sk[1024] = '\0';
-	json_t *lk = json_pack("{s{ss}s{ss}}", "itemID", "S", pk, "sort", "S", sk);
+	/* DynamoDB's maximum: 255-byte attribute names, a 2048-byte partition key and a 1024-byte
+	 * sort key, as B (binary) values, whose base64 text is the longest form of a key. */
+	char pn[256], sn[256], pk[2733], sk[1369];
+	memset(pn, 'p', 255);
+	pn[255] = '\0';
+	memset(sn, 's', 255);
+	sn[255] = '\0';
+	memset(pk, 'Q', 2732);   /* base64 of 2049 bytes' worth: more than 2048 */
+	pk[2732] = '\0';
+	memset(sk, 'R', 1368);
+	sk[1368] = '\0';
+	json_t *lk = json_pack("{s{ss}s{ss}}", pn, "B", pk, sn, "B", sk);
 	aws_buf b = AWS_BUF_INIT;
 	aws_error err;
 	assert_int_equal(srv_cursor_encode(&key1, lk, "", &b, &err), 0);
+	assert_true(b.len <= SRV_CURSOR_MAX);
 	json_t *back = NULL;
 	assert_int_equal(srv_cursor_decode(&key1, b.data, "", &back, &err), 0);
 	assert_true(json_equal(lk, back));
 	json_decref(back);
 	json_decref(lk);
 	aws_buf_free(&b);
+}
+
+/* A cursor with a valid MAC over any payload, made as the server makes them (version 0x02 ‖
+ * payload ‖ HMAC over version, be32 len q, q, payload; base64url), to show that the
+ * payload is checked even when the signature is right. */
+static char *forge(const srv_cursor_key *k, const uint8_t *payload, size_t len)
+{
+	uint8_t raw[600], m[600];
+	assert_true(len + 40 < sizeof raw);
+	m[0] = raw[0] = 0x02;
+	memset(m + 1, 0, 4);   /* q = "" */
+	memcpy(m + 5, payload, len);
+	memcpy(raw + 1, payload, len);
+	aws_hmac_sha256(k->k, sizeof k->k, m, 5 + len, raw + 1 + len);
+	char *b64 = malloc(1000);
+	size_t n = aws_base64_encode(raw, 1 + len + 32, b64, 1000);
+	assert_true(n > 0);
+	while (n > 0 && b64[n - 1] == '=')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+	b64[n] = '\0';
+	return b64;
+}
+
+static void forged_payload_decodes_when_well_formed(void **state)
+{
+	(void)state;
+	/* the check of forge() itself: a well-formed payload gives the key back */
+	static const uint8_t ok[] = {6, 'i', 't', 'e', 'm', 'I', 'D', 'S', 0, 2, 'h', 'i'};
+	char *c = forge(&key1, ok, sizeof ok);
+	json_t *lk = NULL, *want = json_pack("{s{ss}}", "itemID", "S", "hi");
+	aws_error err;
+	assert_int_equal(srv_cursor_decode(&key1, c, "", &lk, &err), 0);
+	assert_true(json_equal(lk, want));
+	json_decref(lk);
+	json_decref(want);
+	free(c);
+}
+
+static void malformed_payload_with_a_good_signature_is_invalid(void **state)
+{
+	(void)state;
+	static const struct { const char *why; uint8_t p[16]; size_t n; } bad[] = {
+		{"type letter not S, N or B", {6, 'i', 't', 'e', 'm', 'I', 'D', 'X', 0, 2, 'h', 'i'}, 12},
+		{"value longer than the payload", {6, 'i', 't', 'e', 'm', 'I', 'D', 'S', 0, 3, 'h', 'i'}, 12},
+		{"name cut short", {9, 'i', 't', 'e', 'm'}, 5},
+		{"empty name", {0, 'S', 0, 1, 'x'}, 5},
+		{"name with a NUL", {2, 'a', 0, 'S', 0, 1, 'x'}, 7},
+		{"same name twice", {1, 'a', 'S', 0, 1, 'x', 1, 'a', 'N', 0, 1, '1'}, 12},
+		{"value not UTF-8", {1, 'a', 'S', 0, 2, 0xc3, 0x28}, 7},
+		{"trailing byte", {1, 'a', 'S', 0, 1, 'x', 7}, 7},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *c = forge(&key1, bad[i].p, bad[i].n);
+		print_message("%s\n", bad[i].why);
+		expect_invalid(&key1, c, "");
+		free(c);
+	}
+}
+
+static void keys_of_every_key_type_round_trip(void **state)
+{
+	(void)state;
+	char nul_and_controls[] = "a\0b\x01\x1f\"\\\x7f<\u00fc>";
+	json_t *keys[] = {
+		json_pack("{s{ss}s{ss}}", "pk", "N", "-12345678901234567890.000000000000000001", "sk", "B", "AAEC/w=="),
+		json_pack("{s{s:s%}}", "itemID", "S", nul_and_controls, sizeof nul_and_controls - 1),
+		json_pack("{s{ss}}", "ünï", "S", ""),
+	};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		assert_non_null(keys[i]);
+		aws_buf b = AWS_BUF_INIT;
+		aws_error err;
+		assert_int_equal(srv_cursor_encode(&key1, keys[i], "q", &b, &err), 0);
+		json_t *back = NULL;
+		assert_int_equal(srv_cursor_decode(&key1, b.data, "q", &back, &err), 0);
+		assert_true(json_equal(keys[i], back));
+		json_decref(back);
+		json_decref(keys[i]);
+		aws_buf_free(&b);
+	}
+}
+
+static void cursor_length_follows_the_key_bytes_not_its_escaping(void **state)
+{
+	(void)state;
+	/* 2048 bytes (DynamoDB's largest partition key) that JSON would escape 2x and 6x */
+	const char fill[] = {'"', '\x01'};
+	for (size_t f = 0; f < sizeof fill; f++) {
+		char pk[2049];
+		memset(pk, fill[f], 2048);
+		pk[2048] = '\0';
+		json_t *lk = json_pack("{s{ss}}", "itemID", "S", pk);
+		aws_buf b = AWS_BUF_INIT;
+		aws_error err;
+		assert_int_equal(srv_cursor_encode(&key1, lk, "", &b, &err), 0);
+		assert_true(b.len <= 2900);   /* fits a URL in the default 8 KiB request */
+		json_t *back = NULL;
+		assert_int_equal(srv_cursor_decode(&key1, b.data, "", &back, &err), 0);
+		assert_true(json_equal(lk, back));
+		json_decref(back);
+		json_decref(lk);
+		aws_buf_free(&b);
+	}
+}
+
+static void keys_this_format_cannot_hold_are_refused_when_encoding(void **state)
+{
+	(void)state;
+	char longname[257];
+	memset(longname, 'n', 256);
+	longname[256] = '\0';
+	json_t *keys[] = {
+		json_pack("{s{sb}}", "itemID", "BOOL", 1),
+		json_pack("{s{ssss}}", "itemID", "S", "a", "N", "1"),
+		json_pack("{s{}}", "itemID"),
+		json_pack("{s{si}}", "itemID", "N", 1),
+		json_pack("{s{ss}}", longname, "S", "a"),
+		json_pack("{s{ss}}", "", "S", "a"),
+		json_pack("{si}", "itemID", 1),
+		json_object(),
+	};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		assert_non_null(keys[i]);
+		aws_buf b = AWS_BUF_INIT;
+		aws_error err;
+		assert_int_equal(srv_cursor_encode(&key1, keys[i], "", &b, &err), -1);
+		assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+		assert_int_equal(b.len, 0);
+		json_decref(keys[i]);
+		aws_buf_free(&b);
+	}
 }
 
 static void random_keys_differ(void **state)
@@ -234,6 +374,11 @@ int main(void)
 		cmocka_unit_test(bad_base64_is_invalid),
 		cmocka_unit_test(key_too_large_for_a_link_is_refused_when_encoding),
 		cmocka_unit_test(largest_dynamodb_key_fits_in_a_cursor),
+		cmocka_unit_test(forged_payload_decodes_when_well_formed),
+		cmocka_unit_test(malformed_payload_with_a_good_signature_is_invalid),
+		cmocka_unit_test(keys_of_every_key_type_round_trip),
+		cmocka_unit_test(cursor_length_follows_the_key_bytes_not_its_escaping),
+		cmocka_unit_test(keys_this_format_cannot_hold_are_refused_when_encoding),
 		cmocka_unit_test(random_keys_differ),
 	};
 	return cmocka_run_group_tests_name("cursor", tests, setup, NULL);
