@@ -734,8 +734,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 	c->uri_len = strlen(uri);
 	c->state = ST_NEW;
-	if (atomic_load(&c->deadline_ms) == 0)
-		atomic_store(&c->deadline_ms, mono_ms() + s->cfg->request_timeout_s * 1000);
+	if (atomic_load(&c->deadline_ms) == 0)   /* mono_ms() from the same reading */
+		atomic_store(&c->deadline_ms, (long long)c->t0.tv_sec * 1000 + c->t0.tv_nsec / 1000000 +
+						      s->cfg->request_timeout_s * 1000);
 	return c;
 }
 

@@ -77,25 +77,32 @@ static void put(line *l, const char *s, size_t n)
 }
 static void puts_(line *l, const char *s) { put(l, s, strlen(s)); }
 
-/* A JSON string value, escaped, at most max bytes of input. */
+/* A JSON string value, escaped, at most max bytes of input. Runs of bytes that need no
+ * escape (nearly all of a path or an id) are copied with one put. */
 static void put_str(line *l, const char *s, size_t max)
 {
 	static const char hex[] = "0123456789abcdef";
 	put(l, "\"", 1);
-	for (size_t i = 0; s && s[i] && i < max; i++) {
+	size_t run = 0, i = 0;
+	for (; s && s[i] && i < max; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		if (i > run)
+			put(l, s + run, i - run);
+		run = i + 1;
 		char esc[6];
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\'; esc[1] = (char)c;
 			put(l, esc, 2);
-		} else if (c < 0x20 || c == 0x7f) {
+		} else {
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
 			put(l, esc, 6);
-		} else {
-			put(l, (const char *)&c, 1);
 		}
 	}
+	if (i > run)
+		put(l, s + run, i - run);
 	put(l, "\"", 1);
 }
 

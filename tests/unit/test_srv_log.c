@@ -76,6 +76,26 @@ static void strings_are_escaped_and_absent_users_are_null(void **state)
 	assert_non_null(strstr(out, "\"user\":null"));
 }
 
+static void escapes_at_the_edges_and_long_values_are_cut_at_their_limit(void **state)
+{
+	(void)state;
+	char longpath[700];
+	memset(longpath, 'p', sizeof longpath - 1);
+	longpath[sizeof longpath - 1] = '\0';
+	srv_log_req r = {.method = "\"GET\x7f", .path = longpath, .status = 200, .user = "\\",
+			 .client = "c\x1f", .request_id = ""};
+	srv_log_request(&r);
+	char *out = captured();
+	assert_non_null(strstr(out, "\"method\":\"\\\"GET\\u007f\","));
+	assert_non_null(strstr(out, "\"user\":\"\\\\\","));
+	assert_non_null(strstr(out, "\"client\":\"c\\u001f\","));
+	assert_non_null(strstr(out, "\"request_id\":\"\"}"));
+	char want[600] = "\"path\":\"";
+	memset(want + 8, 'p', 512);   /* paths are cut at 512 bytes */
+	strcpy(want + 8 + 512, "\",");
+	assert_non_null(strstr(out, want));
+}
+
 static void errors_go_to_warn_or_error_with_their_detail(void **state)
 {
 	(void)state;
@@ -106,6 +126,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(a_request_is_one_line_with_every_field, capture, restore),
 		cmocka_unit_test_setup_teardown(strings_are_escaped_and_absent_users_are_null, capture, restore),
+		cmocka_unit_test_setup_teardown(escapes_at_the_edges_and_long_values_are_cut_at_their_limit, capture, restore),
 		cmocka_unit_test_setup_teardown(errors_go_to_warn_or_error_with_their_detail, capture, restore),
 		cmocka_unit_test_setup_teardown(levels_below_the_setting_are_dropped, capture, restore),
 	};
