@@ -44,6 +44,12 @@ typedef struct cache_entry {
 	unsigned gen;
 } cache_entry;
 
+/* A password check in progress, on its worker's stack while it runs (see srv_auth_verify). */
+typedef struct flight {
+	uint8_t key[AWS_SHA256_LEN];
+	struct flight *next;
+} flight;
+
 typedef struct fail_entry {
 	char client[64];
 	time_t window;                    /* start of the current minute window, 0 = empty */
@@ -61,6 +67,9 @@ struct srv_auth {
 	fail_entry *fails;
 	size_t nfails;
 	long fail_limit;
+	flight *flights;                  /* checks in progress, under mu */
+	pthread_cond_t flight_done;       /* broadcast when one ends */
+	atomic_long hashes;               /* password hashes computed (srv_auth_hash_count) */
 };
 
 static void users_unref(users *us)
@@ -101,6 +110,7 @@ srv_auth *srv_auth_new(long cache_size, long cache_ttl_s, long failures_per_min,
 	a->fail_limit = failures_per_min;
 	a->gen = 1;
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->flight_done, NULL);
 	return a;
 nomem:
 	srv_auth_free(a);
@@ -112,8 +122,10 @@ void srv_auth_free(srv_auth *a)
 {
 	if (!a)
 		return;
-	if (a->cache)
+	if (a->cache && a->cache_key) {
 		pthread_mutex_destroy(&a->mu);
+		pthread_cond_destroy(&a->flight_done);
+	}
 	users_unref(a->cur);
 	if (a->cache)
 		explicit_bzero(a->cache, a->ncache * sizeof *a->cache);
@@ -356,6 +368,20 @@ static size_t slot_of(const uint8_t *k, size_t n)
 	return (size_t)(v % n);
 }
 
+/* 1 and the user copied when k is a live cache entry; called locked. */
+static int cache_get(srv_auth *a, const uint8_t *k, time_t now, char *user_out, size_t ulen)
+{
+	size_t s = slot_of(k, a->ncache);
+	for (int i = 0; i < PROBE && (size_t)i < a->ncache; i++) {
+		cache_entry *e = &a->cache[(s + (size_t)i) % a->ncache];
+		if (e->expires > now && e->gen == a->gen && aws_ct_equal(e->key, k, AWS_SHA256_LEN)) {
+			snprintf(user_out, ulen, "%s", e->user);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int srv_auth_cached(srv_auth *a, const char *header, char *user_out, size_t ulen)
 {
 	if (!header)
@@ -367,20 +393,13 @@ int srv_auth_cached(srv_auth *a, const char *header, char *user_out, size_t ulen
 	if (aws_hmac_key_sign(a->cache_key, header, hl, k) != 0)
 		return 0;   /* out of memory: a miss, so the password is checked */
 	time_t now = time(NULL);
-	int hit = 0;
 	pthread_mutex_lock(&a->mu);
-	size_t s = slot_of(k, a->ncache);
-	for (int i = 0; i < PROBE && (size_t)i < a->ncache; i++) {
-		cache_entry *e = &a->cache[(s + (size_t)i) % a->ncache];
-		if (e->expires > now && e->gen == a->gen && aws_ct_equal(e->key, k, sizeof k)) {
-			snprintf(user_out, ulen, "%s", e->user);
-			hit = 1;
-			break;
-		}
-	}
+	int hit = cache_get(a, k, now, user_out, ulen);
 	pthread_mutex_unlock(&a->mu);
 	return hit;
 }
+
+long srv_auth_hash_count(srv_auth *a) { return atomic_load(&a->hashes); }
 
 static void cache_put(srv_auth *a, const uint8_t *k, const char *name, unsigned gen)
 {
@@ -434,7 +453,32 @@ srv_auth_result srv_auth_verify(srv_auth *a, const char *header, char *user_out,
 	*colon = '\0';
 	const char *name = (const char *)dec, *password = colon + 1;
 
+	/* One check per login at a time: a burst of requests with the same header (a page's
+	 * parallel loads, a load balancer's connections after a restart) would otherwise hash
+	 * the same password on every worker at once. Later ones wait for the first and take
+	 * its cached result; after a failure each checks for itself. */
+	uint8_t k[AWS_SHA256_LEN];
+	int have_k = aws_hmac_key_sign(a->cache_key, header, hl, k) == 0;
+	flight me;
 	pthread_mutex_lock(&a->mu);
+	for (flight *f = a->flights; have_k && f;) {
+		if (!aws_ct_equal(f->key, k, sizeof k)) {
+			f = f->next;
+			continue;
+		}
+		pthread_cond_wait(&a->flight_done, &a->mu);
+		f = a->flights;   /* the list changed: look again from the start */
+	}
+	if (have_k && cache_get(a, k, time(NULL), user_out, ulen)) {
+		pthread_mutex_unlock(&a->mu);
+		explicit_bzero(dec, dl);
+		return SRV_AUTH_OK;
+	}
+	if (have_k) {
+		memcpy(me.key, k, sizeof k);
+		me.next = a->flights;
+		a->flights = &me;
+	}
 	users *us = a->cur;
 	unsigned gen = a->gen;
 	if (us)
@@ -449,16 +493,25 @@ srv_auth_result srv_auth_verify(srv_auth *a, const char *header, char *user_out,
 		/* Unknown users are hashed against a real hash too, so timing does not tell
 		 * which user names exist; the result is ignored. */
 		int ok = hash_check(password, found ? found->hash : us->u[0].hash);
+		atomic_fetch_add(&a->hashes, 1);
 		if (found && ok) {
 			r = SRV_AUTH_OK;
 			snprintf(user_out, ulen, "%s", name);
-			uint8_t k[AWS_SHA256_LEN];
-			if (aws_hmac_key_sign(a->cache_key, header, hl, k) == 0)
+			if (have_k)
 				cache_put(a, k, name, gen);   /* else not cached: checked again next time */
 		}
 	}
 	users_unref(us);
 	explicit_bzero(dec, dl);
+	if (have_k) {
+		pthread_mutex_lock(&a->mu);
+		flight **pp = &a->flights;
+		while (*pp != &me)
+			pp = &(*pp)->next;
+		*pp = me.next;
+		pthread_cond_broadcast(&a->flight_done);
+		pthread_mutex_unlock(&a->mu);
+	}
 	return r;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <crypt.h>
+#include <pthread.h>
 #include <cmocka.h>
 #include "aws_crypto.h"
 #include "srv_auth.h"
@@ -195,6 +196,67 @@ static void the_cache_stays_bounded_under_many_logins(void **state)
 	srv_auth_free(a);
 }
 
+/* Threads that call srv_auth_verify with the same header at the same moment. */
+typedef struct burst {
+	srv_auth *a;
+	const char *hdr;
+	pthread_barrier_t *go;
+	srv_auth_result r;
+	char user[SRV_AUTH_USER_MAX + 1];
+} burst;
+
+static void *burst_main(void *arg)
+{
+	burst *b = arg;
+	pthread_barrier_wait(b->go);
+	b->r = srv_auth_verify(b->a, b->hdr, b->user, sizeof b->user);
+	return NULL;
+}
+
+static void run_burst(srv_auth *a, const char *hdr, burst *bs, int n)
+{
+	pthread_t t[16];
+	pthread_barrier_t go;
+	assert_true(n <= 16);
+	pthread_barrier_init(&go, NULL, (unsigned)n);
+	for (int i = 0; i < n; i++) {
+		bs[i] = (burst){.a = a, .hdr = hdr, .go = &go};
+		assert_int_equal(pthread_create(&t[i], NULL, burst_main, &bs[i]), 0);
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+}
+
+static void a_burst_of_the_same_login_hashes_the_password_once(void **state)
+{
+	(void)state;
+	srv_auth *a = new_auth(100);
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE], line[512], hdr[256];
+	/* cost 10: each hash takes tens of milliseconds, so the eight calls overlap */
+	assert_non_null(crypt_gensalt_rn("$2b$", 10, NULL, 0, salt, sizeof salt));
+	struct crypt_data cd;
+	memset(&cd, 0, sizeof cd);
+	snprintf(line, sizeof line, "alice:%s\n", crypt_r("right", salt, &cd));
+	aws_error e;
+	assert_int_equal(srv_auth_load(a, line, strlen(line), "test", NULL, &e), 0);
+	burst bs[8];
+	header_for(hdr, sizeof hdr, "alice:right");
+	run_burst(a, hdr, bs, 8);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(bs[i].r, SRV_AUTH_OK);
+		assert_string_equal(bs[i].user, "alice");
+	}
+	assert_int_equal(srv_auth_hash_count(a), 1);
+	/* a wrong password is never taken from another call: each one is checked */
+	header_for(hdr, sizeof hdr, "alice:wrong");
+	run_burst(a, hdr, bs, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(bs[i].r, SRV_AUTH_WRONG);
+	assert_int_equal(srv_auth_hash_count(a), 1 + 4);
+	srv_auth_free(a);
+}
+
 static void failed_attempts_block_a_client_after_the_limit(void **state)
 {
 	(void)state;
@@ -223,6 +285,7 @@ int main(void)
 		cmocka_unit_test(malformed_headers_are_told_apart_from_wrong_passwords),
 		cmocka_unit_test(a_verified_login_is_cached_and_rotation_forgets_it),
 		cmocka_unit_test(the_cache_stays_bounded_under_many_logins),
+		cmocka_unit_test(a_burst_of_the_same_login_hashes_the_password_once),
 		cmocka_unit_test(failed_attempts_block_a_client_after_the_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
