@@ -143,6 +143,20 @@ runs = collections.OrderedDict()
 for line in open(sys.argv[1]):
     srv, path, conns, rps, p50, p99, errs, peak, cpu = line.rstrip("\n").split("|")
     runs.setdefault((int(conns), srv, path), []).append((int(rps), p50, p99, errs.strip(), peak, cpu))
+# Paired ratios: repetition r of showtable against repetition r of nginx (or of /ping), run
+# seconds apart, so a slow minute on the shared machine moves both sides of one ratio.
+paired = []
+for conns in sorted({k[0] for k in runs}):
+    def reps(srv, path):
+        return runs.get((conns, srv, path), [])
+    for what, a, b in (("/ping vs nginx", ("showtable", "/ping"), ("nginx", "/ping")),
+                       ("CSS vs nginx", ("showtable", "/css/showtable.css"), ("nginx", "/css/showtable.css")),
+                       ("/ vs /ping", ("showtable", "/"), ("showtable", "/ping"))):
+        ra, rb = reps(*a), reps(*b)
+        rps = sorted(x[0] / y[0] for x, y in zip(ra, rb) if y[0])
+        cpu = sorted(float(y[5]) / float(x[5]) for x, y in zip(ra, rb) if "-" not in (x[5], y[5]) and float(x[5]))
+        if rps:
+            paired.append((what, conns, rps, cpu))
 print("| server | path | conns | req/s (median) | range | p50 | p99 | CPU µs/req | non-2xx/errors | RssAnon peak |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for (conns, srv, path), rs in sorted(runs.items(), key=lambda kv: kv[0][0]):
@@ -152,6 +166,12 @@ for (conns, srv, path), rs in sorted(runs.items(), key=lambda kv: kv[0][0]):
     cpus = sorted(float(r[5]) for r in rs if r[5] != "-")
     cpu = f"{cpus[len(cpus) // 2]:.1f}" if cpus else "-"
     print(f"| {srv} | {path} | {conns} | {m[0]} | {rs[0][0]}–{rs[-1][0]} | {m[1]} | {m[2]} | {cpu} | {m[3] or 0} | {peak} |")
+print()
+print("| paired, per repetition (first ÷ second) | conns | req/s ratios | median | CPU a request, second ÷ first |")
+print("|---|---|---|---|---|")
+for what, conns, rps, cpu in paired:
+    print(f"| {what} | {conns} | {' '.join(f'{r:.2f}' for r in rps)} | {rps[len(rps) // 2]:.2f} | "
+          f"{' '.join(f'{r:.2f}' for r in cpu) or '-'} |")
 PY
 # /query's cost over the Scan itself: one request at a time, paired round by round with the
 # same Scan made directly with the client library (bench/scan_loop.c), from wrk's core.
