@@ -102,10 +102,11 @@ run() { # server port path conns [header] -> one line in $WORK/results
 	[ "$1" = nginx ] && pid=$NWORKER
 	local t0
 	t0=$(cpu_ticks "$pid")
+	# wrk's own CPU time too: on two cores it can be the limit rather than the server
 	if [ -n "${5:-}" ]; then
-		taskset -c 1 wrk -t1 -c"$4" -d"${DUR}s" --latency -H "$5" "http://127.0.0.1:$2$3" >"$WORK/wrk.out" 2>&1 &
+		/usr/bin/time -f "%U %S" -o "$WORK/wrk.time" taskset -c 1 wrk -t1 -c"$4" -d"${DUR}s" --latency -H "$5" "http://127.0.0.1:$2$3" >"$WORK/wrk.out" 2>&1 &
 	else
-		taskset -c 1 wrk -t1 -c"$4" -d"${DUR}s" --latency "http://127.0.0.1:$2$3" >"$WORK/wrk.out" 2>&1 &
+		/usr/bin/time -f "%U %S" -o "$WORK/wrk.time" taskset -c 1 wrk -t1 -c"$4" -d"${DUR}s" --latency "http://127.0.0.1:$2$3" >"$WORK/wrk.out" 2>&1 &
 	fi
 	local w=$! peak=-
 	if [ "$1" = showtable ]; then
@@ -114,8 +115,9 @@ run() { # server port path conns [header] -> one line in $WORK/results
 		peak=$(awk '$2>a {a=$2} END {printf "%.1f MiB", a/1024}' "$WORK/mem.run")
 	fi
 	wait $w || true
-	local out rps p50 p99 errs n cpu
+	local out rps p50 p99 errs n cpu busy
 	cpu=$(( $(cpu_ticks "$pid") - t0 ))
+	busy=$(awk -v d="$DUR" '{printf "%.0f", ($1 + $2) * 100 / d}' "$WORK/wrk.time" 2>/dev/null || echo -)
 	out=$(cat "$WORK/wrk.out")
 	n=$(awk '/requests in/ {print $1}' <<<"$out")
 	cpu=$(awk -v t="$cpu" -v n="${n:-0}" -v hz="$HZ" 'BEGIN {if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-"}')
@@ -123,7 +125,7 @@ run() { # server port path conns [header] -> one line in $WORK/results
 	p50=$(awk '$1=="50%" {print $2}' <<<"$out")
 	p99=$(awk '$1=="99%" {print $2}' <<<"$out")
 	errs=$( (grep -E 'Non-2xx|Socket errors' <<<"$out" || true) | tr -s ' ' | tr '\n' ' ')
-	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$1" "$3" "$4" "${rps:-0}" "$p50" "$p99" "${errs:-0}" "$peak" "$cpu" >>"$WORK/results"
+	printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$1" "$3" "$4" "${rps:-0}" "$p50" "$p99" "${errs:-0}" "$peak" "$cpu" "${busy:--}" >>"$WORK/results"
 }
 : >"$WORK/mem.samples"
 : >"$WORK/results"
@@ -141,8 +143,8 @@ done
 import sys, collections
 runs = collections.OrderedDict()
 for line in open(sys.argv[1]):
-    srv, path, conns, rps, p50, p99, errs, peak, cpu = line.rstrip("\n").split("|")
-    runs.setdefault((int(conns), srv, path), []).append((int(rps), p50, p99, errs.strip(), peak, cpu))
+    srv, path, conns, rps, p50, p99, errs, peak, cpu, busy = line.rstrip("\n").split("|")
+    runs.setdefault((int(conns), srv, path), []).append((int(rps), p50, p99, errs.strip(), peak, cpu, busy))
 # Paired ratios: repetition r of showtable against repetition r of nginx (or of /ping), run
 # seconds apart, so a slow minute on the shared machine moves both sides of one ratio.
 paired = []
@@ -157,15 +159,15 @@ for conns in sorted({k[0] for k in runs}):
         cpu = sorted(float(y[5]) / float(x[5]) for x, y in zip(ra, rb) if "-" not in (x[5], y[5]) and float(x[5]))
         if rps:
             paired.append((what, conns, rps, cpu))
-print("| server | path | conns | req/s (median) | range | p50 | p99 | CPU µs/req | non-2xx/errors | RssAnon peak |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| server | path | conns | req/s (median) | range | p50 | p99 | CPU µs/req | wrk's core busy | non-2xx/errors | RssAnon peak |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for (conns, srv, path), rs in sorted(runs.items(), key=lambda kv: kv[0][0]):
     rs.sort()
     m = rs[len(rs) // 2]
     peak = max((r[4] for r in rs), key=lambda p: float(p.split()[0]) if p != "-" else 0)
     cpus = sorted(float(r[5]) for r in rs if r[5] != "-")
     cpu = f"{cpus[len(cpus) // 2]:.1f}" if cpus else "-"
-    print(f"| {srv} | {path} | {conns} | {m[0]} | {rs[0][0]}–{rs[-1][0]} | {m[1]} | {m[2]} | {cpu} | {m[3] or 0} | {peak} |")
+    print(f"| {srv} | {path} | {conns} | {m[0]} | {rs[0][0]}–{rs[-1][0]} | {m[1]} | {m[2]} | {cpu} | {m[6]} % | {m[3] or 0} | {peak} |")
 print()
 print("| paired, per repetition (first ÷ second) | conns | req/s ratios | median | CPU a request, second ÷ first |")
 print("|---|---|---|---|---|")
