@@ -1,6 +1,7 @@
 /* stack.c — shared machinery of the deploy commands (see stack.h): names, templates, the
  * banner, confirmation, and following stack events with a root-cause summary. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,13 @@ int stk_ssm_exists(aws_client *c, const char *name, aws_error *err)
 	return -1;
 }
 
+static volatile sig_atomic_t prompt_interrupted;
+static void on_prompt_interrupt(int sig)
+{
+	(void)sig;
+	prompt_interrupted = 1;
+}
+
 int stk_confirm(const ctl_ctx *ctx, const char *question)
 {
 	if (ctx->yes)
@@ -181,10 +189,25 @@ int stk_confirm(const ctl_ctx *ctx, const char *question)
 		ctl_errorf("%s — there is no terminal to ask on; pass --yes to go ahead", question);
 		return 2;
 	}
+	/* Ctrl-C here is a "no": the caller then deletes what it prepared for the answer (a
+	 * change set, the empty stack under review), where dying would leave them behind. */
+	struct sigaction sa, old_int;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_prompt_interrupt;   /* no SA_RESTART: the read returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	prompt_interrupted = 0;
+	sigaction(SIGINT, &sa, &old_int);
 	printf("%s [y/N] ", question);
 	fflush(stdout);
 	char line[32];
-	if (fgets(line, sizeof line, stdin) == NULL)
+	char *got = fgets(line, sizeof line, stdin);
+	sigaction(SIGINT, &old_int, NULL);
+	if (prompt_interrupted) {
+		clearerr(stdin);
+		printf("\ninterrupted: taken as no\n");
+		return 0;
+	}
+	if (got == NULL)
 		return 0;
 	return line[0] == 'y' || line[0] == 'Y';
 }

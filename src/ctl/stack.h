@@ -53,7 +53,7 @@ int stk_banner(ctl_ctx *ctx, aws_client *c);
 int stk_ssm_exists(aws_client *c, const char *name, aws_error *err);
 
 /* Asks question on the terminal. Returns 1 (yes: --yes, or the user said y), 0 (the user
- * said no), 2 (no terminal and no --yes; a message saying to pass --yes was printed). */
+ * said no, or pressed Ctrl-C: SIGINT is caught while the question waits), 2 (no terminal and no --yes; a message saying to pass --yes was printed). */
 int stk_confirm(const ctl_ctx *ctx, const char *question);
 
 /* DescribeStacks for stack; prints the error on failure. 1 exists, 0 does not, -1 error. */

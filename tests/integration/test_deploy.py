@@ -7,6 +7,7 @@ contract between stacks is read from them.
 """
 import ctypes
 import os
+import signal
 import re
 import shutil
 import subprocess
@@ -556,7 +557,10 @@ def run_on_tty(ctl, args, answer):
                 break
             out += chunk
             if not answered and b"[y/N]" in out:
-                os.write(master, answer)
+                if answer is None:
+                    proc.send_signal(signal.SIGINT)   # what Ctrl-C on the terminal sends
+                else:
+                    os.write(master, answer)
                 answered = True
     finally:
         os.close(master)
@@ -581,6 +585,28 @@ def test_terminal_prompt_no_leaves_nothing(ctl):
     assert ctl.cfn.stack("showtable-vpc") is None
 
 
+def test_ctrl_c_at_the_prompt_deletes_the_change_set_and_the_review_stack(ctl):
+    rc, out, err = run_on_tty(ctl, ["deploy", "vpc"], None)
+    assert rc == 1, (out, err)
+    assert "interrupted: taken as no" in out and "showtable-vpc: not deployed" in out
+    assert "DeleteChangeSet" in ctl.cfn.actions() or "DeleteStack" in ctl.cfn.actions()
+    assert "ExecuteChangeSet" not in ctl.cfn.actions()
+    assert ctl.cfn.stack("showtable-vpc") is None
+
+
+def test_ctrl_c_at_the_update_prompt_keeps_the_stack_and_drops_the_change_set(ctl):
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    text = (d / "vpc.yaml").read_text()
+    (d / "vpc.yaml").write_text(text.replace("CidrBlock: 10.0.0.0/18", "CidrBlock: 10.0.64.0/18"))
+    rc, out, err = run_on_tty(ctl, ["deploy", "vpc"], None)
+    assert rc == 1, (out, err)
+    assert "Modify" in out and "interrupted: taken as no" in out
+    assert ctl.cfn.stack("showtable-vpc").status == "CREATE_COMPLETE"
+    assert ctl.cfn.calls("DeleteChangeSet"), "the change set must not be left behind"
+    assert len(ctl.cfn.calls("ExecuteChangeSet")) == 1
+
+
 def test_counter_is_not_drawn_without_a_terminal(ctl):
     p = ctl.ok("--yes", "deploy", "vpc")
     assert "\r" not in p.stdout and "\x1b[" not in p.stdout
@@ -600,7 +626,6 @@ def test_container_diff_without_image_keeps_the_running_image(ctl):
 
 
 def test_logs_follow_prints_new_events_once_and_stops_on_interrupt(ctl):
-    import signal
     import threading
     import time
     ctl.ok("--yes", "deploy", "vpc", "table")
