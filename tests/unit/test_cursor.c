@@ -40,6 +40,31 @@ static void expect_invalid(const srv_cursor_key *k, const char *cursor, const ch
 	assert_non_null(strstr(err.message, "start again from the first page"));
 }
 
+/* Decodes cursor with k and q and checks it holds want (which it releases). */
+static void expect_key(const srv_cursor_key *k, const char *cursor, const char *q, json_t *want)
+{
+	json_t *lk = NULL;
+	aws_error err;
+	assert_int_equal(srv_cursor_decode(k, cursor, q, &lk, &err), 0);
+	assert_true(json_equal(lk, want));
+	json_decref(lk);
+	json_decref(want);
+}
+
+/* Encodes lk (released here) with key1 and q, checks that it decodes to lk; returns the
+ * cursor's length. */
+static size_t round_trip(json_t *lk, const char *q)
+{
+	assert_non_null(lk);
+	aws_buf b = AWS_BUF_INIT;
+	aws_error err;
+	assert_int_equal(srv_cursor_encode(&key1, lk, q, &b, &err), 0);
+	size_t n = b.len;
+	expect_key(&key1, b.data, q, lk);
+	aws_buf_free(&b);
+	return n;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -52,12 +77,7 @@ static void round_trip_returns_the_same_key(void **state)
 {
 	(void)state;
 	char *c = make_cursor(&key1, "item");
-	json_t *lk = NULL, *want = sample_key();
-	aws_error err;
-	assert_int_equal(srv_cursor_decode(&key1, c, "item", &lk, &err), 0);
-	assert_true(json_equal(lk, want));
-	json_decref(lk);
-	json_decref(want);
+	expect_key(&key1, c, "item", sample_key());
 	free(c);
 }
 
@@ -203,17 +223,7 @@ static void largest_dynamodb_key_fits_in_a_cursor(void **state)
 	pk[2732] = '\0';
 	memset(sk, 'R', 1368);
 	sk[1368] = '\0';
-	json_t *lk = json_pack("{s{ss}s{ss}}", pn, "B", pk, sn, "B", sk);
-	aws_buf b = AWS_BUF_INIT;
-	aws_error err;
-	assert_int_equal(srv_cursor_encode(&key1, lk, "", &b, &err), 0);
-	assert_true(b.len <= SRV_CURSOR_MAX);
-	json_t *back = NULL;
-	assert_int_equal(srv_cursor_decode(&key1, b.data, "", &back, &err), 0);
-	assert_true(json_equal(lk, back));
-	json_decref(back);
-	json_decref(lk);
-	aws_buf_free(&b);
+	assert_true(round_trip(json_pack("{s{ss}s{ss}}", pn, "B", pk, sn, "B", sk), "") <= SRV_CURSOR_MAX);
 }
 
 /* A cursor with a valid MAC over any payload, made as the server makes them (version 0x02 ‖
@@ -245,12 +255,7 @@ static void forged_payload_decodes_when_well_formed(void **state)
 	/* the check of forge() itself: a well-formed payload gives the key back */
 	static const uint8_t ok[] = {6, 'i', 't', 'e', 'm', 'I', 'D', 'S', 0, 2, 'h', 'i'};
 	char *c = forge(&key1, ok, sizeof ok);
-	json_t *lk = NULL, *want = json_pack("{s{ss}}", "itemID", "S", "hi");
-	aws_error err;
-	assert_int_equal(srv_cursor_decode(&key1, c, "", &lk, &err), 0);
-	assert_true(json_equal(lk, want));
-	json_decref(lk);
-	json_decref(want);
+	expect_key(&key1, c, "", json_pack("{s{ss}}", "itemID", "S", "hi"));
 	free(c);
 }
 
@@ -284,18 +289,8 @@ static void keys_of_every_key_type_round_trip(void **state)
 		json_pack("{s{s:s%}}", "itemID", "S", nul_and_controls, sizeof nul_and_controls - 1),
 		json_pack("{s{ss}}", "ünï", "S", ""),
 	};
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		assert_non_null(keys[i]);
-		aws_buf b = AWS_BUF_INIT;
-		aws_error err;
-		assert_int_equal(srv_cursor_encode(&key1, keys[i], "q", &b, &err), 0);
-		json_t *back = NULL;
-		assert_int_equal(srv_cursor_decode(&key1, b.data, "q", &back, &err), 0);
-		assert_true(json_equal(keys[i], back));
-		json_decref(back);
-		json_decref(keys[i]);
-		aws_buf_free(&b);
-	}
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		round_trip(keys[i], "q");
 }
 
 static void cursor_length_follows_the_key_bytes_not_its_escaping(void **state)
@@ -307,17 +302,8 @@ static void cursor_length_follows_the_key_bytes_not_its_escaping(void **state)
 		char pk[2049];
 		memset(pk, fill[f], 2048);
 		pk[2048] = '\0';
-		json_t *lk = json_pack("{s{ss}}", "itemID", "S", pk);
-		aws_buf b = AWS_BUF_INIT;
-		aws_error err;
-		assert_int_equal(srv_cursor_encode(&key1, lk, "", &b, &err), 0);
-		assert_true(b.len <= 2900);   /* fits a URL in the default 8 KiB request */
-		json_t *back = NULL;
-		assert_int_equal(srv_cursor_decode(&key1, b.data, "", &back, &err), 0);
-		assert_true(json_equal(lk, back));
-		json_decref(back);
-		json_decref(lk);
-		aws_buf_free(&b);
+		/* fits a URL in the default 8 KiB request */
+		assert_true(round_trip(json_pack("{s{ss}}", "itemID", "S", pk), "") <= 2900);
 	}
 }
 
