@@ -63,6 +63,7 @@ typedef struct client_endpoint {
 
 struct aws_client {
 	char region[64];
+	aws_profile *profile;      /* the shared-config profile, for endpoint settings */
 	aws_http *http;
 	aws_creds_provider *creds;
 	int own_creds;
@@ -134,20 +135,18 @@ aws_client *aws_client_new(const aws_client_opts *opts, aws_error *err)
 		}
 		c->max_attempts = (int)v;
 	}
+	/* The profile is kept for endpoint_url settings (aws_endpoint_resolve_profile). */
+	c->profile = aws_profile_load(opts->profile, err);
+	if (!c->profile)
+		goto fail;
 	if (opts->region && *opts->region) {
 		if (strlen(opts->region) >= sizeof c->region) {
 			aws_error_set(err, AWS_ERR_CONFIG, "region name too long");
 			goto fail;
 		}
 		strcpy(c->region, opts->region);
-	} else {
-		aws_profile *p = aws_profile_load(opts->profile, err);
-		if (!p)
-			goto fail;
-		int rc = aws_region_resolve(p, c->region, sizeof c->region, err);
-		aws_profile_free(p);
-		if (rc < 0)
-			goto fail;
+	} else if (aws_region_resolve(c->profile, c->region, sizeof c->region, err) < 0) {
+		goto fail;
 	}
 	c->http = aws_http_new(&opts->http, err);
 	if (!c->http)
@@ -163,6 +162,7 @@ aws_client *aws_client_new(const aws_client_opts *opts, aws_error *err)
 	return c;
 fail:
 	aws_http_free(c->http);
+	aws_profile_free(c->profile);
 	pthread_mutex_destroy(&c->ep_mu);
 	free(c);
 	return NULL;
@@ -175,6 +175,7 @@ void aws_client_free(aws_client *c)
 	if (c->own_creds)
 		aws_creds_provider_free(c->creds);
 	aws_http_free(c->http);
+	aws_profile_free(c->profile);
 	pthread_mutex_destroy(&c->ep_mu);
 	free(c);
 }
@@ -236,8 +237,8 @@ static int client_endpoint_get(aws_client *c, const aws_service *svc, client_end
 
 	memset(out, 0, sizeof *out);
 	out->svc = svc;
-	if (aws_endpoint_resolve(svc->service_id, svc->endpoint_prefix, c->region, out->base,
-				 sizeof out->base, err) < 0)
+	if (aws_endpoint_resolve_profile(c->profile, svc->service_id, svc->endpoint_prefix, c->region,
+					 out->base, sizeof out->base, err) < 0)
 		return -1;
 	const char *h = strstr(out->base, "://");
 	h = h ? h + 3 : out->base;

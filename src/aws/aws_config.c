@@ -32,7 +32,7 @@ struct aws_profile {
 };
 
 /* Which sections of a file belong to the wanted profile. */
-typedef enum cfg_kind { CFG_CONFIG, CFG_CREDENTIALS, CFG_SSO_SESSION } cfg_kind;
+typedef enum cfg_kind { CFG_CONFIG, CFG_CREDENTIALS, CFG_SSO_SESSION, CFG_SERVICES } cfg_kind;
 
 static const char *cfg_nonempty_env(const char *name)
 {
@@ -125,12 +125,16 @@ static int cfg_section_matches(const char *sec, cfg_kind kind, const char *want)
 	case CFG_CREDENTIALS:
 		return strcmp(sec, want) == 0;
 	case CFG_SSO_SESSION:
-		if (strncmp(sec, "sso-session", 11) != 0 || (sec[11] != ' ' && sec[11] != '\t'))
+	case CFG_SERVICES: {
+		const char *type = kind == CFG_SSO_SESSION ? "sso-session" : "services";
+		size_t tl = strlen(type);
+		if (strncmp(sec, type, tl) != 0 || (sec[tl] != ' ' && sec[tl] != '\t'))
 			return 0;
-		sec += 11;
+		sec += tl;
 		while (*sec == ' ' || *sec == '\t')
 			sec++;
 		return strcmp(sec, want) == 0;
+	}
 	case CFG_CONFIG:
 		/* "[default]" and "[profile default]" both name default; other profiles
 		 * need the "profile " prefix in the config file (the SDKs ignore "[x]"). */
@@ -192,8 +196,9 @@ static int cfg_parse(const char *path, cfg_kind kind, aws_profile *p, int keep_e
 		return r;
 	int rc = 0, line = 0, in_section = 0, matched = 0;
 	/* The last key set in the current section and whether its value was empty: an
-	 * indented line after an empty value is a sub-property (skipped), after a non-empty
-	 * value a continuation (appended, as the SDKs do). */
+	 * indented line after an empty value is a sub-property (kept as "key.sub", e.g.
+	 * "dynamodb.endpoint_url" in a [services] section), after a non-empty value a
+	 * continuation (appended, as the SDKs do). */
 	char last_key[128] = "";
 	int last_empty = 0, last_set = 0;
 	char *save = NULL;
@@ -236,9 +241,25 @@ static int cfg_parse(const char *path, cfg_kind kind, aws_profile *p, int keep_e
 			last_set = 0;
 			continue;
 		}
+		if (indented && last_key[0] && last_empty) {
+			char *seq = strchr(s, '=');
+			if (!matched || !seq)
+				continue;
+			*seq = '\0';
+			char *sub = cfg_trim(s), full[sizeof last_key * 2];
+			if (!*sub || snprintf(full, sizeof full, "%s.%s", last_key, sub) >= (int)sizeof full)
+				continue;
+			for (char *k = full; *k; k++)
+				*k = (char)tolower((unsigned char)*k);
+			if (cfg_set(p, full, cfg_trim(seq + 1), keep_existing, path, line, err) < 0) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
 		if (indented && last_key[0]) {
-			if (!matched || last_empty || !last_set)
-				continue;   /* sub-property, or the other file's value wins */
+			if (!matched || !last_set)
+				continue;   /* the other file's value wins */
 			cfg_kv *kv = cfg_find(p, last_key);
 			if (!kv)
 				continue;
@@ -339,6 +360,24 @@ aws_profile *aws_profile_load_sso_session(const char *name, aws_error *err)
 		return NULL;
 	if (cfg_path("AWS_CONFIG_FILE", "config", path, sizeof path, err) < 0 ||
 	    cfg_parse(path, CFG_SSO_SESSION, p, 0, err) < 0) {
+		aws_profile_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+aws_profile *aws_profile_load_services(const char *name, aws_error *err)
+{
+	if (!name || !*name) {
+		aws_error_set(err, AWS_ERR_INVALID, "no services section name given");
+		return NULL;
+	}
+	char path[4096];
+	aws_profile *p = cfg_profile_new(name, err);
+	if (!p)
+		return NULL;
+	if (cfg_path("AWS_CONFIG_FILE", "config", path, sizeof path, err) < 0 ||
+	    cfg_parse(path, CFG_SERVICES, p, 0, err) < 0) {
 		aws_profile_free(p);
 		return NULL;
 	}
@@ -491,24 +530,66 @@ static int cfg_endpoint_copy(const char *url, const char *var, char *out, size_t
 int aws_endpoint_resolve(const char *service_id, const char *endpoint_prefix,
 			 const char *region, char *out, size_t len, aws_error *err)
 {
+	return aws_endpoint_resolve_profile(NULL, service_id, endpoint_prefix, region, out, len, err);
+}
+
+/* service_id as the SDKs spell it in names: "CloudWatch Logs" is CLOUDWATCH_LOGS in the
+ * environment (upper = 1) and cloudwatch_logs in a [services] section. */
+static void cfg_service_key(const char *service_id, int upper, char *out, size_t len)
+{
+	size_t o = 0;
+	for (const char *s = service_id; *s && o + 1 < len; s++) {
+		unsigned char ch = (unsigned char)*s;
+		out[o++] = (ch == ' ' || ch == '-') ? '_' : (char)(upper ? toupper(ch) : tolower(ch));
+	}
+	out[o] = '\0';
+}
+
+static int cfg_true(const char *v) { return v && strcasecmp(v, "true") == 0; }
+
+int aws_endpoint_resolve_profile(const aws_profile *profile, const char *service_id,
+				 const char *endpoint_prefix, const char *region, char *out, size_t len,
+				 aws_error *err)
+{
 	if (!service_id || !endpoint_prefix || !out || len == 0)
 		return aws_error_set(err, AWS_ERR_INVALID, "aws_endpoint_resolve: missing argument");
-	const char *ign = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-	int ignore = ign && strcasecmp(ign, "true") == 0;
+	int ignore = cfg_true(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) ||
+		     (profile && cfg_true(aws_profile_get(profile, "ignore_configured_endpoint_urls")));
 	if (!ignore) {
-		char var[128] = "AWS_ENDPOINT_URL_";
+		/* The SDKs' order: AWS_ENDPOINT_URL_<ID>, AWS_ENDPOINT_URL, the profile's
+		 * [services] section for this service, the profile's endpoint_url. */
+		char var[128] = "AWS_ENDPOINT_URL_", key[128];
 		size_t o = strlen(var);
-		for (const char *s = service_id; *s && o + 1 < sizeof var; s++) {
-			unsigned char ch = (unsigned char)*s;
-			var[o++] = (ch == ' ' || ch == '-') ? '_' : (char)toupper(ch);
-		}
-		var[o] = '\0';
+		cfg_service_key(service_id, 1, var + o, sizeof var - o);
 		const char *v = cfg_nonempty_env(var);
 		if (v)
 			return cfg_endpoint_copy(v, var, out, len, err);
 		v = cfg_nonempty_env("AWS_ENDPOINT_URL");
 		if (v)
 			return cfg_endpoint_copy(v, "AWS_ENDPOINT_URL", out, len, err);
+		const char *services = profile ? aws_profile_get(profile, "services") : NULL;
+		if (services && *services) {
+			aws_profile *sec = aws_profile_load_services(services, err);
+			if (!sec)
+				return -1;
+			cfg_service_key(service_id, 0, key, sizeof key - 14);
+			strcat(key, ".endpoint_url");
+			v = aws_profile_get(sec, key);
+			if (v && *v) {
+				char what[300];
+				snprintf(what, sizeof what, "%s in [services %s] of the config file", key, services);
+				int rc = cfg_endpoint_copy(v, what, out, len, err);
+				aws_profile_free(sec);
+				return rc;
+			}
+			aws_profile_free(sec);
+		}
+		v = profile ? aws_profile_get(profile, "endpoint_url") : NULL;
+		if (v && *v) {
+			char what[300];
+			snprintf(what, sizeof what, "endpoint_url of profile %s", aws_profile_name(profile));
+			return cfg_endpoint_copy(v, what, out, len, err);
+		}
 	}
 	if (!region || !cfg_region_valid(region))
 		return aws_error_set(err, AWS_ERR_CONFIG,

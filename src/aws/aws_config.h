@@ -25,6 +25,9 @@ typedef struct aws_profile aws_profile;
 aws_profile *aws_profile_load(const char *name, aws_error *err);
 /* Loads section "[sso-session NAME]" from the config file the same way. */
 aws_profile *aws_profile_load_sso_session(const char *name, aws_error *err);
+/* Loads section "[services NAME]" of the config file; its indented sub-settings are keys
+ * "<service>.<setting>" ("dynamodb.endpoint_url"). */
+aws_profile *aws_profile_load_services(const char *name, aws_error *err);
 void aws_profile_free(aws_profile *p);
 int aws_profile_exists(const aws_profile *p);
 const char *aws_profile_name(const aws_profile *p);
@@ -39,7 +42,16 @@ int aws_region_resolve(const aws_profile *profile, char *out, size_t len, aws_er
  * service_id is the SDK service id used in AWS_ENDPOINT_URL_<ID> ("DynamoDB", "SSM",
  * "CloudFormation", "ECR", "STS", "CloudWatch Logs", "ECS", "Elastic Load Balancing v2");
  * endpoint_prefix is the hostname prefix ("dynamodb", "ssm", "logs", ...).
- * Returns 0 or -1 (AWS_ERR_CONFIG for a malformed override URL). */
+ * Configured endpoints, in the SDKs' order: AWS_ENDPOINT_URL_<ID> (ID upper-cased, spaces
+ * and dashes as _), AWS_ENDPOINT_URL, then — with a profile — its [services NAME] section's
+ * "<id>.endpoint_url" (id lower-cased, spaces as _) and its endpoint_url; none of them
+ * when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or the profile's
+ * ignore_configured_endpoint_urls is true. Otherwise https://<prefix>.<region>.amazonaws.com.
+ * Returns 0 or -1 (AWS_ERR_CONFIG for a malformed override URL, naming where it was set). */
+int aws_endpoint_resolve_profile(const aws_profile *profile, const char *service_id,
+				 const char *endpoint_prefix, const char *region, char *out, size_t len,
+				 aws_error *err);
+/* The same without a profile: environment variables or the default. */
 int aws_endpoint_resolve(const char *service_id, const char *endpoint_prefix,
 			 const char *region, char *out, size_t len, aws_error *err);
 

@@ -529,3 +529,24 @@ def test_hanging_endpoint_fails_within_the_configured_timeout(scripted_env):
         elapsed = time.monotonic() - t0
     assert "did not answer in time" in err and "SHOWTABLE_AWS_TIMEOUT_MS" in err
     assert elapsed < 3.0, elapsed
+
+
+def test_endpoint_from_a_profile_services_section_reaches_dynalite(dynalite, tmp_path):
+    """Without AWS_ENDPOINT_URL_*, the DynamoDB endpoint comes from the profile's
+    [services] section, as the SDKs read it; the profile's endpoint_url covers the rest."""
+    env = fake_aws_env(tmp_path)
+    cfg = tmp_path / "config"
+    cfg.write_text("[profile local]\nregion = us-east-1\nendpoint_url = http://127.0.0.1:9\n"
+                   "services = local\n\n[services local]\ndynamodb =\n"
+                   f"  endpoint_url = {dynalite}\n")
+    env.update({"AWS_CONFIG_FILE": str(cfg), "AWS_PROFILE": "local"})
+    name = "prof-" + os.urandom(4).hex()
+    make_table(env, name)
+    ctl(env, "items", "load", "--table", name, "-", input=jsonl([{"itemID": {"S": "a"}}]))
+    items, _ = scan(env, name)
+    assert items == [{"itemID": {"S": "a"}}]
+    ctl(env, "table", "delete", "--table", name)
+    # a broken endpoint in the section is named in the error
+    cfg.write_text(cfg.read_text().replace(dynalite, "ftp://nowhere"))
+    p = ctl(env, "table", "describe", "--table", name, rc=1)
+    assert "dynamodb.endpoint_url in [services local]" in p.stderr

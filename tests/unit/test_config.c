@@ -85,13 +85,14 @@ static void test_profile_prefix_spacing_and_key_case_are_normalised(void **state
 	aws_profile_free(p);
 }
 
-static void test_indented_sub_properties_are_skipped(void **state)
+static void test_indented_sub_properties_are_kept_under_their_parent(void **state)
 {
 	(void)state;
 	aws_profile *p = load_ok("dev");
 	assert_string_equal(aws_profile_get(p, "s3"), "");
 	assert_null(aws_profile_get(p, "max_concurrent_requests"));
-	assert_null(aws_profile_get(p, "addressing_style"));
+	assert_string_equal(aws_profile_get(p, "s3.max_concurrent_requests"), "20");
+	assert_string_equal(aws_profile_get(p, "s3.addressing_style"), "path");
 	aws_profile_free(p);
 }
 
@@ -416,6 +417,59 @@ static void test_default_endpoint_needs_a_valid_region(void **state)
 	assert_int_equal(aws_endpoint_resolve("SSM", "ssm", "x/y", out, sizeof out, &err), -1);
 }
 
+/* ---- endpoints from the config file */
+
+static void profile_endpoint_is(const char *profile, const char *id, const char *prefix, const char *want)
+{
+	aws_profile *p = load_ok(profile);
+	char out[512];
+	aws_error err;
+	if (aws_endpoint_resolve_profile(p, id, prefix, "us-east-1", out, sizeof out, &err) < 0)
+		fail_msg("aws_endpoint_resolve_profile(%s, %s): %s", profile, id, err.message);
+	assert_string_equal(out, want);
+	aws_profile_free(p);
+}
+
+static void test_services_section_and_profile_endpoint_url(void **state)
+{
+	(void)state;
+	/* the service's entry in the profile's [services] section, else its endpoint_url */
+	profile_endpoint_is("local", "DynamoDB", "dynamodb", "http://127.0.0.1:8000");
+	profile_endpoint_is("local", "CloudWatch Logs", "logs", "http://127.0.0.1:9000");
+	profile_endpoint_is("local", "SSM", "ssm", "http://127.0.0.1:4566");
+	profile_endpoint_is("default", "SSM", "ssm", "https://ssm.us-east-1.amazonaws.com");
+}
+
+static void test_environment_wins_over_the_config_file(void **state)
+{
+	(void)state;
+	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111", 1);
+	profile_endpoint_is("local", "DynamoDB", "dynamodb", "http://127.0.0.1:1111");
+	profile_endpoint_is("local", "SSM", "ssm", "http://127.0.0.1:1111");
+	setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:2222", 1);
+	profile_endpoint_is("local", "DynamoDB", "dynamodb", "http://127.0.0.1:2222");
+}
+
+static void test_ignore_configured_endpoint_urls_in_the_profile(void **state)
+{
+	(void)state;
+	profile_endpoint_is("local-ignored", "DynamoDB", "dynamodb", "https://dynamodb.us-east-1.amazonaws.com");
+	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1111", 1);   /* ignored too */
+	profile_endpoint_is("local-ignored", "SSM", "ssm", "https://ssm.us-east-1.amazonaws.com");
+}
+
+static void test_bad_endpoint_in_a_services_section_names_where_it_is(void **state)
+{
+	(void)state;
+	aws_profile *p = load_ok("bad-services");
+	char out[512];
+	aws_error err;
+	assert_int_equal(aws_endpoint_resolve_profile(p, "SSM", "ssm", "us-east-1", out, sizeof out, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_CONFIG);
+	assert_non_null(strstr(err.message, "ssm.endpoint_url in [services broken]"));
+	aws_profile_free(p);
+}
+
 int main(void)
 {
 	const char *td = getenv("SHOWTABLE_TESTDATA");
@@ -424,7 +478,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup(f, clean_env)
 		T(test_default_profile_merges_credentials_and_config),
 		T(test_profile_prefix_spacing_and_key_case_are_normalised),
-		T(test_indented_sub_properties_are_skipped),
+		T(test_indented_sub_properties_are_kept_under_their_parent),
 		T(test_indented_line_after_a_value_continues_it),
 		T(test_credentials_file_wins_over_config_file),
 		T(test_config_section_without_profile_prefix_is_ignored),
@@ -456,6 +510,10 @@ int main(void)
 		T(test_endpoint_without_http_scheme_is_rejected),
 		T(test_endpoint_with_bad_host_or_port_is_rejected),
 		T(test_default_endpoint_needs_a_valid_region),
+		T(test_services_section_and_profile_endpoint_url),
+		T(test_environment_wins_over_the_config_file),
+		T(test_ignore_configured_endpoint_urls_in_the_profile),
+		T(test_bad_endpoint_in_a_services_section_names_where_it_is),
 #undef T
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
