@@ -8,7 +8,10 @@
  * connection with the Authorization header from $SCAN_LOOP_AUTH. Pairing the calls round by
  * round keeps the noise of a shared machine out of the comparison. Prints p50 and mean of
  * each in ms, and the median of the per-round ratio GET / text Scan.
- * Usage: scan_loop TABLE N [URL]   (AWS_* environment as for showtable) */
+ * With FLOOR_URL (a static file of the page's size from the same server) each round also
+ * GETs it: the HTTP hop and the page's bytes alone, what any server between the browser
+ * and DynamoDB adds before it does any work — printed as a share of the text Scan.
+ * Usage: scan_loop TABLE N [URL [FLOOR_URL]]   (AWS_* environment as for showtable) */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,14 +51,14 @@ static void report(const char *what, double *t, int n)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: scan_loop TABLE N [URL]\n");
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: scan_loop TABLE N [URL [FLOOR_URL]]\n");
 		return 2;
 	}
 	int n = atoi(argv[2]);
 	if (n < 1)
 		n = 1;
-	const char *url = argc == 4 ? argv[3] : NULL;
+	const char *url = argc >= 4 ? argv[3] : NULL, *floor_url = argc == 5 ? argv[4] : NULL;
 	aws_error e;
 	aws_client *c = aws_client_new(NULL, &e);
 	if (!c) {
@@ -78,11 +81,13 @@ int main(int argc, char **argv)
 		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 	}
 	double *tt = calloc((size_t)n, sizeof *tt), *tj = calloc((size_t)n, sizeof *tj),
-	       *tq = calloc((size_t)n, sizeof *tq), *ratio = calloc((size_t)n, sizeof *ratio);
+	       *tq = calloc((size_t)n, sizeof *tq), *ratio = calloc((size_t)n, sizeof *ratio),
+	       *tf = calloc((size_t)n, sizeof *tf), *fratio = calloc((size_t)n, sizeof *fratio);
 	aws_ddb_scan_page page = {0};
-	int kinds = url ? 3 : 2;
+	int kinds = floor_url ? 4 : url ? 3 : 2;
+	size_t page_bytes = 0, floor_bytes = 0;
 	for (int i = -5; i < n; i++) { /* 5 warm-up rounds: connections, credentials */
-		double d[3] = {0};
+		double d[4] = {0};
 		for (int k = 0; k < kinds; k++) {
 			int which = (k + (i < 0 ? 0 : i)) % kinds;
 			aws_ddb_scan_input in = {.table = argv[1], .limit = 101};
@@ -96,15 +101,18 @@ int main(int argc, char **argv)
 				fprintf(stderr, "scan_loop: %s\n", e.message);
 				return 1;
 			}
-			if (which == 2) {
+			if (which >= 2) {
+				const char *u = which == 2 ? url : floor_url;
 				long status = 0;
 				got = 0;
+				curl_easy_setopt(h, CURLOPT_URL, u);
 				if (curl_easy_perform(h) != CURLE_OK ||
 				    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
 				    status != 200) {
-					fprintf(stderr, "scan_loop: GET %s failed (HTTP %ld)\n", url, status);
+					fprintf(stderr, "scan_loop: GET %s failed (HTTP %ld)\n", u, status);
 					return 1;
 				}
+				*(which == 2 ? &page_bytes : &floor_bytes) = got;
 			}
 			d[which] = now_ms() - a;
 			aws_ddb_scan_output_free(&out);
@@ -114,6 +122,8 @@ int main(int argc, char **argv)
 			tj[i] = d[1];
 			tq[i] = d[2];
 			ratio[i] = d[2] / d[0];
+			tf[i] = d[3];
+			fratio[i] = d[3] / d[0];
 		}
 	}
 	report("Scan, items as text:", tt, n);
@@ -122,12 +132,20 @@ int main(int argc, char **argv)
 		report("GET /query from the server:", tq, n);
 		qsort(ratio, (size_t)n, sizeof *ratio, cmp);
 		printf("GET / text Scan, median of the per-round ratios: %.3f (%zu bytes a page)\n",
-		       ratio[n / 2], got);
+		       ratio[n / 2], page_bytes);
+	}
+	if (floor_url) {
+		report("GET of a static page:", tf, n);
+		qsort(fratio, (size_t)n, sizeof *fratio, cmp);
+		printf("static GET / text Scan, median of the per-round ratios: %.3f (%zu bytes)\n",
+		       fratio[n / 2], floor_bytes);
 	}
 	free(tt);
 	free(tj);
 	free(tq);
 	free(ratio);
+	free(tf);
+	free(fratio);
 	curl_slist_free_all(hdrs);
 	if (h)
 		curl_easy_cleanup(h);

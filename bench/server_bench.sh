@@ -45,9 +45,12 @@ htpasswd -bcB "$WORK/htpasswd" bench "$PW" 2>/dev/null
 AUTH="Authorization: Basic $(printf 'bench:%s' "$PW" | base64 -w0)"
 CSS=/css/showtable.css
 
+# The assets plus one file of a 100-item page's size (46 476 bytes), for the /query floor below.
+cp -r web "$WORK/assets"
+/usr/bin/python3 -c 'import sys; sys.stdout.write(("x" * 75 + "\n") * 611 + "x" * 40)' >"$WORK/assets/css/page-size.css"
 SPORT=$(port)
 taskset -c 0 "$SRV" --listen "127.0.0.1:$SPORT" --htpasswd "$WORK/htpasswd" --table bench \
-	--assets web --max-connections 2048 >/dev/null 2>"$WORK/showtable.err" &
+	--assets "$WORK/assets" --max-connections 2048 >/dev/null 2>"$WORK/showtable.err" &
 SPID=$!
 PIDS+=($SPID)
 wait_port "$SPORT"
@@ -176,12 +179,14 @@ for what, conns, rps, cpu in paired:
           f"{' '.join(f'{r:.2f}' for r in cpu) or '-'} |")
 PY
 # /query's cost over the Scan itself: one request at a time, paired round by round with the
-# same Scan made directly with the client library (bench/scan_loop.c), from wrk's core.
+# same Scan made directly with the client library (bench/scan_loop.c), from wrk's core, and
+# with a static file of the page's size from the same server (the hop and the bytes alone).
 AWS_LIBS=$(printf 'print-libs:\n\t@echo $(AWS_LIBS)\n' | make -s --no-print-directory -f Makefile -f - print-libs)
 cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/aws $(pkg-config --cflags jansson) -o "$WORK/scan_loop" bench/scan_loop.c \
 	"$BUILD/libaws.a" $AWS_LIBS -pthread
 echo
-SCAN_LOOP_AUTH=${AUTH#Authorization: } taskset -c 1 "$WORK/scan_loop" bench 300 "http://127.0.0.1:$SPORT/query?limit=100"
+SCAN_LOOP_AUTH=${AUTH#Authorization: } taskset -c 1 "$WORK/scan_loop" bench 300 "http://127.0.0.1:$SPORT/query?limit=100" \
+	"http://127.0.0.1:$SPORT/css/page-size.css"
 read -r PEAK_RSS PEAK_ANON < <(awk '$1>r {r=$1} $2>a {a=$2} END {print r+0, a+0}' "$WORK/mem.samples")
 printf '\nshowtable peak under load (sampled every 100 ms): VmRSS %.1f MiB, RssAnon %.1f MiB; VmHWM %s\n' \
 	"$(echo "$PEAK_RSS/1024" | bc -l)" "$(echo "$PEAK_ANON/1024" | bc -l)" \
