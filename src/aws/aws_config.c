@@ -348,10 +348,11 @@ aws_profile *aws_profile_load(const char *name, aws_error *err)
 	return p;
 }
 
-aws_profile *aws_profile_load_sso_session(const char *name, aws_error *err)
+/* Section "[<kind's word> NAME]" of the config file, alone (no credentials file). */
+static aws_profile *cfg_load_section(const char *name, cfg_kind kind, const char *what, aws_error *err)
 {
 	if (!name || !*name) {
-		aws_error_set(err, AWS_ERR_INVALID, "no sso-session name given");
+		aws_error_set(err, AWS_ERR_INVALID, "no %s name given", what);
 		return NULL;
 	}
 	char path[4096];
@@ -359,29 +360,21 @@ aws_profile *aws_profile_load_sso_session(const char *name, aws_error *err)
 	if (!p)
 		return NULL;
 	if (cfg_path("AWS_CONFIG_FILE", "config", path, sizeof path, err) < 0 ||
-	    cfg_parse(path, CFG_SSO_SESSION, p, 0, err) < 0) {
+	    cfg_parse(path, kind, p, 0, err) < 0) {
 		aws_profile_free(p);
 		return NULL;
 	}
 	return p;
 }
 
+aws_profile *aws_profile_load_sso_session(const char *name, aws_error *err)
+{
+	return cfg_load_section(name, CFG_SSO_SESSION, "sso-session", err);
+}
+
 aws_profile *aws_profile_load_services(const char *name, aws_error *err)
 {
-	if (!name || !*name) {
-		aws_error_set(err, AWS_ERR_INVALID, "no services section name given");
-		return NULL;
-	}
-	char path[4096];
-	aws_profile *p = cfg_profile_new(name, err);
-	if (!p)
-		return NULL;
-	if (cfg_path("AWS_CONFIG_FILE", "config", path, sizeof path, err) < 0 ||
-	    cfg_parse(path, CFG_SERVICES, p, 0, err) < 0) {
-		aws_profile_free(p);
-		return NULL;
-	}
-	return p;
+	return cfg_load_section(name, CFG_SERVICES, "services section", err);
 }
 
 void aws_profile_free(aws_profile *p)
