@@ -338,6 +338,7 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 
 	/* STS is called in the chain's region, else the profile's, else us-east-1. */
 	aws_creds_ctx sts_ctx = *ctx;
+	sts_ctx.profile = p;
 	if (!sts_ctx.region || !*sts_ctx.region) {
 		const char *r = aws_profile_get(p, "region");
 		sts_ctx.region = r ? r : "";

@@ -45,6 +45,7 @@ typedef struct aws_creds_ctx {
 	aws_http *http;          /* may be NULL: HTTP sources then report NONE/FAILED */
 	const char *region;      /* "" when unknown */
 	time_t now;              /* the provider's clock, read once per resolution */
+	const aws_profile *profile;   /* whose endpoint settings STS obeys; NULL = environment only */
 } aws_creds_ctx;
 
 /* ---- aws_creds.c: shared helpers ---- */
@@ -121,8 +122,8 @@ typedef struct aws_creds_assume_role {
 } aws_creds_assume_role;
 
 /* Calls STS AssumeRole (Query API, Version 2011-06-15) signed with `source`, at the
- * endpoint for ctx->region (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL honoured; us-east-1
- * when no region). */
+ * endpoint for ctx->region (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL and ctx->profile's
+ * endpoint settings honoured; us-east-1 when no region). */
 int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *source,
 			      const aws_creds_assume_role *ar, aws_credentials *out,
 			      aws_error *err);

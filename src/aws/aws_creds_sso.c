@@ -179,8 +179,8 @@ int aws_creds_from_sso(const aws_creds_ctx *ctx, const aws_profile *profile,
 	}
 
 	char endpoint[512];
-	if (aws_endpoint_resolve("SSO", "portal.sso", sso_region, endpoint, sizeof endpoint,
-				 err) != 0) {
+	if (aws_endpoint_resolve_profile(profile, "SSO", "portal.sso", sso_region, endpoint,
+					 sizeof endpoint, err) != 0) {
 		explicit_bzero(token, sizeof token);
 		return -1;
 	}

@@ -129,7 +129,7 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
 
 	const char *region = ctx->region && *ctx->region ? ctx->region : "us-east-1";
 	char endpoint[512];
-	if (aws_endpoint_resolve("STS", "sts", region, endpoint, sizeof endpoint, err) != 0)
+	if (aws_endpoint_resolve_profile(ctx->profile, "STS", "sts", region, endpoint, sizeof endpoint, err) != 0)
 		return -1;
 	/* Host header = the URL's authority, exactly what is signed. */
 	const char *hs = strstr(endpoint, "://");

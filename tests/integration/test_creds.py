@@ -333,6 +333,23 @@ def test_role_arn_with_source_profile_calls_assume_role_signed_by_the_source(env
                                   "DurationSeconds": "1800", "ExternalId": "ext-123"}
 
 
+
+def test_assume_role_uses_the_sts_endpoint_of_the_profiles_services_section(env):
+    """No AWS_ENDPOINT_URL_STS: the role profile's [services] section names the STS
+    endpoint, as the SDKs read it."""
+    write(env["AWS_SHARED_CREDENTIALS_FILE"],
+          f"[base]\naws_access_key_id = {FAKE_KEY_ID}\naws_secret_access_key = {FAKE_SECRET}\n")
+    with FakeSTS(region="eu-central-1") as sts:
+        sts.add_role(ROLE, trusted={FAKE_KEY_ID})
+        write(env["AWS_CONFIG_FILE"],
+              f"[profile deploy]\nrole_arn = {ROLE}\nsource_profile = base\nservices = local\n"
+              f"[services local]\nsts =\n  endpoint_url = {sts.url}\n")
+        env["AWS_REGION"] = "eu-central-1"
+        rc, gets, errors = credsget(env, "--profile", "deploy", "--region", "eu-central-1")
+        assert rc == 0, errors
+        assert gets[0]["source"] == "assume-role" and len(sts.calls) == 1
+        assert sts.problems == []
+
 def test_role_chain_signs_each_hop_with_the_previous_credentials(env):
     inner = "arn:aws:iam::123456789012:role/inner"
     write(env["AWS_SHARED_CREDENTIALS_FILE"],
@@ -407,6 +424,17 @@ def test_sso_session_profile_uses_the_cached_token(env):
         assert sso.calls == [("123456789012", "ReadOnly", "FAKESSOACCESSTOKEN")]
         assert sso.problems == []
 
+
+
+def test_sso_portal_endpoint_from_the_profiles_endpoint_url(env):
+    sso_config(env, cache_token="FAKESSOACCESSTOKEN")
+    with FakeSSOPortal(tokens={"FAKESSOACCESSTOKEN": {("123456789012", "ReadOnly")}}) as sso:
+        with open(env["AWS_CONFIG_FILE"]) as f:
+            text = f.read()
+        write(env["AWS_CONFIG_FILE"], text.replace("[profile dev]\n", f"[profile dev]\nendpoint_url = {sso.url}\n"))
+        rc, gets, errors = credsget(env, "--profile", "dev")
+        assert rc == 0, errors
+        assert sso.calls == [("123456789012", "ReadOnly", "FAKESSOACCESSTOKEN")]
 
 def test_legacy_sso_profile_uses_the_cache_keyed_by_start_url(env):
     url = "https://legacy.awsapps.com/start"
