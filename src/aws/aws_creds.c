@@ -43,6 +43,8 @@ struct aws_creds_provider {
 	int refreshing;                /* a caller is fetching outside the lock */
 	unsigned long gen;             /* bumped at the end of every fetch */
 	time_t next_attempt;           /* no refresh-ahead attempt before this */
+	aws_mfa_prompt_fn mfa;         /* under mu; see aws_creds_provider_set_mfa_prompt */
+	void *mfa_ud;
 	aws_error last_err;            /* outcome of the last failed fetch, for waiters */
 };
 
@@ -293,11 +295,12 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 		return aws_error_set(err, AWS_ERR_CREDENTIALS,
 				     "profile \"%s\" has role_arn but neither source_profile nor "
 				     "credential_source to call AssumeRole with", name);
-	if (aws_profile_get(p, "mfa_serial"))
+	const char *mfa = aws_profile_get(p, "mfa_serial");
+	if (mfa && !ctx->mfa)
 		return aws_error_set(err, AWS_ERR_CREDENTIALS,
-				     "profile \"%s\": mfa_serial is not supported (no interactive "
-				     "MFA prompt); use credential_process or an sso_session profile",
-				     name);
+				     "profile \"%s\": role %s needs an MFA code (mfa_serial) and this "
+				     "program cannot ask for one; use showtablectl on a terminal, or an "
+				     "sso_session or credential_process profile", name, role_arn);
 	if (depth >= AWS_CREDS_MAX_ROLE_CHAIN)
 		return aws_error_set(err, AWS_ERR_CREDENTIALS,
 				     "profile \"%s\": role chain is longer than %d profiles (is there "
@@ -336,6 +339,24 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 		return -1;
 	}
 
+	char code[16] = "";
+	if (mfa) {
+		char why[256] = "";
+		size_t n = 0;
+		int asked = ctx->mfa(ctx->mfa_ud, mfa, code, sizeof code, why, sizeof why) == 0;
+		while (asked && code[n] >= '0' && code[n] <= '9')
+			n++;
+		if (!asked || n != 6 || code[n]) {
+			explicit_bzero(&src, sizeof src);
+			explicit_bzero(code, sizeof code);
+			return aws_error_set(err, AWS_ERR_CREDENTIALS,
+					     "profile \"%s\": MFA code for %s: %s", name, mfa,
+					     asked ? "it must be the 6 digits the device shows" : why);
+		}
+		ar.serial_number = mfa;
+		ar.token_code = code;
+	}
+
 	/* STS is called in the chain's region, else the profile's, else us-east-1. */
 	aws_creds_ctx sts_ctx = *ctx;
 	sts_ctx.profile = p;
@@ -345,6 +366,7 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 	}
 	int rc = aws_creds_sts_assume_role(&sts_ctx, &src, &ar, out, err);
 	explicit_bzero(&src, sizeof src);
+	explicit_bzero(code, sizeof code);
 	if (rc != 0)
 		return aws_error_prefix(err, "profile \"%s\": AssumeRole %s", name, role_arn);
 	return 0;
@@ -436,7 +458,10 @@ static int chain_resolve(aws_creds_provider *p, time_t now, aws_credentials *out
 			 aws_error *err)
 {
 	char why_env[128] = "", why_prof[1100] = "", why_ecs[256] = "", why_imds[300] = "";
-	aws_creds_ctx ctx = {.http = p->http, .region = p->region, .now = now};
+	pthread_mutex_lock(&p->mu);
+	aws_creds_ctx ctx = {.http = p->http, .region = p->region, .now = now, .mfa = p->mfa,
+			     .mfa_ud = p->mfa_ud};
+	pthread_mutex_unlock(&p->mu);
 	int rc = AWS_CREDS_NONE;
 	if (p->skip_env)
 		snprintf(why_env, sizeof why_env, "not used: a profile was named explicitly");
@@ -468,6 +493,14 @@ static int chain_resolve(aws_creds_provider *p, time_t now, aws_credentials *out
 			     "no AWS credentials found: environment (%s); profile \"%s\" (%s); "
 			     "ECS (%s); EC2 IMDS (%s)", why_env, p->profile, why_prof, why_ecs,
 			     why_imds);
+}
+
+void aws_creds_provider_set_mfa_prompt(aws_creds_provider *p, aws_mfa_prompt_fn fn, void *ud)
+{
+	pthread_mutex_lock(&p->mu);
+	p->mfa = fn;
+	p->mfa_ud = ud;
+	pthread_mutex_unlock(&p->mu);
 }
 
 static aws_creds_provider *provider_new(aws_error *err)

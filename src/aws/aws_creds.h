@@ -34,6 +34,15 @@ typedef struct aws_creds_provider aws_creds_provider;
  * STS/SSO endpoints (may be NULL). Nothing is fetched until the first aws_creds_get. */
 aws_creds_provider *aws_creds_provider_default(aws_http *http, const char *profile_name,
 					       const char *region, aws_error *err);
+/* Asks a person for the current code of the MFA device `serial` (a role profile's
+ * mfa_serial) and writes it, NUL-terminated, into code[len]. Returns 0, or -1 with why[]
+ * saying why nobody could be asked ("there is no terminal ..."). Called at most once per
+ * credential fetch, from the thread that fetches. */
+typedef int (*aws_mfa_prompt_fn)(void *ud, const char *serial, char *code, size_t len, char *why,
+				 size_t why_len);
+/* Sets the prompt used for role profiles with mfa_serial (a command-line tool sets one; a
+ * server does not, and such profiles then fail with a message saying what to use instead). */
+void aws_creds_provider_set_mfa_prompt(aws_creds_provider *p, aws_mfa_prompt_fn fn, void *ud);
 /* A provider that always returns the given static credentials (tests, tools). */
 aws_creds_provider *aws_creds_provider_static(const aws_credentials *c, aws_error *err);
 void aws_creds_provider_free(aws_creds_provider *p);

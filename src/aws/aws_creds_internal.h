@@ -46,6 +46,8 @@ typedef struct aws_creds_ctx {
 	const char *region;      /* "" when unknown */
 	time_t now;              /* the provider's clock, read once per resolution */
 	const aws_profile *profile;   /* whose endpoint settings STS obeys; NULL = environment only */
+	aws_mfa_prompt_fn mfa;        /* NULL: roles with mfa_serial cannot be assumed */
+	void *mfa_ud;
 } aws_creds_ctx;
 
 /* ---- aws_creds.c: shared helpers ---- */
@@ -119,6 +121,8 @@ typedef struct aws_creds_assume_role {
 	const char *session_name;   /* NULL = "showtable-<unix time>" */
 	const char *external_id;    /* NULL = none */
 	long duration_s;            /* 0 = STS default (3600) */
+	const char *serial_number;  /* MFA device, NULL = none */
+	const char *token_code;     /* its current 6-digit code, with serial_number */
 } aws_creds_assume_role;
 
 /* Calls STS AssumeRole (Query API, Version 2011-06-15) signed with `source`, at the

@@ -151,6 +151,9 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
 		bad = bad || aws_buf_printf(&body, "&DurationSeconds=%ld", ar->duration_s);
 	if (ar->external_id)
 		bad = bad || form_param(&body, "ExternalId", ar->external_id);
+	if (ar->serial_number && ar->token_code)
+		bad = bad || form_param(&body, "SerialNumber", ar->serial_number) ||
+		      form_param(&body, "TokenCode", ar->token_code);
 	if (bad) {
 		aws_buf_free(&body);
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the STS request");

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include "aws_creds.h"
 #include "aws_ssm.h"
 #include "ctl.h"
 
@@ -52,6 +55,40 @@ void *ctl_grow(void *arr_p, size_t *n, size_t sz)
 	return e;
 }
 
+/* The MFA prompt for role profiles with mfa_serial (aws_mfa_prompt_fn): asks on the
+ * terminal that is standard input, without echo, prompting on standard error. */
+static int ask_mfa(void *ud, const char *serial, char *code, size_t len, char *why, size_t why_len)
+{
+	(void)ud;
+	if (!isatty(STDIN_FILENO)) {
+		snprintf(why, why_len, "there is no terminal to ask on — run showtablectl on a terminal, "
+				       "or use an sso_session or credential_process profile");
+		return -1;
+	}
+	struct termios old, quiet;
+	int restore = tcgetattr(STDIN_FILENO, &old) == 0;
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);   /* TCSANOW: keep what was typed ahead */
+	}
+	fprintf(stderr, "Enter MFA code for %s: ", serial);
+	fflush(stderr);
+	char line[64];
+	char *got = fgets(line, sizeof line, stdin);
+	if (restore)
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+	fputc('\n', stderr);
+	if (!got) {
+		snprintf(why, why_len, "no code was entered");
+		return -1;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	snprintf(code, len, "%s", line);
+	explicit_bzero(line, sizeof line);
+	return 0;
+}
+
 aws_client *ctl_client(ctl_ctx *ctx)
 {
 	if (ctx->client)
@@ -68,6 +105,8 @@ aws_client *ctl_client(ctl_ctx *ctx)
 	ctx->client = aws_client_new(&o, &err);
 	if (!ctx->client)
 		ctl_aws_error("setting up the AWS client", &err);
+	else
+		aws_creds_provider_set_mfa_prompt(aws_client_creds(ctx->client), ask_mfa, NULL);
 	return ctx->client;
 }
 

@@ -474,3 +474,72 @@ def test_sso_token_refused_by_the_portal_says_login_again(env):
         rc, gets, errors = credsget(env, "--profile", "dev")
         assert rc == 1
         assert "HTTP 401" in errors[0] and "aws sso login --sso-session corp" in errors[0]
+
+
+# ------------------------------------------------------------------ MFA for roles
+
+MFA = "arn:aws:iam::123456789012:mfa/alice"
+
+
+def mfa_profile(env, sts, ssm):
+    write(env["AWS_SHARED_CREDENTIALS_FILE"],
+          f"[base]\naws_access_key_id = {FAKE_KEY_ID}\naws_secret_access_key = {FAKE_SECRET}\n")
+    write(env["AWS_CONFIG_FILE"],
+          f"[profile guarded]\nrole_arn = {ROLE}\nsource_profile = base\nmfa_serial = {MFA}\n")
+    sts.add_role(ROLE, trusted={FAKE_KEY_ID}, mfa=(MFA, "908172"))
+    env.update({"AWS_ENDPOINT_URL_STS": sts.url, "AWS_ENDPOINT_URL_SSM": ssm.url,
+                "AWS_MAX_ATTEMPTS": "1"})
+    ssm.put("/go-on-aws/table", "items")
+    ssm._key_for = sts.keys.get   # SSM knows the keys STS issued, as AWS does
+
+
+def ctl_with_terminal(env, typed, *args):
+    """showtablectl with a pseudo-terminal as standard input, `typed` already typed ahead;
+    returns (exit status, stdout, stderr)."""
+    import pty
+    master, slave = pty.openpty()
+    os.write(master, typed)
+    p = subprocess.run([binary("showtablectl"), *args], env=env, stdin=slave,
+                       capture_output=True, text=True, timeout=60)
+    os.close(slave)
+    os.close(master)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_role_with_mfa_serial_asks_for_the_code_on_the_terminal(env):
+    with FakeSTS() as sts, FakeSSM() as ssm:
+        mfa_profile(env, sts, ssm)
+        rc, out, err = ctl_with_terminal(env, b"908172\n", "--profile", "guarded",
+                                         "param", "get", "/go-on-aws/table", "--raw")
+        assert rc == 0, err
+        assert out == "items\n"
+        assert f"Enter MFA code for {MFA}: " in err and "908172" not in err
+        assert sts.calls[0]["params"]["SerialNumber"] == MFA
+        assert sts.calls[0]["params"]["TokenCode"] == "908172"
+        assert sts.problems == [] and ssm.problems == []
+
+
+def test_wrong_mfa_code_is_sts_access_denied_and_malformed_ones_never_leave(env):
+    with FakeSTS() as sts, FakeSSM() as ssm:
+        mfa_profile(env, sts, ssm)
+        rc, out, err = ctl_with_terminal(env, b"654321\n", "--profile", "guarded",
+                                         "param", "get", "/go-on-aws/table")
+        assert rc == 1 and "MultiFactorAuthentication failed" in err, err
+        for typed in (b"12345\n", b"12a456\n", b"1234567\n", b"\n"):
+            rc, out, err = ctl_with_terminal(env, typed, "--profile", "guarded",
+                                             "param", "get", "/go-on-aws/table")
+            assert rc == 1 and "must be the 6 digits the device shows" in err, (typed, err)
+        assert len(sts.calls) == 0 and sts.problems == []
+
+
+def test_mfa_role_without_a_terminal_or_a_prompt_says_what_to_use(env):
+    with FakeSTS() as sts, FakeSSM() as ssm:
+        mfa_profile(env, sts, ssm)
+        p = subprocess.run([binary("showtablectl"), "--profile", "guarded", "param", "get",
+                            "/go-on-aws/table"], env=env, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 1 and "no terminal to ask on" in p.stderr, p.stderr
+        # a program that sets no prompt (the server, this test tool) cannot assume it either
+        rc, gets, errors = credsget(env, "--profile", "guarded")
+        assert rc == 1 and "needs an MFA code (mfa_serial)" in errors[0], errors
+        assert sts.calls == []

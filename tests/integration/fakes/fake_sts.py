@@ -33,6 +33,8 @@ NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/([\w+=,.@/-]{1,64})$")
 SESSION_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
 EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+SERIAL_RE = re.compile(r"^[\w+=/:,.@-]{9,256}$")
+TOKEN_CODE_RE = re.compile(r"^\d{6}$")
 KNOWN_PARAMS = {"Action", "Version", "RoleArn", "RoleSessionName", "DurationSeconds",
                 "ExternalId", "Policy", "SerialNumber", "TokenCode", "SourceIdentity"}
 # How STS answers each way a signature can fail (awsfake.SigV4Error.kind).
@@ -62,9 +64,10 @@ class FakeSTS(FakeServer):
         self.roles = {}
         self.calls = []
 
-    def add_role(self, arn, external_id=None, trusted=None):
-        """trusted: key ids allowed to assume it (None = any key this fake knows)."""
-        self.roles[arn] = {"external_id": external_id, "trusted": trusted}
+    def add_role(self, arn, external_id=None, trusted=None, mfa=None):
+        """trusted: key ids allowed to assume it (None = any key this fake knows); mfa:
+        (serial, current code) its trust policy requires (aws:MultiFactorAuthPresent)."""
+        self.roles[arn] = {"external_id": external_id, "trusted": trusted, "mfa": mfa}
 
     def _error_xml(self, typ, code, message):
         return query_error(NS, code, message, typ)
@@ -126,6 +129,11 @@ class FakeSTS(FakeServer):
                                "Value at 'durationSeconds' failed to satisfy constraint")
         if "ExternalId" in params and not EXTERNAL_ID_RE.match(params["ExternalId"]):
             raise STSError(400, "ValidationError", "Value at 'externalId' failed")
+        if "SerialNumber" in params and not SERIAL_RE.match(params["SerialNumber"]):
+            raise STSError(400, "ValidationError", "Value at 'serialNumber' failed to satisfy constraint")
+        if "TokenCode" in params and not TOKEN_CODE_RE.match(params["TokenCode"]):
+            raise STSError(400, "ValidationError", "Value at 'tokenCode' failed to satisfy constraint: "
+                                                   "Member must have length 6")
         return params
 
     def _assume_role(self, key_id, params):
@@ -138,6 +146,13 @@ class FakeSTS(FakeServer):
             raise denied
         if role["external_id"] is not None and params.get("ExternalId") != role["external_id"]:
             raise denied
+        if role["mfa"] is not None:
+            serial, code = role["mfa"]
+            if params.get("SerialNumber") != serial or "TokenCode" not in params:
+                raise denied
+            if params["TokenCode"] != code:
+                raise STSError(403, "AccessDenied",
+                               "MultiFactorAuthentication failed with invalid MFA one time pass code. ")
         duration = int(params.get("DurationSeconds", "3600"))
         with self._lock:
             new_key = f"ASIAFAKESTS{len(self.calls) + 1:04d}"
