@@ -34,7 +34,7 @@ struct aws_profile {
 /* Which sections of a file belong to the wanted profile. */
 typedef enum cfg_kind { CFG_CONFIG, CFG_CREDENTIALS, CFG_SSO_SESSION, CFG_SERVICES } cfg_kind;
 
-static const char *cfg_nonempty_env(const char *name)
+const char *aws_env_nonempty(const char *name)
 {
 	const char *v = getenv(name);
 	return v && *v ? v : NULL;
@@ -45,8 +45,8 @@ static const char *cfg_nonempty_env(const char *name)
 static int cfg_path(const char *env_name, const char *base, char *out, size_t len,
 		    aws_error *err)
 {
-	const char *p = cfg_nonempty_env(env_name);
-	const char *home = cfg_nonempty_env("HOME");
+	const char *p = aws_env_nonempty(env_name);
+	const char *home = aws_env_nonempty("HOME");
 	if (!home) {
 		struct passwd *pw = getpwuid(getuid());
 		home = pw ? pw->pw_dir : NULL;
@@ -330,7 +330,7 @@ static aws_profile *cfg_profile_new(const char *name, aws_error *err)
 aws_profile *aws_profile_load(const char *name, aws_error *err)
 {
 	if (!name || !*name)
-		name = cfg_nonempty_env("AWS_PROFILE");
+		name = aws_env_nonempty("AWS_PROFILE");
 	if (!name)
 		name = "default";
 	char path[4096];
@@ -426,12 +426,12 @@ static int cfg_region_valid(const char *r)
 int aws_region_resolve(const aws_profile *profile, char *out, size_t len, aws_error *err)
 {
 	const char *src = "AWS_REGION";
-	const char *r = cfg_nonempty_env("AWS_REGION");
+	const char *r = aws_env_nonempty("AWS_REGION");
 	aws_profile *loaded = NULL;
 	char srcbuf[160];
 	if (!r) {
 		src = "AWS_DEFAULT_REGION";
-		r = cfg_nonempty_env("AWS_DEFAULT_REGION");
+		r = aws_env_nonempty("AWS_DEFAULT_REGION");
 	}
 	if (!r) {
 		if (!profile) {
@@ -554,10 +554,10 @@ int aws_endpoint_resolve_profile(const aws_profile *profile, const char *service
 		char var[128] = "AWS_ENDPOINT_URL_", key[128];
 		size_t o = strlen(var);
 		cfg_service_key(service_id, 1, var + o, sizeof var - o);
-		const char *v = cfg_nonempty_env(var);
+		const char *v = aws_env_nonempty(var);
 		if (v)
 			return cfg_endpoint_copy(v, var, out, len, err);
-		v = cfg_nonempty_env("AWS_ENDPOINT_URL");
+		v = aws_env_nonempty("AWS_ENDPOINT_URL");
 		if (v)
 			return cfg_endpoint_copy(v, "AWS_ENDPOINT_URL", out, len, err);
 		const char *services = profile ? aws_profile_get(profile, "services") : NULL;

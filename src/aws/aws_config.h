@@ -34,6 +34,9 @@ const char *aws_profile_name(const aws_profile *p);
 /* The value of key in the profile, or NULL. Owned by p. */
 const char *aws_profile_get(const aws_profile *p, const char *key);
 
+/* The environment variable name, or NULL when unset or empty (the SDKs treat both alike). */
+const char *aws_env_nonempty(const char *name);
+
 /* Resolves the region into out. Returns 0, or -1 with AWS_ERR_CONFIG saying how to set
  * one ("set AWS_REGION or `region` in profile X"). profile may be NULL (then loaded). */
 int aws_region_resolve(const aws_profile *profile, char *out, size_t len, aws_error *err);

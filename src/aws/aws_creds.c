@@ -204,12 +204,6 @@ void aws_creds_credentials_path(char *out, size_t len)
 	home_path("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials", out, len);
 }
 
-static const char *env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
-
 /* Error from a source: kind CREDENTIALS (the contract), keeping status/type/request id. */
 static void as_creds_error(aws_error *err)
 {
@@ -221,11 +215,11 @@ static void as_creds_error(aws_error *err)
 
 int aws_creds_from_env(aws_credentials *out, char *why, size_t why_len, aws_error *err)
 {
-	const char *id = env_nonempty("AWS_ACCESS_KEY_ID");
-	const char *secret = env_nonempty("AWS_SECRET_ACCESS_KEY");
-	const char *token = env_nonempty("AWS_SESSION_TOKEN");
+	const char *id = aws_env_nonempty("AWS_ACCESS_KEY_ID");
+	const char *secret = aws_env_nonempty("AWS_SECRET_ACCESS_KEY");
+	const char *token = aws_env_nonempty("AWS_SESSION_TOKEN");
 	if (!token)
-		token = env_nonempty("AWS_SECURITY_TOKEN");   /* the older name, still honoured */
+		token = aws_env_nonempty("AWS_SECURITY_TOKEN");   /* the older name, still honoured */
 	if (!id && !secret) {
 		snprintf(why, why_len, "AWS_ACCESS_KEY_ID not set");
 		return AWS_CREDS_NONE;
@@ -238,7 +232,7 @@ int aws_creds_from_env(aws_credentials *out, char *why, size_t why_len, aws_erro
 		return AWS_CREDS_FAILED;
 	}
 	time_t exp = 0;
-	const char *e = env_nonempty("AWS_CREDENTIAL_EXPIRATION");
+	const char *e = aws_env_nonempty("AWS_CREDENTIAL_EXPIRATION");
 	if (e && aws_creds_parse_time(e, &exp) != 0) {
 		aws_error_set(err, AWS_ERR_CREDENTIALS,
 			      "environment: AWS_CREDENTIAL_EXPIRATION \"%.40s\" is not an ISO 8601 "
@@ -287,14 +281,27 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 	const char *role_arn = aws_profile_get(p, "role_arn");
 	const char *src_name = aws_profile_get(p, "source_profile");
 	const char *cred_src = aws_profile_get(p, "credential_source");
+	const char *web_file = aws_profile_get(p, "web_identity_token_file");
+	if (web_file && !src_name && !cred_src) {
+		aws_creds_ctx web_ctx = *ctx;
+		web_ctx.profile = p;
+		if (!web_ctx.region || !*web_ctx.region) {
+			const char *r = aws_profile_get(p, "region");
+			web_ctx.region = r ? r : "";
+		}
+		if (aws_creds_web_identity(&web_ctx, role_arn, web_file, aws_profile_get(p, "role_session_name"),
+					   out, err) != 0)
+			return aws_error_prefix(err, "profile \"%s\"", name);
+		return 0;
+	}
 	if (src_name && cred_src)
 		return aws_error_set(err, AWS_ERR_CREDENTIALS,
 				     "profile \"%s\" sets both source_profile and credential_source; "
 				     "keep one", name);
 	if (!src_name && !cred_src)
 		return aws_error_set(err, AWS_ERR_CREDENTIALS,
-				     "profile \"%s\" has role_arn but neither source_profile nor "
-				     "credential_source to call AssumeRole with", name);
+				     "profile \"%s\" has role_arn but neither source_profile, "
+				     "credential_source nor web_identity_token_file to assume it with", name);
 	const char *mfa = aws_profile_get(p, "mfa_serial");
 	if (mfa && !ctx->mfa)
 		return aws_error_set(err, AWS_ERR_CREDENTIALS,
@@ -457,16 +464,21 @@ int aws_creds_from_profile(const aws_creds_ctx *ctx, const char *name, int expli
 static int chain_resolve(aws_creds_provider *p, time_t now, aws_credentials *out,
 			 aws_error *err)
 {
-	char why_env[128] = "", why_prof[1100] = "", why_ecs[256] = "", why_imds[300] = "";
+	char why_env[128] = "", why_web[128] = "", why_prof[1100] = "", why_ecs[256] = "",
+	     why_imds[300] = "";
 	pthread_mutex_lock(&p->mu);
 	aws_creds_ctx ctx = {.http = p->http, .region = p->region, .now = now, .mfa = p->mfa,
 			     .mfa_ud = p->mfa_ud};
 	pthread_mutex_unlock(&p->mu);
 	int rc = AWS_CREDS_NONE;
-	if (p->skip_env)
+	if (p->skip_env) {
 		snprintf(why_env, sizeof why_env, "not used: a profile was named explicitly");
-	else
+		snprintf(why_web, sizeof why_web, "not used: a profile was named explicitly");
+	} else {
 		rc = aws_creds_from_env(out, why_env, sizeof why_env, err);
+		if (rc == AWS_CREDS_NONE)
+			rc = aws_creds_from_web_identity_env(&ctx, out, why_web, sizeof why_web, err);
+	}
 	if (rc == AWS_CREDS_NONE)
 		rc = aws_creds_from_profile(&ctx, p->profile, p->profile_explicit, out, why_prof,
 					    sizeof why_prof, err);
@@ -490,9 +502,9 @@ static int chain_resolve(aws_creds_provider *p, time_t now, aws_credentials *out
 		return -1;
 	}
 	return aws_error_set(err, AWS_ERR_CREDENTIALS,
-			     "no AWS credentials found: environment (%s); profile \"%s\" (%s); "
-			     "ECS (%s); EC2 IMDS (%s)", why_env, p->profile, why_prof, why_ecs,
-			     why_imds);
+			     "no AWS credentials found: environment (%s); web identity (%s); profile "
+			     "\"%s\" (%s); ECS (%s); EC2 IMDS (%s)", why_env, why_web, p->profile, why_prof,
+			     why_ecs, why_imds);
 }
 
 void aws_creds_provider_set_mfa_prompt(aws_creds_provider *p, aws_mfa_prompt_fn fn, void *ud)
@@ -531,7 +543,7 @@ aws_creds_provider *aws_creds_provider_default(aws_http *http, const char *profi
 	const char *name = profile_name && *profile_name ? profile_name : NULL;
 	int explicit_ = name != NULL;
 	if (!name) {
-		name = env_nonempty("AWS_PROFILE");
+		name = aws_env_nonempty("AWS_PROFILE");
 		explicit_ = name != NULL;
 	}
 	if (!name)

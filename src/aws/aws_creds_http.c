@@ -19,16 +19,11 @@
 
 #include <jansson.h>
 
+#include "aws_config.h"
 #include "aws_creds_internal.h"
 #include "aws_http.h"
 
 #define METADATA_MAX_BODY (64 * 1024)
-
-static const char *env_nonempty(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
-}
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -172,8 +167,8 @@ int aws_creds_ecs_url_allowed(const char *url, aws_error *err)
  * because EKS rotates the file. */
 static int ecs_auth_token(char *out, size_t len, aws_error *err)
 {
-	const char *file = env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-	const char *tok = env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+	const char *file = aws_env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	const char *tok = aws_env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	out[0] = 0;
 	if (file) {
 		FILE *f = fopen(file, "r");
@@ -224,8 +219,8 @@ static int get_json(const aws_creds_ctx *ctx, const char *url, const aws_header 
 int aws_creds_from_ecs(const aws_creds_ctx *ctx, aws_credentials *out, char *why,
 		       size_t why_len, aws_error *err)
 {
-	const char *rel = env_nonempty("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-	const char *full = env_nonempty("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	const char *rel = aws_env_nonempty("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *full = aws_env_nonempty("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	if (!rel && !full) {
 		snprintf(why, why_len, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI not set");
 		return AWS_CREDS_NONE;
@@ -319,8 +314,8 @@ int aws_creds_from_imds(const aws_creds_ctx *ctx, aws_credentials *out, char *wh
 		return AWS_CREDS_NONE;
 	}
 	char base[512];
-	const char *ep = env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-	const char *mode = env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+	const char *ep = aws_env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	const char *mode = aws_env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
 	if (!ep)
 		ep = mode && strcasecmp(mode, "IPv6") == 0 ? "http://[fd00:ec2::254]"
 							   : "http://169.254.169.254";

@@ -123,9 +123,11 @@ typedef struct aws_creds_assume_role {
 	long duration_s;            /* 0 = STS default (3600) */
 	const char *serial_number;  /* MFA device, NULL = none */
 	const char *token_code;     /* its current 6-digit code, with serial_number */
+	const char *web_identity_token;   /* with source NULL: AssumeRoleWithWebIdentity */
 } aws_creds_assume_role;
 
-/* Calls STS AssumeRole (Query API, Version 2011-06-15) signed with `source`, at the
+/* Calls STS AssumeRole (Query API, Version 2011-06-15) signed with `source` — or, with
+ * source NULL, AssumeRoleWithWebIdentity, unsigned, with ar->web_identity_token — at the
  * endpoint for ctx->region (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL and ctx->profile's
  * endpoint settings honoured; us-east-1 when no region). */
 int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *source,
@@ -135,6 +137,20 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
  * message, request id). http_status is the response's status. */
 int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t now,
 			aws_credentials *out, aws_error *err);
+/* The same for action "AssumeRole" or "AssumeRoleWithWebIdentity" (<action>Response). */
+int aws_creds_sts_parse_action(const char *action, const char *xml, size_t len, long http_status,
+			       time_t now, aws_credentials *out, aws_error *err);
+
+/* ---- aws_creds_web.c: web identity (OIDC token file → AssumeRoleWithWebIdentity) ---- */
+
+/* AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE (+ AWS_ROLE_SESSION_NAME): FOUND, NONE when
+ * neither is set, FAILED (err set) when one is missing or the call fails. */
+int aws_creds_from_web_identity_env(const aws_creds_ctx *ctx, aws_credentials *out, char *why,
+				    size_t why_len, aws_error *err);
+/* Reads the token file (again at every fetch: tokens rotate) and calls STS. Returns 0 or -1
+ * with err naming the file or STS's answer; the token is never put in a message. */
+int aws_creds_web_identity(const aws_creds_ctx *ctx, const char *role_arn, const char *token_file,
+			   const char *session_name, aws_credentials *out, aws_error *err);
 
 /* ---- aws_creds_sso.c: IAM Identity Center ---- */
 

@@ -1,5 +1,6 @@
-/* aws_creds_sts.c — STS AssumeRole for profiles with role_arn: one signed Query-protocol
- * POST, its XML answer read with aws_xml.
+/* aws_creds_sts.c — STS AssumeRole for profiles with role_arn (one signed Query-protocol
+ * POST) and AssumeRoleWithWebIdentity for web identity token files (the same POST, unsigned:
+ * the token is the proof), their XML answers read with aws_xml.
  *
  * This cannot go through aws_client (which itself needs a credentials provider), so it
  * signs with aws_sigv4_sign and sends with aws_http_do directly, with a small retry of
@@ -29,6 +30,12 @@ static void text(const aws_xml_node *n, const char *name, char *out, size_t len)
 
 int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t now,
 			aws_credentials *out, aws_error *err)
+{
+	return aws_creds_sts_parse_action("AssumeRole", xml, len, http_status, now, out, err);
+}
+
+int aws_creds_sts_parse_action(const char *action, const char *xml, size_t len, long http_status,
+			       time_t now, aws_credentials *out, aws_error *err)
 {
 	if (len > (size_t)1 << 20)
 		return aws_error_set(err, AWS_ERR_PROTOCOL, "STS response of %zu bytes is too large",
@@ -62,12 +69,15 @@ int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t no
 		}
 		goto out;
 	}
-	const aws_xml_node *c = aws_xml_find(root, "AssumeRoleResult/Credentials");
-	if (strcmp(rname, "AssumeRoleResponse") != 0 || !c) {
-		aws_error_set(err, AWS_ERR_PROTOCOL,
-			      "STS response has no AssumeRoleResponse/AssumeRoleResult/Credentials");
+	char want_root[64], want_creds[80];
+	snprintf(want_root, sizeof want_root, "%sResponse", action);
+	snprintf(want_creds, sizeof want_creds, "%sResult/Credentials", action);
+	const aws_xml_node *c = aws_xml_find(root, want_creds);
+	if (strcmp(rname, want_root) != 0 || !c) {
+		aws_error_set(err, AWS_ERR_PROTOCOL, "STS response has no %s/%s", want_root, want_creds);
 		goto out;
 	}
+	int web = strcmp(action, "AssumeRoleWithWebIdentity") == 0;
 	char id[128], secret[128], exps[64];
 	char token[4096];
 	text(c, "AccessKeyId", id, sizeof id);
@@ -81,8 +91,8 @@ int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t no
 		aws_error_set(err, AWS_ERR_CREDENTIALS, "STS returned credentials that already "
 			      "expired (%s); is the clock right?", exps);
 	} else {
-		rc = aws_creds_fill(out, "STS AssumeRole response", id, secret,
-				    token[0] ? token : NULL, exp, "assume-role", err);
+		rc = aws_creds_fill(out, web ? "STS AssumeRoleWithWebIdentity response" : "STS AssumeRole response",
+				    id, secret, token[0] ? token : NULL, exp, web ? "web-identity" : "assume-role", err);
 	}
 	explicit_bzero(secret, sizeof secret);
 	explicit_bzero(token, sizeof token);
@@ -105,6 +115,27 @@ static int valid_session_name(const char *s)
 static int form_param(aws_buf *b, const char *key, const char *val)
 {
 	return aws_buf_printf(b, "&%s=", key) || aws_uri_encode(b, val, strlen(val), 0);
+}
+
+/* Signs the POST of body with source for STS in region: adds X-Amz-Date, the session token
+ * and Authorization to h (after the *nh headers already there). AssumeRoleWithWebIdentity
+ * is sent unsigned and never comes here. */
+static int sign(const aws_credentials *source, const char *region, time_t now, const aws_buf *body,
+		aws_header *h, size_t *nh, aws_sigv4_result *sig, aws_error *err)
+{
+	aws_sigv4_request sreq = {.method = "POST", .path = "/", .query = "", .headers = h,
+				  .nheaders = *nh, .body = body->data, .body_len = body->len};
+	aws_sigv4_params sp = {.access_key_id = source->access_key_id,
+			       .secret_access_key = source->secret_access_key,
+			       .session_token = source->session_token,
+			       .region = region, .service = "sts", .now = now, .normalize_path = 1};
+	if (aws_sigv4_sign(&sreq, &sp, sig, err) != 0)
+		return -1;
+	h[(*nh)++] = (aws_header){"X-Amz-Date", sig->amz_date};
+	if (source->session_token[0])
+		h[(*nh)++] = (aws_header){"X-Amz-Security-Token", source->session_token};
+	h[(*nh)++] = (aws_header){"Authorization", sig->authorization};
+	return 0;
 }
 
 int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *source,
@@ -143,10 +174,15 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
 	char url[600];
 	snprintf(url, sizeof url, "%.*s/", (int)(hs - endpoint + hl), endpoint);
 
+	const char *action = source ? "AssumeRole" : "AssumeRoleWithWebIdentity";
+	if (!source && !ar->web_identity_token)
+		return aws_error_set(err, AWS_ERR_INVALID, "AssumeRole needs source credentials or a web identity token");
 	aws_buf body = AWS_BUF_INIT;
-	int bad = aws_buf_puts(&body, "Action=AssumeRole&Version=" STS_API_VERSION) ||
+	int bad = aws_buf_printf(&body, "Action=%s&Version=" STS_API_VERSION, action) ||
 		  form_param(&body, "RoleArn", ar->role_arn) ||
 		  form_param(&body, "RoleSessionName", session);
+	if (!source)
+		bad = bad || form_param(&body, "WebIdentityToken", ar->web_identity_token);
 	if (ar->duration_s > 0)
 		bad = bad || aws_buf_printf(&body, "&DurationSeconds=%ld", ar->duration_s);
 	if (ar->external_id)
@@ -170,25 +206,12 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
 			{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
 		};
 		size_t nh = 2;
-		aws_sigv4_request sreq = {.method = "POST", .path = "/", .query = "",
-					  .headers = h, .nheaders = nh, .body = body.data,
-					  .body_len = body.len};
-		aws_sigv4_params sp = {.access_key_id = source->access_key_id,
-				       .secret_access_key = source->secret_access_key,
-				       .session_token = source->session_token,
-				       .region = region, .service = "sts",
-				       .now = ctx->now,
-				       .normalize_path = 1};
 		aws_sigv4_result sig;
 		memset(&sig, 0, sizeof sig);
-		if (aws_sigv4_sign(&sreq, &sp, &sig, err) != 0) {
+		if (source && sign(source, region, ctx->now, &body, h, &nh, &sig, err) != 0) {
 			aws_sigv4_result_free(&sig);
 			break;
 		}
-		h[nh++] = (aws_header){"X-Amz-Date", sig.amz_date};
-		if (source->session_token[0])
-			h[nh++] = (aws_header){"X-Amz-Security-Token", source->session_token};
-		h[nh++] = (aws_header){"Authorization", sig.authorization};
 		aws_http_request req = {.method = "POST", .url = url, .headers = h, .nheaders = nh,
 					.body = body.data, .body_len = body.len,
 					.timeout_ms = AWS_CREDS_HTTP_TIMEOUT_MS};
@@ -201,8 +224,8 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
 			aws_error_prefix(err, "STS %s", url);
 			continue;                       /* transport failure: retry */
 		}
-		rc = aws_creds_sts_parse(resp.body.data ? resp.body.data : "", resp.body.len,
-					 resp.status, ctx->now, out, err);
+		rc = aws_creds_sts_parse_action(action, resp.body.data ? resp.body.data : "", resp.body.len,
+						resp.status, ctx->now, out, err);
 		if (rc != 0 && err && !err->request_id[0])
 			aws_http_header(&resp, "x-amzn-RequestId", err->request_id,
 					sizeof err->request_id);

@@ -543,3 +543,63 @@ def test_mfa_role_without_a_terminal_or_a_prompt_says_what_to_use(env):
         rc, gets, errors = credsget(env, "--profile", "guarded")
         assert rc == 1 and "needs an MFA code (mfa_serial)" in errors[0], errors
         assert sts.calls == []
+
+
+# ------------------------------------------------------------------ web identity
+
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl"
+
+
+def web_env(env, sts, tmp_path, token=JWT):
+    path = tmp_path / "token"
+    path.write_text(token + "\n")
+    env.update({"AWS_ENDPOINT_URL_STS": sts.url, "AWS_ROLE_ARN": ROLE,
+                "AWS_WEB_IDENTITY_TOKEN_FILE": str(path), "AWS_MAX_ATTEMPTS": "1"})
+    return path
+
+
+def test_web_identity_token_file_is_exchanged_unsigned_for_role_credentials(env, tmp_path):
+    with FakeSTS() as sts:
+        sts.add_role(ROLE, web_tokens={JWT})
+        web_env(env, sts, tmp_path)
+        env["AWS_ROLE_SESSION_NAME"] = "ci-job-7"
+        rc, gets, errors = credsget(env)
+        assert rc == 0, errors
+        assert gets[0]["source"] == "web-identity" and gets[0]["token"] == "yes"
+        assert gets[0]["key_id"] == sts.calls[0]["issued"]
+        assert sts.calls[0]["params"] == {"Action": "AssumeRoleWithWebIdentity",
+                                          "Version": "2011-06-15", "RoleArn": ROLE,
+                                          "RoleSessionName": "ci-job-7", "WebIdentityToken": JWT}
+        assert sts.problems == []     # among them: a signed request
+
+
+def test_web_identity_from_a_profile(env, tmp_path):
+    with FakeSTS() as sts:
+        sts.add_role(ROLE, web_tokens={JWT})
+        (tmp_path / "tok").write_text(JWT)
+        write(env["AWS_CONFIG_FILE"], f"[profile ci]\nrole_arn = {ROLE}\n"
+                                      f"web_identity_token_file = {tmp_path / 'tok'}\n"
+                                      f"services = s\n[services s]\nsts =\n  endpoint_url = {sts.url}\n")
+        rc, gets, errors = credsget(env, "--profile", "ci")
+        assert rc == 0, errors
+        assert gets[0]["source"] == "web-identity"
+        assert sts.calls[0]["params"]["RoleSessionName"].startswith("showtable-")
+
+
+def test_web_identity_errors_name_the_file_and_never_the_token(env, tmp_path):
+    with FakeSTS() as sts:
+        sts.add_role(ROLE, web_tokens={JWT})
+        path = web_env(env, sts, tmp_path, token="eyJ.not-the-right.token")
+        rc, gets, errors = credsget(env)
+        assert rc == 1 and "InvalidIdentityToken" in errors[0] and str(path) in errors[0], errors
+        assert "not-the-right" not in errors[0]
+        path.write_text("")
+        rc, gets, errors = credsget(env)
+        assert rc == 1 and "does not hold a token" in errors[0], errors
+        env["AWS_WEB_IDENTITY_TOKEN_FILE"] = str(tmp_path / "missing")
+        rc, gets, errors = credsget(env)
+        assert rc == 1 and str(tmp_path / "missing") in errors[0] and "No such file" in errors[0]
+        del env["AWS_WEB_IDENTITY_TOKEN_FILE"]
+        rc, gets, errors = credsget(env)
+        assert rc == 1 and "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not" in errors[0]
+        assert len(sts.calls) == 0 and sts.problems == []

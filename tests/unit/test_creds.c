@@ -311,7 +311,7 @@ static void role_arn_without_source_is_an_error(void **state)
 	(void)state;
 	copy_data("config_profiles.ini", "AWS_CONFIG_FILE");
 	aws_error e = chain_error("nosource");
-	assert_non_null(strstr(e.message, "neither source_profile nor credential_source"));
+	assert_non_null(strstr(e.message, "neither source_profile, credential_source nor web_identity_token_file"));
 }
 
 static void source_profile_loop_is_an_error(void **state)

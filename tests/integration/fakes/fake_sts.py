@@ -16,8 +16,13 @@ issued credential is added, so role chains verify end to end. RoleArn, RoleSessi
         sts.calls            # [{"params": {...}, "key_id": "AKIDEXAMPLE", "issued": "ASIA..."}]
         assert sts.problems == []
 
+AssumeRoleWithWebIdentity is answered too, as the reference describes it: unsigned (a
+request carrying an Authorization header is recorded as a problem), WebIdentityToken of 4 to
+20 000 characters, accepted when it is one of the role's web_tokens; another token is
+InvalidIdentityToken (400), a role without web tokens AccessDenied.
+
 Errors are <ErrorResponse> documents: AccessDenied (403), ValidationError / MissingParameter
-/ InvalidAction (400), SignatureDoesNotMatch / InvalidClientTokenId (403).
+/ InvalidAction / InvalidIdentityToken (400), SignatureDoesNotMatch / InvalidClientTokenId (403).
 """
 import re
 import secrets
@@ -36,7 +41,8 @@ EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 SERIAL_RE = re.compile(r"^[\w+=/:,.@-]{9,256}$")
 TOKEN_CODE_RE = re.compile(r"^\d{6}$")
 KNOWN_PARAMS = {"Action", "Version", "RoleArn", "RoleSessionName", "DurationSeconds",
-                "ExternalId", "Policy", "SerialNumber", "TokenCode", "SourceIdentity"}
+                "ExternalId", "Policy", "SerialNumber", "TokenCode", "SourceIdentity",
+                "WebIdentityToken", "ProviderId", "PolicyArns"}
 # How STS answers each way a signature can fail (awsfake.SigV4Error.kind).
 SIGV4_ERRORS = {
     "missing": ("MissingAuthenticationToken", "Request is missing Authentication Token"),
@@ -64,10 +70,12 @@ class FakeSTS(FakeServer):
         self.roles = {}
         self.calls = []
 
-    def add_role(self, arn, external_id=None, trusted=None, mfa=None):
+    def add_role(self, arn, external_id=None, trusted=None, mfa=None, web_tokens=None):
         """trusted: key ids allowed to assume it (None = any key this fake knows); mfa:
-        (serial, current code) its trust policy requires (aws:MultiFactorAuthPresent)."""
-        self.roles[arn] = {"external_id": external_id, "trusted": trusted, "mfa": mfa}
+        (serial, current code) its trust policy requires (aws:MultiFactorAuthPresent);
+        web_tokens: the OIDC tokens AssumeRoleWithWebIdentity accepts for it."""
+        self.roles[arn] = {"external_id": external_id, "trusted": trusted, "mfa": mfa,
+                           "web_tokens": set(web_tokens or ())}
 
     def _error_xml(self, typ, code, message):
         return query_error(NS, code, message, typ)
@@ -78,9 +86,16 @@ class FakeSTS(FakeServer):
             return h.send_xml(400, self._error_xml("Sender", "InvalidAction", "use POST"))
         raw, hdr = h.raw, h.lower_headers()
         try:
-            key_id = self._check_signature(h, hdr, raw)
-            params = self._check_params(hdr, raw)
-            xml, issued = self._assume_role(key_id, params)
+            if b"Action=AssumeRoleWithWebIdentity" in raw:
+                key_id = None
+                if "authorization" in hdr:
+                    self.problems.append("AssumeRoleWithWebIdentity request was signed")
+                params = self._check_params(hdr, raw)
+                xml, issued = self._assume_role_web(params)
+            else:
+                key_id = self._check_signature(h, hdr, raw)
+                params = self._check_params(hdr, raw)
+                xml, issued = self._assume_role(key_id, params)
         except STSError as e:
             typ = "Receiver" if e.status >= 500 else "Sender"
             return h.send_xml(e.status, self._error_xml(typ, e.code, e.message))
@@ -108,10 +123,16 @@ class FakeSTS(FakeServer):
         for k in params:
             if k not in KNOWN_PARAMS:
                 self.problems.append(f"unknown parameter {k}")
-        if params.get("Action") != "AssumeRole":
+        if params.get("Action") not in ("AssumeRole", "AssumeRoleWithWebIdentity"):
             raise STSError(400, "InvalidAction", f"Could not find operation {params.get('Action')}")
         if params.get("Version") != "2011-06-15":
             raise STSError(400, "InvalidAction", "Version must be 2011-06-15")
+        if params["Action"] == "AssumeRoleWithWebIdentity":
+            if "WebIdentityToken" not in params:
+                raise STSError(400, "MissingParameter", "The request must contain WebIdentityToken")
+            if not 4 <= len(params["WebIdentityToken"]) <= 20000:
+                raise STSError(400, "ValidationError", "Value at 'webIdentityToken' failed to satisfy "
+                                                       "constraint: Member must have length between 4 and 20000")
         for req in ("RoleArn", "RoleSessionName"):
             if req not in params:
                 raise STSError(400, "MissingParameter", f"The request must contain {req}")
@@ -136,17 +157,36 @@ class FakeSTS(FakeServer):
                                                    "Member must have length 6")
         return params
 
-    def _assume_role(self, key_id, params):
+    def _assume_role_web(self, params):
+        arn = params["RoleArn"]
+        role = self.roles.get(arn)
+        if role is None or not role["web_tokens"]:
+            raise STSError(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+        if params["WebIdentityToken"] not in role["web_tokens"]:
+            raise STSError(400, "InvalidIdentityToken", "The ID Token provided is not a valid JWT. "
+                                                        "(You may see this error if you sent an Access Token)")
+        xml, issued = self._assume_role(None, params, trusted_by_token=True)
+        xml = xml.replace("AssumeRoleResponse", "AssumeRoleWithWebIdentityResponse") \
+                 .replace("AssumeRoleResult", "AssumeRoleWithWebIdentityResult") \
+                 .replace("  <PackedPolicySize>6</PackedPolicySize>\n",
+                          "  <SubjectFromWebIdentityToken>system:serviceaccount:ci:deploy"
+                          "</SubjectFromWebIdentityToken>\n  <Audience>sts.amazonaws.com</Audience>\n"
+                          "  <Provider>arn:aws:iam::123456789012:oidc-provider/oidc.example</Provider>\n")
+        return xml, issued
+
+    def _assume_role(self, key_id, params, trusted_by_token=False):
         arn = params["RoleArn"]
         role = self.roles.get(arn)
         denied = STSError(403, "AccessDenied",
                           f"User: arn:aws:iam::123456789012:user/{key_id} is not authorized to "
                           f"perform: sts:AssumeRole on resource: {arn}")
-        if role is None or (role["trusted"] is not None and key_id not in role["trusted"]):
+        if not trusted_by_token and (role is None or (role["trusted"] is not None and
+                                                      key_id not in role["trusted"])):
             raise denied
-        if role["external_id"] is not None and params.get("ExternalId") != role["external_id"]:
+        if not trusted_by_token and role["external_id"] is not None and \
+                params.get("ExternalId") != role["external_id"]:
             raise denied
-        if role["mfa"] is not None:
+        if not trusted_by_token and role["mfa"] is not None:
             serial, code = role["mfa"]
             if params.get("SerialNumber") != serial or "TokenCode" not in params:
                 raise denied

@@ -1,0 +1,75 @@
+/* aws_creds_web.c — web identity credentials: an OIDC token in a file (EKS, CI systems with
+ * OIDC federation) exchanged for role credentials with STS AssumeRoleWithWebIdentity.
+ *
+ * Set by AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE (+ AWS_ROLE_SESSION_NAME), or by a
+ * profile's role_arn + web_identity_token_file, as the SDKs read them. The file is read at
+ * every fetch because its token rotates; it is bounded (STS takes at most 20 000
+ * characters) and wiped from memory after use.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws_config.h"
+#include "aws_creds_internal.h"
+
+#define TOKEN_MAX 20000
+
+int aws_creds_web_identity(const aws_creds_ctx *ctx, const char *role_arn, const char *token_file,
+			   const char *session_name, aws_credentials *out, aws_error *err)
+{
+	FILE *f = fopen(token_file, "re");
+	if (!f)
+		return aws_error_set(err, AWS_ERR_CREDENTIALS, "web identity token file %s: %s",
+				     token_file, strerror(errno));
+	char *tok = malloc(TOKEN_MAX + 2);
+	if (!tok) {
+		fclose(f);
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", token_file);
+	}
+	size_t n = fread(tok, 1, TOKEN_MAX + 1, f);
+	int rerr = ferror(f);
+	fclose(f);
+	while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' ' || tok[n - 1] == '\t'))
+		n--;
+	tok[n] = '\0';
+	int rc;
+	if (rerr)
+		rc = aws_error_set(err, AWS_ERR_CREDENTIALS, "web identity token file %s could not be read",
+				   token_file);
+	else if (n < 4 || n > TOKEN_MAX || memchr(tok, '\0', n))
+		rc = aws_error_set(err, AWS_ERR_CREDENTIALS,
+				   "web identity token file %s does not hold a token (%zu bytes; STS takes "
+				   "4 to %d characters)", token_file, n, TOKEN_MAX);
+	else {
+		aws_creds_assume_role ar = {.role_arn = role_arn, .session_name = session_name,
+					    .web_identity_token = tok};
+		rc = aws_creds_sts_assume_role(ctx, NULL, &ar, out, err);
+		if (rc != 0)
+			aws_error_prefix(err, "web identity (%s, role %s): AssumeRoleWithWebIdentity",
+					 token_file, role_arn);
+	}
+	explicit_bzero(tok, TOKEN_MAX + 2);
+	free(tok);
+	return rc;
+}
+
+int aws_creds_from_web_identity_env(const aws_creds_ctx *ctx, aws_credentials *out, char *why,
+				    size_t why_len, aws_error *err)
+{
+	const char *role = aws_env_nonempty("AWS_ROLE_ARN"), *file = aws_env_nonempty("AWS_WEB_IDENTITY_TOKEN_FILE");
+	if (!role && !file) {
+		snprintf(why, why_len, "AWS_WEB_IDENTITY_TOKEN_FILE not set");
+		return AWS_CREDS_NONE;
+	}
+	if (!role || !file) {
+		aws_error_set(err, AWS_ERR_CREDENTIALS, "web identity: %s is set but %s is not; set both",
+			      role ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE",
+			      role ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN");
+		return AWS_CREDS_FAILED;
+	}
+	if (aws_creds_web_identity(ctx, role, file, aws_env_nonempty("AWS_ROLE_SESSION_NAME"), out, err) != 0)
+		return AWS_CREDS_FAILED;
+	return AWS_CREDS_FOUND;
+}
