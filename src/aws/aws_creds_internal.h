@@ -144,7 +144,7 @@ int aws_creds_sts_parse_action(const char *action, const char *xml, size_t len, 
 /* ---- aws_creds_web.c: web identity (OIDC token file → AssumeRoleWithWebIdentity) ---- */
 
 /* AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE (+ AWS_ROLE_SESSION_NAME): FOUND, NONE when
- * neither is set, FAILED (err set) when one is missing or the call fails. */
+ * no token file is set, FAILED (err set) when the role is missing or the call fails. */
 int aws_creds_from_web_identity_env(const aws_creds_ctx *ctx, aws_credentials *out, char *why,
 				    size_t why_len, aws_error *err);
 /* Reads the token file (again at every fetch: tokens rotate) and calls STS. Returns 0 or -1

@@ -59,14 +59,13 @@ int aws_creds_from_web_identity_env(const aws_creds_ctx *ctx, aws_credentials *o
 				    size_t why_len, aws_error *err)
 {
 	const char *role = aws_env_nonempty("AWS_ROLE_ARN"), *file = aws_env_nonempty("AWS_WEB_IDENTITY_TOKEN_FILE");
-	if (!role && !file) {
+	if (!file) {   /* AWS_ROLE_ARN alone is not web identity (as in botocore) */
 		snprintf(why, why_len, "AWS_WEB_IDENTITY_TOKEN_FILE not set");
 		return AWS_CREDS_NONE;
 	}
-	if (!role || !file) {
-		aws_error_set(err, AWS_ERR_CREDENTIALS, "web identity: %s is set but %s is not; set both",
-			      role ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE",
-			      role ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN");
+	if (!role) {
+		aws_error_set(err, AWS_ERR_CREDENTIALS, "web identity: AWS_WEB_IDENTITY_TOKEN_FILE is set "
+			      "but AWS_ROLE_ARN is not; set the role to assume");
 		return AWS_CREDS_FAILED;
 	}
 	if (aws_creds_web_identity(ctx, role, file, aws_env_nonempty("AWS_ROLE_SESSION_NAME"), out, err) != 0)

@@ -1,6 +1,8 @@
 /* stack.c — shared machinery of the deploy commands (see stack.h): names, templates, the
  * banner, confirmation, and following stack events with a root-cause summary. */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,20 +192,31 @@ int stk_confirm(const ctl_ctx *ctx, const char *question)
 		return 2;
 	}
 	/* Ctrl-C here is a "no": the caller then deletes what it prepared for the answer (a
-	 * change set, the empty stack under review), where dying would leave them behind. */
+	 * change set, the empty stack under review), where dying would leave them behind.
+	 * SIGINT stays blocked except inside ppoll(), which unblocks it atomically: a Ctrl-C
+	 * that comes before the wait begins is not lost (a plain read would wait forever). */
 	struct sigaction sa, old_int;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_prompt_interrupt;   /* no SA_RESTART: the read returns EINTR */
+	sa.sa_handler = on_prompt_interrupt;
 	sigemptyset(&sa.sa_mask);
+	sigset_t block, old_mask;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old_mask);
 	prompt_interrupted = 0;
 	sigaction(SIGINT, &sa, &old_int);
 	printf("%s [y/N] ", question);
 	fflush(stdout);
+	struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+	int ready;
+	do
+		ready = ppoll(&pfd, 1, NULL, &old_mask);
+	while (ready < 0 && errno == EINTR && !prompt_interrupted);
 	char line[32];
-	char *got = fgets(line, sizeof line, stdin);
+	char *got = prompt_interrupted ? NULL : fgets(line, sizeof line, stdin);
 	sigaction(SIGINT, &old_int, NULL);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (prompt_interrupted) {
-		clearerr(stdin);
 		printf("\ninterrupted: taken as no\n");
 		return 0;
 	}

@@ -599,7 +599,12 @@ def test_web_identity_errors_name_the_file_and_never_the_token(env, tmp_path):
         env["AWS_WEB_IDENTITY_TOKEN_FILE"] = str(tmp_path / "missing")
         rc, gets, errors = credsget(env)
         assert rc == 1 and str(tmp_path / "missing") in errors[0] and "No such file" in errors[0]
+        del env["AWS_ROLE_ARN"]
+        rc, gets, errors = credsget(env)
+        assert rc == 1 and "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not" in errors[0]
+        # AWS_ROLE_ARN alone is not web identity: the chain goes on (and here finds nothing)
+        env["AWS_ROLE_ARN"] = ROLE
         del env["AWS_WEB_IDENTITY_TOKEN_FILE"]
         rc, gets, errors = credsget(env)
-        assert rc == 1 and "AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not" in errors[0]
+        assert rc == 1 and "web identity (AWS_WEB_IDENTITY_TOKEN_FILE not set)" in errors[0], errors
         assert len(sts.calls) == 0 and sts.problems == []
