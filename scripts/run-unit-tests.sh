@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # run-unit-tests.sh — runs every unit test binary in $BUILD/tests and sums the results.
-# Tests find their data through SHOWTABLE_TESTDATA and ../shared via SHOWTABLE_SHARED.
+# Tests find their data (recorded responses, the SigV4 vectors) through SHOWTABLE_TESTDATA.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export SHOWTABLE_TESTDATA=$PWD/tests/data
-export SHOWTABLE_SHARED=${SHOWTABLE_SHARED:-$PWD/../shared}
 export CMOCKA_MESSAGE_OUTPUT=STDOUT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -1,6 +1,6 @@
 /* test_sigv4.c — SigV4 signing against the official AWS test vectors.
  *
- * Every folder of ../shared/aws-sigv4-test-suite is one test (added folders are tested with
+ * Every folder of tests/data/sigv4 (the AWS SigV4 test suite, see its README) is one test (added folders are tested with
  * no code change): canonical request, string to sign, signature and signed request, for
  * header signing and, where the folder has query-* files, for presigned URLs.
  */
@@ -256,12 +256,12 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 
 int main(void)
 {
-	const char *shared = getenv("SHOWTABLE_SHARED");
-	snprintf(suite, sizeof suite, "%s/aws-sigv4-test-suite", shared ? shared : "../shared");
+	const char *data = getenv("SHOWTABLE_TESTDATA");
+	snprintf(suite, sizeof suite, "%s/sigv4", data ? data : "tests/data");
 	struct dirent **ents;
 	int n = scandir(suite, &ents, NULL, by_name);
 	if (n < 0) {
-		fprintf(stderr, "test_sigv4: cannot read %s (set SHOWTABLE_SHARED)\n", suite);
+		fprintf(stderr, "test_sigv4: cannot read %s (run from the repository root or set SHOWTABLE_TESTDATA)\n", suite);
 		return 1;
 	}
 	struct CMUnitTest *tests = calloc((size_t)n * 2, sizeof *tests);

@@ -1,5 +1,5 @@
 /* testdata.h — reading a test's data file whole, shared by the unit tests that load
- * recorded responses and test vectors (tests/data/..., ../shared/...).
+ * recorded responses and test vectors (tests/data/...).
  *
  * Header-only (each test is one program); include it after <cmocka.h>.
  */
