@@ -334,11 +334,9 @@ const cfn_event *cfn_root_cause(const cfn_event *ev, size_t n)
 static int call(aws_client *c, const char *op, aws_buf *params, aws_buf *resp, aws_error *err)
 {
 	aws_buf_reset(resp);
-	int rc = aws_query_call(c, &AWS_SERVICE_CLOUDFORMATION, op, params->data ? params->data : "",
-				resp, err);
-	if (rc != 0)
-		aws_error_prefix(err, "CloudFormation %s", op);
-	return rc;
+	/* The client's errors already name "CloudFormation <op>": no second prefix. */
+	return aws_query_call(c, &AWS_SERVICE_CLOUDFORMATION, op, params->data ? params->data : "",
+			      resp, err);
 }
 
 static int not_exist(const aws_error *err)

@@ -103,7 +103,10 @@ aws_client *ctl_client(ctl_ctx *ctx)
 	aws_error err;
 	aws_error_clear(&err);
 	ctx->client = aws_client_new(&o, &err);
-	if (!ctx->client)
+	if (!ctx->client && err.kind == AWS_ERR_CONFIG && !ctx->region && strstr(err.message, "region"))
+		ctl_errorf("setting up the AWS client: %s — or pass --region, e.g. --region eu-central-1",
+			   err.message);   /* the library's advice knows no flags */
+	else if (!ctx->client)
 		ctl_aws_error("setting up the AWS client", &err);
 	else
 		aws_creds_provider_set_mfa_prompt(aws_client_creds(ctx->client), ask_mfa, NULL);

@@ -23,6 +23,16 @@ static const char *resource_of(const cfn_resource *r, size_t n, const char *type
 	return NULL;
 }
 
+/* An error that every further call of this run would repeat: no credentials, or the
+ * program stopping. status reports it once and stops, instead of once per stack and
+ * parameter. */
+static int status_fatal(const aws_error *err)
+{
+	return err->kind == AWS_ERR_CREDENTIALS || err->kind == AWS_ERR_CANCELLED;
+}
+
+/* One line per parameter. Returns 0, 1 when some state is unknown, -1 after printing an
+ * error that status_fatal says ends the run. */
 static int print_ssm(aws_client *c, const char *verb, const tmpl_ssm *s, size_t n)
 {
 	int rc = 0;
@@ -30,6 +40,11 @@ static int print_ssm(aws_client *c, const char *verb, const tmpl_ssm *s, size_t 
 		aws_error err;
 		aws_error_clear(&err);
 		int ex = stk_ssm_exists(c, s[i].name, &err);
+		if (ex < 0 && status_fatal(&err)) {
+			fflush(stdout);
+			ctl_aws_error(s[i].name, &err);
+			return -1;
+		}
 		const char *state = ex > 0 ? "exists" : ex == 0 ? "MISSING" : "unknown";
 		printf("  %-6s %-40s %s", verb, s[i].name, state);
 		if (ex < 0) {
@@ -55,7 +70,7 @@ static int service_status(aws_client *c, const char *cluster, const char *servic
 	int rc = aws_json_call(c, &AWS_SERVICE_ECS, "DescribeServices", body, strlen(body), &r, &err);
 	free(body);
 	if (rc != 0) {
-		ctl_aws_error("ECS DescribeServices", &err);
+		ctl_aws_error("the service's tasks", &err);
 		aws_buf_free(&r);
 		return 1;
 	}
@@ -89,7 +104,7 @@ static int target_health(aws_client *c, const char *tg)
 	if (qxml_form_add(&p, "TargetGroupArn", tg) != 0)
 		goto out;
 	if (aws_query_call(c, &AWS_SERVICE_ELBV2, "DescribeTargetHealth", p.data, &r, &err) != 0) {
-		ctl_aws_error("ELBv2 DescribeTargetHealth", &err);
+		ctl_aws_error("the targets' health", &err);
 		goto out;
 	}
 	qxml_doc d;
@@ -131,6 +146,8 @@ static const char *url_output(const cfn_stack *st)
 	return NULL;
 }
 
+/* Prints kind's stack. Returns 0, 1 when something failed or is unknown (printed), -1
+ * after an error that ends the run (status_fatal). */
 static int status_one(ctl_ctx *ctx, aws_client *c, const char *kind)
 {
 	char stack[256];
@@ -139,7 +156,17 @@ static int status_one(ctl_ctx *ctx, aws_client *c, const char *kind)
 	if (stk_template(ctx, kind, NULL, &info) != 0)
 		return 1;
 	cfn_stack st;
-	int ex = stk_describe(c, stack, &st);
+	aws_error err;
+	aws_error_clear(&err);
+	int ex = cfn_describe_stack(c, stack, &st, &err);
+	if (ex < 0) {
+		fflush(stdout);
+		ctl_aws_error(stack, &err);
+		if (status_fatal(&err)) {
+			tmpl_info_free(&info);
+			return -1;
+		}
+	}
 	int rc = ex < 0;
 	if (ex == 1)
 		printf("%-24s %-28s last change %s\n", stack, st.status,
@@ -148,12 +175,18 @@ static int status_one(ctl_ctx *ctx, aws_client *c, const char *kind)
 		printf("%-24s not deployed\n", stack);
 	if (st.reason && ex == 1 && strstr(st.status, "FAILED"))
 		printf("  reason: %s\n", st.reason);
-	rc |= print_ssm(c, "writes", info.writes, info.nwrites);
-	rc |= print_ssm(c, "reads", info.reads, info.nreads);
+	int w = print_ssm(c, "writes", info.writes, info.nwrites);
+	int r = w < 0 ? -1 : print_ssm(c, "reads", info.reads, info.nreads);
+	if (w < 0 || r < 0) {
+		if (ex == 1)
+			cfn_stack_free(&st);
+		tmpl_info_free(&info);
+		return -1;
+	}
+	rc |= w | r;
 	if (ex == 1 && tmpl_find_param(&info, "Image")) {
 		cfn_resource *res = NULL;
 		size_t n = 0;
-		aws_error err;
 		aws_error_clear(&err);
 		if (cfn_describe_resources(c, st.id, &res, &n, &err) != 0) {
 			ctl_aws_error(stack, &err);
@@ -191,8 +224,10 @@ int cmd_status(ctl_ctx *ctx, int argc, char **argv)
 		return ec;
 	printf("region %s, parameter prefix %s\n", aws_client_region(c), ctx->param_prefix);
 	int rc = 0;
-	for (int k = 0; k < STK_NKINDS; k++)
-		rc |= status_one(ctx, c, stk_kinds[k]);
+	for (int k = 0; k < STK_NKINDS && rc >= 0; k++) {
+		int one = status_one(ctx, c, stk_kinds[k]);
+		rc = one < 0 ? -1 : rc | one;
+	}
 	fflush(stdout);
 	return rc ? 1 : 0;
 }

@@ -25,7 +25,7 @@ static int ecr_call(aws_client *c, const char *op, json_t *req, json_t **out, aw
 	free(body);
 	if (rc != 0) {
 		aws_buf_free(&resp);
-		return aws_error_prefix(err, "ECR %s", op);
+		return -1;   /* the client's error already names "ECR <op>" */
 	}
 	json_error_t je;
 	*out = json_loadb(resp.data ? resp.data : "", resp.len, 0, &je);

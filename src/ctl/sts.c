@@ -23,9 +23,7 @@ int sts_get_caller_identity(aws_client *c, sts_identity *out, aws_error *err)
 {
 	aws_buf r = AWS_BUF_INIT;
 	int rc = aws_query_call(c, &AWS_SERVICE_STS, "GetCallerIdentity", "", &r, err);
-	if (rc != 0)
-		aws_error_prefix(err, "STS GetCallerIdentity");
-	else
+	if (rc == 0)   /* on failure the client's error already names "STS GetCallerIdentity" */
 		rc = sts_parse_identity(r.data, r.len, out, err);
 	aws_buf_free(&r);
 	return rc;

@@ -305,7 +305,7 @@ def test_cloudformation_errors_are_shown_with_their_message(ctl):
     (d / "table.yaml").write_text("Parameters:\n  ParamPrefix: {Type: String}\nResources: {}\n")
     p = ctl.run("--yes", "deploy", "table")
     assert p.returncode == 1
-    assert "CloudFormation CreateChangeSet" in p.stderr
+    assert p.stderr.count("CloudFormation CreateChangeSet") == 1   # named once, not prefixed twice
     assert "ValidationError" in p.stderr
     assert "At least one Resources member must be defined" in p.stderr
     assert ctl.cfn.stack("showtable-table") is None
@@ -489,6 +489,18 @@ def test_status_shows_stacks_parameters_service_and_url(ctl):
     del ctl.ssm.params["/go-on-aws/table"]
     p = ctl.ok("status")
     assert re.search(r"reads +/go-on-aws/table +MISSING", p.stdout)
+
+
+def test_status_without_credentials_says_so_once_and_stops(ctl):
+    env = dict(ctl.env)
+    del env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
+    p = ctl.run("status", env=env)
+    assert p.returncode == 1
+    assert p.stderr.count("no AWS credentials found") == 1, p.stderr
+    assert p.stderr.count("CloudFormation DescribeStacks") == 1, p.stderr
+    assert "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in p.stderr
+    assert "unknown" not in p.stdout   # no parameter lines that only repeat the error
+    assert ctl.cfn.requests == []
 
 
 def test_outputs_prints_key_tab_value(ctl):

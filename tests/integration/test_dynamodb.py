@@ -495,6 +495,7 @@ def test_no_region_says_how_to_set_one(scripted_env):
     del scripted_env["AWS_REGION"]
     err = ctl(scripted_env, "scan", "--table", "tbl", rc=1).stderr
     assert "no AWS region configured" in err and "AWS_REGION" in err
+    assert "--region" in err   # the flag is the quickest way, and the one --help shows
 
 
 def test_bad_timeout_setting_is_reported(scripted_env):
