@@ -102,7 +102,8 @@ static void defaults(image_args *a)
 		else if (dir[0] && is_dir(alt))
 			snprintf(dst[i], PATH_MAX, "%.*s", PATH_MAX - 1, alt);
 	}
-	snprintf(a->out, sizeof a->out, "%s/image", dir[0] ? dir : "build");
+	/* Output goes where the user is, not beside an installed binary in bin/. */
+	snprintf(a->out, sizeof a->out, "build/image");
 	a->keep = 10;
 }
 
@@ -368,6 +369,8 @@ done:
 	return rc;
 }
 
+static int make_parents(const char *path, mode_t mode);
+
 static void usage_image(FILE *f)
 {
 	fprintf(f,
@@ -377,8 +380,8 @@ static void usage_image(FILE *f)
 		"                                [--registry HOST:PORT|URL [--insecure-http]\n"
 		"                                 [--username U --password-stdin]] [--tag T]\n"
 		"                                [--chunk-size BYTES] [--keep N]\n"
-		"build writes an OCI image layout (default: build/image and build/image.tar) and\n"
-		"prints its digest and sizes. push sends it to ECR (repository --name, created if\n"
+		"build writes an OCI image layout (default: build/image and build/image.tar under\n"
+		"the current directory) and prints its digest and sizes. push sends it to ECR (repository --name, created if\n"
 		"missing) or to --registry, and prints the digest-pinned URI.\n");
 }
 
@@ -391,7 +394,7 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 	int push = strcmp(argv[1], "push") == 0;
 	image_args a;
 	defaults(&a);
-	int tar_set = 0;
+	int tar_set = 0, out_set = 0;
 	static const struct option opts[] = {
 		{"binary", required_argument, 0, 'b'}, {"web", required_argument, 0, 'w'},
 		{"infra", required_argument, 0, 'i'},  {"out", required_argument, 0, 'o'},
@@ -410,7 +413,7 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 		case 'b': snprintf(a.binary, sizeof a.binary, "%s", optarg); break;
 		case 'w': snprintf(a.web, sizeof a.web, "%s", optarg); break;
 		case 'i': snprintf(a.infra, sizeof a.infra, "%s", optarg); break;
-		case 'o': snprintf(a.out, sizeof a.out, "%s", optarg); break;
+		case 'o': snprintf(a.out, sizeof a.out, "%s", optarg); out_set = 1; break;
 		case 't': snprintf(a.tar, sizeof a.tar, "%s", optarg); tar_set = 1; break;
 		case 'N': a.no_tar = 1; break;
 		case 'R': a.registry = optarg; break;
@@ -447,6 +450,8 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 	if (!tar_set)
 		snprintf(a.tar, sizeof a.tar, "%s.tar", a.out);
 	if (!push || !a.no_build) {
+		if (!out_set && make_parents(a.out, 0777) != 0)   /* ./build, as make would */
+			return 1;
 		image_build_result r;
 		int rc = do_build(&a, &r);
 		if (rc != 0)
@@ -463,14 +468,15 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-/* mkdir -p of path's parent directories (path itself is made by the build). */
-static int make_parents(const char *path)
+/* mkdir -p of path's parent directories (path itself is made by the build), new ones
+ * with mode (less the umask). */
+static int make_parents(const char *path, mode_t mode)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof p, "%s", path);
 	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
 		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		if (mkdir(p, mode) != 0 && errno != EEXIST) {
 			ctl_errorf("%s: cannot create the directory: %s", p, strerror(errno));
 			return -1;
 		}
@@ -514,7 +520,7 @@ int image_ensure_pushed(ctl_ctx *ctx, char *uri_out, size_t len)
 			   a.infra[0] ? "" : "infra/", dir[0] ? dir : "(unknown)");
 		return 1;
 	}
-	if (make_parents(a.out) != 0)
+	if (make_parents(a.out, 0700) != 0)
 		return 1;
 	image_build_result r;
 	int rc = do_build(&a, &r);

@@ -274,6 +274,26 @@ def test_out_dir_that_is_not_a_layout_is_left_alone(built, tmp_path):
     assert (d / "keep.txt").read_text() == "mine"
 
 
+def test_installed_build_writes_under_the_current_directory(built, tmp_path):
+    """After `make install`, showtablectl sits in bin/ beside showtable, with the assets in
+    share/showtable: the image goes to ./build/image(.tar) where it is run, as --help says."""
+    prefix, work = tmp_path / "prefix", tmp_path / "work"
+    (prefix / "bin").mkdir(parents=True)
+    work.mkdir()
+    shutil.copy2(binary("showtablectl"), prefix / "bin" / "showtablectl")
+    shutil.copy2(SERVER_COPY[0], prefix / "bin" / "showtable")
+    for d in ("web", "infra"):
+        shutil.copytree(os.path.join(ROOT, d), prefix / "share" / "showtable" / d)
+    r = subprocess.run([str(prefix / "bin" / "showtablectl"), "image", "build"], env=built["env"],
+                       cwd=work, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == built["digest"]
+    assert (work / "build" / "image" / "oci-layout").is_file()
+    assert (work / "build" / "image.tar").is_file()
+    assert sorted(os.listdir(prefix / "bin")) == ["showtable", "showtablectl"]
+    assert "under\nthe current directory" in ctl(["image", "--help"], built["env"]).stdout
+
+
 # ---- local docker-registry ---------------------------------------------------------------------
 
 @contextlib.contextmanager
