@@ -4,11 +4,13 @@
 # against the same scan done with the AWS SDK for JavaScript v3 (bench/scan_js.mjs). Runs
 # alternate between the two clients; prints a markdown table of medians.
 #
-#   bench/scan_bench.sh [RUNS]        (default 7; BUILD=build-dir, default build)
+#   bench/scan_bench.sh [RUNS]        (default 7; BUILD=build-dir, default build;
+#                                      ITEMS=n, default 20000: a smaller table for a quick check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-7}
 BUILD=${BUILD:-build}
+ITEMS=${ITEMS:-20000}
 CTL=$BUILD/showtablectl
 [ -x "$CTL" ] || { echo "scan_bench: $CTL is not built — run make first" >&2; exit 1; }
 [ -x node_modules/.bin/dynalite ] || { echo "scan_bench: run scripts/install-deps.sh first" >&2; exit 1; }
@@ -17,7 +19,10 @@ PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1
 WORK=$(mktemp -d)
 node_modules/.bin/dynalite --host 127.0.0.1 --port "$PORT" >"$WORK/dynalite.log" 2>&1 &
 DYN=$!
-trap 'kill $DYN 2>/dev/null; wait $DYN 2>/dev/null; rm -rf "$WORK"' EXIT
+# `wait` on the killed dynalite returns 143: under set -e that would end the trap (and the
+# script, with 143) before the temporary folder is removed.
+cleanup() { kill "$DYN" 2>/dev/null || true; wait "$DYN" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
 
 # Only fake keys and a loopback endpoint: nothing here talks to AWS.
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
@@ -33,13 +38,13 @@ done
 
 TABLE=bench
 "$CTL" table create --table "$TABLE" --wait >/dev/null
-# 20,000 items of about 200 bytes each (DynamoDB's size count), a few attribute types.
-/usr/bin/python3 - "$WORK/items.jsonl" <<'EOF'
+# ITEMS items of about 200 bytes each (DynamoDB's size count), a few attribute types.
+/usr/bin/python3 - "$WORK/items.jsonl" "$ITEMS" <<'EOF'
 import json, random, sys
 rnd = random.Random(1)
 pool = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(4096))
 with open(sys.argv[1], "w") as f:
-    for i in range(20000):
+    for i in range(int(sys.argv[2])):
         f.write(json.dumps({
             "itemID": {"S": f"item-{i:06d}"},
             "title": {"S": pool[i % 3900:i % 3900 + 140]},
@@ -50,9 +55,10 @@ with open(sys.argv[1], "w") as f:
 EOF
 "$CTL" items load --table "$TABLE" "$WORK/items.jsonl" >/dev/null
 
-/usr/bin/python3 - "$RUNS" "$CTL" "$TABLE" "$WORK" <<'EOF'
+/usr/bin/python3 - "$RUNS" "$CTL" "$TABLE" "$WORK" "$ITEMS" <<'EOF'
 import os, statistics, subprocess, sys, time
 runs, ctl, table, work = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+items = int(sys.argv[5])
 
 def measure(argv):
     """Runs argv with stdout to a file; returns (wall s, user+sys s of the process, lines)."""
@@ -69,8 +75,8 @@ def measure(argv):
         sys.exit(f"scan_bench: {argv} failed ({p.returncode}): {err}")
     with open(out, "rb") as f:
         lines = sum(1 for _ in f)
-    if lines != 20000:
-        sys.exit(f"scan_bench: {argv} printed {lines} items, not 20000")
+    if lines != items:
+        sys.exit(f"scan_bench: {argv} printed {lines} items, not {items}")
     return wall, ru.ru_utime + ru.ru_stime
 
 clients = {
@@ -89,7 +95,7 @@ for seg in (1, 4):
            for n, r in res.items()}
     rows.append((seg, med))
 
-print(f"Full scan of 20,000 items (~200 B each) from dynalite; median of {runs} runs, "
+print(f"Full scan of {items:,} items (~200 B each) from dynalite; median of {runs} runs, "
       f"output to a file.\n")
 print("| segments | client | wall (s) | client CPU user+sys (s) | CPU vs JS | wall vs JS |")
 print("|---:|---|---:|---:|---:|---:|")

@@ -12,6 +12,9 @@ cc -O2 -o "$OUT/evhttp_min" evhttp_min.c $(pkg-config --cflags --libs libevent)
 # A CSS file of a realistic size (about 6 KiB).
 CSS="$OUT/app.css"
 for i in $(seq 1 120); do echo ".c$i { margin: 0 auto; padding: ${i}px; color: #333; }"; done > "$CSS"
+PID=
+# A failing wrk or build must not leave a server running on CPU 0.
+trap '[ -z "$PID" ] || { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 for variant in mhd_min:epoll mhd_min:poll evhttp_min:-; do
 	srv=${variant%%:*}; mode=${variant#*:}
@@ -32,4 +35,5 @@ for variant in mhd_min:epoll mhd_min:poll evhttp_min:-; do
 	rss=$(awk '/VmRSS|RssAnon/ {printf "%s=%s%s ", $1, $2, $3}' /proc/$PID/status)
 	echo "$srv $mode memory after load: $rss"
 	kill $PID; wait $PID || true
+	PID=
 done
