@@ -3,6 +3,7 @@
 #   make            build everything into build/ (libaws.a, showtable, showtablectl, tests)
 #   make test       install deps, then unit + integration tests, then the same under ASan+UBSan
 #   make run        the local demo: dynalite + demo table + server on 127.0.0.1:8080
+#                   (RESET=1: a new password instead of the one kept in .local/password)
 #   make bench      benchmarks in bench/ (numbers for the README)
 #   make install    PREFIX=/usr/local DESTDIR= (binaries, man pages)
 #   make SAN=1 ...  the same build with AddressSanitizer + UndefinedBehaviorSanitizer in build-san/
@@ -109,7 +110,7 @@ test: deps
 	$(MAKE) SAN=1 check
 
 run: deps all
-	@scripts/run-local.sh
+	@RESET=$(RESET) scripts/run-local.sh
 
 bench: deps all
 	@bench/run-all.sh

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # run-local.sh — what `make run` runs: dynalite (data kept in .local/), the demo table with a
-# few hundred items, a fresh password (only its bcrypt hash is stored), and showtable on
-# 127.0.0.1:8080. Ctrl-C stops everything this script started, and nothing else.
+# few hundred items, a generated password kept in .local/password (mode 600) and reused on the
+# next run so a browser's saved login keeps working, and showtable on 127.0.0.1:8080.
+# Ctrl-C stops everything this script started, and nothing else.
 #
 # Environment (all optional):
 #   SHOWTABLE_LISTEN     address of the server (default 127.0.0.1:8080)
 #   SHOWTABLE_TABLE      table to show (default showtable-demo; created and filled if missing/empty)
-#   SHOWTABLE_LOCAL_DIR  where dynalite's data and the htpasswd file live (default .local)
+#   SHOWTABLE_LOCAL_DIR  where dynalite's data, the password and the htpasswd file live (default .local)
+#   RESET=1              a new password instead of the kept one (`make run RESET=1`)
 #   BUILD                build folder with showtable and showtablectl (default build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,9 +114,23 @@ if [ -z "$first" ]; then
 fi
 rm -f "$LOCAL/ctl.err"
 
-# A new password on every run; only its bcrypt hash is written down.
-PASSWORD=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(15))')
+# The password of the last run, unless RESET=1 or there is none yet: a new one then. The
+# server reads only its bcrypt hash (htpasswd); the password itself stays in a file only
+# its owner can read, inside a folder only its owner can enter.
+PWFILE=$LOCAL/password
+PASSWORD=
+if [ "${RESET:-0}" != 1 ] && [ -s "$PWFILE" ]; then
+	IFS= read -r PASSWORD <"$PWFILE" || true
+fi
 umask 077
+if [ -n "$PASSWORD" ]; then
+	chmod 600 "$PWFILE"
+	pw_note="kept in $PWFILE — \`make run RESET=1\` makes a new one"
+else
+	PASSWORD=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(15))')
+	printf '%s\n' "$PASSWORD" >"$PWFILE.tmp" && mv "$PWFILE.tmp" "$PWFILE"
+	pw_note="new; kept in $PWFILE for the next runs"
+fi
 printf '%s' "$PASSWORD" | htpasswd -niB -C 10 "$USER_NAME" | sed '/^$/d' >"$LOCAL/htpasswd"
 umask 022
 
@@ -127,7 +143,7 @@ cat >&2 <<EOF
 
   showtable is running at  http://$url_host:$port/
   user:      $USER_NAME
-  password:  $PASSWORD
+  password:  $PASSWORD   ($pw_note)
 
   table $TABLE in dynalite (data in $LOCAL/dynalite) — press Ctrl-C to stop.
 

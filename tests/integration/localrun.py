@@ -20,7 +20,8 @@ BANNER = re.compile(r"running at\s+(http://\S+/)\s.*?user:\s+(\S+)\s.*?password:
 
 
 class LocalRun:
-    def __init__(self, tmp_path, port=None, local_dir=None):
+    def __init__(self, tmp_path, port=None, local_dir=None, env=None):
+        self.extra_env = dict(env or {})
         self.port = port or free_port()
         self.local = str(local_dir or (tmp_path / "local"))
         self.out_path = tmp_path / f"run-local-{self.port}.out"
@@ -35,6 +36,8 @@ class LocalRun:
             "SHOWTABLE_LISTEN": f"127.0.0.1:{self.port}",
             "SHOWTABLE_LOCAL_DIR": self.local,
         })
+        env.pop("RESET", None)
+        env.update(self.extra_env)
         if SAN:
             env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
             env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
