@@ -123,7 +123,7 @@ install: all
 	install -m 644 infra/*.yaml $(DESTDIR)$(PREFIX)/share/showtable/infra/
 	for m in docs/*.1; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/ || true; done
 
-# The seed's Taskfile tasks, through showtablectl. CTL_FLAGS adds global flags (e.g.
+# The Taskfile tasks of the go-on-aws reference design, through showtablectl. CTL_FLAGS adds global flags (e.g.
 # "--yes --name dev --param-prefix /dev"); IMAGE=URI is the container stack's image.
 STACK_TASKS = deploy-vpc deploy-table deploy-container destroy-container destroy-table destroy-vpc
 $(STACK_TASKS): $(BUILD)/showtablectl
