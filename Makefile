@@ -123,8 +123,9 @@ install: all
 	install -m 644 infra/*.yaml $(DESTDIR)$(PREFIX)/share/showtable/infra/
 	for m in docs/*.1; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/ || true; done
 
-# The Taskfile tasks of the go-on-aws reference design, through showtablectl. CTL_FLAGS adds global flags (e.g.
-# "--yes --name dev --param-prefix /dev"); IMAGE=URI is the container stack's image.
+# The Taskfile tasks of the go-on-aws reference design, through showtablectl. CTL_FLAGS adds
+# global flags (e.g. "--yes --name dev --param-prefix /dev"); IMAGE=URI is the container
+# stack's image.
 STACK_TASKS = deploy-vpc deploy-table deploy-container destroy-container destroy-table destroy-vpc
 $(STACK_TASKS): $(BUILD)/showtablectl
 	$(BUILD)/showtablectl $(CTL_FLAGS) $(subst -, ,$@) $(if $(and $(IMAGE),$(filter deploy-container,$@)),--image $(IMAGE))

@@ -441,7 +441,7 @@ static int page_foot(aws_buf *o)
 }
 
 /* The filter form: GET on the results page (the URL can be shared), POST on the start
- * page (the seed's Scan button). */
+ * page (go-on-aws's Scan button). */
 static int filter_form(aws_buf *o, const char *method, const char *q, long limit, int autofocus)
 {
 	static const long sizes[] = {25, 50, 100, 250, 500, 1000};

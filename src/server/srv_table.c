@@ -1,6 +1,6 @@
 /* srv_table.c — the table name, fixed or from SSM with a TTL cache and stale fallback.
  *
- * The seed read SSM on every request; caching keeps SSM off the request path (and under
+ * go-on-aws reads SSM on every request; caching keeps SSM off the request path (and under
  * its API rate limits), and the stale fallback keeps pages working through an SSM outage.
  */
 #include "srv_table.h"

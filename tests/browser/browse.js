@@ -92,7 +92,7 @@ async function main() {
 			"pressing / did not focus the filter (showtable.js not running?)");
 		await page.keyboard.press("Escape");
 
-		// Scan: the seed's button, a form POST to /query.
+		// Scan: go-on-aws's button, a form POST to /query.
 		await Promise.all([
 			page.waitForURL(/\/query/),
 			page.getByRole("button", { name: "Scan" }).click(),

@@ -1,6 +1,6 @@
 """The CloudFormation templates in infra/: valid against the resource specification (npm
 @aws-cdk/cfnspec), each validator check proven on a broken fragment (tests/data/templates/), and
-the invariants issue 4 asks for (SSM decoupling, no imports/exports, least privilege, NAT modes).
+the invariants the design rests on (SSM decoupling, no imports/exports, least privilege, NAT modes).
 """
 import os
 import re
