@@ -103,9 +103,10 @@ aws_client *ctl_client(ctl_ctx *ctx)
 	aws_error err;
 	aws_error_clear(&err);
 	ctx->client = aws_client_new(&o, &err);
-	if (!ctx->client && err.kind == AWS_ERR_CONFIG && !ctx->region && strstr(err.message, "region"))
-		ctl_errorf("setting up the AWS client: %s — or pass --region, e.g. --region eu-central-1",
-			   err.message);   /* the library's advice knows no flags */
+	if (!ctx->client && err.kind == AWS_ERR_CONFIG && !ctx->region &&
+	    strstr(err.message, "region"))   /* the library's advice knows no flags */
+		ctl_errorf("setting up the AWS client: %s — or pass --region, e.g. --region "
+			   "eu-central-1", err.message);
 	else if (!ctx->client)
 		ctl_aws_error("setting up the AWS client", &err);
 	else

@@ -381,8 +381,9 @@ static void usage_image(FILE *f)
 		"                                 [--username U --password-stdin]] [--tag T]\n"
 		"                                [--chunk-size BYTES] [--keep N]\n"
 		"build writes an OCI image layout (default: build/image and build/image.tar under\n"
-		"the current directory) and prints its digest and sizes. push sends it to ECR (repository --name, created if\n"
-		"missing) or to --registry, and prints the digest-pinned URI.\n");
+		"the current directory) and prints its digest and sizes. push sends it to ECR\n"
+		"(repository --name, created if missing) or to --registry, and prints the\n"
+		"digest-pinned URI.\n");
 }
 
 int cmd_image(ctl_ctx *ctx, int argc, char **argv)
