@@ -1,9 +1,12 @@
 """The CloudFormation templates in infra/: valid against the resource specification (npm
 @aws-cdk/cfnspec), each validator check proven on a broken fragment (tests/data/templates/), and
-the invariants the design rests on (SSM decoupling, no imports/exports, least privilege, NAT modes).
+the invariants the design rests on (SSM decoupling, no imports/exports, least privilege, NAT modes,
+both front doors of the container stack).
 """
 import os
 import re
+import shutil
+import subprocess
 
 import pytest
 import yaml
@@ -16,6 +19,7 @@ INFRA = os.path.join(ROOT, "infra")
 BROKEN = os.path.join(ROOT, "tests", "data", "templates")
 TEMPLATES = ["vpc", "table", "container"]
 PREFIX = "/go-on-aws"
+FRONTENDS = ["alb", "httpapi"]
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +54,33 @@ def ref(name):
 def test_template_passes_check(name, check, spec):
     problems = cfn_lint.CHECKS[check](template(name), spec)
     assert problems == [], "\n".join(f"{p.path}: {p.message}" for p in problems)
+
+
+def with_default(tpl, **defaults):
+    """tpl with other parameter defaults: what a deploy with those --param values validates."""
+    for key, value in defaults.items():
+        tpl["Parameters"][key]["Default"] = value
+    return tpl
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_container_passes_every_check_in_each_frontend_mode(frontend, spec):
+    problems = cfn_lint.validate(with_default(template("container"), Frontend=frontend), spec)
+    assert problems == [], "\n".join(f"{p.path}: {p.message}" for p in problems)
+
+
+@pytest.mark.skipif(shutil.which("cfn-lint") is None, reason="cfn-lint (pip cfn-lint) is not installed")
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_container_has_no_cfn_lint_findings_in_each_frontend_mode(frontend, tmp_path):
+    """The real cfn-lint (AWS's, with its own schemas and rules), informational findings included."""
+    with open(os.path.join(INFRA, "container.yaml")) as f:
+        text = f.read()
+    assert "    Default: alb\n" in text
+    path = tmp_path / "container.yaml"
+    path.write_text(text.replace("    Default: alb\n", f"    Default: {frontend}\n", 1))
+    p = subprocess.run(["cfn-lint", "--include-checks", "I", "--", str(path)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout == "", p.stdout + p.stderr
 
 
 def test_specification_is_the_npm_cfnspec(spec):
@@ -188,7 +219,7 @@ def test_container_reads_nothing_except_through_ssm_typed_parameters():
     settings = {"ParamPrefix", "Image", "ContainerUser", "CertificateArn", "HealthCheckPath",
                 "HealthyCodes", "DesiredCount", "MinCapacity", "MaxCapacity", "CpuTargetPercent",
                 "RequestsPerTarget", "HealthCheckGracePeriod", "StopTimeout", "LogRetentionDays",
-                "CapacityProvider"}
+                "CapacityProvider", "Frontend", "ApiRateLimit", "ApiBurstLimit"}
     for name, p in tpl["Parameters"].items():
         if p["Type"].startswith("AWS::SSM::Parameter::Value<"):
             assert p["Default"].startswith(PREFIX + "/"), name
@@ -400,12 +431,25 @@ def test_health_check_defaults_are_ping_and_200_401():
     params = tpl["Parameters"]
     assert params["HealthCheckPath"]["Default"] == "/ping"
     assert params["HealthyCodes"]["Default"] == "200,401"
+    assert tpl["Resources"]["TargetGroup"]["Condition"] == "UseAlb"
     tg = props(tpl, "TargetGroup")
     assert tg["HealthCheckPath"] == ref("HealthCheckPath")
     assert tg["Matcher"] == {"HttpCode": ref("HealthyCodes")}
     assert (tg["TargetType"], tg["Protocol"], tg["Port"]) == ("ip", "HTTP", 8080)
     codes = re.compile(params["HealthyCodes"]["AllowedPattern"])
     assert codes.fullmatch("200,401") and codes.fullmatch("200-299") and not codes.fullmatch("ok")
+
+
+def test_container_health_check_runs_the_server_without_a_shell():
+    """The only task health check without a target group: the image has no shell, so the
+    exec form runs the server's own --health-check against the same path and codes."""
+    (c,) = props(template("container"), "TaskDefinition")["ContainerDefinitions"]
+    hc = c["HealthCheck"]
+    assert hc["Command"] == ["CMD", "/showtable", "--health-check", sub("http://127.0.0.1:8080${HealthCheckPath}"),
+                             "--healthy-codes", ref("HealthyCodes")]
+    # ECS limits: interval 5-300, timeout 2-60 (below the interval), retries 1-10, start 0-300.
+    assert 5 <= hc["Interval"] <= 300 and 2 <= hc["Timeout"] < hc["Interval"]
+    assert 1 <= hc["Retries"] <= 10 and 0 <= hc["StartPeriod"] <= 300
 
 
 @pytest.mark.parametrize("cert", ["", "arn:aws:acm:us-east-1:111122223333:certificate/x"])
@@ -440,25 +484,36 @@ def test_load_balancer_is_internet_facing_in_public_subnets():
     assert lb["SecurityGroups"] == [ref("LoadBalancerSecurityGroup")]
 
 
-def test_service_accepts_8080_from_load_balancer_only():
-    tpl = template("container")
-    sg = props(tpl, "ServiceSecurityGroup")
-    assert sg["SecurityGroupIngress"] == [{
-        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
-        "SourceSecurityGroupId": ref("LoadBalancerSecurityGroup"), "Description": "from the load balancer"}]
+FRONT_DOOR_GROUP = {"alb": "LoadBalancerSecurityGroup", "httpapi": "VpcLinkSecurityGroup"}
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_service_accepts_8080_from_the_front_door_only(frontend):
+    res = active_resources(template("container"), {"Frontend": frontend})
+    door = FRONT_DOOR_GROUP[frontend]
+    sg = res["ServiceSecurityGroup"]["Properties"]
+    assert "SecurityGroupIngress" not in sg   # rules are resources of their own, one per mode
     assert [(r["FromPort"], r["ToPort"]) for r in sg["SecurityGroupEgress"]] == [(443, 443)]
-    # The load balancer may only talk to the service, on 8080.
-    egress = [r for r in tpl["Resources"].values() if r["Type"] == "AWS::EC2::SecurityGroupEgress"]
-    assert [(e["Properties"]["GroupId"], e["Properties"]["DestinationSecurityGroupId"],
-             e["Properties"]["FromPort"], e["Properties"]["ToPort"]) for e in egress] == \
-        [(ref("LoadBalancerSecurityGroup"), ref("ServiceSecurityGroup"), 8080, 8080)]
-    (placeholder,) = props(tpl, "LoadBalancerSecurityGroup")["SecurityGroupEgress"]
+    ingress = [r["Properties"] for r in res.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"]
+    assert [(i["GroupId"], i["SourceSecurityGroupId"], i["IpProtocol"], i["FromPort"], i["ToPort"])
+            for i in ingress] == [(ref("ServiceSecurityGroup"), ref(door), "tcp", 8080, 8080)]
+    # The front door may only talk to the service, on 8080; it accepts from the Internet only as an ALB.
+    egress = [r["Properties"] for r in res.values() if r["Type"] == "AWS::EC2::SecurityGroupEgress"]
+    assert [(e["GroupId"], e["DestinationSecurityGroupId"], e["FromPort"], e["ToPort"]) for e in egress] == \
+        [(ref(door), ref("ServiceSecurityGroup"), 8080, 8080)]
+    (placeholder,) = res[door]["Properties"]["SecurityGroupEgress"]
     assert placeholder["CidrIp"] == "255.255.255.255/32"
+    groups = {k for k, r in res.items() if r["Type"] == "AWS::EC2::SecurityGroup"}
+    assert groups == {"ServiceSecurityGroup", door}
+    if frontend == "httpapi":
+        assert "SecurityGroupIngress" not in res[door]["Properties"]
 
 
-def test_service_deploys_safely_where_the_vpc_says():
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_service_deploys_safely_where_the_vpc_says(frontend):
     tpl = template("container")
-    svc = props(tpl, "Service")
+    res = active_resources(tpl, {"Frontend": frontend})
+    svc = res["Service"]["Properties"]
     dc = svc["DeploymentConfiguration"]
     assert dc["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
     assert dc["MinimumHealthyPercent"] == 100 and dc["MaximumPercent"] == 200
@@ -467,16 +522,28 @@ def test_service_deploys_safely_where_the_vpc_says():
     net = svc["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert net == {"AssignPublicIp": ref("ServicePublicIp"), "Subnets": ref("ServiceSubnets"),
                    "SecurityGroups": [ref("ServiceSecurityGroup")]}
-    assert svc["LoadBalancers"] == [{"ContainerName": "web", "ContainerPort": 8080,
-                                     "TargetGroupArn": ref("TargetGroup")}]
-    # The target group must be attached to the load balancer before the service uses it.
-    assert tpl["Resources"]["Service"]["DependsOn"] == "HttpListener"
-    assert props(tpl, "HttpListener")["DefaultActions"] == [
-        {"Type": "forward", "TargetGroupArn": ref("TargetGroup")}]
+    # Both lists are always given (empty in the other mode): an update that switches modes
+    # must detach the old front door, not leave it out and keep it.
+    assert svc["LoadBalancers"] == ([{"ContainerName": "web", "ContainerPort": 8080,
+                                      "TargetGroupArn": ref("TargetGroup")}] if frontend == "alb" else [])
+    assert svc["ServiceRegistries"] == ([{"RegistryArn": {"Fn::GetAtt": ["DiscoveryService", "Arn"]},
+                                          "ContainerName": "web", "ContainerPort": 8080}]
+                                        if frontend == "httpapi" else [])
+    # The target group must be attached to the load balancer before the service uses it; a
+    # DependsOn on a resource that is not created is an error, so it goes through a handle.
+    assert tpl["Resources"]["Service"]["DependsOn"] == "FrontendReady"
+    ready = res["FrontendReady"]
+    assert ready["Type"] == "AWS::CloudFormation::WaitConditionHandle" and "Condition" not in ready
+    assert ready["Metadata"] == {"HttpListener": ref("HttpListener") if frontend == "alb" else "none"}
+    if frontend == "alb":
+        assert res["HttpListener"]["Properties"]["DefaultActions"] == [
+            {"Type": "forward", "TargetGroupArn": ref("TargetGroup")}]
 
 
-def test_autoscaling_tracks_cpu_and_requests_per_target():
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_autoscaling_tracks_cpu_and_requests_per_target(frontend):
     tpl = template("container")
+    tpl = {"Resources": active_resources(tpl, {"Frontend": frontend})}
     target = props(tpl, "ScalableTarget")
     assert target["ResourceId"] == sub("service/${Cluster}/${Service.Name}")
     assert target["ScalableDimension"] == "ecs:service:DesiredCount"
@@ -487,6 +554,9 @@ def test_autoscaling_tracks_cpu_and_requests_per_target():
             cfg = res["Properties"]["TargetTrackingScalingPolicyConfiguration"]
             assert res["Properties"]["ScalingTargetId"] == ref("ScalableTarget")
             metrics[cfg["PredefinedMetricSpecification"]["PredefinedMetricType"]] = cfg
+    if frontend == "httpapi":   # no target group to count requests per target: CPU only
+        assert set(metrics) == {"ECSServiceAverageCPUUtilization"}
+        return
     assert set(metrics) == {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
     assert metrics["ALBRequestCountPerTarget"]["PredefinedMetricSpecification"]["ResourceLabel"] == \
         sub("${LoadBalancer.LoadBalancerFullName}/${TargetGroup.TargetGroupFullName}")
@@ -495,7 +565,111 @@ def test_autoscaling_tracks_cpu_and_requests_per_target():
 def test_outputs_give_load_balancer_dns_and_service_url():
     outputs = template("container")["Outputs"]
     assert outputs["LoadBalancerDNS"]["Value"] == {"Fn::GetAtt": ["LoadBalancer", "DNSName"]}
+    assert outputs["LoadBalancerDNS"]["Condition"] == "UseAlb"
+    assert outputs["ApiId"]["Condition"] == "UseHttpApi"
+    assert outputs["Frontend"]["Value"] == ref("Frontend")
     assert "ServiceURL" in outputs and "LogGroupName" in outputs
+    # showtablectl prints the first output whose key contains "url": there must be one only.
+    assert [k for k in outputs if "url" in k.lower()] == ["ServiceURL"]
+
+
+@pytest.mark.parametrize("frontend,cert,url", [
+    ("alb", "", sub("http://${LoadBalancer.DNSName}")),
+    ("alb", "arn:aws:acm:us-east-1:111122223333:certificate/x", sub("https://${LoadBalancer.DNSName}")),
+    ("httpapi", "", {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]}),
+    # A certificate belongs to the ALB: the HTTP API is HTTPS on its own endpoint either way.
+    ("httpapi", "arn:aws:acm:us-east-1:111122223333:certificate/x", {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]}),
+])
+def test_service_url_follows_frontend(frontend, cert, url):
+    tpl = template("container")
+    conds = evaluate_conditions(tpl, {"Frontend": frontend, "CertificateArn": cert})
+    assert cfn_lint.resolve_if(tpl["Outputs"]["ServiceURL"]["Value"], conds) == url
+    res = active_resources(tpl, {"Frontend": frontend, "CertificateArn": cert})
+    assert ("HttpsListener" in res) is (frontend == "alb" and bool(cert))
+
+
+# --- container: the two front doors -----------------------------------------------------------
+
+ALB_TYPES = {"AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::TargetGroup",
+             "AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::ListenerRule"}
+HTTPAPI_TYPES = {"AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::VpcLink", "AWS::ApiGatewayV2::Integration",
+                 "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Stage",
+                 "AWS::ServiceDiscovery::PrivateDnsNamespace", "AWS::ServiceDiscovery::Service"}
+
+
+def test_frontend_parameter_is_alb_or_httpapi_default_alb():
+    p = template("container")["Parameters"]["Frontend"]
+    assert p["Type"] == "String" and p["AllowedValues"] == FRONTENDS and p["Default"] == "alb"
+    conds = {f: evaluate_conditions(template("container"), {"Frontend": f}) for f in FRONTENDS}
+    assert (conds["alb"]["UseAlb"], conds["alb"]["UseHttpApi"]) == (True, False)
+    assert (conds["httpapi"]["UseAlb"], conds["httpapi"]["UseHttpApi"]) == (False, True)
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_each_mode_creates_its_front_door_only(frontend):
+    types = {r["Type"] for r in active_resources(template("container"), {"Frontend": frontend}).values()}
+    mine, other = (ALB_TYPES, HTTPAPI_TYPES) if frontend == "alb" else (HTTPAPI_TYPES, ALB_TYPES)
+    assert mine - {"AWS::ElasticLoadBalancingV2::ListenerRule"} <= types   # the rule needs a certificate
+    assert not types & other
+
+
+def test_httpapi_mode_has_no_load_balancer_and_no_public_address_of_its_own():
+    res = active_resources(template("container"), {"Frontend": "httpapi"})
+    for name, r in res.items():
+        assert not r["Type"].startswith("AWS::ElasticLoadBalancing"), name
+        assert r["Type"] not in ("AWS::EC2::EIP", "AWS::EC2::NetworkInterface"), name
+    # The VPC link's interfaces live in the service subnets and are private; the only public
+    # address left is the task's own in NAT 0 mode (the vpc stack's choice, for AWS APIs and ECR).
+    link = res["VpcLink"]["Properties"]
+    assert link == {"Name": ref("AWS::StackName"), "SubnetIds": ref("ServiceSubnets"),
+                    "SecurityGroupIds": [ref("VpcLinkSecurityGroup")]}
+
+
+def test_httpapi_proxies_everything_through_the_vpc_link_to_cloud_map():
+    res = active_resources(template("container"), {"Frontend": "httpapi"})
+    api = res["HttpApi"]["Properties"]
+    assert api["ProtocolType"] == "HTTP" and not api.get("DisableExecuteApiEndpoint", False)
+    integ = res["ApiIntegration"]["Properties"]
+    assert integ == {
+        "ApiId": ref("HttpApi"), "IntegrationType": "HTTP_PROXY", "IntegrationMethod": "ANY",
+        "IntegrationUri": {"Fn::GetAtt": ["DiscoveryService", "Arn"]},
+        "ConnectionType": "VPC_LINK", "ConnectionId": ref("VpcLink"),
+        "PayloadFormatVersion": "1.0", "TimeoutInMillis": 30000}
+    route = res["ApiDefaultRoute"]["Properties"]
+    assert route == {"ApiId": ref("HttpApi"), "RouteKey": "$default",
+                     "Target": sub("integrations/${ApiIntegration}")}
+    assert "AuthorizationType" not in route   # the server does Basic auth itself
+    stage = res["ApiDefaultStage"]["Properties"]
+    assert stage["StageName"] == "$default" and stage["AutoDeploy"] is True
+    assert stage["DefaultRouteSettings"] == {"ThrottlingRateLimit": ref("ApiRateLimit"),
+                                             "ThrottlingBurstLimit": ref("ApiBurstLimit")}
+
+
+def test_cloud_map_publishes_srv_records_of_healthy_tasks():
+    """API Gateway needs the port of each instance: with ECS that means SRV records (A records
+    are not supported for the integration); ECS reports the container health check."""
+    res = active_resources(template("container"), {"Frontend": "httpapi"})
+    ns = res["DiscoveryNamespace"]["Properties"]
+    assert ns["Vpc"] == ref("VpcId") and ns["Name"] == sub("${AWS::StackName}.internal")
+    svc = res["DiscoveryService"]["Properties"]
+    assert svc["NamespaceId"] == {"Fn::GetAtt": ["DiscoveryNamespace", "Id"]}
+    assert [r["Type"] for r in svc["DnsConfig"]["DnsRecords"]] == ["SRV"]
+    assert svc["HealthCheckCustomConfig"] == {"FailureThreshold": 1}
+    assert "HealthCheckConfig" not in svc   # Route 53 health checks cannot reach private addresses
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_invariants_hold_in_each_frontend_mode(frontend):
+    """The mode changes the front door only: same SSM inputs, same roles, same task."""
+    tpl = template("container")
+    res = active_resources(tpl, {"Frontend": frontend})
+    base = active_resources(tpl, {"Frontend": "alb"})
+    assert cfn_lint.imports_and_exports({"Resources": res, "Outputs": tpl["Outputs"]}) == []
+    for name in ("TaskRole", "ExecutionRole", "TaskDefinition", "LogGroup", "Cluster"):
+        assert res[name] == base[name], name
+    assert [k for k, r in res.items() if r["Type"].startswith("AWS::IAM::")] == ["TaskRole", "ExecutionRole"]
+    refs = {n["Ref"] for _, n in cfn_lint.walk(res) if isinstance(n, dict) and "Ref" in n}
+    assert {"VpcId", "ServiceSubnets", "ServicePublicIp"} <= refs   # the vpc stack's, through SSM
 
 
 def test_param_prefix_is_declared_identically_everywhere():
