@@ -4,6 +4,7 @@
  * any), then serves until SIGTERM/SIGINT, when it stops accepting, lets requests in flight
  * finish within --grace and exits 0. A background thread re-reads the users every
  * --credentials-refresh seconds so a rotated password works without a restart.
+ * `--health-check URL` instead makes one request and exits 0/1 (srv_health.h).
  */
 #include <limits.h>
 #include <malloc.h>
@@ -19,6 +20,7 @@
 #include "srv_auth.h"
 #include "srv_config.h"
 #include "srv_cursor.h"
+#include "srv_health.h"
 #include "srv_http.h"
 #include "srv_log.h"
 #include "srv_static.h"
@@ -94,6 +96,17 @@ int main(int argc, char **argv)
 	}
 	if (what == SRV_CONFIG_VERSION) {
 		printf("showtable %s\n", SHOWTABLE_VERSION);
+		return 0;
+	}
+	if (what == SRV_CONFIG_HEALTH_CHECK) {
+		/* One line either way: ECS keeps the check's output for `describe-tasks`. */
+		long status;
+		char why[1024];
+		if (srv_health_check(cfg.health_url, cfg.healthy, cfg.nhealthy, cfg.health_timeout_ms, &status, &e)) {
+			fprintf(stderr, "showtable: unhealthy: %s\n", aws_error_str(&e, why, sizeof why));
+			return 1;
+		}
+		printf("showtable: healthy: %s answered %ld\n", cfg.health_url, status);
 		return 0;
 	}
 	srv_log_set_level(cfg.log_level);

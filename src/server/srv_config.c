@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef enum opt_kind { OPT_STR, OPT_LONG, OPT_LISTEN, OPT_LEVEL, OPT_PROXIES } opt_kind;
+typedef enum opt_kind { OPT_STR, OPT_LONG, OPT_LISTEN, OPT_LEVEL, OPT_PROXIES, OPT_CODES } opt_kind;
 
 typedef struct opt_def {
 	const char *flag;      /* without "--" */
@@ -77,6 +77,10 @@ static const opt_def OPTS[] = {
 	 "verified logins remembered (saves a password hash per request)"},
 	{"auth-cache-ttl", "SHOWTABLE_AUTH_CACHE_TTL", OPT_LONG, OFF(auth_cache_ttl_s), 1, 86400, "300", "SECONDS",
 	 "how long a verified login is remembered"},
+	{"healthy-codes", "SHOWTABLE_HEALTHY_CODES", OPT_CODES, OFF(nhealthy), 0, 0, "200-299", "CODES",
+	 "with --health-check: HTTP codes meaning healthy, e.g. 200,401 or 200-299"},
+	{"health-timeout", "SHOWTABLE_HEALTH_TIMEOUT_MS", OPT_LONG, OFF(health_timeout_ms), 100, 60000, "4000", "MS",
+	 "with --health-check: time the whole check may take (below the container check's timeout)"},
 };
 #define NOPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -141,6 +145,45 @@ int srv_cidr_match(const srv_cidr *ranges, int n, int family, const unsigned cha
 	}
 	for (int i = 0; i < n; i++)
 		if (ranges[i].family == family && prefix_match(addr, ranges[i].addr, ranges[i].prefix))
+			return 1;
+	return 0;
+}
+
+int srv_codes_parse(const char *s, srv_code_range *out, int max)
+{
+	int n = 0;
+	const char *p = s;
+	for (;;) {
+		char *end;
+		errno = 0;
+		long lo = strtol(p, &end, 10), hi = lo;
+		if (errno || end == p || *p == '-' || *p == '+' || *p == ' ')
+			return -1;
+		if (*end == '-') {
+			p = end + 1;
+			if (*p < '0' || *p > '9')
+				return -1;
+			hi = strtol(p, &end, 10);
+			if (errno)
+				return -1;
+		}
+		if (lo < 100 || hi > 599 || lo > hi || n >= max)
+			return -1;
+		out[n].lo = (int)lo;
+		out[n].hi = (int)hi;
+		n++;
+		if (*end == '\0')
+			return n;
+		if (*end != ',')
+			return -1;
+		p = end + 1;
+	}
+}
+
+int srv_codes_match(const srv_code_range *ranges, int n, long status)
+{
+	for (int i = 0; i < n; i++)
+		if (status >= ranges[i].lo && status <= ranges[i].hi)
 			return 1;
 	return 0;
 }
@@ -236,6 +279,15 @@ static int apply(srv_config *cfg, const opt_def *o, const char *v, const char *w
 					     "%s: \"%.64s\" is not a comma-separated list of at most %d CIDR ranges (e.g. 10.0.0.0/16,fd00::/8)",
 					     who, v, SRV_MAX_PROXIES);
 		return 0;
+	case OPT_CODES: {
+		int n = srv_codes_parse(v, cfg->healthy, SRV_MAX_CODE_RANGES);
+		if (n < 0)
+			return aws_error_set(err, AWS_ERR_INVALID,
+					     "%s: \"%.64s\" is not a list of HTTP codes 100-599 or ranges (e.g. 200,401 or 200-299)",
+					     who, v);
+		cfg->nhealthy = n;
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -261,6 +313,15 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv, srv_config_result *
 		if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
 			*what = SRV_CONFIG_VERSION;
 			return 0;
+		}
+		if (strcmp(arg, "--health-check") == 0 || strncmp(arg, "--health-check=", 15) == 0) {
+			const char *url = arg[14] == '=' ? arg + 15 : a + 1 < argc ? argv[++a] : NULL;
+			if (url == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+				return aws_error_set(err, AWS_ERR_INVALID,
+						     "--health-check needs an http:// or https:// URL (e.g. http://127.0.0.1:8080/ping)");
+			cfg->health_url = url;
+			*what = SRV_CONFIG_HEALTH_CHECK;
+			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0)
 			return aws_error_set(err, AWS_ERR_INVALID, "unexpected argument \"%.64s\" (see --help)", arg);
@@ -313,6 +374,9 @@ void srv_config_help(FILE *f, const char *prog)
 			fprintf(f, ", default %s", o->def);
 		fprintf(f, "]\n");
 	}
+	fprintf(f, "  %-34s %s\n  %-34s %s\n", "--health-check URL",
+		"GET URL once and exit 0 when its status is in --healthy-codes, else 1",
+		"", "(a container health check for an image without a shell; not read from the environment)");
 	fprintf(f, "  %-34s %s\n  %-34s %s\n\n", "--help", "this text", "--version", "the version");
 	fprintf(f,
 		"AWS settings come from the usual AWS_* variables (AWS_REGION, AWS_PROFILE,\n"

@@ -11,12 +11,18 @@
 #include "aws_error.h"
 
 #define SRV_MAX_PROXIES 16
+#define SRV_MAX_CODE_RANGES 16
 
 typedef struct srv_cidr {
 	int family;               /* AF_INET or AF_INET6 */
 	unsigned char addr[16];   /* network address, IPv4 in the first 4 bytes */
 	int prefix;               /* prefix length in bits */
 } srv_cidr;
+
+/* HTTP status codes lo..hi inclusive (lo == hi for one code). */
+typedef struct srv_code_range {
+	int lo, hi;
+} srv_code_range;
 
 typedef enum srv_log_level { SRV_LOG_DEBUG, SRV_LOG_INFO, SRV_LOG_WARN, SRV_LOG_ERROR } srv_log_level;
 
@@ -47,13 +53,24 @@ typedef struct srv_config {
 	long login_failures;       /* failed logins per client per minute before 429 */
 	long auth_cache_size;
 	long auth_cache_ttl_s;
+	const char *health_url;    /* --health-check URL (argv only); NULL = serve */
+	srv_code_range healthy[SRV_MAX_CODE_RANGES];  /* --healthy-codes */
+	int nhealthy;
+	long health_timeout_ms;
 } srv_config;
 
-typedef enum srv_config_result { SRV_CONFIG_RUN, SRV_CONFIG_HELP, SRV_CONFIG_VERSION } srv_config_result;
+typedef enum srv_config_result {
+	SRV_CONFIG_RUN,
+	SRV_CONFIG_HELP,
+	SRV_CONFIG_VERSION,
+	SRV_CONFIG_HEALTH_CHECK    /* check health_url and exit (srv_health.h) instead of serving */
+} srv_config_result;
 
 /* Fills cfg from defaults, then the environment (getenv), then argv. Strings point into
  * argv or the environment (not copied). Returns 0 with *what set, or -1 with
- * AWS_ERR_INVALID naming the flag or variable ("--grace: \"x\" is not a number of seconds"). */
+ * AWS_ERR_INVALID naming the flag or variable ("--grace: \"x\" is not a number of seconds").
+ * --health-check URL is taken from argv only, never from the environment: a variable left
+ * in a task's environment must not turn the server into a one-shot checker. */
 int srv_config_parse(srv_config *cfg, int argc, char **argv, srv_config_result *what,
 		     aws_error *err);
 
@@ -65,6 +82,12 @@ int srv_cidr_parse(const char *s, srv_cidr *out);
 /* 1 when the address (family AF_INET with 4 bytes or AF_INET6 with 16; IPv4-mapped IPv6 is
  * matched as IPv4) is inside any of the n ranges. */
 int srv_cidr_match(const srv_cidr *ranges, int n, int family, const unsigned char *addr);
+
+/* Parses "200", "200,401", "200-299,401" (codes 100..599, at most max ranges) into out.
+ * Returns the number of ranges, or -1. */
+int srv_codes_parse(const char *s, srv_code_range *out, int max);
+/* 1 when status is inside any of the n ranges. */
+int srv_codes_match(const srv_code_range *ranges, int n, long status);
 
 /* Resolves the assets folder when cfg->assets is NULL: <bindir>/../share/showtable/web,
  * then <bindir>/../../web (the source tree, for build/showtable), then ./web. Writes it into

@@ -773,7 +773,9 @@ def test_help_lists_every_option_with_its_variable():
     envs = re.findall(r"\[(SHOWTABLE_[A-Z_]+)", out.stdout)
     assert {"listen", "htpasswd", "param-prefix", "table", "table-ttl", "credentials-refresh", "assets",
             "log-level", "grace", "trusted-proxies"} <= set(flags)
-    assert len(envs) == len(set(flags) - {"help", "version"})
+    # --health-check is a mode taken from argv only, like --help and --version.
+    assert {"health-check", "healthy-codes", "health-timeout"} <= set(flags)
+    assert len(envs) == len(set(flags) - {"help", "version", "health-check"})
     v = subprocess.run([binary("showtable"), "--version"], capture_output=True, text=True)
     assert v.returncode == 0 and v.stdout.startswith("showtable ")
 
@@ -797,3 +799,57 @@ def test_bad_option_is_a_clear_error(aws_env):
     env = dict(aws_env, SHOWTABLE_LISTEN="nonsense")
     out = subprocess.run([binary("showtable")], capture_output=True, text=True, env=env)
     assert out.returncode == 2 and "SHOWTABLE_LISTEN" in out.stderr
+
+
+# ---------- --health-check (the container health check: the image has no shell) ----------
+
+def health_check(*args, env=None):
+    return subprocess.run([binary("showtable"), "--health-check", *args], capture_output=True, text=True,
+                          env=env, timeout=30)
+
+
+def test_health_check_exits_0_when_the_server_answers_ping(srv):
+    p = health_check(f"http://127.0.0.1:{srv.port}/ping")
+    assert p.returncode == 0, p.stderr
+    assert f"healthy: http://127.0.0.1:{srv.port}/ping answered 200" in p.stdout
+
+
+def test_health_check_exits_1_on_a_status_outside_the_healthy_codes(srv):
+    p = health_check(f"http://127.0.0.1:{srv.port}/")   # 401 without a login; default codes 2xx
+    assert p.returncode == 1
+    assert "answered 401, which is not one of the healthy codes" in p.stderr
+
+
+def test_health_check_takes_the_load_balancers_codes(srv):
+    p = health_check(f"http://127.0.0.1:{srv.port}/", "--healthy-codes", "200,401")
+    assert p.returncode == 0, p.stderr
+
+
+def test_health_check_exits_1_when_nothing_listens():
+    p = health_check(f"http://127.0.0.1:{free_port()}/ping")
+    assert p.returncode == 1 and "unhealthy: cannot connect to 127.0.0.1" in p.stderr
+
+
+def test_health_check_gives_up_on_a_server_that_never_answers():
+    with socket.socket() as lsn:   # accepts (the kernel's backlog) but never reads or writes
+        lsn.bind(("127.0.0.1", 0))
+        lsn.listen(4)
+        start = time.monotonic()
+        p = health_check(f"http://127.0.0.1:{lsn.getsockname()[1]}/ping", "--health-timeout", "300")
+        took = time.monotonic() - start
+    assert p.returncode == 1 and "unhealthy:" in p.stderr
+    assert took < 5
+
+
+def test_health_check_runs_with_the_tasks_environment(aws_env):
+    """ECS runs the check inside the container, with the task's variables set: they must not
+    get in its way, and none of them can turn a serving process into a checker."""
+    env = dict(aws_env, SHOWTABLE_LISTEN=":8080", SHOWTABLE_TRUSTED_PROXIES="10.0.0.0/16",
+               SHOWTABLE_PARAM_PREFIX="/go-on-aws", SHOWTABLE_HEALTHY_CODES="200")
+    p = health_check(f"http://127.0.0.1:{free_port()}/ping", env=env)
+    assert p.returncode == 1 and "cannot connect" in p.stderr
+
+
+def test_health_check_needs_a_url():
+    p = health_check()
+    assert p.returncode == 2 and "--health-check needs an http:// or https:// URL" in p.stderr
