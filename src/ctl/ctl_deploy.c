@@ -281,6 +281,33 @@ static int recreate(ctl_ctx *ctx, aws_client *c, const char *stack, const cfn_st
 	return 0;
 }
 
+/* A change of the container's front door is one update, but not an invisible one: say what
+ * CloudFormation will do in which order and what the user has to do around it. */
+static void print_frontend_switch(const cfn_stack *existing, const struct params *ps)
+{
+	const char *from = stack_param(existing, "Frontend"), *to = NULL;
+	for (size_t i = 0; i < ps->n; i++)
+		if (strcmp(ps->p[i].key, "Frontend") == 0 && !ps->p[i].use_previous)
+			to = ps->p[i].value;
+	if (from == NULL || to == NULL || strcmp(from, to) == 0)
+		return;
+	int to_api = strcmp(to, "httpapi") == 0;
+	printf("\nFrontend %s → %s, in this one update: CloudFormation first creates the %s and opens "
+	       "port 8080 to it, then moves the service (ECS starts tasks %s and stops the old ones once "
+	       "they are healthy), then deletes the %s. The URL changes to %s, printed as ServiceURL "
+	       "when the update is done; %s\n",
+	       from, to,
+	       to_api ? "HTTP API, its VPC link and the Cloud Map service" : "load balancer and its target group",
+	       to_api ? "registered in Cloud Map" : "registered in the target group",
+	       to_api ? "load balancer, its listeners and its security group"
+		      : "HTTP API, its VPC link and the Cloud Map namespace",
+	       to_api ? "the API's https://….execute-api….amazonaws.com endpoint" : "the load balancer's",
+	       to_api ? "a DNS name pointing at the load balancer must be moved by hand, and CertificateArn "
+			"no longer applies."
+		      : "it is http:// unless CertificateArn is set (with a DNS name of yours pointing at the "
+			"load balancer).");
+}
+
 static void print_outputs(const cfn_stack *st)
 {
 	for (size_t i = 0; i < st->noutputs; i++)
@@ -410,6 +437,8 @@ static int deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
 		goto out;
 	}
 	print_change_set(stack, type, &cs);
+	if (!created)
+		print_frontend_switch(&st, &ps);
 	if (o->diff_only) {
 		discard(c, stack, cs_id, created);
 		rc = 0;

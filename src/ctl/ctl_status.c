@@ -2,8 +2,10 @@
  *
  * status shows, per stack: its state and last change, the SSM parameters its template
  * writes and reads and whether each exists; for the container stack also the service's
- * tasks (ECS DescribeServices), its targets' health (ELBv2 DescribeTargetHealth) and the
- * URL. Everything is read-only, so it asks nothing and prints no account banner.
+ * tasks (ECS DescribeServices), each task's container health check (ECS ListTasks +
+ * DescribeTasks: the only health there is behind the HTTP API front door), its targets'
+ * health behind the ALB (ELBv2 DescribeTargetHealth) and the URL of either front door.
+ * Everything is read-only, so it asks nothing and prints no account banner.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +94,61 @@ static int service_status(aws_client *c, const char *cluster, const char *servic
 	       json_string_value(json_object_get(svc, "status")) ? json_string_value(json_object_get(svc, "status")) : "?",
 	       rollout ? ", rollout " : "", rollout ? rollout : "");
 	json_decref(resp);
+	return 0;
+}
+
+/* One ECS JSON call; the parsed answer or NULL (error printed). */
+static json_t *ecs_call(aws_client *c, const char *op, json_t *req)
+{
+	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (body == NULL)
+		return NULL;
+	aws_buf r = AWS_BUF_INIT;
+	aws_error err;
+	aws_error_clear(&err);
+	char what[64];
+	snprintf(what, sizeof what, "ECS %s", op);
+	int rc = aws_json_call(c, &AWS_SERVICE_ECS, op, body, strlen(body), &r, &err);
+	free(body);
+	json_t *resp = NULL;
+	if (rc != 0)
+		ctl_aws_error(what, &err);
+	else if ((resp = json_loadb(r.data, r.len, 0, NULL)) == NULL)
+		ctl_errorf("%s: the answer is not JSON", what);
+	aws_buf_free(&r);
+	return resp;
+}
+
+/* Each running task of the service with its container health check's verdict (HEALTHY,
+ * UNHEALTHY, UNKNOWN while it starts): the first 100, which is more than MaxCapacity. */
+static int task_health(aws_client *c, const char *cluster, const char *service)
+{
+	json_t *list = ecs_call(c, "ListTasks", json_pack("{s:s, s:s, s:i}", "cluster", cluster,
+							  "serviceName", service, "maxResults", 100));
+	if (list == NULL)
+		return 1;
+	json_t *arns = json_object_get(list, "taskArns");
+	if (json_array_size(arns) == 0) {
+		printf("  task:    none running\n");
+		json_decref(list);
+		return 0;
+	}
+	json_t *desc = ecs_call(c, "DescribeTasks", json_pack("{s:s, s:O}", "cluster", cluster, "tasks", arns));
+	json_decref(list);
+	if (desc == NULL)
+		return 1;
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(desc, "tasks"), i, t) {
+		const char *arn = json_string_value(json_object_get(t, "taskArn"));
+		const char *id = arn && strrchr(arn, '/') ? strrchr(arn, '/') + 1 : arn;
+		const char *state = json_string_value(json_object_get(t, "lastStatus"));
+		const char *health = json_string_value(json_object_get(t, "healthStatus"));
+		printf("  task:    %s %s, health %s\n", id ? id : "?", state ? state : "?",
+		       health ? health : "UNKNOWN");
+	}
+	json_decref(desc);
 	return 0;
 }
 
@@ -195,8 +252,10 @@ static int status_one(ctl_ctx *ctx, aws_client *c, const char *kind)
 			const char *cluster = resource_of(res, n, "AWS::ECS::Cluster");
 			const char *svc = resource_of(res, n, "AWS::ECS::Service");
 			const char *tg = resource_of(res, n, "AWS::ElasticLoadBalancingV2::TargetGroup");
-			if (cluster && svc)
+			if (cluster && svc) {
 				rc |= service_status(c, cluster, svc);
+				rc |= task_health(c, cluster, svc);
+			}
 			if (tg)
 				rc |= target_health(c, tg);
 			cfn_resources_free(res, n);

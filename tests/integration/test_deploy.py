@@ -675,3 +675,109 @@ def test_logs_follow_prints_new_events_once_and_stops_on_interrupt(ctl):
     reader.join(5)
     assert [ln.split(" ", 2)[2].strip() for ln in lines] == ["m1", "m2", "m3", "m4"]
     assert "Sanitizer" not in proc.stderr.read()
+
+
+# --- the container's two front doors (built-in template)
+
+API_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+ALB_URL = "http://showtable-container-alb-123.us-east-1.elb.amazonaws.com"
+HTTPAPI_ONLY = ("HttpApi", "VpcLink", "ApiIntegration", "ApiDefaultRoute", "ApiDefaultStage",
+                "DiscoveryNamespace", "DiscoveryService", "VpcLinkSecurityGroup", "VpcLinkToService",
+                "ServiceFromVpcLink")
+ALB_ONLY = ("LoadBalancer", "TargetGroup", "HttpListener", "LoadBalancerSecurityGroup",
+            "LoadBalancerToService", "ServiceFromLoadBalancer", "RequestScaling")
+
+
+def change_lines(stdout):
+    """{(mark, logical id)} of the change set shown."""
+    return {(m.group(1), m.group(2)) for m in re.finditer(r"^  ([+~-]) \w+ +(\S+) ", stdout, re.M)}
+
+
+def sent_params(form):
+    out, i = {}, 1
+    while f"Parameters.member.{i}.ParameterKey" in form:
+        out[form[f"Parameters.member.{i}.ParameterKey"]] = (
+            form.get(f"Parameters.member.{i}.ParameterValue"),
+            form.get(f"Parameters.member.{i}.UsePreviousValue"))
+        i += 1
+    return out
+
+
+def deploy_container(ctl, *args):
+    return ctl.ok("--yes", "deploy", "container", "--image", "r/w:1", *args, builtin=True)
+
+
+def test_container_deploys_behind_the_http_api(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table", builtin=True)
+    p = deploy_container(ctl, "--param", "Frontend=httpapi")
+    form = ctl.cfn.calls("CreateChangeSet")[-1]
+    assert sent_params(form)["Frontend"] == ("httpapi", None)
+    assert form["Capabilities.member.1"] in ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM")
+    shown = change_lines(p.stdout)
+    assert {("+", lid) for lid in HTTPAPI_ONLY} <= shown
+    assert not {lid for _, lid in shown} & set(ALB_ONLY)
+    types = {r["Type"] for r in ctl.cfn.stack("showtable-container").resources.values()}
+    assert not any(t.startswith("AWS::ElasticLoadBalancingV2::") for t in types)
+    assert f"ServiceURL = {API_URL}" in p.stdout
+    assert "Frontend alb" not in p.stdout   # a first deploy switches nothing
+
+
+def test_status_and_outputs_show_the_api_url_and_the_tasks_health_checks(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table", builtin=True)
+    deploy_container(ctl, "--param", "Frontend=httpapi")
+    ctl.cfn.tasks = [{"id": "aaaa1111", "lastStatus": "RUNNING", "healthStatus": "HEALTHY"},
+                     {"id": "bbbb2222", "lastStatus": "RUNNING", "healthStatus": "UNHEALTHY"}]
+    p = ctl.ok("status", builtin=True)
+    assert f"url:     {API_URL}" in p.stdout
+    assert "task:    aaaa1111 RUNNING, health HEALTHY" in p.stdout
+    assert "task:    bbbb2222 RUNNING, health UNHEALTHY" in p.stdout
+    assert "target:" not in p.stdout and ctl.cfn.calls("DescribeTargetHealth") == []
+    (lt,) = [b for (_, a, b) in ctl.cfn.requests if a == "ListTasks"]
+    assert lt["cluster"] == "showtable-container-cluster" and ":service/" in lt["serviceName"]
+    (dt,) = [b for (_, a, b) in ctl.cfn.requests if a == "DescribeTasks"]
+    assert dt["tasks"] == [f"arn:aws:ecs:us-east-1:123456789012:task/showtable-container-cluster/{i}"
+                           for i in ("aaaa1111", "bbbb2222")]
+    out = ctl.ok("outputs", "container", builtin=True).stdout
+    assert f"ServiceURL\t{API_URL}\n" in out and "Frontend\thttpapi\n" in out
+    assert "LoadBalancerDNS" not in out
+
+
+def test_status_behind_the_alb_shows_task_health_and_targets(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table", builtin=True)
+    deploy_container(ctl)
+    ctl.cfn.tasks = []
+    p = ctl.ok("status", builtin=True)
+    assert f"url:     {ALB_URL}" in p.stdout
+    assert "task:    none running" in p.stdout and "target:  10.0.1.5:8080 healthy" in p.stdout
+    assert ctl.cfn.calls("DescribeTasks") == []   # no tasks: nothing to describe
+
+
+def test_switching_front_doors_is_one_update_that_says_what_happens(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table", builtin=True)
+    deploy_container(ctl)
+    p = deploy_container(ctl, "--param", "Frontend=httpapi")
+    assert "Frontend alb → httpapi, in this one update" in p.stdout
+    assert "a DNS name pointing at the load balancer must be moved by hand" in p.stdout
+    shown = change_lines(p.stdout)
+    assert {("+", lid) for lid in HTTPAPI_ONLY} <= shown
+    assert {("-", lid) for lid in ALB_ONLY} <= shown
+    assert ("~", "Service") in shown and ("~", "FrontendReady") in shown
+    assert f"ServiceURL = {API_URL}" in p.stdout
+    # back again; then a plain deploy keeps the mode it has
+    p = deploy_container(ctl, "--param", "Frontend=alb")
+    assert "Frontend httpapi → alb, in this one update" in p.stdout
+    shown = change_lines(p.stdout)
+    assert {("-", lid) for lid in HTTPAPI_ONLY} <= shown and {("+", lid) for lid in ALB_ONLY} <= shown
+    assert f"ServiceURL = {ALB_URL}" in p.stdout
+    p = deploy_container(ctl, "--param", "Frontend=httpapi")
+    p = deploy_container(ctl)
+    assert "no changes" in p.stdout and "Frontend alb" not in p.stdout and "Frontend httpapi" not in p.stdout
+    assert sent_params(ctl.cfn.calls("CreateChangeSet")[-1])["Frontend"] == (None, "true")
+
+
+def test_diff_of_a_front_door_switch_explains_it_and_changes_nothing(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table", builtin=True)
+    deploy_container(ctl)
+    p = ctl.ok("diff", "container", "--param", "Frontend=httpapi", builtin=True)
+    assert "Frontend alb → httpapi, in this one update" in p.stdout
+    assert ctl.cfn.stack("showtable-container").raw_params["Frontend"] == "alb"

@@ -1,6 +1,7 @@
 """fake_cfn.py — a CloudFormation endpoint (Query protocol, Version 2010-05-15) for tests,
 plus the few read calls showtablectl makes elsewhere: STS GetCallerIdentity, ECS
-DescribeServices, ELBv2 DescribeTargetHealth and CloudWatch Logs FilterLogEvents.
+DescribeServices, ListTasks and DescribeTasks, ELBv2 DescribeTargetHealth and CloudWatch
+Logs FilterLogEvents.
 
 Requests are checked as AWS would reject them: POST / with a form body
 (application/x-www-form-urlencoded), Action and the service's Version, a well-formed SigV4
@@ -11,7 +12,9 @@ service. Answers follow the API reference: <ActionResponse xmlns=".../doc/2010-0
 with HTTP 400.
 
 It simulates what showtablectl relies on: change sets (Add/Modify/Remove computed by
-comparing the new template's resources and parameters with the stack's; an empty one FAILS
+comparing the new template's resources and parameters with the stack's, after Conditions
+are evaluated and Fn::If resolved as CloudFormation does, so a resource whose condition is
+false is not created and one that leaves its condition is removed; an empty one FAILS
 with CloudFormation's "didn't contain changes" reason), the stack lifecycle advancing a step
 per DescribeStackEvents/DescribeStacks poll (events newest first, NextToken paging with a
 small page size), a resource failure with cascade cancellations and rollback, stuck
@@ -63,6 +66,68 @@ def _tagged(loader, suffix, node):
 _Loader.add_multi_constructor("!", _tagged)
 
 
+def _intrinsic(node):
+    """(name without "Fn::" or "!", argument) of an intrinsic in either form, else (None, None)."""
+    if isinstance(node, dict) and len(node) == 1:
+        (k, v), = node.items()
+        k = k[1:] if k.startswith("!") else k[4:] if k.startswith("Fn::") else k
+        if k in ("Ref", "Condition", "If", "Equals", "Not", "And", "Or", "GetAtt", "Sub"):
+            return k, v
+    return None, None
+
+
+def conditions(tmpl, params):
+    """Condition name -> bool for the given (resolved) parameter values."""
+    defs = tmpl.get("Conditions") or {}
+    done = {}
+
+    def value(node):
+        fn, arg = _intrinsic(node)
+        if fn == "Ref":
+            return str(params.get(arg, ""))
+        if fn == "Equals":
+            return str(value(arg[0])) == str(value(arg[1]))
+        if fn == "Not":
+            return not value(arg[0])
+        if fn == "And":
+            return all(value(x) for x in arg)
+        if fn == "Or":
+            return any(value(x) for x in arg)
+        if fn == "Condition":
+            return cond(arg)
+        return node
+
+    def cond(name):
+        if name not in done:
+            done[name] = bool(value(defs[name]))
+        return done[name]
+    return {name: cond(name) for name in defs}
+
+
+def resolve_if(node, conds):
+    """node with every Fn::If replaced by its chosen branch, AWS::NoValue entries dropped."""
+    fn, arg = _intrinsic(node)
+    if fn == "If":
+        return resolve_if(arg[1] if conds[arg[0]] else arg[2], conds)
+    no_value = lambda v: _intrinsic(v) == ("Ref", "AWS::NoValue")  # noqa: E731
+    if isinstance(node, dict):
+        out = {k: resolve_if(v, conds) for k, v in node.items()}
+        return {k: v for k, v in out.items() if not no_value(v)}
+    if isinstance(node, list):
+        return [v for v in (resolve_if(x, conds) for x in node) if not no_value(v)]
+    return node
+
+
+def active(tmpl, params):
+    """The template with only the resources and outputs its conditions create, If resolved."""
+    conds = conditions(tmpl, params)
+    keep = lambda r: r.get("Condition") is None or conds[r["Condition"]]  # noqa: E731
+    out = dict(tmpl)
+    out["Resources"] = {k: resolve_if(r, conds) for k, r in tmpl["Resources"].items() if keep(r)}
+    out["Outputs"] = {k: resolve_if(o, conds) for k, o in (tmpl.get("Outputs") or {}).items() if keep(o)}
+    return out
+
+
 class CfnError(Exception):
     def __init__(self, code, message, status=400):
         super().__init__(message)
@@ -105,6 +170,8 @@ class FakeCFN(FakeServer):
         self.log_events = []        # for FilterLogEvents: {"timestamp", "message", ...}
         self.service = {"runningCount": 1, "desiredCount": 1, "pendingCount": 0}
         self.targets = [("10.0.1.5", "8080", "healthy", "", "")]
+        self.tasks = [{"id": "0123456789abcdef0123456789abcdef", "lastStatus": "RUNNING",
+                       "healthStatus": "HEALTHY"}]
         self._clock = time.time() - 3600
 
     def env(self):
@@ -178,6 +245,8 @@ class FakeCFN(FakeServer):
                     f"{s.name[:20]}/0123456789abcdef")
         if t == "AWS::Logs::LogGroup":
             return f"/{s.name}/web"
+        if t == "AWS::ApiGatewayV2::Api":
+            return "a1b2c3d4e5"
         if t == "AWS::SSM::Parameter":
             return self._ssm_name(s, r) or f"{s.name}-{lid}"
         return f"{s.name}-{lid}-{uuid.uuid4().hex[:8]}"
@@ -500,6 +569,7 @@ class FakeCFN(FakeServer):
             self.stacks.append(existing)
         old_res = (existing.template or {"Resources": {}})["Resources"] \
             if cstype == "UPDATE" else {}
+        tmpl = active(tmpl, resolved)
         changes = self._changes(old_res, tmpl["Resources"],
                                 existing.params if cstype == "UPDATE" else {}, resolved)
         cs_id = (f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:changeSet/{csname}/"
@@ -610,13 +680,28 @@ class FakeCFN(FakeServer):
             f"</ParameterValue></member>" for k, v in s.raw_params.items()) + "</Parameters>")
         outs = []
         if s.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"):
-            for k in (s.template or {}).get("Outputs") or {}:
-                v = f"http://{s.name}-alb-123.{self.region}.elb.amazonaws.com" \
-                    if "url" in k.lower() else f"fake-{k}"
+            for k, o in ((s.template or {}).get("Outputs") or {}).items():
+                v = self._output_value(s, k, o)
                 outs.append(f"<member><OutputKey>{escape(k)}</OutputKey><OutputValue>"
                             f"{escape(v)}</OutputValue></member>")
         x.append("<Outputs>" + "".join(outs) + "</Outputs>")
         return "<member>" + "".join(x) + "</member>"
+
+    def _output_value(self, s, key, output):
+        """What CloudFormation would put there, for the values showtablectl reads: the HTTP
+        API's endpoint, the load balancer's URL (the scheme as the template writes it)."""
+        fn, arg = _intrinsic((output or {}).get("Value"))
+        if fn == "Ref" and arg in s.raw_params:
+            return s.raw_params[arg]
+        if fn == "GetAtt":
+            lid, attr = arg.split(".", 1) if isinstance(arg, str) else arg
+            if attr == "ApiEndpoint":
+                api = s.resources.get(lid, {}).get("PhysicalId", lid)
+                return f"https://{api}.execute-api.{self.region}.amazonaws.com"
+        alb = f"{s.name}-alb-123.{self.region}.elb.amazonaws.com"
+        if fn == "Sub" and isinstance(arg, str) and arg.startswith("https://"):
+            return f"https://{alb}"
+        return f"http://{alb}" if "url" in key.lower() else f"fake-{key}"
 
     def op_DescribeStacks(self, form):
         name = form.get("StackName")
@@ -681,6 +766,31 @@ class FakeCFN(FakeServer):
             svc = dict(self.service, serviceArn=svcs[0], status="ACTIVE",
                        deployments=[{"status": "PRIMARY", "rolloutState": "COMPLETED"}])
             return 200, {"services": [svc], "failures": []}
+        if target == "AmazonEC2ContainerServiceV20141113.ListTasks":
+            if not isinstance(body.get("cluster"), str) or not isinstance(body.get("serviceName"), str):
+                return 400, json_error("InvalidParameterException", "cluster and serviceName")
+            if not 1 <= body.get("maxResults", 100) <= 100:
+                return 400, json_error("InvalidParameterException", "maxResults must be 1-100")
+            arns = [f"arn:aws:ecs:{self.region}:{ACCOUNT}:task/{body['cluster']}/{t['id']}"
+                    for t in self.tasks]
+            return 200, {"taskArns": arns}
+        if target == "AmazonEC2ContainerServiceV20141113.DescribeTasks":
+            arns = body.get("tasks")
+            if not isinstance(body.get("cluster"), str) or not isinstance(arns, list) or \
+                    not 1 <= len(arns) <= 100:
+                return 400, json_error("InvalidParameterException", "tasks: 1 to 100 task ARNs")
+            by_id = {t["id"]: t for t in self.tasks}
+            out, failures = [], []
+            for arn in arns:
+                t = by_id.get(arn.rsplit("/", 1)[-1])
+                if t is None:
+                    failures.append({"arn": arn, "reason": "MISSING"})
+                    continue
+                out.append({"taskArn": arn, "lastStatus": t["lastStatus"], "desiredStatus": "RUNNING",
+                            "healthStatus": t["healthStatus"], "launchType": "FARGATE",
+                            "containers": [{"name": "web", "lastStatus": t["lastStatus"],
+                                            "healthStatus": t["healthStatus"]}]})
+            return 200, {"tasks": out, "failures": failures}
         if target == "Logs_20140328.FilterLogEvents":
             if not isinstance(body.get("logGroupName"), str):
                 return 400, json_error("InvalidParameterException", "logGroupName")
