@@ -50,6 +50,43 @@ def test_cost_totals_are_the_sums_of_their_lines():
         assert amounts(total) == (round(low, 2), round(high, 2)), f"column {col + 1}"
 
 
+def front_door_tables():
+    """The two tables of cost.md's front door section: the totals per mode ({(door, Fargate):
+    [0, 100 k, 10 M cells]}) and the line items ({label: cells}, one column per door and volume)."""
+    section = read("docs", "cost.md").split("## The front door", 1)[1].split("\n## ", 1)[0]
+    tables, rows = [], None
+    for line in section.splitlines():
+        if line.startswith("|") and not line.startswith("|---"):
+            cells = [c.strip().strip("*").strip() for c in line.strip("|").split("|")]
+            if rows is None:
+                rows = {}
+                tables.append(rows)
+            rows[tuple(cells[:2]) if len(tables) == 1 else cells[0]] = cells[2:5] if len(tables) == 1 \
+                else cells[1:]
+        elif not line.startswith("|"):
+            rows = None
+    modes, items = tables
+    return modes, items
+
+
+def test_front_door_totals_are_the_sums_of_their_lines():
+    _, items = front_door_tables()
+    lines = {k: v for k, v in items.items() if not k.startswith(("Line item", "Total"))}
+    for col, total in enumerate(items["Total (USD / month)"]):
+        assert amounts(total)[0] == round(sum(amounts(c[col])[0] for c in lines.values()), 2), f"column {col + 1}"
+
+
+def test_front_door_modes_quote_the_line_items_and_the_nat_0_total():
+    modes, items = front_door_tables()
+    totals = items["Total (USD / month)"]
+    assert modes[("ALB", "x86 on demand")] == totals[0:3]
+    assert modes[("HTTP API", "x86 on demand")] == totals[3:6]
+    # The ALB at 100 k requests is the NAT 0 column of the monthly totals.
+    assert modes[("ALB", "x86 on demand")][1] == cost_table()["Total (USD / month)"][3]
+    readme = read("README.md")
+    assert f"| {modes[('HTTP API', 'x86 on demand')][1]} |" in readme
+
+
 def test_cost_assumes_the_measured_image_size():
     measured = re.search(r"image, compressed \(config \+ gzip layers\) \| \*\*(\d+\.\d+) MB\*\*",
                          read("docs", "image.md"))
