@@ -302,8 +302,8 @@ static void print_frontend_switch(const cfn_stack *existing, const struct params
 	       to_api ? "load balancer, its listeners and its security group"
 		      : "HTTP API, its VPC link and the Cloud Map namespace",
 	       to_api ? "the API's https://….execute-api….amazonaws.com endpoint" : "the load balancer's",
-	       to_api ? "a DNS name pointing at the load balancer must be moved by hand, and CertificateArn "
-			"no longer applies."
+	       to_api ? "a DNS name pointing at the load balancer must be moved by hand (to the ApiDomainTarget "
+			"output, with --param ApiDomainName=NAME for a certificate's name)."
 		      : "it is http:// unless CertificateArn is set (with a DNS name of yours pointing at the "
 			"load balancer).");
 }

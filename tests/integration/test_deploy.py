@@ -781,3 +781,13 @@ def test_diff_of_a_front_door_switch_explains_it_and_changes_nothing(ctl):
     p = ctl.ok("diff", "container", "--param", "Frontend=httpapi", builtin=True)
     assert "Frontend alb → httpapi, in this one update" in p.stdout
     assert ctl.cfn.stack("showtable-container").raw_params["Frontend"] == "alb"
+
+
+def test_http_api_under_your_own_name_gives_that_url_and_the_cname_target(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table", builtin=True)
+    p = deploy_container(ctl, "--param", "Frontend=httpapi", "--param", "ApiDomainName=tables.example.com",
+                         "--param", "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc")
+    assert {("+", "ApiDomain"), ("+", "ApiDomainMapping")} <= change_lines(p.stdout)
+    assert "ServiceURL = https://tables.example.com" in p.stdout
+    out = ctl.ok("outputs", "container", builtin=True).stdout
+    assert "ApiDomainTarget\t" in out and "ServiceURL\thttps://tables.example.com\n" in out

@@ -69,15 +69,28 @@ def test_container_passes_every_check_in_each_frontend_mode(frontend, spec):
     assert problems == [], "\n".join(f"{p.path}: {p.message}" for p in problems)
 
 
+CERT = "arn:aws:acm:us-east-1:111122223333:certificate/x"
+LINT_CASES = {
+    "alb": {"Frontend": "alb"},
+    "alb-https": {"Frontend": "alb", "CertificateArn": CERT},
+    "httpapi": {"Frontend": "httpapi"},
+    "httpapi-domain": {"Frontend": "httpapi", "ApiDomainName": "tables.example.com", "CertificateArn": CERT},
+}
+
+
 @pytest.mark.skipif(shutil.which("cfn-lint") is None, reason="cfn-lint (pip cfn-lint) is not installed")
-@pytest.mark.parametrize("frontend", FRONTENDS)
-def test_container_has_no_cfn_lint_findings_in_each_frontend_mode(frontend, tmp_path):
-    """The real cfn-lint (AWS's, with its own schemas and rules), informational findings included."""
+@pytest.mark.parametrize("case", sorted(LINT_CASES))
+def test_container_has_no_cfn_lint_findings_in_each_frontend_mode(case, tmp_path):
+    """The real cfn-lint (AWS's, with its own schemas and rules), informational findings
+    included, on the template with these parameter values as its defaults."""
     with open(os.path.join(INFRA, "container.yaml")) as f:
         text = f.read()
-    assert "    Default: alb\n" in text
+    for key, value in LINT_CASES[case].items():
+        text, n = re.subn(rf"(\n  {key}:\n(?:    .*\n)*?    Default: ).*\n", rf"\g<1>{value}\n", text, count=1)
+        assert n == 1, key
+    assert cfn_lint.load_text(text)["Parameters"]["Frontend"]["Default"] == LINT_CASES[case]["Frontend"]
     path = tmp_path / "container.yaml"
-    path.write_text(text.replace("    Default: alb\n", f"    Default: {frontend}\n", 1))
+    path.write_text(text)
     p = subprocess.run(["cfn-lint", "--include-checks", "I", "--", str(path)],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0 and p.stdout == "", p.stdout + p.stderr
@@ -219,7 +232,7 @@ def test_container_reads_nothing_except_through_ssm_typed_parameters():
     settings = {"ParamPrefix", "Image", "ContainerUser", "CertificateArn", "HealthCheckPath",
                 "HealthyCodes", "DesiredCount", "MinCapacity", "MaxCapacity", "CpuTargetPercent",
                 "RequestsPerTarget", "HealthCheckGracePeriod", "StopTimeout", "LogRetentionDays",
-                "CapacityProvider", "Frontend", "ApiRateLimit", "ApiBurstLimit"}
+                "CapacityProvider", "Frontend", "ApiRateLimit", "ApiBurstLimit", "ApiDomainName"}
     for name, p in tpl["Parameters"].items():
         if p["Type"].startswith("AWS::SSM::Parameter::Value<"):
             assert p["Default"].startswith(PREFIX + "/"), name
@@ -573,19 +586,48 @@ def test_outputs_give_load_balancer_dns_and_service_url():
     assert [k for k in outputs if "url" in k.lower()] == ["ServiceURL"]
 
 
-@pytest.mark.parametrize("frontend,cert,url", [
-    ("alb", "", sub("http://${LoadBalancer.DNSName}")),
-    ("alb", "arn:aws:acm:us-east-1:111122223333:certificate/x", sub("https://${LoadBalancer.DNSName}")),
-    ("httpapi", "", {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]}),
-    # A certificate belongs to the ALB: the HTTP API is HTTPS on its own endpoint either way.
-    ("httpapi", "arn:aws:acm:us-east-1:111122223333:certificate/x", {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]}),
+@pytest.mark.parametrize("frontend,cert,domain,url", [
+    ("alb", "", "", sub("http://${LoadBalancer.DNSName}")),
+    ("alb", CERT, "", sub("https://${LoadBalancer.DNSName}")),
+    ("httpapi", "", "", {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]}),
+    # A certificate alone belongs to the ALB: the HTTP API is HTTPS on its own endpoint anyway.
+    ("httpapi", CERT, "", {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]}),
+    ("httpapi", CERT, "tables.example.com", sub("https://${ApiDomainName}")),
 ])
-def test_service_url_follows_frontend(frontend, cert, url):
+def test_service_url_follows_frontend(frontend, cert, domain, url):
     tpl = template("container")
-    conds = evaluate_conditions(tpl, {"Frontend": frontend, "CertificateArn": cert})
-    assert cfn_lint.resolve_if(tpl["Outputs"]["ServiceURL"]["Value"], conds) == url
-    res = active_resources(tpl, {"Frontend": frontend, "CertificateArn": cert})
+    values = {"Frontend": frontend, "CertificateArn": cert, "ApiDomainName": domain}
+    assert cfn_lint.resolve_if(tpl["Outputs"]["ServiceURL"]["Value"], evaluate_conditions(tpl, values)) == url
+    res = active_resources(tpl, values)
     assert ("HttpsListener" in res) is (frontend == "alb" and bool(cert))
+    assert ("ApiDomain" in res) is bool(domain) and ("ApiDomainMapping" in res) is bool(domain)
+
+
+def test_api_domain_is_the_certificates_name_on_the_default_stage():
+    tpl = template("container")
+    res = active_resources(tpl, {"Frontend": "httpapi", "CertificateArn": CERT, "ApiDomainName": "t.example.com"})
+    assert res["ApiDomain"]["Properties"] == {
+        "DomainName": ref("ApiDomainName"),
+        "DomainNameConfigurations": [{"CertificateArn": ref("CertificateArn"), "EndpointType": "REGIONAL",
+                                      "SecurityPolicy": "TLS_1_2"}]}
+    assert res["ApiDomainMapping"]["Properties"] == {"ApiId": ref("HttpApi"), "DomainName": ref("ApiDomain"),
+                                                     "Stage": ref("ApiDefaultStage")}
+    assert tpl["Outputs"]["ApiDomainTarget"] == {
+        "Condition": "HasApiDomain", "Description": "where a CNAME for ApiDomainName must point",
+        "Value": {"Fn::GetAtt": ["ApiDomain", "RegionalDomainName"]}}
+    pattern = re.compile(tpl["Parameters"]["ApiDomainName"]["AllowedPattern"])
+    for ok in ("", "tables.example.com", "a.b-c.io"):
+        assert pattern.fullmatch(ok), ok
+    for bad in ("Tables.example.com", "example", "-a.example.com", "a..example.com", "https://a.example.com"):
+        assert not pattern.fullmatch(bad), bad
+
+
+def test_api_domain_without_its_certificate_or_with_the_alb_is_refused_before_anything_changes():
+    """CloudFormation evaluates Rules before it creates a change set."""
+    (rule,) = template("container")["Rules"].values()
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [ref("ApiDomainName"), ""]}]}
+    assert [a["Assert"] for a in rule["Assertions"]] == [
+        {"Fn::Not": [{"Fn::Equals": [ref("CertificateArn"), ""]}]}, {"Fn::Equals": [ref("Frontend"), "httpapi"]}]
 
 
 # --- container: the two front doors -----------------------------------------------------------

@@ -699,8 +699,10 @@ class FakeCFN(FakeServer):
                 api = s.resources.get(lid, {}).get("PhysicalId", lid)
                 return f"https://{api}.execute-api.{self.region}.amazonaws.com"
         alb = f"{s.name}-alb-123.{self.region}.elb.amazonaws.com"
-        if fn == "Sub" and isinstance(arg, str) and arg.startswith("https://"):
-            return f"https://{alb}"
+        if fn == "Sub" and isinstance(arg, str):
+            return re.sub(r"\$\{([A-Za-z0-9:.]+)\}",
+                          lambda m: alb if m.group(1).endswith(".DNSName")
+                          else s.raw_params.get(m.group(1), m.group(0)), arg)
         return f"http://{alb}" if "url" in key.lower() else f"fake-{key}"
 
     def op_DescribeStacks(self, form):
