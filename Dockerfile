@@ -34,4 +34,7 @@ ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
     SHOWTABLE_ASSETS=/usr/share/showtable/web
 USER 10001:10001
 EXPOSE 8080
+# No shell in the image: the server checks itself (ECS uses the task definition's check instead).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["/showtable", "--health-check", "http://127.0.0.1:8080/ping"]
 ENTRYPOINT ["/showtable"]
