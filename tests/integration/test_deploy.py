@@ -791,3 +791,12 @@ def test_http_api_under_your_own_name_gives_that_url_and_the_cname_target(ctl):
     assert "ServiceURL = https://tables.example.com" in p.stdout
     out = ctl.ok("outputs", "container", builtin=True).stdout
     assert "ApiDomainTarget\t" in out and "ServiceURL\thttps://tables.example.com\n" in out
+
+
+def test_the_cheapest_deployment_is_one_command(ctl):
+    """docs: `deploy --param NatGateways=0 --param Frontend=httpapi vpc table container`."""
+    ctl.ok("--yes", "deploy", "--param", "NatGateways=0", "--param", "Frontend=httpapi", "vpc", "table",
+           "container", "--image", "r/w:1", builtin=True)
+    assert ctl.cfn.stack("showtable-vpc").raw_params["NatGateways"] == "0"
+    assert ctl.cfn.stack("showtable-container").raw_params["Frontend"] == "httpapi"
+    assert "Frontend" not in ctl.cfn.stack("showtable-vpc").raw_params
