@@ -7,6 +7,8 @@
 #   make bench      benchmarks in bench/ (numbers for the README)
 #   make install    PREFIX=/usr/local DESTDIR= (binaries, man pages)
 #   make SAN=1 ...  the same build with AddressSanitizer + UndefinedBehaviorSanitizer in build-san/
+#   make ARCH=arm64 the server cross-built for linux/arm64 into build-arm64/ (Debian's
+#                   gcc-aarch64-linux-gnu and the -dev packages :arm64; see install-deps.sh)
 #
 # Layout: src/aws (AWS client library) → src/server (showtable web server) and src/ctl
 # (showtablectl deploy tool); each folder's main.c is its program, the rest is its library
@@ -16,6 +18,18 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 PYTHON  ?= /usr/bin/python3
 SAN     ?= 0
+ARCH    ?=
+PKG_CONFIG = pkg-config
+
+# A cross build makes only what goes into the image: the server. The host's pkg-config
+# reads the arm64 .pc files, which name the multiarch directories the cross linker uses.
+ifeq ($(ARCH),arm64)
+BUILD   ?= build-arm64
+CC       = aarch64-linux-gnu-gcc
+PKG_CONFIG = PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig pkg-config
+else ifneq ($(ARCH),)
+$(error ARCH=$(ARCH): only arm64 (or nothing, for the host) is supported)
+endif
 
 ifeq ($(SAN),1)
 BUILD   ?= build-san
@@ -32,18 +46,21 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 AWS_PKGS    = libcurl jansson libcrypto expat
 SERVER_PKGS = libmicrohttpd libcrypt zlib
 CTL_PKGS    = libarchive zlib libcrypt yaml-0.1
+ifeq ($(ARCH),arm64)
+CTL_PKGS    =
+endif
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wformat=2
 CFLAGS  ?= $(OPT) -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -fPIE \
 	-DSHOWTABLE_VERSION='"$(VERSION)"' -Isrc -Isrc/aws -Isrc/server -Isrc/ctl \
-	$(shell pkg-config --cflags $(AWS_PKGS) $(SERVER_PKGS) $(CTL_PKGS))
+	$(shell $(PKG_CONFIG) --cflags $(AWS_PKGS) $(SERVER_PKGS) $(CTL_PKGS))
 LDFLAGS_ALL = $(SANFLAGS) -pie -Wl,-z,relro,-z,now -pthread
 
-AWS_LIBS    = $(shell pkg-config --libs $(AWS_PKGS))
-SERVER_LIBS = $(shell pkg-config --libs $(SERVER_PKGS))
-CTL_LIBS    = $(shell pkg-config --libs $(CTL_PKGS))
-TEST_LIBS   = $(shell pkg-config --libs cmocka)
+AWS_LIBS    = $(shell $(PKG_CONFIG) --libs $(AWS_PKGS))
+SERVER_LIBS = $(shell $(PKG_CONFIG) --libs $(SERVER_PKGS))
+CTL_LIBS    = $(shell $(PKG_CONFIG) --libs $(CTL_PKGS))
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs cmocka)
 
 AWS_SRC    = $(wildcard src/aws/*.c)
 SERVER_SRC = $(filter-out src/server/main.c,$(wildcard src/server/*.c))
@@ -58,7 +75,11 @@ TEMPLATES  = $(sort $(wildcard infra/*.yaml))
 TESTS      = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS      = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
+ifeq ($(ARCH),)
 all: $(BUILD)/showtable $(BUILD)/showtablectl $(TESTS) $(TOOLS)
+else
+all: $(BUILD)/showtable
+endif
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -133,7 +154,7 @@ status: $(BUILD)/showtablectl
 	$(BUILD)/showtablectl $(CTL_FLAGS) status
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-arm64
 
 .PHONY: all deps check test run bench install clean $(STACK_TASKS) status
 .SECONDARY:

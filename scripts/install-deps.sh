@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 # build: compilers, pkg-config and the libraries we link (see README "Components").
 # test: cmocka, pytest, botocore (SigV4 cross-check), docker-registry/skopeo (image push),
+# jsonschema (the SBOM against CycloneDX's schema),
 # chromium (browser test), apache2-utils (htpasswd in tests), groff-base (man page check).
 # bench: wrk, nginx-light, hyperfine.
 PKGS=(build-essential clang pkg-config
@@ -14,7 +15,18 @@ PKGS=(build-essential clang pkg-config
       libexpat1-dev libarchive-dev zlib1g-dev libcrypt-dev libyaml-dev
       libcmocka-dev python3 python3-pytest python3-botocore python3-yaml
       docker-registry skopeo chromium apache2-utils libclang-rt-14-dev
-      wrk nginx-light hyperfine util-linux procps ca-certificates groff-base)
+      wrk nginx-light hyperfine util-linux procps ca-certificates groff-base
+      python3-jsonschema)
+# linux/arm64 image: the cross compiler and only the libraries the server links, as :arm64
+# (make ARCH=arm64); qemu-user-static runs the arm64 server in the tests.
+PKGS+=(gcc-aarch64-linux-gnu qemu-user-static
+       libcurl4-openssl-dev:arm64 libjansson-dev:arm64 libssl-dev:arm64 libexpat1-dev:arm64
+       libmicrohttpd-dev:arm64 libcrypt-dev:arm64 zlib1g-dev:arm64)
+
+SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+# The :arm64 packages need the architecture known to dpkg (apt-get update below then reads
+# its package lists).
+dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -26,10 +38,9 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "install-deps: installing ${missing[*]}"
-	SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get update -qq
-	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+	$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # npm test tools, pinned by package-lock.json (dynalite, the JS SDK for the benchmark,

@@ -27,10 +27,36 @@
 #define CONF_MAX_DEPTH 8
 #define CONF_MAX_DIRS 256
 
-static const char *const loader_default_dirs[] = {
+/* Debian's loaders: the multiarch directories first, then the generic ones. */
+static const char *const x86_64_dirs[] = {
 	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
 	"/lib", "/usr/lib", NULL,
 };
+static const char *const aarch64_dirs[] = {
+	"/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib", "/usr/lib", NULL,
+};
+static const image_elf_arch arches[] = {
+	{EM_X86_64, "amd64", "x86_64-linux-gnu", "x86_64", "/lib64/ld-linux-x86-64.so.2",
+	 x86_64_dirs},
+	{EM_AARCH64, "arm64", "aarch64-linux-gnu", "aarch64", "/lib/ld-linux-aarch64.so.1",
+	 aarch64_dirs},
+};
+
+const image_elf_arch *image_elf_arch_of(int machine)
+{
+	for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++)
+		if (arches[i].machine == machine)
+			return &arches[i];
+	return NULL;
+}
+
+const image_elf_arch *image_elf_arch_named(const char *oci_arch)
+{
+	for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++)
+		if (strcmp(arches[i].oci_arch, oci_arch) == 0)
+			return &arches[i];
+	return NULL;
+}
 
 /* ---- parsing ---------------------------------------------------------------------- */
 
@@ -369,12 +395,16 @@ typedef struct state {
 	size_t n, cap;
 	dirlist system;    /* ld.so.conf dirs then the defaults */
 	int machine;
+	const image_elf_arch *arch;
 	size_t max;
 } state;
 
 /* Expands $ORIGIN, ${ORIGIN}, $LIB, $PLATFORM in one path element. */
-static int expand_tokens(const char *in, const char *origin, char *out, size_t len)
+static int expand_tokens(const state *st, const char *in, const char *origin, char *out,
+			 size_t len)
 {
+	char lib[64];
+	snprintf(lib, sizeof lib, "lib/%s", st->arch->triplet);
 	size_t o = 0;
 	for (const char *p = in; *p;) {
 		const char *rep = NULL;
@@ -382,8 +412,8 @@ static int expand_tokens(const char *in, const char *origin, char *out, size_t l
 		if (*p == '$') {
 			const struct { const char *tok; const char *rep; } toks[] = {
 				{"${ORIGIN}", origin}, {"$ORIGIN", origin},
-				{"${LIB}", "lib/x86_64-linux-gnu"}, {"$LIB", "lib/x86_64-linux-gnu"},
-				{"${PLATFORM}", "x86_64"}, {"$PLATFORM", "x86_64"},
+				{"${LIB}", lib}, {"$LIB", lib},
+				{"${PLATFORM}", st->arch->platform}, {"$PLATFORM", st->arch->platform},
 			};
 			for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++) {
 				size_t tn = strlen(toks[i].tok);
@@ -422,7 +452,7 @@ static int try_pathlist(state *st, const char *list, const char *origin, const c
 		if (n > 0 && n < sizeof elem) {
 			memcpy(elem, p, n);
 			elem[n] = '\0';
-			if (expand_tokens(elem, origin, dir, sizeof dir) == 0 &&
+			if (expand_tokens(st, elem, origin, dir, sizeof dir) == 0 &&
 			    (size_t)snprintf(found, len, "%s/%s", dir, name) < len &&
 			    elf_compatible(found, st->machine))
 				return 1;
@@ -599,8 +629,17 @@ int image_elf_resolve(const char *binary, const image_elf_opts *opts, image_elf_
 	state st = {0};
 	st.max = opts && opts->max_libs ? opts->max_libs : 512;
 	const char *conf = opts && opts->ld_so_conf ? opts->ld_so_conf : "/etc/ld.so.conf";
-	const char *const *defs = opts && opts->default_dirs ? opts->default_dirs : loader_default_dirs;
 	int rc = -1;
+	if (add_node(&st, binary, NULL, -1, err) != 0)
+		goto done;
+	st.machine = st.nodes[0].info.machine;
+	if (!(st.arch = image_elf_arch_of(st.machine))) {
+		aws_error_set(err, AWS_ERR_INVALID, "%s: ELF machine %d is not supported (x86-64 and "
+			      "aarch64 are)", binary, st.machine);
+		goto done;
+	}
+	const char *const *defs = opts && opts->default_dirs ? opts->default_dirs
+							     : st.arch->default_dirs;
 	if (*conf && conf_read(conf, 0, &st.system) != 0) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 		goto done;
@@ -611,9 +650,6 @@ int image_elf_resolve(const char *binary, const image_elf_opts *opts, image_elf_
 			goto done;
 		}
 	}
-	if (add_node(&st, binary, NULL, -1, err) != 0)
-		goto done;
-	st.machine = st.nodes[0].info.machine;
 	if (st.nodes[0].info.interp) {
 		char interp[PATH_MAX];
 		snprintf(interp, sizeof interp, "%s", st.nodes[0].info.interp);

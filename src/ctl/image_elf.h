@@ -17,6 +17,20 @@
 #include <stdint.h>
 #include "aws_error.h"
 
+/* A machine the closure can be computed for, and how Debian lays it out. */
+typedef struct image_elf_arch {
+	int machine;                  /* e_machine: EM_X86_64, EM_AARCH64 */
+	const char *oci_arch;         /* the OCI/Go name: "amd64", "arm64" */
+	const char *triplet;          /* Debian multiarch: "x86_64-linux-gnu" */
+	const char *platform;         /* the loader's $PLATFORM: "x86_64", "aarch64" */
+	const char *loader;           /* the loader's path on Debian */
+	const char *const *default_dirs; /* the loader's default directories, NULL-terminated */
+} image_elf_arch;
+
+/* The supported machines; NULL when not one of them. Static data: do not free. */
+const image_elf_arch *image_elf_arch_of(int machine);
+const image_elf_arch *image_elf_arch_named(const char *oci_arch);
+
 /* What one ELF file says about its dynamic linking. All strings are owned by the struct;
  * free with image_elf_info_free. */
 typedef struct image_elf_info {
@@ -65,11 +79,13 @@ typedef struct image_elf_closure {
 
 typedef struct image_elf_opts {
 	const char *ld_so_conf;       /* NULL = /etc/ld.so.conf; "" = read none */
-	const char *const *default_dirs; /* NULL-terminated; NULL = the loader's defaults */
+	const char *const *default_dirs; /* NULL-terminated; NULL = the defaults of the
+					  * binary's machine (image_elf_arch) */
 	size_t max_libs;              /* 0 = 512 */
 } image_elf_opts;
 
-/* Computes the closure of binary: its interpreter (if any) and every shared object it
+/* Computes the closure of binary (x86-64 or aarch64; the host's or not — nothing is
+ * executed): its interpreter (if any) and every shared object it
  * loads, recursively. A needed name that the interpreter already provides (its soname,
  * e.g. ld-linux-x86-64.so.2 needed by libc) is not added twice. A name found nowhere is
  * -1 with AWS_ERR_INVALID naming the library, who needs it and the directories searched.
