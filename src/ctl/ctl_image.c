@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "ctl.h"
 #include "ecr.h"
 #include "image.h"
@@ -26,7 +28,10 @@
 #include "registry.h"
 
 typedef struct image_args {
-	char binary[PATH_MAX];
+	char binary[PATH_MAX];       /* --binary PATH: one image, for that binary's machine */
+	char binaries[IMAGE_MAX_PLATFORMS][PATH_MAX]; /* per platform, as image_arches */
+	int binary_set;              /* --binary given without an arch */
+	int platforms;               /* bit i: image_arches[i] asked by --platform; 0 = default */
 	char web[PATH_MAX];
 	char infra[PATH_MAX];
 	char out[PATH_MAX];
@@ -45,6 +50,27 @@ typedef struct image_args {
 	int quiet;
 	int brief;    /* deploy: one line per step on stdout instead of the full report on stderr */
 } image_args;
+
+/* The platforms an image can have, in index order; bit i of image_args.platforms. */
+static const char *const image_arches[IMAGE_MAX_PLATFORMS] = {"amd64", "arm64"};
+
+static int arch_index(const char *arch)
+{
+	for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
+		if (strcmp(arch, image_arches[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* The machine showtablectl runs on, as an OCI architecture. */
+static const char *host_arch(void)
+{
+#if defined(__aarch64__)
+	return "arm64";
+#else
+	return "amd64";
+#endif
+}
 
 static double now_s(void)
 {
@@ -92,6 +118,15 @@ static void defaults(image_args *a)
 	char dir[PATH_MAX - 64]; /* room for the names appended below */
 	exe_dir(dir, sizeof dir);
 	snprintf(a->binary, sizeof a->binary, "%s/showtable", dir[0] ? dir : "build");
+	/* The host build next to showtablectl; the other machine's cross build beside it, in
+	 * the directory `make ARCH=…` writes (build → build-arm64). */
+	for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++) {
+		if (strcmp(image_arches[i], host_arch()) == 0)
+			snprintf(a->binaries[i], PATH_MAX, "%s", a->binary);
+		else
+			snprintf(a->binaries[i], PATH_MAX, "%s-%s/showtable", dir[0] ? dir : "build",
+				 image_arches[i]);
+	}
 	const char *share[] = {"web", "infra"};
 	char *dst[] = {a->web, a->infra};
 	for (int i = 0; i < 2; i++) {
@@ -140,11 +175,67 @@ static void image_error(const char *context, const aws_error *err)
 	ctl_errorf("%s: %s", context, err->message);
 }
 
+/* Parses --platform "linux/amd64,linux/arm64" into a bit set. Returns 0 or -1 (printed). */
+static int parse_platforms(const char *list, int *out)
+{
+	*out = 0;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		char one[64];
+		snprintf(one, sizeof one, "%.*s", (int)(n < 63 ? n : 63), p);
+		int i = strncmp(one, "linux/", 6) == 0 ? arch_index(one + 6) : -1;
+		if (i < 0) {
+			ctl_errorf("--platform \"%s\": linux/amd64 and linux/arm64 are the platforms an "
+				   "image can have", one);
+			return -1;
+		}
+		*out |= 1 << i;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return *out ? 0 : (ctl_errorf("--platform: name at least one platform"), -1);
+}
+
+/* Fills o's platforms: those asked with --platform; else the one --binary PATH names; else
+ * the host's, and every other platform whose cross build exists. */
+static int choose_platforms(const image_args *a, image_build_opts *o)
+{
+	if (!a->platforms && a->binary_set) {
+		if (access(a->binary, R_OK) != 0) {
+			ctl_errorf("%s: %s — build it (make) or pass --binary PATH", a->binary,
+				   strerror(errno));
+			return -1;
+		}
+		o->binary = a->binary;
+		return 0;
+	}
+	int want = a->platforms;
+	if (!want) {
+		for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
+			if (strcmp(image_arches[i], host_arch()) == 0 || access(a->binaries[i], R_OK) == 0)
+				want |= 1 << i;
+	}
+	for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++) {
+		if (!(want & (1 << i)))
+			continue;
+		if (access(a->binaries[i], R_OK) != 0) {
+			ctl_errorf("%s: %s — build it (make%s) or pass --binary %s=PATH", a->binaries[i],
+				   strerror(errno), strcmp(image_arches[i], host_arch()) == 0 ? ""
+				   : strcmp(image_arches[i], "arm64") == 0 ? " ARCH=arm64" : " on that machine",
+				   image_arches[i]);
+			return -1;
+		}
+		o->platforms[o->nplatforms++] = (image_platform){image_arches[i], a->binaries[i]};
+	}
+	return 0;
+}
+
 static int do_build(const image_args *a, image_build_result *r)
 {
 	char revision[128] = "", source[512] = "";
 	long long created;
-	if (image_time(a->binary, &created) != 0)
+	if (image_time(a->binary_set || a->platforms ? a->binary : a->binaries[0], &created) != 0)
 		return 1;
 	const char *ev = getenv("SHOWTABLE_REVISION");
 	if (ev && *ev)
@@ -156,12 +247,7 @@ static int do_build(const image_args *a, image_build_result *r)
 		snprintf(source, sizeof source, "%s", es);
 	else
 		run_line("git remote get-url origin 2>/dev/null", source, sizeof source);
-	if (access(a->binary, R_OK) != 0) {
-		ctl_errorf("%s: %s — build it (make) or pass --binary PATH", a->binary, strerror(errno));
-		return 1;
-	}
 	image_build_opts o = {
-		.binary = a->binary,
 		.web_dir = a->web,
 		.infra_dir = a->infra,
 		.out_dir = a->out,
@@ -170,6 +256,8 @@ static int do_build(const image_args *a, image_build_result *r)
 		.revision = revision,
 		.created = created,
 	};
+	if (choose_platforms(a, &o) != 0)
+		return 1;
 	double t0 = now_s();
 	aws_error err;
 	if (image_oci_build(&o, r, &err) != 0) {
@@ -178,25 +266,37 @@ static int do_build(const image_args *a, image_build_result *r)
 	}
 	double dt = now_s() - t0;
 	if (a->brief) {
-		printf("image %s: %.2f MB compressed (showtable, %zu shared objects; %zu web and "
-		       "template entries), built in %.1f s\n", r->manifest.digest,
-		       (double)r->compressed / 1e6, r->nlibs,
-		       r->layers[1].nentries, dt);
+		printf("image %s (", r->index.digest);
+		for (size_t i = 0; i < r->nplatforms; i++)
+			printf("%slinux/%s %.2f MB", i ? ", " : "", r->platforms[i].arch,
+			       (double)r->platforms[i].compressed / 1e6);
+		printf(" compressed; showtable, %zu shared objects, %zu web and template entries, "
+		       "SBOM), built in %.1f s\n", r->platforms[0].nlibs,
+		       r->platforms[0].layers[1].nentries, dt);
 		fflush(stdout);
 	} else if (!a->quiet) {
-		fprintf(stderr,
-			"image: %s\n"
-			"  layer 1 (binary, %zu shared objects, CA bundle, users): %.2f MB compressed, "
-			"%.2f MB uncompressed, %zu entries\n"
-			"  layer 2 (web assets, templates): %.3f MB compressed, %.3f MB uncompressed, "
-			"%zu entries\n"
-			"  total %.2f MB compressed, %.2f MB uncompressed; built in %.2f s\n"
-			"  layout %s%s%s\n",
-			r->manifest.digest, r->nlibs, (double)r->layers[0].size / 1e6,
-			(double)r->layers[0].usize / 1e6, r->layers[0].nentries,
-			(double)r->layers[1].size / 1e6, (double)r->layers[1].usize / 1e6,
-			r->layers[1].nentries, (double)r->compressed / 1e6, (double)r->uncompressed / 1e6,
-			dt, a->out, o.tar_path ? ", archive " : "", o.tar_path ? o.tar_path : "");
+		fprintf(stderr, "image: %s (index of %zu platform%s)\n", r->index.digest,
+			r->nplatforms, r->nplatforms > 1 ? "s" : "");
+		for (size_t i = 0; i < r->nplatforms; i++) {
+			const image_platform_result *p = &r->platforms[i];
+			fprintf(stderr,
+				"  linux/%s: %s\n"
+				"    layer 1 (binary, %zu shared objects, CA bundle, users): %.2f MB "
+				"compressed, %.2f MB uncompressed, %zu entries\n"
+				"    layer 2 (web assets, templates): %.3f MB compressed, %.3f MB "
+				"uncompressed, %zu entries\n"
+				"    total %.2f MB compressed, %.2f MB uncompressed\n"
+				"    SBOM %s (CycloneDX 1.5): %zu files, %zu Debian packages\n",
+				p->arch, p->manifest.digest, p->nlibs, (double)p->layers[0].size / 1e6,
+				(double)p->layers[0].usize / 1e6, p->layers[0].nentries,
+				(double)p->layers[1].size / 1e6, (double)p->layers[1].usize / 1e6,
+				p->layers[1].nentries, (double)p->compressed / 1e6,
+				(double)p->uncompressed / 1e6, p->sbom_manifest.digest, p->sbom_files,
+				p->sbom_packages);
+		}
+		fprintf(stderr, "  built in %.2f s; layout %s (%.2f MB)%s%s\n", dt, a->out,
+			(double)r->stored / 1e6, o.tar_path ? ", archive " : "",
+			o.tar_path ? o.tar_path : "");
 	}
 	return 0;
 }
@@ -371,28 +471,68 @@ done:
 
 static int make_parents(const char *path, mode_t mode);
 
+/* `image sbom`: the SBOM of a layout's image for one platform, indented. */
+static int print_sbom(const char *dir, int platforms)
+{
+	const char *arch = NULL;
+	for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
+		if (platforms & (1 << i)) {
+			if (arch) {
+				ctl_errorf("image sbom: name one platform");
+				return 2;
+			}
+			arch = image_arches[i];
+		}
+	image_layout lay;
+	aws_error err;
+	aws_buf b = AWS_BUF_INIT;
+	if (image_layout_open(dir, &lay, &err) != 0 || image_layout_sbom(&lay, arch, &b, &err) != 0) {
+		image_error("image sbom", &err);
+		image_layout_free(&lay);
+		return 1;
+	}
+	json_error_t je;
+	json_t *j = json_loadb(b.data, b.len, 0, &je);
+	int rc = 1;
+	if (!j)
+		ctl_errorf("image sbom: %s: the SBOM is not JSON (%s) — build the image again", dir,
+			   je.text);
+	else if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 && putchar('\n') != EOF)
+		rc = 0;
+	json_decref(j);
+	aws_buf_free(&b);
+	image_layout_free(&lay);
+	return rc;
+}
+
 static void usage_image(FILE *f)
 {
 	fprintf(f,
-		"usage: showtablectl image build [--binary PATH] [--web DIR] [--infra DIR] [--out DIR]\n"
-		"                                [--tar FILE | --no-tar]\n"
+		"usage: showtablectl image build [--platform linux/amd64,linux/arm64]\n"
+		"                                [--binary [ARCH=]PATH]... [--web DIR] [--infra DIR]\n"
+		"                                [--out DIR] [--tar FILE | --no-tar]\n"
 		"       showtablectl image push  [build flags | --no-build] [--repository NAME]\n"
 		"                                [--registry HOST:PORT|URL [--insecure-http]\n"
 		"                                 [--username U --password-stdin]] [--tag T]\n"
 		"                                [--chunk-size BYTES] [--keep N]\n"
+		"       showtablectl image sbom  [--platform linux/ARCH] [LAYOUT]\n"
 		"build writes an OCI image layout (default: build/image and build/image.tar under\n"
-		"the current directory) and prints its digest and sizes. push sends it to ECR\n"
-		"(repository --name, created if missing) or to --registry, and prints the\n"
-		"digest-pinned URI.\n");
+		"the current directory): an\n"
+		"image index with one image per platform — by default the host's, and linux/arm64\n"
+		"too when build-arm64/showtable exists (make ARCH=arm64) — each with its SBOM, and\n"
+		"prints the index digest. push sends it to ECR (repository --name, created if\n"
+		"missing) or to --registry, and prints the digest-pinned URI. sbom prints the\n"
+		"CycloneDX SBOM of a layout's image (default: build/image, the first platform).\n");
 }
 
 int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2 || (strcmp(argv[1], "build") != 0 && strcmp(argv[1], "push") != 0)) {
+	if (argc < 2 || (strcmp(argv[1], "build") != 0 && strcmp(argv[1], "push") != 0 &&
+			 strcmp(argv[1], "sbom") != 0)) {
 		usage_image(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
 		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
 	}
-	int push = strcmp(argv[1], "push") == 0;
+	int push = strcmp(argv[1], "push") == 0, sbom = strcmp(argv[1], "sbom") == 0;
 	image_args a;
 	defaults(&a);
 	int tar_set = 0, out_set = 0;
@@ -405,13 +545,31 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 		{"insecure-http", no_argument, 0, 'I'}, {"tag", required_argument, 0, 'T'},
 		{"chunk-size", required_argument, 0, 'c'}, {"keep", required_argument, 0, 'k'},
 		{"no-build", no_argument, 0, 'n'},     {"quiet", no_argument, 0, 'q'},
+		{"platform", required_argument, 0, 'p'},
 		{"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
 	};
 	int c;
 	char *end;
 	while ((c = getopt_long(argc - 1, argv + 1, "q", opts, NULL)) != -1) {
 		switch (c) {
-		case 'b': snprintf(a.binary, sizeof a.binary, "%s", optarg); break;
+		case 'b': {
+			/* "arm64=PATH" names one platform's binary; a bare PATH is the one image */
+			const char *eq = strchr(optarg, '=');
+			char arch[16];
+			snprintf(arch, sizeof arch, "%.*s", eq ? (int)(eq - optarg) : 0, optarg);
+			int i = eq && eq - optarg < 16 ? arch_index(arch) : -1;
+			if (i >= 0) {
+				snprintf(a.binaries[i], PATH_MAX, "%s", eq + 1);
+			} else {
+				snprintf(a.binary, sizeof a.binary, "%s", optarg);
+				a.binary_set = 1;
+			}
+			break;
+		}
+		case 'p':
+			if (parse_platforms(optarg, &a.platforms) != 0)
+				return 2;
+			break;
 		case 'w': snprintf(a.web, sizeof a.web, "%s", optarg); break;
 		case 'i': snprintf(a.infra, sizeof a.infra, "%s", optarg); break;
 		case 'o': snprintf(a.out, sizeof a.out, "%s", optarg); out_set = 1; break;
@@ -444,10 +602,18 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 		default: usage_image(stderr); return 2;
 		}
 	}
-	if (optind + 1 < argc) {
+	if (optind + 1 < argc && !(sbom && optind + 2 == argc)) {
 		ctl_errorf("image %s: unexpected argument \"%s\"", argv[1], argv[optind + 1]);
 		return 2;
 	}
+	if (a.platforms && a.binary_set) {
+		/* --platform with a bare --binary: that binary is the host platform's */
+		for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
+			if (strcmp(image_arches[i], host_arch()) == 0)
+				snprintf(a.binaries[i], PATH_MAX, "%s", a.binary);
+	}
+	if (sbom)
+		return print_sbom(optind + 1 < argc ? argv[optind + 1] : a.out, a.platforms);
 	if (!tar_set)
 		snprintf(a.tar, sizeof a.tar, "%s.tar", a.out);
 	if (!push || !a.no_build) {
@@ -458,7 +624,7 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 		if (rc != 0)
 			return rc;
 		if (!push) {
-			printf("%s\n", r.manifest.digest);
+			printf("%s\n", r.index.digest);
 			return 0;
 		}
 	}

@@ -28,11 +28,13 @@
 
 #include "aws_crypto.h"
 #include "image_elf.h"
+#include "image_sbom.h"
 
 #define OCI_MAX_FILE ((size_t)512 << 20)
 #define OCI_MAX_BLOB ((size_t)1 << 30)
 #define OCI_MAX_ENTRIES 100000
 #define OCI_MAX_TREE_DEPTH 32
+#define OCI_MAX_DOCS (8 * IMAGE_MAX_PLATFORMS + 8)
 
 enum { ENT_FILE, ENT_DIR, ENT_LINK };
 
@@ -45,6 +47,8 @@ typedef struct entry {
 	char *data;        /* ENT_FILE inline content (owned) */
 	size_t len;
 	char *link;        /* ENT_LINK target */
+	image_sbom_origin origin; /* ENT_FILE: where its bytes come from, for the SBOM */
+	char sha256[65];   /* ENT_FILE: hex SHA-256 of the content, set by layer_write */
 } entry;
 
 typedef struct layer {
@@ -373,6 +377,8 @@ static int layer_write(layer *l, long long mtime, int level, aws_buf *gz, image_
 			data = file.data;
 			len = file.len;
 		}
+		if (e->type == ENT_FILE)
+			aws_sha256_hex(data ? data : "", len, e->sha256);
 		rc = tar_put(&t, e->path, e->type, e->mode, e->uid, e->gid, mtime, data, len, e->link,
 			     err);
 	}
@@ -396,27 +402,42 @@ static int layer_write(layer *l, long long mtime, int level, aws_buf *gz, image_
 
 /* ---- layer contents ------------------------------------------------------------------- */
 
-static int layer1_fill(layer *l, const image_build_opts *o, size_t *nlibs, aws_error *err)
+/* The entry just added by a successful layer_add_* call. */
+static entry *layer_last(layer *l)
 {
+	return &l->v[l->n - 1];
+}
+
+static int layer1_fill(layer *l, const image_build_opts *o, const image_platform *pf,
+		       size_t *nlibs, aws_error *err)
+{
+	const image_elf_arch *arch = image_elf_arch_named(pf->arch);
+	if (!arch)
+		return aws_error_set(err, AWS_ERR_INVALID, "platform linux/%s is not supported "
+				     "(linux/amd64 and linux/arm64 are)", pf->arch);
 	image_elf_info bi;
-	if (image_elf_read(o->binary, &bi, err) != 0)
+	if (image_elf_read(pf->binary, &bi, err) != 0)
 		return -1;
 	int machine = bi.machine;
 	image_elf_info_free(&bi);
-	if (machine != EM_X86_64)
-		return aws_error_set(err, AWS_ERR_INVALID, "%s is not an x86-64 binary (e_machine %d): "
-				     "the image is linux/amd64", o->binary, machine);
+	if (machine != arch->machine) {
+		const image_elf_arch *is = image_elf_arch_of(machine);
+		return aws_error_set(err, AWS_ERR_INVALID, "%s is built for %s, not for linux/%s — "
+				     "pass the %s build (make%s)", pf->binary,
+				     is ? is->oci_arch : "another machine", pf->arch, pf->arch,
+				     strcmp(pf->arch, "arm64") == 0 ? " ARCH=arm64" : "");
+	}
 	image_elf_closure c = {0};
-	if (image_elf_resolve(o->binary, NULL, &c, err) != 0)
-		return aws_error_prefix(err, "library closure of %s", o->binary);
-	int rc = layer_add_file(l, "showtable", o->binary, 0755, err);
+	if (image_elf_resolve(pf->binary, NULL, &c, err) != 0)
+		return aws_error_prefix(err, "library closure of %s", pf->binary);
+	int rc = layer_add_file(l, "showtable", pf->binary, 0755, err);
 	for (size_t i = 0; rc == 0 && i < c.n; i++) {
 		const image_elf_lib *lib = &c.libs[i];
 		char path[PATH_MAX];
 		if (lib->via == IMAGE_ELF_VIA_SYSTEM) {
 			/* Found through ld.so.conf or a default dir: put it in a default dir of the
 			 * image's loader, which has no ld.so.cache to find it elsewhere. */
-			snprintf(path, sizeof path, "lib/x86_64-linux-gnu/%s", lib->name);
+			snprintf(path, sizeof path, "lib/%s/%s", arch->triplet, lib->name);
 		} else if (lib->path[0] == '/') {
 			snprintf(path, sizeof path, "%s", lib->path); /* RPATH/RUNPATH/loader: as named */
 		} else {
@@ -427,6 +448,8 @@ static int layer1_fill(layer *l, const image_build_opts *o, size_t *nlibs, aws_e
 		}
 		rc = layer_add_file(l, path, lib->real_path,
 				    lib->via == IMAGE_ELF_VIA_INTERP ? 0755 : 0644, err);
+		if (rc == 0)
+			layer_last(l)->origin = IMAGE_SBOM_PACKAGE;
 	}
 	*nlibs = c.n;
 	image_elf_closure_free(&c);
@@ -443,8 +466,10 @@ static int layer1_fill(layer *l, const image_build_opts *o, size_t *nlibs, aws_e
 		 IMAGE_USER, IMAGE_UID, IMAGE_UID, IMAGE_USER);
 	snprintf(group, sizeof group, "root:x:0:\n%s:x:%d:\n", IMAGE_USER, IMAGE_UID);
 	snprintf(home, sizeof home, "home/%s", IMAGE_USER);
-	if (layer_add_file(l, IMAGE_CA_FILE, ca, 0644, err) != 0 ||
-	    layer_add_text(l, "etc/passwd", passwd, err) != 0 ||
+	if (layer_add_file(l, IMAGE_CA_FILE, ca, 0644, err) != 0)
+		return -1;
+	layer_last(l)->origin = IMAGE_SBOM_CA;
+	if (layer_add_text(l, "etc/passwd", passwd, err) != 0 ||
 	    layer_add_text(l, "etc/group", group, err) != 0 ||
 	    layer_add_text(l, "etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\n",
 			   err) != 0 ||
@@ -520,7 +545,7 @@ static json_t *descriptor(const char *media, const image_blob_info *b)
 			 (json_int_t)b->size);
 }
 
-static int config_json(const image_build_opts *o, const image_build_result *r, aws_buf *out,
+static int config_json(const image_build_opts *o, const image_platform_result *r, aws_buf *out,
 		       aws_error *err)
 {
 	char created[32], user[32];
@@ -535,12 +560,12 @@ static int config_json(const image_build_opts *o, const image_build_result *r, a
 		json_object_set_new(labels, "org.opencontainers.image.revision",
 				    json_string(o->revision));
 	json_t *diff_ids = json_array();
-	for (size_t i = 0; i < r->nlayers; i++)
+	for (size_t i = 0; i < 2; i++)
 		json_array_append_new(diff_ids, json_string(r->layers[i].diff_id));
 	json_t *j = json_pack(
 		"{s:s, s:s, s:s, s:{s:s, s:[s], s:{s:{}}, s:[s,s,s], s:s, s:o, s:s},"
 		" s:{s:s, s:o}, s:[{s:s, s:s}, {s:s, s:s}]}",
-		"created", created, "architecture", "amd64", "os", "linux",
+		"created", created, "architecture", r->arch, "os", "linux",
 		"config", "User", user, "Entrypoint", "/showtable", "ExposedPorts", "8080/tcp",
 		"Env", "PATH=/usr/bin:/bin", "SSL_CERT_FILE=" IMAGE_CA_FILE,
 		"SHOWTABLE_ASSETS=" IMAGE_ASSETS_DIR, "WorkingDir", "/", "Labels", labels,
@@ -554,11 +579,11 @@ static int config_json(const image_build_opts *o, const image_build_result *r, a
 	return json_out(j, out, err);
 }
 
-static int manifest_json(const image_build_opts *o, const image_build_result *r, aws_buf *out,
+static int manifest_json(const image_build_opts *o, const image_platform_result *r, aws_buf *out,
 			 aws_error *err)
 {
 	json_t *layers = json_array();
-	for (size_t i = 0; i < r->nlayers; i++)
+	for (size_t i = 0; i < 2; i++)
 		json_array_append_new(layers, descriptor(IMAGE_OCI_MEDIA_LAYER_GZIP, &r->layers[i]));
 	char created[32];
 	iso8601(o->created, created);
@@ -577,29 +602,82 @@ static int manifest_json(const image_build_opts *o, const image_build_result *r,
 	return json_out(j, out, err);
 }
 
-static int index_json(const image_build_opts *o, const image_build_result *r, aws_buf *out,
-		      aws_error *err)
+/* The SBOM as an OCI 1.1 artifact: artifactType, the empty config, the document as its one
+ * layer, and the image it describes as its subject. */
+static int sbom_manifest_json(const image_build_opts *o, const image_platform_result *r,
+			      const image_blob_info *empty, aws_buf *out, aws_error *err)
 {
-	json_t *j = json_pack("{s:i, s:s, s:[{s:s, s:s, s:I, s:{s:s, s:s}, s:{s:s}}]}",
+	char created[32];
+	iso8601(o->created, created);
+	json_t *j = json_pack("{s:i, s:s, s:s, s:o, s:[o], s:o, s:{s:s}}", "schemaVersion", 2,
+			      "mediaType", IMAGE_OCI_MEDIA_MANIFEST, "artifactType", IMAGE_SBOM_MEDIA,
+			      "config", descriptor(IMAGE_OCI_MEDIA_EMPTY, empty),
+			      "layers", descriptor(IMAGE_SBOM_MEDIA, &r->sbom),
+			      "subject", descriptor(IMAGE_OCI_MEDIA_MANIFEST, &r->manifest),
+			      "annotations", "org.opencontainers.image.created", created);
+	if (!j)
+		return aws_error_set(err, AWS_ERR_NOMEM, "cannot build the SBOM manifest JSON");
+	return json_out(j, out, err);
+}
+
+/* The image index: one manifest per platform, then the SBOM artifacts (platform
+ * unknown/unknown, so a pull by platform never picks one). */
+static int image_index_json(const image_build_opts *o, const image_build_result *r, aws_buf *out,
+			    aws_error *err)
+{
+	json_t *m = json_array();
+	for (size_t i = 0; i < r->nplatforms; i++) {
+		json_t *d = descriptor(IMAGE_OCI_MEDIA_MANIFEST, &r->platforms[i].manifest);
+		json_object_set_new(d, "platform", json_pack("{s:s, s:s}", "architecture",
+							     r->platforms[i].arch, "os", "linux"));
+		json_array_append_new(m, d);
+	}
+	for (size_t i = 0; i < r->nplatforms; i++) {
+		json_t *d = descriptor(IMAGE_OCI_MEDIA_MANIFEST, &r->platforms[i].sbom_manifest);
+		json_object_set_new(d, "artifactType", json_string(IMAGE_SBOM_MEDIA));
+		json_object_set_new(d, "platform", json_pack("{s:s, s:s}", "architecture", "unknown",
+							     "os", "unknown"));
+		json_array_append_new(m, d);
+	}
+	char created[32];
+	iso8601(o->created, created);
+	json_t *ann = json_object();
+	json_object_set_new(ann, "org.opencontainers.image.created", json_string(created));
+	if (o->source && *o->source)
+		json_object_set_new(ann, "org.opencontainers.image.source", json_string(o->source));
+	if (o->revision && *o->revision)
+		json_object_set_new(ann, "org.opencontainers.image.revision", json_string(o->revision));
+	json_t *j = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType",
+			      IMAGE_OCI_MEDIA_INDEX, "manifests", m, "annotations", ann);
+	if (!j)
+		return aws_error_set(err, AWS_ERR_NOMEM, "cannot build the image index JSON");
+	return json_out(j, out, err);
+}
+
+/* The layout's index.json: the image index, under its ref name. */
+static int layout_index_json(const image_build_opts *o, const image_build_result *r, aws_buf *out,
+			     aws_error *err)
+{
+	json_t *j = json_pack("{s:i, s:s, s:[{s:s, s:s, s:I, s:{s:s}}]}",
 			      "schemaVersion", 2, "mediaType", IMAGE_OCI_MEDIA_INDEX, "manifests",
-			      "mediaType", IMAGE_OCI_MEDIA_MANIFEST, "digest", r->manifest.digest,
-			      "size", (json_int_t)r->manifest.size, "platform", "architecture",
-			      "amd64", "os", "linux", "annotations",
+			      "mediaType", IMAGE_OCI_MEDIA_INDEX, "digest", r->index.digest,
+			      "size", (json_int_t)r->index.size, "annotations",
 			      "org.opencontainers.image.ref.name", o->ref_name ? o->ref_name : "latest");
 	if (!j)
 		return aws_error_set(err, AWS_ERR_NOMEM, "cannot build index.json");
 	return json_out(j, out, err);
 }
 
-/* The Docker archive manifest, so `docker load -i image.tar` accepts the same file. */
-static int docker_json(const image_build_opts *o, const image_build_result *r, aws_buf *out,
+/* The Docker archive manifest, so `docker load -i image.tar` accepts the same file: the
+ * first platform's image (docker load takes one per tag). */
+static int docker_json(const image_build_opts *o, const image_platform_result *r, aws_buf *out,
 		       aws_error *err)
 {
 	char cfg[PATH_MAX], tag[160];
 	snprintf(cfg, sizeof cfg, "blobs/sha256/%s", r->config.digest + 7);
 	snprintf(tag, sizeof tag, "showtable:%s", o->ref_name ? o->ref_name : "latest");
 	json_t *layers = json_array();
-	for (size_t i = 0; i < r->nlayers; i++) {
+	for (size_t i = 0; i < 2; i++) {
 		char p[128];
 		snprintf(p, sizeof p, "blobs/sha256/%s", r->layers[i].digest + 7);
 		json_array_append_new(layers, json_string(p));
@@ -709,9 +787,9 @@ static int layout_tar(const image_build_opts *o, const doc *docs, size_t ndocs, 
 	if (rc == 0)
 		rc = tar_put(&t, "blobs/sha256", ENT_DIR, 0755, 0, 0, o->created, NULL, 0, NULL, err);
 	/* blobs sorted by digest */
-	const doc *sorted[16];
+	const doc *sorted[OCI_MAX_DOCS];
 	size_t nb = 0;
-	for (size_t i = 0; i < ndocs && nb < 16; i++)
+	for (size_t i = 0; i < ndocs && nb < OCI_MAX_DOCS; i++)
 		if (!docs[i].name)
 			sorted[nb++] = &docs[i];
 	for (size_t i = 1; i < nb; i++)
@@ -739,59 +817,196 @@ static int layout_tar(const image_build_opts *o, const doc *docs, size_t ndocs, 
 	return rc;
 }
 
+/* The files of a written layer as the SBOM lists them (borrowing the layer's strings). */
+static int sbom_files_add(const layer *l, image_sbom_file *f, size_t *n, size_t cap)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const entry *e = &l->v[i];
+		if (e->type != ENT_FILE)
+			continue;
+		if (*n >= cap)
+			return -1;
+		f[*n] = (image_sbom_file){.path = e->path, .host_path = e->src, .origin = e->origin};
+		memcpy(f[*n].sha256, e->sha256, sizeof f[*n].sha256);
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Layer 1, config, manifest, SBOM and its artifact manifest of one platform; the shared
+ * layer 2 is already written (l2, r->layers[1]). The SBOM names files by absolute path. */
+static int platform_build(const image_build_opts *o, const image_platform *pf, const layer *l2,
+			  const image_blob_info *empty, int level, image_platform_result *r,
+			  aws_buf bufs[5], aws_error *err)
+{
+	layer l1 = {0};
+	image_sbom_file *files = NULL;
+	char **abs = NULL;
+	size_t nfiles = 0, cap = 0;
+	int rc = -1;
+	snprintf(r->arch, sizeof r->arch, "%s", pf->arch);
+	if (layer1_fill(&l1, o, pf, &r->nlibs, err) != 0 ||
+	    layer_write(&l1, o->created, level, &bufs[0], &r->layers[0], err) != 0)
+		goto done;
+	if (config_json(o, r, &bufs[1], err) != 0)
+		goto done;
+	image_digest(bufs[1].data, bufs[1].len, r->config.digest);
+	r->config.size = bufs[1].len;
+	if (manifest_json(o, r, &bufs[2], err) != 0)
+		goto done;
+	image_digest(bufs[2].data, bufs[2].len, r->manifest.digest);
+	r->manifest.size = bufs[2].len;
+	r->compressed = r->config.size + r->layers[0].size + r->layers[1].size;
+	r->uncompressed = r->config.size + r->layers[0].usize + r->layers[1].usize;
+
+	cap = l1.n + l2->n;
+	if (!(files = calloc(cap ? cap : 1, sizeof *files)) ||
+	    !(abs = calloc(cap ? cap : 1, sizeof *abs))) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	if (sbom_files_add(&l1, files, &nfiles, cap) != 0 ||
+	    sbom_files_add(l2, files, &nfiles, cap) != 0) {
+		aws_error_set(err, AWS_ERR_INVALID, "more files than layer entries");
+		goto done;
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		if (asprintf(&abs[i], "/%s", files[i].path) < 0) {
+			abs[i] = NULL;
+			aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		files[i].path = abs[i];
+	}
+	image_sbom_opts so = {.arch = pf->arch, .image_digest = r->manifest.digest,
+			      .revision = o->revision, .source = o->source, .created = o->created};
+	image_sbom_stats ss;
+	if (image_sbom_cyclonedx(files, nfiles, &so, &bufs[3], &ss, err) != 0) {
+		aws_error_prefix(err, "SBOM of linux/%s", pf->arch);
+		goto done;
+	}
+	r->sbom_files = ss.files;
+	r->sbom_packages = ss.packages;
+	image_digest(bufs[3].data, bufs[3].len, r->sbom.digest);
+	r->sbom.size = bufs[3].len;
+	if (sbom_manifest_json(o, r, empty, &bufs[4], err) != 0)
+		goto done;
+	image_digest(bufs[4].data, bufs[4].len, r->sbom_manifest.digest);
+	r->sbom_manifest.size = bufs[4].len;
+	rc = 0;
+done:
+	for (size_t i = 0; abs && i < nfiles; i++)
+		free(abs[i]);
+	free(abs);
+	free(files);
+	layer_free(&l1);
+	return rc;
+}
+
+/* Adds a blob document unless one with that digest is already listed. */
+static void docs_add_blob(doc *docs, size_t *n, const char *digest, const aws_buf *buf)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!docs[i].name && strcmp(docs[i].digest, digest) == 0)
+			return;
+	docs[(*n)++] = (doc){NULL, digest, buf};
+}
+
 int image_oci_build(const image_build_opts *o, image_build_result *r, aws_error *err)
 {
 	memset(r, 0, sizeof *r);
-	if (!o->binary || !o->out_dir)
-		return aws_error_set(err, AWS_ERR_INVALID, "image build needs a binary and an output dir");
+	image_platform one[1];
+	const image_platform *pfs = o->platforms;
+	size_t npf = o->nplatforms;
+	if (npf == 0) {
+		/* one platform: the binary's own */
+		image_elf_info bi;
+		if (!o->binary)
+			return aws_error_set(err, AWS_ERR_INVALID, "image build needs a binary");
+		if (image_elf_read(o->binary, &bi, err) != 0)
+			return -1;
+		int machine = bi.machine;
+		const image_elf_arch *arch = image_elf_arch_of(machine);
+		image_elf_info_free(&bi);
+		if (!arch)
+			return aws_error_set(err, AWS_ERR_INVALID, "%s: ELF machine %d is not supported "
+					     "(x86-64 and aarch64 are)", o->binary, machine);
+		one[0] = (image_platform){arch->oci_arch, o->binary};
+		pfs = one;
+		npf = 1;
+	}
+	if (npf > IMAGE_MAX_PLATFORMS || !o->out_dir)
+		return aws_error_set(err, AWS_ERR_INVALID, "image build needs at most %d platforms "
+				     "and an output dir", IMAGE_MAX_PLATFORMS);
+	for (size_t i = 0; i < npf; i++)
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(pfs[i].arch, pfs[k].arch) == 0)
+				return aws_error_set(err, AWS_ERR_INVALID, "platform linux/%s given twice",
+						     pfs[i].arch);
 	int level = o->gzip_level > 0 && o->gzip_level <= 9 ? o->gzip_level : 6;
-	layer l1 = {0}, l2 = {0};
-	aws_buf gz[2] = {AWS_BUF_INIT, AWS_BUF_INIT};
-	aws_buf cfg = AWS_BUF_INIT, man = AWS_BUF_INIT, idx = AWS_BUF_INIT, dock = AWS_BUF_INIT,
-		lay = AWS_BUF_INIT;
+	layer l2 = {0};
+	image_blob_info shared = {0}, empty = {0};
+	aws_buf gz2 = AWS_BUF_INIT, emptyb = AWS_BUF_INIT, idx = AWS_BUF_INIT, lidx = AWS_BUF_INIT,
+		dock = AWS_BUF_INIT, lay = AWS_BUF_INIT;
+	aws_buf pb[IMAGE_MAX_PLATFORMS][5];
+	for (size_t i = 0; i < IMAGE_MAX_PLATFORMS; i++)
+		for (size_t k = 0; k < 5; k++)
+			pb[i][k] = (aws_buf)AWS_BUF_INIT;
 	int rc = -1;
-	if (layer1_fill(&l1, o, &r->nlibs, err) != 0 || layer2_fill(&l2, o, err) != 0)
+	if (layer2_fill(&l2, o, err) != 0 ||
+	    layer_write(&l2, o->created, level, &gz2, &shared, err) != 0)
 		goto done;
-	if (layer_write(&l1, o->created, level, &gz[0], &r->layers[0], err) != 0 ||
-	    layer_write(&l2, o->created, level, &gz[1], &r->layers[1], err) != 0)
+	if (aws_buf_puts(&emptyb, "{}") != 0) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 		goto done;
-	r->nlayers = 2;
-	if (config_json(o, r, &cfg, err) != 0)
+	}
+	image_digest(emptyb.data, emptyb.len, empty.digest);
+	empty.size = emptyb.len;
+	for (size_t i = 0; i < npf; i++) {
+		r->platforms[i].layers[1] = shared;
+		if (platform_build(o, &pfs[i], &l2, &empty, level, &r->platforms[i], pb[i], err) != 0)
+			goto done;
+		r->nplatforms++;
+	}
+	if (image_index_json(o, r, &idx, err) != 0)
 		goto done;
-	image_digest(cfg.data, cfg.len, r->config.digest);
-	r->config.size = cfg.len;
-	if (manifest_json(o, r, &man, err) != 0)
-		goto done;
-	image_digest(man.data, man.len, r->manifest.digest);
-	r->manifest.size = man.len;
-	if (index_json(o, r, &idx, err) != 0 || docker_json(o, r, &dock, err) != 0 ||
+	image_digest(idx.data, idx.len, r->index.digest);
+	r->index.size = idx.len;
+	if (layout_index_json(o, r, &lidx, err) != 0 || docker_json(o, &r->platforms[0], &dock, err) != 0 ||
 	    aws_buf_puts(&lay, "{\"imageLayoutVersion\":\"1.0.0\"}") != 0)
 		goto done;
-	doc docs[] = {
-		{NULL, r->layers[0].digest, &gz[0]},
-		{NULL, r->layers[1].digest, &gz[1]},
-		{NULL, r->config.digest, &cfg},
-		{NULL, r->manifest.digest, &man},
-		{"index.json", NULL, &idx},
-		{"manifest.json", NULL, &dock},
-		{"oci-layout", NULL, &lay},
-	};
-	size_t ndocs = sizeof docs / sizeof docs[0];
+	doc docs[OCI_MAX_DOCS];
+	size_t ndocs = 0;
+	docs_add_blob(docs, &ndocs, shared.digest, &gz2);
+	docs_add_blob(docs, &ndocs, empty.digest, &emptyb);
+	for (size_t i = 0; i < npf; i++) {
+		const image_platform_result *p = &r->platforms[i];
+		docs_add_blob(docs, &ndocs, p->layers[0].digest, &pb[i][0]);
+		docs_add_blob(docs, &ndocs, p->config.digest, &pb[i][1]);
+		docs_add_blob(docs, &ndocs, p->manifest.digest, &pb[i][2]);
+		docs_add_blob(docs, &ndocs, p->sbom.digest, &pb[i][3]);
+		docs_add_blob(docs, &ndocs, p->sbom_manifest.digest, &pb[i][4]);
+	}
+	docs_add_blob(docs, &ndocs, r->index.digest, &idx);
+	for (size_t i = 0; i < ndocs; i++)
+		r->stored += docs[i].buf->len;
+	docs[ndocs++] = (doc){"index.json", NULL, &lidx};
+	docs[ndocs++] = (doc){"manifest.json", NULL, &dock};
+	docs[ndocs++] = (doc){"oci-layout", NULL, &lay};
 	if (layout_write(o, docs, ndocs, err) != 0)
 		goto done;
 	if (o->tar_path && *o->tar_path && layout_tar(o, docs, ndocs, err) != 0)
 		goto done;
-	r->compressed = r->config.size + r->layers[0].size + r->layers[1].size;
-	r->uncompressed = r->config.size + r->layers[0].usize + r->layers[1].usize;
 	rc = 0;
 done:
-	layer_free(&l1);
 	layer_free(&l2);
-	aws_buf_free(&gz[0]);
-	aws_buf_free(&gz[1]);
-	aws_buf_free(&cfg);
-	aws_buf_free(&man);
+	for (size_t i = 0; i < IMAGE_MAX_PLATFORMS; i++)
+		for (size_t k = 0; k < 5; k++)
+			aws_buf_free(&pb[i][k]);
+	aws_buf_free(&gz2);
+	aws_buf_free(&emptyb);
 	aws_buf_free(&idx);
+	aws_buf_free(&lidx);
 	aws_buf_free(&dock);
 	aws_buf_free(&lay);
 	return rc;
@@ -804,6 +1019,9 @@ void image_layout_free(image_layout *lay)
 	if (!lay)
 		return;
 	free(lay->manifest);
+	for (size_t i = 0; i < lay->nchildren; i++)
+		free(lay->children[i].data);
+	free(lay->children);
 	free(lay->blobs);
 	free(lay->blob_sizes);
 	free(lay->dir);
@@ -843,6 +1061,52 @@ int image_layout_read_blob(const image_layout *lay, const char *digest, aws_buf 
 	return 0;
 }
 
+#define LAYOUT_MAX_BLOBS 256
+#define LAYOUT_MAX_MANIFESTS 64
+
+/* Adds the config and layers of manifest `man` (digest md) to the layout's blob list, each
+ * once, after checking that its file exists with the size the descriptor says. */
+static int layout_add_blobs(image_layout *lay, const char *md, json_t *man, aws_error *err)
+{
+	json_t *cfg = json_object_get(man, "config");
+	json_t *layers = json_object_get(man, "layers");
+	if (!json_is_array(layers) || !json_is_object(cfg))
+		return aws_error_set(err, AWS_ERR_INVALID, "manifest %s: not an image manifest (no "
+				     "config or layers)", md);
+	size_t n = 1 + json_array_size(layers);
+	for (size_t i = 0; i < n; i++) {
+		json_t *d = i == 0 ? cfg : json_array_get(layers, i - 1);
+		const char *dg = json_string_value(json_object_get(d, "digest"));
+		json_int_t sz = json_integer_value(json_object_get(d, "size"));
+		char bp[PATH_MAX];
+		struct stat st;
+		if (!valid_digest(dg) || sz < 0 ||
+		    image_layout_blob_path(lay, dg, bp, sizeof bp) != 0)
+			return aws_error_set(err, AWS_ERR_INVALID, "manifest %s: descriptor %zu has no "
+					     "valid digest/size", md, i);
+		if (stat(bp, &st) != 0 || (uint64_t)st.st_size != (uint64_t)sz)
+			return aws_error_set(err, AWS_ERR_INVALID, "%s: missing or not %lld bytes — the "
+					     "layout is incomplete, rebuild it", bp, (long long)sz);
+		int seen = 0;
+		for (size_t k = 0; k < lay->nblobs && !seen; k++)
+			seen = strcmp(lay->blobs[k], dg) == 0;
+		if (seen)
+			continue;
+		if (lay->nblobs >= LAYOUT_MAX_BLOBS)
+			return aws_error_set(err, AWS_ERR_INVALID, "more than %d blobs in the layout",
+					     LAYOUT_MAX_BLOBS);
+		snprintf(lay->blobs[lay->nblobs], IMAGE_DIGEST_LEN, "%s", dg);
+		lay->blob_sizes[lay->nblobs++] = (uint64_t)sz;
+	}
+	return 0;
+}
+
+static void copy_string(json_t *j, char *out, size_t len)
+{
+	const char *s = json_string_value(j);
+	snprintf(out, len, "%s", s ? s : "");
+}
+
 int image_layout_open(const char *dir, image_layout *lay, aws_error *err)
 {
 	memset(lay, 0, sizeof *lay);
@@ -851,7 +1115,7 @@ int image_layout_open(const char *dir, image_layout *lay, aws_error *err)
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/index.json", dir);
 	aws_buf b = AWS_BUF_INIT;
-	json_t *idx = NULL, *man = NULL;
+	json_t *idx = NULL, *top = NULL, *man = NULL;
 	int rc = -1;
 	if (read_file(path, 4 << 20, &b, err) != 0) {
 		aws_error_prefix(err, "not an OCI layout (run `showtablectl image build`)");
@@ -866,45 +1130,75 @@ int image_layout_open(const char *dir, image_layout *lay, aws_error *err)
 		goto done;
 	}
 	snprintf(lay->manifest_digest, sizeof lay->manifest_digest, "%s", md);
-	if (image_layout_read_blob(lay, md, &b, err) != 0)
-		goto done;
-	man = json_loadb(b.data, b.len, 0, &je);
-	const char *mt = json_string_value(json_object_get(man, "mediaType"));
-	json_t *cfg = json_object_get(man, "config");
-	json_t *layers = json_object_get(man, "layers");
-	if (!man || !json_is_array(layers) || !json_is_object(cfg)) {
-		aws_error_set(err, AWS_ERR_INVALID, "manifest %s: not an image manifest (no config "
-			      "or layers)", md);
-		goto done;
-	}
-	snprintf(lay->media_type, sizeof lay->media_type, "%s", mt ? mt : IMAGE_OCI_MEDIA_MANIFEST);
-	size_t n = 1 + json_array_size(layers);
-	lay->blobs = calloc(n, sizeof *lay->blobs);
-	lay->blob_sizes = calloc(n, sizeof *lay->blob_sizes);
+	lay->blobs = calloc(LAYOUT_MAX_BLOBS, sizeof *lay->blobs);
+	lay->blob_sizes = calloc(LAYOUT_MAX_BLOBS, sizeof *lay->blob_sizes);
 	if (!lay->blobs || !lay->blob_sizes) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *d = i == 0 ? cfg : json_array_get(layers, i - 1);
-		const char *dg = json_string_value(json_object_get(d, "digest"));
-		json_int_t sz = json_integer_value(json_object_get(d, "size"));
-		char bp[PATH_MAX];
-		struct stat st;
-		if (!valid_digest(dg) || sz < 0 ||
-		    image_layout_blob_path(lay, dg, bp, sizeof bp) != 0) {
-			aws_error_set(err, AWS_ERR_INVALID, "manifest %s: descriptor %zu has no valid "
-				      "digest/size", md, i);
+	if (image_layout_read_blob(lay, md, &b, err) != 0)
+		goto done;
+	if (!(top = json_loadb(b.data, b.len, 0, &je))) {
+		aws_error_set(err, AWS_ERR_INVALID, "%s: not JSON: %s", md, je.text);
+		goto done;
+	}
+	const char *mt = json_string_value(json_object_get(top, "mediaType"));
+	json_t *list = json_object_get(top, "manifests");
+	snprintf(lay->media_type, sizeof lay->media_type, "%s",
+		 mt ? mt : json_is_array(list) ? IMAGE_OCI_MEDIA_INDEX : IMAGE_OCI_MEDIA_MANIFEST);
+	if (!json_is_array(list)) {
+		if (layout_add_blobs(lay, md, top, err) != 0)
+			goto done;
+	} else {
+		size_t n = json_array_size(list);
+		if (n == 0 || n > LAYOUT_MAX_MANIFESTS) {
+			aws_error_set(err, AWS_ERR_INVALID, "index %s lists %zu manifests", md, n);
 			goto done;
 		}
-		if (stat(bp, &st) != 0 || (uint64_t)st.st_size != (uint64_t)sz) {
-			aws_error_set(err, AWS_ERR_INVALID, "%s: missing or not %lld bytes — the layout "
-				      "is incomplete, rebuild it", bp, (long long)sz);
+		if (!(lay->children = calloc(n, sizeof *lay->children))) {
+			aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 			goto done;
 		}
-		snprintf(lay->blobs[i], IMAGE_DIGEST_LEN, "%s", dg);
-		lay->blob_sizes[i] = (uint64_t)sz;
-		lay->nblobs++;
+		for (size_t i = 0; i < n; i++) {
+			json_t *d = json_array_get(list, i);
+			image_layout_manifest *c = &lay->children[i];
+			const char *cd = json_string_value(json_object_get(d, "digest"));
+			if (!valid_digest(cd)) {
+				aws_error_set(err, AWS_ERR_INVALID, "index %s: manifests[%zu] has no valid "
+					      "digest", md, i);
+				goto done;
+			}
+			snprintf(c->digest, sizeof c->digest, "%s", cd);
+			copy_string(json_object_get(json_object_get(d, "platform"), "architecture"),
+				    c->arch, sizeof c->arch);
+			if (strcmp(c->arch, "unknown") == 0)
+				c->arch[0] = '\0';
+			if (image_layout_read_blob(lay, cd, &b, err) != 0)
+				goto done;
+			json_decref(man);
+			if (!(man = json_loadb(b.data, b.len, 0, &je))) {
+				aws_error_set(err, AWS_ERR_INVALID, "manifest %s: not JSON", cd);
+				goto done;
+			}
+			copy_string(json_object_get(man, "mediaType"), c->media_type,
+				    sizeof c->media_type);
+			if (!c->media_type[0])
+				snprintf(c->media_type, sizeof c->media_type, "%s",
+					 IMAGE_OCI_MEDIA_MANIFEST);
+			copy_string(json_object_get(man, "artifactType"), c->artifact_type,
+				    sizeof c->artifact_type);
+			copy_string(json_object_get(json_object_get(man, "subject"), "digest"),
+				    c->subject, sizeof c->subject);
+			if (layout_add_blobs(lay, cd, man, err) != 0)
+				goto done;
+			if (!(c->data = aws_buf_steal(&b, &c->len))) {
+				aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+				goto done;
+			}
+			lay->nchildren++;
+		}
+		if (image_layout_read_blob(lay, md, &b, err) != 0)
+			goto done;
 	}
 	lay->manifest = aws_buf_steal(&b, &lay->manifest_len);
 	if (!lay->manifest) {
@@ -914,9 +1208,39 @@ int image_layout_open(const char *dir, image_layout *lay, aws_error *err)
 	rc = 0;
 done:
 	json_decref(idx);
+	json_decref(top);
 	json_decref(man);
 	aws_buf_free(&b);
 	if (rc != 0)
 		image_layout_free(lay);
 	return rc;
+}
+
+int image_layout_sbom(const image_layout *lay, const char *arch, aws_buf *out, aws_error *err)
+{
+	const image_layout_manifest *image = NULL;
+	for (size_t i = 0; i < lay->nchildren && !image; i++)
+		if (!lay->children[i].artifact_type[0] && lay->children[i].arch[0] &&
+		    (!arch || strcmp(arch, lay->children[i].arch) == 0))
+			image = &lay->children[i];
+	if (!image)
+		return aws_error_set(err, AWS_ERR_INVALID, "%s: the image has no linux/%s platform",
+				     lay->dir, arch ? arch : "(any)");
+	for (size_t i = 0; i < lay->nchildren; i++) {
+		const image_layout_manifest *c = &lay->children[i];
+		if (strcmp(c->artifact_type, IMAGE_SBOM_MEDIA) != 0 ||
+		    strcmp(c->subject, image->digest) != 0)
+			continue;
+		json_error_t je;
+		json_t *man = json_loadb(c->data, c->len, 0, &je);
+		const char *d = json_string_value(json_object_get(
+			json_array_get(json_object_get(man, "layers"), 0), "digest"));
+		int rc = valid_digest(d) ? image_layout_read_blob(lay, d, out, err)
+					 : aws_error_set(err, AWS_ERR_INVALID, "SBOM manifest %s has "
+							 "no layer", c->digest);
+		json_decref(man);
+		return rc;
+	}
+	return aws_error_set(err, AWS_ERR_INVALID, "%s: the linux/%s image %s has no SBOM — build "
+			     "it again with this showtablectl", lay->dir, image->arch, image->digest);
 }

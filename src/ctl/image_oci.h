@@ -1,5 +1,10 @@
 /* image_oci.h — a reproducible OCI image of showtable, written as an OCI image layout.
  *
+ * One image per platform (linux/amd64, linux/arm64), gathered in an OCI image index whose
+ * digest names the image; each platform's image has its SBOM (image_sbom) attached as an
+ * OCI 1.1 artifact manifest whose subject is that image, listed in the index too (with the
+ * platform unknown/unknown, as BuildKit lists attestations, so pulls never pick it).
+ *
  * Two layers, each a tar (libarchive, pax-restricted = plain ustar for these names) with
  * fixed mtimes, sorted entries, root owners (the app user's home excepted) and normalised
  * modes, compressed with zlib's gzip (header mtime 0), so the same inputs always give the
@@ -7,7 +12,8 @@
  * library closure (image_elf) and dynamic loader, the CA bundle, /etc/passwd, /etc/group,
  * /etc/nsswitch.conf, an empty /tmp (1777). Layer 2: web assets and infra templates under
  * /usr/share/showtable. The config, manifest, index.json and oci-layout follow the OCI
- * image spec v1; a Docker-style manifest.json is added so `docker load` takes the .tar.
+ * image spec v1.1; a Docker-style manifest.json (the first platform's image) is added so
+ * `docker load` takes the .tar.
  */
 #ifndef IMAGE_OCI_H
 #define IMAGE_OCI_H
@@ -21,6 +27,9 @@
 #define IMAGE_OCI_MEDIA_INDEX "application/vnd.oci.image.index.v1+json"
 #define IMAGE_OCI_MEDIA_CONFIG "application/vnd.oci.image.config.v1+json"
 #define IMAGE_OCI_MEDIA_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define IMAGE_OCI_MEDIA_EMPTY "application/vnd.oci.empty.v1+json"
+
+#define IMAGE_MAX_PLATFORMS 2
 
 #define IMAGE_UID 10001
 #define IMAGE_USER "showtable"
@@ -31,8 +40,16 @@
 /* "sha256:" + 64 hex + NUL */
 #define IMAGE_DIGEST_LEN 72
 
+/* One platform of the image: the showtable built for it. */
+typedef struct image_platform {
+	const char *arch;        /* OCI architecture: "amd64" or "arm64" (linux) */
+	const char *binary;      /* host path of the showtable binary built for it */
+} image_platform;
+
 typedef struct image_build_opts {
-	const char *binary;      /* host path of the showtable binary (required) */
+	image_platform platforms[IMAGE_MAX_PLATFORMS]; /* in index order */
+	size_t nplatforms;       /* 0 = one platform: `binary`, for the machine it was built for */
+	const char *binary;      /* host path of the showtable binary when nplatforms is 0 */
 	const char *web_dir;     /* host dir of web assets, NULL/"" = none */
 	const char *infra_dir;   /* host dir of *.yaml templates, NULL/"" = none */
 	const char *ca_file;     /* NULL = /etc/ssl/certs/ca-certificates.crt */
@@ -53,12 +70,21 @@ typedef struct image_blob_info {
 	size_t nentries;                 /* layers only: tar entries */
 } image_blob_info;
 
-typedef struct image_build_result {
-	image_blob_info manifest, config, layers[2];
-	size_t nlayers;
+typedef struct image_platform_result {
+	char arch[16];
+	image_blob_info manifest, config, layers[2]; /* layers[1] is the shared one */
+	image_blob_info sbom, sbom_manifest;         /* the SBOM blob and its artifact manifest */
 	size_t nlibs;                    /* shared objects in layer 1, the loader included */
-	uint64_t compressed;             /* config + layers as stored */
+	size_t sbom_files, sbom_packages;
+	uint64_t compressed;             /* config + layers as stored: what a pull downloads */
 	uint64_t uncompressed;           /* config + uncompressed layers */
+} image_platform_result;
+
+typedef struct image_build_result {
+	image_blob_info index;           /* the image index: its digest names the image */
+	image_platform_result platforms[IMAGE_MAX_PLATFORMS];
+	size_t nplatforms;
+	uint64_t stored;                 /* every distinct blob of the layout, the index included */
 } image_build_result;
 
 /* Builds the image and writes out_dir (and tar_path). out_dir is replaced only when it
@@ -67,21 +93,36 @@ typedef struct image_build_result {
  * AWS_ERR_IO (file read/write, with the path). */
 int image_oci_build(const image_build_opts *opts, image_build_result *res, aws_error *err);
 
-/* What a layout on disk holds, as push needs it: the (single) manifest and its blobs. */
+/* A manifest an image index of the layout lists. */
+typedef struct image_layout_manifest {
+	char digest[IMAGE_DIGEST_LEN];
+	char media_type[96];
+	char *data;                      /* the manifest bytes (owned) */
+	size_t len;
+	char subject[IMAGE_DIGEST_LEN];  /* the manifest it refers to (an SBOM's image), "" = none */
+	char artifact_type[96];          /* "" for an image */
+	char arch[16];                   /* the index's platform.architecture, "" when none */
+} image_layout_manifest;
+
+/* What a layout on disk holds, as push needs it: the image (an index, or a single manifest
+ * in layouts written before images had indexes), the manifests the index lists, and every
+ * blob they name. */
 typedef struct image_layout {
-	char *manifest;                  /* the manifest JSON bytes (owned) */
+	char *manifest;                  /* the image's index (or manifest) JSON bytes (owned) */
 	size_t manifest_len;
-	char manifest_digest[IMAGE_DIGEST_LEN];
-	char media_type[96];             /* the manifest's mediaType */
-	char (*blobs)[IMAGE_DIGEST_LEN]; /* config first, then layers */
+	char manifest_digest[IMAGE_DIGEST_LEN]; /* the image's digest */
+	char media_type[96];             /* its mediaType */
+	image_layout_manifest *children; /* the index's manifests in its order; none for a manifest */
+	size_t nchildren;
+	char (*blobs)[IMAGE_DIGEST_LEN]; /* each once: per manifest its config first, then layers */
 	uint64_t *blob_sizes;
 	size_t nblobs;
 	char *dir;
 } image_layout;
 
-/* Reads index.json → the manifest it names (the first one) → its config and layers; checks
- * the manifest's digest and that every blob file exists with the size the manifest says.
- * Free with image_layout_free. */
+/* Reads index.json → the image it names (the first entry) → for an index each manifest it
+ * lists → their configs and layers; checks every manifest's digest and that every blob
+ * file exists with the size its descriptor says. Free with image_layout_free. */
 int image_layout_open(const char *dir, image_layout *lay, aws_error *err);
 void image_layout_free(image_layout *lay);
 /* Path of a blob file inside the layout: DIR/blobs/sha256/HEX. */
@@ -91,6 +132,11 @@ int image_layout_blob_path(const image_layout *lay, const char *digest, char *ou
  * hash to that digest: a corrupt or truncated blob is AWS_ERR_INVALID, never pushed. */
 int image_layout_read_blob(const image_layout *lay, const char *digest, aws_buf *out,
 			   aws_error *err);
+
+/* The SBOM of the layout's image for arch ("amd64"; NULL = the first platform) into out,
+ * its bytes checked against their digest. AWS_ERR_INVALID when the layout has none for
+ * that platform (built before images carried one: build it again). */
+int image_layout_sbom(const image_layout *lay, const char *arch, aws_buf *out, aws_error *err);
 
 /* "sha256:" + hex SHA-256 of data (through aws_crypto). */
 void image_digest(const void *data, size_t len, char out[IMAGE_DIGEST_LEN]);

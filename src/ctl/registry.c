@@ -399,7 +399,8 @@ static int reg_head(registry *r, const char *url, int *exists, char *digest, siz
 		    uint64_t *size, aws_error *err)
 {
 	static const aws_header accept[] = {
-		{"Accept", IMAGE_OCI_MEDIA_MANIFEST ", application/vnd.docker.distribution.manifest.v2+json"},
+		{"Accept", IMAGE_OCI_MEDIA_INDEX ", " IMAGE_OCI_MEDIA_MANIFEST
+			   ", application/vnd.docker.distribution.manifest.v2+json"},
 	};
 	aws_http_response resp = {0};
 	if (reg_call(r, "HEAD", url, accept, 1, NULL, 0, &resp, err) != 0)
@@ -603,8 +604,11 @@ int registry_blob_push(registry *r, const char *digest, const void *data, size_t
 				digest, len, r->max_attempts);
 }
 
-int registry_manifest_put(registry *r, const char *reference, const char *media_type,
-			  const void *data, size_t len, const char *expect_digest, aws_error *err)
+/* PUT of a manifest; *subject_ok (may be NULL) = 1 when the registry answered with
+ * OCI-Subject, i.e. it keeps the referrers of the manifest's subject itself. */
+static int manifest_put(registry *r, const char *reference, const char *media_type,
+			const void *data, size_t len, const char *expect_digest, int *subject_ok,
+			aws_error *err)
 {
 	char url[REG_URL_MAX];
 	reg_url(r, url, sizeof url, "manifests", reference);
@@ -620,6 +624,69 @@ int registry_manifest_put(registry *r, const char *reference, const char *media_
 		 strcmp(got, expect_digest) != 0)
 		rc = aws_error_set(err, AWS_ERR_PROTOCOL, "registry %s stored the manifest as %s, "
 				   "expected %s", r->host, got, expect_digest);
+	if (subject_ok)
+		*subject_ok = aws_http_header(&resp, "OCI-Subject", got, sizeof got) != 0;
+	aws_http_response_free(&resp);
+	return rc;
+}
+
+int registry_manifest_put(registry *r, const char *reference, const char *media_type,
+			  const void *data, size_t len, const char *expect_digest, aws_error *err)
+{
+	return manifest_put(r, reference, media_type, data, len, expect_digest, NULL, err);
+}
+
+/* The referrers tag scheme of the distribution spec 1.1, for registries without the
+ * referrers API: the tag "sha256-<subject hex>" holds an image index listing the subject's
+ * referrers; c is added to it unless it is there already. */
+static int referrers_tag_add(registry *r, const image_layout_manifest *c, aws_error *err)
+{
+	char tag[80], url[REG_URL_MAX];
+	snprintf(tag, sizeof tag, "sha256-%s", c->subject + 7);
+	reg_url(r, url, sizeof url, "manifests", tag);
+	static const aws_header accept[] = {{"Accept", IMAGE_OCI_MEDIA_INDEX}};
+	aws_http_response resp = {0};
+	if (reg_call(r, "GET", url, accept, 1, NULL, 0, &resp, err) != 0)
+		return aws_error_prefix(err, "referrers of %s", c->subject);
+	json_t *idx = NULL;
+	int rc = -1;
+	if (resp.status == 200) {
+		json_error_t je;
+		idx = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &je);
+		if (!json_is_array(json_object_get(idx, "manifests"))) {
+			aws_error_set(err, AWS_ERR_PROTOCOL, "tag %s on %s/%s is not a referrers index "
+				      "— it is kept for the referrers of %s; remove it", tag, r->host,
+				      r->repo, c->subject);
+			goto done;
+		}
+	} else if (resp.status == 404) {
+		idx = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType",
+				IMAGE_OCI_MEDIA_INDEX, "manifests");
+	} else {
+		status_error(r, "GET referrers tag", &resp, err);
+		goto done;
+	}
+	json_t *list = json_object_get(idx, "manifests");
+	for (size_t i = 0; i < json_array_size(list); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(list, i), "digest"))
+				   ?: "", c->digest) == 0) {
+			rc = 0; /* already listed */
+			goto done;
+		}
+	json_t *d = json_pack("{s:s, s:s, s:I}", "mediaType", c->media_type, "digest", c->digest,
+			      "size", (json_int_t)c->len);
+	if (d && c->artifact_type[0])
+		json_object_set_new(d, "artifactType", json_string(c->artifact_type));
+	char *body = d && json_array_append_new(list, d) == 0
+			     ? json_dumps(idx, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (!body) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	rc = manifest_put(r, tag, IMAGE_OCI_MEDIA_INDEX, body, strlen(body), NULL, NULL, err);
+	free(body);
+done:
+	json_decref(idx);
 	aws_http_response_free(&resp);
 	return rc;
 }
@@ -681,6 +748,23 @@ int registry_push_layout(registry *r, const image_layout *lay, const char *tag,
 		}
 	}
 	aws_buf_free(&blob);
+	/* The index's manifests before the index, each under its digest; an SBOM's subject
+	 * learns of it from the registry (OCI-Subject) or through the referrers tag. */
+	for (size_t i = 0; rc == 0 && i < lay->nchildren; i++) {
+		const image_layout_manifest *c = &lay->children[i];
+		int subject_ok = 0;
+		rc = manifest_put(r, c->digest, c->media_type, c->data, c->len, c->digest,
+				  &subject_ok, err);
+		if (rc == 0 && c->subject[0] && !subject_ok)
+			rc = referrers_tag_add(r, c, err);
+		if (rc == 0 && progress) {
+			char line[200];
+			snprintf(line, sizeof line, "%s %s%s", c->digest,
+				 c->arch[0] ? "manifest linux/" : c->artifact_type[0] ? "SBOM of " : "manifest",
+				 c->arch[0] ? c->arch : c->subject[0] ? c->subject : "");
+			progress(ud, line);
+		}
+	}
 	if (rc == 0)
 		rc = registry_manifest_put(r, tag, lay->media_type, lay->manifest, lay->manifest_len,
 					   lay->manifest_digest, err);
