@@ -266,12 +266,13 @@ static int do_build(const image_args *a, image_build_result *r)
 	}
 	double dt = now_s() - t0;
 	if (a->brief) {
-		printf("image %s (", r->index.digest);
-		for (size_t i = 0; i < r->nplatforms; i++)
-			printf("%slinux/%s %.2f MB", i ? ", " : "", r->platforms[i].arch,
-			       (double)r->platforms[i].compressed / 1e6);
-		printf(" compressed; showtable, %zu shared objects, %zu web and template entries, "
-		       "SBOM), built in %.1f s\n", r->platforms[0].nlibs,
+		printf("image %s: %.2f MB compressed (linux/%s", r->index.digest,
+		       (double)r->platforms[0].compressed / 1e6, r->platforms[0].arch);
+		for (size_t i = 1; i < r->nplatforms; i++)
+			printf("; %.2f MB linux/%s", (double)r->platforms[i].compressed / 1e6,
+			       r->platforms[i].arch);
+		printf("; showtable, %zu shared objects; %zu web and template entries; an SBOM "
+		       "each), built in %.1f s\n", r->platforms[0].nlibs,
 		       r->platforms[0].layers[1].nentries, dt);
 		fflush(stdout);
 	} else if (!a->quiet) {

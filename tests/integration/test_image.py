@@ -30,6 +30,8 @@ from fake_ecr import FakeECR  # noqa: E402
 EPOCH = 1700000000
 FAKES = os.path.join(os.path.dirname(__file__), "fakes")
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+SBOM_TYPE = "application/vnd.cyclonedx+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -73,12 +75,17 @@ def blob(layout, digest):
         return f.read()
 
 
-def read_layout(layout):
+def read_layout(layout, arch="amd64"):
+    """(the image index or manifest index.json names, arch's manifest, its config); a
+    layout skopeo pulled for one platform has the manifest itself in index.json."""
     idx = json.load(open(os.path.join(layout, "index.json")))
-    mdesc = idx["manifests"][0]
-    man = json.loads(blob(layout, mdesc["digest"]))
+    top = json.loads(blob(layout, idx["manifests"][0]["digest"]))
+    man = top
+    if top.get("mediaType") == OCI_INDEX:
+        d = [m for m in top["manifests"] if m["platform"]["architecture"] == arch][0]
+        man = json.loads(blob(layout, d["digest"]))
     cfg = json.loads(blob(layout, man["config"]["digest"]))
-    return idx, man, cfg
+    return top, man, cfg
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +119,9 @@ def test_another_timestamp_gives_another_digest(built, tmp_path):
 def test_build_reports_digest_sizes_and_time(built):
     log = built["log"]
     assert built["digest"] in log
-    assert re.search(r"total [0-9.]+ MB compressed, [0-9.]+ MB uncompressed; built in", log)
+    assert re.search(r"total [0-9.]+ MB compressed, [0-9.]+ MB uncompressed\n", log)
+    assert re.search(r"SBOM sha256:[0-9a-f]{64} \(CycloneDX 1.5\): [0-9]+ files", log)
+    assert re.search(r"built in [0-9.]+ s", log)
     print(f"\nimage build: {built['seconds']:.2f} s\n{log}")
 
 
@@ -145,12 +154,23 @@ def test_layout_is_read_by_skopeo_inspect_and_copy(built, tmp_path):
 def test_manifest_config_and_index_follow_the_oci_image_spec(built):
     out = built["out"]
     assert json.load(open(os.path.join(out, "oci-layout"))) == {"imageLayoutVersion": "1.0.0"}
+    layout_idx = json.load(open(os.path.join(out, "index.json")))
+    assert layout_idx["manifests"][0]["mediaType"] == OCI_INDEX
+    assert layout_idx["manifests"][0]["digest"] == built["digest"]
+    assert layout_idx["manifests"][0]["size"] == len(blob(out, built["digest"]))
     idx, man, cfg = read_layout(out)
-    assert idx["schemaVersion"] == 2
-    assert idx["manifests"][0]["mediaType"] == OCI_MANIFEST
-    assert idx["manifests"][0]["digest"] == built["digest"]
-    assert idx["manifests"][0]["size"] == len(blob(out, built["digest"]))
-    assert idx["manifests"][0]["platform"] == {"architecture": "amd64", "os": "linux"}
+    assert idx["schemaVersion"] == 2 and idx["mediaType"] == OCI_INDEX
+    image, sbom = idx["manifests"]
+    assert image["mediaType"] == OCI_MANIFEST
+    assert image["platform"] == {"architecture": "amd64", "os": "linux"}
+    assert image["size"] == len(blob(out, image["digest"]))
+    # the SBOM: an artifact whose subject is the image, never picked by a pull
+    assert sbom["artifactType"] == SBOM_TYPE
+    assert sbom["platform"] == {"architecture": "unknown", "os": "unknown"}
+    art = json.loads(blob(out, sbom["digest"]))
+    assert art["subject"]["digest"] == image["digest"] and art["artifactType"] == SBOM_TYPE
+    assert art["config"]["mediaType"] == "application/vnd.oci.empty.v1+json"
+    assert blob(out, art["config"]["digest"]) == b"{}"
     assert man["schemaVersion"] == 2 and man["mediaType"] == OCI_MANIFEST
     assert man["config"]["mediaType"] == OCI_CONFIG
     assert len(man["layers"]) == 2
@@ -351,7 +371,8 @@ def test_push_to_local_registry_then_again_uploads_no_blob_twice(built, tmp_path
         seconds = time.monotonic() - t0
         assert r.returncode == 0, r.stderr
         assert r.stdout.strip() == f"{reg}/showtable@{built['digest']}"
-        assert uploads_in(log) == 3
+        # layer 1, layer 2, config, SBOM, the empty config of the SBOM artifact
+        assert uploads_in(log) == 5
         print(f"\nimage push to docker-registry: {seconds:.2f} s\n{r.stderr}")
         info = skopeo_inspect(f"docker://{reg}/showtable@{built['digest']}")
         assert info["Digest"] == built["digest"]
@@ -361,14 +382,14 @@ def test_push_to_local_registry_then_again_uploads_no_blob_twice(built, tmp_path
         r = ctl(["image", "push", "--no-build", "--out", built["out"], "--registry", reg,
                  "--insecure-http", "--repository", "showtable"], built["env"])
         assert r.returncode == 0, r.stderr
-        assert uploads_in(log) == 3
+        assert uploads_in(log) == 5
         assert "nothing to push" in r.stderr
         # another tag: every blob is found by HEAD and skipped
         r = ctl(["image", "push", "--no-build", "--out", built["out"], "--registry", reg,
                  "--insecure-http", "--repository", "showtable", "--tag", "v1"], built["env"])
         assert r.returncode == 0, r.stderr
-        assert uploads_in(log) == 3
-        assert r.stderr.count("exists, skipped") == 3
+        assert uploads_in(log) == 5
+        assert r.stderr.count("exists, skipped") == 5
         assert skopeo_inspect(f"docker://{reg}/showtable:v1")["Digest"] == built["digest"]
 
 
@@ -517,7 +538,7 @@ def test_500_mid_upload_is_resumed_and_the_image_is_complete(built):
         log = fake_call(port, "/_state")["log"]
         # the session was asked how far it got (GET → Range) and continued, not restarted
         assert any(m == "GET" and "/blobs/uploads/" in p for m, p in log)
-        assert sum(1 for m, p in log if m == "POST") == 3
+        assert sum(1 for m, p in log if m == "POST") == 5
         assert_complete(built, port)
 
 
@@ -612,7 +633,7 @@ def test_push_to_ecr_creates_the_repository_and_pushes_with_the_token(built, ecr
                                             "countNumber": 10}
     assert r.stdout.strip() == f"127.0.0.1:{port}/showtable@{built['digest']}"
     assert password not in r.stdout + r.stderr
-    assert uploads_in(log) == 3
+    assert uploads_in(log) == 5
     info = skopeo_inspect(f"docker://127.0.0.1:{port}/showtable@{built['digest']}",
                           f"AWS:{password}")
     assert info["Digest"] == built["digest"]
@@ -621,7 +642,7 @@ def test_push_to_ecr_creates_the_repository_and_pushes_with_the_token(built, ecr
     r = ctl(["image", "push", "--no-build", "--out", built["out"], "--keep", "5"], env)
     assert r.returncode == 0, r.stderr
     assert ecr.ops()[4:] == ["DescribeRepositories", "GetAuthorizationToken"]
-    assert uploads_in(log) == 3
+    assert uploads_in(log) == 5
 
 
 def test_ecr_create_race_uses_the_existing_repository(built, ecr_setup):

@@ -3,7 +3,10 @@
 Implements what a pusher uses, as the distribution spec describes it: GET /v2/, HEAD/GET
 blobs, POST upload sessions, PATCH chunks (Content-Range checked), GET upload status
 (204 + Range), PUT with ?digest= (the bytes must hash to it: 400 DIGEST_INVALID), HEAD/GET/
-PUT manifests (every referenced blob must exist with its size: 400 MANIFEST_BLOB_UNKNOWN).
+PUT manifests (every referenced blob must exist with its size: 400 MANIFEST_BLOB_UNKNOWN;
+an image index's manifests must be there: 400 MANIFEST_UNKNOWN). With --referrers it keeps
+the referrers of a manifest's subject as the OCI 1.1 referrers API does: the PUT answers
+OCI-Subject and GET /v2/NAME/referrers/DIGEST lists them.
 Auth: --basic USER:PASS (WWW-Authenticate Basic) or --bearer USER:PASS (a token realm at
 /token, as Docker Hub's flow). Faults are set at run time with POST /_faults, a JSON list
 of {"method", "path" (substring), "action": "status"|"close"|"partial", "status", "count"}:
@@ -32,10 +35,13 @@ NAME = r"(?P<name>[a-z0-9]+(?:[._/-][a-z0-9]+)*)"
 RE_BLOB = re.compile(r"^/v2/" + NAME + r"/blobs/(?P<digest>sha256:[0-9a-f]{64})$")
 RE_UPLOADS = re.compile(r"^/v2/" + NAME + r"/blobs/uploads/$")
 RE_UPLOAD = re.compile(r"^/v2/" + NAME + r"/blobs/uploads/(?P<uuid>[0-9a-f-]{36})$")
+RE_REFERRERS = re.compile(r"^/v2/" + NAME + r"/referrers/(?P<digest>sha256:[0-9a-f]{64})$")
 RE_MANIFEST = re.compile(r"^/v2/" + NAME + r"/manifests/(?P<ref>[A-Za-z0-9_.:-]{1,128})$")
 
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json",
+                  "application/vnd.oci.image.index.v1+json",
                   "application/vnd.docker.distribution.manifest.v2+json")
+REFERRERS = {"enabled": False, "by_subject": {}}
 
 
 def sha256(data):
@@ -181,6 +187,13 @@ class Handler(awsfake.Handler):
         m = RE_MANIFEST.match(url.path)
         if m:
             return self.manifest(m)
+        m = RE_REFERRERS.match(url.path)
+        if m and self.command == "GET" and REFERRERS["enabled"]:
+            with LOCK:
+                found = list(REFERRERS["by_subject"].get(m["digest"], []))
+            body = json.dumps({"schemaVersion": 2, "manifests": found,
+                               "mediaType": "application/vnd.oci.image.index.v1+json"})
+            return self.send(200, body.encode(), {}, "application/vnd.oci.image.index.v1+json")
         self.body()
         return self.error(404, "NOT_FOUND", f"no route for {self.command} {url.path}")
 
@@ -245,15 +258,28 @@ class Handler(awsfake.Handler):
             if man.get("mediaType") != ctype:
                 return self.error(400, "MANIFEST_INVALID", "mediaType differs from Content-Type")
             with LOCK:
-                for d in [man.get("config", {})] + man.get("layers", []):
-                    b = STATE["blobs"].get(d.get("digest"))
-                    if b is None or len(b) != d.get("size"):
-                        return self.error(400, "MANIFEST_BLOB_UNKNOWN",
-                                          f"blob {d.get('digest')} unknown or of another size")
+                for d in man.get("manifests", []):
+                    if f"{m['name']}:{d.get('digest')}" not in STATE["manifests"]:
+                        return self.error(400, "MANIFEST_UNKNOWN",
+                                          f"manifest {d.get('digest')} unknown")
+                if "manifests" not in man:
+                    for d in [man.get("config", {})] + man.get("layers", []):
+                        b = STATE["blobs"].get(d.get("digest"))
+                        if b is None or len(b) != d.get("size"):
+                            return self.error(400, "MANIFEST_BLOB_UNKNOWN",
+                                              f"blob {d.get('digest')} unknown or of another size")
                 STATE["manifests"][key] = (ctype, data)
                 STATE["manifests"][f"{m['name']}:{sha256(data)}"] = (ctype, data)
+                extra = {}
+                subject = (man.get("subject") or {}).get("digest")
+                if REFERRERS["enabled"] and subject:
+                    REFERRERS["by_subject"].setdefault(subject, []).append(
+                        {"mediaType": ctype, "digest": sha256(data), "size": len(data),
+                         "artifactType": man.get("artifactType", "")})
+                    extra["OCI-Subject"] = subject
             return self.send(201, b"", {"Docker-Content-Digest": sha256(data),
-                                        "Location": f"/v2/{m['name']}/manifests/{sha256(data)}"})
+                                        "Location": f"/v2/{m['name']}/manifests/{sha256(data)}",
+                                        **extra})
         self.body()
         return self.error(405, "UNSUPPORTED", "method not allowed")
 
@@ -265,7 +291,9 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--basic")
     ap.add_argument("--bearer")
+    ap.add_argument("--referrers", action="store_true")
     a = ap.parse_args()
+    REFERRERS["enabled"] = a.referrers
     cred = a.basic or a.bearer
     if cred:
         AUTH["mode"] = "basic" if a.basic else "bearer"
