@@ -119,10 +119,15 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libctl.a $(BUILD)/libser
 deps:
 	@scripts/install-deps.sh
 
+# The linux/arm64 server the multi-platform image tests put in an image and run under qemu.
+cross:
+	@$(MAKE) --no-print-directory ARCH=arm64 SAN=0 BUILD=build-arm64
+
 # check: this build's unit tests, then its integration tests (pytest).
-check: all
+check: all cross
 	@BUILD=$(BUILD) scripts/run-unit-tests.sh
 	@cd tests/integration && SHOWTABLE_BUILD=$(CURDIR)/$(BUILD) SHOWTABLE_SAN=$(SAN) \
+		SHOWTABLE_BUILD_ARM64=$(CURDIR)/build-arm64 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
 
 # test: the whole suite, plain and under ASan+UBSan.
@@ -156,7 +161,7 @@ status: $(BUILD)/showtablectl
 clean:
 	rm -rf build build-san build-arm64
 
-.PHONY: all deps check test run bench install clean $(STACK_TASKS) status
+.PHONY: all cross deps check test run bench install clean $(STACK_TASKS) status
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
