@@ -390,7 +390,14 @@ static int deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
 	if (pr == 0)
 		*banner_done = 1;
 	if (pr == 0 && need_image) {
-		if (image_ensure_pushed(ctx, image_uri, sizeof image_uri) != 0)
+		/* The task's CPU (--param, else what the stack has) decides which platform the
+		 * image must have: an ARM64 task cannot start from an amd64-only index. */
+		const char *cpu = created ? NULL : stack_param(&st, "CpuArchitecture");
+		for (size_t i = 0; i < o->nkv; i++)
+			if (strncmp(o->kv[i], "CpuArchitecture=", 16) == 0)
+				cpu = o->kv[i] + 16;
+		const char *arch = cpu && strcmp(cpu, "ARM64") == 0 ? "arm64" : "amd64";
+		if (image_ensure_pushed(ctx, arch, image_uri, sizeof image_uri) != 0)
 			goto out;
 		oo.image = image_uri;
 	}

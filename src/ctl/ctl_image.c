@@ -653,10 +653,18 @@ static int make_parents(const char *path, mode_t mode)
 	return 0;
 }
 
-int image_ensure_pushed(ctl_ctx *ctx, char *uri_out, size_t len)
+int image_ensure_pushed(ctl_ctx *ctx, const char *need_arch, char *uri_out, size_t len)
 {
 	image_args a;
 	defaults(&a);
+	int need = need_arch ? arch_index(need_arch) : -1;
+	if (need >= 0) {
+		/* the default platforms, and the one the task runs on whether built or not */
+		a.platforms = 1 << need;
+		for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
+			if (strcmp(image_arches[i], host_arch()) == 0 || access(a.binaries[i], R_OK) == 0)
+				a.platforms |= 1 << i;
+	}
 	a.no_tar = 1;
 	a.brief = 1;
 	/* The layout is a cache the next deploy replaces: under the user's cache directory, so

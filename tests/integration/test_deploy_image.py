@@ -22,6 +22,7 @@ from fake_ecr import FakeECR
 from fake_ssm import FakeSSM
 from test_deploy import TEMPLATES
 from test_image import EPOCH, docker_registry, skopeo_inspect, uploads_in
+from test_image_platforms import ARM64_BUILD
 
 DIGEST = r"sha256:[0-9a-f]{64}"
 
@@ -185,6 +186,25 @@ def test_a_changed_asset_pushes_and_deploys_a_new_digest(world):
     tags = world.registry_tags("showtable")
     assert {f"sha256-{d[7:]}" for d in (first, second)} <= set(tags)
     assert len(tags) == 4
+
+
+def test_an_arm64_task_is_deployed_from_an_index_with_an_arm64_image(world):
+    p = world.run("--yes", "deploy", "--param", "CpuArchitecture=ARM64", "container")
+    assert p.returncode == 1
+    assert "make ARCH=arm64" in p.stderr and "arm64=PATH" in p.stderr, p.stderr
+    assert world.cfn.calls("CreateChangeSet") == []
+    cross = world.bindir.parent / (world.bindir.name + "-arm64")
+    cross.mkdir()
+    shutil.copy2(os.path.join(ARM64_BUILD, "showtable"), cross / "showtable")
+    p = world.ok("--yes", "deploy", "--param", "CpuArchitecture=ARM64", "container")
+    assert re.search(rf"^image {DIGEST}: [0-9.]+ MB compressed \(linux/amd64; [0-9.]+ MB "
+                     r"linux/arm64;", p.stdout, re.M), p.stdout
+    digest = re.search(rf"pushed ({DIGEST})", p.stdout).group(1)
+    stack = world.cfn.stack("showtable-container")
+    assert stack.raw_params["CpuArchitecture"] == "ARM64"
+    assert stack.raw_params["Image"] == f"{world.host}/showtable@{digest}"
+    assert skopeo_inspect(f"docker://{world.host}/showtable@{digest}", f"AWS:{world.password}",
+                          "arm64")["Architecture"] == "arm64"
 
 
 def test_image_flag_overrides_the_build(world):

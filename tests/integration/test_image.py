@@ -353,10 +353,12 @@ def uploads_in(logfile):
         return len(re.findall(r'"POST /v2/[^ ]+/blobs/uploads/ HTTP', f.read()))
 
 
-def skopeo_inspect(ref, creds=None):
+def skopeo_inspect(ref, creds=None, arch=None):
     cmd = ["skopeo", "inspect", "--tls-verify=false"]
     if creds:
         cmd += ["--creds", creds]
+    if arch:
+        cmd += ["--override-arch", arch]
     r = subprocess.run(cmd + [ref], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)

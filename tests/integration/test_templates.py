@@ -232,7 +232,8 @@ def test_container_reads_nothing_except_through_ssm_typed_parameters():
     settings = {"ParamPrefix", "Image", "ContainerUser", "CertificateArn", "HealthCheckPath",
                 "HealthyCodes", "DesiredCount", "MinCapacity", "MaxCapacity", "CpuTargetPercent",
                 "RequestsPerTarget", "HealthCheckGracePeriod", "StopTimeout", "LogRetentionDays",
-                "CapacityProvider", "Frontend", "ApiRateLimit", "ApiBurstLimit", "ApiDomainName"}
+                "CapacityProvider", "Frontend", "ApiRateLimit", "ApiBurstLimit", "ApiDomainName",
+                "CpuArchitecture"}
     for name, p in tpl["Parameters"].items():
         if p["Type"].startswith("AWS::SSM::Parameter::Value<"):
             assert p["Default"].startswith(PREFIX + "/"), name
@@ -733,3 +734,12 @@ def test_capabilities_needed_are_iam_and_auto_expand_only():
     assert [n for n in TEMPLATES if template(n).get("Transform")] == ["table"]
     assert [n for n in TEMPLATES if any(r["Type"].startswith("AWS::IAM::")
                                         for r in template(n)["Resources"].values())] == ["container"]
+
+
+def test_container_cpu_architecture_chooses_the_task_runtime_platform():
+    tpl = template("container")
+    p = tpl["Parameters"]["CpuArchitecture"]
+    assert p["Default"] == "X86_64" and p["AllowedValues"] == ["X86_64", "ARM64"]
+    (task,) = [r for r in tpl["Resources"].values() if r["Type"] == "AWS::ECS::TaskDefinition"]
+    assert task["Properties"]["RuntimePlatform"] == {"OperatingSystemFamily": "LINUX",
+                                                      "CpuArchitecture": {"Ref": "CpuArchitecture"}}
