@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# image_bench.sh — `showtablectl image build` (wall and CPU time, median of RUNS) and
+# image_bench.sh — `showtablectl image build` (wall and CPU time, median of RUNS; both
+# platforms when $BUILD-arm64/showtable exists, i.e. after `make ARCH=arm64`) and
 # `showtablectl image push` to Debian's docker-registry on a free 127.0.0.1 port (temp config
 # and storage): a first push with every blob new, then the same push again (nothing to send);
-# prints the image's compressed and uncompressed size, as markdown tables.
+# prints each platform's compressed and uncompressed size, as markdown tables.
 #
 #   bench/image_bench.sh [RUNS]        (default 3; BUILD=build-dir, default build)
 #
@@ -31,6 +32,8 @@ trap 'exit 130' INT TERM
 # The server is copied so that a rebuild in build/ meanwhile changes nothing; the image time
 # and labels are fixed so every run builds the same image (and no git call is timed).
 cp "$BUILD/showtable" "$WORK/showtable"
+ARM64=
+if [ -x "$BUILD-arm64/showtable" ]; then cp "$BUILD-arm64/showtable" "$WORK/showtable-arm64"; ARM64=1; fi
 export SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s)
 export SHOWTABLE_REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 export SHOWTABLE_SOURCE=https://example.invalid/showtable.git
@@ -61,9 +64,9 @@ for _ in $(seq 200); do
 	sleep 0.05
 done
 
-/usr/bin/python3 - "$RUNS" "$CTL" "$WORK" "127.0.0.1:$PORT" <<'EOF'
+/usr/bin/python3 - "$RUNS" "$CTL" "$WORK" "127.0.0.1:$PORT" "$ARM64" <<'EOF'
 import json, os, re, statistics, subprocess, sys, time
-runs, ctl, work, reg = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+runs, ctl, work, reg, arm64 = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 out = os.path.join(work, "image")
 
 def run(argv):
@@ -81,24 +84,36 @@ def run(argv):
         sys.exit(f"image_bench: {' '.join(argv)} failed ({p.returncode}):\n{e}")
     return wall, ru.ru_utime + ru.ru_stime, o, e
 
-build = [ctl, "image", "build", "--binary", os.path.join(work, "showtable"), "--out", out]
+if arm64:
+    build = [ctl, "image", "build", "--platform", "linux/amd64,linux/arm64",
+             "--binary", "amd64=" + os.path.join(work, "showtable"),
+             "--binary", "arm64=" + os.path.join(work, "showtable-arm64"), "--out", out]
+else:
+    build = [ctl, "image", "build", "--binary", os.path.join(work, "showtable"), "--out", out]
 builds = [run(build) for _ in range(runs)]
 digests = {b[2].strip() for b in builds}
 if len(digests) != 1:
     sys.exit(f"image_bench: the builds gave different digests: {digests}")
 digest = digests.pop()
 log = builds[-1][3]
-m = re.search(r"total ([\d.]+) MB compressed, ([\d.]+) MB uncompressed", log)
-l1 = re.search(r"layer 1 \(binary, (\d+) shared objects.*?\): ([\d.]+) MB compressed, ([\d.]+) MB uncompressed", log)
-l2 = re.search(r"layer 2 .*?: ([\d.]+) MB compressed, ([\d.]+) MB uncompressed", log)
-if not (m and l1 and l2):
+platforms = re.findall(
+    r"linux/(\w+): sha256:\w+\n"
+    r" +layer 1 \(binary, (\d+) shared objects.*?\): ([\d.]+) MB compressed, ([\d.]+) MB uncompressed.*?\n"
+    r" +layer 2 .*?: ([\d.]+) MB compressed, ([\d.]+) MB uncompressed.*?\n"
+    r" +total ([\d.]+) MB compressed, ([\d.]+) MB uncompressed", log)
+stored = re.search(r"layout .*? \(([\d.]+) MB\)", log)
+if not platforms or not stored:
     sys.exit(f"image_bench: cannot read the sizes from image build's output:\n{log}")
-# Cross-check the printed total against the layout: config + layers as the manifest lists them.
-idx = json.load(open(os.path.join(out, "index.json")))
-man = json.load(open(os.path.join(out, "blobs", "sha256", idx["manifests"][0]["digest"][7:])))
-blob_bytes = man["config"]["size"] + sum(l["size"] for l in man["layers"])
-if abs(blob_bytes / 1e6 - float(m.group(1))) > 0.01:
-    sys.exit(f"image_bench: build printed {m.group(1)} MB, the manifest lists {blob_bytes / 1e6:.2f} MB")
+# Cross-check each printed total against the layout: config + layers as its manifest lists them.
+blob = lambda d: open(os.path.join(out, "blobs", "sha256", d[7:]), "rb").read()
+idx = json.loads(blob(json.load(open(os.path.join(out, "index.json")))["manifests"][0]["digest"]))
+for arch, _, _, _, _, _, total, _ in platforms:
+    d = [m for m in idx["manifests"] if m.get("platform", {}).get("architecture") == arch][0]
+    man = json.loads(blob(d["digest"]))
+    blob_bytes = man["config"]["size"] + sum(l["size"] for l in man["layers"])
+    if abs(blob_bytes / 1e6 - float(total)) > 0.01:
+        sys.exit(f"image_bench: build printed {total} MB for {arch}, the manifest lists "
+                 f"{blob_bytes / 1e6:.2f} MB")
 tar_mb = os.path.getsize(out + ".tar") / 1e6
 
 def push(repo):
@@ -133,15 +148,18 @@ print("|---|---:|---:|---|")
 print(f"| `image build` | {med(builds, 0):.2f} | {med(builds, 1):.2f} | "
       f"runs: {', '.join(f'{b[0]:.2f}' for b in builds)} s |")
 print(f"| `image push`, every blob new | {med(first, 0):.2f} | {med(first, 1):.2f} | "
-      f"{float(m.group(1)):.1f} MB, {requests(first[0][2])} requests, {uploads} blob uploads "
+      f"{float(stored.group(1)):.1f} MB (every blob of the layout), {requests(first[0][2])} "
+      f"requests, {uploads} blob uploads "
       f"in {runs} pushes |")
 print(f"| `image push` again (tag holds the digest) | {med(again, 0):.3f} | {med(again, 1):.3f} | "
       f"{requests(again[0][2]) or 'no'} requests, nothing sent |")
 print()
 print("| image | compressed (MB) | uncompressed (MB) |")
 print("|---|---:|---:|")
-print(f"| layer 1: binary, {l1.group(1)} shared objects, CA bundle, users | {float(l1.group(2)):.2f} | {float(l1.group(3)):.2f} |")
-print(f"| layer 2: web assets, templates | {float(l2.group(1)):.3f} | {float(l2.group(2)):.3f} |")
-print(f"| **total** (config + layers) | **{float(m.group(1)):.2f}** | **{float(m.group(2)):.2f}** |")
+for arch, nlibs, c1, u1, c2, u2, ct, ut in platforms:
+    print(f"| linux/{arch} layer 1: binary, {nlibs} shared objects, CA bundle, users | {float(c1):.2f} | {float(u1):.2f} |")
+    print(f"| linux/{arch} layer 2: web assets, templates (shared) | {float(c2):.3f} | {float(u2):.3f} |")
+    print(f"| **linux/{arch} total** (config + layers: what a pull downloads) | **{float(ct):.2f}** | **{float(ut):.2f}** |")
+print(f"| the layout (every blob: images, SBOMs, index) | {float(stored.group(1)):.2f} | |")
 print(f"| `image.tar` (OCI archive, gzip layers inside) | {tar_mb:.2f} | |")
 EOF
