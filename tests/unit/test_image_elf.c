@@ -22,6 +22,7 @@ typedef struct synth {
 	const char *interp;        /* NULL = no PT_INTERP */
 	const char *needed[4];
 	const char *soname, *runpath, *rpath;
+	int machine;               /* 0 = EM_X86_64 */
 } synth;
 
 /* Layout: Ehdr | 3 Phdr (INTERP, LOAD, DYNAMIC) | interp | strtab | dynamic. One PT_LOAD
@@ -71,7 +72,7 @@ static size_t synth_build(const synth *s, uint8_t *buf, size_t cap)
 	eh.e_ident[EI_DATA] = ELFDATA2LSB;
 	eh.e_ident[EI_VERSION] = EV_CURRENT;
 	eh.e_type = ET_DYN;
-	eh.e_machine = EM_X86_64;
+	eh.e_machine = s->machine ? s->machine : EM_X86_64;
 	eh.e_version = EV_CURRENT;
 	eh.e_phoff = sizeof eh;
 	eh.e_ehsize = sizeof eh;
@@ -223,6 +224,70 @@ static void runpath_with_origin_is_searched_before_system_dirs(void **state)
 	assert_non_null(libc);
 	assert_int_equal(libc->via, IMAGE_ELF_VIA_SYSTEM);
 	image_elf_closure_free(&c);
+}
+
+/* An aarch64 binary on this x86-64 machine: x86-64 candidates are skipped as its loader
+ * skips them, and $LIB names the arm64 multiarch directory. */
+static void aarch64_closure_takes_aarch64_objects_only(void **state)
+{
+	(void)state;
+	char x86[300], arm[300], multi[300], p[400], ld[400], app[300];
+	snprintf(x86, sizeof x86, "%s/x86", tmpdir);
+	snprintf(arm, sizeof arm, "%s/arm", tmpdir);
+	snprintf(multi, sizeof multi, "%s/lib", tmpdir);
+	mkdir(x86, 0755);
+	mkdir(arm, 0755);
+	mkdir(multi, 0755);
+	strcat(multi, "/aarch64-linux-gnu");
+	mkdir(multi, 0755);
+	snprintf(p, sizeof p, "%s/libfoo.so.1", x86);
+	write_synth(p, &(synth){.soname = "libfoo.so.1"});
+	snprintf(p, sizeof p, "%s/libfoo.so.1", arm);
+	write_synth(p, &(synth){.soname = "libfoo.so.1", .machine = EM_AARCH64});
+	snprintf(p, sizeof p, "%s/libbar.so.2", multi);
+	write_synth(p, &(synth){.soname = "libbar.so.2", .machine = EM_AARCH64});
+	snprintf(ld, sizeof ld, "%s/ld-linux-aarch64.so.1", arm);
+	write_synth(ld, &(synth){.soname = "ld-linux-aarch64.so.1", .machine = EM_AARCH64});
+	snprintf(app, sizeof app, "%s/app-arm64", tmpdir);
+	write_synth(app, &(synth){.interp = ld, .needed = {"libfoo.so.1", "libbar.so.2"},
+				  .runpath = "$ORIGIN/$LIB", .machine = EM_AARCH64});
+	const char *dirs[] = {x86, arm, NULL};
+	image_elf_opts o = {.ld_so_conf = "", .default_dirs = dirs};
+	image_elf_closure c = {0};
+	aws_error err;
+	assert_int_equal(image_elf_resolve(app, &o, &c, &err), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.libs[0].via, IMAGE_ELF_VIA_INTERP);
+	const image_elf_lib *foo = find_lib(&c, "libfoo.so.1");
+	assert_non_null(foo);
+	assert_non_null(strstr(foo->path, "/arm/libfoo.so.1"));
+	const image_elf_lib *bar = find_lib(&c, "libbar.so.2");
+	assert_non_null(bar);
+	assert_int_equal(bar->via, IMAGE_ELF_VIA_RUNPATH);
+	assert_non_null(strstr(bar->path, "/lib/aarch64-linux-gnu/libbar.so.2"));
+	image_elf_closure_free(&c);
+
+	const image_elf_arch *a = image_elf_arch_of(EM_AARCH64);
+	assert_non_null(a);
+	assert_string_equal(a->oci_arch, "arm64");
+	assert_string_equal(a->loader, "/lib/ld-linux-aarch64.so.1");
+	assert_string_equal(a->default_dirs[0], "/lib/aarch64-linux-gnu");
+	assert_ptr_equal(image_elf_arch_named("arm64"), a);
+	assert_null(image_elf_arch_of(EM_386));
+}
+
+static void a_machine_without_a_layout_is_refused(void **state)
+{
+	(void)state;
+	char app[300];
+	snprintf(app, sizeof app, "%s/app-riscv", tmpdir);
+	write_synth(app, &(synth){.interp = "/lib/ld-linux-riscv64-lp64d.so.1",
+				  .needed = {"libc.so.6"}, .machine = EM_RISCV});
+	image_elf_closure c = {0};
+	aws_error err;
+	assert_int_equal(image_elf_resolve(app, NULL, &c, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_INVALID);
+	assert_non_null(strstr(err.message, "not supported"));
 }
 
 static void rpath_of_the_executable_is_inherited_by_its_libraries(void **state)
@@ -544,6 +609,8 @@ int main(void)
 		cmocka_unit_test(closure_of_curl_is_recursive_and_unique),
 		cmocka_unit_test(static_file_without_dynamic_section_has_no_libs),
 		cmocka_unit_test(runpath_with_origin_is_searched_before_system_dirs),
+		cmocka_unit_test(aarch64_closure_takes_aarch64_objects_only),
+		cmocka_unit_test(a_machine_without_a_layout_is_refused),
 		cmocka_unit_test(rpath_of_the_executable_is_inherited_by_its_libraries),
 		cmocka_unit_test(runpath_disables_rpath),
 		cmocka_unit_test(missing_library_names_it_and_who_needs_it),
