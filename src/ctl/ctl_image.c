@@ -122,7 +122,7 @@ static void defaults(image_args *a)
 	 * the directory `make ARCH=…` writes (build → build-arm64). */
 	for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++) {
 		if (strcmp(image_arches[i], host_arch()) == 0)
-			snprintf(a->binaries[i], PATH_MAX, "%s", a->binary);
+			memcpy(a->binaries[i], a->binary, sizeof a->binary);
 		else
 			snprintf(a->binaries[i], PATH_MAX, "%s-%s/showtable", dir[0] ? dir : "build",
 				 image_arches[i]);
@@ -611,7 +611,7 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 		/* --platform with a bare --binary: that binary is the host platform's */
 		for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
 			if (strcmp(image_arches[i], host_arch()) == 0)
-				snprintf(a.binaries[i], PATH_MAX, "%s", a.binary);
+				memcpy(a.binaries[i], a.binary, sizeof a.binary);
 	}
 	if (sbom)
 		return print_sbom(optind + 1 < argc ? argv[optind + 1] : a.out, a.platforms);
