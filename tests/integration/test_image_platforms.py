@@ -338,6 +338,16 @@ def test_pushed_index_reads_back_with_both_platforms_and_their_sboms(multi, tmp_
             assert sbom["artifactType"] == SBOM_TYPE
         info = skopeo_inspect(f"docker://{reg}/showtable@{multi['digest']}")
         assert info["Architecture"] == "amd64"
+        # the whole index pulled back into a layout carries the same SBOMs
+        pulled = str(tmp_path / "pulled")
+        r = subprocess.run(["skopeo", "copy", "-q", "--all", "--src-tls-verify=false",
+                            f"docker://{reg}/showtable@{multi['digest']}", "oci:" + pulled],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        for arch in ("amd64", "arm64"):
+            r = ctl(["image", "sbom", "--platform", f"linux/{arch}", pulled], multi["env"])
+            assert r.returncode == 0, r.stderr
+            assert json.loads(r.stdout) == sbom_of(multi["out"], arch)
 
 
 def test_registry_with_the_referrers_api_keeps_the_sboms_without_a_tag(multi):
