@@ -68,9 +68,13 @@ int registry_blob_push(registry *r, const char *digest, const void *data, size_t
 int registry_manifest_put(registry *r, const char *reference, const char *media_type,
 			  const void *data, size_t len, const char *expect_digest, aws_error *err);
 
-/* Pushes a whole layout: every blob (skipping those present), then the manifest under
- * `tag` (NULL = "sha256-<hex of the manifest digest>"). progress (may be NULL) gets one
- * line per blob ("sha256:… 8.2 MB uploaded" / "… exists, skipped"). */
+/* Pushes a whole layout: every blob (skipping those present); for an image index each
+ * manifest it lists, under its digest — an SBOM artifact's subject learns of it from the
+ * registry itself (the PUT answered with OCI-Subject: the referrers API) or else through the
+ * referrers tag "sha256-<subject hex>", an image index the artifact is added to —; then the
+ * image (index or manifest) under `tag` (NULL = "sha256-<hex of its digest>"). progress (may
+ * be NULL) gets one line per blob ("sha256:… 8.2 MB uploaded" / "… exists, skipped") and
+ * per listed manifest ("sha256:… manifest linux/arm64", "sha256:… SBOM of sha256:…"). */
 int registry_push_layout(registry *r, const image_layout *lay, const char *tag,
 			 void (*progress)(void *ud, const char *line), void *ud, aws_error *err);
 
