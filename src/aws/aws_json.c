@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aws_buf.h"
+#include "aws_jtext.h"
 
 void aws_json_lex_init(aws_json_lex *l, const char *text, size_t len)
 {
@@ -210,48 +211,9 @@ bad:
  * never grows). Returns the decoded length. */
 static size_t json_unescape(const unsigned char *p, size_t n, unsigned char *out)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n;) {
-		if (p[i] != '\\') {
-			out[o++] = p[i++];
-			continue;
-		}
-		unsigned char e = p[i + 1];
-		i += 2;
-		if (e != 'u') {
-			static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
-			const char *f = strchr(from, e);
-			out[o++] = f ? (unsigned char)to[f - from] : e;
-			continue;
-		}
-		unsigned u = 0;
-		for (int k = 0; k < 4; k++, i++)
-			u = u << 4 | (unsigned)(p[i] <= '9' ? p[i] - '0' : (p[i] | 0x20) - 'a' + 10);
-		if (u >= 0xD800 && u <= 0xDBFF) {  /* checked: a low surrogate follows */
-			unsigned lo = 0;
-			i += 2;
-			for (int k = 0; k < 4; k++, i++)
-				lo = lo << 4 | (unsigned)(p[i] <= '9' ? p[i] - '0' :
-							  (p[i] | 0x20) - 'a' + 10);
-			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-		}
-		if (u < 0x80) {
-			out[o++] = (unsigned char)u;
-		} else if (u < 0x800) {
-			out[o++] = (unsigned char)(0xC0 | u >> 6);
-			out[o++] = (unsigned char)(0x80 | (u & 0x3F));
-		} else if (u < 0x10000) {
-			out[o++] = (unsigned char)(0xE0 | u >> 12);
-			out[o++] = (unsigned char)(0x80 | (u >> 6 & 0x3F));
-			out[o++] = (unsigned char)(0x80 | (u & 0x3F));
-		} else {
-			out[o++] = (unsigned char)(0xF0 | u >> 18);
-			out[o++] = (unsigned char)(0x80 | (u >> 12 & 0x3F));
-			out[o++] = (unsigned char)(0x80 | (u >> 6 & 0x3F));
-			out[o++] = (unsigned char)(0x80 | (u & 0x3F));
-		}
-	}
-	return o;
+	size_t len = 0;
+	(void)aws_jtext_unescape((const char *)p, n, (char *)out, &len);   /* checked: cannot fail */
+	return len;
 }
 
 /* A name with its escapes decoded (text points into the body, or to buf). */

@@ -1,33 +1,16 @@
-/* srv_http.h — the HTTP server: libmicrohttpd glue, routes to handlers, a worker pool.
+/* srv_http.h — the HTTP server's transport: listening, connections, limits, shutdown.
  *
  * One event-loop thread (libmicrohttpd in its external epoll mode, driven by our loop)
- * answers /ping, static files, 401/404/405 and pages whose login is cached from prebuilt
- * or per-connection buffers without blocking. Work that
- * blocks — DynamoDB scans, SSM reads, first-time password hashes — runs on a small pool
- * of worker threads while the connection is suspended, so a slow scan never stalls /ping.
- * Limits: connections (total, per IP), header bytes, URL bytes, form bytes, and a deadline
- * for receiving a whole request (slow clients are cut off by a janitor thread).
+ * reads requests and hands each to the request pipeline (srv_request.h), which answers
+ * what needs no blocking at once and sends the rest to its worker pool (srv_pool.h) while
+ * the connection is suspended, so a slow scan never stalls /ping.
+ * Limits: connections (total, per IP), header bytes, and a deadline for receiving a whole
+ * request (slow clients are cut off by a janitor thread).
  */
 #ifndef SRV_HTTP_H
 #define SRV_HTTP_H
 
-#include "aws_client.h"
-#include "srv_auth.h"
-#include "srv_config.h"
-#include "srv_cursor.h"
-#include "srv_static.h"
-#include "srv_table.h"
-
-typedef struct srv_deps {
-	const srv_config *cfg;     /* all borrowed: must outlive the server */
-	aws_client *client;
-	srv_auth *auth;
-	srv_table *table;
-	srv_static *assets;
-	srv_cursor_key cursor_key;
-} srv_deps;
-
-typedef struct srv_server srv_server;
+#include "srv_request.h"
 
 /* Builds the prebuilt responses, starts the workers and starts listening. Returns NULL with
  * err (AWS_ERR_IO naming the address when it cannot listen). */

@@ -42,7 +42,7 @@ int srv_page_parse_limit(const char *s, long *limit, aws_error *err)
 /* The key of the item whose text is it: its attributes named in key_names (an earlier
  * LastEvaluatedKey), or itemID when no key was seen. NULL when the item lacks one of them.
  * Made once per page (for its cursor), so a tree of this one item is fine. */
-static json_t *key_of(srv_jv it, const json_t *key_names)
+static json_t *key_of(aws_jtext_val it, const json_t *key_names)
 {
 	json_t *item = json_loadb(it.p, it.n, JSON_ALLOW_NUL, NULL);
 	json_t *k = item ? json_object() : NULL;
@@ -78,10 +78,10 @@ static int scan_real(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_page 
 	return aws_ddb_scan_text(ctx, in, page, err);
 }
 
-srv_jv srv_page_item(const srv_page *p, long i)
+aws_jtext_val srv_page_item(const srv_page *p, long i)
 {
 	const srv_page_span *sp = &p->items[i];
-	return (srv_jv){p->text.data + sp->off, sp->len};
+	return (aws_jtext_val){p->text.data + sp->off, sp->len};
 }
 
 /* Records the item that was just appended to p->text from offset off. */

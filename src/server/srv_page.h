@@ -10,7 +10,7 @@
  * scanning on past a full page for one more match, within the budget.
  *
  * Items stay JSON text (aws_ddb_scan_text): each kept item is copied, compacted, into the
- * page's own buffer, and the renderer reads it in place (srv_item.h) — no tree per item.
+ * page's own buffer, and the renderer reads it in place (aws_jtext.h) — no tree per item.
  */
 #ifndef SRV_PAGE_H
 #define SRV_PAGE_H
@@ -19,7 +19,7 @@
 #include "aws_client.h"
 #include "aws_ddb.h"
 #include "srv_cursor.h"
-#include "srv_item.h"
+#include "aws_jtext.h"
 
 #define SRV_PAGE_LIMIT_DEFAULT 100
 #define SRV_PAGE_LIMIT_MAX     1000
@@ -68,7 +68,7 @@ int srv_page_fetch(aws_client *c, const char *table, const char *q, const char *
 void srv_page_free(srv_page *p);
 
 /* Item i (0 <= i < count) of p as JSON text; it lives as long as p. */
-srv_jv srv_page_item(const srv_page *p, long i);
+aws_jtext_val srv_page_item(const srv_page *p, long i);
 
 /* Appends an item given as one JSON object's text (well-formed JSON, compact or not) to p:
  * how tests and benchmarks build pages (srv_page_fetch appends the Scan's items itself).

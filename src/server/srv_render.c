@@ -1,6 +1,6 @@
 /* srv_render.c — HTML pages and the JSON API body (see srv_render.h), written straight into
- * the response buffer from the items' JSON text (srv_item.h): escaping runs over whole safe
- * runs and appends them in one piece, and a string is copied only to decode its escapes.
+ * the response buffer from the items' JSON text, walked in place with aws_jtext (which also
+ * escapes): a string is copied only to decode its escapes.
  *
  * DynamoDB → plain JSON (the API's "items", and the L/M cells of the HTML table):
  *   S → string          N → JSON number, the digits exactly as DynamoDB sent them (a value
@@ -14,8 +14,10 @@
  * and < > & (so the JSON can be embedded in HTML); invalid UTF-8 becomes U+FFFD.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "aws_jtext.h"
 #include "srv_render.h"
 
 #ifndef SHOWTABLE_VERSION
@@ -24,194 +26,10 @@
 
 #define RENDER_MAX_DEPTH 64
 
-/* ---- UTF-8 ---------------------------------------------------------------------------- */
-
-/* Decodes one UTF-8 sequence at s[0..n): returns its length and sets *cp, or 0 when the
- * bytes are not valid UTF-8 (overlong, surrogate, above U+10FFFF, truncated). */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t v, min;
-	if (c < 0x80) { *cp = c; return 1; }
-	if (c >= 0xc2 && c <= 0xdf) { len = 2; v = c & 0x1f; min = 0x80; }
-	else if (c >= 0xe0 && c <= 0xef) { len = 3; v = c & 0x0f; min = 0x800; }
-	else if (c >= 0xf0 && c <= 0xf4) { len = 4; v = c & 0x07; min = 0x10000; }
-	else return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
-/* Code points shown as visible escapes in HTML: C1 controls, bidi embeddings/overrides
- * and isolates (they can make text display in another order than it is stored), line and
- * paragraph separators. */
-static int cp_invisible(uint32_t cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-	       cp == 0x2028 || cp == 0x2029 || cp == 0xfeff;
-}
-
-/* ---- escapers ------------------------------------------------------------------------- */
-
-/* A visible stand-in for an invisible character: \n \t \r, \xNN below U+0100 otherwise,
- * \uNNNN above; in cells (mark) wrapped in <span class="esc"> so it reads as an escape. */
-static int put_visible(aws_buf *o, uint32_t cp, int mark)
-{
-	char t[16];
-	if (cp == '\n') strcpy(t, "\\n");
-	else if (cp == '\t') strcpy(t, "\\t");
-	else if (cp == '\r') strcpy(t, "\\r");
-	else if (cp < 0x100) snprintf(t, sizeof t, "\\x%02x", (unsigned)cp);
-	else snprintf(t, sizeof t, "\\u%04x", (unsigned)cp);
-	if (!mark)
-		return aws_buf_puts(o, t);
-	return aws_buf_printf(o, "<span class=\"esc\">%s</span>", t);
-}
-
-static int html_esc(aws_buf *o, const char *str, size_t n, int mark)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;
-	int e = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		const char *rep = NULL;
-		uint32_t cp = c;
-		size_t len = 1;
-		int visible = 0, bad = 0;
-		if (c < 0x80) {
-			switch (c) {
-			case '&': rep = "&amp;"; break;
-			case '<': rep = "&lt;"; break;
-			case '>': rep = "&gt;"; break;
-			case '"': rep = "&quot;"; break;
-			case '\'': rep = "&#39;"; break;
-			default: visible = c < 0x20 || c == 0x7f;
-			}
-		} else {
-			len = utf8_next(s + i, n - i, &cp);
-			if (len == 0) {
-				bad = 1;
-				len = 1;
-			} else {
-				visible = cp_invisible(cp);
-			}
-		}
-		if (!rep && !visible && !bad) {
-			i += len;
-			continue;
-		}
-		e |= aws_buf_append(o, s + run, i - run);
-		if (rep)
-			e |= aws_buf_puts(o, rep);
-		else if (visible)
-			e |= put_visible(o, cp, mark);
-		else
-			e |= aws_buf_puts(o, mark ? "<span class=\"esc\">\xef\xbf\xbd</span>"
-						  : "\xef\xbf\xbd");
-		i += len;
-		run = i;
-	}
-	e |= aws_buf_append(o, s + run, i - run);
-	return e ? -1 : 0;
-}
-
-int srv_html_escape(aws_buf *out, const char *s, size_t n)
-{
-	return html_esc(out, s, n, 0);
-}
-
-/* JSON string contents. html_safe: also < > & (output embedded in or sniffed as HTML). */
-static int json_esc(aws_buf *o, const char *str, size_t n, int html_safe)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;
-	int e = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		char rep[8];
-		const char *r = NULL;
-		size_t len = 1;
-		if (c < 0x80) {
-			if (c == '"') r = "\\\"";
-			else if (c == '\\') r = "\\\\";
-			else if (c == '\n') r = "\\n";
-			else if (c == '\t') r = "\\t";
-			else if (c == '\r') r = "\\r";
-			else if (c == '\b') r = "\\b";
-			else if (c == '\f') r = "\\f";
-			else if (c < 0x20 || (html_safe && (c == '<' || c == '>' || c == '&'))) {
-				memcpy(rep, "\\u00", 4);
-				rep[4] = hex[c >> 4];
-				rep[5] = hex[c & 15];
-				rep[6] = '\0';
-				r = rep;
-			}
-		} else {
-			uint32_t cp;
-			len = utf8_next(s + i, n - i, &cp);
-			if (len == 0) {
-				r = "\\ufffd";
-				len = 1;
-			} else if (cp == 0x2028) {
-				r = "\\u2028";
-			} else if (cp == 0x2029) {
-				r = "\\u2029";
-			}
-		}
-		if (!r) {
-			i += len;
-			continue;
-		}
-		e |= aws_buf_append(o, s + run, i - run);
-		e |= aws_buf_puts(o, r);
-		i += len;
-		run = i;
-	}
-	e |= aws_buf_append(o, s + run, i - run);
-	return e ? -1 : 0;
-}
-
-int srv_json_escape(aws_buf *out, const char *s, size_t n)
-{
-	return json_esc(out, s, n, 1);
-}
-
-int srv_url_escape(aws_buf *out, const char *str)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;
-	int e = 0;
-	for (; s[i]; i++) {
-		unsigned char c = s[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~')
-			continue;
-		char pct[3] = {'%', hex[c >> 4], hex[c & 15]};
-		e |= aws_buf_append(out, s + run, i - run);
-		e |= aws_buf_append(out, pct, 3);
-		run = i + 1;
-	}
-	e |= aws_buf_append(out, s + run, i - run);
-	return e ? -1 : 0;
-}
-
 /* ---- plain JSON of DynamoDB values (mapping in the file header) ----------------------- */
 
 /* Where JSON text goes: straight into out, or HTML-escaped (for a table cell); scratch
- * holds a string being decoded (srv_jstr). */
+ * holds a string being decoded (aws_jtext_str). */
 typedef struct jw {
 	aws_buf *out;
 	int html;
@@ -220,7 +38,7 @@ typedef struct jw {
 
 static int jw_raw(jw *w, const char *s, size_t n)
 {
-	return w->html ? html_esc(w->out, s, n, 0) : aws_buf_append(w->out, s, n);
+	return w->html ? aws_jtext_html_escape(w->out, s, n, 0) : aws_buf_append(w->out, s, n);
 }
 
 static int jw_str(jw *w, const char *s, size_t n)
@@ -234,13 +52,13 @@ static int jw_str(jw *w, const char *s, size_t n)
 		for (; i < n; i++) {
 			if (u[i] != '"' && u[i] != '\\' && u[i] >= 0x20)
 				continue;
-			e |= html_esc(w->out, s + run, i - run, 0);
-			e |= json_esc(w->out, s + i, 1, 0);
+			e |= aws_jtext_html_escape(w->out, s + run, i - run, 0);
+			e |= aws_jtext_json_escape(w->out, s + i, 1, 0);
 			run = i + 1;
 		}
-		e |= html_esc(w->out, s + run, i - run, 0);
+		e |= aws_jtext_html_escape(w->out, s + run, i - run, 0);
 	} else {
-		e |= json_esc(w->out, s, n, 1);
+		e |= aws_jtext_json_escape(w->out, s, n, AWS_JTEXT_HTML_SAFE);
 	}
 	return e | jw_raw(w, "\"", 1);
 }
@@ -270,21 +88,21 @@ static int is_json_number(const char *s, size_t n)
 }
 
 /* A string value as a JSON string; anything else as null. */
-static int jw_jstr(jw *w, srv_jv v)
+static int jw_jstr(jw *w, aws_jtext_val v)
 {
 	const char *s;
 	size_t n;
-	if (srv_jstr(v, w->scratch, &s, &n) < 0)
+	if (aws_jtext_str(v, w->scratch, &s, &n) < 0)
 		return jw_raw(w, "null", 4);
 	return jw_str(w, s, n);
 }
 
 /* An N value (a string of digits) as a JSON number, or as a string when it is not one. */
-static int jw_num(jw *w, srv_jv v)
+static int jw_num(jw *w, aws_jtext_val v)
 {
 	const char *s;
 	size_t n;
-	if (srv_jstr(v, w->scratch, &s, &n) < 0)
+	if (aws_jtext_str(v, w->scratch, &s, &n) < 0)
 		return jw_raw(w, "null", 4);
 	return is_json_number(s, n) ? jw_raw(w, s, n) : jw_str(w, s, n);
 }
@@ -292,7 +110,7 @@ static int jw_num(jw *w, srv_jv v)
 /* DynamoDB's attribute types, told apart once per value. */
 enum atype { A_BAD, A_S, A_N, A_B, A_BOOL, A_NULL, A_M, A_L, A_SS, A_NS, A_BS };
 
-static enum atype atype_of(srv_jv t)
+static enum atype atype_of(aws_jtext_val t)
 {
 	if (t.n < 3 || t.n > 6 || t.p[0] != '"' || t.p[t.n - 1] != '"')
 		return A_BAD;
@@ -312,16 +130,16 @@ static enum atype atype_of(srv_jv t)
 }
 
 /* The one member of an attribute value ({"S":"x"}): its type, and its value in *val; the
- * type A_BAD also when the value does not fit the type (the kind srv_jv_kind reports). */
-static enum atype attr_of(srv_jv av, srv_jv *val)
+ * type A_BAD also when the value does not fit the type (the kind aws_jtext_kind reports). */
+static enum atype attr_of(aws_jtext_val av, aws_jtext_val *val)
 {
-	srv_jit it;
-	srv_jv type, extra_name, extra_val;
-	if (srv_jit_init(&it, av, '{') < 0 || srv_jit_member(&it, &type, val) != 1 ||
-	    srv_jit_member(&it, &extra_name, &extra_val) != 0)
+	aws_jtext_iter it;
+	aws_jtext_val type, extra_name, extra_val;
+	if (aws_jtext_iter_init(&it, av, '{') < 0 || aws_jtext_member(&it, &type, val) != 1 ||
+	    aws_jtext_member(&it, &extra_name, &extra_val) != 0)
 		return A_BAD;
 	enum atype a = atype_of(type);
-	int k = srv_jv_kind(*val);
+	int k = aws_jtext_kind(*val);
 	switch (a) {
 	case A_S: case A_N: case A_B: return k == '"' ? a : A_BAD;
 	case A_BOOL: return k == 't' || k == 'f' ? a : A_BAD;
@@ -331,20 +149,20 @@ static enum atype attr_of(srv_jv av, srv_jv *val)
 	}
 }
 
-static int jw_value(jw *w, srv_jv av, int depth);
+static int jw_value(jw *w, aws_jtext_val av, int depth);
 
 /* The walks below stop at the first malformed entry and close what they wrote: the text
  * was checked by aws_json, so that cannot happen short of a bug, and never reads astray. */
 
 /* SS/BS (numbers 0) or NS (numbers 1). */
-static int jw_strings(jw *w, srv_jv arr, int numbers)
+static int jw_strings(jw *w, aws_jtext_val arr, int numbers)
 {
-	srv_jit it;
-	if (srv_jit_init(&it, arr, '[') < 0)
+	aws_jtext_iter it;
+	if (aws_jtext_iter_init(&it, arr, '[') < 0)
 		return jw_raw(w, "null", 4);
 	int e = jw_raw(w, "[", 1), first = 1;
-	srv_jv x;
-	while (srv_jit_elem(&it, &x) == 1) {
+	aws_jtext_val x;
+	while (aws_jtext_elem(&it, &x) == 1) {
 		if (!first)
 			e |= jw_raw(w, ",", 1);
 		first = 0;
@@ -354,14 +172,14 @@ static int jw_strings(jw *w, srv_jv arr, int numbers)
 }
 
 /* An M value's members, or a whole item: an object of attribute values. */
-static int jw_map(jw *w, srv_jv m, int depth)
+static int jw_map(jw *w, aws_jtext_val m, int depth)
 {
-	srv_jit it;
-	if (srv_jit_init(&it, m, '{') < 0)
+	aws_jtext_iter it;
+	if (aws_jtext_iter_init(&it, m, '{') < 0)
 		return jw_raw(w, "null", 4);
 	int e = jw_raw(w, "{", 1), first = 1;
-	srv_jv name, v;
-	while (srv_jit_member(&it, &name, &v) == 1) {
+	aws_jtext_val name, v;
+	while (aws_jtext_member(&it, &name, &v) == 1) {
 		if (!first)
 			e |= jw_raw(w, ",", 1);
 		first = 0;
@@ -372,11 +190,11 @@ static int jw_map(jw *w, srv_jv m, int depth)
 	return e | jw_raw(w, "}", 1);
 }
 
-static int jw_value(jw *w, srv_jv av, int depth)
+static int jw_value(jw *w, aws_jtext_val av, int depth)
 {
 	if (depth > RENDER_MAX_DEPTH)
 		return jw_str(w, "(nested too deep)", 17);
-	srv_jv v;
+	aws_jtext_val v;
 	enum atype a = attr_of(av, &v);
 	if (a == A_S || a == A_B)
 		return jw_jstr(w, v);
@@ -387,11 +205,11 @@ static int jw_value(jw *w, srv_jv av, int depth)
 	if (a == A_M)
 		return jw_map(w, v, depth);
 	if (a == A_L) {
-		srv_jit it;
-		srv_jit_init(&it, v, '[');
+		aws_jtext_iter it;
+		aws_jtext_iter_init(&it, v, '[');
 		int e = jw_raw(w, "[", 1), first = 1;
-		srv_jv x;
-		while (srv_jit_elem(&it, &x) == 1) {
+		aws_jtext_val x;
+		while (aws_jtext_elem(&it, &x) == 1) {
 			if (!first)
 				e |= jw_raw(w, ",", 1);
 			first = 0;
@@ -414,7 +232,7 @@ static int page_head(aws_buf *o, const char *title)
 		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		"<meta name=\"color-scheme\" content=\"light dark\">\n<title>");
-	e |= srv_html_escape(o, title, strlen(title));
+	e |= aws_jtext_html_escape(o, title, strlen(title), 0);
 	e |= aws_buf_puts(o,
 		" · showtable</title>\n"
 		"<link rel=\"stylesheet\" href=\"/css/showtable.css\">\n"
@@ -430,7 +248,7 @@ static int page_head(aws_buf *o, const char *title)
 static int bar_table(aws_buf *o, const char *table)
 {
 	int e = aws_buf_puts(o, "<span class=\"where\">table <code>");
-	e |= table ? srv_html_escape(o, table, strlen(table)) : aws_buf_puts(o, "(unknown)");
+	e |= table ? aws_jtext_html_escape(o, table, strlen(table), 0) : aws_buf_puts(o, "(unknown)");
 	return e | aws_buf_puts(o, "</code></span>");
 }
 
@@ -451,7 +269,7 @@ static int filter_form(aws_buf *o, const char *method, const char *q, long limit
 		"<input id=\"q\" name=\"q\" type=\"search\" maxlength=\"%d\" autocomplete=\"off\" "
 		"spellcheck=\"false\" placeholder=\"any item\"%s value=\"",
 		method, SRV_PAGE_Q_MAX, autofocus ? " autofocus" : "");
-	e |= srv_html_escape(o, q ? q : "", q ? strlen(q) : 0);
+	e |= aws_jtext_html_escape(o, q ? q : "", q ? strlen(q) : 0, 0);
 	e |= aws_buf_puts(o, "\"></div>\n<div class=\"field\"><label for=\"limit\">Rows per page"
 			     "</label><select id=\"limit\" name=\"limit\">");
 	int found = 0;
@@ -476,12 +294,12 @@ int srv_render_start(aws_buf *out, const char *table, const char *user)
 	e |= bar_table(out, table);
 	if (user && *user) {
 		e |= aws_buf_puts(out, "<span class=\"user\">signed in as <b>");
-		e |= srv_html_escape(out, user, strlen(user));
+		e |= aws_jtext_html_escape(out, user, strlen(user), 0);
 		e |= aws_buf_puts(out, "</b></span>");
 	}
 	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"start\">\n"
 			       "<h1>Browse the table <code>");
-	e |= table ? srv_html_escape(out, table, strlen(table)) : aws_buf_puts(out, "(unknown)");
+	e |= table ? aws_jtext_html_escape(out, table, strlen(table), 0) : aws_buf_puts(out, "(unknown)");
 	e |= aws_buf_puts(out, "</code></h1>\n<p class=\"lead\">Scan lists every attribute of "
 			       "every item, a page at a time. Leave the filter empty to see all "
 			       "items.</p>\n");
@@ -500,17 +318,17 @@ typedef struct col {
 	char *owned;
 } col;
 
-static int col_of(srv_jv name, col *c)
+static int col_of(aws_jtext_val name, col *c)
 {
 	c->owned = NULL;
-	if (srv_jstr_is_plain(name)) {
+	if (aws_jtext_str_is_plain(name)) {
 		c->p = name.p + 1;
 		c->n = name.n - 2;
 		return 0;
 	}
 	aws_buf b = AWS_BUF_INIT;
 	const char *s;
-	if (srv_jstr(name, &b, &s, &c->n) < 0) {
+	if (aws_jtext_str(name, &b, &s, &c->n) < 0) {
 		aws_buf_free(&b);
 		return -1;
 	}
@@ -539,7 +357,7 @@ static int col_is(const col *c, const char *lit)
  * run that adds nothing costs one pass of comparisons and no writes). */
 typedef struct member {
 	col name;
-	srv_jv val;
+	aws_jtext_val val;
 } member;
 
 typedef struct grid {
@@ -628,11 +446,11 @@ static int grid_read(grid *g, const srv_page *p)
 		return -1;
 	for (long i = 0; i < p->count; i++) {
 		g->run[i] = g->nm;
-		srv_jit it;
-		if (srv_jit_init(&it, srv_page_item(p, i), '{') < 0)
+		aws_jtext_iter it;
+		if (aws_jtext_iter_init(&it, srv_page_item(p, i), '{') < 0)
 			continue;
-		srv_jv name, v;
-		while (srv_jit_member(&it, &name, &v) == 1) {
+		aws_jtext_val name, v;
+		while (aws_jtext_member(&it, &name, &v) == 1) {
 			if (g->nm == g->mcap && aws_buf_array_grow(&g->m, &g->mcap, sizeof *g->m, 256) < 0)
 				return -1;
 			if (col_of(name, &g->m[g->nm].name) < 0)
@@ -655,32 +473,32 @@ static int grid_read(grid *g, const srv_page *p)
 	return 0;
 }
 
-/* The value of column c in item i's run, or an empty srv_jv. *pos is where the previous
+/* The value of column c in item i's run, or an empty aws_jtext_val. *pos is where the previous
  * (smaller) column was found: columns are asked for in sorted order. */
-static srv_jv grid_get(const grid *g, long i, const col *c, size_t *pos)
+static aws_jtext_val grid_get(const grid *g, long i, const col *c, size_t *pos)
 {
 	size_t end = g->run[i + 1];
 	while (*pos < end && col_cmp(&g->m[*pos].name, c) < 0)
 		(*pos)++;
 	if (*pos < end && col_cmp(&g->m[*pos].name, c) == 0)
 		return g->m[*pos].val;
-	return (srv_jv){NULL, 0};
+	return (aws_jtext_val){NULL, 0};
 }
 
 /* One string value of a cell, decoded and HTML-escaped. */
-static int cell_str(aws_buf *o, srv_jv v, aws_buf *scratch)
+static int cell_str(aws_buf *o, aws_jtext_val v, aws_buf *scratch)
 {
 	const char *s;
 	size_t n;
-	if (srv_jstr(v, scratch, &s, &n) < 0)
+	if (aws_jtext_str(v, scratch, &s, &n) < 0)
 		return aws_buf_puts(o, "?");
-	return html_esc(o, s, n, 1);
+	return aws_jtext_html_escape(o, s, n, AWS_JTEXT_MARK);
 }
 
 /* One cell's content by type (classes let the stylesheet align numbers, mute nulls). */
-static int render_cell(aws_buf *o, srv_jv av, aws_buf *scratch)
+static int render_cell(aws_buf *o, aws_jtext_val av, aws_buf *scratch)
 {
-	srv_jv v;
+	aws_jtext_val v;
 	enum atype a = attr_of(av, &v);
 	int e = 0;
 	if (a == A_S) {
@@ -698,13 +516,13 @@ static int render_cell(aws_buf *o, srv_jv av, aws_buf *scratch)
 		e |= aws_buf_puts(o, "<td class=\"null\">null");
 	} else if (a == A_SS || a == A_NS || a == A_BS) {
 		e |= aws_buf_puts(o, a == A_NS ? "<td class=\"set n\">" : "<td class=\"set s\">");
-		srv_jit it;
-		srv_jit_init(&it, v, '[');
-		srv_jv x;
-		for (int first = 1; srv_jit_elem(&it, &x) == 1; first = 0) {
+		aws_jtext_iter it;
+		aws_jtext_iter_init(&it, v, '[');
+		aws_jtext_val x;
+		for (int first = 1; aws_jtext_elem(&it, &x) == 1; first = 0) {
 			if (!first)
 				e |= aws_buf_puts(o, ", ");
-			if (srv_jv_kind(x) == '"')
+			if (aws_jtext_kind(x) == '"')
 				e |= cell_str(o, x, scratch);
 		}
 	} else if (a == A_M || a == A_L) {
@@ -724,13 +542,13 @@ static int page_href(aws_buf *o, const srv_page *p, const char *cursor)
 	int e = aws_buf_puts(o, "/query?");
 	if (p->q && *p->q) {
 		e |= aws_buf_puts(o, "q=");
-		e |= srv_url_escape(o, p->q);
+		e |= aws_jtext_url_escape(o, p->q);
 		e |= aws_buf_puts(o, "&amp;");
 	}
 	e |= aws_buf_printf(o, "limit=%ld", p->limit);
 	if (cursor) {
 		e |= aws_buf_puts(o, "&amp;cursor=");
-		e |= srv_url_escape(o, cursor);
+		e |= aws_jtext_url_escape(o, cursor);
 	}
 	return e;
 }
@@ -752,7 +570,7 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 	e |= plural(out, p->count, "item", "items");
 	if (p->q && *p->q) {
 		e |= aws_buf_puts(out, " whose itemID contains <q>");
-		e |= srv_html_escape(out, p->q, strlen(p->q));
+		e |= aws_jtext_html_escape(out, p->q, strlen(p->q), 0);
 		e |= aws_buf_puts(out, "</q>");
 	}
 	e |= aws_buf_puts(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> ");
@@ -791,12 +609,12 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 		e |= aws_buf_puts(out, "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" "
 				       "aria-labelledby=\"caption\">\n<table class=\"items\">\n"
 				       "<caption id=\"caption\">Items of <code>");
-		e |= srv_html_escape(out, table, strlen(table));
+		e |= aws_jtext_html_escape(out, table, strlen(table), 0);
 		e |= aws_buf_printf(out, "</code>, %zu attribute%s</caption>\n<thead><tr>", ncols,
 				    ncols == 1 ? "" : "s");
 		for (size_t c = 0; c < ncols; c++) {
 			e |= aws_buf_puts(out, "<th scope=\"col\">");
-			e |= srv_html_escape(out, cols[c].p, cols[c].n);
+			e |= aws_jtext_html_escape(out, cols[c].p, cols[c].n, 0);
 			e |= aws_buf_puts(out, "</th>");
 		}
 		e |= aws_buf_puts(out, "</tr></thead>\n<tbody>\n");
@@ -806,7 +624,7 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 			size_t pos = g.run[i], id_pos = g.run[i];
 			for (size_t c = 0; c < ncols; c++) {
 				/* itemID comes first but sorts anywhere: looked up on its own */
-				srv_jv v = c == 0 && has_id ? grid_get(&g, i, &cols[0], &id_pos)
+				aws_jtext_val v = c == 0 && has_id ? grid_get(&g, i, &cols[0], &id_pos)
 							    : grid_get(&g, i, &cols[c], &pos), s;
 				if (c == 0 && has_id && attr_of(v, &s) == A_S) {
 					/* The key cell heads its row (screen readers read it with
@@ -847,7 +665,7 @@ int srv_render_items_json(aws_buf *out, const srv_page *p)
 	jw w = {out, 0, &scratch};
 	int e = aws_buf_puts(out, "{\"table\":\"");
 	if (p->table)
-		e |= json_esc(out, p->table, strlen(p->table), 1);
+		e |= aws_jtext_json_escape(out, p->table, strlen(p->table), AWS_JTEXT_HTML_SAFE);
 	e |= aws_buf_puts(out, "\",\"items\":[");
 	for (long i = 0; i < p->count && !e; i++) {
 		if (i)
@@ -859,7 +677,7 @@ int srv_render_items_json(aws_buf *out, const srv_page *p)
 			    p->scanned);
 	if (p->next_cursor) {
 		e |= aws_buf_putc(out, '"');
-		e |= json_esc(out, p->next_cursor, strlen(p->next_cursor), 1);
+		e |= aws_jtext_json_escape(out, p->next_cursor, strlen(p->next_cursor), AWS_JTEXT_HTML_SAFE);
 		e |= aws_buf_putc(out, '"');
 	} else {
 		e |= aws_buf_puts(out, "null");
@@ -875,11 +693,11 @@ int srv_render_error(aws_buf *out, int status, const char *title, const char *de
 	int e = page_head(out, title);
 	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"error\">\n");
 	e |= aws_buf_printf(out, "<p class=\"status\">Error %d</p>\n<h1>", status);
-	e |= srv_html_escape(out, title, strlen(title));
+	e |= aws_jtext_html_escape(out, title, strlen(title), 0);
 	e |= aws_buf_puts(out, "</h1>\n");
 	if (detail && *detail) {
 		e |= aws_buf_puts(out, "<p class=\"detail\">");
-		e |= srv_html_escape(out, detail, strlen(detail));
+		e |= aws_jtext_html_escape(out, detail, strlen(detail), 0);
 		e |= aws_buf_puts(out, "</p>\n");
 	}
 	e |= aws_buf_puts(out, "<p><a class=\"button\" href=\"/\">Back to the start page</a></p>\n");

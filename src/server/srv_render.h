@@ -31,12 +31,4 @@ int srv_render_items_json(aws_buf *out, const srv_page *p);
  * (either may be NULL), a link back to the start page. */
 int srv_render_error(aws_buf *out, int status, const char *title, const char *detail);
 
-/* Escapers, also usable by the server: HTML text/attribute (& < > " ' escaped, control
- * characters and invalid UTF-8 shown as visible \xNN / U+FFFD), JSON string contents (no
- * quotes added; control characters, U+2028/2029 as \uXXXX; invalid UTF-8 as U+FFFD), and
- * URL query component (RFC 3986 unreserved kept, everything else %XX). */
-int srv_html_escape(aws_buf *out, const char *s, size_t n);
-int srv_json_escape(aws_buf *out, const char *s, size_t n);
-int srv_url_escape(aws_buf *out, const char *s);
-
 #endif

@@ -93,7 +93,7 @@ static int fake_scan(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_page 
 /* Item i of p, parsed (json_decref it). */
 static json_t *item_at(const srv_page *p, long i)
 {
-	srv_jv t = srv_page_item(p, i);
+	aws_jtext_val t = srv_page_item(p, i);
 	json_t *it = json_loadb(t.p, t.n, 0, NULL);
 	assert_non_null(it);
 	return it;

@@ -64,84 +64,12 @@ static char *items_json(srv_page *p)
 	return aws_buf_steal(&b, NULL);
 }
 
-static char *html_escaped(const char *s, size_t n)
-{
-	aws_buf b = AWS_BUF_INIT;
-	assert_int_equal(srv_html_escape(&b, s, n), 0);
-	return aws_buf_steal(&b, NULL);
-}
-
-static char *json_escaped(const char *s, size_t n)
-{
-	aws_buf b = AWS_BUF_INIT;
-	assert_int_equal(srv_json_escape(&b, s, n), 0);
-	return aws_buf_steal(&b, NULL);
-}
-
 #define assert_contains(hay, needle) do { \
 	if (!strstr((hay), (needle))) \
 		fail_msg("expected to find %s", (needle)); } while (0)
 #define assert_lacks(hay, needle) do { \
 	if (strstr((hay), (needle))) \
 		fail_msg("did not expect to find %s", (needle)); } while (0)
-
-/* ---- escapers ---- */
-
-static void html_escape_neutralises_script_tags_and_quotes(void **state)
-{
-	(void)state;
-	const char *in = "<script>alert(\"x\" + 'y')</script> & co";
-	char *o = html_escaped(in, strlen(in));
-	assert_string_equal(o, "&lt;script&gt;alert(&quot;x&quot; + &#39;y&#39;)&lt;/script&gt; "
-			       "&amp; co");
-	free(o);
-}
-
-static void html_escape_keeps_unicode_text(void **state)
-{
-	(void)state;
-	const char *in = "Zürich 日本 😀";
-	char *o = html_escaped(in, strlen(in));
-	assert_string_equal(o, in);
-	free(o);
-}
-
-static void html_escape_shows_control_characters_visibly(void **state)
-{
-	(void)state;
-	const char in[] = "a\x01" "b\nc\td\x7f" "e\0f";
-	char *o = html_escaped(in, sizeof in - 1);
-	assert_string_equal(o, "a\\x01b\\nc\\td\\x7fe\\x00f");
-	free(o);
-}
-
-static void html_escape_shows_bidi_overrides_and_replaces_bad_utf8(void **state)
-{
-	(void)state;
-	const char in[] = "abc\xe2\x80\xae" "def \xff \xc0\xaf \xed\xa0\x80";
-	char *o = html_escaped(in, sizeof in - 1);
-	assert_string_equal(o, "abc\\u202edef \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd "
-			       "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
-	free(o);
-}
-
-static void json_escape_handles_quotes_controls_and_line_separators(void **state)
-{
-	(void)state;
-	const char in[] = "\"\\\x01\n</script>\xe2\x80\xa8\xe2\x80\xa9" "é";
-	char *o = json_escaped(in, sizeof in - 1);
-	assert_string_equal(o, "\\\"\\\\\\u0001\\n\\u003c/script\\u003e\\u2028\\u2029é");
-	free(o);
-}
-
-static void url_escape_keeps_unreserved_only(void **state)
-{
-	(void)state;
-	aws_buf b = AWS_BUF_INIT;
-	assert_int_equal(srv_url_escape(&b, "a-Z_0.~ &=?/ü"), 0);
-	assert_string_equal(b.data, "a-Z_0.~%20%26%3D%3F%2F%C3%BC");
-	aws_buf_free(&b);
-}
 
 /* ---- results page ---- */
 
@@ -468,12 +396,6 @@ static void numbers_that_are_not_json_syntax_become_strings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(html_escape_neutralises_script_tags_and_quotes),
-		cmocka_unit_test(html_escape_keeps_unicode_text),
-		cmocka_unit_test(html_escape_shows_control_characters_visibly),
-		cmocka_unit_test(html_escape_shows_bidi_overrides_and_replaces_bad_utf8),
-		cmocka_unit_test(json_escape_handles_quotes_controls_and_line_separators),
-		cmocka_unit_test(url_escape_keeps_unreserved_only),
 		cmocka_unit_test(results_render_every_attribute_type),
 		cmocka_unit_test(numbers_keep_every_digit),
 		cmocka_unit_test(columns_are_the_union_with_itemID_first_then_sorted),

@@ -1,6 +1,8 @@
-/* test_item.c — walking item JSON text in place (srv_item): members and elements as exact
- * spans, strings decoded only when escaped, and every step staying inside the span it is
- * given, which the prefix, slice and cut tests check under ASan with buffers of exact size.
+/* test_jtext.c — JSON and text at the byte level (aws_jtext): UTF-8 both ways, the HTML,
+ * JSON and URL escapers against hostile text, and the in-place walker: members and elements
+ * as exact spans, strings decoded only when escaped, and every step staying inside the span
+ * it is given, which the prefix, slice and cut tests check under ASan with buffers of exact
+ * size.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,33 +13,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "srv_item.h"
+#include "aws_jtext.h"
 
-static srv_jv jv(const char *s)
+static aws_jtext_val jv(const char *s)
 {
-	return (srv_jv){s, strlen(s)};
+	return (aws_jtext_val){s, strlen(s)};
 }
 
-static void span_is(srv_jv v, const char *want)
+static void span_is(aws_jtext_val v, const char *want)
 {
 	if (v.n != strlen(want) || memcmp(v.p, want, v.n) != 0)
 		fail_msg("span '%.*s', want '%s'", (int)v.n, v.p, want);
 }
 
 /* The next member (name and value) or element (value only) of a walk begun with open. */
-static int step(srv_jit *it, char open, srv_jv *name, srv_jv *val)
+static int step(aws_jtext_iter *it, char open, aws_jtext_val *name, aws_jtext_val *val)
 {
-	return open == '{' ? srv_jit_member(it, name, val) : srv_jit_elem(it, val);
+	return open == '{' ? aws_jtext_member(it, name, val) : aws_jtext_elem(it, val);
 }
 
 /* Walks text (an object or array) and wants its entries to be exactly want: name and
  * value spans in turn for an object, NULL-terminated; then the end, twice. */
 static void entries_are(const char *text, const char *const *want)
 {
-	srv_jit it;
-	srv_jv n, v;
+	aws_jtext_iter it;
+	aws_jtext_val n, v;
 	char open = text[0];
-	assert_int_equal(srv_jit_init(&it, jv(text), open), 0);
+	assert_int_equal(aws_jtext_iter_init(&it, jv(text), open), 0);
 	for (; *want; want++) {
 		assert_int_equal(step(&it, open, &n, &v), 1);
 		if (open == '{')
@@ -55,7 +57,7 @@ static void decodes_to(const char *s, const char *want, size_t wn)
 	aws_buf b = AWS_BUF_INIT;
 	const char *out = NULL;
 	size_t len = 0;
-	assert_int_equal(srv_jstr(jv(s), &b, &out, &len), 0);
+	assert_int_equal(aws_jtext_str(jv(s), &b, &out, &len), 0);
 	if (len != wn || memcmp(out, want, wn) != 0)
 		fail_msg("%s decoded to %zu bytes '%.*s', want %zu", s, len, (int)len, out, wn);
 	aws_buf_free(&b);
@@ -64,26 +66,26 @@ static void decodes_to(const char *s, const char *want, size_t wn)
 
 /* Walks v completely as a caller would: 0 when every step succeeded, -1 at the first
  * that did not. */
-static int walk(srv_jv v, aws_buf *scratch)
+static int walk(aws_jtext_val v, aws_buf *scratch)
 {
-	srv_jit it;
-	srv_jv n, e;
+	aws_jtext_iter it;
+	aws_jtext_val n, e;
 	const char *out;
 	size_t len;
 	int r;
-	int kind = srv_jv_kind(v);
+	int kind = aws_jtext_kind(v);
 	switch (kind) {
 	case '{':
 	case '[':
-		if (srv_jit_init(&it, v, (char)kind) < 0)
+		if (aws_jtext_iter_init(&it, v, (char)kind) < 0)
 			return -1;
 		while ((r = step(&it, (char)kind, &n, &e)) == 1)
 			if ((kind == '{' && walk(n, scratch) < 0) || walk(e, scratch) < 0)
 				return -1;
 		return r;
 	case '"':
-		(void)srv_jstr_is_plain(v);
-		return srv_jstr(v, scratch, &out, &len);
+		(void)aws_jtext_str_is_plain(v);
+		return aws_jtext_str(v, scratch, &out, &len);
 	case 0:
 		return -1;
 	default:
@@ -156,9 +158,9 @@ static void kind_is_named_by_the_first_byte_and_0_for_empty_or_garbage(void **st
 			      "", "}", "]", " 1", "x", "+1"};
 	const int kind[] = {'{', '[', '"', 't', 'f', 'n', '0', '0', 0, 0, 0, 0, 0, 0};
 	for (size_t i = 0; i < sizeof text / sizeof *text; i++)
-		assert_int_equal(srv_jv_kind(jv(text[i])), kind[i]);
-	assert_int_equal(srv_jv_kind((srv_jv){NULL, 0}), 0);
-	assert_int_equal(srv_jv_kind((srv_jv){"{}", 0}), 0);
+		assert_int_equal(aws_jtext_kind(jv(text[i])), kind[i]);
+	assert_int_equal(aws_jtext_kind((aws_jtext_val){NULL, 0}), 0);
+	assert_int_equal(aws_jtext_kind((aws_jtext_val){"{}", 0}), 0);
 }
 
 static void plain_string_points_into_the_text(void **state)
@@ -168,7 +170,7 @@ static void plain_string_points_into_the_text(void **state)
 	aws_buf b = AWS_BUF_INIT;
 	const char *out = NULL;
 	size_t len = 0;
-	assert_int_equal(srv_jstr(jv(s), &b, &out, &len), 0);
+	assert_int_equal(aws_jtext_str(jv(s), &b, &out, &len), 0);
 	assert_ptr_equal(out, s + 1);
 	assert_int_equal(len, strlen(s) - 2);
 	assert_null(b.data);
@@ -217,9 +219,9 @@ static void scratch_is_reused_between_calls(void **state)
 	aws_buf b = AWS_BUF_INIT;
 	const char *out1 = NULL, *out2 = NULL;
 	size_t len = 0;
-	assert_int_equal(srv_jstr(jv("\"first\\nlonger\""), &b, &out1, &len), 0);
+	assert_int_equal(aws_jtext_str(jv("\"first\\nlonger\""), &b, &out1, &len), 0);
 	assert_ptr_equal(out1, b.data);
-	assert_int_equal(srv_jstr(jv("\"2\\t\""), &b, &out2, &len), 0);
+	assert_int_equal(aws_jtext_str(jv("\"2\\t\""), &b, &out2, &len), 0);
 	assert_ptr_equal(out2, b.data);
 	assert_int_equal(len, 2);
 	assert_int_equal(b.len, 2);
@@ -239,7 +241,7 @@ static void long_string_grows_scratch_to_fit(void **state)
 	aws_buf b = AWS_BUF_INIT;
 	const char *out;
 	size_t len;
-	assert_int_equal(srv_jstr((srv_jv){s, 5000}, &b, &out, &len), 0);
+	assert_int_equal(aws_jtext_str((aws_jtext_val){s, 5000}, &b, &out, &len), 0);
 	assert_int_equal(len, 4997);
 	assert_true(out[0] == 'x' && out[4995] == 'x' && out[4996] == '\n' && out[4997] == '\0');
 	aws_buf_free(&b);
@@ -253,11 +255,11 @@ static void scratch_at_its_limit_is_an_error(void **state)
 	b.limit = 4;
 	const char *out;
 	size_t len;
-	assert_int_equal(srv_jstr(jv("\"0123456789\\n\""), &b, &out, &len), -1);
+	assert_int_equal(aws_jtext_str(jv("\"0123456789\\n\""), &b, &out, &len), -1);
 	aws_buf_free(&b);
 }
 
-static void jstr_rejects_what_is_not_a_string(void **state)
+static void str_rejects_what_is_not_a_string(void **state)
 {
 	(void)state;
 	aws_buf b = AWS_BUF_INIT;
@@ -266,9 +268,9 @@ static void jstr_rejects_what_is_not_a_string(void **state)
 	const char *bad[] = {"", "\"", "abc", "12", "{}", "\"abc", "abc\"", "\"a\\\"",
 			     "\"\\x\"", "\"\\u12\"", "\"\\u12g4\""};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		if (srv_jstr(jv(bad[i]), &b, &out, &len) != -1)
-			fail_msg("srv_jstr accepted %s", bad[i]);
-	assert_int_equal(srv_jstr((srv_jv){NULL, 0}, &b, &out, &len), -1);
+		if (aws_jtext_str(jv(bad[i]), &b, &out, &len) != -1)
+			fail_msg("aws_jtext_str accepted %s", bad[i]);
+	assert_int_equal(aws_jtext_str((aws_jtext_val){NULL, 0}, &b, &out, &len), -1);
 	aws_buf_free(&b);
 }
 
@@ -286,7 +288,7 @@ static void every_cut_of_an_escaped_string_decodes_inside_its_span(void **state)
 		assert_non_null(p);
 		p[0] = p[k + 1] = '"';
 		memcpy(p + 1, body, k);
-		if (srv_jstr((srv_jv){p, k + 2}, &b, &out, &len) == 0 && len > k)
+		if (aws_jtext_str((aws_jtext_val){p, k + 2}, &b, &out, &len) == 0 && len > k)
 			fail_msg("cut after %zu bytes decoded to %zu", k, len);
 		free(p);
 	}
@@ -300,7 +302,7 @@ static int walk_exact(const char *text, size_t from, size_t to, aws_buf *scratch
 	char *p = malloc(to > from ? to - from : 1);
 	assert_non_null(p);
 	memcpy(p, text + from, to - from);
-	int r = walk((srv_jv){p, to - from}, scratch);
+	int r = walk((aws_jtext_val){p, to - from}, scratch);
 	free(p);
 	return r;
 }
@@ -334,10 +336,10 @@ static void every_slice_of_an_item_is_walked_inside_its_span(void **state)
 /* The container's own steps, not a walk below them, must report -1. */
 static int steps(const char *text)
 {
-	srv_jit it;
-	srv_jv n, v;
+	aws_jtext_iter it;
+	aws_jtext_val n, v;
 	int r;
-	assert_int_equal(srv_jit_init(&it, jv(text), text[0]), 0);
+	assert_int_equal(aws_jtext_iter_init(&it, jv(text), text[0]), 0);
 	while ((r = step(&it, text[0], &n, &v)) == 1)
 		;
 	return r;
@@ -357,28 +359,28 @@ static void malformed_members_and_elements_are_errors(void **state)
 static void wrong_closing_bracket_is_an_error(void **state)
 {
 	(void)state;
-	srv_jit it;
-	srv_jv n, v;
-	assert_int_equal(srv_jit_init(&it, jv("[1,2}"), '['), -1);
-	assert_int_equal(srv_jit_init(&it, jv("{\"a\":1]"), '{'), -1);
-	assert_int_equal(srv_jit_init(&it, jv("{\"a\":[1,2}}"), '{'), 0);
-	assert_int_equal(srv_jit_member(&it, &n, &v), 1);
+	aws_jtext_iter it;
+	aws_jtext_val n, v;
+	assert_int_equal(aws_jtext_iter_init(&it, jv("[1,2}"), '['), -1);
+	assert_int_equal(aws_jtext_iter_init(&it, jv("{\"a\":1]"), '{'), -1);
+	assert_int_equal(aws_jtext_iter_init(&it, jv("{\"a\":[1,2}}"), '{'), 0);
+	assert_int_equal(aws_jtext_member(&it, &n, &v), 1);
 	span_is(v, "[1,2}");
-	assert_int_equal(srv_jit_init(&it, v, '['), -1);
+	assert_int_equal(aws_jtext_iter_init(&it, v, '['), -1);
 }
 
 static void init_rejects_non_containers_and_the_wrong_open(void **state)
 {
 	(void)state;
-	srv_jit it;
+	aws_jtext_iter it;
 	const char *bad[] = {"", "{", "}", "\"{}\"", "12", "true", "null", " {}", "{} "};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		if (srv_jit_init(&it, jv(bad[i]), '{') != -1 || srv_jit_init(&it, jv(bad[i]), '[') != -1)
-			fail_msg("srv_jit_init accepted '%s'", bad[i]);
+		if (aws_jtext_iter_init(&it, jv(bad[i]), '{') != -1 || aws_jtext_iter_init(&it, jv(bad[i]), '[') != -1)
+			fail_msg("aws_jtext_iter_init accepted '%s'", bad[i]);
 	}
-	assert_int_equal(srv_jit_init(&it, (srv_jv){NULL, 0}, '{'), -1);
-	assert_int_equal(srv_jit_init(&it, jv("{}"), '['), -1);
-	assert_int_equal(srv_jit_init(&it, jv("[]"), '{'), -1);
+	assert_int_equal(aws_jtext_iter_init(&it, (aws_jtext_val){NULL, 0}, '{'), -1);
+	assert_int_equal(aws_jtext_iter_init(&it, jv("{}"), '['), -1);
+	assert_int_equal(aws_jtext_iter_init(&it, jv("[]"), '{'), -1);
 }
 
 static void jstr_is_plain_only_without_escapes(void **state)
@@ -389,14 +391,116 @@ static void jstr_is_plain_only_without_escapes(void **state)
 		{"\"\\\\\"", 0}, {"abc", 0}, {"\"", 0}, {"", 0},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof *t; i++)
-		if (srv_jstr_is_plain(jv(t[i].s)) != t[i].want)
-			fail_msg("srv_jstr_is_plain(%s) should be %d", t[i].s, t[i].want);
-	assert_false(srv_jstr_is_plain((srv_jv){NULL, 0}));
+		if (aws_jtext_str_is_plain(jv(t[i].s)) != t[i].want)
+			fail_msg("aws_jtext_str_is_plain(%s) should be %d", t[i].s, t[i].want);
+	assert_false(aws_jtext_str_is_plain((aws_jtext_val){NULL, 0}));
+}
+
+/* ---- UTF-8 and escapers ---- */
+
+static char *html_escaped(const char *s, size_t n)
+{
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(aws_jtext_html_escape(&b, s, n, 0), 0);
+	return aws_buf_steal(&b, NULL);
+}
+
+static char *json_escaped(const char *s, size_t n)
+{
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(aws_jtext_json_escape(&b, s, n, AWS_JTEXT_HTML_SAFE), 0);
+	return aws_buf_steal(&b, NULL);
+}
+
+static void utf8_round_trips_every_length_and_refuses_what_rfc3629_forbids(void **state)
+{
+	(void)state;
+	const uint32_t cps[] = {0x24, 0x7f, 0x80, 0xa2, 0x7ff, 0x800, 0x20ac, 0xfffd, 0x10000, 0x1f600, 0x10ffff};
+	for (size_t i = 0; i < sizeof cps / sizeof cps[0]; i++) {
+		char o[4];
+		size_t n = aws_jtext_utf8_put(o, cps[i]);
+		uint32_t back = 0;
+		assert_int_equal(aws_jtext_utf8_next((const unsigned char *)o, n, &back), n);
+		assert_int_equal(back, cps[i]);
+		if (n > 1)   /* cut short: not a character */
+			assert_int_equal(aws_jtext_utf8_next((const unsigned char *)o, n - 1, &back), 0);
+	}
+	const char *bad[] = {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff", "\x80"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		uint32_t cp;
+		if (aws_jtext_utf8_next((const unsigned char *)bad[i], strlen(bad[i]), &cp) != 0)
+			fail_msg("accepted bad UTF-8 #%zu", i);
+	}
+}
+
+/* ---- escapers ---- */
+
+static void html_escape_neutralises_script_tags_and_quotes(void **state)
+{
+	(void)state;
+	const char *in = "<script>alert(\"x\" + 'y')</script> & co";
+	char *o = html_escaped(in, strlen(in));
+	assert_string_equal(o, "&lt;script&gt;alert(&quot;x&quot; + &#39;y&#39;)&lt;/script&gt; "
+			       "&amp; co");
+	free(o);
+}
+
+static void html_escape_keeps_unicode_text(void **state)
+{
+	(void)state;
+	const char *in = "Zürich 日本 😀";
+	char *o = html_escaped(in, strlen(in));
+	assert_string_equal(o, in);
+	free(o);
+}
+
+static void html_escape_shows_control_characters_visibly(void **state)
+{
+	(void)state;
+	const char in[] = "a\x01" "b\nc\td\x7f" "e\0f";
+	char *o = html_escaped(in, sizeof in - 1);
+	assert_string_equal(o, "a\\x01b\\nc\\td\\x7fe\\x00f");
+	free(o);
+}
+
+static void html_escape_shows_bidi_overrides_and_replaces_bad_utf8(void **state)
+{
+	(void)state;
+	const char in[] = "abc\xe2\x80\xae" "def \xff \xc0\xaf \xed\xa0\x80";
+	char *o = html_escaped(in, sizeof in - 1);
+	assert_string_equal(o, "abc\\u202edef \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd "
+			       "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	free(o);
+}
+
+static void json_escape_handles_quotes_controls_and_line_separators(void **state)
+{
+	(void)state;
+	const char in[] = "\"\\\x01\n</script>\xe2\x80\xa8\xe2\x80\xa9" "é";
+	char *o = json_escaped(in, sizeof in - 1);
+	assert_string_equal(o, "\\\"\\\\\\u0001\\n\\u003c/script\\u003e\\u2028\\u2029é");
+	free(o);
+}
+
+static void url_escape_keeps_unreserved_only(void **state)
+{
+	(void)state;
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(aws_jtext_url_escape(&b, "a-Z_0.~ &=?/ü"), 0);
+	assert_string_equal(b.data, "a-Z_0.~%20%26%3D%3F%2F%C3%BC");
+	aws_buf_free(&b);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(utf8_round_trips_every_length_and_refuses_what_rfc3629_forbids),
+		cmocka_unit_test(html_escape_neutralises_script_tags_and_quotes),
+		cmocka_unit_test(html_escape_keeps_unicode_text),
+		cmocka_unit_test(html_escape_shows_control_characters_visibly),
+		cmocka_unit_test(html_escape_shows_bidi_overrides_and_replaces_bad_utf8),
+		cmocka_unit_test(json_escape_handles_quotes_controls_and_line_separators),
+		cmocka_unit_test(url_escape_keeps_unreserved_only),
 		cmocka_unit_test(members_come_in_order_as_exact_spans),
 		cmocka_unit_test(nested_containers_are_one_value),
 		cmocka_unit_test(brackets_and_escaped_quotes_inside_strings_do_not_end_a_value),
@@ -414,7 +518,7 @@ int main(void)
 		cmocka_unit_test(scratch_is_reused_between_calls),
 		cmocka_unit_test(long_string_grows_scratch_to_fit),
 		cmocka_unit_test(scratch_at_its_limit_is_an_error),
-		cmocka_unit_test(jstr_rejects_what_is_not_a_string),
+		cmocka_unit_test(str_rejects_what_is_not_a_string),
 		cmocka_unit_test(every_cut_of_an_escaped_string_decodes_inside_its_span),
 		cmocka_unit_test(every_prefix_of_an_item_fails_inside_its_span),
 		cmocka_unit_test(every_slice_of_an_item_is_walked_inside_its_span),

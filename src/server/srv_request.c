@@ -1,0 +1,702 @@
+/* srv_request.c — the request pipeline (see srv_request.h): route → auth → table name → page
+ * → render → response, read top to bottom.
+ *
+ * The event loop runs begin, body, decide and respond, so those never block: they answer
+ * from fixed responses, from the start-page cache or from the connection's reused output
+ * buffer, and allocate nothing of ours on the hot paths (/ping, static files, pages with a
+ * cached login). What blocks — a password hash, the table name from SSM, a Scan — runs in
+ * srv_request_work on a worker while the connection is suspended.
+ */
+#include "srv_request.h"
+
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "aws_crypto.h"
+#include "aws_jtext.h"
+#include "srv_errors.h"
+#include "srv_log.h"
+#include "srv_page.h"
+#include "srv_render.h"
+
+#define OUT_KEEP (16u << 10)    /* output buffer kept between requests on a connection: a start page fits */
+
+static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+			  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+static const char BAD_PARAMS[] =
+	"A parameter (q, cursor or limit) is malformed or too long — start again from the first page.";
+static const char BASIC_REALM[] = "Basic realm=\"showtable\", charset=\"UTF-8\"";
+
+/* Start pages already rendered, as reusable responses: the page depends only on the table
+ * and the user, so a logged-in "/" costs a lookup like /ping instead of a render. Used by
+ * the event loop only (no lock); libmicrohttpd frees an evicted page's body when its last
+ * send finishes (MHD_RESPMEM_MUST_FREE + reference count). */
+#define START_CACHE 16
+typedef struct start_page {
+	char user[SRV_AUTH_USER_MAX + 1];
+	char table[SRV_TABLE_NAME_MAX];
+	struct MHD_Response *resp;
+	size_t len;
+} start_page;
+
+/* A response built once at start-up, over a body that lives as long as the pipeline. */
+typedef struct fixed {
+	struct MHD_Response *r;
+	size_t len;
+	aws_buf body;
+} fixed;
+
+struct srv_pipeline {
+	srv_deps d;
+	const srv_config *cfg;
+	srv_pool *pool;
+	fixed ping, e401, e404, e429, e500, e503;
+	start_page start[START_CACHE];
+	unsigned start_next;              /* round-robin eviction */
+	atomic_ullong rid_counter;
+	char rid_prefix[12];
+};
+
+/* The steps' helpers, defined after the steps. */
+static enum MHD_Result queue(srv_conn *c, int status, const fixed *f);
+static enum MHD_Result queue_response(srv_conn *c, int status, struct MHD_Response *r, size_t bytes);
+static enum MHD_Result queue_out(srv_conn *c, int status, enum srv_body_kind kind, const char *allow);
+static void render_error(srv_conn *c, int status, const char *title, const char *detail);
+static enum MHD_Result respond_error(srv_conn *c, int status, const char *title, const char *detail,
+				     const char *allow);
+static const char *header(srv_conn *c, const char *name);
+static void find_client(srv_conn *c);
+static enum MHD_Result serve_static(srv_conn *c);
+static int read_params(srv_conn *c);
+static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user);
+static void copy_str(char *dst, size_t len, const char *src);
+static void request_id(char *out, const char *prefix, unsigned long long n);
+
+/* ---------- on the event loop: receiving and deciding ---------- */
+
+enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *method)
+{
+	srv_pipeline *pl = c->pl;
+	c->state = SRV_CONN_READING;
+	c->status = 0;
+	c->bytes = 0;
+	c->errlog[0] = '\0';
+	c->user[0] = '\0';
+	c->form_too_big = 0;
+	c->bad_params = 0;
+	aws_buf_reset(&c->form);
+	copy_str(c->method, sizeof c->method, method);
+	copy_str(c->path, sizeof c->path, url);
+	copy_str(c->client, sizeof c->client, c->peer);
+	request_id(c->rid, pl->rid_prefix, atomic_fetch_add(&pl->rid_counter, 1));
+	c->route = srv_route_match(method, url);
+	const char *trace = header(c, "X-Amzn-Trace-Id");
+	copy_str(c->trace, sizeof c->trace, trace ? trace : "");
+	/* A declared body over the form limit is refused before reading it; queueing now
+	 * (first callback) makes libmicrohttpd close the connection, which is what we want. */
+	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > (unsigned long long)pl->cfg->max_form_bytes)
+		return respond_error(c, 413, "Request too large", "The request body is larger than this server accepts.",
+				     NULL);
+	return MHD_YES;
+}
+
+void srv_request_body(srv_conn *c, const char *data, size_t n)
+{
+	if (c->route.is_post && !c->form_too_big && aws_buf_append(&c->form, data, n))
+		c->form_too_big = 1;
+}
+
+/* Route first (what needs no login), then the login, then what the page needs. */
+enum MHD_Result srv_request_decide(srv_conn *c)
+{
+	srv_pipeline *pl = c->pl;
+	const srv_config *cfg = pl->cfg;
+	if (c->route.id == SRV_ROUTE_PING && c->route.method_allowed)
+		return queue(c, 200, &pl->ping);
+	if (c->uri_len > (size_t)cfg->max_url_bytes)
+		return respond_error(c, 414, "URL too long", "The address is longer than this server accepts.", NULL);
+	if (!c->route.method_allowed) {
+		if (c->route.id == SRV_ROUTE_NOT_FOUND)
+			return queue(c, 404, &pl->e404);
+		return respond_error(c, 405, "Method not allowed", "This address does not accept that method.",
+				     c->route.allow);
+	}
+	if (c->route.id == SRV_ROUTE_STATIC)
+		return serve_static(c);
+	if (c->route.id == SRV_ROUTE_NOT_FOUND)
+		return queue(c, 404, &pl->e404);
+
+	/* Authenticated routes: a login seen recently is known at once; any other is checked
+	 * on a worker (hashing takes tens of milliseconds). */
+	find_client(c);
+	const char *authz = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+	c->job_verify = 0;
+	if (!authz)
+		return queue(c, 401, &pl->e401);
+	if (!srv_auth_cached(pl->d.auth, authz, c->user, sizeof c->user)) {
+		if (srv_auth_client_blocked(pl->d.auth, c->client)) {
+			snprintf(c->errlog, sizeof c->errlog, "too many failed logins from this client");
+			return queue(c, 429, &pl->e429);
+		}
+		if (strlen(authz) > SRV_AUTH_HEADER_MAX) {
+			srv_auth_client_failed(pl->d.auth, c->client);
+			snprintf(c->errlog, sizeof c->errlog, "login failed: Authorization header too long");
+			return queue(c, 401, &pl->e401);
+		}
+		snprintf(c->authz, sizeof c->authz, "%s", authz);
+		c->job_verify = 1;
+	}
+	if (c->route.is_post) {
+		if (c->form_too_big)
+			return respond_error(c, 413, "Form too large", "The form sent is larger than this server accepts.",
+					     NULL);
+		const char *ct = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+		if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0)
+			return respond_error(c, 415, "Unsupported form",
+					     "POST /query takes an application/x-www-form-urlencoded form (fields q, limit, cursor).",
+					     NULL);
+	}
+
+	/* The start page of a known user and table is rendered once and kept. */
+	if (c->route.id == SRV_ROUTE_START && !c->job_verify) {
+		char table[SRV_TABLE_NAME_MAX];
+		if (srv_table_peek(pl->d.table, table, sizeof table)) {
+			start_page *sp = start_page_for(pl, table, c->user);
+			if (sp)
+				return queue_response(c, 200, sp->resp, sp->len);
+			aws_buf_reset(&c->out);
+			if (srv_render_start(&c->out, table, c->user))
+				return queue(c, 500, &pl->e500);
+			return queue_out(c, 200, SRV_BODY_HTML, NULL);
+		}
+	}
+
+	/* A page of items: its parameters are read here, while the request is at hand. A bad
+	 * one is a 400 — but only to someone logged in; an unverified login goes to the
+	 * worker first. */
+	if (c->route.id == SRV_ROUTE_QUERY || c->route.id == SRV_ROUTE_API_ITEMS) {
+		c->bad_params = read_params(c);
+		if (c->bad_params && !c->job_verify) {
+			snprintf(c->errlog, sizeof c->errlog, "bad parameter");
+			return respond_error(c, 400, "Bad request", BAD_PARAMS, NULL);
+		}
+	}
+
+	/* The hand-off: the connection is suspended and srv_request_work runs on a worker.
+	 * When the queue is full or the server is stopping, the 503 is prepared here and the
+	 * connection resumed at once. */
+	c->state = SRV_CONN_WORKING;
+	MHD_suspend_connection(c->mc);
+	srv_pool_result pr = srv_pool_submit(pl->pool, &c->job);
+	if (pr != SRV_POOL_QUEUED) {
+		snprintf(c->errlog, sizeof c->errlog, "%s",
+			 pr == SRV_POOL_STOPPING ? "server stopping" : "worker queue full");
+		render_error(c, 503, "Server busy", "The server has too much to do: try again in a moment.");
+		c->state = SRV_CONN_READY;
+		srv_conn_resume(c);
+	}
+	return MHD_YES;
+}
+
+/* ---------- on a worker: the blocking steps ---------- */
+
+/* login → parameters → table name → page → render, into c->out / res_status / res_kind. */
+static void work(srv_conn *c)
+{
+	srv_pipeline *pl = c->pl;
+	aws_error e;
+	aws_error_clear(&e);
+	aws_buf_reset(&c->out);
+	if (c->job_verify) {
+		srv_auth_result r = srv_auth_verify(pl->d.auth, c->authz, c->user, sizeof c->user);
+		explicit_bzero(c->authz, sizeof c->authz);
+		if (r != SRV_AUTH_OK) {
+			srv_auth_client_failed(pl->d.auth, c->client);
+			snprintf(c->errlog, sizeof c->errlog, "login failed: %s",
+				 r == SRV_AUTH_MALFORMED ? "malformed Authorization header" : "wrong user or password");
+			render_error(c, 401, "Login required",
+				     r == SRV_AUTH_MALFORMED ? "The login could not be read: use a user name and password."
+							     : "Wrong user name or password.");
+			return;
+		}
+	}
+	if (c->bad_params) {
+		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
+		render_error(c, 400, "Bad request", BAD_PARAMS);
+		return;
+	}
+	char table[SRV_TABLE_NAME_MAX];
+	if (srv_table_get(pl->d.table, pl->d.client, table, sizeof table, &e)) {
+		srv_http_error he;
+		srv_error_map(&e, "ssm:GetParameter", srv_table_param(pl->d.table), &he);
+		snprintf(c->errlog, sizeof c->errlog, "%s", he.detail);
+		render_error(c, he.status, he.title, he.detail);
+		return;
+	}
+	if (c->route.id == SRV_ROUTE_START) {
+		if (srv_render_start(&c->out, table, c->user)) {
+			render_error(c, 500, "Page too large", "The page could not be built.");
+			return;
+		}
+		c->res_status = 200;
+		c->res_kind = SRV_BODY_HTML;
+		return;
+	}
+	long limit = 0;
+	srv_page p;
+	memset(&p, 0, sizeof p);
+	int rc = srv_page_parse_limit(c->limit_text, &limit, &e);
+	if (rc == 0)
+		rc = srv_page_fetch(pl->d.client, table, c->q ? c->q : "", c->cursor, limit, pl->cfg->scan_budget_ms,
+				    &pl->d.cursor_key, &p, &e);
+	if (rc) {
+		srv_http_error he;
+		srv_error_map(&e, "dynamodb:Scan", table, &he);
+		snprintf(c->errlog, sizeof c->errlog, "%s", he.detail);
+		render_error(c, he.status, he.title, he.detail);
+		srv_page_free(&p);
+		return;
+	}
+	int json = c->route.id == SRV_ROUTE_API_ITEMS;
+	rc = json ? srv_render_items_json(&c->out, &p) : srv_render_results(&c->out, &p);
+	srv_page_free(&p);
+	if (rc) {
+		snprintf(c->errlog, sizeof c->errlog, "page over %u bytes", SRV_OUT_LIMIT);
+		render_error(c, 500, "Page too large",
+			     "This page is too large to show — ask for fewer items per page (limit).");
+		return;
+	}
+	c->res_status = 200;
+	c->res_kind = json ? SRV_BODY_JSON : SRV_BODY_HTML;
+}
+
+void srv_request_work(srv_job *job)
+{
+	srv_conn *c = (srv_conn *)(void *)((char *)job - offsetof(srv_conn, job));
+	work(c);
+	c->state = SRV_CONN_READY;
+	srv_conn_resume(c);   /* → srv_request_respond on the event loop */
+}
+
+/* ---------- back on the event loop: answering and ending ---------- */
+
+enum MHD_Result srv_request_respond(srv_conn *c)
+{
+	return queue_out(c, c->res_status, c->res_kind, NULL);
+}
+
+void srv_request_end(srv_conn *c, const char *transport_error)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	srv_log_req lr = {
+		.method = c->method, .path = c->path, .status = c->status, .bytes = c->bytes,
+		.duration_ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6,
+		.user = c->user, .client = c->client, .request_id = c->rid, .trace_id = c->trace,
+		.error = c->errlog[0] ? c->errlog : transport_error,
+	};
+	srv_log_request(&lr);
+	free(c->q);
+	free(c->cursor);
+	c->q = c->cursor = NULL;
+	if (c->authz[0])   /* held only for a login still to verify */
+		explicit_bzero(c->authz, sizeof c->authz);
+	if (c->out.cap > OUT_KEEP)
+		aws_buf_free(&c->out);
+	if (c->form.cap > OUT_KEEP)
+		aws_buf_free(&c->form);
+	c->state = SRV_CONN_NEW;
+}
+
+void srv_request_conn_free(srv_conn *c)
+{
+	free(c->q);
+	free(c->cursor);
+	c->q = c->cursor = NULL;
+	aws_buf_free(&c->out);
+	aws_buf_free(&c->form);
+}
+
+/* ---------- responses ---------- */
+
+static void add_page_headers(struct MHD_Response *r, enum srv_body_kind kind)
+{
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				kind == SRV_BODY_JSON ? "application/json; charset=utf-8" : "text/html; charset=utf-8");
+	MHD_add_response_header(r, "Content-Security-Policy", CSP);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+}
+
+static enum MHD_Result queue_response(srv_conn *c, int status, struct MHD_Response *r, size_t bytes)
+{
+	c->status = status;
+	c->bytes = bytes;
+	c->state = SRV_CONN_RESPONDED;
+	if (!r)
+		return MHD_NO;
+	return MHD_queue_response(c->mc, (unsigned)status, r);
+}
+
+static enum MHD_Result queue(srv_conn *c, int status, const fixed *f)
+{
+	return queue_response(c, status, f->r, f->len);
+}
+
+/* Queues c->out as the body, with the page headers and the request id. */
+static enum MHD_Result queue_out(srv_conn *c, int status, enum srv_body_kind kind, const char *allow)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(c->out.len, c->out.data ? c->out.data : (void *)"",
+								 MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return queue(c, 503, &c->pl->e503);
+	add_page_headers(r, kind);
+	MHD_add_response_header(r, "X-Request-Id", c->rid);
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (status == 401)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, BASIC_REALM);
+	if (status == 503)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	enum MHD_Result rc = queue_response(c, status, r, c->out.len);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* Renders an error into c->out as a page, or as JSON for the API. */
+static void render_error(srv_conn *c, int status, const char *title, const char *detail)
+{
+	aws_buf_reset(&c->out);
+	int rc;
+	if (c->route.id == SRV_ROUTE_API_ITEMS) {
+		rc = aws_buf_printf(&c->out, "{\"error\":{\"status\":%d,\"title\":\"", status);
+		rc = rc || aws_jtext_json_escape(&c->out, title, strlen(title), AWS_JTEXT_HTML_SAFE);
+		rc = rc || aws_buf_puts(&c->out, "\",\"detail\":\"");
+		rc = rc || aws_jtext_json_escape(&c->out, detail ? detail : "", detail ? strlen(detail) : 0,
+						 AWS_JTEXT_HTML_SAFE);
+		rc = rc || aws_buf_puts(&c->out, "\"}}");
+	} else {
+		rc = srv_render_error(&c->out, status, title, detail);
+	}
+	if (rc)
+		aws_buf_reset(&c->out);
+	c->res_status = status;
+	c->res_kind = c->route.id == SRV_ROUTE_API_ITEMS ? SRV_BODY_JSON : SRV_BODY_HTML;
+}
+
+static enum MHD_Result respond_error(srv_conn *c, int status, const char *title, const char *detail,
+				     const char *allow)
+{
+	render_error(c, status, title, detail);
+	return queue_out(c, status, c->res_kind, allow);
+}
+
+/* ---------- reading the request ---------- */
+
+static const char *header(srv_conn *c, const char *name)
+{
+	return MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, name);
+}
+
+/* The client: the TCP peer, or — when the peer is a trusted proxy — the rightmost address
+ * in X-Forwarded-For that is not itself a trusted proxy. */
+static void find_client(srv_conn *c)
+{
+	const srv_config *cfg = c->pl->cfg;   /* c->client is the peer already (begin) */
+	if (!c->peer_trusted)
+		return;
+	const char *xff = header(c, "X-Forwarded-For");
+	if (!xff)
+		return;
+	const char *end = xff + strlen(xff);
+	while (end > xff) {
+		const char *start = end;
+		while (start > xff && start[-1] != ',')
+			start--;
+		const char *s = start, *e = end;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		char one[64];
+		unsigned char a[16];
+		int fam = 0;
+		if (e > s && (size_t)(e - s) < sizeof one) {
+			memcpy(one, s, (size_t)(e - s));
+			one[e - s] = '\0';
+			if (inet_pton(AF_INET, one, a) == 1)
+				fam = AF_INET;
+			else if (inet_pton(AF_INET6, one, a) == 1)
+				fam = AF_INET6;
+		}
+		if (!fam)
+			return; /* garbage: keep the last address we could trust */
+		snprintf(c->client, sizeof c->client, "%s", one);
+		if (!srv_cidr_match(cfg->proxies, cfg->nproxies, fam, a))
+			return;
+		end = start > xff ? start - 1 : xff;
+	}
+}
+
+static int etag_matches(const char *inm, const char *etag)
+{
+	if (strcmp(inm, "*") == 0)
+		return 1;
+	size_t n = strlen(etag);
+	for (const char *p = strstr(inm, etag); p; p = strstr(p + 1, etag)) {
+		char after = p[n];
+		if (after == '\0' || after == ',' || after == ' ')
+			return 1;
+	}
+	return 0;
+}
+
+static enum MHD_Result serve_static(srv_conn *c)
+{
+	srv_pipeline *pl = c->pl;
+	srv_asset *a = srv_static_find(pl->d.assets, c->path);
+	if (!a)
+		return queue(c, 404, &pl->e404);
+	const char *inm = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm && etag_matches(inm, a->etag))
+		return queue_response(c, 304, a->resp[2], 0);
+	const char *ae = header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (a->gz && srv_static_accepts_gzip(ae))
+		return queue_response(c, 200, a->resp[1], a->gz_len);
+	return queue_response(c, 200, a->resp[0], a->len);
+}
+
+/* Copies a request parameter (query for GET, form for POST). -1: malformed or too long. */
+static int param(srv_conn *c, const char *name, char *out, size_t outlen)
+{
+	if (c->route.is_post)
+		return srv_form_get(c->form.data ? c->form.data : "", c->form.len, name, out, outlen);
+	const char *v = MHD_lookup_connection_value(c->mc, MHD_GET_ARGUMENT_KIND, name);
+	if (!v)
+		return 0;
+	if (strlen(v) >= outlen)
+		return -1;
+	memcpy(out, v, strlen(v) + 1);
+	return 1;
+}
+
+static char *param_dup(srv_conn *c, const char *name, size_t max, int *bad)
+{
+	char *buf = malloc(max + 1);
+	if (!buf) {
+		*bad = 1;
+		return NULL;
+	}
+	int r = param(c, name, buf, max + 1);
+	if (r <= 0) {
+		free(buf);
+		if (r < 0)
+			*bad = 1;
+		return NULL;
+	}
+	return buf;
+}
+
+/* q, cursor and limit into the job: 1 when one is unusable (a cursor over the maximum is a
+ * damaged link, the rest bad input). */
+static int read_params(srv_conn *c)
+{
+	int bad = 0;
+	c->q = param_dup(c, "q", 4 * SRV_PAGE_Q_MAX, &bad);
+	c->cursor = param_dup(c, "cursor", SRV_CURSOR_MAX, &bad);
+	int lr = param(c, "limit", c->limit_text, sizeof c->limit_text);
+	if (lr <= 0)
+		c->limit_text[0] = '\0';
+	return bad || lr < 0;
+}
+
+/* The cached start page for (table, user), rendered on first use; NULL when it cannot be
+ * built (the caller renders into the connection's buffer instead). */
+static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user)
+{
+	for (int i = 0; i < START_CACHE; i++) {
+		start_page *sp = &pl->start[i];
+		if (sp->resp && strcmp(sp->user, user) == 0 && strcmp(sp->table, table) == 0)
+			return sp;
+	}
+	aws_buf b = AWS_BUF_INIT;
+	b.limit = OUT_KEEP * 4;
+	if (srv_render_start(&b, table, user)) {
+		aws_buf_free(&b);
+		return NULL;
+	}
+	size_t len = 0;
+	char *body = aws_buf_steal(&b, &len);
+	if (!body)
+		return NULL;
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return NULL;
+	}
+	add_page_headers(r, SRV_BODY_HTML);
+	start_page *sp = &pl->start[pl->start_next++ % START_CACHE];
+	if (sp->resp)
+		MHD_destroy_response(sp->resp);   /* pages being sent keep their reference */
+	snprintf(sp->user, sizeof sp->user, "%s", user);
+	snprintf(sp->table, sizeof sp->table, "%s", table);
+	sp->resp = r;
+	sp->len = len;
+	return sp;
+}
+
+/* Bounded copy, always NUL-terminated (per-request bookkeeping without printf). */
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* "<8 hex of the process prefix>-<counter in hex>" into out[32]. */
+static void request_id(char *out, const char *prefix, unsigned long long n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t p = strnlen(prefix, 12);
+	memcpy(out, prefix, p);
+	out[p++] = '-';
+	char d[16];
+	int k = 0;
+	do {
+		d[k++] = hex[n & 15];
+		n >>= 4;
+	} while (n);
+	while (k > 0)
+		out[p++] = d[--k];
+	out[p] = '\0';
+}
+
+/* ---------- start and stop ---------- */
+
+/* An error page as a fixed response. */
+static int fixed_error(fixed *f, int status, const char *title, const char *detail)
+{
+	if (srv_render_error(&f->body, status, title, detail))
+		return -1;
+	f->len = f->body.len;
+	f->r = MHD_create_response_from_buffer(f->body.len, f->body.data ? f->body.data : (void *)"",
+					       MHD_RESPMEM_PERSISTENT);
+	if (!f->r)
+		return -1;
+	add_page_headers(f->r, SRV_BODY_HTML);
+	return 0;
+}
+
+/* Each static file as three responses: plain, gzip (when it has one), 304. */
+static int fixed_assets(srv_static *assets)
+{
+	for (size_t i = 0; i < srv_static_count(assets); i++) {
+		srv_asset *a = srv_static_at(assets, i);
+		a->resp[0] = MHD_create_response_from_buffer(a->len, a->data, MHD_RESPMEM_PERSISTENT);
+		a->resp[1] = a->gz ? MHD_create_response_from_buffer(a->gz_len, a->gz, MHD_RESPMEM_PERSISTENT) : NULL;
+		a->resp[2] = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		for (int k = 0; k < 3; k++) {
+			struct MHD_Response *r = a->resp[k];
+			if (!r) {
+				if (k == 1)
+					continue;
+				return -1;
+			}
+			if (k < 2)
+				MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
+			if (k == 1)
+				MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+			MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag);
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600");
+			MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+			MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+		}
+	}
+	return 0;
+}
+
+static int build_fixed(srv_pipeline *pl)
+{
+	static const char pong[] = "{\"message\":\"pong\"}";
+	pl->ping.r = MHD_create_response_from_buffer(sizeof pong - 1, (void *)pong, MHD_RESPMEM_PERSISTENT);
+	pl->ping.len = sizeof pong - 1;
+	if (!pl->ping.r)
+		return -1;
+	MHD_add_response_header(pl->ping.r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+	MHD_add_response_header(pl->ping.r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(pl->ping.r, "X-Content-Type-Options", "nosniff");
+	if (fixed_error(&pl->e401, 401, "Login required", "This page needs a user name and password.") ||
+	    fixed_error(&pl->e404, 404, "Not found", "There is no page at this address.") ||
+	    fixed_error(&pl->e429, 429, "Too many failed logins",
+			"Too many wrong passwords from your address: wait a minute and try again.") ||
+	    fixed_error(&pl->e500, 500, "Page too large", "The page could not be built.") ||
+	    fixed_error(&pl->e503, 503, "Server busy", "The server has too much to do: try again in a moment."))
+		return -1;
+	MHD_add_response_header(pl->e401.r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, BASIC_REALM);
+	MHD_add_response_header(pl->e429.r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
+	MHD_add_response_header(pl->e503.r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	return fixed_assets(pl->d.assets);
+}
+
+srv_pipeline *srv_pipeline_new(const srv_deps *deps, aws_error *err)
+{
+	srv_pipeline *pl = calloc(1, sizeof *pl);
+	if (!pl) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	pl->d = *deps;
+	pl->cfg = deps->cfg;
+	unsigned char rnd[4] = {0};
+	aws_random_bytes(rnd, sizeof rnd);
+	snprintf(pl->rid_prefix, sizeof pl->rid_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+	if (build_fixed(pl)) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the fixed responses");
+		srv_pipeline_free(pl);
+		return NULL;
+	}
+	pl->pool = srv_pool_start("page workers", pl->cfg->workers, pl->cfg->max_waiting, srv_request_work, err);
+	if (!pl->pool) {
+		srv_pipeline_free(pl);
+		return NULL;
+	}
+	return pl;
+}
+
+void srv_pipeline_stop(srv_pipeline *pl)
+{
+	srv_pool_stop(pl->pool);
+	pl->pool = NULL;
+}
+
+void srv_pipeline_free(srv_pipeline *pl)
+{
+	if (!pl)
+		return;
+	srv_pool_stop(pl->pool);
+	for (int i = 0; i < START_CACHE; i++)
+		if (pl->start[i].resp)
+			MHD_destroy_response(pl->start[i].resp);
+	fixed *fs[] = {&pl->ping, &pl->e401, &pl->e404, &pl->e429, &pl->e500, &pl->e503};
+	for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) {
+		if (fs[i]->r)
+			MHD_destroy_response(fs[i]->r);
+		aws_buf_free(&fs[i]->body);
+	}
+	for (size_t i = 0; pl->d.assets && i < srv_static_count(pl->d.assets); i++) {
+		srv_asset *a = srv_static_at(pl->d.assets, i);
+		for (int k = 0; k < 3; k++)
+			if (a->resp[k]) {
+				MHD_destroy_response(a->resp[k]);
+				a->resp[k] = NULL;
+			}
+	}
+	free(pl);
+}
