@@ -48,6 +48,8 @@ typedef struct fixed {
 	struct MHD_Response *r;
 	size_t len;
 	aws_buf body;
+	int status;                       /* for the error pages: what they say */
+	const char *title, *detail;
 } fixed;
 
 struct srv_pipeline {
@@ -63,6 +65,7 @@ struct srv_pipeline {
 
 /* The steps' helpers, defined after the steps. */
 static enum MHD_Result queue(srv_conn *c, int status, const fixed *f);
+static enum MHD_Result refuse(srv_conn *c, const fixed *f);
 static enum MHD_Result queue_response(srv_conn *c, int status, struct MHD_Response *r, size_t bytes);
 static enum MHD_Result queue_out(srv_conn *c, int status, enum srv_body_kind kind, const char *allow);
 static void render_error(srv_conn *c, int status, const char *title, const char *detail);
@@ -137,16 +140,16 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 	const char *authz = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
 	c->job_verify = 0;
 	if (!authz)
-		return queue(c, 401, &pl->e401);
+		return refuse(c, &pl->e401);
 	if (!srv_auth_cached(pl->d.auth, authz, c->user, sizeof c->user)) {
 		if (srv_auth_client_blocked(pl->d.auth, c->client)) {
 			snprintf(c->errlog, sizeof c->errlog, "too many failed logins from this client");
-			return queue(c, 429, &pl->e429);
+			return refuse(c, &pl->e429);
 		}
 		if (strlen(authz) > SRV_AUTH_HEADER_MAX) {
 			srv_auth_client_failed(pl->d.auth, c->client);
 			snprintf(c->errlog, sizeof c->errlog, "login failed: Authorization header too long");
-			return queue(c, 401, &pl->e401);
+			return refuse(c, &pl->e401);
 		}
 		snprintf(c->authz, sizeof c->authz, "%s", authz);
 		c->job_verify = 1;
@@ -350,6 +353,14 @@ static enum MHD_Result queue(srv_conn *c, int status, const fixed *f)
 	return queue_response(c, status, f->r, f->len);
 }
 
+/* A fixed error page, or for the API the same error as JSON (with the same headers). */
+static enum MHD_Result refuse(srv_conn *c, const fixed *f)
+{
+	if (c->route.id == SRV_ROUTE_API_ITEMS)
+		return respond_error(c, f->status, f->title, f->detail, NULL);
+	return queue(c, f->status, f);
+}
+
 /* Queues c->out as the body, with the page headers and the request id. */
 static enum MHD_Result queue_out(srv_conn *c, int status, enum srv_body_kind kind, const char *allow)
 {
@@ -363,6 +374,8 @@ static enum MHD_Result queue_out(srv_conn *c, int status, enum srv_body_kind kin
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	if (status == 401)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, BASIC_REALM);
+	if (status == 429)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
 	if (status == 503)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
 	enum MHD_Result rc = queue_response(c, status, r, c->out.len);
@@ -583,6 +596,9 @@ static void request_id(char *out, const char *prefix, unsigned long long n)
 /* An error page as a fixed response. */
 static int fixed_error(fixed *f, int status, const char *title, const char *detail)
 {
+	f->status = status;
+	f->title = title;
+	f->detail = detail;
 	if (srv_render_error(&f->body, status, title, detail))
 		return -1;
 	f->len = f->body.len;
