@@ -72,12 +72,105 @@ static void *refresh_main(void *arg)
 	return NULL;
 }
 
+static void stop_refresher(refresher *r, pthread_t thread)
+{
+	pthread_mutex_lock(&r->mu);
+	r->quit = 1;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(thread, NULL);
+}
+
+/* The AWS client: one attempt of a call takes at most --aws-timeout, a connection 3 s. */
+static aws_client *new_client(const srv_config *cfg, aws_error *e)
+{
+	aws_client_opts copts;
+	memset(&copts, 0, sizeof copts);
+	copts.http.timeout_ms = cfg->aws_timeout_ms;
+	copts.http.connect_timeout_ms = cfg->aws_timeout_ms < 3000 ? cfg->aws_timeout_ms : 3000;
+	return aws_client_new(&copts, e);
+}
+
 static int fail(const char *what, const aws_error *e)
 {
 	char why[1024];
 	fprintf(stderr, "showtable: %s%s%s\n", what, what[0] ? ": " : "", aws_error_str(e, why, sizeof why));
 	srv_log_event(SRV_LOG_ERROR, "startup", "%s%s%s", what, what[0] ? ": " : "", why);
 	return 1;
+}
+
+/* Process-wide settings for a server with many connections and few threads. */
+static void tune_process(const srv_config *cfg)
+{
+	/* Few threads, small heaps: glibc's default of 8 arenas per core only holds on to
+	 * freed memory (RssAnon) without making anything faster here. */
+	mallopt(M_ARENA_MAX, 2);
+	/* Each connection is a file descriptor: raise the soft limit (often 1024) towards the
+	 * hard one so --max-connections can be reached, and say so when it cannot. */
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->max_connections + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur < want)
+			srv_log_event(SRV_LOG_WARN, "limits",
+				      "open files limited to %llu: fewer than --max-connections %ld can be served",
+				      (unsigned long long)rl.rlim_cur, cfg->max_connections);
+	}
+}
+
+/* Signals are taken by sigwait in the main thread only; every thread started later
+ * inherits the mask. A client closing a socket must not kill us (SIGPIPE). */
+static void take_signals(sigset_t *sigs)
+{
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
+
+/* The web assets, from --assets or found next to the binary; the folder used into dir. */
+static srv_static *open_assets(const srv_config *cfg, const char *argv0, char *dir, size_t len, aws_error *e)
+{
+	if (cfg->assets)
+		snprintf(dir, len, "%s", cfg->assets);
+	else if (srv_config_find_assets(argv0, dir, len)) {
+		aws_error_set(e, AWS_ERR_IO, "no assets folder found next to the binary or in ./web — set --assets DIR");
+		return NULL;
+	}
+	return srv_static_load(dir, e);
+}
+
+/* The first load of the users: without any the server refuses to start, saying how. */
+static int first_users(refresher *rf, aws_error *e)
+{
+	if (load_users(rf, NULL, e) == 0)
+		return 0;
+	char why[1024];
+	aws_error_str(e, why, sizeof why);
+	fprintf(stderr,
+		"showtable: no credentials, refusing to start without a login: %s\n"
+		"  Configure users with --htpasswd FILE (or SHOWTABLE_HTPASSWD), e.g. made with\n"
+		"  `htpasswd -cB FILE USER`, or store htpasswd lines in the SSM SecureString\n"
+		"  %s (prefix: --param-prefix / SHOWTABLE_PARAM_PREFIX).\n",
+		why, rf->param);
+	srv_log_event(SRV_LOG_ERROR, "startup", "no credentials: %s", why);
+	return -1;
+}
+
+/* Serves until SIGTERM or SIGINT, then stops gracefully (srv is freed). */
+static void serve_until_signal(srv_server *srv, const sigset_t *sigs, const srv_config *cfg)
+{
+	int sig = 0;
+	sigwait(sigs, &sig);
+	srv_log_event(SRV_LOG_INFO, "shutdown", "%s: no new connections, finishing requests in flight (grace %ld s)",
+		      sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg->grace_s);
+	int left = srv_http_shutdown(srv, cfg->grace_s * 1000);
+	if (left)
+		srv_log_event(SRV_LOG_WARN, "shutdown", "%d requests were still running at the end of the grace period",
+			      left);
+	srv_log_event(SRV_LOG_INFO, "shutdown", "stopped");
 }
 
 int main(int argc, char **argv)
@@ -110,47 +203,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	srv_log_set_level(cfg.log_level);
-	/* Few threads, small heaps: glibc's default of 8 arenas per core only holds on to
-	 * freed memory (RssAnon) without making anything faster here. */
-	mallopt(M_ARENA_MAX, 2);
-	/* Each connection is a file descriptor: raise the soft limit (often 1024) towards the
-	 * hard one so --max-connections can be reached, and say so when it cannot. */
-	struct rlimit rl;
-	rlim_t want = (rlim_t)cfg.max_connections + 64;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
-		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		if (rl.rlim_cur < want)
-			srv_log_event(SRV_LOG_WARN, "limits",
-				      "open files limited to %llu: fewer than --max-connections %ld can be served",
-				      (unsigned long long)rl.rlim_cur, cfg.max_connections);
-	}
+	tune_process(&cfg);
 
-	/* Signals are taken by sigwait in this thread only; every thread started later
-	 * inherits the mask. A client closing a socket must not kill us (SIGPIPE). */
-	signal(SIGPIPE, SIG_IGN);
 	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	take_signals(&sigs);
 
 	char assets_dir[PATH_MAX];
-	if (cfg.assets)
-		snprintf(assets_dir, sizeof assets_dir, "%s", cfg.assets);
-	else if (srv_config_find_assets(argv[0], assets_dir, sizeof assets_dir)) {
-		aws_error_set(&e, AWS_ERR_IO, "no assets folder found next to the binary or in ./web — set --assets DIR");
-		return fail("", &e);
-	}
-	srv_static *assets = srv_static_load(assets_dir, &e);
+	srv_static *assets = open_assets(&cfg, argv[0], assets_dir, sizeof assets_dir, &e);
 	if (!assets)
 		return fail("", &e);
 
-	aws_client_opts copts;
-	memset(&copts, 0, sizeof copts);
-	copts.http.timeout_ms = cfg.aws_timeout_ms;
-	copts.http.connect_timeout_ms = cfg.aws_timeout_ms < 3000 ? cfg.aws_timeout_ms : 3000;
-	aws_client *client = aws_client_new(&copts, &e);
+	aws_client *client = new_client(&cfg, &e);
 	if (!client) {
 		srv_static_free(assets);
 		return fail("AWS client", &e);
@@ -175,18 +238,8 @@ int main(int argc, char **argv)
 	rf.auth = auth;
 	rf.client = client;
 	snprintf(rf.param, sizeof rf.param, "%s/credentials", cfg.param_prefix);
-	if (load_users(&rf, NULL, &e)) {
-		char why[1024];
-		aws_error_str(&e, why, sizeof why);
-		fprintf(stderr,
-			"showtable: no credentials, refusing to start without a login: %s\n"
-			"  Configure users with --htpasswd FILE (or SHOWTABLE_HTPASSWD), e.g. made with\n"
-			"  `htpasswd -cB FILE USER`, or store htpasswd lines in the SSM SecureString\n"
-			"  %s (prefix: --param-prefix / SHOWTABLE_PARAM_PREFIX).\n",
-			why, rf.param);
-		srv_log_event(SRV_LOG_ERROR, "startup", "no credentials: %s", why);
+	if (first_users(&rf, &e))
 		goto out;
-	}
 	char tparam[600];
 	snprintf(tparam, sizeof tparam, "%s/table", cfg.param_prefix);
 	table = srv_table_new(cfg.table, tparam, cfg.table_ttl_s, &e);
@@ -213,26 +266,13 @@ int main(int argc, char **argv)
 		      cfg.table ? cfg.table : tparam, cfg.htpasswd ? cfg.htpasswd : rf.param, srv_auth_user_count(auth),
 		      assets_dir, srv_static_count(assets));
 
-	int sig = 0;
-	sigwait(&sigs, &sig);
-	srv_log_event(SRV_LOG_INFO, "shutdown", "%s: no new connections, finishing requests in flight (grace %ld s)",
-		      sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.grace_s);
-	int left = srv_http_shutdown(srv, cfg.grace_s * 1000);
+	serve_until_signal(srv, &sigs, &cfg);
 	srv = NULL;
-	if (left)
-		srv_log_event(SRV_LOG_WARN, "shutdown", "%d requests were still running at the end of the grace period",
-			      left);
-	srv_log_event(SRV_LOG_INFO, "shutdown", "stopped");
 	rc = 0;
 out:
 	aws_client_cancel(client);   /* a refresh still in an SSM call ends now */
-	if (rf_started) {
-		pthread_mutex_lock(&rf.mu);
-		rf.quit = 1;
-		pthread_cond_signal(&rf.cv);
-		pthread_mutex_unlock(&rf.mu);
-		pthread_join(rf_thread, NULL);
-	}
+	if (rf_started)
+		stop_refresher(&rf, rf_thread);
 	if (srv)
 		srv_http_shutdown(srv, 0);
 	srv_table_free(table);

@@ -112,6 +112,59 @@ int srv_page_fetch(aws_client *c, const char *table, const char *q, const char *
 				   err);
 }
 
+/* The filter's expression names and values: itemID contains q. */
+static int filter_of(const char *q, size_t qlen, json_t **names, json_t **values, aws_error *err)
+{
+	json_t *qs = json_stringn(q, qlen);   /* NULL for invalid UTF-8 */
+	if (!qs)
+		return aws_error_set(err, AWS_ERR_INVALID, "the filter is not valid UTF-8 text");
+	*names = json_pack("{ss}", "#k", "itemID");
+	*values = json_pack("{s{so}}", ":q", "S", qs);
+	if (!*names || !*values)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* Appends the items of one Scan call to out until it holds limit: 0 when all were kept,
+ * 1 when some were cut off (*next_key: the key of the last item kept, where the next page
+ * starts; NULL when that item lacks the key), -1 with err when the page cannot hold them. */
+static int keep_items(srv_page *out, const aws_ddb_scan_page *sp, long limit, const json_t *start_key,
+		      json_t **next_key, aws_error *err)
+{
+	for (size_t i = 0; i < sp->nitems; i++) {
+		if (out->count == limit) {
+			/* Surplus (the probe item, or extra matches of a filtered call): the next
+			 * page continues after the last item kept. */
+			*next_key = key_of(srv_page_item(out, out->count - 1),
+					   sp->last_evaluated_key ? sp->last_evaluated_key : start_key);
+			return 1;
+		}
+		size_t off = out->text.len;
+		if (aws_ddb_span_append(&out->text, sp, i) < 0 || page_push(out, off) < 0) {
+			if (off + sp->items[i].len > out->text.limit)
+				return aws_error_set(err, AWS_ERR_INVALID, "the items of this page are "
+						     "over %d MiB — ask for fewer items per page (limit)",
+						     SRV_PAGE_TEXT_MAX >> 20);
+			return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+/* out->next_cursor: where the next page starts, as the cursor of this filter. */
+static int next_cursor(srv_page *out, const srv_cursor_key *key, const json_t *next_key, aws_error *err)
+{
+	aws_buf cur = AWS_BUF_INIT;
+	if (srv_cursor_encode(key, next_key, out->q, &cur, err) != 0) {
+		aws_buf_free(&cur);
+		return -1;
+	}
+	out->next_cursor = aws_buf_steal(&cur, NULL);
+	if (!out->next_cursor)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
 int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const char *q,
 			const char *cursor, long limit, long budget_ms,
 			const srv_cursor_key *key, srv_page *out, aws_error *err)
@@ -136,21 +189,10 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 
 	int rc = -1;
 	json_t *names = NULL, *values = NULL, *start_key = NULL, *next_key = NULL;
-	aws_buf cur = AWS_BUF_INIT;
 	aws_ddb_scan_page sp;
 	memset(&sp, 0, sizeof sp);
-	if (qlen > 0) {
-		json_t *qs = json_stringn(out->q, qlen);   /* NULL for invalid UTF-8 */
-		if (!qs)
-			return aws_error_set(err, AWS_ERR_INVALID,
-					     "the filter is not valid UTF-8 text");
-		names = json_pack("{ss}", "#k", "itemID");
-		values = json_pack("{s{so}}", ":q", "S", qs);
-		if (!names || !values) {
-			aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-			goto done;
-		}
-	}
+	if (qlen > 0 && filter_of(out->q, qlen, &names, &values, err) != 0)
+		goto done;
 	if (cursor && *cursor) {
 		if (srv_cursor_decode(key, cursor, out->q, &start_key, err) != 0)
 			goto done;
@@ -171,27 +213,9 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 		if (scan(ctx, &in, &sp, err) != 0)
 			goto done;
 		out->scanned += sp.scanned_count;
-		int cut = 0;
-		for (size_t i = 0; i < sp.nitems; i++) {
-			if (out->count == limit) {
-				/* Surplus (the probe item, or extra matches of a filtered call):
-				 * the next page continues after the last item kept. */
-				next_key = key_of(srv_page_item(out, out->count - 1),
-						  sp.last_evaluated_key ? sp.last_evaluated_key : start_key);
-				cut = 1;
-				break;
-			}
-			size_t off = out->text.len;
-			if (aws_ddb_span_append(&out->text, &sp, i) < 0 || page_push(out, off) < 0) {
-				if (off + sp.items[i].len > out->text.limit)
-					aws_error_set(err, AWS_ERR_INVALID, "the items of this page are "
-						      "over %d MiB — ask for fewer items per page (limit)",
-						      SRV_PAGE_TEXT_MAX >> 20);
-				else
-					aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-				goto done;
-			}
-		}
+		int cut = keep_items(out, &sp, limit, start_key, &next_key, err);
+		if (cut < 0)
+			goto done;
 		json_t *lek = json_incref(sp.last_evaluated_key);
 		if (cut) {
 			json_decref(lek);
@@ -227,15 +251,8 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 		if (call_limit < limit - out->count)
 			call_limit = limit - out->count;
 	}
-	if (next_key) {
-		if (srv_cursor_encode(key, next_key, out->q, &cur, err) != 0)
-			goto done;
-		out->next_cursor = aws_buf_steal(&cur, NULL);
-		if (!out->next_cursor) {
-			aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-			goto done;
-		}
-	}
+	if (next_key && next_cursor(out, key, next_key, err) != 0)
+		goto done;
 	rc = 0;
 done:
 	out->elapsed_ms = now_ms() - t0;
@@ -243,7 +260,6 @@ done:
 	json_decref(values);
 	json_decref(start_key);
 	json_decref(next_key);
-	aws_buf_free(&cur);
 	aws_ddb_scan_page_free(&sp);
 	return rc;
 }
