@@ -85,7 +85,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 {
 	srv_server *s = cls;
 	(void)mc;
-	(void)version;
 	srv_conn *c = *con_cls;
 	if (!c)
 		return MHD_NO; /* no connection state: cannot happen after on_uri */
@@ -93,7 +92,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 	switch (c->state) {
 	case SRV_CONN_NEW:
 		atomic_fetch_add(&s->active, 1);
-		r = srv_request_begin(c, url, method);
+		r = srv_request_begin(c, url, method, version);
 		break;
 	case SRV_CONN_READING:
 		if (*upload_data_size) {
@@ -331,11 +330,16 @@ static void loop_command(srv_server *s, int cmd)
 static struct MHD_Daemon *start_mhd(srv_server *s, unsigned flags, const struct sockaddr *sa)
 {
 	const srv_config *cfg = s->cfg;
+	/* libmicrohttpd keeps a request's header, its parsed fields and the response's header
+	 * lines in one memory pool per connection, reading into half of it. Room to read twice
+	 * the header limit, so that a head over the limit is still read whole and answered
+	 * 431 (srv_request_begin) rather than cut off; the other half for the rest. */
+	size_t pool = (size_t)cfg->max_header_bytes * 4 + 16384;
 	return MHD_start_daemon(
 		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header_bytes,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,

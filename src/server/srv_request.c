@@ -19,6 +19,7 @@
 #include "aws_crypto.h"
 #include "aws_jtext.h"
 #include "srv_errors.h"
+#include "srv_head.h"
 #include "srv_log.h"
 #include "srv_page.h"
 #include "srv_render.h"
@@ -72,6 +73,7 @@ static void render_error(srv_conn *c, int status, const char *title, const char 
 static enum MHD_Result respond_error(srv_conn *c, int status, const char *title, const char *detail,
 				     const char *allow);
 static const char *header(srv_conn *c, const char *name);
+static enum MHD_Result head_field(void *cls, enum MHD_ValueKind kind, const char *name, const char *value);
 static void find_client(srv_conn *c);
 static enum MHD_Result serve_static(srv_conn *c);
 static int read_params(srv_conn *c);
@@ -81,7 +83,7 @@ static void request_id(char *out, const char *prefix, unsigned long long n);
 
 /* ---------- on the event loop: receiving and deciding ---------- */
 
-enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *method)
+enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *method, const char *version)
 {
 	srv_pipeline *pl = c->pl;
 	c->state = SRV_CONN_READING;
@@ -99,8 +101,27 @@ enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *meth
 	c->route = srv_route_match(method, url);
 	const char *trace = header(c, "X-Amzn-Trace-Id");
 	copy_str(c->trace, sizeof c->trace, trace ? trace : "");
-	/* A declared body over the form limit is refused before reading it; queueing now
-	 * (first callback) makes libmicrohttpd close the connection, which is what we want. */
+	/* Refusals here are queued on libmicrohttpd's first callback, which makes it close
+	 * the connection after them: nothing that follows is read as another request. First
+	 * the head: framing two parsers could read differently, or a head over the limit. */
+	srv_head h;
+	srv_head_init(&h);
+	MHD_get_connection_values(c->mc, MHD_HEADER_KIND, head_field, &h);
+	const char *why = NULL;
+	int status = srv_head_verdict(&h, version, &why);
+	if (status) {
+		snprintf(c->errlog, sizeof c->errlog, "refused: %s", why);
+		return respond_error(c, status, status == 501 ? "Not implemented" : "Bad request", why, NULL);
+	}
+	if (c->uri_len > (size_t)pl->cfg->max_url_bytes)   /* the more precise answer for a long head */
+		return respond_error(c, 414, "URL too long", "The address is longer than this server accepts.", NULL);
+	const union MHD_ConnectionInfo *hs = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (hs && hs->header_size > (size_t)pl->cfg->max_header_bytes) {
+		snprintf(c->errlog, sizeof c->errlog, "header of %zu bytes", hs->header_size);
+		return respond_error(c, 431, "Request header too large",
+				     "The request's header (cookies, mostly) is larger than this server accepts.", NULL);
+	}
+	/* A declared body over the form limit is refused before reading it. */
 	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > (unsigned long long)pl->cfg->max_form_bytes)
 		return respond_error(c, 413, "Request too large", "The request body is larger than this server accepts.",
@@ -118,11 +139,8 @@ void srv_request_body(srv_conn *c, const char *data, size_t n)
 enum MHD_Result srv_request_decide(srv_conn *c)
 {
 	srv_pipeline *pl = c->pl;
-	const srv_config *cfg = pl->cfg;
 	if (c->route.id == SRV_ROUTE_PING && c->route.method_allowed)
 		return queue(c, 200, &pl->ping);
-	if (c->uri_len > (size_t)cfg->max_url_bytes)
-		return respond_error(c, 414, "URL too long", "The address is longer than this server accepts.", NULL);
 	if (!c->route.method_allowed) {
 		if (c->route.id == SRV_ROUTE_NOT_FOUND)
 			return queue(c, 404, &pl->e404);
@@ -416,6 +434,13 @@ static enum MHD_Result respond_error(srv_conn *c, int status, const char *title,
 static const char *header(srv_conn *c, const char *name)
 {
 	return MHD_lookup_connection_value(c->mc, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result head_field(void *cls, enum MHD_ValueKind kind, const char *name, const char *value)
+{
+	(void)kind;
+	srv_head_field(cls, name, value);
+	return MHD_YES;
 }
 
 /* The client: the TCP peer, or — when the peer is a trusted proxy — the rightmost address

@@ -42,9 +42,10 @@ void srv_pipeline_stop(srv_pipeline *pl);
 /* Frees the pipeline and its responses: only once libmicrohttpd is stopped. */
 void srv_pipeline_free(srv_pipeline *pl);
 
-/* A request's header has arrived (libmicrohttpd's first callback): records it. May queue a
- * refusal at once (a declared body too large), which closes the connection. */
-enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *method);
+/* A request's header has arrived (libmicrohttpd's first callback): records it and checks
+ * its head (srv_head.h), size and declared body size. A refusal is queued at once, which
+ * closes the connection. */
+enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *method, const char *version);
 /* A piece of the body. */
 void srv_request_body(srv_conn *c, const char *data, size_t n);
 /* The whole request is in: answers it, or suspends the connection and hands it to a

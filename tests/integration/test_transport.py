@@ -1,0 +1,111 @@
+"""test_transport.py — what the server does with the bytes of a request before any page is
+made: header blocks of every size up to --max-header-bytes are served and larger ones get
+431 (never a closed connection without an answer); request heads whose framing two HTTP
+parsers could read differently are refused and the connection closed, so that nothing
+hidden after them is answered as a second request."""
+import base64
+import socket
+import uuid
+
+import pytest
+
+from server_fixture import (DEMO_PASSWORD, DEMO_USER, load_items, server_env,  # noqa: F401
+                            showtable_factory)
+
+AUTH = "Basic " + base64.b64encode(f"{DEMO_USER}:{DEMO_PASSWORD}".encode()).decode()
+LIMIT = 8192   # --max-header-bytes, the default
+
+
+@pytest.fixture(scope="module")
+def table(dynalite):
+    name = "t-" + uuid.uuid4().hex[:12]
+    load_items(dynalite, name, [{"itemID": {"S": f"a-{i}"}} for i in range(5)])
+    return name
+
+
+@pytest.fixture
+def srv(showtable_factory, aws_env, dynalite, table):
+    return showtable_factory(env=server_env(aws_env, dynalite), args=["--table", table]).start()
+
+
+def exchange(port, data, timeout=10.0):
+    """Sends data, reads until the server closes or stays silent: everything it answered."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+        except OSError:
+            pass
+        out = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+        return out
+
+
+def statuses(resp):
+    return [int(line.split(b" ")[1]) for line in resp.split(b"\r\n") if line.startswith(b"HTTP/1.1 ")]
+
+
+def head_of_size(path, size, auth):
+    """A GET whose header block (request line to the empty line) is exactly size bytes when
+    it can be, padded with a browser-like Cookie; the smallest it can be otherwise."""
+    base = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\nConnection: close\r\n"
+            "X-Forwarded-Proto: https\r\nX-Amzn-Trace-Id: Root=1-00000000-000000000000000000000000\r\n")
+    if auth:
+        base += f"Authorization: {AUTH}\r\n"
+    pad = size - len(base) - len("Cookie: \r\n\r\n")
+    data = base + ("Cookie: " + "c" * pad + "\r\n" if pad >= 0 else "") + "\r\n"
+    return data.encode()
+
+
+@pytest.mark.parametrize("path", ["/", "/query", "/api/items", "/css/showtable.css"])
+@pytest.mark.parametrize("auth", [False, True], ids=["anonymous", "logged-in"])
+def test_every_header_size_up_to_the_limit_is_served_and_above_it_is_431(srv, path, auth):
+    normal = 200 if auth or path.startswith("/css/") else 401
+    sizes = list(range(0, 2 * LIMIT + 1, 256)) + [LIMIT - 1, LIMIT, LIMIT + 1]
+    for size in sorted(sizes):
+        data = head_of_size(path, size, auth)
+        got = statuses(exchange(srv.port, data))
+        want = normal if len(data) <= LIMIT else 431
+        assert got == [want], f"{path} with a {len(data)}-byte header: {got or 'no answer'}"
+
+
+PING = b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"
+SHAPES = {
+    "content-length-and-chunked": (b"POST /query HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                                   b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + PING, 400),
+    "two-content-lengths": (b"POST /query HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 31\r\n\r\n"
+                            + PING, 400),
+    "space-before-colon": (b"POST /query HTTP/1.1\r\nHost: x\r\nContent-Length : 31\r\n\r\n" + PING, 400),
+    "obs-fold": (b"POST /query HTTP/1.1\r\nHost: x\r\nX-A: a\r\n Content-Length: 31\r\n\r\n" + PING, 400),
+    "xchunked": (b"POST /query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n" + PING, 501),
+    "gzip-chunked": (b"POST /query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + PING, 501),
+    "identity": (b"POST /query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n" + PING, 501),
+    "http11-without-host": (b"GET /ping HTTP/1.1\r\n\r\n" + PING, 400),
+    "two-hosts": (b"GET /ping HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n" + PING, 400),
+    "two-authorizations": (b"GET / HTTP/1.1\r\nHost: a\r\nAuthorization: " + AUTH.encode() +
+                           b"\r\nAuthorization: Basic eDp5\r\n\r\n" + PING, 400),
+}
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_ambiguous_request_heads_are_refused_at_once_and_the_connection_closed(srv, name):
+    data, want = SHAPES[name]
+    resp = exchange(srv.port, data, timeout=5.0)
+    assert statuses(resp) == [want], resp[:200]     # one answer: nothing after it was served
+    assert srv.get("/ping")[0] == 200
+
+
+def test_one_authorization_header_still_logs_in(srv):
+    resp = exchange(srv.port, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nAuthorization: " +
+                    AUTH.encode() + b"\r\n\r\n")
+    assert statuses(resp) == [200]
+
+
+def test_http10_without_host_is_served(srv):
+    assert statuses(exchange(srv.port, b"GET /ping HTTP/1.0\r\n\r\n")) == [200]
