@@ -44,6 +44,7 @@ typedef struct srv_conn {
 	struct srv_conn *prev, *next;     /* all connections, for the janitor */
 	_Atomic long long deadline_ms;    /* request must be received by then; 0 = none */
 	int cut;                          /* the janitor shut it down */
+	int idle_watched;                 /* in the transport's idle watch (loop thread only) */
 	char peer[64];                    /* the TCP peer */
 	int peer_family;
 	unsigned char peer_addr[16];

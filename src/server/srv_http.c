@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -40,6 +41,7 @@ struct srv_server {
 	pthread_t loop;                   /* the event loop: the only thread that runs libmicrohttpd */
 	int wake_fd;                      /* eventfd: wakes the loop for a command */
 	int epoll_fd;                     /* libmicrohttpd's, polled by the loop */
+	int idle_fd;                      /* ours: keep-alive connections waiting for a request */
 	atomic_int loop_cmd;              /* LOOP_RUN, LOOP_QUIESCE, LOOP_STOP */
 	atomic_int active;                /* requests between first callback and completion */
 	atomic_ulong completed;           /* requests finished, for the janitor's trim */
@@ -75,6 +77,45 @@ void srv_conn_resume(srv_conn *c)
 {
 	MHD_resume_connection(c->mc);
 	wake_loop(c->srv);
+}
+
+/* ---------- request deadlines ----------
+ *
+ * A request must arrive whole within --request-timeout of its first byte; the time a
+ * keep-alive connection waits between requests is --idle-timeout (libmicrohttpd's
+ * inactivity timeout). libmicrohttpd reports a request only once its request line is in,
+ * so a client dripping the next request line a byte at a time would never be timed: while
+ * a connection is idle its socket is also in idle_fd (one-shot), and the first byte of
+ * the next request arms the deadline that the janitor enforces. */
+
+static void watch_idle(srv_server *s, srv_conn *c)
+{
+	if (c->fd < 0)
+		return;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+	int op = c->idle_watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(s->idle_fd, op, c->fd, &ev) == 0)
+		c->idle_watched = 1;
+}
+
+/* On the loop: idle connections whose next request has begun get their deadline. */
+static void idle_ended(srv_server *s)
+{
+	struct epoll_event ev[64];
+	int n = epoll_wait(s->idle_fd, ev, 64, 0);
+	long long now = mono_ms();
+	for (int i = 0; i < n; i++) {
+		srv_conn *c = ev[i].data.ptr;
+		long long none = 0;
+		atomic_compare_exchange_strong(&c->deadline_ms, &none, now + s->cfg->request_timeout_s * 1000);
+	}
+}
+
+static void unwatch_idle(srv_server *s, srv_conn *c)
+{
+	if (c->idle_watched)
+		epoll_ctl(s->idle_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->idle_watched = 0;
 }
 
 /* ---------- libmicrohttpd's callbacks ---------- */
@@ -130,6 +171,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, e
 								     : "request ended with an error";
 	srv_request_end(c, err);
 	atomic_store(&c->deadline_ms, 0);
+	watch_idle(s, c);
 	atomic_fetch_sub(&s->active, 1);
 	atomic_fetch_add(&s->completed, 1);
 	*con_cls = NULL;
@@ -204,6 +246,7 @@ static srv_conn *conn_open(srv_server *s, struct MHD_Connection *mc)
 
 static void conn_close(srv_server *s, srv_conn *c)
 {
+	unwatch_idle(s, c);   /* before libmicrohttpd closes the descriptor */
 	pthread_mutex_lock(&s->conns_mu);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -296,7 +339,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static void *loop_main(void *arg)
 {
 	srv_server *s = arg;
-	struct pollfd p[2] = {{s->epoll_fd, POLLIN, 0}, {s->wake_fd, POLLIN, 0}};
+	struct pollfd p[3] = {{s->epoll_fd, POLLIN, 0}, {s->wake_fd, POLLIN, 0}, {s->idle_fd, POLLIN, 0}};
 	int quiesced = 0;
 	for (;;) {
 		int cmd = atomic_load(&s->loop_cmd);
@@ -312,10 +355,14 @@ static void *loop_main(void *arg)
 		int ms = 1000;
 		if (MHD_get_timeout(s->mhd, &to) == MHD_YES && to < 1000)
 			ms = (int)to;
-		if (poll(p, 2, ms) > 0 && (p[1].revents & POLLIN)) {
-			uint64_t v;
-			if (read(s->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
-				srv_log_event(SRV_LOG_WARN, "loop", "wake-up read failed: %s", strerror(errno));
+		if (poll(p, 3, ms) > 0) {
+			if (p[1].revents & POLLIN) {
+				uint64_t v;
+				if (read(s->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+					srv_log_event(SRV_LOG_WARN, "loop", "wake-up read failed: %s", strerror(errno));
+			}
+			if (p[2].revents & POLLIN)
+				idle_ended(s);
 		}
 		MHD_run(s->mhd);
 	}
@@ -398,6 +445,8 @@ static void free_server(srv_server *s)
 	srv_pipeline_free(s->pl);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
+	if (s->idle_fd >= 0)
+		close(s->idle_fd);
 	pthread_mutex_destroy(&s->conns_mu);
 	free(s);
 }
@@ -410,12 +459,19 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 		return NULL;
 	}
 	s->wake_fd = -1;
+	s->idle_fd = -1;
 	s->cfg = deps->cfg;
 	s->client = deps->client;
 	pthread_mutex_init(&s->conns_mu, NULL);
 	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->wake_fd < 0) {
 		aws_error_set(err, AWS_ERR_IO, "cannot create an eventfd: %s", strerror(errno));
+		free_server(s);
+		return NULL;
+	}
+	s->idle_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->idle_fd < 0) {
+		aws_error_set(err, AWS_ERR_IO, "cannot create an epoll descriptor: %s", strerror(errno));
 		free_server(s);
 		return NULL;
 	}

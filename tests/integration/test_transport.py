@@ -5,6 +5,7 @@ parsers could read differently are refused and the connection closed, so that no
 hidden after them is answered as a second request."""
 import base64
 import socket
+import time
 import uuid
 
 import pytest
@@ -109,3 +110,52 @@ def test_one_authorization_header_still_logs_in(srv):
 
 def test_http10_without_host_is_served(srv):
     assert statuses(exchange(srv.port, b"GET /ping HTTP/1.0\r\n\r\n")) == [200]
+
+
+# ---------- deadlines on keep-alive connections ----------
+
+def read_response(sock):
+    """One response with a Content-Length body from a keep-alive socket."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        assert chunk, "closed before an answer"
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0])
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return int(head.split(b" ")[1])
+
+
+def test_next_request_dripped_on_a_keep_alive_connection_is_cut_off(showtable_factory, aws_env):
+    s = showtable_factory(env=server_env(aws_env), args=["--table", "t-x", "--request-timeout", "2"]).start()
+    with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
+        c.sendall(PING)
+        assert read_response(c) == 200
+        t0 = time.monotonic()
+        closed = False
+        for byte in b"GET /ping HTTP/1.1\r\nHost: x\r\n":          # a byte every 0.5 s
+            try:
+                c.sendall(bytes([byte]))
+                c.settimeout(0.5)
+                if c.recv(1024) == b"":
+                    closed = True
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                closed = True
+                break
+        assert closed, "a request dripped after a first one was never cut off"
+        assert time.monotonic() - t0 < 5
+
+
+def test_idle_time_between_requests_is_not_the_request_deadline(showtable_factory, aws_env):
+    s = showtable_factory(env=server_env(aws_env), args=["--table", "t-x", "--request-timeout", "1"]).start()
+    with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
+        c.sendall(PING)
+        assert read_response(c) == 200
+        time.sleep(2.5)                                           # idle, longer than --request-timeout
+        c.sendall(PING)
+        assert read_response(c) == 200
