@@ -50,7 +50,7 @@ cp -r web "$WORK/assets"
 /usr/bin/python3 -c 'import sys; sys.stdout.write(("x" * 75 + "\n") * 611 + "x" * 40)' >"$WORK/assets/css/page-size.css"
 SPORT=$(port)
 taskset -c 0 "$SRV" --listen "127.0.0.1:$SPORT" --htpasswd "$WORK/htpasswd" --table bench \
-	--assets "$WORK/assets" --max-connections 2048 >/dev/null 2>"$WORK/showtable.err" &
+	--assets "$WORK/assets" --max-connections 2048 --max-connections-per-ip 0 >/dev/null 2>"$WORK/showtable.err" &
 SPID=$!
 PIDS+=($SPID)
 wait_port "$SPORT"

@@ -108,7 +108,7 @@ static void tune_process(const srv_config *cfg)
 	/* Each connection is a file descriptor: raise the soft limit (often 1024) towards the
 	 * hard one so --max-connections can be reached, and say so when it cannot. */
 	struct rlimit rl;
-	rlim_t want = (rlim_t)cfg->max_connections + 64;
+	rlim_t want = (rlim_t)cfg->max_connections + 128;   /* + the transport's slack and our own */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
 		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 		setrlimit(RLIMIT_NOFILE, &rl);

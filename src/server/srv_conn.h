@@ -45,6 +45,7 @@ typedef struct srv_conn {
 	_Atomic long long deadline_ms;    /* request must be received by then; 0 = none */
 	int cut;                          /* the janitor shut it down */
 	int idle_watched;                 /* in the transport's idle watch (loop thread only) */
+	long long idle_since_ms;          /* waiting for a request since; 0 = one is in progress */
 	char peer[64];                    /* the TCP peer */
 	int peer_family;
 	unsigned char peer_addr[16];

@@ -47,7 +47,9 @@ struct srv_server {
 	atomic_ulong completed;           /* requests finished, for the janitor's trim */
 
 	pthread_mutex_t conns_mu;
-	srv_conn *conns;
+	srv_conn *conns;                  /* newest first */
+	long nconns;
+	atomic_long closing;              /* shut down by us, not yet closed by libmicrohttpd */
 	pthread_t janitor;
 	int janitor_started;
 	atomic_int janitor_quit;
@@ -171,6 +173,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, e
 								     : "request ended with an error";
 	srv_request_end(c, err);
 	atomic_store(&c->deadline_ms, 0);
+	c->idle_since_ms = mono_ms();
 	watch_idle(s, c);
 	atomic_fetch_sub(&s->active, 1);
 	atomic_fetch_add(&s->completed, 1);
@@ -190,6 +193,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
 	if (!c)
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
+	c->idle_since_ms = 0;
 	c->uri_len = strlen(uri);
 	c->state = SRV_CONN_NEW;
 	if (atomic_load(&c->deadline_ms) == 0)   /* mono_ms() from the same reading */
@@ -234,12 +238,14 @@ static srv_conn *conn_open(srv_server *s, struct MHD_Connection *mc)
 		c->peer_trusted = c->peer_family &&
 				  srv_cidr_match(s->cfg->proxies, s->cfg->nproxies, c->peer_family, c->peer_addr);
 	}
-	atomic_store(&c->deadline_ms, mono_ms() + s->cfg->request_timeout_s * 1000);
+	c->idle_since_ms = mono_ms();
+	atomic_store(&c->deadline_ms, c->idle_since_ms + s->cfg->request_timeout_s * 1000);
 	pthread_mutex_lock(&s->conns_mu);
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
+	s->nconns++;
 	pthread_mutex_unlock(&s->conns_mu);
 	return c;
 }
@@ -254,9 +260,78 @@ static void conn_close(srv_server *s, srv_conn *c)
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	s->nconns--;
+	if (c->cut)
+		atomic_fetch_sub(&s->closing, 1);
 	pthread_mutex_unlock(&s->conns_mu);
 	srv_request_conn_free(c);
 	free(c);
+}
+
+/* ---------- connection limits ----------
+ *
+ * Checked before libmicrohttpd accepts a connection (its accept policy callback, on the
+ * loop). At --max-connections the connection idle the longest — a keep-alive connection
+ * between requests, or one that has sent nothing yet — is closed to make room, as nginx
+ * does; only when every connection is busy is the new one refused. A client address holds
+ * at most --max-connections-per-ip, except the --trusted-proxies, through which many
+ * clients come. libmicrohttpd's own limit sits a little above ours, because a connection
+ * closed to make room is only counted out once libmicrohttpd has seen it close. */
+
+#define CONN_LIMIT_SLACK 64
+
+static int same_addr(const srv_conn *c, int family, const unsigned char *a)
+{
+	return c->peer_family == family && memcmp(c->peer_addr, a, family == AF_INET ? 4 : 16) == 0;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	srv_server *s = cls;
+	const srv_config *cfg = s->cfg;
+	int family = 0;
+	unsigned char a[16] = {0};
+	if (sa && sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		family = AF_INET;
+		memcpy(a, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	} else if (sa && sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		family = AF_INET6;
+		memcpy(a, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+	}
+	int per_ip = cfg->max_connections_per_ip > 0 && family &&
+		     !srv_cidr_match(cfg->proxies, cfg->nproxies, family, a);
+	enum MHD_Result r = MHD_YES;
+	pthread_mutex_lock(&s->conns_mu);
+	if (per_ip) {
+		long mine = 0;
+		for (srv_conn *c = s->conns; c; c = c->next)
+			mine += !c->cut && same_addr(c, family, a);
+		if (mine >= cfg->max_connections_per_ip)
+			r = MHD_NO;
+	}
+	long open = 0;
+	srv_conn *oldest = NULL;
+	for (srv_conn *c = s->conns; c && r == MHD_YES; c = c->next) {
+		if (c->cut)
+			continue;   /* closing already */
+		open++;
+		if (c->idle_since_ms && (!oldest || c->idle_since_ms <= oldest->idle_since_ms))
+			oldest = c;
+	}
+	if (r == MHD_YES && open >= cfg->max_connections) {
+		if (oldest && oldest->fd >= 0) {
+			oldest->cut = 1;
+			atomic_fetch_add(&s->closing, 1);
+			shutdown(oldest->fd, SHUT_RDWR);   /* libmicrohttpd sees the end and closes it */
+		} else {
+			r = MHD_NO;
+		}
+	}
+	pthread_mutex_unlock(&s->conns_mu);
+	if (r == MHD_NO)
+		srv_log_event(SRV_LOG_INFO, "connection_refused", "%s limit reached",
+			      per_ip && open < cfg->max_connections ? "per-address" : "connection");
+	return r;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
@@ -291,6 +366,7 @@ static void *janitor_main(void *arg)
 			long long d = atomic_load(&c->deadline_ms);
 			if (d && now > d && !c->cut && c->fd >= 0) {
 				c->cut = 1;
+				atomic_fetch_add(&s->closing, 1);
 				shutdown(c->fd, SHUT_RDWR);
 				srv_log_event(SRV_LOG_INFO, "slow_client",
 					      "cut off %s: no complete request within %ld s", c->peer, s->cfg->request_timeout_s);
@@ -355,6 +431,11 @@ static void *loop_main(void *arg)
 		int ms = 1000;
 		if (MHD_get_timeout(s->mhd, &to) == MHD_YES && to < 1000)
 			ms = (int)to;
+		/* While connections we shut down are being closed, libmicrohttpd may have stopped
+		 * listening at its own limit; it listens again only in the MHD_run after they are
+		 * gone, so come back at once rather than after a quiet second. */
+		if (atomic_load(&s->closing) > 0 && ms > 1)
+			ms = 1;
 		if (poll(p, 3, ms) > 0) {
 			if (p[1].revents & POLLIN) {
 				uint64_t v;
@@ -377,15 +458,17 @@ static void loop_command(srv_server *s, int cmd)
 static struct MHD_Daemon *start_mhd(srv_server *s, unsigned flags, const struct sockaddr *sa)
 {
 	const srv_config *cfg = s->cfg;
-	/* libmicrohttpd keeps a request's header, its parsed fields and the response's header
-	 * lines in one memory pool per connection, reading into half of it. Room to read twice
-	 * the header limit, so that a head over the limit is still read whole and answered
-	 * 431 (srv_request_begin) rather than cut off; the other half for the rest. */
-	size_t pool = (size_t)cfg->max_header_bytes * 4 + 16384;
+	/* libmicrohttpd keeps a request's header, its parsed fields, a copy of its Cookie
+	 * header (it parses cookies, unasked) and the response's header lines in one memory
+	 * pool per connection, and reads into half of it. Room for a head of twice the limit,
+	 * mostly cookie, to be read, parsed and answered 431 by us (srv_request_begin): four
+	 * times the limit, plus the response's lines. A pool above 32 KiB is mmap()ed by
+	 * libmicrohttpd, which makes closing a connection dearer (an munmap()); the
+	 * per-address limit keeps one client from making many. */
+	size_t pool = (size_t)cfg->max_header_bytes * 4 + 4096;
 	return MHD_start_daemon(
-		flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
+		flags, (uint16_t)cfg->listen_port, on_accept, s, on_request, s,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections + CONN_LIMIT_SLACK),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,

@@ -57,7 +57,7 @@ struct srv_pipeline {
 	srv_deps d;
 	const srv_config *cfg;
 	srv_pool *pool;
-	fixed ping, e401, e404, e429, e500, e503;
+	fixed ping, e401, e404, e429, e431, e500, e503;
 	start_page start[START_CACHE];
 	unsigned start_next;              /* round-robin eviction */
 	atomic_ullong rid_counter;
@@ -117,9 +117,10 @@ enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *meth
 		return respond_error(c, 414, "URL too long", "The address is longer than this server accepts.", NULL);
 	const union MHD_ConnectionInfo *hs = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 	if (hs && hs->header_size > (size_t)pl->cfg->max_header_bytes) {
+		/* A fixed, short answer: the head may have left little room in the connection's
+		 * memory for the response's header lines. */
 		snprintf(c->errlog, sizeof c->errlog, "header of %zu bytes", hs->header_size);
-		return respond_error(c, 431, "Request header too large",
-				     "The request's header (cookies, mostly) is larger than this server accepts.", NULL);
+		return queue(c, 431, &pl->e431);
 	}
 	/* A declared body over the form limit is refused before reading it. */
 	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -673,6 +674,12 @@ static int build_fixed(srv_pipeline *pl)
 	MHD_add_response_header(pl->ping.r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
 	MHD_add_response_header(pl->ping.r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(pl->ping.r, "X-Content-Type-Options", "nosniff");
+	static const char too_large[] = "Request header too large: this server accepts at most --max-header-bytes.\n";
+	pl->e431.r = MHD_create_response_from_buffer(sizeof too_large - 1, (void *)too_large, MHD_RESPMEM_PERSISTENT);
+	pl->e431.len = sizeof too_large - 1;
+	if (!pl->e431.r)
+		return -1;
+	MHD_add_response_header(pl->e431.r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	if (fixed_error(&pl->e401, 401, "Login required", "This page needs a user name and password.") ||
 	    fixed_error(&pl->e404, 404, "Not found", "There is no page at this address.") ||
 	    fixed_error(&pl->e429, 429, "Too many failed logins",
@@ -725,7 +732,7 @@ void srv_pipeline_free(srv_pipeline *pl)
 	for (int i = 0; i < START_CACHE; i++)
 		if (pl->start[i].resp)
 			MHD_destroy_response(pl->start[i].resp);
-	fixed *fs[] = {&pl->ping, &pl->e401, &pl->e404, &pl->e429, &pl->e500, &pl->e503};
+	fixed *fs[] = {&pl->ping, &pl->e401, &pl->e404, &pl->e429, &pl->e431, &pl->e500, &pl->e503};
 	for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) {
 		if (fs[i]->r)
 			MHD_destroy_response(fs[i]->r);

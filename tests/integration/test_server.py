@@ -508,6 +508,8 @@ def test_connection_limits_refuse_extra_connections(showtable_factory, aws_env, 
     time.sleep(0.3)   # the start-up probe's connection is closed; let the server reap it first
     held = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(3)]
     try:
+        for c in held:   # busy: a request under way (idle ones would be closed to make room)
+            c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
         time.sleep(0.3)
         resp = raw_request(s.port, b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", read_timeout=2)
         assert not resp.startswith(b"HTTP/1.1 200"), resp[:80]

@@ -159,3 +159,87 @@ def test_idle_time_between_requests_is_not_the_request_deadline(showtable_factor
         time.sleep(2.5)                                           # idle, longer than --request-timeout
         c.sendall(PING)
         assert read_response(c) == 200
+
+
+# ---------- connection limits ----------
+
+def hold_idle(port, n, source="127.0.0.1", request_first=True):
+    """n idle connections from source: keep-alive ones after one answered /ping, or ones
+    that have sent nothing yet."""
+    socks = []
+    for _ in range(n):
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.settimeout(10)
+        c.bind((source, 0))
+        c.connect(("127.0.0.1", port))
+        if request_first:
+            c.sendall(PING)
+        socks.append(c)
+    for c in socks if request_first else ():
+        try:
+            read_response(c)
+        except (AssertionError, OSError):
+            pass   # closed to make room for a newer one
+    return socks
+
+
+def ping_from(port, source, timeout=5.0):
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.settimeout(timeout)
+    try:
+        c.bind((source, 0))
+        t0 = time.monotonic()
+        c.connect(("127.0.0.1", port))
+        c.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        status = read_response(c)
+        return status, time.monotonic() - t0
+    except (AssertionError, OSError):
+        return None, time.monotonic() - t0
+    finally:
+        c.close()
+
+
+def test_fresh_client_is_served_within_a_second_while_2000_idle_connections_are_held(showtable_factory, aws_env):
+    s = showtable_factory(env=server_env(aws_env), args=["--table", "t-x"]).start()
+    held = hold_idle(s.port, 200) + hold_idle(s.port, 1800, request_first=False)
+    try:
+        status, took = ping_from(s.port, "127.0.0.2")
+        assert status == 200 and took < 1.0, (status, took)
+    finally:
+        for c in held:
+            c.close()
+
+
+def test_at_the_connection_limit_the_longest_idle_connections_make_room(showtable_factory, aws_env):
+    s = showtable_factory(env=server_env(aws_env), args=["--table", "t-x", "--max-connections", "100",
+                                                         "--max-connections-per-ip", "0"]).start()
+    held = hold_idle(s.port, 100) + hold_idle(s.port, 100, request_first=False)
+    try:
+        status, took = ping_from(s.port, "127.0.0.2")
+        assert status == 200 and took < 1.0, (status, took)
+        assert ping_from(s.port, "127.0.0.1")[0] == 200
+        oldest = held[0]                                   # closed to make room
+        oldest.settimeout(2)
+        assert oldest.recv(10) == b""
+    finally:
+        for c in held:
+            c.close()
+
+
+def test_one_address_gets_at_most_its_share_of_connections_unless_it_is_a_trusted_proxy(showtable_factory, aws_env):
+    s = showtable_factory(env=server_env(aws_env), args=["--table", "t-x", "--max-connections-per-ip", "20"]).start()
+    held = hold_idle(s.port, 20)
+    try:
+        assert ping_from(s.port, "127.0.0.1", timeout=2)[0] is None     # its 21st: refused
+        assert ping_from(s.port, "127.0.0.2")[0] == 200                  # another address is served
+    finally:
+        for c in held:
+            c.close()
+    p = showtable_factory(env=server_env(aws_env), args=["--table", "t-x", "--max-connections-per-ip", "20",
+                                                         "--trusted-proxies", "127.0.0.1/32"]).start()
+    held = hold_idle(p.port, 30)
+    try:
+        assert ping_from(p.port, "127.0.0.1")[0] == 200
+    finally:
+        for c in held:
+            c.close()
