@@ -99,6 +99,22 @@ static int fail(const char *what, const aws_error *e)
 	return 1;
 }
 
+/* --health-check: one request, exit 0/1. One line either way: ECS keeps the check's
+ * output for `describe-tasks`. */
+static int health_check(const srv_config *cfg)
+{
+	long status;
+	char why[1024];
+	aws_error e;
+	aws_error_clear(&e);
+	if (srv_health_check(cfg->health_url, cfg->healthy, cfg->nhealthy, cfg->health_timeout_ms, &status, &e)) {
+		fprintf(stderr, "showtable: unhealthy: %s\n", aws_error_str(&e, why, sizeof why));
+		return 1;
+	}
+	printf("showtable: healthy: %s answered %ld\n", cfg->health_url, status);
+	return 0;
+}
+
 /* Process-wide settings for a server with many connections and few threads. */
 static void tune_process(const srv_config *cfg)
 {
@@ -191,17 +207,8 @@ int main(int argc, char **argv)
 		printf("showtable %s\n", SHOWTABLE_VERSION);
 		return 0;
 	}
-	if (what == SRV_CONFIG_HEALTH_CHECK) {
-		/* One line either way: ECS keeps the check's output for `describe-tasks`. */
-		long status;
-		char why[1024];
-		if (srv_health_check(cfg.health_url, cfg.healthy, cfg.nhealthy, cfg.health_timeout_ms, &status, &e)) {
-			fprintf(stderr, "showtable: unhealthy: %s\n", aws_error_str(&e, why, sizeof why));
-			return 1;
-		}
-		printf("showtable: healthy: %s answered %ld\n", cfg.health_url, status);
-		return 0;
-	}
+	if (what == SRV_CONFIG_HEALTH_CHECK)
+		return health_check(&cfg);
 	srv_log_set_level(cfg.log_level);
 	tune_process(&cfg);
 
