@@ -2,6 +2,7 @@
 #
 #   make            build everything into build/ (libaws.a, showtable, showtablectl, tests)
 #   make test       install deps, then unit + integration tests, then the same under ASan+UBSan
+#   make lint       cfn-lint on the CloudFormation templates (part of make check)
 #   make run        the local demo: dynalite + demo table + server on 127.0.0.1:8080
 #                   (RESET=1: a new password instead of the one kept in .local/password)
 #   make bench      benchmarks in bench/ (numbers for the README)
@@ -123,8 +124,17 @@ deps:
 cross:
 	@$(MAKE) --no-print-directory ARCH=arm64 SAN=0 BUILD=build-arm64
 
-# check: this build's unit tests, then its integration tests (pytest).
-check: all cross
+# lint: every template through cfn-lint (settings in .cfnlintrc.yaml); any finding fails. It runs
+# on the Python that has the pinned AWS test tools (scripts/aws-tools.txt), which
+# scripts/find-aws-tools.sh finds or fails saying how to get; the moto suite uses the same one,
+# while pytest itself runs on $(PYTHON).
+lint:
+	@py=$$(scripts/find-aws-tools.sh) && \
+		"$$py" -c 'import sys; from cfnlint.runner import main; sys.exit(main())'
+
+# check: this build's unit tests, then its integration tests (pytest); the plain build also
+# lints the templates (a sanitizer build has nothing new to show there).
+check: all cross $(if $(filter 1,$(SAN)),,lint)
 	@BUILD=$(BUILD) scripts/run-unit-tests.sh
 	@cd tests/integration && SHOWTABLE_BUILD=$(CURDIR)/$(BUILD) SHOWTABLE_SAN=$(SAN) \
 		SHOWTABLE_BUILD_ARM64=$(CURDIR)/build-arm64 \
@@ -161,7 +171,7 @@ status: $(BUILD)/showtablectl
 clean:
 	rm -rf build build-san build-arm64
 
-.PHONY: all cross deps check test run bench install clean $(STACK_TASKS) status
+.PHONY: all cross deps lint check test run bench install clean $(STACK_TASKS) status
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
