@@ -1,7 +1,9 @@
-"""Shared pytest fixtures: where the build is, free loopback ports, dynalite, fake AWS env.
+"""Shared pytest fixtures: where the build is, free loopback ports, dynalite, moto, fake AWS env.
 
 Every service a test needs is started here on a free 127.0.0.1 port and stopped when the
-test (or session) ends; nothing is left running. Fakes of AWS endpoints live in fakes/.
+test (or session) ends; nothing is left running. Fakes of AWS endpoints live in fakes/; moto
+(an AWS emulator written by others, pinned in scripts/aws-tools.txt) checks our reading of the
+APIs against an independent one.
 """
 import os
 import socket
@@ -20,6 +22,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "fakes"))
 # Obviously fake keys: nothing here ever talks to AWS.
 FAKE_KEY_ID = "AKIDEXAMPLE"
 FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def crypt_verify(password, hashed):
+    """Whether password matches hashed, checked by the system's libcrypt (as the server does)."""
+    import ctypes
+    lib = ctypes.CDLL("libcrypt.so.1")
+    lib.crypt.restype = ctypes.c_char_p
+    lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    return lib.crypt(password.encode(), hashed.encode()) == hashed.encode()
 
 
 def free_port():
@@ -81,6 +92,65 @@ def dynalite():
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def aws_tools_python():
+    """The Python that has the pinned moto and cfn-lint (scripts/find-aws-tools.sh). Without one
+    the test fails with the script's account of what it tried and how to get them."""
+    p = subprocess.run([os.path.join(ROOT, "scripts", "find-aws-tools.sh")],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        pytest.fail(p.stderr, pytrace=False)
+    return p.stdout.strip()
+
+
+class Moto:
+    """A running moto server: its URL, its log, a reset, and botocore clients to look at what it
+    holds independently of the code under test."""
+
+    def __init__(self, url, log):
+        self.url, self.log = url, log
+
+    def reset(self):
+        """Forgets every resource in every service (moto's own /moto-api/reset)."""
+        import urllib.request
+        urllib.request.urlopen(urllib.request.Request(self.url + "/moto-api/reset", data=b"",
+                                                      method="POST"), timeout=30).read()
+
+    def client(self, service):
+        import botocore.session
+        return botocore.session.get_session().create_client(
+            service, region_name="us-east-1", endpoint_url=self.url,
+            aws_access_key_id=FAKE_KEY_ID, aws_secret_access_key=FAKE_SECRET)
+
+    def log_text(self):
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def moto_server(aws_tools_python, tmp_path_factory):
+    """`python -m moto.server` on a free port for the whole session; its log (a line a request,
+    and the traceback of any request moto fails) is kept in the session's temporary folder."""
+    folder = tmp_path_factory.mktemp("moto")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    with open(folder / "moto.log", "wb") as log:
+        proc = subprocess.Popen([aws_tools_python, "-m", "moto.server", "-H", "127.0.0.1",
+                                 "-p", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=folder, env=env)
+    try:
+        wait_port(port, timeout=90, proc=proc)
+        yield Moto(f"http://127.0.0.1:{port}", folder / "moto.log")
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+def moto(moto_server):
+    """The session's moto, emptied for this test."""
+    moto_server.reset()
+    return moto_server
 
 
 @pytest.fixture

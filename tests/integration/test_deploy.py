@@ -5,7 +5,6 @@ Most tests use the small templates in tests/data/deploy/templates (via --templat
 expected change sets are known; the decoupling tests use the built-in templates, since the
 contract between stacks is read from them.
 """
-import ctypes
 import os
 import signal
 import re
@@ -14,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, binary
+from conftest import ROOT, binary, crypt_verify
 from fake_cfn import FakeCFN
 from fake_ssm import FakeSSM
 
@@ -73,13 +72,6 @@ def ctl(aws_env, tmp_path):
 
 def events(stdout):
     return [m.groups() for m in map(EVENT_LINE.match, stdout.splitlines()) if m]
-
-
-def crypt_verify(password, hashed):
-    lib = ctypes.CDLL("libcrypt.so.1")
-    lib.crypt.restype = ctypes.c_char_p
-    lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-    return lib.crypt(password.encode(), hashed.encode()) == hashed.encode()
 
 
 # --- deploy: the change set, its execution and the progress shown
