@@ -144,15 +144,21 @@ static int destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, int force,
 	*banner_done = 1;
 	size_t nres = 0;
 	{
+		/* The count is a nicety and the delete goes on without it, but a failed listing
+		 * must not read as "0 resources" just before the question. */
 		cfn_resource *res = NULL;
 		aws_error err;
 		aws_error_clear(&err);
-		if (cfn_describe_resources(c, st.id, &res, &nres, &err) == 0)
+		if (cfn_describe_resources(c, st.id, &res, &nres, &err) == 0) {
 			cfn_resources_free(res, nres);
-		else
-			nres = 0;   /* the counter is a nicety; the delete goes on without it */
+			printf("%s (%s): %zu resources will be deleted\n", stack, st.status, nres);
+		} else {
+			char why[1024];
+			nres = 0;
+			printf("%s (%s): every resource will be deleted (they could not be listed: "
+			       "%s)\n", stack, st.status, aws_error_str(&err, why, sizeof why));
+		}
 	}
-	printf("%s (%s): %zu resources will be deleted\n", stack, st.status, nres);
 	for (size_t i = 0; i < info.nretained; i++)
 		printf("  kept after delete (still billable): %s\n", info.retained[i]);
 	if (images)

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT, binary, crypt_verify
-from fake_cfn import FakeCFN
+from fake_cfn import CfnError, FakeCFN
 from fake_ssm import FakeSSM
 
 TEMPLATES = os.path.join(ROOT, "tests", "data", "deploy", "templates")
@@ -399,6 +399,18 @@ def test_destroy_is_refused_while_a_deployed_stack_reads_its_parameters(ctl):
     assert ctl.cfn.stack("showtable-vpc") is None
     assert "/go-on-aws/vpc" not in ctl.ssm.params
     assert ctl.cfn.stack("showtable-container") is not None
+
+
+def test_destroy_says_so_when_the_resources_cannot_be_counted(ctl):
+    ctl.ok("--yes", "deploy", "vpc")
+    ctl.cfn.failing["DescribeStackResources"] = CfnError(
+        "InternalFailure", "We encountered an internal error", 500)
+    env = dict(ctl.env, AWS_MAX_ATTEMPTS="1")
+    p = ctl.ok("--yes", "destroy", "vpc", env=env)
+    assert ("showtable-vpc (CREATE_COMPLETE): every resource will be deleted (they could not "
+            "be listed: InternalFailure: ") in p.stdout
+    assert "0 resources will be deleted" not in p.stdout
+    assert "showtable-vpc: DELETE_COMPLETE" in p.stdout
 
 
 def test_destroy_removes_a_stack_left_in_review(ctl):

@@ -24,6 +24,7 @@ small page size), a resource failure with cascade cancellations and rollback, st
         env["AWS_ENDPOINT_URL_CLOUDFORMATION"] = cfn.url    # and _STS, _ECS, ...
         cfn.fail_resource = ("Table", "Table already exists")   # next execution fails there
         cfn.seed_stack("showtable-vpc", "UPDATE_ROLLBACK_FAILED")
+        cfn.failing["DescribeStackResources"] = CfnError("InternalFailure", "…", 500)
         cfn.calls("CreateChangeSet")           # the parsed forms of those requests
         assert cfn.problems == []
 """
@@ -164,6 +165,7 @@ class FakeCFN(FakeServer):
         self.change_sets = {}       # id -> dict
         self.requests = []          # (service, action, form dict)
         self.fail_resource = None   # (logical id, reason): the next execution fails there
+        self.failing = {}           # action -> CfnError that every call of it answers
         self.rollback_fails = False
         self.events_per_poll = 2
         self.start_lag = 0          # polls after Execute/DeleteStack before the stack moves
@@ -876,6 +878,8 @@ class FakeCFN(FakeServer):
                 return h.send_xml(400, self._error("InvalidAction",
                                                    f"The action {action} is not valid"))
             try:
+                if action in self.failing:
+                    raise self.failing[action]
                 result = fn(form)
             except CfnError as e:
                 return h.send_xml(e.status, self._error(e.code, e.message))
