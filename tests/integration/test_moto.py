@@ -434,12 +434,12 @@ def test_destroy_goes_in_reverse_order(ctl):
     assert ctl.moto.client("logs").describe_log_groups()["logGroups"] == []
     assert table not in ctl.moto.client("dynamodb").list_tables()["TableNames"]
     assert "/go-on-aws/table" not in [
-        p["Name"] for p in ctl.moto.client("ssm").describe_parameters()["Parameters"]]
+        x["Name"] for x in ctl.moto.client("ssm").describe_parameters()["Parameters"]]
     # moto cannot delete the vpc stack (module notes); showtablectl says why, and fails
     assert p.stdout.index("showtable-table: DELETE_COMPLETE") < \
         p.stdout.index("showtable-vpc (CREATE_COMPLETE)")
     assert p.returncode == 1
-    assert "showtable-vpc: DependencyViolation: CloudFormation DeleteStack" in p.stderr
+    assert "showtable-vpc: DependencyViolation: " in p.stderr and "DeleteStack" in p.stderr
     p = ctl.ok("--yes", "destroy", "container")
     assert "showtable-container does not exist — nothing to destroy" in p.stdout
 
