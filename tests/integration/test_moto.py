@@ -283,6 +283,19 @@ class TestAllThreeStacks:
         assert "target:  none registered" in p.stdout
         # no url: line, since moto gives the stack no Outputs (module notes)
 
+    def test_logs_reads_the_log_group_of_the_stack(self, deployed):
+        logs = deployed.moto.client("logs")
+        (group,) = logs.describe_log_groups()["logGroups"]
+        logs.create_log_stream(logGroupName=group["logGroupName"], logStreamName="web/web/1")
+        now = int(time.time() * 1000)
+        logs.put_log_events(logGroupName=group["logGroupName"], logStreamName="web/web/1",
+                            logEvents=[{"timestamp": now - 7200_000, "message": "too old"}] +
+                                      [{"timestamp": now - 5000 + i, "message": f"line {i}"}
+                                       for i in range(3)])
+        p = deployed.ok("logs", "--since", "1h")
+        assert [ln.split(" ", 2)[1:] for ln in p.stdout.splitlines()] == \
+            [["web/web/1", f"line {i}"] for i in range(3)]
+
     def test_outputs_print_nothing_for_a_stack_without_outputs(self, deployed):
         # moto keeps no Outputs for stacks made from change sets (module notes)
         assert deployed.ok("outputs", "table").stdout == ""
