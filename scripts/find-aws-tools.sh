@@ -45,7 +45,8 @@ for line in open(sys.argv[1]):
             if extra and re.search(r"extra\s*==\s*['\"]%s['\"]" % re.escape(extra), marker):
                 dep_name = re.match(r"[A-Za-z0-9_.-]+", dep.strip()).group(0)
                 if installed(dep_name) is None:
-                    problems.append("%s[%s] needs %s, which is not installed" % (name, extra, dep_name))
+                    problems.append("%s[%s] needs %s, which is not installed"
+                                    % (name, extra, dep_name))
 if problems:
     sys.exit("; ".join(problems))
 print(sys.executable)

@@ -93,6 +93,10 @@ def box(tmp_path):
 
 
 def test_apt_get_waits_for_the_dpkg_lock_instead_of_failing_at_once(box):
+    # apt-get fails at once (exit 100) while another process holds the dpkg lock, and waits up
+    # to the timeout with this option. The lock is an fcntl lock on /var/lib/dpkg/lock-frontend
+    # (flock(1) on that file does not stop apt), and holding it here would stall any apt-get the
+    # machine runs meanwhile, so the stand-in records the option instead.
     box.python(box.bin / "python3", fits=True)
     p = box.run("install-deps.sh")
     assert p.returncode == 0, p.stderr

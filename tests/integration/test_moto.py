@@ -110,7 +110,8 @@ def default_routes(ec2, vpc):
     ("igw", id), ("nat", id) or None, sorted. moto keeps neither the route tables' tags nor
     their subnet associations, so tables are told apart by their routes alone."""
     out = []
-    for rt in ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]:
+    tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+    for rt in tables["RouteTables"]:
         if any(a.get("Main") for a in rt["Associations"]):
             continue
         route = [r for r in rt["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
@@ -326,7 +327,8 @@ def test_outputs_of_a_stack_that_is_not_deployed_is_an_error(ctl):
 def test_http_only_container_change_set_lists_the_service_and_its_load_balancer(ctl):
     ctl.ok("--yes", "deploy", "vpc", "table")
     p = ctl.ok("diff", "container", "--image", IMAGE)
-    for lid, typ in (("Cluster", "AWS::ECS::Cluster"), ("TaskDefinition", "AWS::ECS::TaskDefinition"),
+    for lid, typ in (("Cluster", "AWS::ECS::Cluster"),
+                     ("TaskDefinition", "AWS::ECS::TaskDefinition"),
                      ("LoadBalancer", "AWS::ElasticLoadBalancingV2::LoadBalancer"),
                      ("HttpListener", "AWS::ElasticLoadBalancingV2::Listener"),
                      ("Service", "AWS::ECS::Service")):
