@@ -1,6 +1,6 @@
 """scripts/install-deps.sh and scripts/find-aws-tools.sh, run on a copy of the scripts with
-stand-ins on PATH for the system commands (apt-get, dpkg-query, npm, python3): what they are
-asked to do is recorded, nothing is installed.
+stand-ins on PATH for the system commands (apt-get, dpkg, dpkg-query, npm, python3): what they
+are asked to do is recorded, nothing is installed or configured.
 
 The Python that find-aws-tools.sh asks is a shell stand-in for the order of the search; the
 check it runs (package metadata against scripts/aws-tools.txt) is tested with Debian's real
@@ -59,8 +59,11 @@ class Sandbox:
         (self.repo / "node_modules").mkdir()
         (self.repo / "node_modules" / ".package-lock.json").write_text("{}")
         self.home.mkdir()
-        # every Debian package is missing, so the apt-get step runs
+        # every Debian package is missing, so the apt-get step runs; dpkg knows arm64 already
         write_exe(self.bin / "dpkg-query", "#!/bin/sh\nexit 1\n")
+        write_exe(self.bin / "dpkg", '#!/bin/sh\necho "dpkg $*" >> "$CALLS"\n'
+                                     '[ "$1" = --print-foreign-architectures ] && echo arm64\n'
+                                     'exit 0\n')
         write_exe(self.bin / "id", "#!/bin/sh\necho 0\n")
         for name in ("apt-get", "npm", "node", "sudo"):
             write_exe(self.bin / name, f'#!/bin/sh\necho "{name} $*" >> "$CALLS"\n')
@@ -111,6 +114,7 @@ def test_apt_get_is_not_run_when_every_package_is_installed(box):
     box.python(box.bin / "python3", fits=True)
     assert box.run("install-deps.sh").returncode == 0
     assert box.logged("apt-get") == []
+    assert box.logged("dpkg --add-architecture") == []
 
 
 # --- the Python that has the AWS test tools
