@@ -34,6 +34,9 @@ endif
 
 ifeq ($(SAN),1)
 BUILD   ?= build-san
+# clang: its UndefinedBehaviorSanitizer also flags arithmetic on a null pointer (NULL + 0),
+# which GCC's lets through. CC=gcc on the command line still wins.
+CC       = clang
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 OPT      = -O1
 else

@@ -67,7 +67,8 @@ static size_t pack_key(const json_t *last_key, uint8_t *p, size_t cap, aws_error
 			return 0;
 		}
 		json_object_foreach(av, type, v) break;
-		if (nlen == 0 || nlen > 255 || !type || !json_is_string(v) || type[1] != '\0' ||
+		/* type may be "" (a one-byte string): its length is checked before its letter */
+		if (nlen == 0 || nlen > 255 || !type || !json_is_string(v) || strlen(type) != 1 ||
 		    (type[0] != 'S' && type[0] != 'N' && type[0] != 'B')) {
 			aws_error_set(err, AWS_ERR_PROTOCOL,
 				      "DynamoDB returned a LastEvaluatedKey this server cannot page with (key attributes are S, N or B with names of 1-255 bytes)");

@@ -457,6 +457,8 @@ static int grid_read(grid *g, const srv_page *p)
 				return -1;
 			g->m[g->nm++].val = v;
 		}
+		if (g->nm == g->run[i])
+			continue;   /* no members; g->m may still be NULL, and NULL + 0 is undefined */
 		sort_run(g->m + g->run[i], g->nm - g->run[i]);
 		if (merge_cols(g, g->m + g->run[i], g->nm - g->run[i]) < 0)
 			return -1;

@@ -197,6 +197,33 @@ static void last_page_has_no_next_link(void **state)
 	srv_page_free(&p);
 }
 
+/* A Scan response whose first item is {} (an emulator, or a projection of nothing): the
+ * item has no attributes, the page still renders in both forms. */
+static void an_item_without_attributes_renders_first_or_anywhere(void **state)
+{
+	(void)state;
+	static const char *pages[][2] = {
+		{"{}", "{\"itemID\":{\"S\":\"a\"}}"},
+		{"{\"itemID\":{\"S\":\"a\"}}", "{}"},
+		{"{}", "{}"},
+	};
+	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+		srv_page p = {.table = "t", .q = "", .limit = 100};
+		for (size_t j = 0; j < 2; j++)
+			assert_int_equal(srv_page_add(&p, pages[i][j], strlen(pages[i][j])), 0);
+		char *h = results_html(&p);
+		assert_contains(h, "<strong>2</strong> items");
+		free(h);
+		char *js = items_json(&p);
+		json_t *doc = json_loads(js, 0, NULL);
+		assert_non_null(doc);
+		assert_int_equal(json_array_size(json_object_get(doc, "items")), 2);
+		json_decref(doc);
+		free(js);
+		srv_page_free(&p);
+	}
+}
+
 static void empty_page_says_why(void **state)
 {
 	(void)state;
@@ -403,6 +430,7 @@ int main(void)
 		cmocka_unit_test(table_name_and_filter_are_escaped),
 		cmocka_unit_test(next_link_carries_cursor_filter_and_limit),
 		cmocka_unit_test(last_page_has_no_next_link),
+		cmocka_unit_test(an_item_without_attributes_renders_first_or_anywhere),
 		cmocka_unit_test(empty_page_says_why),
 		cmocka_unit_test(pages_use_only_our_own_assets),
 		cmocka_unit_test(render_fails_cleanly_at_the_output_limit),
