@@ -110,10 +110,13 @@ $(BUILD)/showtable: $(BUILD)/obj/src/server/main.o $(BUILD)/libserver.a $(BUILD)
 $(BUILD)/showtablectl: $(BUILD)/obj/src/ctl/main.o $(BUILD)/libctl.a $(BUILD)/libaws.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CTL_LIBS) $(AWS_LIBS)
 
-# Unit tests link every module library; the linker takes only what a test uses.
+# Unit tests link every module library; the linker takes only what a test uses. A test
+# may add link options with a line "/* link: OPTIONS */" — e.g. -Wl,--wrap=crypt_r to see
+# which calls a module makes.
+test_link = $(shell sed -n 's|^/\* link: \(.*\) \*/$$|\1|p' $(1))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libctl.a $(BUILD)/libserver.a $(BUILD)/libaws.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(CTL_LIBS) $(SERVER_LIBS) $(AWS_LIBS)
+	$(CC) $(LDFLAGS_ALL) $(call test_link,tests/unit/$*.c) -o $@ $^ $(TEST_LIBS) $(CTL_LIBS) $(SERVER_LIBS) $(AWS_LIBS)
 
 # Test tools: small programs the integration tests drive (one .c each, linked like tests).
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libctl.a $(BUILD)/libserver.a $(BUILD)/libaws.a

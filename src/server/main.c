@@ -241,6 +241,8 @@ int main(int argc, char **argv)
 		fail("", &e);
 		goto out;
 	}
+	/* password checks never hold more than half the workers: pages keep the rest */
+	srv_auth_set_check_limits(auth, SRV_AUTH_CHECKS_PER_CLIENT, cfg.workers > 1 ? cfg.workers / 2 : 1);
 	rf.cfg = &cfg;
 	rf.auth = auth;
 	rf.client = client;

@@ -1,10 +1,16 @@
 /* srv_auth.c — htpasswd users, crypt_r verification, the verified-login cache and the
- * failed-attempt limiter.
+ * attempt limiter.
  *
  * Users are an immutable snapshot swapped under a mutex, so a reload never disturbs a
  * check in progress (the checker holds a reference). The cache and the limiter are fixed
- * tables allocated once: open addressing with a short probe, the oldest entry of the probe
- * window is replaced, so neither grows with traffic.
+ * tables allocated once: open addressing with a short probe, so neither grows with
+ * traffic; the limiter replaces the entry with the fewest attempts, never one with checks
+ * running, so a flood of other addresses cannot wash a blocked client out.
+ *
+ * A password check is a "flight": admitted in the event loop (where the attempt is counted
+ * and the client's and the server's check slots are taken), run once by whichever request
+ * gets to a worker first, and shared by every request that arrived with the same header
+ * meanwhile. Counting at admission is what makes the limit hold against a parallel burst.
  */
 #include "srv_auth.h"
 
@@ -34,6 +40,8 @@ typedef struct users {
 	atomic_int refs;
 	size_t n;
 	user *u;
+	char *dummy;                      /* a hash of a random password with the settings of the
+					     costliest user's: what unknown users are checked against */
 	uint8_t digest[AWS_SHA256_LEN];   /* of the loaded text, to tell whether it changed */
 } users;
 
@@ -44,16 +52,26 @@ typedef struct cache_entry {
 	unsigned gen;
 } cache_entry;
 
-/* A password check in progress, on its worker's stack while it runs (see srv_auth_verify). */
-typedef struct flight {
-	uint8_t key[AWS_SHA256_LEN];
-	struct flight *next;
-} flight;
+/* A password check: admitted, running or done; shared by the requests holding it. */
+enum flight_state { F_WAITING, F_RUNNING, F_DONE };
+struct srv_auth_ticket {
+	uint8_t key[AWS_SHA256_LEN];      /* HMAC of the Authorization header */
+	char client[64];                  /* whose attempt it was counted as */
+	int refs;                         /* requests holding it; freed at 0 */
+	enum flight_state state;
+	int holds_slot;                   /* the client's and the server's check slot are taken */
+	unsigned gen;                     /* users generation the result belongs to */
+	srv_auth_result result;
+	char user[SRV_AUTH_USER_MAX + 1];
+	struct srv_auth_ticket *next;
+};
+typedef struct srv_auth_ticket flight;
 
 typedef struct fail_entry {
 	char client[64];
 	time_t window;                    /* start of the current minute window, 0 = empty */
-	long count;
+	long count;                       /* attempts admitted in the window, less successes */
+	long running;                     /* its checks admitted and not finished */
 } fail_entry;
 
 struct srv_auth {
@@ -67,8 +85,10 @@ struct srv_auth {
 	fail_entry *fails;
 	size_t nfails;
 	long fail_limit;
-	flight *flights;                  /* checks in progress, under mu */
+	flight *flights;                  /* admitted checks, under mu */
 	pthread_cond_t flight_done;       /* broadcast when one ends */
+	long running;                     /* flights holding a check slot */
+	long max_per_client, max_total;
 	atomic_long hashes;               /* password hashes computed (srv_auth_hash_count) */
 };
 
@@ -81,6 +101,9 @@ static void users_unref(users *us)
 		free(us->u[i].hash);
 	}
 	free(us->u);
+	if (us->dummy)
+		explicit_bzero(us->dummy, strlen(us->dummy));
+	free(us->dummy);
 	free(us);
 }
 
@@ -90,7 +113,7 @@ srv_auth *srv_auth_new(long cache_size, long cache_ttl_s, long failures_per_min,
 	if (!a)
 		goto nomem;
 	a->ncache = cache_size > 0 ? (size_t)cache_size : 1;
-	a->nfails = 4096;
+	a->nfails = SRV_AUTH_CLIENTS_MAX;
 	a->cache = calloc(a->ncache, sizeof *a->cache);
 	a->fails = calloc(a->nfails, sizeof *a->fails);
 	if (!a->cache || !a->fails)
@@ -108,6 +131,8 @@ srv_auth *srv_auth_new(long cache_size, long cache_ttl_s, long failures_per_min,
 		goto nomem;
 	a->ttl = cache_ttl_s;
 	a->fail_limit = failures_per_min;
+	a->max_per_client = SRV_AUTH_CHECKS_PER_CLIENT;
+	a->max_total = SRV_AUTH_CHECKS_TOTAL;
 	a->gen = 1;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->flight_done, NULL);
@@ -190,6 +215,28 @@ static int hash_check(const char *password, const char *hash)
 	return ok;
 }
 
+/* us->dummy: a random password hashed with user i's hash as settings (its scheme, cost
+ * and salt), so checking an unknown user costs what checking the costliest user does and
+ * matches no password anyone can send. */
+static int make_dummy(users *us, size_t i)
+{
+	uint8_t rnd[16];
+	char pw[2 * sizeof rnd + 1];
+	if (aws_random_bytes(rnd, sizeof rnd))
+		return -1;
+	for (size_t k = 0; k < sizeof rnd; k++)
+		snprintf(pw + 2 * k, 3, "%02x", rnd[k]);
+	struct crypt_data *cd = crypt_area();
+	const char *h = cd ? crypt_r(pw, us->u[i].hash, cd) : NULL;
+	explicit_bzero(pw, sizeof pw);
+	explicit_bzero(rnd, sizeof rnd);
+	if (!h || h[0] == '*')
+		return -1;
+	us->dummy = strdup(h);
+	explicit_bzero(cd->output, sizeof cd->output);
+	return us->dummy ? 0 : -1;
+}
+
 int srv_auth_load(srv_auth *a, const char *text, size_t len, const char *source, int *changed,
 		  aws_error *err)
 {
@@ -202,7 +249,8 @@ int srv_auth_load(srv_auth *a, const char *text, size_t len, const char *source,
 		return aws_error_set(err, AWS_ERR_NOMEM, "%s: out of memory", source);
 	atomic_init(&us->refs, 1);
 	aws_sha256(text, len, us->digest);
-	size_t cap = 0;
+	size_t cap = 0, costliest = 0;
+	long long costliest_ns = 0;
 	int lineno = 0;
 	const char *p = text, *end = text + len;
 	while (p < end) {
@@ -252,9 +300,14 @@ int srv_auth_load(srv_auth *a, const char *text, size_t len, const char *source,
 			free(hash);
 			goto fail;
 		}
-		/* A hash that crypt_r cannot use (truncated, wrong cost) fails here, not at login. */
+		/* A hash that crypt_r cannot use (truncated, wrong cost) fails here, not at login.
+		 * The probe is timed: the costliest hash sets the cost of the dummy. */
 		struct crypt_data *cd = crypt_area();
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		const char *probe = cd ? crypt_r("probe", hash, cd) : NULL;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long long ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
 		/* A complete hash re-hashes to a string of its own length and settings (all up to
 		 * the last '$'); a truncated or settings-only one does not. */
 		const char *last = strrchr(hash, '$');
@@ -287,10 +340,18 @@ int srv_auth_load(srv_auth *a, const char *text, size_t len, const char *source,
 		memcpy(us->u[us->n].name, s, nlen);
 		us->u[us->n].name[nlen] = '\0';
 		us->u[us->n].hash = hash;
+		if (us->n == 0 || ns > costliest_ns) {
+			costliest = us->n;
+			costliest_ns = ns;
+		}
 		us->n++;
 	}
 	if (us->n == 0) {
 		aws_error_set(err, AWS_ERR_INVALID, "%s: no users in it; add a line \"user:hash\" — %s", source, HOWTO);
+		goto fail;
+	}
+	if (make_dummy(us, costliest)) {
+		aws_error_set(err, AWS_ERR_NOMEM, "%s: out of memory (or no randomness) for the unknown-user hash", source);
 		goto fail;
 	}
 	pthread_mutex_lock(&a->mu);
@@ -401,36 +462,189 @@ int srv_auth_cached(srv_auth *a, const char *header, char *user_out, size_t ulen
 
 long srv_auth_hash_count(srv_auth *a) { return atomic_load(&a->hashes); }
 
+/* Called locked. */
 static void cache_put(srv_auth *a, const uint8_t *k, const char *name, unsigned gen)
 {
 	time_t now = time(NULL);
-	pthread_mutex_lock(&a->mu);
-	if (gen == a->gen) { /* users not replaced while we were hashing */
-		size_t s = slot_of(k, a->ncache);
-		cache_entry *victim = NULL;
-		for (int i = 0; i < PROBE && (size_t)i < a->ncache; i++) {
-			cache_entry *e = &a->cache[(s + (size_t)i) % a->ncache];
-			if (e->expires <= now || e->gen != a->gen) {
-				victim = e;
-				break;
-			}
-			if (!victim || e->expires < victim->expires)
-				victim = e;
+	if (gen != a->gen)   /* users replaced while we were hashing */
+		return;
+	size_t s = slot_of(k, a->ncache);
+	cache_entry *victim = NULL;
+	for (int i = 0; i < PROBE && (size_t)i < a->ncache; i++) {
+		cache_entry *e = &a->cache[(s + (size_t)i) % a->ncache];
+		if (e->expires <= now || e->gen != a->gen) {
+			victim = e;
+			break;
 		}
-		memcpy(victim->key, k, AWS_SHA256_LEN);
-		size_t nl = strnlen(name, SRV_AUTH_USER_MAX);
-		memcpy(victim->user, name, nl);
-		victim->user[nl] = '\0';
-		victim->expires = now + a->ttl;
-		victim->gen = gen;
+		if (!victim || e->expires < victim->expires)
+			victim = e;
 	}
+	memcpy(victim->key, k, AWS_SHA256_LEN);
+	size_t nl = strnlen(name, SRV_AUTH_USER_MAX);
+	memcpy(victim->user, name, nl);
+	victim->user[nl] = '\0';
+	victim->expires = now + a->ttl;
+	victim->gen = gen;
+}
+
+static size_t client_slot(const char *c, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	for (; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return (size_t)(h % n);
+}
+
+static int entry_stale(const fail_entry *e, time_t now)
+{
+	return e->window == 0 || now - e->window >= 60;
+}
+
+/* The entry for client; with claim, a new one when there is none: an empty or stale entry
+ * of the probe window, else the one with the fewest attempts — entries with checks running
+ * are never taken, so when all of the window's have some, NULL. Called locked. */
+static fail_entry *fail_find(srv_auth *a, const char *client, time_t now, int claim)
+{
+	size_t s = client_slot(client, a->nfails);
+	fail_entry *victim = NULL;
+	for (int i = 0; i < PROBE; i++) {
+		fail_entry *e = &a->fails[(s + (size_t)i) % a->nfails];
+		if (e->window && strcmp(e->client, client) == 0) {
+			if (entry_stale(e, now)) {   /* a new minute: attempts start again */
+				e->window = now;
+				e->count = 0;
+			}
+			return e;
+		}
+		if (e->running > 0)
+			continue;
+		if (!victim || (entry_stale(e, now) && !entry_stale(victim, now)) ||
+		    (!entry_stale(victim, now) && e->count < victim->count))
+			victim = e;
+	}
+	if (!claim || !victim)
+		return NULL;
+	snprintf(victim->client, sizeof victim->client, "%s", client);
+	victim->window = now;
+	victim->count = 0;
+	victim->running = 0;
+	return victim;
+}
+
+void srv_auth_set_check_limits(srv_auth *a, long per_client, long total)
+{
+	pthread_mutex_lock(&a->mu);
+	a->max_per_client = per_client > 0 ? per_client : 1;
+	a->max_total = total > 0 ? total : 1;
 	pthread_mutex_unlock(&a->mu);
 }
 
-srv_auth_result srv_auth_verify(srv_auth *a, const char *header, char *user_out, size_t ulen)
+/* Gives back f's check slots; an attempt that was never checked, or that succeeded, does
+ * not count against the client. Called locked. */
+static void flight_unslot(srv_auth *a, flight *f, int refund)
 {
-	if (!header)
-		return SRV_AUTH_MISSING;
+	if (!f->holds_slot)
+		return;
+	f->holds_slot = 0;
+	a->running--;
+	fail_entry *e = fail_find(a, f->client, time(NULL), 0);
+	if (e) {
+		if (e->running > 0)
+			e->running--;
+		if (refund && e->count > 0)
+			e->count--;
+	}
+}
+
+/* Drops one reference to f; the last one frees it. Called locked. */
+static void flight_unref(srv_auth *a, flight *f)
+{
+	if (--f->refs > 0)
+		return;
+	flight_unslot(a, f, 1);
+	flight **pp = &a->flights;
+	while (*pp != f)
+		pp = &(*pp)->next;
+	*pp = f->next;
+	explicit_bzero(f, sizeof *f);
+	free(f);
+}
+
+/* The flight for header key k admitted in a users generation still current, or NULL. */
+static flight *flight_find(srv_auth *a, const uint8_t *k)
+{
+	for (flight *f = a->flights; f; f = f->next)
+		if ((f->state != F_DONE || f->gen == a->gen) && aws_ct_equal(f->key, k, AWS_SHA256_LEN))
+			return f;
+	return NULL;
+}
+
+/* Admission; client NULL: no per-client limits (srv_auth_verify). Called locked. */
+static srv_auth_admission admit_locked(srv_auth *a, const char *client, const uint8_t *k, flight **out)
+{
+	time_t now = time(NULL);
+	fail_entry *e = client ? fail_find(a, client, now, 0) : NULL;
+	if (e && e->count >= a->fail_limit)
+		return SRV_AUTH_BLOCKED;
+	flight *f = flight_find(a, k);
+	if (f) {   /* the same header is being checked: share its answer, no new attempt */
+		f->refs++;
+		*out = f;
+		return SRV_AUTH_ADMITTED;
+	}
+	if (client) {
+		e = fail_find(a, client, now, 1);
+		if (e && e->running >= a->max_per_client)
+			return SRV_AUTH_CLIENT_BUSY;   /* its own fault: 429 before the server's 503 */
+		if (!e || a->running >= a->max_total)
+			return SRV_AUTH_BUSY;   /* !e: every entry near it has checks running */
+	}
+	f = calloc(1, sizeof *f);
+	if (!f)
+		return SRV_AUTH_BUSY;
+	memcpy(f->key, k, AWS_SHA256_LEN);
+	f->refs = 1;
+	f->state = F_WAITING;
+	f->gen = a->gen;
+	if (client) {
+		snprintf(f->client, sizeof f->client, "%s", client);
+		f->holds_slot = 1;
+		a->running++;
+		e->running++;
+		e->count++;
+	}
+	f->next = a->flights;
+	a->flights = f;
+	*out = f;
+	return SRV_AUTH_ADMITTED;
+}
+
+srv_auth_admission srv_auth_admit(srv_auth *a, const char *client, const char *header, srv_auth_ticket **ticket)
+{
+	*ticket = NULL;
+	uint8_t k[AWS_SHA256_LEN];
+	if (!header || aws_hmac_key_sign(a->cache_key, header, strlen(header), k) != 0)
+		return SRV_AUTH_BUSY;   /* out of memory */
+	pthread_mutex_lock(&a->mu);
+	srv_auth_admission r = admit_locked(a, client, k, ticket);
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+void srv_auth_release(srv_auth *a, srv_auth_ticket **ticket)
+{
+	if (!*ticket)
+		return;
+	pthread_mutex_lock(&a->mu);
+	flight_unref(a, *ticket);
+	pthread_mutex_unlock(&a->mu);
+	*ticket = NULL;
+}
+
+/* Parses header and checks its password against us: the full hash always runs, against
+ * the dummy for an unknown user, so both cost the same. */
+static srv_auth_result check_header(srv_auth *a, users *us, const char *header, char *name_out)
+{
 	size_t hl = strlen(header);
 	if (hl > SRV_AUTH_HEADER_MAX || strncasecmp(header, "Basic ", 6) != 0)
 		return SRV_AUTH_MALFORMED;
@@ -446,103 +660,105 @@ srv_auth_result srv_auth_verify(srv_auth *a, const char *header, char *user_out,
 		return SRV_AUTH_MALFORMED;
 	dec[dl] = '\0';
 	char *colon = memchr(dec, ':', dl);
-	if (!colon || colon == (char *)dec || (size_t)(colon - (char *)dec) > SRV_AUTH_USER_MAX) {
-		explicit_bzero(dec, dl);
-		return SRV_AUTH_MALFORMED;
-	}
-	*colon = '\0';
-	const char *name = (const char *)dec, *password = colon + 1;
-
-	/* One check per login at a time: a burst of requests with the same header (a page's
-	 * parallel loads, a load balancer's connections after a restart) would otherwise hash
-	 * the same password on every worker at once. Later ones wait for the first and take
-	 * its cached result; after a failure each checks for itself. */
-	uint8_t k[AWS_SHA256_LEN];
-	int have_k = aws_hmac_key_sign(a->cache_key, header, hl, k) == 0;
-	flight me;
-	pthread_mutex_lock(&a->mu);
-	for (flight *f = a->flights; have_k && f;) {
-		if (!aws_ct_equal(f->key, k, sizeof k)) {
-			f = f->next;
-			continue;
-		}
-		pthread_cond_wait(&a->flight_done, &a->mu);
-		f = a->flights;   /* the list changed: look again from the start */
-	}
-	if (have_k && cache_get(a, k, time(NULL), user_out, ulen)) {
-		pthread_mutex_unlock(&a->mu);
-		explicit_bzero(dec, dl);
-		return SRV_AUTH_OK;
-	}
-	if (have_k) {
-		memcpy(me.key, k, sizeof k);
-		me.next = a->flights;
-		a->flights = &me;
-	}
-	users *us = a->cur;
-	unsigned gen = a->gen;
-	if (us)
-		atomic_fetch_add(&us->refs, 1);
-	pthread_mutex_unlock(&a->mu);
-	srv_auth_result r = SRV_AUTH_WRONG;
-	if (us && us->n > 0) {
-		const user *found = NULL;
-		for (size_t i = 0; i < us->n; i++)
-			if (strcmp(us->u[i].name, name) == 0)
-				found = &us->u[i];
-		/* Unknown users are hashed against a real hash too, so timing does not tell
-		 * which user names exist; the result is ignored. */
-		int ok = hash_check(password, found ? found->hash : us->u[0].hash);
-		atomic_fetch_add(&a->hashes, 1);
-		if (found && ok) {
-			r = SRV_AUTH_OK;
-			snprintf(user_out, ulen, "%s", name);
-			if (have_k)
-				cache_put(a, k, name, gen);   /* else not cached: checked again next time */
+	srv_auth_result r = SRV_AUTH_MALFORMED;
+	if (colon && colon != (char *)dec && (size_t)(colon - (char *)dec) <= SRV_AUTH_USER_MAX) {
+		*colon = '\0';
+		const char *name = (const char *)dec, *password = colon + 1;
+		r = SRV_AUTH_WRONG;
+		if (us && us->n > 0) {
+			const user *found = NULL;
+			for (size_t i = 0; i < us->n; i++)
+				if (strcmp(us->u[i].name, name) == 0)
+					found = &us->u[i];
+			int ok = hash_check(password, found ? found->hash : us->dummy);
+			atomic_fetch_add(&a->hashes, 1);
+			if (found && ok) {
+				r = SRV_AUTH_OK;
+				size_t nl = (size_t)(colon - (char *)dec);   /* <= SRV_AUTH_USER_MAX */
+				memcpy(name_out, name, nl);
+				name_out[nl] = '\0';
+			}
 		}
 	}
-	users_unref(us);
 	explicit_bzero(dec, dl);
-	if (have_k) {
-		pthread_mutex_lock(&a->mu);
-		flight **pp = &a->flights;
-		while (*pp != &me)
-			pp = &(*pp)->next;
-		*pp = me.next;
-		pthread_cond_broadcast(&a->flight_done);
-		pthread_mutex_unlock(&a->mu);
-	}
 	return r;
 }
 
-static size_t client_slot(const char *c, size_t n)
+srv_auth_result srv_auth_check(srv_auth *a, srv_auth_ticket **ticket, const char *header, char *user_out,
+			       size_t ulen)
 {
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-	for (; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-	return (size_t)(h % n);
+	flight *f = *ticket;
+	*ticket = NULL;
+	if (!f)
+		return SRV_AUTH_WRONG;
+	if (!header) {
+		srv_auth_release(a, &f);
+		return SRV_AUTH_MISSING;
+	}
+	pthread_mutex_lock(&a->mu);
+	while (f->state == F_RUNNING)
+		pthread_cond_wait(&a->flight_done, &a->mu);
+	if (f->state == F_DONE && f->gen != a->gen)
+		f->state = F_WAITING;   /* users changed since: this answer is stale */
+	if (f->state == F_WAITING) {
+		f->state = F_RUNNING;
+		users *us = a->cur;
+		unsigned gen = a->gen;
+		if (us)
+			atomic_fetch_add(&us->refs, 1);
+		pthread_mutex_unlock(&a->mu);
+		char name[SRV_AUTH_USER_MAX + 1] = "";
+		srv_auth_result r = check_header(a, us, header, name);
+		users_unref(us);
+		pthread_mutex_lock(&a->mu);
+		f->result = r;
+		f->gen = gen;
+		memcpy(f->user, name, sizeof name);
+		if (r == SRV_AUTH_OK)
+			cache_put(a, f->key, name, gen);
+		flight_unslot(a, f, r == SRV_AUTH_OK);
+		f->state = F_DONE;
+		pthread_cond_broadcast(&a->flight_done);
+	}
+	srv_auth_result r = f->result;
+	if (r == SRV_AUTH_OK)
+		snprintf(user_out, ulen, "%s", f->user);
+	flight_unref(a, f);
+	pthread_mutex_unlock(&a->mu);
+	return r;
 }
 
-/* The entry for client (found, or a free/stale/oldest one claimed); called locked. */
-static fail_entry *fail_find(srv_auth *a, const char *client, time_t now, int claim)
+srv_auth_result srv_auth_verify(srv_auth *a, const char *header, char *user_out, size_t ulen)
 {
-	size_t s = client_slot(client, a->nfails);
-	fail_entry *victim = NULL;
-	for (int i = 0; i < PROBE; i++) {
-		fail_entry *e = &a->fails[(s + (size_t)i) % a->nfails];
-		if (e->window && strcmp(e->client, client) == 0)
-			return e;
-		int stale = e->window == 0 || now - e->window >= 60;
-		if (!victim || stale || e->window < victim->window)
-			if (!victim || !(victim->window == 0 || now - victim->window >= 60))
-				victim = e;
+	if (!header)
+		return SRV_AUTH_MISSING;
+	if (strlen(header) > SRV_AUTH_HEADER_MAX)
+		return SRV_AUTH_MALFORMED;
+	uint8_t k[AWS_SHA256_LEN];
+	if (aws_hmac_key_sign(a->cache_key, header, strlen(header), k) != 0)
+		return SRV_AUTH_WRONG;   /* out of memory: not verified */
+	flight *f = NULL;
+	pthread_mutex_lock(&a->mu);
+	if (cache_get(a, k, time(NULL), user_out, ulen)) {
+		pthread_mutex_unlock(&a->mu);
+		return SRV_AUTH_OK;
 	}
-	if (!claim)
-		return NULL;
-	snprintf(victim->client, sizeof victim->client, "%s", client);
-	victim->window = now;
-	victim->count = 0;
-	return victim;
+	srv_auth_admission adm = admit_locked(a, NULL, k, &f);
+	pthread_mutex_unlock(&a->mu);
+	if (adm != SRV_AUTH_ADMITTED)
+		return SRV_AUTH_WRONG;   /* out of memory */
+	return srv_auth_check(a, &f, header, user_out, ulen);
+}
+
+long srv_auth_clients_tracked(srv_auth *a)
+{
+	time_t now = time(NULL);
+	long n = 0;
+	pthread_mutex_lock(&a->mu);
+	for (size_t i = 0; i < a->nfails; i++)
+		n += !entry_stale(&a->fails[i], now) || a->fails[i].running > 0;
+	pthread_mutex_unlock(&a->mu);
+	return n;
 }
 
 int srv_auth_client_blocked(srv_auth *a, const char *client)
@@ -550,7 +766,7 @@ int srv_auth_client_blocked(srv_auth *a, const char *client)
 	time_t now = time(NULL);
 	pthread_mutex_lock(&a->mu);
 	fail_entry *e = fail_find(a, client, now, 0);
-	int blocked = e && now - e->window < 60 && e->count >= a->fail_limit;
+	int blocked = e && e->count >= a->fail_limit;
 	pthread_mutex_unlock(&a->mu);
 	return blocked;
 }
@@ -560,10 +776,7 @@ void srv_auth_client_failed(srv_auth *a, const char *client)
 	time_t now = time(NULL);
 	pthread_mutex_lock(&a->mu);
 	fail_entry *e = fail_find(a, client, now, 1);
-	if (now - e->window >= 60) {
-		e->window = now;
-		e->count = 0;
-	}
-	e->count++;
+	if (e)
+		e->count++;
 	pthread_mutex_unlock(&a->mu);
 }

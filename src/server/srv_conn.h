@@ -72,6 +72,7 @@ typedef struct srv_conn {
 	/* the worker's job: its input and its answer */
 	srv_job job;
 	int job_verify;                   /* the login must be checked first */
+	srv_auth_ticket *ticket;          /* its admitted password check, until it runs */
 	char authz[SRV_AUTH_HEADER_MAX + 1];   /* held only for a login still to verify */
 	char *q, *cursor;                 /* owned */
 	char limit_text[SRV_LIMIT_TEXT_MAX];

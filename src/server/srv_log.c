@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -77,32 +78,88 @@ static void put(line *l, const char *s, size_t n)
 }
 static void puts_(line *l, const char *s) { put(l, s, strlen(s)); }
 
-/* A JSON string value, escaped, at most max bytes of input. Runs of bytes that need no
- * escape (nearly all of a path or an id) are copied with one put. */
-static void put_str(line *l, const char *s, size_t max)
+/* The length of the UTF-8 sequence at s (n bytes available): 1-4 when it is valid, 0 when
+ * it is not (bad lead or continuation byte, overlong, surrogate, above U+10FFFF), and
+ * (size_t)-1 when its first n bytes are a valid start cut short by n. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t v, min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) { len = 2; v = c & 0x1f; min = 0x80; }
+	else if (c >= 0xe0 && c <= 0xef) { len = 3; v = c & 0x0f; min = 0x800; }
+	else if (c >= 0xf0 && c <= 0xf4) { len = 4; v = c & 0x07; min = 0x10000; }
+	else return 0;
+	for (size_t i = 1; i < len; i++) {
+		if (i == n)
+			return (size_t)-1;
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* A JSON string value of at most max_in bytes of s and max_out bytes of output (quotes
+ * included), whatever s holds: " \ and control characters escaped, invalid UTF-8 as
+ * \ufffd, and a value over either limit cut before the first character that does not fit
+ * whole — never inside a character or an escape. Runs of bytes that need no escape (nearly
+ * all of a path or an id) are copied with one put. */
+static void put_str(line *l, const char *str, size_t max_in, size_t max_out)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t room = sizeof l->b - 2 - l->n;   /* "}\n" stays possible */
+	if (room < 2)
+		return;   /* cannot happen with the fields' limits; keeps the line whole if it did */
+	if (max_out > room)
+		max_out = room;
+	size_t budget = max_out - 2, used = 0, i = 0, run = 0;
 	put(l, "\"", 1);
-	size_t run = 0, i = 0;
-	for (; s && s[i] && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-			continue;
-		if (i > run)
-			put(l, s + run, i - run);
-		run = i + 1;
+	while (s && i < max_in && s[i]) {
+		unsigned char c = s[i];
+		size_t in_len = 1, out_len = 1;
 		char esc[6];
+		int escaped = 0;
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\'; esc[1] = (char)c;
-			put(l, esc, 2);
-		} else {
+			out_len = 2;
+			escaped = 1;
+		} else if (c < 0x20 || c == 0x7f) {
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-			put(l, esc, 6);
+			out_len = 6;
+			escaped = 1;
+		} else if (c >= 0x80) {
+			in_len = utf8_len(s + i, max_in - i);
+			if (in_len == (size_t)-1)
+				break;                  /* cut by max_in: end before it */
+			if (in_len == 0) {
+				memcpy(esc, "\\ufffd", 6);
+				in_len = 1;
+				out_len = 6;
+				escaped = 1;
+			} else {
+				out_len = in_len;
+			}
 		}
+		if (used + out_len > budget)
+			break;
+		if (escaped) {
+			if (i > run)
+				put(l, str + run, i - run);
+			put(l, esc, out_len);
+			run = i + in_len;
+		}
+		used += out_len;
+		i += in_len;
 	}
 	if (i > run)
-		put(l, s + run, i - run);
+		put(l, str + run, i - run);
 	put(l, "\"", 1);
 }
 
@@ -171,9 +228,9 @@ void srv_log_request(const srv_log_req *r)
 	line l;
 	start(&l, level);
 	puts_(&l, ",\"event\":\"request\",\"method\":");
-	put_str(&l, r->method, 16);
+	put_str(&l, r->method, 16, 40);
 	puts_(&l, ",\"path\":");
-	put_str(&l, r->path, 512);
+	put_str(&l, r->path, 512, 1100);
 	puts_(&l, ",\"status\":");
 	put_uint(&l, (unsigned long long)(r->status > 0 ? r->status : 0), 1);
 	puts_(&l, ",\"bytes\":");
@@ -185,20 +242,20 @@ void srv_log_request(const srv_log_req *r)
 	put_uint(&l, us % 1000, 3);
 	puts_(&l, ",\"user\":");
 	if (r->user && r->user[0])
-		put_str(&l, r->user, 128);
+		put_str(&l, r->user, 128, 300);
 	else
 		puts_(&l, "null");
 	puts_(&l, ",\"client\":");
-	put_str(&l, r->client, 64);
+	put_str(&l, r->client, 64, 160);
 	puts_(&l, ",\"request_id\":");
-	put_str(&l, r->request_id, 64);
+	put_str(&l, r->request_id, 64, 100);
 	if (r->trace_id && r->trace_id[0]) {
 		puts_(&l, ",\"trace_id\":");
-		put_str(&l, r->trace_id, 128);
+		put_str(&l, r->trace_id, 128, 400);
 	}
 	if (r->error) {
 		puts_(&l, ",\"error\":");
-		put_str(&l, r->error, 1500);
+		put_str(&l, r->error, 1500, 1500);
 	}
 	finish(&l, level);
 }
@@ -215,8 +272,8 @@ void srv_log_event(srv_log_level level, const char *event, const char *fmt, ...)
 	line l;
 	start(&l, level);
 	puts_(&l, ",\"event\":");
-	put_str(&l, event, 64);
+	put_str(&l, event, 64, 100);
 	puts_(&l, ",\"message\":");
-	put_str(&l, msg, sizeof msg);
+	put_str(&l, msg, sizeof msg, sizeof msg);
 	finish(&l, level);
 }

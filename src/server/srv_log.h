@@ -4,8 +4,9 @@
  * written with a single write(2) when it fills, when a warning or error arrives, or when its
  * oldest line is 100 ms old (srv_log_tick, called periodically, sees to the last case): at
  * tens of thousands of requests a second, one write per line would be a third of the work.
- * Lines never interleave and logging allocates nothing. Strings are JSON-escaped and
- * truncated to keep a line under 4 KiB. Callers never pass passwords or the Authorization
+ * Lines never interleave and logging allocates nothing. Every line is valid JSON whatever
+ * a client sends: strings are escaped, invalid UTF-8 becomes U+FFFD, and each field has a
+ * limit that keeps a line under 4 KiB, cut before a character, never inside one. Callers never pass passwords or the Authorization
  * header: nothing here could redact them.
  */
 #ifndef SRV_LOG_H

@@ -170,6 +170,16 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 			snprintf(c->errlog, sizeof c->errlog, "login failed: Authorization header too long");
 			return refuse(c, &pl->e401);
 		}
+		srv_auth_admission adm = srv_auth_admit(pl->d.auth, c->client, authz, &c->ticket);
+		if (adm == SRV_AUTH_BUSY) {
+			snprintf(c->errlog, sizeof c->errlog, "too many logins being checked at once");
+			return refuse(c, &pl->e503);
+		}
+		if (adm != SRV_AUTH_ADMITTED) {
+			snprintf(c->errlog, sizeof c->errlog, "%s", adm == SRV_AUTH_BLOCKED
+				 ? "too many failed logins from this client" : "too many logins at once from this client");
+			return refuse(c, &pl->e429);
+		}
 		snprintf(c->authz, sizeof c->authz, "%s", authz);
 		c->job_verify = 1;
 	}
@@ -235,10 +245,9 @@ static void work(srv_conn *c)
 	aws_error_clear(&e);
 	aws_buf_reset(&c->out);
 	if (c->job_verify) {
-		srv_auth_result r = srv_auth_verify(pl->d.auth, c->authz, c->user, sizeof c->user);
+		srv_auth_result r = srv_auth_check(pl->d.auth, &c->ticket, c->authz, c->user, sizeof c->user);
 		explicit_bzero(c->authz, sizeof c->authz);
-		if (r != SRV_AUTH_OK) {
-			srv_auth_client_failed(pl->d.auth, c->client);
+		if (r != SRV_AUTH_OK) {   /* the attempt was counted when it was admitted */
 			snprintf(c->errlog, sizeof c->errlog, "login failed: %s",
 				 r == SRV_AUTH_MALFORMED ? "malformed Authorization header" : "wrong user or password");
 			render_error(c, 401, "Login required",
@@ -328,6 +337,7 @@ void srv_request_end(srv_conn *c, const char *transport_error)
 	c->q = c->cursor = NULL;
 	if (c->authz[0])   /* held only for a login still to verify */
 		explicit_bzero(c->authz, sizeof c->authz);
+	srv_auth_release(c->pl->d.auth, &c->ticket);   /* a check that never ran */
 	if (c->out.cap > OUT_KEEP)
 		aws_buf_free(&c->out);
 	if (c->form.cap > OUT_KEEP)
@@ -591,10 +601,13 @@ static start_page *start_page_for(srv_pipeline *pl, const char *table, const cha
 	return sp;
 }
 
-/* Bounded copy, always NUL-terminated (per-request bookkeeping without printf). */
+/* Bounded copy, always NUL-terminated (per-request bookkeeping without printf); a cut
+ * falls before a UTF-8 character, never inside one. */
 static void copy_str(char *dst, size_t len, const char *src)
 {
 	size_t n = strnlen(src, len - 1);
+	for (int k = 0; src[n] && k < 3 && n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80; k++)
+		n--;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 }
@@ -682,8 +695,8 @@ static int build_fixed(srv_pipeline *pl)
 	MHD_add_response_header(pl->e431.r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	if (fixed_error(&pl->e401, 401, "Login required", "This page needs a user name and password.") ||
 	    fixed_error(&pl->e404, 404, "Not found", "There is no page at this address.") ||
-	    fixed_error(&pl->e429, 429, "Too many failed logins",
-			"Too many wrong passwords from your address: wait a minute and try again.") ||
+	    fixed_error(&pl->e429, 429, "Too many login attempts",
+			"Too many login attempts from your address: wait a minute and try again.") ||
 	    fixed_error(&pl->e500, 500, "Page too large", "The page could not be built.") ||
 	    fixed_error(&pl->e503, 503, "Server busy", "The server has too much to do: try again in a moment."))
 		return -1;

@@ -113,11 +113,13 @@ class Showtable:
         return self.err_path.read_text(errors="replace") if self.err_path.exists() else ""
 
     def logs(self):
-        """Every stdout line, parsed as JSON (a line that is not JSON fails the test)."""
+        """Every stdout line, parsed as JSON from its bytes: a line that is not UTF-8 or not
+        JSON fails the test."""
         out = []
-        for line in self.stdout().splitlines():
+        raw = self.out_path.read_bytes() if self.out_path.exists() else b""
+        for line in raw.splitlines():
             try:
-                out.append(json.loads(line))
+                out.append(json.loads(line.decode("utf-8")))
             except ValueError:
                 raise AssertionError(f"log line is not JSON: {line!r}")
         return out
@@ -197,3 +199,5 @@ def showtable_factory(tmp_path, aws_env):
     yield make
     for srv in made:
         srv.stop()
+    for srv in made:      # whatever the test sent, every log line it caused is JSON
+        srv.logs()

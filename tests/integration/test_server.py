@@ -643,10 +643,14 @@ def test_dynamodb_failures_become_pages_with_the_right_status(showtable_factory,
     with stand_in(handler) as url:
         env = server_env(aws_env, url)
         s = showtable_factory(env=env, args=["--table", "t-fail", "--aws-timeout", "500"]).start()
-        got, _, body = s.get("/query", auth=AUTH)
+        got, h, body = s.get("/query", auth=AUTH)
         assert got == status and words in body.decode(), body[:600]
+        if status == 503:                      # throttled: tell the client when to come back
+            assert h.get("retry-after", "").isdigit(), h
         got, h, body = s.get("/api/items", auth=AUTH)
         assert got == status and h["content-type"].startswith("application/json")
+        if status == 503:
+            assert h.get("retry-after", "").isdigit(), h
         assert words in json.loads(body)["error"]["detail"]
         assert wait_logs(s, lambda l: l.get("status") == status and words in l.get("error", ""))
 

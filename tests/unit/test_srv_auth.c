@@ -1,6 +1,9 @@
 /* test_srv_auth.c — srv_auth: which htpasswd hashes load, password checks for every supported
  * scheme, malformed Authorization headers, the verified-login cache (and its reset on
- * rotation), and the failed-attempt limiter. Hashes are made here with libcrypt. */
+ * rotation), the attempt limiter and the limits on checks at once. Hashes are made here with
+ * libcrypt. crypt_r and aws_ct_equal are wrapped (below) so the tests see which hash an
+ * unknown user is checked against and that hashes are compared in constant time. */
+/* link: -Wl,--wrap=crypt_r -Wl,--wrap=aws_ct_equal */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +16,25 @@
 #include <cmocka.h>
 #include "aws_crypto.h"
 #include "srv_auth.h"
+
+/* The seams: every crypt_r call records its settings, every aws_ct_equal call its length. */
+static char last_setting[256];
+static long ct_calls_of_len[128];
+char *__real_crypt_r(const char *phrase, const char *setting, struct crypt_data *data);
+char *__wrap_crypt_r(const char *phrase, const char *setting, struct crypt_data *data);
+char *__wrap_crypt_r(const char *phrase, const char *setting, struct crypt_data *data)
+{
+	snprintf(last_setting, sizeof last_setting, "%s", setting);
+	return __real_crypt_r(phrase, setting, data);
+}
+int __real_aws_ct_equal(const void *a, const void *b, size_t n);
+int __wrap_aws_ct_equal(const void *a, const void *b, size_t n);
+int __wrap_aws_ct_equal(const void *a, const void *b, size_t n)
+{
+	if (n < sizeof ct_calls_of_len / sizeof ct_calls_of_len[0])
+		__atomic_add_fetch(&ct_calls_of_len[n], 1, __ATOMIC_RELAXED);
+	return __real_aws_ct_equal(a, b, n);
+}
 
 /* "user:hash\n" for password with the given crypt prefix ("$2b$", "$6$", "$y$", ...). */
 static void line_for(char *out, size_t len, const char *user, const char *password, const char *prefix)
@@ -248,12 +270,12 @@ static void a_burst_of_the_same_login_hashes_the_password_once(void **state)
 		assert_string_equal(bs[i].user, "alice");
 	}
 	assert_int_equal(srv_auth_hash_count(a), 1);
-	/* a wrong password is never taken from another call: each one is checked */
+	/* a wrong password is shared too while its check runs: at most one hash per call */
 	header_for(hdr, sizeof hdr, "alice:wrong");
 	run_burst(a, hdr, bs, 4);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(bs[i].r, SRV_AUTH_WRONG);
-	assert_int_equal(srv_auth_hash_count(a), 1 + 4);
+	assert_true(srv_auth_hash_count(a) >= 1 + 1 && srv_auth_hash_count(a) <= 1 + 4);
 	srv_auth_free(a);
 }
 
@@ -272,6 +294,164 @@ static void failed_attempts_block_a_client_after_the_limit(void **state)
 		snprintf(c, sizeof c, "10.%d.%d.1", i / 250, i % 250);
 		srv_auth_client_failed(a, c);
 	}
+	assert_true(srv_auth_clients_tracked(a) <= SRV_AUTH_CLIENTS_MAX);
+	assert_true(srv_auth_clients_tracked(a) > SRV_AUTH_CLIENTS_MAX / 2);
+	/* ... nor wash a blocked client out of it */
+	assert_int_equal(srv_auth_client_blocked(a, "192.0.2.1"), 1);
+	srv_auth_free(a);
+}
+
+/* An htpasswd with alice:right (bcrypt cost 4) and users with wrong headers at hand. */
+static srv_auth *auth_with_alice(long fail_limit)
+{
+	srv_auth *a = new_auth(fail_limit);
+	char line[512];
+	line_for(line, sizeof line, "alice", "right", "$2b$");
+	assert_int_equal(srv_auth_load(a, line, strlen(line), "test", NULL, NULL), 0);
+	return a;
+}
+
+static void guess(char *hdr, size_t len, int i)
+{
+	char up[64];
+	snprintf(up, sizeof up, "alice:guess-%d", i);
+	header_for(hdr, len, up);
+}
+
+static void a_parallel_burst_is_held_to_the_limit_as_it_is_admitted(void **state)
+{
+	(void)state;
+	srv_auth *a = auth_with_alice(5);
+	srv_auth_set_check_limits(a, 1000, 1000);
+	srv_auth_ticket *t[200];
+	int admitted = 0, blocked = 0;
+	for (int i = 0; i < 200; i++) {   /* all arrive before any check has run */
+		char hdr[128];
+		guess(hdr, sizeof hdr, i);
+		srv_auth_admission r = srv_auth_admit(a, "192.0.2.9", hdr, &t[i]);
+		admitted += r == SRV_AUTH_ADMITTED;
+		blocked += r == SRV_AUTH_BLOCKED;
+		if (r != SRV_AUTH_ADMITTED)
+			assert_null(t[i]);
+	}
+	assert_int_equal(admitted, 5);
+	assert_int_equal(blocked, 195);
+	for (int i = 0; i < 5; i++) {
+		char hdr[128], user[SRV_AUTH_USER_MAX + 1];
+		guess(hdr, sizeof hdr, i);
+		assert_int_equal(srv_auth_check(a, &t[i], hdr, user, sizeof user), SRV_AUTH_WRONG);
+		assert_null(t[i]);
+	}
+	assert_int_equal(srv_auth_hash_count(a), 5);
+	assert_int_equal(srv_auth_client_blocked(a, "192.0.2.9"), 1);
+	assert_int_equal(srv_auth_client_blocked(a, "192.0.2.10"), 0);
+	srv_auth_free(a);
+}
+
+static void checks_at_once_are_capped_per_client_and_in_total(void **state)
+{
+	(void)state;
+	srv_auth *a = auth_with_alice(100);
+	srv_auth_set_check_limits(a, 2, 3);
+	srv_auth_ticket *t[6] = {0};
+	char hdr[6][128];
+	for (int i = 0; i < 6; i++)
+		guess(hdr[i], sizeof hdr[i], i);
+	assert_int_equal(srv_auth_admit(a, "A", hdr[0], &t[0]), SRV_AUTH_ADMITTED);
+	assert_int_equal(srv_auth_admit(a, "A", hdr[1], &t[1]), SRV_AUTH_ADMITTED);
+	assert_int_equal(srv_auth_admit(a, "A", hdr[2], &t[2]), SRV_AUTH_CLIENT_BUSY);
+	assert_null(t[2]);
+	assert_int_equal(srv_auth_admit(a, "B", hdr[3], &t[3]), SRV_AUTH_ADMITTED);
+	assert_int_equal(srv_auth_admit(a, "C", hdr[4], &t[4]), SRV_AUTH_BUSY);
+	assert_null(t[4]);
+	/* the same header as one admitted shares its check: no slot needed */
+	assert_int_equal(srv_auth_admit(a, "C", hdr[3], &t[5]), SRV_AUTH_ADMITTED);
+	char user[SRV_AUTH_USER_MAX + 1];
+	assert_int_equal(srv_auth_check(a, &t[0], hdr[0], user, sizeof user), SRV_AUTH_WRONG);
+	assert_int_equal(srv_auth_admit(a, "C", hdr[4], &t[4]), SRV_AUTH_ADMITTED);
+	srv_auth_release(a, &t[1]);
+	assert_null(t[1]);
+	assert_int_equal(srv_auth_admit(a, "A", hdr[2], &t[2]), SRV_AUTH_ADMITTED);
+	for (int i = 2; i < 6; i++)
+		assert_int_equal(srv_auth_check(a, &t[i], hdr[i], user, sizeof user), SRV_AUTH_WRONG);
+	assert_int_equal(srv_auth_hash_count(a), 1 + 3);   /* t[5] took t[3]'s answer */
+	srv_auth_free(a);
+}
+
+static void attempts_that_succeed_or_never_run_are_given_back(void **state)
+{
+	(void)state;
+	srv_auth *a = auth_with_alice(2);
+	char right[128], wrong[128], user[SRV_AUTH_USER_MAX + 1];
+	header_for(right, sizeof right, "alice:right");
+	srv_auth_ticket *t;
+	for (int i = 0; i < 3; i++) {   /* never run: e.g. the request was refused for its size */
+		guess(wrong, sizeof wrong, i);
+		assert_int_equal(srv_auth_admit(a, "C", wrong, &t), SRV_AUTH_ADMITTED);
+		srv_auth_release(a, &t);
+	}
+	assert_int_equal(srv_auth_admit(a, "C", right, &t), SRV_AUTH_ADMITTED);
+	assert_int_equal(srv_auth_check(a, &t, right, user, sizeof user), SRV_AUTH_OK);
+	assert_string_equal(user, "alice");
+	assert_int_equal(srv_auth_client_blocked(a, "C"), 0);
+	for (int i = 0; i < 2; i++) {
+		guess(wrong, sizeof wrong, 10 + i);
+		assert_int_equal(srv_auth_admit(a, "C", wrong, &t), SRV_AUTH_ADMITTED);
+		assert_int_equal(srv_auth_check(a, &t, wrong, user, sizeof user), SRV_AUTH_WRONG);
+	}
+	assert_int_equal(srv_auth_client_blocked(a, "C"), 1);
+	guess(wrong, sizeof wrong, 99);
+	assert_int_equal(srv_auth_admit(a, "C", wrong, &t), SRV_AUTH_BLOCKED);
+	srv_auth_free(a);
+}
+
+/* bcrypt hash of password at cost, as "user:hash\n". */
+static void bcrypt_line(char *out, size_t len, const char *user, const char *password, unsigned long cost)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	assert_non_null(crypt_gensalt_rn("$2b$", cost, NULL, 0, salt, sizeof salt));
+	struct crypt_data cd;
+	memset(&cd, 0, sizeof cd);
+	snprintf(out, len, "%s:%s\n", user, crypt_r(password, salt, &cd));
+}
+
+static void unknown_users_are_checked_against_a_dummy_of_the_highest_cost(void **state)
+{
+	(void)state;
+	srv_auth *a = new_auth(100);
+	char l1[256], l2[256], text[600], hdr[128], user[SRV_AUTH_USER_MAX + 1];
+	bcrypt_line(l1, sizeof l1, "alice", "a", 4);
+	bcrypt_line(l2, sizeof l2, "bob", "b", 9);
+	snprintf(text, sizeof text, "%s%s", l1, l2);
+	assert_int_equal(srv_auth_load(a, text, strlen(text), "test", NULL, NULL), 0);
+	long before = srv_auth_hash_count(a);
+	header_for(hdr, sizeof hdr, "mallory:b");
+	assert_int_equal(srv_auth_verify(a, hdr, user, sizeof user), SRV_AUTH_WRONG);
+	assert_int_equal(srv_auth_hash_count(a), before + 1);
+	assert_memory_equal(last_setting, "$2b$09$", 7);        /* bob's cost, not alice's */
+	l2[strlen(l2) - 1] = '\0';
+	assert_string_not_equal(last_setting, strchr(l2, ':') + 1);   /* not bob's own hash */
+	/* the users change: so does the dummy */
+	assert_int_equal(srv_auth_load(a, l1, strlen(l1), "test", NULL, NULL), 0);
+	header_for(hdr, sizeof hdr, "mallory:c");
+	assert_int_equal(srv_auth_verify(a, hdr, user, sizeof user), SRV_AUTH_WRONG);
+	assert_memory_equal(last_setting, "$2b$04$", 7);
+	srv_auth_free(a);
+}
+
+static void password_hashes_are_compared_in_constant_time(void **state)
+{
+	(void)state;
+	srv_auth *a = auth_with_alice(100);
+	char hdr[128], user[SRV_AUTH_USER_MAX + 1];
+	const size_t bcrypt_len = 60;
+	long before = ct_calls_of_len[bcrypt_len];
+	header_for(hdr, sizeof hdr, "alice:wrong");
+	assert_int_equal(srv_auth_verify(a, hdr, user, sizeof user), SRV_AUTH_WRONG);
+	assert_int_equal(ct_calls_of_len[bcrypt_len], before + 1);
+	header_for(hdr, sizeof hdr, "alice:right");
+	assert_int_equal(srv_auth_verify(a, hdr, user, sizeof user), SRV_AUTH_OK);
+	assert_int_equal(ct_calls_of_len[bcrypt_len], before + 2);
 	srv_auth_free(a);
 }
 
@@ -287,6 +467,11 @@ int main(void)
 		cmocka_unit_test(the_cache_stays_bounded_under_many_logins),
 		cmocka_unit_test(a_burst_of_the_same_login_hashes_the_password_once),
 		cmocka_unit_test(failed_attempts_block_a_client_after_the_limit),
+		cmocka_unit_test(a_parallel_burst_is_held_to_the_limit_as_it_is_admitted),
+		cmocka_unit_test(checks_at_once_are_capped_per_client_and_in_total),
+		cmocka_unit_test(attempts_that_succeed_or_never_run_are_given_back),
+		cmocka_unit_test(unknown_users_are_checked_against_a_dummy_of_the_highest_cost),
+		cmocka_unit_test(password_hashes_are_compared_in_constant_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

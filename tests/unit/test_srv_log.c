@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <jansson.h>
+#include "aws_buf.h"
 #include "srv_log.h"
 
 static char path[64];
@@ -121,6 +123,132 @@ static void levels_below_the_setting_are_dropped(void **state)
 	assert_non_null(strstr(out, "\"event\":\"ssm\",\"message\":\"shown 42\"}\n"));
 }
 
+/* Everything written so far (any size), NUL-terminated; free it. */
+static char *captured_all(size_t *len)
+{
+	srv_log_flush();
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	aws_buf b = AWS_BUF_INIT;
+	char chunk[8192];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		assert_int_equal(aws_buf_append(&b, chunk, n), 0);
+	fclose(f);
+	return aws_buf_steal(&b, len);
+}
+
+/* Parses every line as JSON (jansson refuses invalid UTF-8); returns how many there were. */
+static int assert_every_line_is_json(const char *out, size_t len)
+{
+	int lines = 0;
+	const char *p = out, *end = out + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		assert_non_null(nl);
+		json_error_t je;
+		json_t *j = json_loadb(p, (size_t)(nl - p), 0, &je);
+		if (!j)
+			fail_msg("line %d is not JSON (%s): %.*s", lines + 1, je.text, (int)(nl - p), p);
+		assert_true(json_is_object(j));
+		json_decref(j);
+		lines++;
+		p = nl + 1;
+	}
+	return lines;
+}
+
+static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
+static unsigned next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng >> 32);
+}
+
+/* n random bytes without NUL: ASCII, controls, quotes, valid and broken UTF-8 mixed. */
+static void hostile(char *out, size_t n)
+{
+	static const char *pieces[] = {"\xff", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xe2\x82\xac", "\xc3\xa9",
+				       "\xed\xa0\x80", "\xc0\xaf", "\"", "\\", "\x01", "\x7f", "a", "/"};
+	size_t i = 0;
+	while (i < n) {
+		const char *pc = pieces[next_rand() % (sizeof pieces / sizeof pieces[0])];
+		size_t k = strlen(pc);
+		if (next_rand() % 4 == 0) {
+			pc = NULL;
+			k = 1;
+		}
+		if (i + k > n)
+			break;
+		if (pc)
+			memcpy(out + i, pc, k);
+		else
+			out[i] = (char)(1 + next_rand() % 255);
+		i += k;
+	}
+	out[i] = '\0';
+}
+
+static void every_line_is_json_whatever_the_fields_hold(void **state)
+{
+	(void)state;
+	static char f[7][3000];
+	static const size_t sizes[] = {8, 40, 600, 1100, 3000};
+	for (int round = 0; round < 400; round++) {
+		for (int k = 0; k < 7; k++)
+			hostile(f[k], sizes[next_rand() % 5] - 1);
+		srv_log_req r = {.method = f[0], .path = f[1], .status = 200 + round % 400, .user = f[2],
+				 .client = f[3], .request_id = f[4], .trace_id = f[5],
+				 .error = round % 2 ? f[6] : NULL};
+		srv_log_request(&r);
+		srv_log_event(SRV_LOG_WARN, f[0], "%s %s", f[1], f[6]);
+	}
+	size_t len;
+	char *out = captured_all(&len);
+	assert_int_equal(assert_every_line_is_json(out, len), 800);
+	free(out);
+}
+
+static void invalid_utf8_is_logged_as_replacement_characters(void **state)
+{
+	(void)state;
+	srv_log_req r = {.method = "GET", .path = "/a\xff\xfe\xc3(b\xe2\x82", .status = 404, .client = "c",
+			 .request_id = "r", .trace_id = "Root=\xc0\xaf\xed\xa0\x80x"};
+	srv_log_request(&r);
+	size_t len;
+	char *out = captured_all(&len);
+	assert_non_null(strstr(out, "\"path\":\"/a\\ufffd\\ufffd\\ufffd(b\\ufffd\\ufffd\""));
+	assert_non_null(strstr(out, "\"trace_id\":\"Root=\\ufffd\\ufffd\\ufffd\\ufffd\\ufffdx\""));
+	assert_int_equal(assert_every_line_is_json(out, len), 1);
+	free(out);
+}
+
+static void long_values_are_cut_before_a_character_never_inside_it(void **state)
+{
+	(void)state;
+	char euros[3 * 400 + 1] = "", quotes[2000];
+	for (int i = 0; i < 400; i++)
+		strcat(euros, "\xe2\x82\xac");         /* 3 bytes each: 512 is not a multiple */
+	memset(quotes, '"', sizeof quotes - 1);       /* 2 bytes each once escaped */
+	quotes[sizeof quotes - 1] = '\0';
+	srv_log_req r = {.method = "GET", .path = euros, .status = 500, .client = "c", .request_id = "r",
+			 .trace_id = euros, .error = quotes};
+	srv_log_request(&r);
+	size_t len;
+	char *out = captured_all(&len);
+	assert_int_equal(assert_every_line_is_json(out, len), 1);
+	json_t *j = json_loadb(out, len, 0, NULL);
+	assert_int_equal(strlen(json_string_value(json_object_get(j, "path"))), 510);    /* 170 whole euros */
+	assert_int_equal(strlen(json_string_value(json_object_get(j, "trace_id"))), 126);
+	const char *e = json_string_value(json_object_get(j, "error"));
+	assert_true(strlen(e) > 600 && strspn(e, "\"") == strlen(e));
+	assert_true(len < 4096);
+	json_decref(j);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +257,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(escapes_at_the_edges_and_long_values_are_cut_at_their_limit, capture, restore),
 		cmocka_unit_test_setup_teardown(errors_go_to_warn_or_error_with_their_detail, capture, restore),
 		cmocka_unit_test_setup_teardown(levels_below_the_setting_are_dropped, capture, restore),
+		cmocka_unit_test_setup_teardown(every_line_is_json_whatever_the_fields_hold, capture, restore),
+		cmocka_unit_test_setup_teardown(invalid_utf8_is_logged_as_replacement_characters, capture, restore),
+		cmocka_unit_test_setup_teardown(long_values_are_cut_before_a_character_never_inside_it, capture, restore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
