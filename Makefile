@@ -10,6 +10,7 @@
 #   make SAN=1 ...  the same build with AddressSanitizer + UndefinedBehaviorSanitizer in build-san/
 #   make ARCH=arm64 the server cross-built for linux/arm64 into build-arm64/ (Debian's
 #                   gcc-aarch64-linux-gnu and the -dev packages :arm64; see install-deps.sh)
+#   make fuzz       every libFuzzer target in tests/fuzz for FUZZ_SECONDS (60) each, in build-fuzz/
 #
 # Layout: src/aws (AWS client library) → src/server (showtable web server) and src/ctl
 # (showtablectl deploy tool); each folder's main.c is its program, the rest is its library
@@ -32,7 +33,13 @@ else ifneq ($(ARCH),)
 $(error ARCH=$(ARCH): only arm64 (or nothing, for the host) is supported)
 endif
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# libFuzzer targets (make fuzz): everything instrumented for coverage, ASan + UBSan.
+BUILD   ?= build-fuzz
+CC       = clang
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT      = -O1
+else ifeq ($(SAN),1)
 BUILD   ?= build-san
 # clang: its UndefinedBehaviorSanitizer also flags arithmetic on a null pointer (NULL + 0),
 # which GCC's lets through. CC=gcc on the command line still wins.
@@ -71,6 +78,7 @@ SERVER_SRC = $(filter-out src/server/main.c,$(wildcard src/server/*.c))
 CTL_SRC    = $(filter-out src/ctl/main.c,$(wildcard src/ctl/*.c))
 TEST_SRC   = $(wildcard tests/unit/test_*.c)
 TOOL_SRC   = $(wildcard tests/tools/*.c)
+FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 
 AWS_OBJ    = $(AWS_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
@@ -78,9 +86,12 @@ CTL_OBJ    = $(CTL_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/templates.o
 TEMPLATES  = $(sort $(wildcard infra/*.yaml))
 TESTS      = $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS      = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+FUZZ_REPLAYS = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/test_fuzz_%)
+FUZZ_BINS  = $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
 
 ifeq ($(ARCH),)
-all: $(BUILD)/showtable $(BUILD)/showtablectl $(TESTS) $(TOOLS)
+all: $(BUILD)/showtable $(BUILD)/showtablectl $(TESTS) $(TOOLS) $(FUZZ_REPLAYS)
 else
 all: $(BUILD)/showtable
 endif
@@ -118,6 +129,22 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libctl.a $(BUILD)/libserv
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $(call test_link,tests/unit/$*.c) -o $@ $^ $(TEST_LIBS) $(CTL_LIBS) $(SERVER_LIBS) $(AWS_LIBS)
 
+# Fuzz targets (tests/fuzz/fuzz_*.c): as unit tests, each replays its corpus once
+# (tests/fuzz/replay.c); as libFuzzer programs (FUZZ=1 builds), they fuzz.
+$(BUILD)/tests/test_fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/libctl.a $(BUILD)/libserver.a $(BUILD)/libaws.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CTL_LIBS) $(SERVER_LIBS) $(AWS_LIBS)
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/libctl.a $(BUILD)/libserver.a $(BUILD)/libaws.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(CTL_LIBS) $(SERVER_LIBS) $(AWS_LIBS)
+fuzz-bins: $(FUZZ_BINS)
+
+# fuzz: every target for FUZZ_SECONDS (default 60) from its corpus; a crash fails it and
+# leaves the input in build-fuzz/crashes/ (add it to tests/fuzz/corpus/<target>/).
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-bins
+	scripts/run-fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 # Test tools: small programs the integration tests drive (one .c each, linked like tests).
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libctl.a $(BUILD)/libserver.a $(BUILD)/libaws.a
 	@mkdir -p $(dir $@)
@@ -150,6 +177,7 @@ check: all cross $(if $(filter 1,$(SAN)),,lint)
 test: deps
 	$(MAKE) check
 	$(MAKE) SAN=1 check
+	$(MAKE) fuzz FUZZ_SECONDS=10
 
 run: deps all
 	@RESET=$(RESET) scripts/run-local.sh
@@ -175,9 +203,9 @@ status: $(BUILD)/showtablectl
 	$(BUILD)/showtablectl $(CTL_FLAGS) status
 
 clean:
-	rm -rf build build-san build-arm64
+	rm -rf build build-san build-arm64 build-fuzz
 
-.PHONY: all cross deps lint check test run bench install clean $(STACK_TASKS) status
+.PHONY: all cross deps lint check test fuzz fuzz-bins run bench install clean $(STACK_TASKS) status
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

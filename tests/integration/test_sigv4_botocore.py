@@ -13,11 +13,16 @@ import subprocess
 import urllib.parse
 from unittest import mock
 
-import pytest
 
 from conftest import binary
 
-botocore = pytest.importorskip("botocore")
+# botocore is the reference: without it this cross-check would prove nothing, so a missing
+# botocore fails the run (scripts/install-deps.sh installs python3-botocore) instead of skipping.
+try:
+    import botocore  # noqa: E402
+except ImportError as e:
+    raise ImportError("botocore is required for the SigV4 cross-check: install python3-botocore "
+                      "(scripts/install-deps.sh)") from e
 from botocore.auth import SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402

@@ -556,6 +556,39 @@ static void batch_put_resends_exactly_the_unprocessed_items(void **state)
 	json_decref(items);
 }
 
+/* The delays are random (full jitter), so growth shows in their averages: over many runs
+ * each round's mean is about twice the one before, until the cap. Retrying at once, or
+ * after a fixed pause, stays within every upper bound and fails here. */
+static void batch_put_backoff_delays_grow_round_after_round(void **state)
+{
+	enum { RUNS = 100, ROUNDS = 8 };
+	double mean[ROUNDS] = {0};
+	long most[ROUNDS] = {0};
+	json_t *items = numbered_items(1);
+	for (int run = 0; run < RUNS; run++) {
+		reset(state);
+		script("{\"UnprocessedItems\":{\"items\":[{\"PutRequest\":{\"Item\":{\"itemID\":{\"S\":"
+		       "\"id-A0\"}}}}]}}");
+		long written = 0;
+		aws_error err;
+		assert_int_equal(aws_ddb_batch_put(NULL, "items", items, &written, &err), -1);
+		assert_int_equal(nsleeps, ROUNDS);
+		for (int i = 0; i < ROUNDS; i++) {
+			mean[i] += (double)sleeps[i] / RUNS;
+			if (sleeps[i] > most[i])
+				most[i] = sleeps[i];
+		}
+	}
+	for (int i = 1; i < ROUNDS; i++) {
+		double want = i < ROUNDS - 1 ? 1.5 : 1.2;   /* the last round reaches the 5 s cap */
+		if (mean[i] < mean[i - 1] * want)
+			fail_msg("round %d waits %.0f ms on average, round %d %.0f ms: not growing", i, mean[i], i - 1,
+				 mean[i - 1]);
+	}
+	assert_true(most[ROUNDS - 1] > 2500);
+	json_decref(items);
+}
+
 static void batch_put_gives_up_after_8_retries_with_growing_bounded_backoff(void **state)
 {
 	(void)state;
@@ -706,6 +739,7 @@ int main(void)
 		T(batch_put_sends_at_most_25_per_request),
 		T(batch_put_resends_exactly_the_unprocessed_items),
 		T(batch_put_gives_up_after_8_retries_with_growing_bounded_backoff),
+		T(batch_put_backoff_delays_grow_round_after_round),
 		T(batch_put_rejects_malformed_unprocessed_items),
 		T(batch_put_of_no_items_makes_no_call),
 		T(create_table_asks_for_on_demand_and_one_string_key),

@@ -1,6 +1,7 @@
 /* test_sigv4.c — SigV4 signing against the official AWS test vectors.
  *
- * Every folder of tests/data/sigv4 (the AWS SigV4 test suite, see its README) is one test (added folders are tested with
+ * Every folder of tests/data/sigv4 (the AWS SigV4 test suite, see its README) and of
+ * tests/data/sigv4-extra (our own cases, same layout) is one test (added folders are tested with
  * no code change): canonical request, string to sign, signature and signed request, for
  * header signing and, where the folder has query-* files, for presigned URLs.
  */
@@ -254,52 +255,66 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-int main(void)
+/* Adds a header test (and a query test when the case has one) for every case folder of
+ * suite to tests[]; returns the new count. */
+static size_t add_suite(const char *dirname, struct CMUnitTest *tests, char **names, size_t nt, size_t cap)
 {
-	const char *data = getenv("SHOWTABLE_TESTDATA");
-	snprintf(suite, sizeof suite, "%s/sigv4", data ? data : "tests/data");
 	struct dirent **ents;
-	int n = scandir(suite, &ents, NULL, by_name);
+	int n = scandir(dirname, &ents, NULL, by_name);
 	if (n < 0) {
-		fprintf(stderr, "test_sigv4: cannot read %s (run from the repository root or set SHOWTABLE_TESTDATA)\n", suite);
-		return 1;
+		fprintf(stderr, "test_sigv4: cannot read %s (run from the repository root or set SHOWTABLE_TESTDATA)\n", dirname);
+		exit(1);
 	}
-	struct CMUnitTest *tests = calloc((size_t)n * 2, sizeof *tests);
-	char **names = calloc((size_t)n * 2, sizeof *names);
-	char **dirs = calloc((size_t)n, sizeof *dirs);
-	size_t nt = 0;
 	for (int i = 0; i < n; i++) {
 		char dir[8192], probe[8300];
-		snprintf(dir, sizeof dir, "%s/%s", suite, ents[i]->d_name);
+		snprintf(dir, sizeof dir, "%s/%s", dirname, ents[i]->d_name);
 		snprintf(probe, sizeof probe, "%s/context.json", dir);
-		if (ents[i]->d_name[0] == '.' || access(probe, R_OK) != 0)
-			continue;
-		dirs[i] = strdup(dir);
-		if (asprintf(&names[nt], "header/%s", ents[i]->d_name) < 0)
-			return 1;
-		tests[nt] = (struct CMUnitTest){names[nt], header_case, NULL, NULL, dirs[i]};
-		nt++;
-		snprintf(probe, sizeof probe, "%s/query-signature.txt", dir);
-		if (access(probe, R_OK) == 0) {
-			if (asprintf(&names[nt], "query/%s", ents[i]->d_name) < 0)
-				return 1;
-			tests[nt] = (struct CMUnitTest){names[nt], query_case, NULL, NULL, dirs[i]};
+		if (ents[i]->d_name[0] != '.' && access(probe, R_OK) == 0 && nt + 2 <= cap) {
+			char *d = strdup(dir);
+			if (!d || asprintf(&names[nt], "header/%s", ents[i]->d_name) < 0)
+				exit(1);
+			tests[nt] = (struct CMUnitTest){names[nt], header_case, NULL, NULL, d};
 			nt++;
+			snprintf(probe, sizeof probe, "%s/query-signature.txt", dir);
+			if (access(probe, R_OK) == 0) {
+				if (asprintf(&names[nt], "query/%s", ents[i]->d_name) < 0)
+					exit(1);
+				tests[nt] = (struct CMUnitTest){names[nt], query_case, NULL, NULL, d};
+				nt++;
+			}
 		}
-	}
-	if (nt == 0) {
-		fprintf(stderr, "test_sigv4: no test vectors found in %s\n", suite);
-		return 1;
-	}
-	int failed = _cmocka_run_group_tests("sigv4_vectors", tests, nt, NULL, NULL);
-	for (size_t i = 0; i < nt; i++)
-		free(names[i]);
-	for (int i = 0; i < n; i++) {
-		free(dirs[i]);
 		free(ents[i]);
 	}
 	free(ents);
-	free(dirs);
+	return nt;
+}
+
+/* The official suite (tests/data/sigv4), then our own cases in the same layout
+ * (tests/data/sigv4-extra). */
+int main(void)
+{
+	const char *data = getenv("SHOWTABLE_TESTDATA");
+	const size_t cap = 1024;
+	struct CMUnitTest *tests = calloc(cap, sizeof *tests);
+	char **names = calloc(cap, sizeof *names);
+	if (!tests || !names)
+		return 1;
+	size_t nt = 0;
+	static const char *suites[] = {"sigv4", "sigv4-extra"};
+	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
+		snprintf(suite, sizeof suite, "%s/%s", data ? data : "tests/data", suites[i]);
+		nt = add_suite(suite, tests, names, nt, cap);
+	}
+	if (nt == 0) {
+		fprintf(stderr, "test_sigv4: no test vectors found\n");
+		return 1;
+	}
+	int failed = _cmocka_run_group_tests("sigv4_vectors", tests, nt, NULL, NULL);
+	for (size_t i = 0; i < nt; i++) {
+		if (tests[i].test_func == header_case)
+			free(tests[i].initial_state);
+		free(names[i]);
+	}
 	free(names);
 	free(tests);
 	return failed ? 1 : 0;

@@ -1,0 +1,96 @@
+/* fuzz_scan_render.c — a DynamoDB Scan (or GetItem-shaped) response body, as the service or
+ * anything pretending to be it could send, through the whole server path: read as a Scan
+ * page (aws_ddb_scan_page_parse), paged (srv_page_fetch_with, cursor included), rendered as
+ * the results page and as the JSON API body. Properties: the JSON body is valid JSON (by
+ * aws_json_check, which takes numbers of any size, as DynamoDB's are); the HTML has
+ * only the template's tags (no tag comes from the data). The first byte picks the limit and
+ * whether a filter is set, so paging's cut and cursor paths run too.
+ */
+#include <jansson.h>
+#include "aws_json.h"
+#include "fuzz.h"
+#include "srv_page.h"
+#include "srv_render.h"
+
+typedef struct ctx {
+	const char *body;
+	size_t len;
+	int calls;
+} ctx;
+
+static int scan_from_input(void *arg, const aws_ddb_scan_input *in, aws_ddb_scan_page *page, aws_error *err)
+{
+	ctx *c = arg;
+	(void)in;
+	if (c->calls++ > 0) {   /* one response; a second call ends the table */
+		aws_ddb_scan_page_free(page);
+		memset(page, 0, sizeof *page);
+		return aws_ddb_scan_page_parse(page, "{\"Items\":[],\"Count\":0,\"ScannedCount\":0}", 39, err);
+	}
+	aws_ddb_scan_page_free(page);
+	memset(page, 0, sizeof *page);
+	return aws_ddb_scan_page_parse(page, c->body, c->len, err);
+}
+
+/* Tags the page template writes; anything else in the HTML came from the data. */
+static int tag_allowed(const char *t, size_t n)
+{
+	static const char *ok[] = {"!DOCTYPE", "html", "head", "meta", "title", "link", "script", "body", "a",
+				   "header", "span", "main", "form", "div", "label", "input", "select", "option",
+				   "button", "p", "strong", "q", "table", "caption", "code", "thead", "tr", "th",
+				   "tbody", "td", "nav", "footer", "b", "h1"};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (strlen(ok[i]) == n && memcmp(ok[i], t, n) == 0)
+			return 1;
+	return 0;
+}
+
+static void check_html(const char *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (h[i] != '<')
+			continue;
+		size_t j = i + 1;
+		if (j < n && h[j] == '/')
+			j++;
+		size_t k = j;
+		while (k < n && ((h[k] >= 'a' && h[k] <= 'z') || (h[k] >= 'A' && h[k] <= 'Z') ||
+				 (h[k] >= '0' && h[k] <= '9') || h[k] == '!'))
+			k++;
+		FUZZ_CHECK(k > j && tag_allowed(h + j, k - j), "unexpected markup at byte %zu: %.40s", i, h + i);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1 || size > (1 << 20))
+		return 0;
+	static const srv_cursor_key key = {{7}};
+	long limit = 1 + data[0] % 8;
+	const char *q = data[0] & 0x80 ? "a" : "";
+	ctx c = {(const char *)data + 1, size - 1, 0};
+	srv_page p;
+	aws_error err;
+	if (srv_page_fetch_with(scan_from_input, &c, "fuzz<t>", q, NULL, limit, 1000, &key, &p, &err) == 0) {
+		aws_buf b = AWS_BUF_INIT;
+		if (srv_render_results(&b, &p) == 0)
+			check_html(b.data, b.len);
+		aws_buf_reset(&b);
+		if (srv_render_items_json(&b, &p) == 0) {
+			/* the library's strict checker: numbers of any size, UTF-8, one object */
+			const char *why = NULL;
+			size_t at = 0;
+			FUZZ_CHECK(aws_json_check(b.data, b.len, &why, &at) == 0, "JSON body does not parse: %s at %zu: %.200s",
+				   why, at, b.data);
+		}
+		aws_buf_free(&b);
+		if (p.next_cursor) {   /* the cursor it made opens again with the same filter */
+			json_t *lk = NULL;
+			FUZZ_CHECK(srv_cursor_decode(&key, p.next_cursor, q, &lk, &err) == 0, "own cursor refused: %s",
+				   err.message);
+			json_decref(lk);
+		}
+	}
+	srv_page_free(&p);
+	return 0;
+}
