@@ -154,6 +154,14 @@ int ecr_get_authorization(aws_client *c, ecr_auth *out, aws_error *err)
 	json_t *resp;
 	if (ecr_call(c, "GetAuthorizationToken", json_object(), &resp, err) != 0)
 		return -1;
+	int rc = ecr_parse_authorization(resp, out, err);
+	json_decref(resp);
+	return rc;
+}
+
+int ecr_parse_authorization(const json_t *resp, ecr_auth *out, aws_error *err)
+{
+	memset(out, 0, sizeof *out);
 	json_t *d0 = json_array_get(json_object_get(resp, "authorizationData"), 0);
 	const char *tok = json_string_value(json_object_get(d0, "authorizationToken"));
 	const char *ep = json_string_value(json_object_get(d0, "proxyEndpoint"));
@@ -185,8 +193,12 @@ int ecr_get_authorization(aws_client *c, ecr_auth *out, aws_error *err)
 		free(dec);
 	}
 done:
-	json_decref(resp);
 	return rc;
+}
+
+int ecr_parse_repository(const json_t *r, ecr_repository *out, aws_error *err)
+{
+	return repo_from_json((json_t *)r, out, "DescribeRepositories", err);
 }
 
 int ecr_delete_repository(aws_client *c, const char *name, int force, aws_error *err)

@@ -10,6 +10,7 @@
 #define ECR_H
 
 #include <stddef.h>
+#include <jansson.h>
 #include "aws_client.h"
 
 typedef struct ecr_repository {
@@ -50,6 +51,11 @@ typedef struct ecr_auth {
 /* GetAuthorizationToken: decodes authorizationData[0].authorizationToken (base64 of
  * "user:password"). */
 int ecr_get_authorization(aws_client *c, ecr_auth *out, aws_error *err);
+
+/* The readers of the two responses above, given the parsed body (exposed for tests and
+ * fuzzing): the GetAuthorizationToken response, and one repository object. */
+int ecr_parse_authorization(const json_t *resp, ecr_auth *out, aws_error *err);
+int ecr_parse_repository(const json_t *repository, ecr_repository *out, aws_error *err);
 
 /* DeleteRepository; force = delete its images too. A repository that does not exist is
  * -1 with type RepositoryNotFoundException (callers that only want it gone check it). */

@@ -72,7 +72,7 @@ static const opt_def OPTS[] = {
 	{"aws-timeout", "SHOWTABLE_AWS_TIMEOUT_MS", OPT_LONG, OFF(aws_timeout_ms), 100, 600000, "10000", "MS",
 	 "time one attempt of a DynamoDB/SSM call may take (retries come on top; a page that times out is a 504)"},
 	{"login-failures", "SHOWTABLE_LOGIN_FAILURES", OPT_LONG, OFF(login_failures), 1, 1000000, "10", "N",
-	 "failed logins per client per minute before it gets 429"},
+	 "login attempts (failed or being checked) per client per minute before it gets 429"},
 	{"auth-cache-size", "SHOWTABLE_AUTH_CACHE_SIZE", OPT_LONG, OFF(auth_cache_size), 1, 1000000, "1024", "N",
 	 "verified logins remembered (saves a password hash per request)"},
 	{"auth-cache-ttl", "SHOWTABLE_AUTH_CACHE_TTL", OPT_LONG, OFF(auth_cache_ttl_s), 1, 86400, "300", "SECONDS",
