@@ -215,6 +215,23 @@ static int hash_check(const char *password, const char *hash)
 	return ok;
 }
 
+/* Why a hash would take too long to check at every uncached login (and at every load), or
+ * NULL: bcrypt above cost 16 (seconds a login; cost 31 is days), SHA-crypt above 5,000,000
+ * rounds. */
+static const char *hash_too_costly(const char *h)
+{
+	if (h[0] == '$' && h[1] == '2' && h[3] == '$' && h[4] >= '0' && h[4] <= '9' && h[5] >= '0' &&
+	    h[5] <= '9' && (h[4] - '0') * 10 + (h[5] - '0') > 16)
+		return "bcrypt cost above 16 takes seconds or more per login";
+	if ((h[1] == '5' || h[1] == '6') && h[2] == '$' && strncmp(h + 3, "rounds=", 7) == 0) {
+		char *end;
+		unsigned long long r = strtoull(h + 10, &end, 10);
+		if (*end == '$' && r > 5000000)
+			return "SHA-crypt above 5000000 rounds takes seconds or more per login";
+	}
+	return NULL;
+}
+
 /* us->dummy: a random password hashed with user i's hash as settings (its scheme, cost
  * and salt), so checking an unknown user costs what checking the costliest user does and
  * matches no password anyone can send. */
@@ -297,6 +314,13 @@ int srv_auth_load(srv_auth *a, const char *text, size_t len, const char *source,
 				      "%s line %d (user \"%.*s\"): unsupported password hash %s — supported are bcrypt "
 				      "($2y$, $2b$), SHA-512 ($6$), SHA-256 ($5$) and yescrypt ($y$); %s",
 				      source, lineno, (int)nlen, s, kind[0] ? kind : "(plain text or DES)", HOWTO);
+			free(hash);
+			goto fail;
+		}
+		const char *costly = hash_too_costly(hash);
+		if (costly) {
+			aws_error_set(err, AWS_ERR_INVALID, "%s line %d (user \"%.*s\"): %s; %s", source, lineno,
+				      (int)nlen, s, costly, HOWTO);
 			free(hash);
 			goto fail;
 		}

@@ -123,6 +123,25 @@ static void damaged_duplicate_and_empty_files_are_refused_and_old_users_kept(voi
 	srv_auth_free(a);
 }
 
+/* A cost that makes each check take seconds to days is refused at load — without running
+ * it: crypt_r at bcrypt cost 31 would not return today. */
+static void hashes_too_costly_to_check_are_refused_at_load(void **state)
+{
+	(void)state;
+	srv_auth *a = new_auth(10);
+	static const char *lines[] = {
+		"alice:$2b$31$abcdefghijklmnopqrstuu5Nj8pNLuKc5nOzZwhKMYeS9g2kL2Uq\n",
+		"alice:$2y$17$abcdefghijklmnopqrstuu5Nj8pNLuKc5nOzZwhKMYeS9g2kL2Uq\n",
+		"alice:$6$rounds=999999999$saltsalt$abc\n",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		aws_error e;
+		assert_int_equal(srv_auth_load(a, lines[i], strlen(lines[i]), "f", NULL, &e), -1);
+		assert_non_null(strstr(e.message, "per login"));
+	}
+	srv_auth_free(a);
+}
+
 static void comments_blank_lines_and_crlf_are_accepted(void **state)
 {
 	(void)state;
@@ -461,6 +480,7 @@ int main(void)
 		cmocka_unit_test(every_supported_scheme_verifies_its_password),
 		cmocka_unit_test(apr1_and_plain_hashes_are_refused_with_how_to),
 		cmocka_unit_test(damaged_duplicate_and_empty_files_are_refused_and_old_users_kept),
+		cmocka_unit_test(hashes_too_costly_to_check_are_refused_at_load),
 		cmocka_unit_test(comments_blank_lines_and_crlf_are_accepted),
 		cmocka_unit_test(malformed_headers_are_told_apart_from_wrong_passwords),
 		cmocka_unit_test(a_verified_login_is_cached_and_rotation_forgets_it),
