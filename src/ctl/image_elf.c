@@ -151,14 +151,21 @@ int image_elf_parse(const void *vdata, size_t len, const char *what, image_elf_i
 		Elf64_Phdr ph;
 		memcpy(&ph, data + eh.e_phoff + (uint64_t)i * sizeof ph, sizeof ph);
 		if (ph.p_type == PT_INTERP) {
-			if (!in_range(len, ph.p_offset, ph.p_filesz) || ph.p_filesz == 0)
+			/* a second PT_INTERP may be bad after a first was kept: free it on failure */
+			if (!in_range(len, ph.p_offset, ph.p_filesz) || ph.p_filesz == 0) {
+				image_elf_info_free(info);
 				return bad(err, what, "PT_INTERP lies outside the file");
+			}
 			const char *s = (const char *)data + ph.p_offset;
-			if (!memchr(s, '\0', ph.p_filesz) || s[0] != '/')
+			if (!memchr(s, '\0', ph.p_filesz) || s[0] != '/') {
+				image_elf_info_free(info);
 				return bad(err, what, "PT_INTERP is not a NUL-terminated absolute path");
+			}
 			free(info->interp);
-			if (!(info->interp = strdup(s)))
+			if (!(info->interp = strdup(s))) {
+				image_elf_info_free(info);
 				return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+			}
 		} else if (ph.p_type == PT_DYNAMIC) {
 			dyn = ph;
 			have_dyn = 1;

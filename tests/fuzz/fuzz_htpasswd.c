@@ -11,8 +11,10 @@
 static int too_costly(const char *t)
 {
 	for (const char *p = t; (p = strchr(p, '$')); p++) {
-		if ((p[1] == '2' && p[3] == '$' && p[4] && p[5] && (p[4] != '0' || p[5] > '6')) ||
-		    strncmp(p + 1, "rounds=", 7) == 0 || (p[1] == 'y' && p[2] == '$' && strncmp(p + 3, "j9T$", 4) != 0))
+		size_t n = strnlen(p, 6);   /* the checks below look at most 6 bytes ahead */
+		if ((n >= 6 && p[1] == '2' && p[3] == '$' && (p[4] != '0' || p[5] > '6')) ||
+		    strncmp(p + 1, "rounds=", 7) == 0 ||
+		    (n >= 3 && p[1] == 'y' && p[2] == '$' && strncmp(p + 3, "j9T$", 4) != 0))
 			return 1;
 	}
 	return 0;
