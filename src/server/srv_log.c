@@ -5,6 +5,8 @@
  */
 #include "srv_log.h"
 
+#include "aws_jtext.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -79,29 +81,20 @@ static void put(line *l, const char *s, size_t n)
 static void puts_(line *l, const char *s) { put(l, s, strlen(s)); }
 
 /* The length of the UTF-8 sequence at s (n bytes available): 1-4 when it is valid, 0 when
- * it is not (bad lead or continuation byte, overlong, surrogate, above U+10FFFF), and
- * (size_t)-1 when its first n bytes are a valid start cut short by n. */
+ * it is not, and (size_t)-1 when its first n bytes are the valid start of a longer one. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t v, min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) { len = 2; v = c & 0x1f; min = 0x80; }
-	else if (c >= 0xe0 && c <= 0xef) { len = 3; v = c & 0x0f; min = 0x800; }
-	else if (c >= 0xf0 && c <= 0xf4) { len = 4; v = c & 0x07; min = 0x10000; }
-	else return 0;
-	for (size_t i = 1; i < len; i++) {
-		if (i == n)
-			return (size_t)-1;
+	uint32_t cp;
+	size_t len = aws_jtext_utf8_next(s, n, &cp);
+	if (len)
+		return len;
+	size_t want = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	if (s[0] < 0xc2 || s[0] > 0xf4 || n >= want)
+		return 0;
+	for (size_t i = 1; i < n; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	return len;
+	return (size_t)-1;
 }
 
 /* A JSON string value of at most max_in bytes of s and max_out bytes of output (quotes
