@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from server_fixture import DEMO_PASSWORD, DEMO_USER, load_items, make_htpasswd, server_env  # noqa: F401
+from server_fixture import (DEMO_PASSWORD, DEMO_USER, load_items, make_htpasswd, read_response,  # noqa: F401
+                            server_env)
 from server_fixture import showtable_factory  # noqa: F401
 
 AUTH = "Basic " + base64.b64encode(f"{DEMO_USER}:{DEMO_PASSWORD}".encode()).decode()
@@ -25,16 +26,7 @@ def table(dynalite):
 
 def get(sock, path, auth):
     sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\r\n".encode())
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(65536)
-        assert chunk, "closed before an answer"
-        buf += chunk
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0])
-    while len(rest) < length:
-        rest += sock.recv(65536)
-    return int(head.split(b" ")[1])
+    return read_response(sock)
 
 
 def get_answer(sock):
