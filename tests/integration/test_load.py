@@ -1,7 +1,7 @@
 """test_load.py — users already logged in keep their speed while others flood the server
 with logins: password checks of logins not yet verified run on their own workers
 (--login-workers), so a burst of 200 wrong passwords sent at once does not queue in front
-of a logged-in user's /api/items. Bounded: one burst, 60 measured requests, loopback only."""
+of a logged-in user's /api/items. Bounded: one burst, 300 measured requests, loopback only."""
 import base64
 import socket
 import time
@@ -38,7 +38,7 @@ def get_answer(sock):
     return int(buf.split(b" ")[1])
 
 
-def p99(port, n=60):
+def p99(port, n=100):
     times = []
     with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
         for _ in range(n):
@@ -71,8 +71,9 @@ def test_a_burst_of_wrong_logins_does_not_slow_down_logged_in_users(showtable_fa
             b.close()
     time.sleep(1)                                                  # the 200 connections are closed
     after = p99(s.port)
-    # The idle p99 is taken before and after the burst, the larger counting: on a shared
-    # machine other work moves it by tens of milliseconds from one minute to the next.
+    # The idle p99 is taken before and after the burst, the larger counting, and not below
+    # 50 ms: on a shared machine other work moves a p99 of a few tens of milliseconds by as
+    # much from one minute to the next. The server without login workers took 5–16 s.
     print(f"p99 of a logged-in /api/items: idle {idle * 1000:.1f} / {after * 1000:.1f} ms, "
           f"during 200 wrong logins {during * 1000:.1f} ms")
-    assert during <= 2 * max(idle, after), (idle, after, during)
+    assert during <= 2 * max(idle, after, 0.050), (idle, after, during)
