@@ -47,6 +47,7 @@ typedef struct srv_config {
 	long request_timeout_s;    /* request line to last body byte */
 	long idle_timeout_s;       /* keep-alive idle / no progress */
 	long workers;
+	long login_workers;        /* threads for password checks of logins not yet verified */
 	long max_waiting;          /* page requests queued for a worker before 503 */
 	long scan_budget_ms;
 	long aws_timeout_ms;       /* one attempt of an AWS call */

@@ -6,7 +6,10 @@
  */
 #include "srv_pool.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +20,7 @@ struct srv_pool {
 	long waiting;
 	long max_waiting;
 	int quit;
+	int nice;
 	srv_job_fn *run;
 	pthread_t *threads;
 	long nthreads;
@@ -25,6 +29,13 @@ struct srv_pool {
 static void *worker_main(void *arg)
 {
 	srv_pool *p = arg;
+	if (p->nice > 0) {   /* this thread only: Linux keeps a nice value per thread */
+		id_t self = (id_t)gettid();
+		errno = 0;
+		int now = getpriority(PRIO_PROCESS, self);
+		if (errno == 0)
+			(void)setpriority(PRIO_PROCESS, self, now + p->nice > 19 ? 19 : now + p->nice);
+	}
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		while (!p->head && !p->quit)
@@ -58,7 +69,8 @@ static void join_all(srv_pool *p)
 	free(p);
 }
 
-srv_pool *srv_pool_start(const char *name, long workers, long max_waiting, srv_job_fn *run, aws_error *err)
+srv_pool *srv_pool_start(const char *name, long workers, long max_waiting, int nice, srv_job_fn *run,
+			 aws_error *err)
 {
 	srv_pool *p = calloc(1, sizeof *p);
 	if (!p || workers < 1 || !(p->threads = calloc((size_t)workers, sizeof *p->threads))) {
@@ -69,6 +81,7 @@ srv_pool *srv_pool_start(const char *name, long workers, long max_waiting, srv_j
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->max_waiting = max_waiting;
+	p->nice = nice;
 	p->run = run;
 	for (long i = 0; i < workers; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker_main, p))

@@ -24,9 +24,11 @@ typedef void srv_job_fn(srv_job *job);
 typedef struct srv_pool srv_pool;
 
 /* Starts workers threads running run on queued jobs; at most max_waiting jobs wait (queued,
- * not yet running). NULL with err when no thread could be started or out of memory. name
- * is used in messages ("page workers"). */
-srv_pool *srv_pool_start(const char *name, long workers, long max_waiting, srv_job_fn *run, aws_error *err);
+ * not yet running). nice > 0 lowers the threads' CPU priority by that much (background
+ * work that must yield to the rest). NULL with err when no thread could be started or out
+ * of memory. name is used in messages ("page workers"). */
+srv_pool *srv_pool_start(const char *name, long workers, long max_waiting, int nice, srv_job_fn *run,
+			 aws_error *err);
 
 typedef enum srv_pool_result {
 	SRV_POOL_QUEUED,           /* a worker will run it */

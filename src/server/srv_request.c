@@ -56,7 +56,8 @@ typedef struct fixed {
 struct srv_pipeline {
 	srv_deps d;
 	const srv_config *cfg;
-	srv_pool *pool;
+	srv_pool *pages;                  /* requests with a verified login */
+	srv_pool *logins;                 /* requests whose login must be checked first */
 	fixed ping, e401, e404, e429, e431, e500, e503;
 	start_page start[START_CACHE];
 	unsigned start_next;              /* round-robin eviction */
@@ -219,12 +220,14 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 		}
 	}
 
-	/* The hand-off: the connection is suspended and srv_request_work runs on a worker.
-	 * When the queue is full or the server is stopping, the 503 is prepared here and the
+	/* The hand-off: the connection is suspended and srv_request_work runs on a worker —
+	 * a login worker when the password must be checked first, so that a flood of logins
+	 * (wrong ones, say) waits in its own queue and never delays logged-in users. When the
+	 * queue is full or the server is stopping, the 503 is prepared here and the
 	 * connection resumed at once. */
 	c->state = SRV_CONN_WORKING;
 	MHD_suspend_connection(c->mc);
-	srv_pool_result pr = srv_pool_submit(pl->pool, &c->job);
+	srv_pool_result pr = srv_pool_submit(c->job_verify ? pl->logins : pl->pages, &c->job);
 	if (pr != SRV_POOL_QUEUED) {
 		snprintf(c->errlog, sizeof c->errlog, "%s",
 			 pr == SRV_POOL_STOPPING ? "server stopping" : "worker queue full");
@@ -723,8 +726,13 @@ srv_pipeline *srv_pipeline_new(const srv_deps *deps, aws_error *err)
 		srv_pipeline_free(pl);
 		return NULL;
 	}
-	pl->pool = srv_pool_start("page workers", pl->cfg->workers, pl->cfg->max_waiting, srv_request_work, err);
-	if (!pl->pool) {
+	/* Password hashes are CPU work that can wait: the login workers also yield the CPU
+	 * to the event loop and the page workers. */
+	pl->pages = srv_pool_start("page workers", pl->cfg->workers, pl->cfg->max_waiting, 0, srv_request_work, err);
+	if (pl->pages)
+		pl->logins = srv_pool_start("login workers", pl->cfg->login_workers, pl->cfg->max_waiting, 10,
+					    srv_request_work, err);
+	if (!pl->pages || !pl->logins) {
 		srv_pipeline_free(pl);
 		return NULL;
 	}
@@ -733,15 +741,16 @@ srv_pipeline *srv_pipeline_new(const srv_deps *deps, aws_error *err)
 
 void srv_pipeline_stop(srv_pipeline *pl)
 {
-	srv_pool_stop(pl->pool);
-	pl->pool = NULL;
+	srv_pool_stop(pl->logins);
+	srv_pool_stop(pl->pages);
+	pl->logins = pl->pages = NULL;
 }
 
 void srv_pipeline_free(srv_pipeline *pl)
 {
 	if (!pl)
 		return;
-	srv_pool_stop(pl->pool);
+	srv_pipeline_stop(pl);
 	for (int i = 0; i < START_CACHE; i++)
 		if (pl->start[i].resp)
 			MHD_destroy_response(pl->start[i].resp);

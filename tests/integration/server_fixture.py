@@ -201,3 +201,18 @@ def showtable_factory(tmp_path, aws_env):
         srv.stop()
     for srv in made:      # whatever the test sent, every log line it caused is JSON
         srv.logs()
+
+
+def read_response(sock):
+    """The status of one response with a Content-Length body, read whole from a keep-alive
+    socket (raw-socket tests that hold connections open)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        assert chunk, "closed before an answer"
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0])
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return int(head.split(b" ")[1])

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from server_fixture import (DEMO_PASSWORD, DEMO_USER, load_items, server_env,  # noqa: F401
+from server_fixture import (DEMO_PASSWORD, DEMO_USER, load_items, read_response, server_env,  # noqa: F401
                             showtable_factory)
 
 AUTH = "Basic " + base64.b64encode(f"{DEMO_USER}:{DEMO_PASSWORD}".encode()).decode()
@@ -113,20 +113,6 @@ def test_http10_without_host_is_served(srv):
 
 
 # ---------- deadlines on keep-alive connections ----------
-
-def read_response(sock):
-    """One response with a Content-Length body from a keep-alive socket."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(65536)
-        assert chunk, "closed before an answer"
-        buf += chunk
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0])
-    while len(rest) < length:
-        rest += sock.recv(65536)
-    return int(head.split(b" ")[1])
-
 
 def test_next_request_dripped_on_a_keep_alive_connection_is_cut_off(showtable_factory, aws_env):
     s = showtable_factory(env=server_env(aws_env), args=["--table", "t-x", "--request-timeout", "2"]).start()
