@@ -1,10 +1,11 @@
-/* ctl.h — showtablectl's shared context and the entry points of its commands.
+/* ctl.h — what every showtablectl command shares: the context of a run, the outcome a
+ * command comes to, the AWS client and error printing.
  *
  * main.c parses the global flags into a ctl_ctx and dispatches to one cmd_* function per
- * top-level command; each command lives in its own file (ctl_scan.c, ctl_param.c,
- * ctl_deploy.c, ...). A command returns the process exit status: 0 success, 1 failure
- * (an error was printed to stderr as "showtablectl: <what failed> — <what to do>"),
- * 2 usage error.
+ * top-level command; each command lives in its own file with its own header (ctl_scan.h,
+ * ctl_deploy.h, ...). A command returns a ctl_outcome, which main alone turns into the
+ * process exit status. Errors go to stderr as
+ * "showtablectl: <what failed> — <what to do>".
  */
 #ifndef CTL_H
 #define CTL_H
@@ -22,6 +23,16 @@ typedef struct ctl_ctx {
 	int verbose;               /* -v */
 	aws_client *client;        /* created on first use by ctl_client(); owned here */
 } ctl_ctx;
+
+/* What a command came to. main.c maps it to the exit status, the only place those
+ * numbers are written. */
+typedef enum ctl_outcome {
+	CTL_OK,           /* done, or nothing to do — exit 0 */
+	CTL_FAILED,       /* something failed; the error was printed — exit 1 */
+	CTL_DECLINED,     /* the user answered no (or Ctrl-C) at a question — exit 1 */
+	CTL_USAGE,        /* bad flags or arguments; what is wrong was printed — exit 2 */
+	CTL_NO_TERMINAL,  /* a question with no terminal to ask on and no --yes — exit 2 */
+} ctl_outcome;
 
 /* The AWS client for this run, created on first call from the ctx's region/profile.
  * On failure prints the error and returns NULL. */
@@ -43,20 +54,5 @@ int ctl_parse_long(const char *flag, const char *s, long min, long max, long *ou
  * one zeroed element and returns it, counted in *n. NULL on memory failure, with *arr_p
  * and *n as they were: the caller still owns and frees *arr_p. */
 void *ctl_grow(void *arr_p, size_t *n, size_t sz);
-
-/* Commands: argv[0] is the command name; return the exit status. */
-int cmd_scan(ctl_ctx *ctx, int argc, char **argv);
-int cmd_param(ctl_ctx *ctx, int argc, char **argv);
-int cmd_items(ctl_ctx *ctx, int argc, char **argv);
-int cmd_table(ctl_ctx *ctx, int argc, char **argv);
-/* The stacks (ctl_deploy.c, ctl_destroy.c, ctl_status.c, ctl_logs.c, ctl_creds.c). */
-int cmd_deploy(ctl_ctx *ctx, int argc, char **argv);
-int cmd_diff(ctl_ctx *ctx, int argc, char **argv);
-int cmd_destroy(ctl_ctx *ctx, int argc, char **argv);
-int cmd_status(ctl_ctx *ctx, int argc, char **argv);
-int cmd_outputs(ctl_ctx *ctx, int argc, char **argv);
-int cmd_logs(ctl_ctx *ctx, int argc, char **argv);
-int cmd_credentials(ctl_ctx *ctx, int argc, char **argv);
-int cmd_image(ctl_ctx *ctx, int argc, char **argv);
 
 #endif

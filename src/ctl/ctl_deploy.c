@@ -1,20 +1,34 @@
 /* ctl_deploy.c — `showtablectl deploy STACK…` and `showtablectl diff STACK`.
  *
- * Both go through a CloudFormation change set, so what is shown is exactly what will be
- * done: create it (CREATE or UPDATE by the stack's state), wait for it, show it; diff
- * then deletes it, deploy asks (or takes --yes), executes it and follows the events.
- * Before that, every SSM parameter the template reads must exist (the decoupling
- * contract read from the templates), so a stack is never deployed against nothing.
- * The container stack's image is built and pushed to ECR first unless --image is given
- * (image.h: pushed only when ECR lacks its digest), and deployed by its digest.
+ * A deploy is a list of named steps (deploy_steps below), each taking the stack one step
+ * further and returning a ctl_outcome: check the SSM inputs, wait for a settled stack,
+ * the parameters, the image, the change set, the question, execute, follow, report. The
+ * first outcome that is not CTL_OK ends it; a step that leaves nothing more to do (no
+ * changes, diff shown) marks the deploy finished. What the steps share lives in one
+ * struct deploy, and its clean-up (deleting a change set that was not executed) is in one
+ * place, so no path forgets it.
+ *
+ * Both commands go through a CloudFormation change set (changeset.h), so what is shown is
+ * exactly what will be done. Every SSM parameter the template reads must exist first
+ * (the decoupling contract read from the templates), so a stack is never deployed
+ * against nothing. The container stack's image is built and pushed to ECR first unless
+ * --image is given (image.h: pushed only when ECR lacks its digest), and deployed by its
+ * digest.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "changeset.h"
+#include "credentials.h"
+#include "ctl_deploy.h"
+#include "follow.h"
 #include "image.h"
+#include "params.h"
+#include "prompt.h"
 #include "stack.h"
+#include "templates.h"
 
 #define MAX_USER_PARAMS 32
 
@@ -26,36 +40,32 @@ struct deploy_opts {
 	int several;   /* more than one stack: --param/--image go where the template takes them */
 };
 
-/* The parameters sent with a change set; strings owned here. */
-struct params {
-	cfn_param p[64];
-	char *owned[64];
-	size_t n;
-};
+/* One stack's deploy (or diff), carried from step to step. */
+typedef struct deploy {
+	ctl_ctx *ctx;
+	aws_client *c;
+	const char *kind;
+	const struct deploy_opts *o;
+	int *banner_done;          /* the account banner was printed (once per run) */
+	char stack[256];
+	char *text;                /* the template body */
+	tmpl_info info;
+	cfn_stack st;              /* the stack as found; zeroed when there is none */
+	const char *type;          /* "CREATE" or "UPDATE" */
+	int creates;               /* the change set creates the stack (REVIEW_IN_PROGRESS) */
+	int recreate;              /* ROLLBACK_COMPLETE: delete it once parameters and image are right */
+	int needs_image;           /* deploy builds and pushes the image (no --image given) */
+	char image_uri[1024];
+	params ps;
+	char *cs_id, *stack_id;    /* the change set and the stack it applies to */
+	cfn_change_set cs;
+	int executing;             /* ExecuteChangeSet was called: the change set is not ours to delete */
+	int finished;              /* nothing left to do: no changes, or the diff was shown */
+	cfn_stack fin;             /* the stack after the deploy */
+	follow_result followed;
+} deploy;
 
-static void params_free(struct params *ps)
-{
-	for (size_t i = 0; i < ps->n; i++)
-		free(ps->owned[i]);
-	ps->n = 0;
-}
-
-static int params_set(struct params *ps, const char *key, const char *value, int previous)
-{
-	for (size_t i = 0; i < ps->n; i++)
-		if (strcmp(ps->p[i].key, key) == 0)
-			return 0;   /* first setter wins: callers go from most to least specific */
-	if (ps->n >= sizeof ps->p / sizeof ps->p[0])
-		return -1;
-	char *own = NULL;
-	if (value && (own = strdup(value)) == NULL)
-		return -1;
-	ps->owned[ps->n] = own;
-	ps->p[ps->n] = (cfn_param){key, own, previous};
-	ps->n++;
-	return 0;
-}
-
+/* The value of parameter key in a deployed stack, or NULL. */
 static const char *stack_param(const cfn_stack *st, const char *key)
 {
 	for (size_t i = 0; st && i < st->nparams; i++)
@@ -65,225 +75,164 @@ static const char *stack_param(const cfn_stack *st, const char *key)
 }
 
 /* Every SSM parameter the template reads must exist; names the stack that writes it. */
-static int check_reads(ctl_ctx *ctx, aws_client *c, const char *kind, const tmpl_info *info)
+static ctl_outcome step_check_inputs(deploy *d)
 {
+	if (templates_load(d->ctx, d->kind, &d->text, &d->info) != 0)
+		return CTL_FAILED;
 	int missing = 0;
-	for (size_t i = 0; i < info->nreads; i++) {
+	for (size_t i = 0; i < d->info.nreads; i++) {
+		const char *name = d->info.reads[i].name;
 		aws_error err;
 		aws_error_clear(&err);
-		int ex = stk_ssm_exists(c, info->reads[i].name, &err);
+		int ex = stk_ssm_exists(d->c, name, &err);
 		if (ex < 0) {
-			ctl_aws_error(info->reads[i].name, &err);
-			return -1;
+			ctl_aws_error(name, &err);
+			return CTL_FAILED;
 		}
 		if (ex)
 			continue;
 		missing++;
-		const char *producer = NULL;
-		for (int k = 0; k < STK_NKINDS && !producer; k++) {
-			tmpl_info other;
-			if (strcmp(stk_kinds[k], kind) == 0 || stk_template(ctx, stk_kinds[k], NULL, &other))
-				continue;
-			for (size_t w = 0; w < other.nwrites; w++)
-				if (strcmp(other.writes[w].name, info->reads[i].name) == 0)
-					producer = stk_kinds[k];
-			tmpl_info_free(&other);
-		}
+		const char *producer = templates_writer(d->ctx, name, d->kind);
 		char flags[512];
 		if (producer)
 			ctl_errorf("the %s stack reads SSM parameter %s, which does not exist — run "
-				   "`showtablectl %sdeploy %s` first", kind, info->reads[i].name,
-				   stk_env_flags(ctx, flags, sizeof flags), producer);
+				   "`showtablectl %sdeploy %s` first", d->kind, name,
+				   stk_env_flags(d->ctx, flags, sizeof flags), producer);
 		else
 			ctl_errorf("the %s stack reads SSM parameter %s, which does not exist and no "
 				   "stack writes — create it with `showtablectl param put %s VALUE`",
-				   kind, info->reads[i].name, info->reads[i].name);
+				   d->kind, name, name);
 	}
-	return missing ? 1 : 0;
+	return missing ? CTL_FAILED : CTL_OK;
 }
 
-/* The parameters for this change set: --param, --image, the prefix and the SSM names
- * when the prefix is not the template's default, then on UPDATE the stack's previous
- * values for the rest (so an earlier --param NatGateways=0 is not silently undone). */
-static int build_params(const ctl_ctx *ctx, const char *kind, const tmpl_info *info,
-			const struct deploy_opts *o, const cfn_stack *existing, struct params *ps)
+/* Waits out another operation, then decides from the stack's state: CREATE (no stack, or
+ * one under review), UPDATE, recreate after a failed first create, or refuse a state no
+ * change set can leave. */
+static ctl_outcome step_wait_settled(deploy *d)
 {
-	for (size_t i = 0; i < o->nkv; i++) {
-		const char *eq = strchr(o->kv[i], '=');
-		char key[128];
-		if (eq == NULL || eq == o->kv[i] || (size_t)(eq - o->kv[i]) >= sizeof key) {
-			ctl_errorf("--param \"%s\" is not KEY=VALUE", o->kv[i]);
-			return 2;
+	d->type = "CREATE";
+	d->creates = 1;
+	int ex = follow_wait_settled(d->c, d->stack, &d->st);
+	if (ex < 0)
+		return CTL_FAILED;
+	if (ex == 0)
+		return CTL_OK;
+	const char *s = d->st.status;
+	if (strcmp(s, "ROLLBACK_COMPLETE") == 0) {
+		if (d->o->diff_only) {
+			printf("%s is ROLLBACK_COMPLETE (its creation failed); `showtablectl deploy "
+			       "%s` will offer to delete and recreate it\n", d->stack, d->kind);
+			return CTL_FAILED;
 		}
-		memcpy(key, o->kv[i], (size_t)(eq - o->kv[i]));
-		key[eq - o->kv[i]] = '\0';
-		const tmpl_param *tp = tmpl_find_param(info, key);
-		if (tp == NULL && o->several)
-			continue;   /* run_stacks checked that some chosen stack takes it */
-		if (tp == NULL) {
-			ctl_errorf("--param %s: the %s template has no parameter %s", o->kv[i], kind, key);
-			return 2;
-		}
-		if (params_set(ps, tp->name, eq + 1, 0))
-			return -1;
+		d->recreate = 1;
+	} else if (strcmp(s, "UPDATE_ROLLBACK_FAILED") == 0) {
+		ctl_errorf("%s is UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback, "
+			   "usually because a resource was changed or deleted outside "
+			   "CloudFormation. Fix that resource, then continue the rollback "
+			   "(console: Stack actions → Continue update rollback; CLI: `aws "
+			   "cloudformation continue-update-rollback --stack-name %s`, with "
+			   "--resources-to-skip for resources that cannot be fixed) and deploy again",
+			   d->stack, d->stack);
+		return CTL_FAILED;
+	} else if (strcmp(s, "CREATE_FAILED") == 0 || strcmp(s, "ROLLBACK_FAILED") == 0 ||
+		   strcmp(s, "DELETE_FAILED") == 0) {
+		char flags[512];
+		ctl_errorf("%s is %s%s%s — it cannot be updated; delete it with `showtablectl "
+			   "%sdestroy %s` (retain resources that refuse to delete in the console) "
+			   "and deploy again", d->stack, s, d->st.reason ? ": " : "",
+			   d->st.reason ? d->st.reason : "", stk_env_flags(d->ctx, flags, sizeof flags),
+			   d->kind);
+		return CTL_FAILED;
+	} else if (strcmp(s, "REVIEW_IN_PROGRESS") != 0) {
+		d->type = "UPDATE";
+		d->creates = 0;
 	}
-	const tmpl_param *img = tmpl_find_param(info, "Image");
-	if (o->image && img == NULL && !o->several) {
-		ctl_errorf("--image: the %s stack takes no image (only the container stack does)", kind);
-		return 2;
-	}
-	if (img) {
-		if (o->image) {
-			if (params_set(ps, "Image", o->image, 0))
-				return -1;
-		} else if (stack_param(existing, "Image")) {
-			if (params_set(ps, "Image", NULL, 1))
-				return -1;
-		} else if (img->def == NULL || *img->def == '\0') {
-			ctl_errorf("the %s stack is not deployed yet, so diff needs an image — pass "
-				   "--image URI (deploy builds and pushes one itself)", kind);
-			return 2;
-		}
-	}
-	const tmpl_param *pp = tmpl_find_param(info, TMPL_PREFIX_PARAM);
-	int nondefault = pp && (pp->def == NULL || strcmp(pp->def, ctx->param_prefix) != 0);
-	if (nondefault && params_set(ps, TMPL_PREFIX_PARAM, ctx->param_prefix, 0))
-		return -1;
-	for (size_t i = 0; i < info->nreads; i++) {
-		const tmpl_param *tp = tmpl_find_param(info, info->reads[i].key);
-		if (tp && tp->def && strcmp(tp->def, info->reads[i].name) != 0 &&
-		    params_set(ps, tp->name, info->reads[i].name, 0))
-			return -1;
-	}
-	if (existing) {
-		for (size_t i = 0; i < info->nparams; i++) {
-			const char *k = info->params[i].name;
-			int managed = strcmp(k, TMPL_PREFIX_PARAM) == 0;
-			for (size_t r = 0; r < info->nreads; r++)
-				managed |= strcmp(info->reads[r].key, k) == 0;
-			if (!managed && stack_param(existing, k) && params_set(ps, k, NULL, 1))
-				return -1;
-		}
-	}
-	return 0;
+	return CTL_OK;
 }
 
-static void print_change_set(const char *stack, const char *type, const cfn_change_set *cs)
+/* The parameters are checked before anything changes (a push, a delete); the image's URI
+ * is only known after the push, so a stand-in takes its place until step_image. */
+static ctl_outcome step_parameters(deploy *d)
 {
-	size_t add = 0, mod = 0, rep = 0, rem = 0;
-	printf("\nchange set for %s (%s):\n", stack, strcmp(type, "CREATE") == 0 ? "create" : "update");
-	for (size_t i = 0; i < cs->nchanges; i++) {
-		const cfn_change *ch = &cs->changes[i];
-		const char *a = ch->action ? ch->action : "?";
-		char mark = '?';
-		char note[64] = "";
-		if (strcmp(a, "Add") == 0) {
-			mark = '+';
-			add++;
-		} else if (strcmp(a, "Remove") == 0) {
-			mark = '-';
-			rem++;
-		} else if (strcmp(a, "Modify") == 0) {
-			mark = '~';
-			mod++;
-			if (ch->replacement && strcmp(ch->replacement, "True") == 0) {
-				snprintf(note, sizeof note, "REPLACED");
-				rep++;
-			} else if (ch->replacement && strcmp(ch->replacement, "Conditional") == 0) {
-				snprintf(note, sizeof note, "may be replaced");
-				rep++;
-			}
-		}
-		printf("  %c %-7s %-32s %s%s%s\n", mark, a, ch->logical_id ? ch->logical_id : "",
-		       ch->type ? ch->type : "", *note ? "  " : "", note);
-	}
-	printf("  %zu to add, %zu to modify (%zu replaced or maybe replaced), %zu to remove\n", add,
-	       mod, rep, rem);
-	if (cs->nparams) {
-		printf("parameters:\n");
-		for (size_t i = 0; i < cs->nparams; i++)
-			printf("  %s = %s\n", cs->params[i].key ? cs->params[i].key : "",
-			       cs->params[i].value ? cs->params[i].value : "");
-	}
-	fflush(stdout);
+	d->needs_image = d->o->image == NULL && !d->o->diff_only &&
+			 tmpl_find_param(&d->info, "Image") != NULL;
+	params_request req = {
+		.kv = d->o->kv, .nkv = d->o->nkv, .several = d->o->several,
+		.image = d->needs_image ? "image" : d->o->image,
+	};
+	return params_build(d->ctx, d->kind, &d->info, &req, d->creates ? NULL : &d->st, &d->ps);
 }
 
-/* Waits for the change set to be computed. 0 ready, 1 empty (no changes), -1 failed. */
-static int wait_change_set(aws_client *c, const char *stack, const char *id, cfn_change_set *cs)
+/* The account and region about to change, once per run. */
+static ctl_outcome step_banner(deploy *d)
 {
-	time_t start = time(NULL);
-	for (;;) {
-		aws_error err;
-		aws_error_clear(&err);
-		cfn_change_set_free(cs);
-		if (cfn_describe_change_set(c, id, cs, &err) != 0) {
-			ctl_aws_error(stack, &err);
-			return -1;
-		}
-		if (strcmp(cs->status, "CREATE_COMPLETE") == 0)
-			return 0;
-		if (cfn_change_set_is_empty(cs))
-			return 1;
-		if (strcmp(cs->status, "FAILED") == 0) {
-			ctl_errorf("%s: CloudFormation could not prepare the change: %s", stack,
-				   cs->reason ? cs->reason : "(no reason given)");
-			return -1;
-		}
-		if (time(NULL) - start > stk_wait_s()) {
-			ctl_errorf("%s: the change set is still %s after %ld s", stack, cs->status,
-				   stk_wait_s());
-			return -1;
-		}
-		stk_sleep_ms(stk_poll_ms() < 2000 ? stk_poll_ms() : 2000);
-	}
+	if (*d->banner_done)
+		return CTL_OK;
+	if (stk_banner(d->ctx, d->c) != 0)
+		return CTL_FAILED;
+	*d->banner_done = 1;
+	return CTL_OK;
 }
 
-/* Deletes a change set we will not execute, and the empty stack a CREATE change set made. */
-static void discard(aws_client *c, const char *stack, const char *cs_id, int created)
+/* deploy builds the image and pushes it when ECR lacks its digest (like a CDK asset);
+ * --image overrides; diff shows the deployed image (it changes nothing, so no push). */
+static ctl_outcome step_image(deploy *d)
 {
-	aws_error err;
-	aws_error_clear(&err);
-	if (cfn_delete_change_set(c, cs_id, &err) != 0)
-		ctl_aws_error("deleting the change set", &err);
-	if (created && cfn_delete_stack(c, stack, &err) != 0)
-		ctl_aws_error("deleting the empty stack the change set created", &err);
+	if (!d->needs_image)
+		return CTL_OK;
+	/* The task's CPU (--param, else what the stack has) decides which platform the image
+	 * must have: an ARM64 task cannot start from an amd64-only index. */
+	const char *cpu = d->creates ? NULL : stack_param(&d->st, "CpuArchitecture");
+	for (size_t i = 0; i < d->o->nkv; i++)
+		if (strncmp(d->o->kv[i], "CpuArchitecture=", 16) == 0)
+			cpu = d->o->kv[i] + 16;
+	const char *arch = cpu && strcmp(cpu, "ARM64") == 0 ? "arm64" : "amd64";
+	if (image_ensure_pushed(d->ctx, arch, d->image_uri, sizeof d->image_uri) != CTL_OK)
+		return CTL_FAILED;
+	if (params_set_value(&d->ps, "Image", d->image_uri) != 0) {
+		ctl_errorf("out of memory or too many parameters");
+		return CTL_FAILED;
+	}
+	return CTL_OK;
 }
 
 /* ROLLBACK_COMPLETE: the first creation failed; the stack must go before a new create. */
-static int recreate(ctl_ctx *ctx, aws_client *c, const char *stack, const cfn_stack *st)
+static ctl_outcome step_recreate(deploy *d)
 {
+	if (!d->recreate)
+		return CTL_OK;
 	printf("%s is ROLLBACK_COMPLETE: its creation failed and was rolled back, so it holds no "
-	       "resources and cannot be updated; it must be deleted and created again\n", stack);
-	if (st->reason)
-		printf("  last reason: %s\n", st->reason);
+	       "resources and cannot be updated; it must be deleted and created again\n", d->stack);
+	if (d->st.reason)
+		printf("  last reason: %s\n", d->st.reason);
 	fflush(stdout);
-	int yes = stk_confirm(ctx, "Delete it and create it again?");
-	if (yes != 1)
-		return yes == 2 ? 2 : 1;
-	char *last = stk_last_event_id(c, st->id);
+	prompt_answer yes = prompt_confirm(d->ctx, "Delete it and create it again?");
+	if (yes != PROMPT_YES)
+		return prompt_refusal(yes);
+	char *last = follow_last_event_id(d->c, d->st.id);
 	aws_error err;
 	aws_error_clear(&err);
-	int rc = cfn_delete_stack(c, st->id, &err);
-	if (rc != 0) {
-		ctl_aws_error(stack, &err);
+	if (cfn_delete_stack(d->c, d->st.id, &err) != 0) {
+		ctl_aws_error(d->stack, &err);
 		free(last);
-		return 1;
+		return CTL_FAILED;
 	}
 	cfn_stack fin;
-	rc = stk_follow(c, st->id, stack, last, 0, &fin);
+	follow_result f = follow_stack(d->c, d->st.id, d->stack, last, 0, &fin);
 	free(last);
-	int ok = rc == 0 && fin.status && strcmp(fin.status, "DELETE_COMPLETE") == 0;
+	int ok = f == FOLLOW_DONE && fin.status && strcmp(fin.status, "DELETE_COMPLETE") == 0;
 	cfn_stack_free(&fin);
 	if (!ok) {
-		ctl_errorf("%s could not be deleted — see the events above", stack);
-		return 1;
+		ctl_errorf("%s could not be deleted — see the events above", d->stack);
+		return CTL_FAILED;
 	}
-	return 0;
+	return CTL_OK;
 }
 
 /* A change of the container's front door is one update, but not an invisible one: say what
  * CloudFormation will do in which order and what the user has to do around it. */
-static void print_frontend_switch(const cfn_stack *existing, const struct params *ps)
+static void print_frontend_switch(const cfn_stack *existing, const params *ps)
 {
 	const char *from = stack_param(existing, "Frontend"), *to = NULL;
 	for (size_t i = 0; i < ps->n; i++)
@@ -308,204 +257,183 @@ static void print_frontend_switch(const cfn_stack *existing, const struct params
 			"load balancer).");
 }
 
-static void print_outputs(const cfn_stack *st)
+/* Creates the change set and shows it; an empty one ends the deploy ("no changes"). */
+static ctl_outcome step_change_set(deploy *d)
 {
-	for (size_t i = 0; i < st->noutputs; i++)
-		printf("  %s = %s\n", st->outputs[i].key ? st->outputs[i].key : "",
-		       st->outputs[i].value ? st->outputs[i].value : "");
-}
-
-static int deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
-		      const struct deploy_opts *o, int *banner_done)
-{
-	char stack[256];
-	stk_name(ctx, kind, stack, sizeof stack);
-	char *text = NULL;
-	tmpl_info info;
-	if (stk_template(ctx, kind, &text, &info) != 0)
-		return 1;
-	int rc = 1;
-	cfn_stack st;
-	memset(&st, 0, sizeof st);
-	struct params ps = {0};
-	char *cs_id = NULL, *stack_id = NULL;
-	cfn_change_set cs;
-	memset(&cs, 0, sizeof cs);
-
-	/* deploy builds the image and pushes it when ECR lacks its digest (like a CDK asset);
-	 * --image overrides, diff shows the deployed image (it changes nothing, so no push) */
-	int need_image = o->image == NULL && !o->diff_only && tmpl_find_param(&info, "Image");
-	struct deploy_opts oo = *o;
-	char image_uri[1024];
-	int rollback = 0;
-
-	int chk = check_reads(ctx, c, kind, &info);
-	if (chk != 0)
-		goto out;
-	int ex = stk_wait_settled(c, stack, &st);
-	if (ex < 0)
-		goto out;
-	const char *type = "CREATE";
-	int created = 1;   /* the change set makes the stack (REVIEW_IN_PROGRESS) */
-	if (ex == 1) {
-		const char *s = st.status;
-		if (strcmp(s, "ROLLBACK_COMPLETE") == 0) {
-			if (o->diff_only) {
-				printf("%s is ROLLBACK_COMPLETE (its creation failed); `showtablectl deploy "
-				       "%s` will offer to delete and recreate it\n", stack, kind);
-				rc = 1;
-				goto out;
-			}
-			rollback = 1;   /* deleted below, once the new parameters and image are right */
-		} else if (strcmp(s, "UPDATE_ROLLBACK_FAILED") == 0) {
-			ctl_errorf("%s is UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback, "
-				   "usually because a resource was changed or deleted outside "
-				   "CloudFormation. Fix that resource, then continue the rollback "
-				   "(console: Stack actions → Continue update rollback; CLI: `aws "
-				   "cloudformation continue-update-rollback --stack-name %s`, with "
-				   "--resources-to-skip for resources that cannot be fixed) and deploy again",
-				   stack, stack);
-			goto out;
-		} else if (strcmp(s, "CREATE_FAILED") == 0 || strcmp(s, "ROLLBACK_FAILED") == 0 ||
-			   strcmp(s, "DELETE_FAILED") == 0) {
-			char flags[512];
-			ctl_errorf("%s is %s%s%s — it cannot be updated; delete it with `showtablectl "
-				   "%sdestroy %s` (retain resources that refuse to delete in the console) "
-				   "and deploy again", stack, s, st.reason ? ": " : "",
-				   st.reason ? st.reason : "", stk_env_flags(ctx, flags, sizeof flags), kind);
-			goto out;
-		} else if (strcmp(s, "REVIEW_IN_PROGRESS") != 0) {
-			type = "UPDATE";
-			created = 0;
-		}
-	}
-	/* The parameters are checked before anything changes (a push, a delete); the image's
-	 * URI is only known after the push, so a stand-in takes its place here. */
-	if (need_image)
-		oo.image = "image";
-	int pr = build_params(ctx, kind, &info, &oo, created ? NULL : &st, &ps);
-	params_free(&ps);
-	if (pr == 0 && !*banner_done && stk_banner(ctx, c) != 0)
-		goto out;
-	if (pr == 0)
-		*banner_done = 1;
-	if (pr == 0 && need_image) {
-		/* The task's CPU (--param, else what the stack has) decides which platform the
-		 * image must have: an ARM64 task cannot start from an amd64-only index. */
-		const char *cpu = created ? NULL : stack_param(&st, "CpuArchitecture");
-		for (size_t i = 0; i < o->nkv; i++)
-			if (strncmp(o->kv[i], "CpuArchitecture=", 16) == 0)
-				cpu = o->kv[i] + 16;
-		const char *arch = cpu && strcmp(cpu, "ARM64") == 0 ? "arm64" : "amd64";
-		if (image_ensure_pushed(ctx, arch, image_uri, sizeof image_uri) != 0)
-			goto out;
-		oo.image = image_uri;
-	}
-	if (pr == 0 && rollback) {
-		if ((rc = recreate(ctx, c, stack, &st)) != 0)
-			goto out;
-		rc = 1;
-		cfn_stack_free(&st);
-	}
-	if (pr == 0)
-		pr = build_params(ctx, kind, &info, &oo, created ? NULL : &st, &ps);
-	if (pr != 0) {
-		rc = pr < 0 ? 1 : pr;
-		if (pr < 0)
-			ctl_errorf("out of memory or too many parameters");
-		goto out;
-	}
-	if (o->diff_only && o->image == NULL && tmpl_find_param(&info, "Image") && !created)
+	if (d->o->diff_only && d->o->image == NULL && tmpl_find_param(&d->info, "Image") &&
+	    !d->creates)
 		printf("%s: diff keeps the deployed image; `showtablectl deploy %s` builds the image "
-		       "and pushes it first when the binary or assets changed\n", stack, kind);
-
+		       "and pushes it first when the binary or assets changed\n", d->stack, d->kind);
 	char csname[64];
 	snprintf(csname, sizeof csname, "showtablectl-%ld", (long)time(NULL));
 	cfn_change_set_input in = {
-		.stack_name = stack, .change_set_name = csname, .type = type,
-		.template_body = text, .params = ps.p, .nparams = ps.n, .capabilities_iam = 1,
-		.description = o->diff_only ? "showtablectl diff" : "showtablectl deploy",
+		.stack_name = d->stack, .change_set_name = csname, .type = d->type,
+		.template_body = d->text, .params = d->ps.p, .nparams = d->ps.n,
+		.capabilities_iam = 1,
+		.description = d->o->diff_only ? "showtablectl diff" : "showtablectl deploy",
 	};
-	aws_error err;
-	aws_error_clear(&err);
-	printf("%s: preparing a change set (%s)…\n", stack, type);
+	printf("%s: preparing a change set (%s)…\n", d->stack, d->type);
 	fflush(stdout);
-	if (cfn_create_change_set(c, &in, &cs_id, &stack_id, &err) != 0) {
-		ctl_aws_error(stack, &err);
-		goto out;
+	switch (changeset_create(d->c, &in, &d->cs_id, &d->stack_id, &d->cs)) {
+	case CHANGESET_READY:
+		break;
+	case CHANGESET_EMPTY:
+		printf("%s: no changes\n", d->stack);
+		d->finished = 1;
+		return CTL_OK;
+	case CHANGESET_ERROR:
+		return CTL_FAILED;
 	}
-	int w = wait_change_set(c, stack, cs_id, &cs);
-	if (w != 0) {
-		if (w == 1) {
-			printf("%s: no changes\n", stack);
-			rc = 0;
-		}
-		discard(c, stack, cs_id, created);
-		goto out;
-	}
-	print_change_set(stack, type, &cs);
-	if (!created)
-		print_frontend_switch(&st, &ps);
-	if (o->diff_only) {
-		discard(c, stack, cs_id, created);
-		rc = 0;
-		goto out;
+	changeset_print(d->stack, d->type, &d->cs);
+	if (!d->creates)
+		print_frontend_switch(&d->st, &d->ps);
+	return CTL_OK;
+}
+
+/* diff ends here; deploy asks (or takes --yes). */
+static ctl_outcome step_confirm(deploy *d)
+{
+	if (d->o->diff_only) {
+		d->finished = 1;
+		return CTL_OK;
 	}
 	char q[320];
-	snprintf(q, sizeof q, "Deploy these changes to %s?", stack);
-	int yes = stk_confirm(ctx, q);
-	if (yes != 1) {
-		discard(c, stack, cs_id, created);
-		if (yes == 0)
-			printf("%s: not deployed\n", stack);
-		rc = yes == 2 ? 2 : 1;
-		goto out;
+	snprintf(q, sizeof q, "Deploy these changes to %s?", d->stack);
+	prompt_answer yes = prompt_confirm(d->ctx, q);
+	if (yes == PROMPT_YES)
+		return CTL_OK;
+	if (yes == PROMPT_NO)
+		printf("%s: not deployed\n", d->stack);
+	return prompt_refusal(yes);
+}
+
+/* The server's credentials exist before the service that reads them starts; then the
+ * change set is executed, remembering the last event so only this deploy's are shown. */
+static ctl_outcome step_execute(deploy *d, char **last)
+{
+	if (tmpl_find_param(&d->info, "Image") && credentials_ensure(d->ctx, d->c) != 0)
+		return CTL_FAILED;
+	*last = follow_last_event_id(d->c, d->stack_id ? d->stack_id : d->stack);
+	d->executing = 1;
+	aws_error err;
+	aws_error_clear(&err);
+	if (cfn_execute_change_set(d->c, d->cs_id, &err) != 0) {
+		ctl_aws_error(d->stack, &err);
+		return CTL_FAILED;
 	}
-	if (tmpl_find_param(&info, "Image") && ctl_credentials_ensure(ctx, c) != 0) {
-		discard(c, stack, cs_id, created);
-		goto out;
+	return CTL_OK;
+}
+
+static ctl_outcome step_follow(deploy *d, const char *last)
+{
+	d->followed = follow_stack(d->c, d->stack_id ? d->stack_id : d->stack, d->stack, last,
+				   d->cs.nchanges, &d->fin);
+	return d->followed == FOLLOW_ERROR ? CTL_FAILED : CTL_OK;
+}
+
+/* The final state and the stack's outputs (the URL, the names it made). */
+static ctl_outcome step_report(deploy *d)
+{
+	if (d->followed != FOLLOW_DONE) {
+		ctl_errorf("%s: deploy failed (%s)", d->stack, d->fin.status ? d->fin.status : "?");
+		return CTL_FAILED;
 	}
-	char *last = stk_last_event_id(c, stack_id ? stack_id : stack);
-	if (cfn_execute_change_set(c, cs_id, &err) != 0) {
-		ctl_aws_error(stack, &err);
-		free(last);
-		goto out;
+	printf("%s: %s\n", d->stack, d->fin.status);
+	for (size_t i = 0; i < d->fin.noutputs; i++)
+		printf("  %s = %s\n", d->fin.outputs[i].key ? d->fin.outputs[i].key : "",
+		       d->fin.outputs[i].value ? d->fin.outputs[i].value : "");
+	return CTL_OK;
+}
+
+/* The steps before the execution, in order; each runs only when all before it gave CTL_OK
+ * and none finished the deploy. */
+static const struct deploy_step {
+	const char *name;
+	ctl_outcome (*run)(deploy *d);
+} deploy_steps[] = {
+	{"check inputs", step_check_inputs},
+	{"wait for a settled stack", step_wait_settled},
+	{"parameters", step_parameters},
+	{"banner", step_banner},
+	{"image", step_image},
+	{"recreate", step_recreate},
+	{"change set", step_change_set},
+	{"confirm", step_confirm},
+};
+
+static ctl_outcome deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
+			      const struct deploy_opts *o, int *banner_done)
+{
+	deploy d = {.ctx = ctx, .c = c, .kind = kind, .o = o, .banner_done = banner_done};
+	stk_name(ctx, kind, d.stack, sizeof d.stack);
+	ctl_outcome rc = CTL_OK;
+	for (size_t i = 0; i < sizeof deploy_steps / sizeof deploy_steps[0]; i++) {
+		if (ctx->verbose)
+			fprintf(stderr, "%s: %s\n", d.stack, deploy_steps[i].name);
+		rc = deploy_steps[i].run(&d);
+		if (rc != CTL_OK || d.finished)
+			break;
 	}
-	cfn_stack fin;
-	int f = stk_follow(c, stack_id ? stack_id : stack, stack, last, cs.nchanges, &fin);
+	char *last = NULL;
+	if (rc == CTL_OK && !d.finished) {
+		rc = step_execute(&d, &last);
+		if (rc == CTL_OK)
+			rc = step_follow(&d, last);
+		if (rc == CTL_OK)
+			rc = step_report(&d);
+	}
+	if (d.cs_id && !d.executing)
+		changeset_discard(c, d.stack, d.cs_id, d.creates);
 	free(last);
-	if (f == 0) {
-		printf("%s: %s\n", stack, fin.status);
-		print_outputs(&fin);
-		rc = 0;
-	} else if (f == 1) {
-		ctl_errorf("%s: deploy failed (%s)", stack, fin.status ? fin.status : "?");
-	}
-	cfn_stack_free(&fin);
-out:
-	cfn_change_set_free(&cs);
-	free(cs_id);
-	free(stack_id);
-	params_free(&ps);
-	cfn_stack_free(&st);
-	tmpl_info_free(&info);
-	free(text);
+	cfn_stack_free(&d.fin);
+	cfn_change_set_free(&d.cs);
+	free(d.cs_id);
+	free(d.stack_id);
+	params_free(&d.ps);
+	cfn_stack_free(&d.st);
+	tmpl_info_free(&d.info);
+	free(d.text);
 	fflush(stdout);
 	return rc;
 }
 
+#define DEPLOY_USAGE "deploy [--yes] [--image URI] [--param KEY=VALUE]... vpc|table|container..."
+#define DIFF_USAGE "diff [--image URI] [--param KEY=VALUE]... vpc|table|container"
+
+/* --help: the usage line and every flag of the command. */
+static void usage(FILE *f, int diff)
+{
+	if (diff)
+		fprintf(f,
+			"usage: showtablectl " DIFF_USAGE "\n"
+			"Shows what deploy would change: creates the change set, shows it and deletes it.\n"
+			"  --image URI        the container image (default: the deployed one; nothing is built)\n"
+			"  --param KEY=VALUE  a template parameter (repeatable)\n");
+	else
+		fprintf(f,
+			"usage: showtablectl " DEPLOY_USAGE "\n"
+			"Deploys the stacks in dependency order: change set, confirmation, execution, events.\n"
+			"  --yes, -y          do not ask for confirmation (required without a terminal)\n"
+			"  --image URI        the container image (default: build it and push it to ECR)\n"
+			"  --param KEY=VALUE  a template parameter (repeatable); an update keeps the\n"
+			"                     deployed values of the parameters not given\n");
+	fprintf(f, "Global flags come before the command (showtablectl --help); "
+		   "showtablectl(1) describes every option.\n");
+}
+
 /* Parses the flags shared by deploy and diff; returns the index of the first stack arg,
- * or -1 after a usage error. */
+ * or -1 after a usage error, 0 after --help. */
 static int parse_opts(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o)
 {
 	static const struct option opts[] = {
 		{"image", required_argument, 0, 'i'},
 		{"param", required_argument, 0, 'p'},
 		{"yes", no_argument, 0, 'y'},
+		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	int ch;
-	while ((ch = getopt_long(argc, argv, "y", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'i': o->image = optarg; break;
 		case 'p':
@@ -516,6 +444,7 @@ static int parse_opts(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o
 			o->kv[o->nkv++] = optarg;
 			break;
 		case 'y': ctx->yes = 1; break;
+		case 'h': usage(stdout, o->diff_only); return 0;
 		default: return -1;
 		}
 	}
@@ -540,15 +469,7 @@ static int check_flags_apply(const ctl_ctx *ctx, const int want[STK_NKINDS],
 			size_t kl = strcspn(flag, "=");
 			snprintf(key, sizeof key, "%.*s", (int)(kl < sizeof key ? kl : sizeof key - 1), flag);
 		}
-		int found = 0;
-		for (int k = 0; k < STK_NKINDS && !found; k++) {
-			tmpl_info info;
-			if (!want[k] || stk_template(ctx, stk_kinds[k], NULL, &info) != 0)
-				continue;
-			found = tmpl_find_param(&info, key) != NULL;
-			tmpl_info_free(&info);
-		}
-		if (!found) {
+		if (!templates_take_param(ctx, want, key)) {
 			ctl_errorf("%s: none of the chosen stacks takes a parameter %s", flag, key);
 			bad = 1;
 		}
@@ -556,51 +477,51 @@ static int check_flags_apply(const ctl_ctx *ctx, const int want[STK_NKINDS],
 	return bad;
 }
 
-/* Runs fn on each stack named in argv, in the order of stk_kinds. */
-static int run_stacks(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o,
-		      const char *usage)
+/* Deploys (or diffs) each stack named in argv, in the order of stk_kinds. */
+static ctl_outcome run_stacks(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o,
+			      const char *usage_line)
 {
 	int first = parse_opts(ctx, argc, argv, o);
+	if (first == 0)
+		return CTL_OK;
 	if (first < 0 || first >= argc) {
-		ctl_errorf("usage: %s", usage);
-		return 2;
+		ctl_errorf("usage: %s", usage_line);
+		return CTL_USAGE;
 	}
 	int want[STK_NKINDS];
 	int nwant = stk_kinds_wanted(argc, argv, first, want);
 	if (nwant < 0)
-		return 2;
+		return CTL_USAGE;
 	if (o->diff_only && argc - first != 1) {
-		ctl_errorf("usage: %s", usage);
-		return 2;
+		ctl_errorf("usage: %s", usage_line);
+		return CTL_USAGE;
 	}
 	o->several = nwant > 1;
 	if (o->several && check_flags_apply(ctx, want, o) != 0)
-		return 2;
-	int ec;
-	aws_client *c = stk_client(ctx, &ec);
+		return CTL_USAGE;
+	ctl_outcome rc;
+	aws_client *c = stk_client(ctx, &rc);
 	if (c == NULL)
-		return ec;
+		return rc;
 	int banner = 0;
 	for (int k = 0; k < STK_NKINDS; k++) {
 		if (!want[k])
 			continue;
-		int rc = deploy_one(ctx, c, stk_kinds[k], o, &banner);
-		if (rc != 0)
+		rc = deploy_one(ctx, c, stk_kinds[k], o, &banner);
+		if (rc != CTL_OK)
 			return rc;
 	}
-	return 0;
+	return CTL_OK;
 }
 
-int cmd_deploy(ctl_ctx *ctx, int argc, char **argv)
+ctl_outcome cmd_deploy(ctl_ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = {0};
-	return run_stacks(ctx, argc, argv, &o,
-			  "deploy [--yes] [--image URI] [--param KEY=VALUE]... vpc|table|container...");
+	return run_stacks(ctx, argc, argv, &o, DEPLOY_USAGE);
 }
 
-int cmd_diff(ctl_ctx *ctx, int argc, char **argv)
+ctl_outcome cmd_diff(ctl_ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = {.diff_only = 1};
-	return run_stacks(ctx, argc, argv, &o,
-			  "diff [--image URI] [--param KEY=VALUE]... vpc|table|container");
+	return run_stacks(ctx, argc, argv, &o, DIFF_USAGE);
 }

@@ -10,9 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ctl_destroy.h"
 #include "ecr.h"
 #include "image.h"
+#include "follow.h"
+#include "prompt.h"
 #include "stack.h"
+#include "templates.h"
 
 /* 0 when nothing deployed reads what kind writes; 1 refused (printed); -1 error. */
 static int guard(ctl_ctx *ctx, aws_client *c, const char *kind, const tmpl_info *info)
@@ -22,7 +26,7 @@ static int guard(ctl_ctx *ctx, aws_client *c, const char *kind, const tmpl_info 
 		if (strcmp(stk_kinds[k], kind) == 0)
 			continue;
 		tmpl_info other;
-		if (stk_template(ctx, stk_kinds[k], NULL, &other) != 0)
+		if (templates_load(ctx, stk_kinds[k], NULL, &other) != 0)
 			return -1;
 		const char *shared = NULL;
 		for (size_t r = 0; r < other.nreads && !shared; r++)
@@ -79,167 +83,248 @@ static void repo_kept_note(const ctl_ctx *ctx, const char *repo, const char *uri
 	       known ? "" : " (if it exists)", stk_env_flags(ctx, flags, sizeof flags), repo);
 }
 
-/* DeleteRepository with force (its images go too). 0 deleted or not there, 1 failed. */
-static int purge_repo(aws_client *c, const char *repo, const char *uri)
+/* DeleteRepository with force (its images go too): CTL_OK when deleted or not there. */
+static ctl_outcome purge_repo(aws_client *c, const char *repo, const char *uri)
 {
 	aws_error err;
 	aws_error_clear(&err);
 	if (ecr_delete_repository(c, repo, 1, &err) == 0) {
 		printf("deleted ECR repository %s and its images\n", uri);
-		return 0;
+		return CTL_OK;
 	}
 	if (strcmp(err.type, "RepositoryNotFoundException") == 0) {
 		printf("ECR repository %s does not exist — no images to delete\n", repo);
-		return 0;
+		return CTL_OK;
 	}
 	ctl_aws_error("deleting the ECR repository", &err);
-	return 1;
+	return CTL_FAILED;
 }
 
-static int destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, int force, int purge,
-		       int *banner_done)
-{
-	/* the container stack's images live in ECR, outside the stack */
-	int images = strcmp(kind, "container") == 0;
-	char repo[256], repo_uri[512];
-	int repo_found = -1;
-	image_repository_name(ctx, repo, sizeof repo);
-	snprintf(repo_uri, sizeof repo_uri, "%s", repo);
+/* One stack's destroy, carried from step to step (as a deploy is, in ctl_deploy.c). */
+typedef struct destroy {
+	ctl_ctx *ctx;
+	aws_client *c;
+	const char *kind;
+	int force, purge;
+	int *banner_done;
 	char stack[256];
-	stk_name(ctx, kind, stack, sizeof stack);
 	tmpl_info info;
-	if (stk_template(ctx, kind, NULL, &info) != 0)
-		return 1;
-	int rc = 1;
-	cfn_stack st;
-	memset(&st, 0, sizeof st);
-	int ex = stk_wait_settled(c, stack, &st);
+	cfn_stack st;              /* the stack as found */
+	int images;                /* the container stack: its images live in ECR, outside it */
+	char repo[256], repo_uri[512];
+	int repo_found;            /* repo_state: 1, 0, -1 unknown */
+	size_t nres;               /* resources to delete, for the counter (0 = unknown) */
+	int finished;              /* nothing left to do */
+	cfn_stack fin;             /* the stack after the delete */
+	follow_result followed;
+} destroy;
+
+/* No stack: nothing to delete but, for the container, perhaps its ECR repository. */
+static ctl_outcome destroy_absent(destroy *d)
+{
+	printf("%s does not exist — nothing to destroy\n", d->stack);
+	d->finished = 1;
+	if (!d->images)
+		return CTL_OK;
+	d->repo_found = repo_state(d->c, d->repo, d->repo_uri, sizeof d->repo_uri);
+	if (d->repo_found == 0)
+		return CTL_OK;
+	if (!d->purge) {
+		repo_kept_note(d->ctx, d->repo, d->repo_uri, d->repo_found == 1);
+		return CTL_OK;
+	}
+	if (!*d->banner_done && stk_banner(d->ctx, d->c) != 0)
+		return CTL_FAILED;
+	*d->banner_done = 1;
+	char q[600];
+	snprintf(q, sizeof q, "Delete ECR repository %s and its images?", d->repo_uri);
+	prompt_answer yes = prompt_confirm(d->ctx, q);
+	return yes == PROMPT_YES ? purge_repo(d->c, d->repo, d->repo_uri) : prompt_refusal(yes);
+}
+
+static ctl_outcome step_wait_settled(destroy *d)
+{
+	if (templates_load(d->ctx, d->kind, NULL, &d->info) != 0)
+		return CTL_FAILED;
+	int ex = follow_wait_settled(d->c, d->stack, &d->st);
 	if (ex < 0)
-		goto out;
-	if (ex == 0) {
-		printf("%s does not exist — nothing to destroy\n", stack);
-		rc = 0;
-		if (images && (repo_found = repo_state(c, repo, repo_uri, sizeof repo_uri)) == 0)
-			goto out;
-		if (images && !purge) {
-			repo_kept_note(ctx, repo, repo_uri, repo_found == 1);
-		} else if (images) {
-			if (!*banner_done && stk_banner(ctx, c) != 0) {
-				rc = 1;
-				goto out;
-			}
-			*banner_done = 1;
-			char q[600];
-			snprintf(q, sizeof q, "Delete ECR repository %s and its images?", repo_uri);
-			int yes = stk_confirm(ctx, q);
-			rc = yes == 1 ? purge_repo(c, repo, repo_uri) : yes == 2 ? 2 : 1;
-		}
-		goto out;
-	}
-	int g = force ? 0 : guard(ctx, c, kind, &info);
-	if (g != 0)
-		goto out;
-	if (!*banner_done && stk_banner(ctx, c) != 0)
-		goto out;
-	*banner_done = 1;
-	size_t nres = 0;
-	{
-		/* The count is a nicety and the delete goes on without it, but a failed listing
-		 * must not read as "0 resources" just before the question. */
-		cfn_resource *res = NULL;
-		aws_error err;
-		aws_error_clear(&err);
-		if (cfn_describe_resources(c, st.id, &res, &nres, &err) == 0) {
-			cfn_resources_free(res, nres);
-			printf("%s (%s): %zu resources will be deleted\n", stack, st.status, nres);
-		} else {
-			char why[1024];
-			nres = 0;
-			printf("%s (%s): every resource will be deleted (they could not be listed: "
-			       "%s)\n", stack, st.status, aws_error_str(&err, why, sizeof why));
-		}
-	}
-	for (size_t i = 0; i < info.nretained; i++)
-		printf("  kept after delete (still billable): %s\n", info.retained[i]);
-	if (images)
-		repo_found = repo_state(c, repo, repo_uri, sizeof repo_uri);
-	if (images && purge && repo_found != 0)
-		printf("  deleted after the stack (--purge-images): ECR repository %s and its "
-		       "images\n", repo_uri);
-	else if (images && repo_found != 0)
-		printf("  kept after delete (still billable): ECR repository %s and its images "
-		       "(--purge-images deletes it)\n", repo_uri);
-	char q[320];
-	snprintf(q, sizeof q, "Destroy %s?", stack);
-	int yes = stk_confirm(ctx, q);
-	if (yes != 1) {
-		if (yes == 0)
-			printf("%s: not destroyed\n", stack);
-		rc = yes == 2 ? 2 : 1;
-		goto out;
-	}
-	char *last = stk_last_event_id(c, st.id);
+		return CTL_FAILED;
+	return ex == 0 ? destroy_absent(d) : CTL_OK;
+}
+
+static ctl_outcome step_guard(destroy *d)
+{
+	if (d->force)
+		return CTL_OK;
+	return guard(d->ctx, d->c, d->kind, &d->info) == 0 ? CTL_OK : CTL_FAILED;
+}
+
+static ctl_outcome step_banner(destroy *d)
+{
+	if (!*d->banner_done && stk_banner(d->ctx, d->c) != 0)
+		return CTL_FAILED;
+	*d->banner_done = 1;
+	return CTL_OK;
+}
+
+/* What goes, and what stays billable after the delete. */
+static ctl_outcome step_list(destroy *d)
+{
+	/* The count is a nicety and the delete goes on without it, but a failed listing must
+	 * not read as "0 resources" just before the question. */
+	cfn_resource *res = NULL;
 	aws_error err;
 	aws_error_clear(&err);
-	if (cfn_delete_stack(c, st.id, &err) != 0) {
-		ctl_aws_error(stack, &err);
-		free(last);
-		goto out;
+	if (cfn_describe_resources(d->c, d->st.id, &res, &d->nres, &err) == 0) {
+		cfn_resources_free(res, d->nres);
+		printf("%s (%s): %zu resources will be deleted\n", d->stack, d->st.status, d->nres);
+	} else {
+		char why[1024];
+		d->nres = 0;
+		printf("%s (%s): every resource will be deleted (they could not be listed: %s)\n",
+		       d->stack, d->st.status, aws_error_str(&err, why, sizeof why));
 	}
-	cfn_stack fin;
-	int f = stk_follow(c, st.id, stack, last, nres, &fin);
+	for (size_t i = 0; i < d->info.nretained; i++)
+		printf("  kept after delete (still billable): %s\n", d->info.retained[i]);
+	if (d->images)
+		d->repo_found = repo_state(d->c, d->repo, d->repo_uri, sizeof d->repo_uri);
+	if (d->images && d->purge && d->repo_found != 0)
+		printf("  deleted after the stack (--purge-images): ECR repository %s and its "
+		       "images\n", d->repo_uri);
+	else if (d->images && d->repo_found != 0)
+		printf("  kept after delete (still billable): ECR repository %s and its images "
+		       "(--purge-images deletes it)\n", d->repo_uri);
+	return CTL_OK;
+}
+
+static ctl_outcome step_confirm(destroy *d)
+{
+	char q[320];
+	snprintf(q, sizeof q, "Destroy %s?", d->stack);
+	prompt_answer yes = prompt_confirm(d->ctx, q);
+	if (yes == PROMPT_YES)
+		return CTL_OK;
+	if (yes == PROMPT_NO)
+		printf("%s: not destroyed\n", d->stack);
+	return prompt_refusal(yes);
+}
+
+static ctl_outcome step_delete(destroy *d)
+{
+	char *last = follow_last_event_id(d->c, d->st.id);
+	aws_error err;
+	aws_error_clear(&err);
+	if (cfn_delete_stack(d->c, d->st.id, &err) != 0) {
+		ctl_aws_error(d->stack, &err);
+		free(last);
+		return CTL_FAILED;
+	}
+	d->followed = follow_stack(d->c, d->st.id, d->stack, last, d->nres, &d->fin);
 	free(last);
-	if (f == 0 && fin.status && strcmp(fin.status, "DELETE_COMPLETE") == 0) {
-		printf("%s: DELETE_COMPLETE\n", stack);
-		rc = 0;
-		/* only now: the service may pull its image until the stack is gone */
-		if (images && purge && repo_found != 0)
-			rc = purge_repo(c, repo, repo_uri);
-		else if (images && repo_found != 0)
-			repo_kept_note(ctx, repo, repo_uri, repo_found == 1);
-	} else if (f >= 0) {
+	return d->followed == FOLLOW_ERROR ? CTL_FAILED : CTL_OK;
+}
+
+static ctl_outcome step_report(destroy *d)
+{
+	if (d->followed != FOLLOW_DONE || d->fin.status == NULL ||
+	    strcmp(d->fin.status, "DELETE_COMPLETE") != 0) {
 		ctl_errorf("%s: delete did not complete (%s) — see the reasons above; resources "
 			   "that refuse to delete can be retained from the console's delete dialog",
-			   stack, fin.status ? fin.status : "?");
+			   d->stack, d->fin.status ? d->fin.status : "?");
+		return CTL_FAILED;
 	}
-	cfn_stack_free(&fin);
-out:
-	cfn_stack_free(&st);
-	tmpl_info_free(&info);
+	printf("%s: DELETE_COMPLETE\n", d->stack);
+	/* only now: the service may pull its image until the stack is gone */
+	if (d->images && d->purge && d->repo_found != 0)
+		return purge_repo(d->c, d->repo, d->repo_uri);
+	if (d->images && d->repo_found != 0)
+		repo_kept_note(d->ctx, d->repo, d->repo_uri, d->repo_found == 1);
+	return CTL_OK;
+}
+
+static const struct destroy_step {
+	const char *name;
+	ctl_outcome (*run)(destroy *d);
+} destroy_steps[] = {
+	{"wait for a settled stack", step_wait_settled},
+	{"guard", step_guard},
+	{"banner", step_banner},
+	{"list what goes and stays", step_list},
+	{"confirm", step_confirm},
+	{"delete", step_delete},
+	{"report", step_report},
+};
+
+static ctl_outcome destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, int force,
+			       int purge, int *banner_done)
+{
+	destroy d = {.ctx = ctx, .c = c, .kind = kind, .force = force, .purge = purge,
+		     .banner_done = banner_done, .repo_found = -1};
+	d.images = strcmp(kind, "container") == 0;
+	image_repository_name(ctx, d.repo, sizeof d.repo);
+	snprintf(d.repo_uri, sizeof d.repo_uri, "%s", d.repo);
+	stk_name(ctx, kind, d.stack, sizeof d.stack);
+	ctl_outcome rc = CTL_OK;
+	for (size_t i = 0; i < sizeof destroy_steps / sizeof destroy_steps[0]; i++) {
+		if (ctx->verbose)
+			fprintf(stderr, "%s: %s\n", d.stack, destroy_steps[i].name);
+		rc = destroy_steps[i].run(&d);
+		if (rc != CTL_OK || d.finished)
+			break;
+	}
+	cfn_stack_free(&d.fin);
+	cfn_stack_free(&d.st);
+	tmpl_info_free(&d.info);
 	fflush(stdout);
 	return rc;
 }
 
-int cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
+#define DESTROY_USAGE "destroy [--yes] [--force] [--purge-images] vpc|table|container..."
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: showtablectl " DESTROY_USAGE "\n"
+		"Deletes the stacks in reverse dependency order and says what stays billable.\n"
+		"  --yes, -y          do not ask for confirmation (required without a terminal)\n"
+		"  --force            delete a stack even while another one reads its parameters\n"
+		"  --purge-images     with container: also delete its ECR repository and images\n"
+		"Global flags come before the command (showtablectl --help); "
+		"showtablectl(1) describes every option.\n");
+}
+
+ctl_outcome cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"force", no_argument, 0, 'f'},
 		{"purge-images", no_argument, 0, 'P'},
 		{"yes", no_argument, 0, 'y'},
+		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	int force = 0, purge = 0, ch;
-	while ((ch = getopt_long(argc, argv, "fy", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "fyh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': force = 1; break;
 		case 'P': purge = 1; break;
 		case 'y': ctx->yes = 1; break;
-		default: return 2;
+		case 'h': usage(stdout); return CTL_OK;
+		default: return CTL_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		ctl_errorf("usage: destroy [--yes] [--force] [--purge-images] vpc|table|container...");
-		return 2;
+		ctl_errorf("usage: " DESTROY_USAGE);
+		return CTL_USAGE;
 	}
 	int want[STK_NKINDS];
 	if (stk_kinds_wanted(argc, argv, optind, want) < 0)
-		return 2;
+		return CTL_USAGE;
 	if (purge && !want[STK_NKINDS - 1]) {
 		ctl_errorf("--purge-images deletes the container's ECR repository: it goes with "
 			   "`destroy container`");
-		return 2;
+		return CTL_USAGE;
 	}
-	int ec;
+	ctl_outcome ec;
 	aws_client *c = stk_client(ctx, &ec);
 	if (c == NULL)
 		return ec;
@@ -247,9 +332,9 @@ int cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
 	for (int k = STK_NKINDS - 1; k >= 0; k--) {
 		if (!want[k])
 			continue;
-		int rc = destroy_one(ctx, c, stk_kinds[k], force, purge, &banner);
-		if (rc != 0)
+		ctl_outcome rc = destroy_one(ctx, c, stk_kinds[k], force, purge, &banner);
+		if (rc != CTL_OK)
 			return rc;
 	}
-	return 0;
+	return CTL_OK;
 }

@@ -1,486 +1,26 @@
-/* ctl_image.c — `showtablectl image build|push` and image_ensure_pushed for deploy.
- *
- * build: image_oci_build with inputs found the way a person expects (the showtable next
- * to this showtablectl, ./web and ./infra or the installed share dir) and a reproducible
- * time (SOURCE_DATE_EPOCH, else the git commit time). push: to ECR by default (repository
- * created if missing, token from GetAuthorizationToken), or to any distribution-API
- * registry with --registry; the tag is the digest ("sha256-HEX") and the URI printed is
- * digest-pinned.
+/* ctl_image.c — `showtablectl image build|push|sbom`: the image module (image.h) driven
+ * from the command line; build prints the index digest, push the digest-pinned URI, sbom
+ * the CycloneDX SBOM of a layout's image.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <jansson.h>
-
-#include "ctl.h"
-#include "ecr.h"
+#include "ctl_image.h"
 #include "image.h"
 #include "image_oci.h"
-#include "registry.h"
-
-typedef struct image_args {
-	char binary[PATH_MAX];       /* --binary PATH: one image, for that binary's machine */
-	char binaries[IMAGE_MAX_PLATFORMS][PATH_MAX]; /* per platform, as image_arches */
-	int binary_set;              /* --binary given without an arch */
-	int platforms;               /* bit i: image_arches[i] asked by --platform; 0 = default */
-	char web[PATH_MAX];
-	char infra[PATH_MAX];
-	char out[PATH_MAX];
-	char tar[PATH_MAX + 8];
-	int no_tar;
-	/* push */
-	const char *registry;
-	const char *repository;
-	const char *username;
-	int password_stdin;
-	int insecure_http;
-	const char *tag;
-	size_t chunk_size;
-	int keep;
-	int no_build;
-	int quiet;
-	int brief;    /* deploy: one line per step on stdout instead of the full report on stderr */
-} image_args;
-
-/* The platforms an image can have, in index order; bit i of image_args.platforms. */
-static const char *const image_arches[IMAGE_MAX_PLATFORMS] = {"amd64", "arm64"};
-
-static int arch_index(const char *arch)
-{
-	for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
-		if (strcmp(arch, image_arches[i]) == 0)
-			return i;
-	return -1;
-}
-
-/* The machine showtablectl runs on, as an OCI architecture. */
-static const char *host_arch(void)
-{
-#if defined(__aarch64__)
-	return "arm64";
-#else
-	return "amd64";
-#endif
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* Directory of the running showtablectl, "" when unknown. */
-static void exe_dir(char *out, size_t len)
-{
-	char p[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", p, sizeof p - 1);
-	out[0] = '\0';
-	if (n <= 0)
-		return;
-	p[n] = '\0';
-	snprintf(out, len, "%s", dirname(p));
-}
-
-/* First line of a command's output (no shell involved in the arguments: fixed strings). */
-static int run_line(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	out[0] = '\0';
-	char *got = fgets(out, (int)len, f);
-	int st = pclose(f);
-	if (!got || st != 0)
-		return -1;
-	out[strcspn(out, "\r\n")] = '\0';
-	return out[0] ? 0 : -1;
-}
-
-static void defaults(image_args *a)
-{
-	memset(a, 0, sizeof *a);
-	char dir[PATH_MAX - 64]; /* room for the names appended below */
-	exe_dir(dir, sizeof dir);
-	snprintf(a->binary, sizeof a->binary, "%s/showtable", dir[0] ? dir : "build");
-	/* The host build next to showtablectl; the other machine's cross build beside it, in
-	 * the directory `make ARCH=…` writes (build → build-arm64). */
-	for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++) {
-		if (strcmp(image_arches[i], host_arch()) == 0)
-			memcpy(a->binaries[i], a->binary, sizeof a->binary);
-		else
-			snprintf(a->binaries[i], PATH_MAX, "%s-%s/showtable", dir[0] ? dir : "build",
-				 image_arches[i]);
-	}
-	const char *share[] = {"web", "infra"};
-	char *dst[] = {a->web, a->infra};
-	for (int i = 0; i < 2; i++) {
-		char alt[PATH_MAX + 32];
-		snprintf(alt, sizeof alt, "%s/../share/showtable/%s", dir, share[i]);
-		if (is_dir(share[i]))
-			snprintf(dst[i], PATH_MAX, "%s", share[i]);
-		else if (dir[0] && is_dir(alt))
-			snprintf(dst[i], PATH_MAX, "%.*s", PATH_MAX - 1, alt);
-	}
-	/* Output goes where the user is, not beside an installed binary in bin/. */
-	snprintf(a->out, sizeof a->out, "build/image");
-	a->keep = 10;
-}
-
-/* The image's timestamp: SOURCE_DATE_EPOCH (reproducible-builds.org), else the commit time
- * of HEAD, else the binary's mtime (reproducible for one binary). */
-static int image_time(const char *binary, long long *out)
-{
-	const char *e = getenv("SOURCE_DATE_EPOCH");
-	char line[64];
-	if (e && *e) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(e, &end, 10);
-		if (errno || *end || v < 0) {
-			ctl_errorf("SOURCE_DATE_EPOCH=\"%.32s\" is not seconds since the epoch — fix or "
-				   "unset it", e);
-			return -1;
-		}
-		*out = v;
-		return 0;
-	}
-	if (run_line("git log -1 --format=%ct 2>/dev/null", line, sizeof line) == 0) {
-		*out = strtoll(line, NULL, 10);
-		return 0;
-	}
-	struct stat st;
-	*out = stat(binary, &st) == 0 ? (long long)st.st_mtime : 0;
-	return 0;
-}
-
-/* Registry and layout errors already say what to do: print them without the AWS hints. */
-static void image_error(const char *context, const aws_error *err)
-{
-	ctl_errorf("%s: %s", context, err->message);
-}
-
-/* Parses --platform "linux/amd64,linux/arm64" into a bit set. Returns 0 or -1 (printed). */
-static int parse_platforms(const char *list, int *out)
-{
-	*out = 0;
-	for (const char *p = list; *p;) {
-		size_t n = strcspn(p, ",");
-		char one[64];
-		snprintf(one, sizeof one, "%.*s", (int)(n < 63 ? n : 63), p);
-		int i = strncmp(one, "linux/", 6) == 0 ? arch_index(one + 6) : -1;
-		if (i < 0) {
-			ctl_errorf("--platform \"%s\": linux/amd64 and linux/arm64 are the platforms an "
-				   "image can have", one);
-			return -1;
-		}
-		*out |= 1 << i;
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return *out ? 0 : (ctl_errorf("--platform: name at least one platform"), -1);
-}
-
-/* Fills o's platforms: those asked with --platform; else the one --binary PATH names; else
- * the host's, and every other platform whose cross build exists. */
-static int choose_platforms(const image_args *a, image_build_opts *o)
-{
-	if (!a->platforms && a->binary_set) {
-		if (access(a->binary, R_OK) != 0) {
-			ctl_errorf("%s: %s — build it (make) or pass --binary PATH", a->binary,
-				   strerror(errno));
-			return -1;
-		}
-		o->binary = a->binary;
-		return 0;
-	}
-	int want = a->platforms;
-	if (!want) {
-		for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
-			if (strcmp(image_arches[i], host_arch()) == 0 || access(a->binaries[i], R_OK) == 0)
-				want |= 1 << i;
-	}
-	for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++) {
-		if (!(want & (1 << i)))
-			continue;
-		if (access(a->binaries[i], R_OK) != 0) {
-			ctl_errorf("%s: %s — build it (make%s) or pass --binary %s=PATH", a->binaries[i],
-				   strerror(errno), strcmp(image_arches[i], host_arch()) == 0 ? ""
-				   : strcmp(image_arches[i], "arm64") == 0 ? " ARCH=arm64" : " on that machine",
-				   image_arches[i]);
-			return -1;
-		}
-		o->platforms[o->nplatforms++] = (image_platform){image_arches[i], a->binaries[i]};
-	}
-	return 0;
-}
-
-static int do_build(const image_args *a, image_build_result *r)
-{
-	char revision[128] = "", source[512] = "";
-	long long created;
-	if (image_time(a->binary_set || a->platforms ? a->binary : a->binaries[0], &created) != 0)
-		return 1;
-	const char *ev = getenv("SHOWTABLE_REVISION");
-	if (ev && *ev)
-		snprintf(revision, sizeof revision, "%s", ev);
-	else if (run_line("git rev-parse HEAD 2>/dev/null", revision, sizeof revision) != 0)
-		snprintf(revision, sizeof revision, "%s", SHOWTABLE_VERSION);
-	const char *es = getenv("SHOWTABLE_SOURCE");
-	if (es && *es)
-		snprintf(source, sizeof source, "%s", es);
-	else
-		run_line("git remote get-url origin 2>/dev/null", source, sizeof source);
-	image_build_opts o = {
-		.web_dir = a->web,
-		.infra_dir = a->infra,
-		.out_dir = a->out,
-		.tar_path = a->no_tar ? NULL : a->tar,
-		.source = source[0] ? source : NULL,
-		.revision = revision,
-		.created = created,
-	};
-	if (choose_platforms(a, &o) != 0)
-		return 1;
-	double t0 = now_s();
-	aws_error err;
-	if (image_oci_build(&o, r, &err) != 0) {
-		image_error("image build", &err);
-		return 1;
-	}
-	double dt = now_s() - t0;
-	if (a->brief) {
-		printf("image %s: %.2f MB compressed (linux/%s", r->index.digest,
-		       (double)r->platforms[0].compressed / 1e6, r->platforms[0].arch);
-		for (size_t i = 1; i < r->nplatforms; i++)
-			printf("; %.2f MB linux/%s", (double)r->platforms[i].compressed / 1e6,
-			       r->platforms[i].arch);
-		printf("; showtable, %zu shared objects; %zu web and template entries; an SBOM "
-		       "each), built in %.1f s\n", r->platforms[0].nlibs,
-		       r->platforms[0].layers[1].nentries, dt);
-		fflush(stdout);
-	} else if (!a->quiet) {
-		fprintf(stderr, "image: %s (index of %zu platform%s)\n", r->index.digest,
-			r->nplatforms, r->nplatforms > 1 ? "s" : "");
-		for (size_t i = 0; i < r->nplatforms; i++) {
-			const image_platform_result *p = &r->platforms[i];
-			fprintf(stderr,
-				"  linux/%s: %s\n"
-				"    layer 1 (binary, %zu shared objects, CA bundle, users): %.2f MB "
-				"compressed, %.2f MB uncompressed, %zu entries\n"
-				"    layer 2 (web assets, templates): %.3f MB compressed, %.3f MB "
-				"uncompressed, %zu entries\n"
-				"    total %.2f MB compressed, %.2f MB uncompressed\n"
-				"    SBOM %s (CycloneDX 1.5): %zu files, %zu Debian packages\n",
-				p->arch, p->manifest.digest, p->nlibs, (double)p->layers[0].size / 1e6,
-				(double)p->layers[0].usize / 1e6, p->layers[0].nentries,
-				(double)p->layers[1].size / 1e6, (double)p->layers[1].usize / 1e6,
-				p->layers[1].nentries, (double)p->compressed / 1e6,
-				(double)p->uncompressed / 1e6, p->sbom_manifest.digest, p->sbom_files,
-				p->sbom_packages);
-		}
-		fprintf(stderr, "  built in %.2f s; layout %s (%.2f MB)%s%s\n", dt, a->out,
-			(double)r->stored / 1e6, o.tar_path ? ", archive " : "",
-			o.tar_path ? o.tar_path : "");
-	}
-	return 0;
-}
-
-static void progress_line(void *ud, const char *line)
-{
-	(void)ud;
-	fprintf(stderr, "  %s\n", line);
-}
-
-/* deploy's progress: only the per-blob lines (registry.h: they start with the digest); that
- * nothing was pushed is said once, after the push. */
-static void progress_brief(void *ud, const char *line)
-{
-	(void)ud;
-	if (strncmp(line, "sha256:", 7) == 0) {
-		printf("  %s\n", line);
-		fflush(stdout);
-	}
-}
-
-void image_repository_name(const ctl_ctx *ctx, char *out, size_t len)
-{
-	/* ECR (and the distribution spec) allow lowercase names only; stack names may have
-	 * capitals. */
-	size_t i = 0;
-	for (const char *p = ctx->name; *p && i + 1 < len; p++)
-		out[i++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
-	if (len)
-		out[i] = '\0';
-}
-
-/* Reads the registry password from stdin: the first line, without its newline. */
-static int read_password(char *out, size_t len)
-{
-	if (!fgets(out, (int)len, stdin)) {
-		ctl_errorf("--password-stdin: nothing on standard input — pipe the password in");
-		return -1;
-	}
-	out[strcspn(out, "\r\n")] = '\0';
-	return 0;
-}
-
-/* Pushes the layout at a->out; on success writes the digest-pinned URI. Returns 0/1/2. */
-static int do_push(ctl_ctx *ctx, const image_args *a, char *uri, size_t ulen)
-{
-	aws_error err;
-	image_layout lay;
-	if (image_layout_open(a->out, &lay, &err) != 0) {
-		image_error("image push", &err);
-		return 1;
-	}
-	char defrepo[256];
-	image_repository_name(ctx, defrepo, sizeof defrepo);
-	const char *repo = a->repository ? a->repository : defrepo;
-	char base[600] = "", host[512] = "", hint[512] = "";
-	static char password[8192];
-	ecr_auth *auth = NULL;
-	aws_http *own_http = NULL, *http = NULL;
-	registry *reg = NULL;
-	int rc = 1;
-	const char *user = NULL;
-	if (a->registry) {
-		const char *r = a->registry;
-		if (strncmp(r, "http://", 7) == 0 && !a->insecure_http) {
-			ctl_errorf("--registry %s is plain HTTP: add --insecure-http to allow it", r);
-			rc = 2;
-			goto done;
-		}
-		if (strncmp(r, "http://", 7) == 0 || strncmp(r, "https://", 8) == 0)
-			snprintf(base, sizeof base, "%s", r);
-		else
-			snprintf(base, sizeof base, "%s://%s", a->insecure_http ? "http" : "https", r);
-		if (a->username) {
-			user = a->username;
-			if (!a->password_stdin) {
-				ctl_errorf("--username needs --password-stdin (the password is read from "
-					   "standard input, never from the command line)");
-				rc = 2;
-				goto done;
-			}
-			if (read_password(password, sizeof password) != 0)
-				goto done;
-		}
-		if (!(http = own_http = aws_http_new(NULL, &err))) {
-			ctl_aws_error("image push", &err);
-			goto done;
-		}
-		snprintf(hint, sizeof hint, "pass --username U --password-stdin for %s", r);
-	} else {
-		aws_client *c = ctl_client(ctx);
-		if (!c)
-			goto done;
-		ecr_repository er;
-		int created = 0;
-		if (ecr_ensure_repository(c, repo, a->keep, &er, &created, &err) != 0) {
-			ctl_aws_error("ECR repository", &err);
-			goto done;
-		}
-		if (created && a->brief)
-			printf("created ECR repository %s (scan on push, immutable tags, keeps the "
-			       "newest %d images)\n", er.uri[0] ? er.uri : repo, a->keep);
-		else if (created && !a->quiet)
-			fprintf(stderr, "created ECR repository %s (scan on push, immutable tags, keeps "
-				"the newest %d images)\n", er.uri[0] ? er.uri : repo, a->keep);
-		if (!(auth = calloc(1, sizeof *auth))) {
-			ctl_errorf("out of memory");
-			goto done;
-		}
-		if (ecr_get_authorization(c, auth, &err) != 0) {
-			ctl_aws_error("ECR login", &err);
-			goto done;
-		}
-		snprintf(base, sizeof base, "%s", auth->proxy_endpoint);
-		snprintf(password, sizeof password, "%s", auth->password);
-		user = auth->username;
-		http = aws_client_http(c);
-		snprintf(hint, sizeof hint, "the ECR token was refused: check that the AWS identity "
-			 "may call ecr:GetAuthorizationToken and push to %s", repo);
-	}
-	const char *h = strstr(base, "://");
-	snprintf(host, sizeof host, "%.*s", (int)strcspn(h ? h + 3 : base, "/"), h ? h + 3 : base);
-	registry_opts ro = {
-		.base_url = base,
-		.repository = repo,
-		.username = user,
-		.password = user ? password : NULL,
-		.login_hint = hint,
-		.chunk_size = a->chunk_size,
-	};
-	const char *eb = getenv("SHOWTABLE_REGISTRY_RETRY_MS"); /* tests: short backoff */
-	if (eb && *eb)
-		ro.retry_base_ms = strtol(eb, NULL, 10);
-	if (!(reg = registry_new(http, &ro, &err))) {
-		image_error("image push", &err);
-		goto done;
-	}
-	if (!a->quiet && !a->brief)
-		fprintf(stderr, "pushing %s to %s/%s\n", lay.manifest_digest, host, repo);
-	double t0 = now_s();
-	if (registry_push_layout(reg, &lay, a->tag,
-				 a->brief ? progress_brief : a->quiet ? NULL : progress_line, NULL,
-				 &err) != 0) {
-		image_error("image push", &err);
-		goto done;
-	}
-	const registry_stats *st = registry_get_stats(reg);
-	if (a->brief && st->manifest_skipped)
-		printf("image %s already in %s (%s/%s), not pushed\n", lay.manifest_digest,
-		       a->registry ? "the registry" : "ECR", host, repo);
-	else if (a->brief)
-		printf("pushed %s to %s/%s: %zu blobs, %.2f MB uploaded (%zu already there) in "
-		       "%.1f s\n", lay.manifest_digest, host, repo, st->blobs_uploaded,
-		       (double)st->bytes_uploaded / 1e6, st->blobs_skipped, now_s() - t0);
-	else if (!a->quiet)
-		fprintf(stderr, "pushed in %.2f s: %zu blobs uploaded (%.2f MB), %zu already there, "
-			"%zu retries, %zu requests\n", now_s() - t0, st->blobs_uploaded,
-			(double)st->bytes_uploaded / 1e6, st->blobs_skipped, st->retries, st->requests);
-	snprintf(uri, ulen, "%s/%s@%s", host, repo, lay.manifest_digest);
-	rc = 0;
-done:
-	explicit_bzero(password, sizeof password);
-	if (auth) {
-		explicit_bzero(auth, sizeof *auth);
-		free(auth);
-	}
-	registry_free(reg);
-	aws_http_free(own_http);
-	image_layout_free(&lay);
-	return rc;
-}
-
-static int make_parents(const char *path, mode_t mode);
 
 /* `image sbom`: the SBOM of a layout's image for one platform, indented. */
-static int print_sbom(const char *dir, int platforms)
+static ctl_outcome print_sbom(const char *dir, int platforms)
 {
 	const char *arch = NULL;
 	for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
 		if (platforms & (1 << i)) {
 			if (arch) {
 				ctl_errorf("image sbom: name one platform");
-				return 2;
+				return CTL_USAGE;
 			}
 			arch = image_arches[i];
 		}
@@ -488,18 +28,18 @@ static int print_sbom(const char *dir, int platforms)
 	aws_error err;
 	aws_buf b = AWS_BUF_INIT;
 	if (image_layout_open(dir, &lay, &err) != 0 || image_layout_sbom(&lay, arch, &b, &err) != 0) {
-		image_error("image sbom", &err);
+		ctl_errorf("image sbom: %s", err.message);
 		image_layout_free(&lay);
-		return 1;
+		return CTL_FAILED;
 	}
 	json_error_t je;
 	json_t *j = json_loadb(b.data, b.len, 0, &je);
-	int rc = 1;
+	ctl_outcome rc = CTL_FAILED;
 	if (!j)
 		ctl_errorf("image sbom: %s: the SBOM is not JSON (%s) — build the image again", dir,
 			   je.text);
 	else if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 && putchar('\n') != EOF)
-		rc = 0;
+		rc = CTL_OK;
 	json_decref(j);
 	aws_buf_free(&b);
 	image_layout_free(&lay);
@@ -526,16 +66,16 @@ static void usage_image(FILE *f)
 		"CycloneDX SBOM of a layout's image (default: build/image, the first platform).\n");
 }
 
-int cmd_image(ctl_ctx *ctx, int argc, char **argv)
+ctl_outcome cmd_image(ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || (strcmp(argv[1], "build") != 0 && strcmp(argv[1], "push") != 0 &&
 			 strcmp(argv[1], "sbom") != 0)) {
 		usage_image(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? CTL_OK : CTL_USAGE;
 	}
 	int push = strcmp(argv[1], "push") == 0, sbom = strcmp(argv[1], "sbom") == 0;
 	image_args a;
-	defaults(&a);
+	image_args_defaults(&a);
 	int tar_set = 0, out_set = 0;
 	static const struct option opts[] = {
 		{"binary", required_argument, 0, 'b'}, {"web", required_argument, 0, 'w'},
@@ -558,7 +98,7 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 			const char *eq = strchr(optarg, '=');
 			char arch[16];
 			snprintf(arch, sizeof arch, "%.*s", eq ? (int)(eq - optarg) : 0, optarg);
-			int i = eq && eq - optarg < 16 ? arch_index(arch) : -1;
+			int i = eq && eq - optarg < 16 ? image_arch_index(arch) : -1;
 			if (i >= 0) {
 				snprintf(a.binaries[i], PATH_MAX, "%s", eq + 1);
 			} else {
@@ -568,8 +108,8 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 			break;
 		}
 		case 'p':
-			if (parse_platforms(optarg, &a.platforms) != 0)
-				return 2;
+			if (image_parse_platforms(optarg, &a.platforms) != 0)
+				return CTL_USAGE;
 			break;
 		case 'w': snprintf(a.web, sizeof a.web, "%s", optarg); break;
 		case 'i': snprintf(a.infra, sizeof a.infra, "%s", optarg); break;
@@ -587,30 +127,30 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 			a.chunk_size = (size_t)strtoull(optarg, &end, 10);
 			if (errno || *end || a.chunk_size < 1024) {
 				ctl_errorf("--chunk-size \"%s\": a number of bytes, at least 1024", optarg);
-				return 2;
+				return CTL_USAGE;
 			}
 			break;
 		case 'k':
 			a.keep = (int)strtol(optarg, &end, 10);
 			if (*end || a.keep < 1 || a.keep > 1000) {
 				ctl_errorf("--keep \"%s\": a number of images from 1 to 1000", optarg);
-				return 2;
+				return CTL_USAGE;
 			}
 			break;
 		case 'n': a.no_build = 1; break;
 		case 'q': a.quiet = 1; break;
-		case 'h': usage_image(stdout); return 0;
-		default: usage_image(stderr); return 2;
+		case 'h': usage_image(stdout); return CTL_OK;
+		default: usage_image(stderr); return CTL_USAGE;
 		}
 	}
 	if (optind + 1 < argc && !(sbom && optind + 2 == argc)) {
 		ctl_errorf("image %s: unexpected argument \"%s\"", argv[1], argv[optind + 1]);
-		return 2;
+		return CTL_USAGE;
 	}
 	if (a.platforms && a.binary_set) {
 		/* --platform with a bare --binary: that binary is the host platform's */
 		for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
-			if (strcmp(image_arches[i], host_arch()) == 0)
+			if (strcmp(image_arches[i], image_host_arch()) == 0)
 				memcpy(a.binaries[i], a.binary, sizeof a.binary);
 	}
 	if (sbom)
@@ -618,90 +158,20 @@ int cmd_image(ctl_ctx *ctx, int argc, char **argv)
 	if (!tar_set)
 		snprintf(a.tar, sizeof a.tar, "%s.tar", a.out);
 	if (!push || !a.no_build) {
-		if (!out_set && make_parents(a.out, 0777) != 0)   /* ./build, as make would */
-			return 1;
+		if (!out_set && image_make_parents(a.out, 0777) != 0)   /* ./build, as make would */
+			return CTL_FAILED;
 		image_build_result r;
-		int rc = do_build(&a, &r);
-		if (rc != 0)
+		ctl_outcome rc = image_build(&a, &r);
+		if (rc != CTL_OK)
 			return rc;
 		if (!push) {
 			printf("%s\n", r.index.digest);
-			return 0;
+			return CTL_OK;
 		}
 	}
 	char uri[1024];
-	int rc = do_push(ctx, &a, uri, sizeof uri);
-	if (rc == 0)
+	ctl_outcome rc = image_push(ctx, &a, uri, sizeof uri);
+	if (rc == CTL_OK)
 		printf("%s\n", uri);
 	return rc;
-}
-
-/* mkdir -p of path's parent directories (path itself is made by the build), new ones
- * with mode (less the umask). */
-static int make_parents(const char *path, mode_t mode)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s", path);
-	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, mode) != 0 && errno != EEXIST) {
-			ctl_errorf("%s: cannot create the directory: %s", p, strerror(errno));
-			return -1;
-		}
-		*s = '/';
-	}
-	return 0;
-}
-
-int image_ensure_pushed(ctl_ctx *ctx, const char *need_arch, char *uri_out, size_t len)
-{
-	image_args a;
-	defaults(&a);
-	int need = need_arch ? arch_index(need_arch) : -1;
-	if (need >= 0) {
-		/* the default platforms, and the one the task runs on whether built or not */
-		a.platforms = 1 << need;
-		for (int i = 0; i < IMAGE_MAX_PLATFORMS; i++)
-			if (strcmp(image_arches[i], host_arch()) == 0 || access(a.binaries[i], R_OK) == 0)
-				a.platforms |= 1 << i;
-	}
-	a.no_tar = 1;
-	a.brief = 1;
-	/* The layout is a cache the next deploy replaces: under the user's cache directory, so
-	 * an installed showtablectl (next to no writable build/) works, one per --name so two
-	 * environments deployed at once do not share it. */
-	char repo[256];
-	image_repository_name(ctx, repo, sizeof repo);
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	int n = -1;
-	if (xdg && *xdg == '/')
-		n = snprintf(a.out, sizeof a.out, "%s/showtable/image-%s", xdg, repo);
-	else if (home && *home == '/')
-		n = snprintf(a.out, sizeof a.out, "%s/.cache/showtable/image-%s", home, repo);
-	if (n < 0 || (size_t)n >= sizeof a.out) {
-		ctl_errorf("no cache directory for the image layout — set HOME or XDG_CACHE_HOME");
-		return 1;
-	}
-	for (char *p = a.out + strlen(a.out) - strlen(repo); *p; p++)
-		if (*p == '/')
-			*p = '_';   /* a repository "team/app" is one directory */
-	/* An image without its web assets or templates would deploy and then serve nothing:
-	 * refuse rather than push it. */
-	if (!a.web[0] || !a.infra[0]) {
-		char dir[PATH_MAX];
-		exe_dir(dir, sizeof dir);
-		ctl_errorf("the image needs web/ and infra/: %s%s%s found neither in the current "
-			   "directory nor in %s/../share/showtable — run from the source tree, or pass "
-			   "--image URI", a.web[0] ? "" : "web/", !a.web[0] && !a.infra[0] ? " and " : "",
-			   a.infra[0] ? "" : "infra/", dir[0] ? dir : "(unknown)");
-		return 1;
-	}
-	if (make_parents(a.out, 0700) != 0)
-		return 1;
-	image_build_result r;
-	int rc = do_build(&a, &r);
-	if (rc == 0)
-		rc = do_push(ctx, &a, uri_out, len);
-	fflush(stdout);
-	return rc == 0 ? 0 : 1;
 }

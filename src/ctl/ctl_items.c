@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include "aws_ddb.h"
-#include "ctl.h"
+#include "ctl_items.h"
 
 #define ITEMS_LINE_MAX (4u << 20)         /* a 400 KB item is far below this as JSON */
 #define ITEMS_TEXT_MAX (256ull << 20)     /* whole input; split bigger files */
@@ -345,7 +345,7 @@ static void items_usage(FILE *f)
 		ITEMS_TEXT_MAX >> 20, ITEMS_LINE_MAX >> 20, ITEMS_MAX_PARALLEL);
 }
 
-static int items_load(ctl_ctx *ctx, int argc, char **argv)
+static ctl_outcome items_load(ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"table", required_argument, 0, 't'},
@@ -361,16 +361,16 @@ static int items_load(ctl_ctx *ctx, int argc, char **argv)
 		case 't': table = optarg; break;
 		case 'P':
 			if (ctl_parse_long("--parallel", optarg, 1, ITEMS_MAX_PARALLEL, &parallel) < 0)
-				return 2;
+				return CTL_USAGE;
 			break;
-		case 'h': items_usage(stdout); return 0;
-		default: items_usage(stderr); return 2;
+		case 'h': items_usage(stdout); return CTL_OK;
+		default: items_usage(stderr); return CTL_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
 		ctl_errorf("items load: needs one FILE (or - for standard input)");
 		items_usage(stderr);
-		return 2;
+		return CTL_USAGE;
 	}
 	const char *path = argv[optind];
 	int use_stdin = strcmp(path, "-") == 0;
@@ -381,11 +381,11 @@ static int items_load(ctl_ctx *ctx, int argc, char **argv)
 	FILE *f = use_stdin ? stdin : fopen(path, "rb");
 	if (!f) {
 		ctl_errorf("items load: cannot open %s: %s", path, strerror(errno));
-		return 1;
+		return CTL_FAILED;
 	}
 	items_input in = {0};
 	in.items = json_array();
-	int rc = 1;
+	ctl_outcome rc = CTL_FAILED;
 	json_t *desc = NULL;
 	pthread_t threads[ITEMS_MAX_PARALLEL];
 	items_writer w;
@@ -448,7 +448,7 @@ static int items_load(ctl_ctx *ctx, int argc, char **argv)
 	}
 	printf("{\"table\":\"%s\",\"items\":%zu,\"written\":%ld,\"seconds\":%.3f}\n", table, in.n,
 	       written, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	rc = 0;
+	rc = CTL_OK;
 out:
 	if (!use_stdin)
 		fclose(f);
@@ -459,14 +459,14 @@ out:
 	return rc;
 }
 
-int cmd_items(ctl_ctx *ctx, int argc, char **argv)
+ctl_outcome cmd_items(ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		items_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+		return argc < 2 ? CTL_USAGE : CTL_OK;
 	}
 	if (strcmp(argv[1], "load") == 0)
 		return items_load(ctx, argc - 1, argv + 1);
 	ctl_errorf("items: unknown subcommand \"%s\" — the one there is: items load", argv[1]);
-	return 2;
+	return CTL_USAGE;
 }

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 #include <jansson.h>
+#include "ctl_logs.h"
+#include "follow.h"
 #include "stack.h"
 
 #define LOGS_MAX_PAGES 100
@@ -141,7 +143,7 @@ static int pass(aws_client *c, const char *group, long long start_ms, struct see
 	return rc;
 }
 
-int cmd_logs(ctl_ctx *ctx, int argc, char **argv)
+ctl_outcome cmd_logs(ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"follow", no_argument, 0, 'f'},
@@ -156,17 +158,17 @@ int cmd_logs(ctl_ctx *ctx, int argc, char **argv)
 		case 's':
 			if ((since = parse_since(optarg)) < 0) {
 				ctl_errorf("--since \"%s\" is not a duration like 30s, 10m, 2h or 1d", optarg);
-				return 2;
+				return CTL_USAGE;
 			}
 			break;
-		default: return 2;
+		default: return CTL_USAGE;
 		}
 	}
 	if (optind != argc) {
 		ctl_errorf("usage: logs [--follow] [--since 10m]");
-		return 2;
+		return CTL_USAGE;
 	}
-	int ec;
+	ctl_outcome ec;
 	aws_client *c = stk_client(ctx, &ec);
 	if (c == NULL)
 		return ec;
@@ -178,7 +180,7 @@ int cmd_logs(ctl_ctx *ctx, int argc, char **argv)
 	aws_error_clear(&err);
 	if (cfn_describe_resources(c, stack, &res, &n, &err) != 0) {
 		ctl_aws_error(stack, &err);
-		return 1;
+		return CTL_FAILED;
 	}
 	char group[512] = "";
 	for (size_t i = 0; i < n; i++)
@@ -188,7 +190,7 @@ int cmd_logs(ctl_ctx *ctx, int argc, char **argv)
 	if (group[0] == '\0') {
 		ctl_errorf("%s has no log group (AWS::Logs::LogGroup) — is the container stack deployed?",
 			   stack);
-		return 1;
+		return CTL_FAILED;
 	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -204,9 +206,9 @@ int cmd_logs(ctl_ctx *ctx, int argc, char **argv)
 	}
 	do {
 		if (pass(c, group, seen.ts > start ? seen.ts : start, &seen) != 0)
-			return 1;
+			return CTL_FAILED;
 		if (follow && !stop_follow)
-			stk_sleep_ms(stk_poll_ms());
+			follow_sleep_ms(follow_poll_ms());
 	} while (follow && !stop_follow);
-	return 0;
+	return CTL_OK;
 }

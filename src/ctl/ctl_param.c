@@ -8,7 +8,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "aws_ssm.h"
-#include "ctl.h"
+#include "ctl_param.h"
 
 #define PARAM_STDIN_MAX (64u << 10)   /* SSM values are at most 8 KB (advanced tier) */
 
@@ -27,21 +27,21 @@ static void param_usage(FILE *f)
 }
 
 /* Prints a JSON object (consumed) on one line. Returns the exit status. */
-static int param_print(json_t *o)
+static ctl_outcome param_print(json_t *o)
 {
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (!s) {
 		ctl_errorf("param: cannot print the result as JSON (out of memory, or a value "
 			   "that is not UTF-8 — try --raw)");
-		return 1;
+		return CTL_FAILED;
 	}
 	puts(s);
 	free(s);
-	return fflush(stdout) == 0 ? 0 : 1;
+	return fflush(stdout) == 0 ? CTL_OK : CTL_FAILED;
 }
 
-static int param_get(ctl_ctx *ctx, int argc, char **argv)
+static ctl_outcome param_get(ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"raw", no_argument, 0, 'r'},
@@ -54,18 +54,18 @@ static int param_get(ctl_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'r': raw = 1; break;
 		case 'n': decrypt = 0; break;
-		case 'h': param_usage(stdout); return 0;
-		default: param_usage(stderr); return 2;
+		case 'h': param_usage(stdout); return CTL_OK;
+		default: param_usage(stderr); return CTL_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
 		ctl_errorf("param get: needs exactly one NAME");
 		param_usage(stderr);
-		return 2;
+		return CTL_USAGE;
 	}
 	aws_client *client = ctl_client(ctx);
 	if (!client)
-		return 1;
+		return CTL_FAILED;
 	aws_ssm_parameter p;
 	memset(&p, 0, sizeof p);
 	aws_error err;
@@ -73,12 +73,12 @@ static int param_get(ctl_ctx *ctx, int argc, char **argv)
 		char what[300];
 		snprintf(what, sizeof what, "param get %.256s", argv[optind]);
 		ctl_aws_error(what, &err);
-		return 1;
+		return CTL_FAILED;
 	}
-	int rc;
+	ctl_outcome rc;
 	if (raw) {
 		puts(p.value ? p.value : "");
-		rc = fflush(stdout) == 0 ? 0 : 1;
+		rc = fflush(stdout) == 0 ? CTL_OK : CTL_FAILED;
 	} else {
 		rc = param_print(json_pack("{s:s?, s:s?, s:s?, s:I, s:s?}", "name", p.name,
 					   "type", p.type, "value", p.value, "version",
@@ -114,7 +114,7 @@ static char *param_read_stdin(void)
 	return aws_buf_steal(&b, NULL);
 }
 
-static int param_put(ctl_ctx *ctx, int argc, char **argv)
+static ctl_outcome param_put(ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"secure", no_argument, 0, 's'},
@@ -135,19 +135,19 @@ static int param_put(ctl_ctx *ctx, int argc, char **argv)
 		case 'o': in.overwrite = 1; break;
 		case 'd': in.description = optarg; break;
 		case 'k': in.key_id = optarg; break;
-		case 'h': param_usage(stdout); return 0;
-		default: param_usage(stderr); return 2;
+		case 'h': param_usage(stdout); return CTL_OK;
+		default: param_usage(stderr); return CTL_USAGE;
 		}
 	}
 	if (optind != argc - 2) {
 		ctl_errorf("param put: needs NAME and VALUE (or - to read the value from standard "
 			   "input)");
 		param_usage(stderr);
-		return 2;
+		return CTL_USAGE;
 	}
 	if (secure && in.type && strcmp(in.type, "SecureString") != 0) {
 		ctl_errorf("param put: --secure and --type %s contradict each other", in.type);
-		return 2;
+		return CTL_USAGE;
 	}
 	if (secure)
 		in.type = "SecureString";
@@ -155,18 +155,18 @@ static int param_put(ctl_ctx *ctx, int argc, char **argv)
 	    strcmp(in.type, "SecureString")) {
 		ctl_errorf("param put: --type must be String, StringList or SecureString, not "
 			   "\"%.32s\"", in.type);
-		return 2;
+		return CTL_USAGE;
 	}
 	in.name = argv[optind];
 	char *from_stdin = NULL;
 	if (strcmp(argv[optind + 1], "-") == 0) {
 		if (!(from_stdin = param_read_stdin()))
-			return 1;
+			return CTL_FAILED;
 		in.value = from_stdin;
 	} else {
 		in.value = argv[optind + 1];
 	}
-	int rc = 1;
+	ctl_outcome rc = CTL_FAILED;
 	aws_client *client = ctl_client(ctx);
 	if (client) {
 		long long version = 0;
@@ -184,31 +184,31 @@ static int param_put(ctl_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-static int param_delete(ctl_ctx *ctx, int argc, char **argv)
+static ctl_outcome param_delete(ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc != 2) {
 		ctl_errorf("param delete: needs exactly one NAME");
 		param_usage(stderr);
-		return 2;
+		return CTL_USAGE;
 	}
 	aws_client *client = ctl_client(ctx);
 	if (!client)
-		return 1;
+		return CTL_FAILED;
 	aws_error err;
 	if (aws_ssm_delete_parameter(client, argv[1], &err) < 0) {
 		char what[300];
 		snprintf(what, sizeof what, "param delete %.256s", argv[1]);
 		ctl_aws_error(what, &err);
-		return 1;
+		return CTL_FAILED;
 	}
 	return param_print(json_pack("{s:s, s:b}", "name", argv[1], "deleted", 1));
 }
 
-int cmd_param(ctl_ctx *ctx, int argc, char **argv)
+ctl_outcome cmd_param(ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		param_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+		return argc < 2 ? CTL_USAGE : CTL_OK;
 	}
 	if (strcmp(argv[1], "get") == 0)
 		return param_get(ctx, argc - 1, argv + 1);
@@ -217,5 +217,5 @@ int cmd_param(ctl_ctx *ctx, int argc, char **argv)
 	if (strcmp(argv[1], "delete") == 0)
 		return param_delete(ctx, argc - 1, argv + 1);
 	ctl_errorf("param: unknown subcommand \"%s\" — use get, put or delete", argv[1]);
-	return 2;
+	return CTL_USAGE;
 }

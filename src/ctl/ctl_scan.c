@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "aws_ddb.h"
-#include "ctl.h"
+#include "ctl_scan.h"
 
 #define SCAN_MAX_SEGMENTS 64
 #define SCAN_FLUSH_BYTES (1u << 20)        /* write when a thread's buffer passes 1 MiB */
@@ -174,7 +174,7 @@ static char *scan_projection(const char *list, json_t *names)
 	return aws_buf_steal(&expr, NULL);
 }
 
-int cmd_scan(ctl_ctx *ctx, int argc, char **argv)
+ctl_outcome cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"table", required_argument, 0, 't'},
@@ -197,11 +197,11 @@ int cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 		case 't': table = optarg; break;
 		case 's':
 			if (ctl_parse_long("--segments", optarg, 1, SCAN_MAX_SEGMENTS, &segments) < 0)
-				return 2;
+				return CTL_USAGE;
 			break;
 		case 'l':
 			if (ctl_parse_long("--limit", optarg, 1, 1000000, &limit) < 0)
-				return 2;
+				return CTL_USAGE;
 			break;
 		case 'f': filter = optarg; break;
 		case 'k': key = optarg; break;
@@ -209,25 +209,25 @@ int cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 		case 'C': consistent = 1; break;
 		case 'c': count_only = 1; break;
 		case 'S': stats = 1; break;
-		case 'h': scan_usage(stdout); return 0;
-		default: scan_usage(stderr); return 2;
+		case 'h': scan_usage(stdout); return CTL_OK;
+		default: scan_usage(stderr); return CTL_USAGE;
 		}
 	}
 	if (optind < argc) {
 		ctl_errorf("scan: unexpected argument \"%s\"", argv[optind]);
 		scan_usage(stderr);
-		return 2;
+		return CTL_USAGE;
 	}
 	if (filter && !*filter)
 		filter = NULL;
 	if (!*key) {
 		ctl_errorf("scan: --key must not be empty");
-		return 2;
+		return CTL_USAGE;
 	}
 
 	json_t *names = json_object(), *values = json_object();
 	char *proj = NULL;
-	int rc = 1;
+	ctl_outcome rc = CTL_FAILED;
 	scan_job *jobs = NULL;
 	scan_shared sh;
 	memset(&sh, 0, sizeof sh);
@@ -239,13 +239,13 @@ int cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 	if (projection && !(proj = scan_projection(projection, names))) {
 		ctl_errorf("scan: --projection \"%s\" must be attribute names separated by commas",
 			   projection);
-		rc = 2;
+		rc = CTL_USAGE;
 		goto out;
 	}
 	if (filter && (json_object_set_new(names, "#fk", json_string(key)) < 0 ||
 		       json_object_set_new(values, ":fv", json_pack("{s:s}", "S", filter)) < 0)) {
 		ctl_errorf("scan: --filter and --key must be valid UTF-8");
-		rc = 2;
+		rc = CTL_USAGE;
 		goto out;
 	}
 	char table_buf[256];
@@ -321,7 +321,7 @@ int cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "{\"pages\":%ld,\"items\":%ld,\"scanned\":%ld,\"segments\":%ld,"
 			"\"seconds\":%.3f}\n", pages, items, scanned, segments,
 			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	rc = 0;
+	rc = CTL_OK;
 out:
 	free(jobs);
 	free(proj);

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <strings.h>
 #include <jansson.h>
+#include "ctl_status.h"
 #include "stack.h"
+#include "templates.h"
 #include "qxml.h"
 
 #define ELB_NS "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
@@ -210,7 +212,7 @@ static int status_one(ctl_ctx *ctx, aws_client *c, const char *kind)
 	char stack[256];
 	stk_name(ctx, kind, stack, sizeof stack);
 	tmpl_info info;
-	if (stk_template(ctx, kind, NULL, &info) != 0)
+	if (templates_load(ctx, kind, NULL, &info) != 0)
 		return 1;
 	cfn_stack st;
 	aws_error err;
@@ -270,14 +272,14 @@ static int status_one(ctl_ctx *ctx, aws_client *c, const char *kind)
 	return rc;
 }
 
-int cmd_status(ctl_ctx *ctx, int argc, char **argv)
+ctl_outcome cmd_status(ctl_ctx *ctx, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1) {
 		ctl_errorf("usage: status");
-		return 2;
+		return CTL_USAGE;
 	}
-	int ec;
+	ctl_outcome ec;
 	aws_client *c = stk_client(ctx, &ec);
 	if (c == NULL)
 		return ec;
@@ -288,18 +290,18 @@ int cmd_status(ctl_ctx *ctx, int argc, char **argv)
 		rc = one < 0 ? -1 : rc | one;
 	}
 	fflush(stdout);
-	return rc ? 1 : 0;
+	return rc ? CTL_FAILED : CTL_OK;
 }
 
-int cmd_outputs(ctl_ctx *ctx, int argc, char **argv)
+ctl_outcome cmd_outputs(ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc != 2) {
 		ctl_errorf("usage: outputs vpc|table|container");
-		return 2;
+		return CTL_USAGE;
 	}
 	if (stk_kind_index(argv[1]) < 0)
-		return 2;
-	int ec;
+		return CTL_USAGE;
+	ctl_outcome ec;
 	aws_client *c = stk_client(ctx, &ec);
 	if (c == NULL)
 		return ec;
@@ -310,11 +312,11 @@ int cmd_outputs(ctl_ctx *ctx, int argc, char **argv)
 	if (ex <= 0) {
 		if (ex == 0)
 			ctl_errorf("%s is not deployed — run `showtablectl deploy %s`", stack, argv[1]);
-		return 1;
+		return CTL_FAILED;
 	}
 	for (size_t i = 0; i < st.noutputs; i++)
 		printf("%s\t%s\n", st.outputs[i].key ? st.outputs[i].key : "",
 		       st.outputs[i].value ? st.outputs[i].value : "");
 	cfn_stack_free(&st);
-	return 0;
+	return CTL_OK;
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "aws_ddb.h"
-#include "ctl.h"
+#include "ctl_table.h"
 
 static void table_usage(FILE *f)
 {
@@ -22,17 +22,17 @@ static void table_usage(FILE *f)
 		"(default 300). Prints JSON (describe: DynamoDB's Table description).\n");
 }
 
-static int table_print(json_t *o, size_t flags)
+static ctl_outcome table_print(json_t *o, size_t flags)
 {
 	char *s = o ? json_dumps(o, flags) : NULL;
 	json_decref(o);
 	if (!s) {
 		ctl_errorf("table: out of memory");
-		return 1;
+		return CTL_FAILED;
 	}
 	puts(s);
 	free(s);
-	return fflush(stdout) == 0 ? 0 : 1;
+	return fflush(stdout) == 0 ? CTL_OK : CTL_FAILED;
 }
 
 /* Polls DescribeTable until the table is gone. */
@@ -52,16 +52,16 @@ static int table_wait_deleted(aws_client *c, const char *table, long timeout_s, 
 	}
 }
 
-int cmd_table(ctl_ctx *ctx, int argc, char **argv)
+ctl_outcome cmd_table(ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		table_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+		return argc < 2 ? CTL_USAGE : CTL_OK;
 	}
 	const char *sub = argv[1];
 	if (strcmp(sub, "create") && strcmp(sub, "describe") && strcmp(sub, "delete")) {
 		ctl_errorf("table: unknown subcommand \"%s\" — use create, describe or delete", sub);
-		return 2;
+		return CTL_USAGE;
 	}
 	static const struct option opts[] = {
 		{"table", required_argument, 0, 't'},
@@ -82,10 +82,10 @@ int cmd_table(ctl_ctx *ctx, int argc, char **argv)
 		case 'w': wait = 1; break;
 		case 'T':
 			if (ctl_parse_long("--timeout", optarg, 1, 3600, &timeout) < 0)
-				return 2;
+				return CTL_USAGE;
 			break;
-		case 'h': table_usage(stdout); return 0;
-		default: table_usage(stderr); return 2;
+		case 'h': table_usage(stdout); return CTL_OK;
+		default: table_usage(stderr); return CTL_USAGE;
 		}
 	}
 	int is_describe = strcmp(sub, "describe") == 0;
@@ -94,21 +94,21 @@ int cmd_table(ctl_ctx *ctx, int argc, char **argv)
 	if ((!is_describe && (!table || !*table)) || optind != argc) {
 		ctl_errorf("table %s: needs --table T and nothing else", sub);
 		table_usage(stderr);
-		return 2;
+		return CTL_USAGE;
 	}
 	char table_buf[256];
 	if (!(table = ctl_table_name(ctx, table, table_buf, sizeof table_buf)))
-		return 1;
+		return CTL_FAILED;
 	aws_client *client = ctl_client(ctx);
 	if (!client)
-		return 1;
+		return CTL_FAILED;
 	char what[320];
 	snprintf(what, sizeof what, "table %s %.256s", sub, table);
 	aws_error err;
 	if (strcmp(sub, "create") == 0) {
 		if (aws_ddb_create_table(client, table, key, wait, (int)timeout, &err) < 0) {
 			ctl_aws_error(what, &err);
-			return 1;
+			return CTL_FAILED;
 		}
 		return table_print(json_pack("{s:s, s:s, s:s}", "table", table, "key", key, "status",
 					     wait ? "ACTIVE" : "CREATING"), JSON_COMPACT);
@@ -117,14 +117,14 @@ int cmd_table(ctl_ctx *ctx, int argc, char **argv)
 		json_t *t;
 		if (aws_ddb_describe_table(client, table, &t, &err) < 0) {
 			ctl_aws_error(what, &err);
-			return 1;
+			return CTL_FAILED;
 		}
 		return table_print(t, JSON_INDENT(2));
 	}
 	if (aws_ddb_delete_table(client, table, &err) < 0 ||
 	    (wait && table_wait_deleted(client, table, timeout, &err) < 0)) {
 		ctl_aws_error(what, &err);
-		return 1;
+		return CTL_FAILED;
 	}
 	return table_print(json_pack("{s:s, s:s}", "table", table, "status",
 				     wait ? "DELETED" : "DELETING"), JSON_COMPACT);

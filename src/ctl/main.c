@@ -1,14 +1,25 @@
 /* main.c — showtablectl: global flags, then one subcommand (see ctl.h for the contract).
- * Every command is listed once in `commands` below with its one-line help. */
+ * Every command is listed once in `commands` below with its one-line help; what a command
+ * came to (ctl_outcome) becomes the exit status here and nowhere else. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ctl.h"
+#include "ctl_creds.h"
+#include "ctl_deploy.h"
+#include "ctl_destroy.h"
+#include "ctl_image.h"
+#include "ctl_items.h"
+#include "ctl_logs.h"
+#include "ctl_param.h"
+#include "ctl_scan.h"
+#include "ctl_status.h"
+#include "ctl_table.h"
 
 struct command {
 	const char *name;
-	int (*run)(ctl_ctx *, int, char **);
+	ctl_outcome (*run)(ctl_ctx *, int, char **);
 	const char *usage;
 	int own_help; /* 1: the command prints its own --help; 0: main prints its usage line */
 };
@@ -18,9 +29,9 @@ static const struct command commands[] = {
 	{"items", cmd_items, "items load --table T FILE|-                    write items (one JSON per line)", 1},
 	{"param", cmd_param, "param get NAME | put NAME VALUE|- [--secure] | delete NAME", 1},
 	{"table", cmd_table, "table create|describe|delete --table T        manage a table directly", 1},
-	{"deploy", cmd_deploy, "deploy [--image URI] [--param K=V]... vpc|table|container...   change set, confirm, execute", 0},
-	{"diff", cmd_diff, "diff [--image URI] [--param K=V]... STACK     show what deploy would change", 0},
-	{"destroy", cmd_destroy, "destroy [--force] [--purge-images] vpc|table|container...   delete stacks (reverse order)", 0},
+	{"deploy", cmd_deploy, "deploy [--image URI] [--param K=V]... vpc|table|container...   change set, confirm, execute", 1},
+	{"diff", cmd_diff, "diff [--image URI] [--param K=V]... STACK     show what deploy would change", 1},
+	{"destroy", cmd_destroy, "destroy [--force] [--purge-images] vpc|table|container...   delete stacks (reverse order)", 1},
 	{"status", cmd_status, "status                                       stacks, SSM parameters, service, URL", 0},
 	{"outputs", cmd_outputs, "outputs STACK                                a stack's outputs, KEY<TAB>VALUE", 0},
 	{"logs", cmd_logs, "logs [--follow] [--since 10m]                the service's CloudWatch logs", 0},
@@ -47,6 +58,19 @@ static void usage(FILE *f)
 		   "  SHOWTABLE_AWS_TIMEOUT_MS (per attempt, default 15000) and\n"
 		   "  SHOWTABLE_AWS_CONNECT_TIMEOUT_MS (default 3000) for AWS calls.\n"
 		   "`showtablectl COMMAND --help` describes each command.\n");
+}
+
+/* 0 done, 1 failed (printed) or declined, 2 usage error or a question nobody can answer. */
+static int exit_status(ctl_outcome outcome)
+{
+	switch (outcome) {
+	case CTL_OK: return 0;
+	case CTL_FAILED: return 1;
+	case CTL_DECLINED: return 1;
+	case CTL_USAGE: return 2;
+	case CTL_NO_TERMINAL: return 2;
+	}
+	return 1;
 }
 
 static const char *env_or(const char *name, const char *def)
@@ -105,9 +129,9 @@ int main(int argc, char **argv)
 				return 0;
 			}
 			optind = 0; /* GNU getopt: 0 re-initialises, commands parse their own flags */
-			int rc = commands[i].run(&ctx, argc - first, argv + first);
+			ctl_outcome outcome = commands[i].run(&ctx, argc - first, argv + first);
 			aws_client_free(ctx.client);
-			return rc;
+			return exit_status(outcome);
 		}
 	}
 	ctl_errorf("unknown command \"%s\" — run showtablectl --help for the list", cmd);

@@ -350,6 +350,22 @@ def test_unknown_param_and_stack_are_usage_errors(ctl):
     assert "CreateChangeSet" not in ctl.cfn.actions()
 
 
+@pytest.mark.parametrize("cmd,flags", [
+    ("deploy", ["[--yes]", "[--image URI]", "[--param KEY=VALUE]...", "--yes, -y", "--image URI",
+                "--param KEY=VALUE"]),
+    ("diff", ["[--image URI]", "[--param KEY=VALUE]...", "--image URI", "--param KEY=VALUE"]),
+    ("destroy", ["[--yes]", "[--force]", "[--purge-images]", "--yes, -y", "--force",
+                 "--purge-images"]),
+])
+def test_help_shows_the_full_usage_and_every_flag(ctl, cmd, flags):
+    p = ctl.ok(cmd, "--help")
+    assert p.stdout.startswith(f"usage: showtablectl {cmd} ")
+    assert p.stdout.count("\n") > 3  # the flags, one per line, not only the usage line
+    for f in flags:
+        assert f in p.stdout, f"{cmd} --help lacks {f}:\n{p.stdout}"
+    assert ctl.cfn.requests == [] and ctl.ssm.requests == []
+
+
 def test_bad_name_or_prefix_is_refused_before_any_call(ctl):
     p = ctl.run("--name", "1bad_name", "--yes", "deploy", "vpc")
     assert p.returncode == 2 and "cannot name a stack" in p.stderr

@@ -1,0 +1,39 @@
+/* follow.h — waiting for a stack and following its events until it settles: one line
+ * per event, an in-place counter on a terminal, and on failure the root cause rather than
+ * the cascade. Poll interval: SHOWTABLE_POLL_MS (default 5000); longest wait:
+ * SHOWTABLE_WAIT_S (default 7200).
+ */
+#ifndef FOLLOW_H
+#define FOLLOW_H
+
+#include <stddef.h>
+#include "cfn.h"
+#include "stack.h"
+
+long follow_poll_ms(void);
+long follow_wait_s(void);
+void follow_sleep_ms(long ms);
+
+/* The newest event's id (malloc'd, caller frees) or NULL when the stack has none or on
+ * error: where following starts, so only the events of the next operation are shown. */
+char *follow_last_event_id(aws_client *c, const char *stack);
+
+typedef enum follow_result {
+	FOLLOW_DONE,     /* settled in a *_COMPLETE state that is not a rollback */
+	FOLLOW_FAILED,   /* settled otherwise; the root cause was printed */
+	FOLLOW_ERROR,    /* an AWS error, or the wait timed out (printed) */
+} follow_result;
+
+/* Follows stack (use its id: a deleted stack is only found by id) from the event after
+ * last_id: prints one line per new event, an in-place counter on a terminal (total
+ * resources: ntotal, 0 = unknown), until the stack leaves *_IN_PROGRESS. *final receives
+ * the last DescribeStacks (status "DELETE_COMPLETE" when gone); free it with
+ * cfn_stack_free whatever the result. */
+follow_result follow_stack(aws_client *c, const char *stack_id, const char *stack_name,
+			   const char *last_id, size_t ntotal, cfn_stack *final);
+
+/* Waits while the stack is *_IN_PROGRESS (printing why), then describes it into *out.
+ * Returns as stk_describe: 1 exists, 0 does not, -1 error (printed). */
+int follow_wait_settled(aws_client *c, const char *stack, cfn_stack *out);
+
+#endif

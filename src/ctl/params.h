@@ -1,0 +1,44 @@
+/* params.h — the parameters a change set sends for one stack: what --param and --image
+ * ask for, the SSM prefix and the SSM names when the prefix is not the template's
+ * default, and on UPDATE the deployed stack's values for the rest (UsePreviousValue), so
+ * an earlier --param NatGateways=0 is not silently undone by the next deploy.
+ */
+#ifndef PARAMS_H
+#define PARAMS_H
+
+#include <stddef.h>
+#include "cfn.h"
+#include "ctl.h"
+#include "tmpl.h"
+
+#define PARAMS_MAX 64
+
+/* The parameters of one change set. The values are owned here (keys point into the
+ * tmpl_info they were built from); zero-initialise, free with params_free. */
+typedef struct params {
+	cfn_param p[PARAMS_MAX];
+	char *owned[PARAMS_MAX];
+	size_t n;
+} params;
+
+/* What the command line asks of the parameters. */
+typedef struct params_request {
+	const char *const *kv;   /* "Key=Value" from --param, nkv of them */
+	size_t nkv;
+	const char *image;       /* --image (or a stand-in until the image is pushed), or NULL */
+	int several;             /* several stacks: a --param only goes where a template takes it */
+} params_request;
+
+/* Fills ps (empty) for the kind's template info from req, taking the previous values of
+ * existing (the deployed stack; NULL on CREATE). CTL_OK; CTL_USAGE after printing a
+ * --param or --image that does not fit; CTL_FAILED when out of memory (printed). */
+ctl_outcome params_build(const ctl_ctx *ctx, const char *kind, const tmpl_info *info,
+			 const params_request *req, const cfn_stack *existing, params *ps);
+
+/* Sets the value of key (already in ps) to value, no longer a previous value. 0, or -1
+ * when key is not there or out of memory. */
+int params_set_value(params *ps, const char *key, const char *value);
+
+void params_free(params *ps);
+
+#endif
