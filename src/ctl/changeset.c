@@ -77,8 +77,11 @@ void changeset_print(const char *stack, const char *type, const cfn_change_set *
 				rep++;
 			}
 		}
-		printf("  %c %-7s %-32s %s%s%s\n", mark, a, ch->logical_id ? ch->logical_id : "",
-		       ch->type ? ch->type : "", *note ? "  " : "", note);
+		/* the physical id says which real resource an update or removal touches */
+		int phys = ch->physical_id && *ch->physical_id && mark != '+';
+		printf("  %c %-7s %-32s %s%s%s%s%s%s\n", mark, a, ch->logical_id ? ch->logical_id : "",
+		       ch->type ? ch->type : "", *note ? "  " : "", note, phys ? "  (" : "",
+		       phys ? ch->physical_id : "", phys ? ")" : "");
 	}
 	printf("  %zu to add, %zu to modify (%zu replaced or maybe replaced), %zu to remove\n", add,
 	       mod, rep, rem);

@@ -174,6 +174,84 @@ def test_update_shows_add_modify_replace_and_remove(ctl):
     assert "/go-on-aws/table" not in ctl.ssm.params
 
 
+def test_a_replacement_that_others_reference_makes_them_conditional(ctl):
+    # A new VPC CIDR replaces the Vpc; the Subnet's VpcId refers to it and only gets its new
+    # value during the apply (Evaluation Dynamic), so the Subnet may be replaced too.
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    (d / "vpc.yaml").write_text((d / "vpc.yaml").read_text().replace("10.0.0.0/16", "10.1.0.0/16"))
+    p = ctl.ok("diff", "vpc")
+    vpc_id = ctl.cfn.stack("showtable-vpc").resources["Vpc"]["PhysicalId"]
+    assert re.search(r"~ Modify +Vpc +AWS::EC2::VPC +REPLACED +\(" + re.escape(vpc_id) + r"\)",
+                     p.stdout), p.stdout
+    assert re.search(r"~ Modify +Subnet +AWS::EC2::Subnet +may be replaced +\(showtable-vpc-"
+                     r"Subnet-", p.stdout), p.stdout
+    # the parameter that holds the VPC id is updated in place with the new id
+    assert re.search(r"~ Modify +VpcParameter +AWS::SSM::Parameter +\(/go-on-aws/vpc\)", p.stdout)
+    assert "3 to modify (2 replaced or maybe replaced)" in p.stdout
+
+
+def test_an_update_is_followed_through_its_cleanup_phase(ctl):
+    # CloudFormation deletes removed resources (and the old copies of replaced ones) in
+    # UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, after the new ones work: the deploy is not done
+    # before UPDATE_COMPLETE.
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    subnet = ctl.cfn.stack("showtable-vpc").resources["Subnet"]["PhysicalId"]
+    t = (d / "vpc.yaml").read_text()
+    t = t[:t.index("  Subnet:")] + t[t.index("  VpcParameter:"):]
+    (d / "vpc.yaml").write_text(t)
+    p = ctl.ok("--yes", "deploy", "vpc")
+    assert re.search(r"- Remove +Subnet +AWS::EC2::Subnet +\(" + re.escape(subnet) + r"\)",
+                     p.stdout), p.stdout
+    evs = events(p.stdout)
+    stack = [e[2] for e in evs if e[0] == "showtable-vpc"]
+    assert stack == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+                     "UPDATE_COMPLETE"]
+    cleanup = [e[:3] for e in evs]
+    at = cleanup.index(("showtable-vpc", "AWS::CloudFormation::Stack",
+                        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"))
+    assert ("Subnet", "AWS::EC2::Subnet", "DELETE_COMPLETE") in cleanup[at:]
+    assert p.stdout.rstrip().splitlines()[-2:][0].startswith("showtable-vpc: UPDATE_COMPLETE")
+    assert "Subnet" not in ctl.cfn.stack("showtable-vpc").resources
+
+
+def test_a_failed_update_is_followed_through_its_rollback_cleanup(ctl):
+    # What the failed update added is deleted in UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS;
+    # the deploy reports the rollback only once it is UPDATE_ROLLBACK_COMPLETE.
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    t = (d / "vpc.yaml").read_text().replace("10.0.0.0/16", "10.1.0.0/16")
+    t = t.replace("  Subnet:\n", "  Gateway:\n    Type: AWS::EC2::InternetGateway\n  Subnet:\n")
+    (d / "vpc.yaml").write_text(t)
+    ctl.cfn.fail_resource = ("Subnet", "CIDR conflict")
+    p = ctl.run("--yes", "deploy", "vpc")
+    assert p.returncode == 1
+    stack = [e[2] for e in events(p.stdout) if e[0] == "showtable-vpc"]
+    assert stack[-2:] == ["UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+                          "UPDATE_ROLLBACK_COMPLETE"]
+    assert ("Gateway", "AWS::EC2::InternetGateway", "DELETE_COMPLETE", None) in events(p.stdout)
+    assert "rollback: complete — the stack is back to its previous version" in p.stdout
+    assert "root cause: Subnet (AWS::EC2::Subnet): CIDR conflict" in p.stdout
+    assert ctl.cfn.stack("showtable-vpc").status == "UPDATE_ROLLBACK_COMPLETE"
+    assert "Gateway" not in ctl.cfn.stack("showtable-vpc").resources
+
+
+@pytest.mark.parametrize("state,final", [
+    ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"),
+    ("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"),
+])
+def test_a_stack_in_its_cleanup_phase_is_waited_for(ctl, state, final):
+    with open(os.path.join(TEMPLATES, "vpc.yaml")) as f:
+        ctl.cfn.seed_stack("showtable-vpc", state, template=f.read(), settle_after=4,
+                           settles_to=final)
+    p = ctl.ok("--yes", "deploy", "vpc")
+    assert f"is {state}: another operation is running on it; waiting" in p.stdout
+    acts = ctl.cfn.actions()
+    assert acts.count("DescribeStacks") >= 4
+    assert ctl.cfn.calls("CreateChangeSet")[0]["ChangeSetType"] == "UPDATE"
+
+
 def test_a_stack_that_has_not_moved_yet_is_not_taken_as_done(ctl):
     # Execute and DeleteStack are asynchronous: the stack keeps its old state for a while.
     ctl.ok("--yes", "deploy", "vpc")

@@ -48,6 +48,22 @@ EMPTY_REASON = ("The submitted information didn't contain changes. Submit differ
                 "information to create a change set.")
 CHANGE_SET_NAME_RE = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$")
 STACK_NAME_RE = re.compile(r"^([a-zA-Z][-a-zA-Z0-9]{0,127}|arn:aws:cloudformation:.*)$")
+KNOWN_AFTER_APPLY = "{{changeSet:KNOWN_AFTER_APPLY}}"
+# Properties whose change replaces the resource ("Update requires: Replacement" in the
+# resource reference), for the resource types the templates use.
+RECREATION = {
+    ("AWS::EC2::VPC", "CidrBlock"), ("AWS::EC2::Subnet", "CidrBlock"),
+    ("AWS::EC2::Subnet", "VpcId"), ("AWS::EC2::Subnet", "AvailabilityZone"),
+    ("AWS::EC2::NatGateway", "SubnetId"), ("AWS::EC2::NatGateway", "AllocationId"),
+    ("AWS::EC2::Route", "RouteTableId"), ("AWS::EC2::Route", "DestinationCidrBlock"),
+    ("AWS::EC2::RouteTable", "VpcId"), ("AWS::EC2::SecurityGroup", "VpcId"),
+    ("AWS::EC2::SecurityGroup", "GroupDescription"), ("AWS::DynamoDB::Table", "KeySchema"),
+    ("AWS::ElasticLoadBalancingV2::TargetGroup", "VpcId"),
+    ("AWS::ElasticLoadBalancingV2::TargetGroup", "Port"),
+    ("AWS::ElasticLoadBalancingV2::TargetGroup", "Protocol"),
+    ("AWS::ElasticLoadBalancingV2::LoadBalancer", "Scheme"),
+    ("AWS::ECS::Service", "LaunchType"),
+}
 
 
 class _Loader(yaml.SafeLoader):
@@ -222,6 +238,8 @@ class FakeCFN(FakeServer):
         return time.strftime("%Y-%m-%dT%H:%M:%S", t) + f".{int(self._clock * 1000) % 1000:03d}Z"
 
     def _event(self, s, lid, rtype, status, reason=None, physical=None):
+        if rtype == "AWS::CloudFormation::Stack" and lid == s.name:
+            physical = s.id   # the stack's own events name it by its id
         return {"EventId": str(uuid.uuid4()), "StackId": s.id, "StackName": s.name,
                 "LogicalResourceId": lid, "PhysicalResourceId": physical or "",
                 "ResourceType": rtype, "Timestamp": self._now(), "ResourceStatus": status,
@@ -327,38 +345,124 @@ class FakeCFN(FakeServer):
                 out |= FakeCFN._refs(v)
         return out
 
-    def _changes(self, old_res, new_res, old_params, new_params):
+    @staticmethod
+    def _recreation(rtype, prop):
+        """RequiresRecreation of a property, as the resource reference's "Update requires"
+        says: Always (Replacement) for the properties below and for custom names, else Never."""
+        if rtype == "AWS::ECS::TaskDefinition" or prop.endswith("Name") or \
+                (rtype, prop) in RECREATION:
+            return "Always"
+        return "Never"
+
+    def _changes(self, old_res, new_res, old_params, new_params, physical=None):
+        """The ResourceChanges of a change set, as DescribeChangeSet describes them: one
+        ResourceChangeDetail per property changed directly, by a changed parameter
+        (Static) or by a reference to a replaced resource (Dynamic: its new id is known
+        only after the apply); Replacement True for an Always+Static detail, Conditional for
+        Always+Dynamic or Conditionally, else False (the detail with the most impact wins)."""
+        physical = physical or {}
         changed = {k for k in set(old_params) | set(new_params)
                    if old_params.get(k) != new_params.get(k)}
-        out = []
-        for lid, r in new_res.items():
-            if lid not in old_res:
-                out.append({"Action": "Add", "LogicalResourceId": lid, "ResourceType": r["Type"]})
-            elif old_res[lid] != r or self._refs(r) & changed:
-                # A changed Name (or any *Name property) means a new physical resource.
-                props_old = old_res[lid].get("Properties") or {}
-                props_new = r.get("Properties") or {}
-                names = [k for k in set(props_old) | set(props_new) if k.endswith("Name")]
-                repl = "True" if any(props_old.get(k) != props_new.get(k) for k in names) \
-                    else "False"
+        replaced = set()
+        while True:
+            out = []
+            for lid, r in new_res.items():
+                if lid not in old_res:
+                    out.append({"Action": "Add", "LogicalResourceId": lid,
+                                "ResourceType": r["Type"]})
+                    continue
+                details = self._details(old_res[lid], r, changed, replaced, old_params,
+                                        new_params)
+                if not details:
+                    continue
+                recs = [(d["Target"]["RequiresRecreation"], d["Evaluation"]) for d in details]
+                repl = "True" if ("Always", "Static") in recs else \
+                    "Conditional" if any(rq == "Conditionally" or (rq, ev) == ("Always", "Dynamic")
+                                         for rq, ev in recs) else "False"
                 out.append({"Action": "Modify", "LogicalResourceId": lid,
-                            "ResourceType": r["Type"], "Replacement": repl})
+                            "PhysicalResourceId": physical.get(lid), "ResourceType": r["Type"],
+                            "Replacement": repl, "Details": details,
+                            "Scope": sorted({d["Target"]["Attribute"] for d in details})})
+            now = {c["LogicalResourceId"] for c in out if c.get("Replacement") == "True"}
+            if now == replaced:
+                break
+            replaced = now
         for lid, r in old_res.items():
             if lid not in new_res:
                 out.append({"Action": "Remove", "LogicalResourceId": lid,
-                            "ResourceType": r["Type"]})
+                            "PhysicalResourceId": physical.get(lid), "ResourceType": r["Type"]})
         return out
+
+    def _details(self, old_r, new_r, changed, replaced, old_params, new_params):
+        rtype = new_r["Type"]
+        po, pn = old_r.get("Properties") or {}, new_r.get("Properties") or {}
+        out = []
+
+        def detail(attr, name, rec, ev, source, entity, before, after, kind):
+            t = {"Attribute": attr, "RequiresRecreation": rec, "AttributeChangeType": kind}
+            if name:
+                t["Name"] = name
+                t["Path"] = f"/Properties/{name}"
+            if before is not None:
+                t["BeforeValue"] = before
+            if after is not None:
+                t["AfterValue"] = after
+            d = {"Target": t, "Evaluation": ev, "ChangeSource": source}
+            if entity:
+                d["CausingEntity"] = entity
+            out.append(d)
+
+        for prop in sorted(set(po) | set(pn)):
+            rec = self._recreation(rtype, prop)
+            before = self._value(po.get(prop), old_params) if prop in po else None
+            after = self._value(pn.get(prop), new_params) if prop in pn else None
+            if po.get(prop) != pn.get(prop):
+                kind = "Add" if prop not in po else "Remove" if prop not in pn else "Modify"
+                detail("Properties", prop, rec, "Static", "DirectModification", None, before,
+                       after, kind)
+                continue
+            refs = self._refs(pn.get(prop))
+            for name in sorted(refs & changed):
+                detail("Properties", prop, rec, "Static", "ParameterReference", name, before,
+                       after, "Modify")
+            for name in sorted(refs & replaced):
+                detail("Properties", prop, rec, "Dynamic", "ResourceReference", name, before,
+                       KNOWN_AFTER_APPLY, "Modify")
+        for attr in ("DeletionPolicy", "UpdateReplacePolicy", "Metadata"):
+            if old_r.get(attr) != new_r.get(attr):
+                detail(attr, None, "Never", "Static", "DirectModification", None, None, None,
+                       "Modify")
+        return out
+
+    def _value(self, node, params):
+        """A property value as DescribeChangeSet shows it: a string, JSON for structures,
+        parameters resolved (a resource's id is not known to the fake: shown as the Ref)."""
+        if isinstance(node, dict) and len(node) == 1:
+            (k, v), = node.items()
+            if k in ("Ref", "!Ref") and isinstance(v, str) and v in params:
+                return str(params[v])
+            if k in ("!Sub", "Fn::Sub") and isinstance(v, str):
+                return re.sub(r"\$\{([A-Za-z0-9:]+)\}",
+                              lambda m: str(params.get(m.group(1), m.group(0))), v)
+        if isinstance(node, (dict, list)):
+            return json.dumps(node, sort_keys=True, separators=(",", ":"))
+        return None if node is None else str(node)
 
     # -- the lifecycle script: a list of steps, one applied per poll
     def _plan_execute(self, s, cs):
+        """The steps of an execution, as CloudFormation takes them: resources created and
+        updated (a replacement creates the new one), then for an update the cleanup phase
+        (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS) that deletes removed resources and the old
+        copies of replaced ones. A failure rolls back: updated resources go back, and for an
+        update the cleanup phase (UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS) deletes what
+        the update had added."""
         creating = cs["Type"] == "CREATE"
         verb = "CREATE" if creating else "UPDATE"
-        tmpl, old_tmpl = cs["Template"], s.template or {"Resources": {}}
-        new_res = tmpl["Resources"]
         fail = self.fail_resource
         self.fail_resource = None
-        steps = [([self._event(s, s.name, "AWS::CloudFormation::Stack", f"{verb}_IN_PROGRESS",
-                               "User Initiated")], f"{verb}_IN_PROGRESS", None, None)]
+        stk = "AWS::CloudFormation::Stack"
+        steps = [([self._event(s, s.name, stk, f"{verb}_IN_PROGRESS", "User Initiated")],
+                  f"{verb}_IN_PROGRESS", None, None)]
         done = []
         touched = [c for c in cs["Changes"] if c["Action"] in ("Add", "Modify")]
         failed_at = None
@@ -378,48 +482,68 @@ class FakeCFN(FakeServer):
                                            else "Resource update cancelled"))
                 steps.append((evs, None, None, None))
                 break
-            steps.append(([self._event(s, lid, rtype, f"{cverb}_IN_PROGRESS"),
+            why = "Requested update requires the creation of a new physical resource; hence " \
+                  "creating one." if c.get("Replacement") == "True" else None
+            steps.append(([self._event(s, lid, rtype, f"{cverb}_IN_PROGRESS", why),
                            self._event(s, lid, rtype, f"{cverb}_IN_PROGRESS",
                                        "Resource creation Initiated")], None, None, None))
             steps.append(([self._event(s, lid, rtype, f"{cverb}_COMPLETE")], None, None,
                           ("apply", lid)))
             done.append(c)
         if failed_at is None:
-            for c in cs["Changes"]:
-                if c["Action"] == "Remove":
-                    steps.append(([self._event(s, c["LogicalResourceId"], c["ResourceType"],
-                                               "DELETE_IN_PROGRESS"),
-                                   self._event(s, c["LogicalResourceId"], c["ResourceType"],
-                                               "DELETE_COMPLETE")], None, None,
-                                  ("remove", c["LogicalResourceId"])))
-            steps.append(([self._event(s, s.name, "AWS::CloudFormation::Stack",
-                                       f"{verb}_COMPLETE")], f"{verb}_COMPLETE", None,
-                          ("commit", cs)))
+            if not creating:
+                steps.append(([self._event(s, s.name, stk, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")],
+                              "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None, None))
+                for c in cs["Changes"]:
+                    lid, rtype = c["LogicalResourceId"], c["ResourceType"]
+                    if c["Action"] == "Remove":
+                        steps.append(self._delete_step(s, lid, rtype, c.get("PhysicalResourceId"),
+                                                       ("remove", lid)))
+                    elif c.get("Replacement") == "True":
+                        steps.append(self._delete_step(s, lid, rtype, c.get("PhysicalResourceId"),
+                                                       None))
+            steps.append(([self._event(s, s.name, stk, f"{verb}_COMPLETE")], f"{verb}_COMPLETE",
+                          None, ("commit", cs)))
             s.script.extend(steps)
             return
         names = ", ".join(c["LogicalResourceId"] for c in touched[failed_at:])
         rb = "ROLLBACK" if creating else "UPDATE_ROLLBACK"
         why = (f"The following resource(s) failed to {'create' if creating else 'update'}: "
                f"[{names}]. Rollback requested by user.")
-        steps.append(([self._event(s, s.name, "AWS::CloudFormation::Stack",
-                                   f"{rb}_IN_PROGRESS", why)], f"{rb}_IN_PROGRESS", why, None))
+        steps.append(([self._event(s, s.name, stk, f"{rb}_IN_PROGRESS", why)],
+                      f"{rb}_IN_PROGRESS", why, None))
         for c in reversed(done):
             lid, rtype = c["LogicalResourceId"], c["ResourceType"]
             if creating:
-                steps.append(([self._event(s, lid, rtype, "DELETE_IN_PROGRESS"),
-                               self._event(s, lid, rtype, "DELETE_COMPLETE")], None, None,
-                              ("remove", lid)))
-            else:
-                steps.append(([self._event(s, lid, rtype, "UPDATE_COMPLETE")], None, None,
+                steps.append(self._delete_step(s, lid, rtype, None, ("remove", lid)))
+            elif c["Action"] == "Modify":
+                steps.append(([self._event(s, lid, rtype, "UPDATE_IN_PROGRESS"),
+                               self._event(s, lid, rtype, "UPDATE_COMPLETE")], None, None,
                               None))
         if self.rollback_fails:
-            steps.append(([self._event(s, s.name, "AWS::CloudFormation::Stack",
-                                       f"{rb}_FAILED", "rollback failed")], f"{rb}_FAILED",
-                          "rollback failed", None))
-        else:
-            steps.append(([self._event(s, s.name, "AWS::CloudFormation::Stack",
-                                       f"{rb}_COMPLETE")], f"{rb}_COMPLETE", None, None))
+            steps.append(([self._event(s, s.name, stk, f"{rb}_FAILED", "rollback failed")],
+                          f"{rb}_FAILED", "rollback failed", None))
+            s.script.extend(steps)
+            return
+        if not creating:
+            steps.append(([self._event(s, s.name, stk,
+                                       "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")],
+                          "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None, None))
+            for c in reversed(done):
+                lid, rtype = c["LogicalResourceId"], c["ResourceType"]
+                if c["Action"] == "Add":
+                    steps.append(self._delete_step(s, lid, rtype, None, ("remove", lid)))
+                elif c.get("Replacement") == "True":
+                    steps.append(self._delete_step(s, lid, rtype, None, None))
+        steps.append(([self._event(s, s.name, stk, f"{rb}_COMPLETE")], f"{rb}_COMPLETE", None,
+                      None))
         s.script.extend(steps)
+
+    def _delete_step(self, s, lid, rtype, physical, action):
+        physical = physical or (s.resources.get(lid) or {}).get("PhysicalId")
+        return ([self._event(s, lid, rtype, "DELETE_IN_PROGRESS", physical=physical),
+                 self._event(s, lid, rtype, "DELETE_COMPLETE", physical=physical)], None, None,
+                action)
 
     def _plan_delete(self, s):
         steps = [([self._event(s, s.name, "AWS::CloudFormation::Stack", "DELETE_IN_PROGRESS",
@@ -573,7 +697,8 @@ class FakeCFN(FakeServer):
             if cstype == "UPDATE" else {}
         tmpl = active(tmpl, resolved)
         changes = self._changes(old_res, tmpl["Resources"],
-                                existing.params if cstype == "UPDATE" else {}, resolved)
+                                existing.params if cstype == "UPDATE" else {}, resolved,
+                                {lid: r["PhysicalId"] for lid, r in existing.resources.items()})
         cs_id = (f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:changeSet/{csname}/"
                  f"{uuid.uuid4()}")
         self.change_sets[cs_id] = {
@@ -611,12 +736,19 @@ class FakeCFN(FakeServer):
             f"</ParameterValue></member>" for k, v in cs["Raw"].items()) + "</Parameters>")
         x.append("<Capabilities>" + "".join(f"<member>{c}</member>" for c in cs["Capabilities"])
                  + "</Capabilities>")
+        values = form.get("IncludePropertyValues") == "true"
         ch = []
         for c in page:
             rc = [f"<Action>{c['Action']}</Action>",
                   f"<LogicalResourceId>{escape(c['LogicalResourceId'])}</LogicalResourceId>",
-                  f"<ResourceType>{escape(c['ResourceType'])}</ResourceType>",
-                  "<Scope/><Details/>"]
+                  f"<ResourceType>{escape(c['ResourceType'])}</ResourceType>"]
+            if c.get("PhysicalResourceId"):
+                rc.append(f"<PhysicalResourceId>{escape(c['PhysicalResourceId'])}"
+                          f"</PhysicalResourceId>")
+            rc.append("<Scope>" + "".join(f"<member>{a}</member>" for a in c.get("Scope", []))
+                      + "</Scope>")
+            rc.append("<Details>" + "".join(self._detail_xml(d, values)
+                                            for d in c.get("Details", [])) + "</Details>")
             if "Replacement" in c:
                 rc.append(f"<Replacement>{c['Replacement']}</Replacement>")
             ch.append("<member><Type>Resource</Type><ResourceChange>" + "".join(rc) +
@@ -625,6 +757,20 @@ class FakeCFN(FakeServer):
         if nxt:
             x.append(f"<NextToken>{nxt}</NextToken>")
         return "".join(x)
+
+    @staticmethod
+    def _detail_xml(d, values):
+        """A ResourceChangeDetail; BeforeValue/AfterValue only when IncludePropertyValues."""
+        t = d["Target"]
+        keys = ["Attribute", "Name", "RequiresRecreation", "Path", "AttributeChangeType"]
+        if values:
+            keys += ["BeforeValue", "AfterValue"]
+        tx = "".join(f"<{k}>{escape(t[k])}</{k}>" for k in keys if k in t)
+        x = f"<member><Target>{tx}</Target><Evaluation>{d['Evaluation']}</Evaluation>" \
+            f"<ChangeSource>{d['ChangeSource']}</ChangeSource>"
+        if d.get("CausingEntity"):
+            x += f"<CausingEntity>{escape(d['CausingEntity'])}</CausingEntity>"
+        return x + "</member>"
 
     def op_ExecuteChangeSet(self, form):
         self._need(form, "ChangeSetName")
