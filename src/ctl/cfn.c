@@ -58,6 +58,19 @@ static const struct field change_fields[] = {
 	{"ResourceType", offsetof(cfn_change, type)},
 	{"Replacement", offsetof(cfn_change, replacement)},
 };
+static const struct field target_fields[] = {
+	{"Attribute", offsetof(cfn_change_detail, attribute)},
+	{"Name", offsetof(cfn_change_detail, name)},
+	{"RequiresRecreation", offsetof(cfn_change_detail, recreation)},
+	{"AttributeChangeType", offsetof(cfn_change_detail, change_type)},
+	{"BeforeValue", offsetof(cfn_change_detail, before)},
+	{"AfterValue", offsetof(cfn_change_detail, after)},
+};
+static const struct field detail_fields[] = {
+	{"Evaluation", offsetof(cfn_change_detail, evaluation)},
+	{"ChangeSource", offsetof(cfn_change_detail, source)},
+	{"CausingEntity", offsetof(cfn_change_detail, causing)},
+};
 static const struct field cs_fields[] = {
 	{"ChangeSetId", offsetof(cfn_change_set, id)},
 	{"StackId", offsetof(cfn_change_set, stack_id)},
@@ -78,7 +91,8 @@ static int nomem(aws_error *err, const char *op)
 	return aws_error_set(err, AWS_ERR_NOMEM, "%s: out of memory parsing the response", op);
 }
 
-/* Reads <List><member><K>..</K><V>..</V></member>..</List> into kv pairs. */
+/* Reads <List><member><K>..</K><V>..</V></member>..</List> into kv pairs (Parameters
+ * also keep their ResolvedValue). */
 static int parse_kvs(const aws_xml_node *parent, const char *list, const char *k,
 		     const char *v, cfn_kv **out, size_t *n)
 {
@@ -89,6 +103,8 @@ static int parse_kvs(const aws_xml_node *parent, const char *list, const char *k
 		int oom = 0;
 		kv->key = qxml_dup(m, k, &oom);
 		kv->value = qxml_dup(m, v, &oom);
+		if (strcmp(list, "Parameters") == 0)
+			kv->resolved = qxml_dup(m, "ResolvedValue", &oom);
 		if (oom)
 			return -1;
 	}
@@ -100,8 +116,22 @@ static void kvs_free(cfn_kv *kv, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(kv[i].key);
 		free(kv[i].value);
+		free(kv[i].resolved);
 	}
 	free(kv);
+}
+
+/* <Details><member><Target>..</Target><Evaluation/>..</member></Details> of a change. */
+static int parse_details(const aws_xml_node *rcn, cfn_change *c)
+{
+	for (const aws_xml_node *m = qxml_members(rcn, "Details"); m; m = qxml_next(m)) {
+		cfn_change_detail *d = ctl_grow(&c->details, &c->ndetails, sizeof *d);
+		const aws_xml_node *t = qxml_child(m, "Target");
+		if (d == NULL || fill(m, d, detail_fields, NF(detail_fields)) != 0 ||
+		    (t && fill(t, d, target_fields, NF(target_fields)) != 0))
+			return -1;
+	}
+	return 0;
 }
 
 static int take_next(const aws_xml_node *result, char **next)
@@ -191,7 +221,8 @@ int cfn_parse_change_set(const char *xml, size_t len, cfn_change_set *cs, char *
 		if (rcn == NULL)
 			continue;
 		cfn_change *c = ctl_grow(&cs->changes, &cs->nchanges, sizeof *c);
-		if (c == NULL || fill(rcn, c, change_fields, NF(change_fields)) != 0)
+		if (c == NULL || fill(rcn, c, change_fields, NF(change_fields)) != 0 ||
+		    parse_details(rcn, c) != 0)
 			rc = nomem(err, "DescribeChangeSet");
 	}
 	if (rc == 0 && take_next(d.result, next) != 0)
@@ -271,8 +302,15 @@ void cfn_change_set_free(cfn_change_set *cs)
 	if (cs == NULL)
 		return;
 	unfill(cs, cs_fields, NF(cs_fields));
-	for (size_t i = 0; i < cs->nchanges; i++)
-		unfill(&cs->changes[i], change_fields, NF(change_fields));
+	for (size_t i = 0; i < cs->nchanges; i++) {
+		cfn_change *c = &cs->changes[i];
+		for (size_t j = 0; j < c->ndetails; j++) {
+			unfill(&c->details[j], target_fields, NF(target_fields));
+			unfill(&c->details[j], detail_fields, NF(detail_fields));
+		}
+		free(c->details);
+		unfill(c, change_fields, NF(change_fields));
+	}
 	free(cs->changes);
 	kvs_free(cs->params, cs->nparams);
 	memset(cs, 0, sizeof *cs);
@@ -478,6 +516,7 @@ int cfn_describe_change_set(aws_client *c, const char *id, cfn_change_set *cs, a
 	for (int page = 0; page < CFN_MAX_PAGES; page++) {
 		aws_buf_reset(&p);
 		if (qxml_form_add(&p, "ChangeSetName", id) ||
+		    qxml_form_add(&p, "IncludePropertyValues", "true") ||
 		    (next && qxml_form_add(&p, "NextToken", next))) {
 			rc = aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 			break;

@@ -20,6 +20,8 @@
 typedef struct cfn_kv {
 	char *key;
 	char *value;
+	char *resolved;    /* Parameters only: ResolvedValue, what an SSM-typed parameter's
+			    * name resolved to; NULL for other parameters and for outputs */
 } cfn_kv;
 
 typedef struct cfn_stack {
@@ -35,10 +37,24 @@ typedef struct cfn_event {
 	char *id, *logical_id, *physical_id, *type, *status, *reason, *timestamp;
 } cfn_event;
 
+/* One ResourceChangeDetail: what changes in a modified resource, and why. */
+typedef struct cfn_change_detail {
+	char *attribute;       /* Properties | Metadata | DeletionPolicy | Tags | ... */
+	char *name;            /* the property, when attribute is Properties */
+	char *recreation;      /* RequiresRecreation: Never | Conditionally | Always */
+	char *change_type;     /* AttributeChangeType: Add | Remove | Modify */
+	char *before, *after;  /* BeforeValue / AfterValue; NULL when not sent */
+	char *evaluation;      /* Static | Dynamic (the value is known only during the update) */
+	char *source;          /* ChangeSource: DirectModification | ParameterReference | ... */
+	char *causing;         /* CausingEntity: the parameter or resource behind it, or NULL */
+} cfn_change_detail;
+
 typedef struct cfn_change {
 	char *action;       /* Add | Modify | Remove | Import | Dynamic */
 	char *logical_id, *physical_id, *type;
 	char *replacement;  /* True | False | Conditional, NULL unless Modify */
+	cfn_change_detail *details;   /* Modify: what changes */
+	size_t ndetails;
 } cfn_change;
 
 typedef struct cfn_change_set {
@@ -113,7 +129,8 @@ typedef struct cfn_change_set_input {
 /* CreateChangeSet; *id and *stack_id (may be NULL) receive the ARNs (caller frees). */
 int cfn_create_change_set(aws_client *c, const cfn_change_set_input *in, char **id,
 			  char **stack_id, aws_error *err);
-/* DescribeChangeSet with every page of changes. cs must be zeroed. */
+/* DescribeChangeSet with every page of changes, with property values
+ * (IncludePropertyValues). cs must be zeroed. */
 int cfn_describe_change_set(aws_client *c, const char *id, cfn_change_set *cs, aws_error *err);
 int cfn_execute_change_set(aws_client *c, const char *id, aws_error *err);
 int cfn_delete_change_set(aws_client *c, const char *id, aws_error *err);

@@ -51,7 +51,98 @@ changeset_state changeset_create(aws_client *c, const cfn_change_set_input *in, 
 	return wait_computed(c, in->stack_name, *cs_id, cs);
 }
 
-void changeset_print(const char *stack, const char *type, const cfn_change_set *cs)
+/* A property value for one line: at most 60 characters, the rest as "…". */
+static void print_value(const char *v)
+{
+	if (v == NULL)
+		fputs("(none)", stdout);
+	else if (strcmp(v, CHANGESET_KNOWN_AFTER_APPLY) == 0)
+		fputs("(known after the update)", stdout);
+	else if (strlen(v) > 60)
+		printf("%.57s…", v);
+	else
+		fputs(v, stdout);
+}
+
+static const cfn_kv *find_param(const cfn_kv *kv, size_t n, const char *key)
+{
+	for (size_t i = 0; key && i < n; i++)
+		if (kv[i].key && strcmp(kv[i].key, key) == 0)
+			return &kv[i];
+	return NULL;
+}
+
+/* The parameters, each changed one with its deployed value; then the values the SSM-typed
+ * parameters resolve to now against those the deployed stack resolved. */
+static void print_params(const cfn_change_set *cs, const cfn_stack *deployed)
+{
+	if (cs->nparams == 0)
+		return;
+	printf("parameters:\n");
+	size_t nssm = 0;
+	for (size_t i = 0; i < cs->nparams; i++) {
+		const cfn_kv *p = &cs->params[i];
+		const cfn_kv *old = deployed ? find_param(deployed->params, deployed->nparams, p->key)
+					     : NULL;
+		const char *v = p->value ? p->value : "";
+		nssm += p->resolved != NULL;
+		if (old && old->value && strcmp(old->value, v) != 0)
+			printf("  %s = %s   (was %s)\n", p->key ? p->key : "", v, old->value);
+		else if (deployed && !old)
+			printf("  %s = %s   (new)\n", p->key ? p->key : "", v);
+		else
+			printf("  %s = %s\n", p->key ? p->key : "", v);
+	}
+	if (nssm == 0)
+		return;
+	printf("SSM inputs (the values CloudFormation reads at this deploy):\n");
+	for (size_t i = 0; i < cs->nparams; i++) {
+		const cfn_kv *p = &cs->params[i];
+		if (p->resolved == NULL)
+			continue;
+		const cfn_kv *old = deployed ? find_param(deployed->params, deployed->nparams, p->key)
+					     : NULL;
+		const char *was = old && old->value && p->value && strcmp(old->value, p->value) == 0
+					  ? old->resolved : NULL;
+		if (was && strcmp(was, p->resolved) == 0)
+			printf("  %s: %s (unchanged)\n", p->value ? p->value : p->key, p->resolved);
+		else if (was)
+			printf("  %s: %s → %s\n", p->value ? p->value : p->key, was, p->resolved);
+		else
+			printf("  %s: %s (new)\n", p->value ? p->value : p->key, p->resolved);
+	}
+}
+
+/* One line per ResourceChangeDetail: the property, old → new when CloudFormation sent the
+ * values, what causes it when it is not a direct edit, and whether it replaces. */
+static void print_detail(const cfn_change_detail *d)
+{
+	const char *what = d->name && *d->name ? d->name : d->attribute ? d->attribute : "?";
+	printf("      %s", what);
+	if (d->before || d->after) {
+		fputs(": ", stdout);
+		print_value(d->change_type && strcmp(d->change_type, "Add") == 0 ? NULL : d->before);
+		fputs(" → ", stdout);
+		print_value(d->change_type && strcmp(d->change_type, "Remove") == 0 ? NULL : d->after);
+	} else {
+		fputs(d->change_type && strcmp(d->change_type, "Add") == 0 ? " added" :
+		      d->change_type && strcmp(d->change_type, "Remove") == 0 ? " removed" : " changes",
+		      stdout);
+	}
+	if (d->source && d->causing && strcmp(d->source, "ParameterReference") == 0)
+		printf("  (parameter %s)", d->causing);
+	else if (d->source && d->causing && strcmp(d->source, "ResourceReference") == 0)
+		printf("  (refers to %s)", d->causing);
+	int dynamic = d->evaluation && strcmp(d->evaluation, "Dynamic") == 0;
+	if (d->recreation && strcmp(d->recreation, "Always") == 0)
+		fputs(dynamic ? " — may replace the resource" : " — replaces the resource", stdout);
+	else if (d->recreation && strcmp(d->recreation, "Conditionally") == 0)
+		fputs(" — may replace the resource", stdout);
+	fputc('\n', stdout);
+}
+
+void changeset_print(const char *stack, const char *type, const cfn_change_set *cs,
+		     const cfn_stack *deployed)
 {
 	size_t add = 0, mod = 0, rep = 0, rem = 0;
 	printf("\nchange set for %s (%s):\n", stack, strcmp(type, "CREATE") == 0 ? "create" : "update");
@@ -82,15 +173,12 @@ void changeset_print(const char *stack, const char *type, const cfn_change_set *
 		printf("  %c %-7s %-32s %s%s%s%s%s%s\n", mark, a, ch->logical_id ? ch->logical_id : "",
 		       ch->type ? ch->type : "", *note ? "  " : "", note, phys ? "  (" : "",
 		       phys ? ch->physical_id : "", phys ? ")" : "");
+		for (size_t j = 0; j < ch->ndetails; j++)
+			print_detail(&ch->details[j]);
 	}
 	printf("  %zu to add, %zu to modify (%zu replaced or maybe replaced), %zu to remove\n", add,
 	       mod, rep, rem);
-	if (cs->nparams) {
-		printf("parameters:\n");
-		for (size_t i = 0; i < cs->nparams; i++)
-			printf("  %s = %s\n", cs->params[i].key ? cs->params[i].key : "",
-			       cs->params[i].value ? cs->params[i].value : "");
-	}
+	print_params(cs, deployed);
 	fflush(stdout);
 }
 

@@ -32,6 +32,7 @@ typedef enum ctl_outcome {
 	CTL_DECLINED,     /* the user answered no (or Ctrl-C) at a question — exit 1 */
 	CTL_USAGE,        /* bad flags or arguments; what is wrong was printed — exit 2 */
 	CTL_NO_TERMINAL,  /* a question with no terminal to ask on and no --yes — exit 2 */
+	CTL_CHANGES,      /* diff, drift: differences found and shown — exit 2 */
 } ctl_outcome;
 
 /* The AWS client for this run, created on first call from the ctx's region/profile.

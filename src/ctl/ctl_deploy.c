@@ -284,18 +284,18 @@ static ctl_outcome step_change_set(deploy *d)
 	case CHANGESET_ERROR:
 		return CTL_FAILED;
 	}
-	changeset_print(d->stack, d->type, &d->cs);
+	changeset_print(d->stack, d->type, &d->cs, d->creates ? NULL : &d->st);
 	if (!d->creates)
 		print_frontend_switch(&d->st, &d->ps);
 	return CTL_OK;
 }
 
-/* diff ends here; deploy asks (or takes --yes). */
+/* diff ends here (with changes: CTL_CHANGES); deploy asks (or takes --yes). */
 static ctl_outcome step_confirm(deploy *d)
 {
 	if (d->o->diff_only) {
 		d->finished = 1;
-		return CTL_OK;
+		return CTL_CHANGES;
 	}
 	char q[320];
 	snprintf(q, sizeof q, "Deploy these changes to %s?", d->stack);

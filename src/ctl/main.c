@@ -60,7 +60,8 @@ static void usage(FILE *f)
 		   "`showtablectl COMMAND --help` describes each command.\n");
 }
 
-/* 0 done, 1 failed (printed) or declined, 2 usage error or a question nobody can answer. */
+/* 0 done, 1 failed (printed) or declined, 2 usage error, a question nobody can answer, or
+ * differences found (diff, drift: scripts tell them from failures). */
 static int exit_status(ctl_outcome outcome)
 {
 	switch (outcome) {
@@ -69,6 +70,7 @@ static int exit_status(ctl_outcome outcome)
 	case CTL_DECLINED: return 1;
 	case CTL_USAGE: return 2;
 	case CTL_NO_TERMINAL: return 2;
+	case CTL_CHANGES: return 2;
 	}
 	return 1;
 }

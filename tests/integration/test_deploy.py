@@ -180,7 +180,8 @@ def test_a_replacement_that_others_reference_makes_them_conditional(ctl):
     d = ctl.templates_copy()
     ctl.ok("--yes", "deploy", "vpc")
     (d / "vpc.yaml").write_text((d / "vpc.yaml").read_text().replace("10.0.0.0/16", "10.1.0.0/16"))
-    p = ctl.ok("diff", "vpc")
+    p = ctl.run("diff", "vpc")
+    assert p.returncode == 2, p.stderr
     vpc_id = ctl.cfn.stack("showtable-vpc").resources["Vpc"]["PhysicalId"]
     assert re.search(r"~ Modify +Vpc +AWS::EC2::VPC +REPLACED +\(" + re.escape(vpc_id) + r"\)",
                      p.stdout), p.stdout
@@ -382,13 +383,53 @@ def test_cloudformation_errors_are_shown_with_their_message(ctl):
 
 
 def test_diff_shows_the_change_set_and_changes_nothing(ctl):
-    p = ctl.ok("diff", "vpc")
+    p = ctl.run("diff", "vpc")
+    assert p.returncode == 2, p.stderr   # changes: 2, so a script can tell them from 0 and 1
     assert "+ Add     Vpc" in p.stdout
     assert "ExecuteChangeSet" not in ctl.cfn.actions()
     assert ctl.cfn.change_sets == {} and ctl.cfn.stack("showtable-vpc") is None
     ctl.ok("--yes", "deploy", "vpc")
     p = ctl.ok("diff", "vpc")
     assert "no changes" in p.stdout
+
+
+def test_diff_exits_1_on_an_error(ctl):
+    ctl.cfn.seed_stack("showtable-vpc", "UPDATE_ROLLBACK_FAILED")
+    p = ctl.run("diff", "vpc")
+    assert p.returncode == 1 and "UPDATE_ROLLBACK_FAILED" in p.stderr
+
+
+def test_diff_shows_each_property_change_and_whether_it_replaces(ctl):
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    t = (d / "vpc.yaml").read_text().replace("CidrBlock: 10.0.0.0/18", "CidrBlock: 10.0.64.0/18")
+    t = t.replace('Name: !Sub "${ParamPrefix}/vpc"', 'Name: !Sub "${ParamPrefix}/vpc"\n'
+                  '      Description: the vpc')
+    (d / "vpc.yaml").write_text(t)
+    p = ctl.run("diff", "vpc")
+    assert p.returncode == 2, p.stderr
+    assert ctl.cfn.calls("DescribeChangeSet")[-1]["IncludePropertyValues"] == "true"
+    lines = p.stdout.splitlines()
+    at = next(i for i, l in enumerate(lines) if re.search(r"~ Modify +Subnet ", l))
+    assert lines[at + 1].strip() == \
+        "CidrBlock: 10.0.0.0/18 → 10.0.64.0/18 — replaces the resource"
+    at = next(i for i, l in enumerate(lines) if re.search(r"~ Modify +VpcParameter ", l))
+    assert lines[at + 1].strip() == "Description: (none) → the vpc"
+
+
+def test_diff_shows_the_ssm_inputs_old_and_new(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table")
+    ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
+    ctl.ssm.put("/go-on-aws/vpc", "vpc-new")
+    p = ctl.run("diff", "container")
+    assert p.returncode == 2, p.stderr
+    assert "SSM inputs (the values CloudFormation reads at this deploy):" in p.stdout
+    assert "  /go-on-aws/vpc: fake-VpcParameter-value → vpc-new" in p.stdout
+    assert "  /go-on-aws/table: fake-TableParameter-value (unchanged)" in p.stdout
+    # the change comes through the parameter: the target group's VpcId changes
+    assert re.search(r"~ Modify +TargetGroup .*REPLACED", p.stdout)
+    assert "VpcId: fake-VpcParameter-value → vpc-new  (parameter VpcId) — replaces the " \
+           "resource" in p.stdout
 
 
 # --- parameters
@@ -726,7 +767,8 @@ def test_container_diff_without_image_keeps_the_running_image(ctl):
     # deploy without --image builds and pushes one (test_deploy_image.py); diff pushes nothing
     ctl.ok("--yes", "deploy", "vpc", "table")
     ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
-    p = ctl.ok("diff", "container", "--param", "DesiredCount=2")
+    p = ctl.run("diff", "container", "--param", "DesiredCount=2")
+    assert p.returncode == 2, p.stderr
     form = ctl.cfn.calls("CreateChangeSet")[-1]
     keys = {form[k]: k for k in form if k.endswith(".ParameterKey")}
     assert form[keys["Image"].replace("ParameterKey", "UsePreviousValue")] == "true"

@@ -46,8 +46,12 @@ static void describe_stacks_reads_status_outputs_and_parameters(void **state)
 	assert_int_equal(s[0].noutputs, 1);
 	assert_string_equal(s[0].outputs[0].key, "StartPage");
 	assert_string_equal(s[0].outputs[0].value, "http://my-load-balancer.amazonaws.com:80/index.html");
-	assert_int_equal(s[0].nparams, 1);
+	assert_int_equal(s[0].nparams, 2);
 	assert_string_equal(s[0].params[0].key, "KeyName");
+	assert_null(s[0].params[0].resolved);
+	/* an SSM-typed parameter: its value is the SSM name, ResolvedValue what it held */
+	assert_string_equal(s[0].params[1].value, "/go-on-aws/vpc");
+	assert_string_equal(s[0].params[1].resolved, "vpc-0abc1234");
 	assert_null(next);
 	cfn_stacks_free(s, n);
 	free(xml);
@@ -120,6 +124,37 @@ static void change_set_lists_resource_changes_with_replacement(void **state)
 	assert_int_equal(cs.nchanges, 6);
 	assert_int_equal(cs.nparams, 3);
 	free(next);
+	cfn_change_set_free(&cs);
+	free(xml);
+}
+
+static void change_details_say_what_changes_and_why(void **state)
+{
+	(void)state;
+	size_t len;
+	char *xml = load("describe-change-set.xml", &len);
+	cfn_change_set cs;
+	memset(&cs, 0, sizeof cs);
+	assert_int_equal(cfn_parse_change_set(xml, len, &cs, NULL, NULL), 0);
+	assert_string_equal(cs.changes[0].physical_id, "i-1abc23d4");
+	assert_int_equal(cs.changes[0].ndetails, 1);
+	const cfn_change_detail *t = &cs.changes[0].details[0];
+	assert_string_equal(t->attribute, "Tags");
+	assert_string_equal(t->recreation, "Never");
+	assert_string_equal(t->source, "DirectModification");
+	assert_null(t->before);
+	assert_null(t->causing);
+	const cfn_change_detail *d = &cs.changes[1].details[0];
+	assert_string_equal(d->attribute, "Properties");
+	assert_string_equal(d->name, "VpcId");
+	assert_string_equal(d->recreation, "Always");
+	assert_string_equal(d->change_type, "Modify");
+	assert_string_equal(d->before, "vpc-0abc1234");
+	assert_string_equal(d->after, "{{changeSet:KNOWN_AFTER_APPLY}}");
+	assert_string_equal(d->evaluation, "Dynamic");
+	assert_string_equal(d->source, "ResourceReference");
+	assert_string_equal(d->causing, "MyVPC");
+	assert_int_equal(cs.changes[2].ndetails, 0);
 	cfn_change_set_free(&cs);
 	free(xml);
 }
@@ -301,6 +336,7 @@ int main(void)
 		cmocka_unit_test(stack_events_are_read_in_the_order_given),
 		cmocka_unit_test(event_pages_append_and_next_token_is_returned),
 		cmocka_unit_test(change_set_lists_resource_changes_with_replacement),
+		cmocka_unit_test(change_details_say_what_changes_and_why),
 		cmocka_unit_test(empty_change_set_is_recognised_by_its_reason),
 		cmocka_unit_test(create_change_set_returns_ids),
 		cmocka_unit_test(stack_resources_give_physical_ids),

@@ -731,9 +731,7 @@ class FakeCFN(FakeServer):
              f"<CreationTime>{self._now()}</CreationTime>"]
         if cs["StatusReason"]:
             x.append(f"<StatusReason>{escape(cs['StatusReason'])}</StatusReason>")
-        x.append("<Parameters>" + "".join(
-            f"<member><ParameterKey>{escape(k)}</ParameterKey><ParameterValue>{escape(v)}"
-            f"</ParameterValue></member>" for k, v in cs["Raw"].items()) + "</Parameters>")
+        x.append(self._params_xml(cs["Template"], cs["Raw"], cs["Resolved"]))
         x.append("<Capabilities>" + "".join(f"<member>{c}</member>" for c in cs["Capabilities"])
                  + "</Capabilities>")
         values = form.get("IncludePropertyValues") == "true"
@@ -815,6 +813,21 @@ class FakeCFN(FakeServer):
         self._plan_delete(s)
         return None
 
+    @staticmethod
+    def _params_xml(tmpl, raw, resolved):
+        """Parameters as DescribeStacks and DescribeChangeSet return them: an SSM-typed
+        parameter's value is the SSM name, its ResolvedValue what the name held."""
+        declared = (tmpl or {}).get("Parameters") or {}
+        ms = []
+        for k, v in raw.items():
+            m = f"<ParameterKey>{escape(k)}</ParameterKey><ParameterValue>{escape(v)}" \
+                f"</ParameterValue>"
+            if str((declared.get(k) or {}).get("Type", "")).startswith(
+                    "AWS::SSM::Parameter::Value<") and k in resolved:
+                m += f"<ResolvedValue>{escape(str(resolved[k]))}</ResolvedValue>"
+            ms.append(f"<member>{m}</member>")
+        return "<Parameters>" + "".join(ms) + "</Parameters>"
+
     def _stack_xml(self, s):
         x = [f"<StackId>{escape(s.id)}</StackId>", f"<StackName>{escape(s.name)}</StackName>",
              f"<StackStatus>{s.status}</StackStatus>",
@@ -823,9 +836,7 @@ class FakeCFN(FakeServer):
             x.append(f"<StackStatusReason>{escape(s.reason)}</StackStatusReason>")
         if s.updated:
             x.append(f"<LastUpdatedTime>{s.updated}</LastUpdatedTime>")
-        x.append("<Parameters>" + "".join(
-            f"<member><ParameterKey>{escape(k)}</ParameterKey><ParameterValue>{escape(v)}"
-            f"</ParameterValue></member>" for k, v in s.raw_params.items()) + "</Parameters>")
+        x.append(self._params_xml(s.template, s.raw_params, s.params))
         outs = []
         if s.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"):
             for k, o in ((s.template or {}).get("Outputs") or {}).items():
