@@ -161,7 +161,9 @@ static ctl_outcome step_parameters(deploy *d)
 		.kv = d->o->kv, .nkv = d->o->nkv, .several = d->o->several,
 		.image = d->needs_image ? "image" : d->o->image,
 	};
-	return params_build(d->ctx, d->kind, &d->info, &req, d->creates ? NULL : &d->st, &d->ps);
+	params_carry carry = d->recreate ? PARAMS_VALUES : d->creates ? PARAMS_FRESH
+						     : PARAMS_PREVIOUS;
+	return params_build(d->ctx, d->kind, &d->info, &req, &d->st, carry, &d->ps);
 }
 
 /* The account and region about to change, once per run. */
@@ -206,6 +208,7 @@ static ctl_outcome step_recreate(deploy *d)
 	       "resources and cannot be updated; it must be deleted and created again\n", d->stack);
 	if (d->st.reason)
 		printf("  last reason: %s\n", d->st.reason);
+	printf("  the new stack keeps the failed stack's parameters (--param changes them)\n");
 	fflush(stdout);
 	prompt_answer yes = prompt_confirm(d->ctx, "Delete it and create it again?");
 	if (yes != PROMPT_YES)
@@ -284,7 +287,8 @@ static ctl_outcome step_change_set(deploy *d)
 	case CHANGESET_ERROR:
 		return CTL_FAILED;
 	}
-	changeset_print(d->stack, d->type, &d->cs, d->creates ? NULL : &d->st);
+	/* a recreate compares with the failed stack: what it had is what is carried over */
+	changeset_print(d->stack, d->type, &d->cs, d->creates && !d->recreate ? NULL : &d->st);
 	if (!d->creates)
 		print_frontend_switch(&d->st, &d->ps);
 	return CTL_OK;

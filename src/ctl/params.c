@@ -81,7 +81,7 @@ static ctl_outcome from_flags(const char *kind, const tmpl_info *info, const par
 
 /* The Image parameter: --image, else the deployed one; a first deploy needs one. */
 static ctl_outcome image(const char *kind, const tmpl_info *info, const params_request *req,
-			 const cfn_stack *existing, params *ps)
+			 const cfn_stack *existing, params_carry carry, params *ps)
 {
 	const tmpl_param *img = tmpl_find_param(info, "Image");
 	if (req->image && img == NULL && !req->several) {
@@ -92,7 +92,10 @@ static ctl_outcome image(const char *kind, const tmpl_info *info, const params_r
 		return CTL_OK;
 	if (req->image)
 		return params_set(ps, "Image", req->image, 0) ? CTL_FAILED : CTL_OK;
-	if (stack_param(existing, "Image"))
+	const char *was = stack_param(existing, "Image");
+	if (was && carry == PARAMS_VALUES)
+		return params_set(ps, "Image", was, 0) ? CTL_FAILED : CTL_OK;
+	if (was)
 		return params_set(ps, "Image", NULL, 1) ? CTL_FAILED : CTL_OK;
 	if (img->def == NULL || *img->def == '\0') {
 		ctl_errorf("the %s stack is not deployed yet, so diff needs an image — pass "
@@ -118,28 +121,34 @@ static int from_prefix(const ctl_ctx *ctx, const tmpl_info *info, params *ps)
 	return 0;
 }
 
-/* Every other parameter the deployed stack has keeps its value. The prefix and the SSM
- * names are not carried over: they follow --param-prefix. */
-static int from_stack(const tmpl_info *info, const cfn_stack *existing, params *ps)
+/* Every other parameter the stack has keeps its value. The prefix and the SSM names are
+ * not carried over: they follow --param-prefix. */
+static int from_stack(const tmpl_info *info, const cfn_stack *existing, params_carry carry,
+		      params *ps)
 {
-	for (size_t i = 0; existing && i < info->nparams; i++) {
+	for (size_t i = 0; existing && carry != PARAMS_FRESH && i < info->nparams; i++) {
 		const char *k = info->params[i].name;
 		int managed = strcmp(k, TMPL_PREFIX_PARAM) == 0;
 		for (size_t r = 0; r < info->nreads; r++)
 			managed |= strcmp(info->reads[r].key, k) == 0;
-		if (!managed && stack_param(existing, k) && params_set(ps, k, NULL, 1))
+		const char *was = managed ? NULL : stack_param(existing, k);
+		if (was && (carry == PARAMS_VALUES ? params_set(ps, k, was, 0)
+						   : params_set(ps, k, NULL, 1)))
 			return -1;
 	}
 	return 0;
 }
 
 ctl_outcome params_build(const ctl_ctx *ctx, const char *kind, const tmpl_info *info,
-			 const params_request *req, const cfn_stack *existing, params *ps)
+			 const params_request *req, const cfn_stack *stack, params_carry carry,
+			 params *ps)
 {
+	const cfn_stack *existing = carry == PARAMS_FRESH ? NULL : stack;
 	ctl_outcome rc = from_flags(kind, info, req, ps);
 	if (rc == CTL_OK)
-		rc = image(kind, info, req, existing, ps);
-	if (rc == CTL_OK && (from_prefix(ctx, info, ps) != 0 || from_stack(info, existing, ps) != 0))
+		rc = image(kind, info, req, existing, carry, ps);
+	if (rc == CTL_OK && (from_prefix(ctx, info, ps) != 0 ||
+			     from_stack(info, existing, carry, ps) != 0))
 		rc = CTL_FAILED;
 	if (rc == CTL_FAILED)
 		ctl_errorf("out of memory or too many parameters");

@@ -1,7 +1,8 @@
 /* params.h — the parameters a change set sends for one stack: what --param and --image
  * ask for, the SSM prefix and the SSM names when the prefix is not the template's
- * default, and on UPDATE the deployed stack's values for the rest (UsePreviousValue), so
- * an earlier --param NatGateways=0 is not silently undone by the next deploy.
+ * default, and the deployed stack's values for the rest (UsePreviousValue), so an earlier
+ * --param NatGateways=0 is not silently undone by the next deploy — nor by the recreate
+ * of a stack whose first create failed.
  */
 #ifndef PARAMS_H
 #define PARAMS_H
@@ -29,11 +30,21 @@ typedef struct params_request {
 	int several;             /* several stacks: a --param only goes where a template takes it */
 } params_request;
 
-/* Fills ps (empty) for the kind's template info from req, taking the previous values of
- * existing (the deployed stack; NULL on CREATE). CTL_OK; CTL_USAGE after printing a
- * --param or --image that does not fit; CTL_FAILED when out of memory (printed). */
+/* How the values of a stack that exists are carried into the change set. */
+typedef enum params_carry {
+	PARAMS_FRESH,      /* a new stack: template defaults for what is not given */
+	PARAMS_PREVIOUS,   /* an update: UsePreviousValue for what is not given */
+	PARAMS_VALUES,     /* a recreate after a failed create (ROLLBACK_COMPLETE): the failed
+			    * stack's values, sent as values (a CREATE has no previous ones) */
+} params_carry;
+
+/* Fills ps (empty) for the kind's template info from req; parameters not given come from
+ * stack as carry says (stack NULL with PARAMS_FRESH). The SSM prefix and the SSM names are
+ * never carried: they follow --param-prefix. CTL_OK; CTL_USAGE after printing a --param
+ * or --image that does not fit; CTL_FAILED when out of memory (printed). */
 ctl_outcome params_build(const ctl_ctx *ctx, const char *kind, const tmpl_info *info,
-			 const params_request *req, const cfn_stack *existing, params *ps);
+			 const params_request *req, const cfn_stack *stack, params_carry carry,
+			 params *ps);
 
 /* Sets the value of key (already in ps) to value, no longer a previous value. 0, or -1
  * when key is not there or out of memory. */

@@ -461,6 +461,42 @@ def test_update_keeps_earlier_parameter_values(ctl):
     assert ctl.cfn.stack("showtable-vpc").raw_params["NatGateways"] == "0"
 
 
+def test_a_changed_parameter_is_shown_with_its_deployed_value(ctl):
+    ctl.ok("--yes", "deploy", "vpc", "table")
+    ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
+    p = ctl.ok("--yes", "deploy", "container", "--image", "r/w:1", "--param", "DesiredCount=2")
+    assert "  DesiredCount = 2   (was 1)" in p.stdout
+    assert "  Image = r/w:1\n" in p.stdout   # the same as deployed: no "(was"
+    assert "DesiredCount: 1 → 2  (parameter DesiredCount)" in p.stdout
+    p = ctl.ok("diff", "container")
+    assert "no changes" in p.stdout
+
+
+def test_a_recreate_after_a_failed_create_keeps_its_parameters(ctl):
+    # A failed first create with NatGateways=0 must not come back with a NAT gateway.
+    ctl.cfn.fail_resource = ("Subnet", "CIDR conflict")
+    p = ctl.run("--yes", "deploy", "vpc", "--param", "NatGateways=0")
+    assert p.returncode == 1
+    assert ctl.cfn.stack("showtable-vpc").status == "ROLLBACK_COMPLETE"
+    p = ctl.ok("--yes", "deploy", "vpc")
+    assert "keeps the failed stack's parameters" in p.stdout
+    form = ctl.cfn.calls("CreateChangeSet")[-1]
+    assert form["ChangeSetType"] == "CREATE"
+    keys = {form[k]: k for k in form if k.endswith(".ParameterKey")}
+    assert form[keys["NatGateways"].replace("ParameterKey", "ParameterValue")] == "0"
+    assert not any(k.endswith("UsePreviousValue") for k in form)
+    assert ctl.cfn.stack("showtable-vpc").raw_params["NatGateways"] == "0"
+    assert "  NatGateways = 0\n" in p.stdout   # as the failed stack had it: no "(was"
+
+
+def test_a_recreate_takes_a_parameter_given_again(ctl):
+    ctl.cfn.fail_resource = ("Subnet", "CIDR conflict")
+    ctl.run("--yes", "deploy", "vpc", "--param", "NatGateways=0")
+    p = ctl.ok("--yes", "deploy", "vpc", "--param", "NatGateways=2")
+    assert "  NatGateways = 2   (was 0)" in p.stdout
+    assert ctl.cfn.stack("showtable-vpc").raw_params["NatGateways"] == "2"
+
+
 def test_unknown_param_and_stack_are_usage_errors(ctl):
     p = ctl.run("--yes", "deploy", "vpc", "--param", "Nope=1")
     assert p.returncode == 2 and "no parameter Nope" in p.stderr

@@ -169,6 +169,7 @@ class Stack:
         self.stuck_polls = 0        # polls left before a seeded *_IN_PROGRESS settles
         self.stuck_final = None
         self.deleted = False
+        self.param_types = None     # the template declaring raw_params, when not template
 
 
 class FakeCFN(FakeServer):
@@ -601,6 +602,7 @@ class FakeCFN(FakeServer):
         elif kind == "commit":
             cs = action[1]
             s.template, s.params, s.raw_params = cs["Template"], cs["Resolved"], cs["Raw"]
+            s.param_types = None
         elif kind == "deleted":
             s.deleted = True
 
@@ -780,6 +782,9 @@ class FakeCFN(FakeServer):
         s = self._find_stack(cs["StackId"])
         cs["ExecutionStatus"] = "EXECUTE_IN_PROGRESS"
         s.pending_template, s.pending_params = cs["Template"], cs["Resolved"]
+        if cs["Type"] == "CREATE":
+            # a stack has its parameters from its creation on, also when that fails
+            s.params, s.raw_params, s.param_types = cs["Resolved"], cs["Raw"], cs["Template"]
         # As in CloudFormation, the stack moves a little after the call returns (the
         # first step sets *_IN_PROGRESS); start_lag widens that gap.
         s.script.extend([([], None, None, None)] * self.start_lag)
@@ -836,7 +841,7 @@ class FakeCFN(FakeServer):
             x.append(f"<StackStatusReason>{escape(s.reason)}</StackStatusReason>")
         if s.updated:
             x.append(f"<LastUpdatedTime>{s.updated}</LastUpdatedTime>")
-        x.append(self._params_xml(s.template, s.raw_params, s.params))
+        x.append(self._params_xml(s.param_types or s.template, s.raw_params, s.params))
         outs = []
         if s.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"):
             for k, o in ((s.template or {}).get("Outputs") or {}).items():
