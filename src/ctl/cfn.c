@@ -256,6 +256,22 @@ int cfn_parse_create_change_set(const char *xml, size_t len, char **id, char **s
 	return 0;
 }
 
+int cfn_parse_template(const char *xml, size_t len, char **body, aws_error *err)
+{
+	qxml_doc d;
+	if (qxml_parse(xml, len, "GetTemplate", CFN_NS, &d, err) != 0)
+		return -1;
+	int oom = 0;
+	*body = d.result ? qxml_dup(d.result, "TemplateBody", &oom) : NULL;
+	qxml_free(&d);
+	if (oom)
+		return nomem(err, "GetTemplate");
+	if (*body == NULL)
+		return aws_error_set(err, AWS_ERR_PROTOCOL, "GetTemplate: response has no "
+				     "<TemplateBody>");
+	return 0;
+}
+
 int cfn_parse_resources(const char *xml, size_t len, cfn_resource **r, size_t *n,
 			aws_error *err)
 {
@@ -566,6 +582,21 @@ int cfn_delete_change_set(aws_client *c, const char *id, aws_error *err)
 int cfn_delete_stack(aws_client *c, const char *name, aws_error *err)
 {
 	return simple(c, "DeleteStack", "StackName", name, err);
+}
+
+int cfn_get_template(aws_client *c, const char *stack, char **body, aws_error *err)
+{
+	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
+	int rc = -1;
+	*body = NULL;
+	if (qxml_form_add(&p, "StackName", stack) != 0 ||
+	    qxml_form_add(&p, "TemplateStage", "Original") != 0)
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	else if (call(c, "GetTemplate", &p, &r, err) == 0)
+		rc = cfn_parse_template(r.data, r.len, body, err);
+	aws_buf_free(&p);
+	aws_buf_free(&r);
+	return rc;
 }
 
 int cfn_describe_resources(aws_client *c, const char *stack, cfn_resource **res, size_t *n,

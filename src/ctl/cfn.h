@@ -81,6 +81,8 @@ int cfn_parse_create_change_set(const char *xml, size_t len, char **id, char **s
 				aws_error *err);
 int cfn_parse_resources(const char *xml, size_t len, cfn_resource **r, size_t *n,
 			aws_error *err);
+/* GetTemplate: *body is the TemplateBody (malloc'd). */
+int cfn_parse_template(const char *xml, size_t len, char **body, aws_error *err);
 
 void cfn_stack_free(cfn_stack *s);
 void cfn_stacks_free(cfn_stack *s, size_t n);
@@ -135,6 +137,9 @@ int cfn_describe_change_set(aws_client *c, const char *id, cfn_change_set *cs, a
 int cfn_execute_change_set(aws_client *c, const char *id, aws_error *err);
 int cfn_delete_change_set(aws_client *c, const char *id, aws_error *err);
 int cfn_delete_stack(aws_client *c, const char *name, aws_error *err);
+/* GetTemplate (TemplateStage Original): the template the stack was last deployed with, as
+ * written, into *body (malloc'd, caller frees). */
+int cfn_get_template(aws_client *c, const char *stack, char **body, aws_error *err);
 /* DescribeStackResources (not paged by the API; up to the stack's resource count). */
 int cfn_describe_resources(aws_client *c, const char *stack, cfn_resource **r, size_t *n,
 			   aws_error *err);

@@ -63,6 +63,7 @@ typedef struct deploy {
 	int finished;              /* nothing left to do: no changes, or the diff was shown */
 	cfn_stack fin;             /* the stack after the deploy */
 	follow_result followed;
+	follow_log log;            /* its events */
 } deploy;
 
 /* The value of parameter key in a deployed stack, or NULL. */
@@ -222,7 +223,7 @@ static ctl_outcome step_recreate(deploy *d)
 		return CTL_FAILED;
 	}
 	cfn_stack fin;
-	follow_result f = follow_stack(d->c, d->st.id, d->stack, last, 0, &fin);
+	follow_result f = follow_stack(d->c, d->st.id, d->stack, last, 0, &fin, NULL);
 	free(last);
 	int ok = f == FOLLOW_DONE && fin.status && strcmp(fin.status, "DELETE_COMPLETE") == 0;
 	cfn_stack_free(&fin);
@@ -331,7 +332,7 @@ static ctl_outcome step_execute(deploy *d, char **last)
 static ctl_outcome step_follow(deploy *d, const char *last)
 {
 	d->followed = follow_stack(d->c, d->stack_id ? d->stack_id : d->stack, d->stack, last,
-				   d->cs.nchanges, &d->fin);
+				   d->cs.nchanges, &d->fin, &d->log);
 	return d->followed == FOLLOW_ERROR ? CTL_FAILED : CTL_OK;
 }
 
@@ -390,6 +391,7 @@ static ctl_outcome deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
 		changeset_discard(c, d.stack, d.cs_id, d.creates);
 	free(last);
 	cfn_stack_free(&d.fin);
+	follow_log_free(&d.log);
 	cfn_change_set_free(&d.cs);
 	free(d.cs_id);
 	free(d.stack_id);

@@ -115,8 +115,11 @@ typedef struct destroy {
 	int repo_found;            /* repo_state: 1, 0, -1 unknown */
 	size_t nres;               /* resources to delete, for the counter (0 = unknown) */
 	int finished;              /* nothing left to do */
+	tmpl_kept *kept;           /* what the delete keeps */
+	size_t nkept;
 	cfn_stack fin;             /* the stack after the delete */
 	follow_result followed;
+	follow_log log;            /* its events */
 } destroy;
 
 /* No stack: nothing to delete but, for the container, perhaps its ECR repository. */
@@ -167,25 +170,78 @@ static ctl_outcome step_banner(destroy *d)
 	return CTL_OK;
 }
 
-/* What goes, and what stays billable after the delete. */
+/* A stack parameter's value for the template's conditions: what an SSM-typed parameter
+ * resolved to, else the value. */
+static const char *stack_value(void *ud, const char *name)
+{
+	const cfn_stack *st = ud;
+	for (size_t i = 0; i < st->nparams; i++)
+		if (st->params[i].key && strcmp(st->params[i].key, name) == 0)
+			return st->params[i].resolved ? st->params[i].resolved : st->params[i].value;
+	return NULL;
+}
+
+/* What the delete keeps: the deployed template's DeletionPolicy and Conditions evaluated
+ * with the stack's parameters (the local template when the deployed one cannot be read). */
+static int find_kept(destroy *d)
+{
+	char *body = NULL;
+	aws_error err;
+	aws_error_clear(&err);
+	if (cfn_get_template(d->c, d->st.id, &body, &err) != 0) {
+		ctl_aws_error("reading the deployed template (the local one is used instead)", &err);
+		if (templates_load(d->ctx, d->kind, &body, &d->info) != 0)
+			return -1;
+	}
+	aws_error_clear(&err);
+	int rc = tmpl_kept_on_delete(body, strlen(body), stack_value, &d->st, &d->kept, &d->nkept,
+				     &err);
+	if (rc != 0)
+		ctl_errorf("%s: cannot tell what its deletion keeps: %s", d->stack, err.message);
+	free(body);
+	return rc;
+}
+
+static const char *physical_of(const cfn_resource *res, size_t n, const char *lid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (res[i].logical_id && strcmp(res[i].logical_id, lid) == 0)
+			return res[i].physical_id;
+	return NULL;
+}
+
+/* What goes, and exactly what stays billable after the delete. */
 static ctl_outcome step_list(destroy *d)
 {
-	/* The count is a nicety and the delete goes on without it, but a failed listing must
-	 * not read as "0 resources" just before the question. */
+	/* The count and the physical ids are niceties and the delete goes on without them, but
+	 * a failed listing must not read as "0 resources" just before the question. */
 	cfn_resource *res = NULL;
 	aws_error err;
 	aws_error_clear(&err);
-	if (cfn_describe_resources(d->c, d->st.id, &res, &d->nres, &err) == 0) {
-		cfn_resources_free(res, d->nres);
-		printf("%s (%s): %zu resources will be deleted\n", d->stack, d->st.status, d->nres);
-	} else {
-		char why[1024];
+	int listed = cfn_describe_resources(d->c, d->st.id, &res, &d->nres, &err) == 0;
+	char why[1024] = "";
+	if (!listed) {
 		d->nres = 0;
-		printf("%s (%s): every resource will be deleted (they could not be listed: %s)\n",
-		       d->stack, d->st.status, aws_error_str(&err, why, sizeof why));
+		aws_error_str(&err, why, sizeof why);
 	}
-	for (size_t i = 0; i < d->info.nretained; i++)
-		printf("  kept after delete (still billable): %s\n", d->info.retained[i]);
+	if (find_kept(d) != 0) {
+		cfn_resources_free(res, d->nres);
+		return CTL_FAILED;
+	}
+	if (listed)
+		printf("%s (%s): %zu resources will be deleted\n", d->stack, d->st.status,
+		       d->nres >= d->nkept ? d->nres - d->nkept : d->nres);
+	else
+		printf("%s (%s): every resource%s will be deleted (they could not be listed: %s)\n",
+		       d->stack, d->st.status, d->nkept ? " but those kept below" : "", why);
+	for (size_t i = 0; i < d->nkept; i++) {
+		const tmpl_kept *k = &d->kept[i];
+		const char *phys = physical_of(res, d->nres, k->logical_id);
+		printf("  %s after delete (still billable): %s (%s, %s)%s%s\n",
+		       strcmp(k->policy, "Snapshot") == 0 ? "a snapshot is kept" : "kept",
+		       k->logical_id, k->type, k->policy, phys ? " — " : "", phys ? phys : "");
+	}
+	cfn_resources_free(res, d->nres);
 	if (d->images)
 		d->repo_found = repo_state(d->c, d->repo, d->repo_uri, sizeof d->repo_uri);
 	if (d->images && d->purge && d->repo_found != 0)
@@ -194,6 +250,8 @@ static ctl_outcome step_list(destroy *d)
 	else if (d->images && d->repo_found != 0)
 		printf("  kept after delete (still billable): ECR repository %s and its images "
 		       "(--purge-images deletes it)\n", d->repo_uri);
+	if (d->nkept == 0 && !(d->images && d->repo_found != 0 && !d->purge))
+		printf("  nothing stays: the template keeps no resource after delete\n");
 	return CTL_OK;
 }
 
@@ -219,7 +277,7 @@ static ctl_outcome step_delete(destroy *d)
 		free(last);
 		return CTL_FAILED;
 	}
-	d->followed = follow_stack(d->c, d->st.id, d->stack, last, d->nres, &d->fin);
+	d->followed = follow_stack(d->c, d->st.id, d->stack, last, d->nres, &d->fin, &d->log);
 	free(last);
 	return d->followed == FOLLOW_ERROR ? CTL_FAILED : CTL_OK;
 }
@@ -234,6 +292,16 @@ static ctl_outcome step_report(destroy *d)
 		return CTL_FAILED;
 	}
 	printf("%s: DELETE_COMPLETE\n", d->stack);
+	/* what CloudFormation actually left in place says it with DELETE_SKIPPED */
+	for (size_t i = 0; i < d->log.n; i++) {
+		const cfn_event *e = &d->log.ev[i];
+		if (e->status && strcmp(e->status, "DELETE_SKIPPED") == 0)
+			printf("  stays, still billable (DELETE_SKIPPED): %s (%s)%s%s — delete it "
+			       "yourself when it is no longer needed\n",
+			       e->logical_id ? e->logical_id : "?", e->type ? e->type : "?",
+			       e->physical_id && *e->physical_id ? " " : "",
+			       e->physical_id ? e->physical_id : "");
+	}
 	/* only now: the service may pull its image until the stack is gone */
 	if (d->images && d->purge && d->repo_found != 0)
 		return purge_repo(d->c, d->repo, d->repo_uri);
@@ -273,6 +341,8 @@ static ctl_outcome destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, in
 			break;
 	}
 	cfn_stack_free(&d.fin);
+	follow_log_free(&d.log);
+	tmpl_kept_free(d.kept, d.nkept);
 	cfn_stack_free(&d.st);
 	tmpl_info_free(&d.info);
 	fflush(stdout);

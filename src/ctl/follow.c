@@ -83,9 +83,6 @@ static void print_event(const cfn_event *e, int tty)
 	       reason ? reason : "");
 }
 
-/* Events kept for the failure summary: chronological, bounded. */
-#define FOLLOW_KEEP 2000
-
 static void summarize_failure(const cfn_event *ev, size_t n, const char *status)
 {
 	const cfn_event *root = cfn_root_cause(ev, n);
@@ -118,8 +115,17 @@ static void summarize_failure(const cfn_event *ev, size_t n, const char *status)
 		printf("final state: %s\n", status);
 }
 
+void follow_log_free(follow_log *log)
+{
+	if (log == NULL)
+		return;
+	cfn_events_free(log->ev, log->n);
+	log->ev = NULL;
+	log->n = 0;
+}
+
 follow_result follow_stack(aws_client *c, const char *stack_id, const char *stack_name,
-			   const char *last_id, size_t ntotal, cfn_stack *final)
+			   const char *last_id, size_t ntotal, cfn_stack *final, follow_log *log)
 {
 	int tty = isatty(STDOUT_FILENO);
 	long poll = follow_poll_ms();
@@ -215,7 +221,12 @@ follow_result follow_stack(aws_client *c, const char *stack_id, const char *stac
 		}
 	}
 	fflush(stdout);
-	cfn_events_free(keep, nkeep);
+	if (log) {
+		log->ev = keep;
+		log->n = nkeep;
+	} else {
+		cfn_events_free(keep, nkeep);
+	}
 	free(last);
 	return rc;
 }

@@ -24,13 +24,22 @@ typedef enum follow_result {
 	FOLLOW_ERROR,    /* an AWS error, or the wait timed out (printed) */
 } follow_result;
 
+/* The events a follow saw, oldest first (the first FOLLOW_KEEP of them); owned here, free
+ * with follow_log_free. */
+#define FOLLOW_KEEP 2000
+typedef struct follow_log {
+	cfn_event *ev;
+	size_t n;
+} follow_log;
+void follow_log_free(follow_log *log);
+
 /* Follows stack (use its id: a deleted stack is only found by id) from the event after
  * last_id: prints one line per new event, an in-place counter on a terminal (total
  * resources: ntotal, 0 = unknown), until the stack leaves *_IN_PROGRESS. *final receives
  * the last DescribeStacks (status "DELETE_COMPLETE" when gone); free it with
- * cfn_stack_free whatever the result. */
+ * cfn_stack_free whatever the result. log (NULL when not wanted) receives the events. */
 follow_result follow_stack(aws_client *c, const char *stack_id, const char *stack_name,
-			   const char *last_id, size_t ntotal, cfn_stack *final);
+			   const char *last_id, size_t ntotal, cfn_stack *final, follow_log *log);
 
 /* Waits while the stack is *_IN_PROGRESS (printing why), then describes it into *out.
  * Returns as stk_describe: 1 exists, 0 does not, -1 error (printed). */

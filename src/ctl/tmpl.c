@@ -234,17 +234,6 @@ int tmpl_parse(const char *text, size_t len, const char *prefix, tmpl_info *info
 		const char *type = get_str(&doc, r, "Type");
 		if (lid == NULL || type == NULL)
 			continue;
-		const char *pol = get_str(&doc, r, "DeletionPolicy");
-		if (pol && (strcmp(pol, "Retain") == 0 || strcmp(pol, "Snapshot") == 0 ||
-			    strcmp(pol, "RetainExceptOnUpdate") == 0)) {
-			char **slot = ctl_grow(&info->retained, &info->nretained, sizeof *slot);
-			if (slot == NULL || asprintf(slot, "%s (%s, %s)", lid, type, pol) < 0) {
-				if (slot)
-					*slot = NULL;
-				rc = fail_nomem(err);
-				goto out;
-			}
-		}
 		if (strcmp(type, "AWS::SSM::Parameter") != 0)
 			continue;
 		int sub;
@@ -295,9 +284,6 @@ void tmpl_info_free(tmpl_info *info)
 	free(info->params);
 	ssm_free(info->reads, info->nreads);
 	ssm_free(info->writes, info->nwrites);
-	for (size_t i = 0; i < info->nretained; i++)
-		free(info->retained[i]);
-	free(info->retained);
 	memset(info, 0, sizeof *info);
 }
 
@@ -307,4 +293,211 @@ const tmpl_param *tmpl_find_param(const tmpl_info *info, const char *name)
 		if (strcmp(info->params[i].name, name) == 0)
 			return &info->params[i];
 	return NULL;
+}
+
+/* --- what a deletion keeps: DeletionPolicy and Condition evaluated with parameter values --- */
+
+typedef struct eval_ctx {
+	yaml_document_t *d;
+	yaml_node_t *params, *conditions;
+	tmpl_param_value_fn value;
+	void *ud;
+	aws_error *err;
+	int depth;
+} eval_ctx;
+
+/* The function a node calls: "Fn::If" for {Fn::If: …} and !If, "Ref" for !Ref and
+ * {Ref: …}, "Condition"; *arg receives its argument. NULL for a plain scalar/list/map. */
+static const char *intrinsic(eval_ctx *e, yaml_node_t *n, yaml_node_t **arg)
+{
+	static const char *const names[] = {"Fn::If", "Fn::Equals", "Fn::Not", "Fn::And",
+					    "Fn::Or", "Ref", "Condition"};
+	const char *tag = (const char *)n->tag;
+	if (tag && tag[0] == '!') {
+		*arg = n;
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+			const char *shortname = strncmp(names[i], "Fn::", 4) == 0 ? names[i] + 4
+										  : names[i];
+			if (strcmp(tag + 1, shortname) == 0)
+				return names[i];
+		}
+		return tag;   /* another function: reported, not evaluated */
+	}
+	if (n->type == YAML_MAPPING_NODE &&
+	    n->data.mapping.pairs.top - n->data.mapping.pairs.start == 1) {
+		yaml_node_pair_t *p = n->data.mapping.pairs.start;
+		const char *k = scalar(e->d, yaml_document_get_node(e->d, p->key));
+		if (k && (strncmp(k, "Fn::", 4) == 0 || strcmp(k, "Ref") == 0 ||
+			  strcmp(k, "Condition") == 0)) {
+			*arg = yaml_document_get_node(e->d, p->value);
+			return k;
+		}
+	}
+	return NULL;
+}
+
+/* The i-th item of a sequence node, or NULL. */
+static yaml_node_t *item(eval_ctx *e, yaml_node_t *seq, size_t i)
+{
+	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE ||
+	    (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start) <= i)
+		return NULL;
+	return yaml_document_get_node(e->d, seq->data.sequence.items.start[i]);
+}
+
+static size_t nitems(yaml_node_t *seq)
+{
+	return seq && seq->type == YAML_SEQUENCE_NODE
+		       ? (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start) : 0;
+}
+
+static int eval_condition_named(eval_ctx *e, const char *name, int *out);
+
+/* A string value: a scalar, a Ref to a parameter, or Fn::If choosing one. */
+static int eval_string(eval_ctx *e, yaml_node_t *n, const char **out)
+{
+	yaml_node_t *arg = NULL;
+	const char *fn = n ? intrinsic(e, n, &arg) : NULL;
+	if (n && fn == NULL && n->type == YAML_SCALAR_NODE) {
+		*out = scalar(e->d, n);
+		return 0;
+	}
+	if (fn && strcmp(fn, "Ref") == 0 && scalar(e->d, arg)) {
+		const char *name = scalar(e->d, arg);
+		yaml_node_t *decl = get(e->d, e->params, name);
+		if (decl == NULL)
+			return aws_error_set(e->err, AWS_ERR_INVALID, "cannot evaluate Ref %s: not a "
+					     "parameter of the template", name);
+		const char *v = e->value ? e->value(e->ud, name) : NULL;
+		*out = v ? v : get_str(e->d, decl, "Default");
+		if (*out == NULL)
+			return aws_error_set(e->err, AWS_ERR_INVALID, "parameter %s has no value and "
+					     "no Default", name);
+		return 0;
+	}
+	if (fn && strcmp(fn, "Fn::If") == 0 && nitems(arg) == 3) {
+		const char *cname = scalar(e->d, item(e, arg, 0));
+		int c;
+		if (cname == NULL || eval_condition_named(e, cname, &c) != 0)
+			return cname ? -1 : aws_error_set(e->err, AWS_ERR_INVALID, "Fn::If needs a "
+							  "condition name");
+		return eval_string(e, item(e, arg, c ? 1 : 2), out);
+	}
+	return aws_error_set(e->err, AWS_ERR_INVALID, "cannot evaluate %s here",
+			     fn ? fn : "a list or mapping");
+}
+
+static int eval_condition(eval_ctx *e, yaml_node_t *n, int *out)
+{
+	yaml_node_t *arg = NULL;
+	const char *fn = n ? intrinsic(e, n, &arg) : NULL;
+	if (++e->depth > 32) {
+		e->depth--;
+		return aws_error_set(e->err, AWS_ERR_INVALID, "conditions nest too deep (a cycle?)");
+	}
+	int rc = 0;
+	if (fn && strcmp(fn, "Fn::Equals") == 0 && nitems(arg) == 2) {
+		const char *a, *b;
+		rc = eval_string(e, item(e, arg, 0), &a);
+		if (rc == 0)
+			rc = eval_string(e, item(e, arg, 1), &b);
+		if (rc == 0)
+			*out = strcmp(a, b) == 0;
+	} else if (fn && strcmp(fn, "Fn::Not") == 0 && nitems(arg) == 1) {
+		rc = eval_condition(e, item(e, arg, 0), out);
+		*out = !*out;
+	} else if (fn && (strcmp(fn, "Fn::And") == 0 || strcmp(fn, "Fn::Or") == 0) && nitems(arg)) {
+		int and = strcmp(fn, "Fn::And") == 0;
+		*out = and;
+		for (size_t i = 0; rc == 0 && i < nitems(arg); i++) {
+			int c;
+			rc = eval_condition(e, item(e, arg, i), &c);
+			*out = and ? *out && c : *out || c;
+		}
+	} else if (fn && strcmp(fn, "Condition") == 0 && scalar(e->d, arg)) {
+		rc = eval_condition_named(e, scalar(e->d, arg), out);
+	} else {
+		rc = aws_error_set(e->err, AWS_ERR_INVALID, "cannot evaluate %s as a condition",
+				   fn ? fn : "a plain value");
+	}
+	e->depth--;
+	return rc;
+}
+
+static int eval_condition_named(eval_ctx *e, const char *name, int *out)
+{
+	yaml_node_t *c = get(e->d, e->conditions, name);
+	if (c == NULL)
+		return aws_error_set(e->err, AWS_ERR_INVALID, "condition %s is not in Conditions",
+				     name);
+	if (eval_condition(e, c, out) != 0)
+		return aws_error_prefix(e->err, "condition %s", name);
+	return 0;
+}
+
+int tmpl_kept_on_delete(const char *text, size_t len, tmpl_param_value_fn value, void *ud,
+			tmpl_kept **kept, size_t *nkept, aws_error *err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	*kept = NULL;
+	*nkept = 0;
+	if (!yaml_parser_initialize(&parser))
+		return fail_nomem(err);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		int rc = aws_error_set(err, AWS_ERR_INVALID, "template is not valid YAML: %s at "
+				       "line %zu", parser.problem ? parser.problem : "parse error",
+				       parser.problem_mark.line + 1);
+		yaml_parser_delete(&parser);
+		return rc;
+	}
+	int rc = 0;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	eval_ctx e = {&doc, get(&doc, root, "Parameters"), get(&doc, root, "Conditions"), value,
+		      ud, err, 0};
+	yaml_node_t *res = get(&doc, root, "Resources");
+	for (yaml_node_pair_t *p = res && res->type == YAML_MAPPING_NODE
+					   ? res->data.mapping.pairs.start : NULL;
+	     p && p < res->data.mapping.pairs.top && rc == 0; p++) {
+		const char *lid = scalar(&doc, yaml_document_get_node(&doc, p->key));
+		yaml_node_t *r = yaml_document_get_node(&doc, p->value);
+		const char *type = get_str(&doc, r, "Type");
+		yaml_node_t *pol = get(&doc, r, "DeletionPolicy");
+		const char *cond = get_str(&doc, r, "Condition");
+		const char *policy = NULL;
+		int exists = 1;
+		if (lid == NULL || type == NULL || pol == NULL)
+			continue;
+		if ((cond && eval_condition_named(&e, cond, &exists) != 0) ||
+		    (exists && eval_string(&e, pol, &policy) != 0)) {
+			rc = aws_error_prefix(err, "%s's DeletionPolicy", lid);
+			break;
+		}
+		if (!exists || (strcmp(policy, "Retain") != 0 && strcmp(policy, "Snapshot") != 0 &&
+				strcmp(policy, "RetainExceptOnCreate") != 0))
+			continue;
+		tmpl_kept *k = ctl_grow(kept, nkept, sizeof *k);
+		if (k == NULL || (k->logical_id = strdup(lid)) == NULL ||
+		    (k->type = strdup(type)) == NULL || (k->policy = strdup(policy)) == NULL)
+			rc = fail_nomem(err);
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (rc != 0) {
+		tmpl_kept_free(*kept, *nkept);
+		*kept = NULL;
+		*nkept = 0;
+	}
+	return rc;
+}
+
+void tmpl_kept_free(tmpl_kept *kept, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kept[i].logical_id);
+		free(kept[i].type);
+		free(kept[i].policy);
+	}
+	free(kept);
 }

@@ -6,7 +6,8 @@
  * tags there) far enough to know its Parameters and the SSM parameters it reads (the
  * defaults of `AWS::SSM::Parameter::Value<…>` parameters) and writes (the Name of each
  * AWS::SSM::Parameter resource) — the decoupling contract between stacks, taken from the
- * templates themselves. All strings are owned by the tmpl_info; free with tmpl_info_free.
+ * templates themselves — and, given a stack's parameter values, which resources a deletion
+ * keeps. All strings are owned by the tmpl_info; free with tmpl_info_free.
  */
 #ifndef TMPL_H
 #define TMPL_H
@@ -44,8 +45,6 @@ typedef struct tmpl_info {
 	size_t nreads;
 	tmpl_ssm *writes;
 	size_t nwrites;
-	char **retained;   /* "LogicalId (Type)" of resources with DeletionPolicy Retain/Snapshot */
-	size_t nretained;
 	const char *default_prefix;  /* ParamPrefix's Default (points into params), or NULL */
 } tmpl_info;
 
@@ -61,5 +60,25 @@ void tmpl_info_free(tmpl_info *info);
 
 /* The parameter named name, or NULL. */
 const tmpl_param *tmpl_find_param(const tmpl_info *info, const char *name);
+
+/* A resource that outlives the deletion of its stack (or leaves a snapshot behind). */
+typedef struct tmpl_kept {
+	char *logical_id, *type;
+	char *policy;      /* Retain | RetainExceptOnCreate | Snapshot */
+} tmpl_kept;
+
+/* A stack's value of parameter name (for an SSM-typed one, what it resolved to), or NULL
+ * when the stack has none (its Default applies). */
+typedef const char *(*tmpl_param_value_fn)(void *ud, const char *name);
+
+/* The resources of template text that a deletion keeps: each resource that exists (its
+ * Condition holds) and whose DeletionPolicy is Retain, RetainExceptOnCreate or Snapshot —
+ * a literal, or Fn::If / !If on the template's Conditions (Fn::Equals, Fn::Not, Fn::And,
+ * Fn::Or, Condition; Ref to parameters), evaluated with the stack's parameter values. An
+ * expression that cannot be evaluated (a pseudo parameter, another function) is an error
+ * naming it, not a guess. *kept (malloc'd, *nkept of them) is freed with tmpl_kept_free. */
+int tmpl_kept_on_delete(const char *text, size_t len, tmpl_param_value_fn value, void *ud,
+			tmpl_kept **kept, size_t *nkept, aws_error *err);
+void tmpl_kept_free(tmpl_kept *kept, size_t n);
 
 #endif

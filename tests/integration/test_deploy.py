@@ -603,6 +603,38 @@ def test_destroy_goes_in_reverse_order_and_lists_what_is_kept(ctl):
     assert "does not exist — nothing to destroy" in p.stdout
 
 
+@pytest.mark.parametrize("policy", ["Retain", "Delete"])
+def test_destroy_evaluates_the_deletion_policy_with_the_stack_parameters(ctl, policy):
+    # The built-in table template chooses its DeletionPolicy with Fn::If on a parameter.
+    ctl.ok("--yes", "deploy", "table", "--param", f"TableDeletionPolicy={policy}", builtin=True)
+    table = ctl.cfn.stack("showtable-table").resources["Table"]["PhysicalId"]
+    p = ctl.ok("--yes", "destroy", "table", builtin=True)
+    assert ctl.cfn.calls("GetTemplate")[-1]["TemplateStage"] == "Original"
+    listed = "kept after delete (still billable): Table (AWS::DynamoDB::Table, Retain) — " + table
+    skipped = f"stays, still billable (DELETE_SKIPPED): Table (AWS::DynamoDB::Table) {table}"
+    if policy == "Retain":
+        assert listed in p.stdout and skipped in p.stdout
+        assert ("Table", "AWS::DynamoDB::Table", table) in ctl.cfn.retained
+        assert "nothing stays" not in p.stdout
+    else:
+        assert "kept after delete" not in p.stdout and "DELETE_SKIPPED" not in p.stdout
+        assert "nothing stays: the template keeps no resource after delete" in p.stdout
+        assert ctl.cfn.retained == []
+
+
+def test_destroy_names_a_condition_it_cannot_evaluate_and_deletes_nothing(ctl):
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    ctl.cfn.stack("showtable-vpc").body = (d / "vpc.yaml").read_text().replace(
+        "  Vpc:\n    Type: AWS::EC2::VPC\n",
+        "  Vpc:\n    Type: AWS::EC2::VPC\n    DeletionPolicy: !If [Nope, Retain, Delete]\n")
+    p = ctl.run("--yes", "destroy", "vpc")
+    assert p.returncode == 1
+    assert "cannot tell what its deletion keeps: Vpc's DeletionPolicy: condition Nope is not " \
+           "in Conditions" in p.stderr
+    assert "DeleteStack" not in ctl.cfn.actions()
+
+
 # --- credentials
 
 

@@ -83,7 +83,7 @@ static void builtin_container_reads_vpc_and_table_and_writes_nothing(void **stat
 	tmpl_info_free(&info);
 }
 
-static void fn_sub_names_and_retained_resources_are_read(void **state)
+static void fn_sub_names_are_read(void **state)
 {
 	(void)state;
 	tmpl_info info;
@@ -91,9 +91,115 @@ static void fn_sub_names_and_retained_resources_are_read(void **state)
 	assert_int_equal(info.nwrites, 1);
 	assert_string_equal(info.writes[0].name, "/x/table");
 	assert_string_equal(info.writes[0].key, "TableParameter");
-	assert_int_equal(info.nretained, 1);
-	assert_string_equal(info.retained[0], "Table (AWS::DynamoDB::Table, Retain)");
 	tmpl_info_free(&info);
+}
+
+/* Parameter values for tmpl_kept_on_delete: "Key=Value" strings, NULL-terminated. */
+static const char *kv_value(void *ud, const char *name)
+{
+	for (const char *const *p = ud; *p; p++) {
+		size_t n = strcspn(*p, "=");
+		if (strlen(name) == n && strncmp(*p, name, n) == 0)
+			return *p + n + 1;
+	}
+	return NULL;
+}
+
+/* The kept resources of text under params, as "Id:Policy,Id:Policy" (or "error: …"). */
+static void kept(const char *text, const char *const *params, char *out, size_t len)
+{
+	tmpl_kept *k;
+	size_t n;
+	aws_error err;
+	aws_error_clear(&err);
+	out[0] = '\0';
+	if (tmpl_kept_on_delete(text, strlen(text), kv_value, (void *)params, &k, &n, &err) != 0) {
+		snprintf(out, len, "error: %s", err.message);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s%s:%s", i ? "," : "",
+			 k[i].logical_id, k[i].policy);
+	tmpl_kept_free(k, n);
+}
+
+static void deletion_policy_literal_and_fn_if_follow_the_stack_parameters(void **state)
+{
+	(void)state;
+	char out[1024];
+	size_t len;
+	char *t = NULL;
+	aws_error err;
+	/* the built-in table template: DeletionPolicy !If [RetainTable, Retain, Delete] */
+	assert_int_equal(tmpl_load(NULL, "table", &t, &len, &err), 0);
+	const char *retain[] = {"TableDeletionPolicy=Retain", NULL};
+	const char *del[] = {"TableDeletionPolicy=Delete", NULL};
+	const char *none[] = {NULL};
+	kept(t, retain, out, sizeof out);
+	assert_string_equal(out, "Table:Retain");
+	kept(t, del, out, sizeof out);
+	assert_string_equal(out, "");
+	kept(t, none, out, sizeof out);   /* the Default, Delete */
+	assert_string_equal(out, "");
+	free(t);
+	const char *lit = "Resources:\n"
+			  "  A: {Type: AWS::S3::Bucket, DeletionPolicy: RetainExceptOnCreate}\n"
+			  "  B: {Type: AWS::RDS::DBInstance, DeletionPolicy: Snapshot}\n"
+			  "  C: {Type: AWS::SQS::Queue, DeletionPolicy: Delete}\n"
+			  "  D: {Type: AWS::SQS::Queue}\n";
+	kept(lit, none, out, sizeof out);
+	assert_string_equal(out, "A:RetainExceptOnCreate,B:Snapshot");
+}
+
+static void conditions_combine_and_a_resource_that_does_not_exist_keeps_nothing(void **state)
+{
+	(void)state;
+	char out[1024];
+	const char *text =
+		"Parameters:\n"
+		"  Env: {Type: String, Default: dev}\n"
+		"  Keep: {Type: String, Default: 'no'}\n"
+		"Conditions:\n"
+		"  Prod: !Equals [!Ref Env, prod]\n"
+		"  KeepIt: {\"Fn::Equals\": [{Ref: Keep}, 'yes']}\n"
+		"  Both: !And [!Condition Prod, !Not [!Equals [!Ref Keep, 'no']]]\n"
+		"  Either: {\"Fn::Or\": [{Condition: Prod}, {Condition: KeepIt}]}\n"
+		"Resources:\n"
+		"  Logs: {Type: AWS::S3::Bucket, DeletionPolicy: !If [Either, Retain, Delete]}\n"
+		"  Db:\n"
+		"    Type: AWS::RDS::DBInstance\n"
+		"    Condition: Prod\n"
+		"    DeletionPolicy: {\"Fn::If\": [Both, Retain, Snapshot]}\n";
+	const char *dev[] = {NULL};
+	const char *devkeep[] = {"Keep=yes", NULL};
+	const char *prod[] = {"Env=prod", NULL};
+	const char *prodkeep[] = {"Env=prod", "Keep=yes", NULL};
+	kept(text, dev, out, sizeof out);
+	assert_string_equal(out, "");               /* Db does not exist in dev */
+	kept(text, devkeep, out, sizeof out);
+	assert_string_equal(out, "Logs:Retain");
+	kept(text, prod, out, sizeof out);
+	assert_string_equal(out, "Logs:Retain,Db:Snapshot");
+	kept(text, prodkeep, out, sizeof out);
+	assert_string_equal(out, "Logs:Retain,Db:Retain");
+}
+
+static void a_policy_that_cannot_be_evaluated_is_an_error_not_a_guess(void **state)
+{
+	(void)state;
+	char out[1024];
+	const char *none[] = {NULL};
+	kept("Conditions:\n  East: !Equals [!Ref 'AWS::Region', us-east-1]\n"
+	     "Resources:\n  A: {Type: AWS::S3::Bucket, DeletionPolicy: !If [East, Retain, Delete]}\n",
+	     none, out, sizeof out);
+	assert_string_equal(out, "error: A's DeletionPolicy: condition East: cannot evaluate Ref "
+				 "AWS::Region: not a parameter of the template");
+	kept("Resources:\n  A: {Type: AWS::S3::Bucket, DeletionPolicy: !If [Nope, Retain, Delete]}\n",
+	     none, out, sizeof out);
+	assert_string_equal(out, "error: A's DeletionPolicy: condition Nope is not in Conditions");
+	kept("Resources:\n  A: {Type: AWS::S3::Bucket, DeletionPolicy: !Sub '${X}'}\n", none, out,
+	     sizeof out);
+	assert_string_equal(out, "error: A's DeletionPolicy: cannot evaluate !Sub here");
 }
 
 static void read_defaults_follow_the_prefix(void **state)
@@ -149,7 +255,10 @@ int main(void)
 		cmocka_unit_test(builtin_templates_are_the_three_stacks),
 		cmocka_unit_test(builtin_vpc_writes_its_parameters_under_the_prefix),
 		cmocka_unit_test(builtin_container_reads_vpc_and_table_and_writes_nothing),
-		cmocka_unit_test(fn_sub_names_and_retained_resources_are_read),
+		cmocka_unit_test(fn_sub_names_are_read),
+		cmocka_unit_test(deletion_policy_literal_and_fn_if_follow_the_stack_parameters),
+		cmocka_unit_test(conditions_combine_and_a_resource_that_does_not_exist_keeps_nothing),
+		cmocka_unit_test(a_policy_that_cannot_be_evaluated_is_an_error_not_a_guess),
 		cmocka_unit_test(read_defaults_follow_the_prefix),
 		cmocka_unit_test(a_name_built_otherwise_is_refused_not_guessed),
 		cmocka_unit_test(malformed_templates_are_errors_with_a_line),

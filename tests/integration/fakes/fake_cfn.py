@@ -170,6 +170,7 @@ class Stack:
         self.stuck_final = None
         self.deleted = False
         self.param_types = None     # the template declaring raw_params, when not template
+        self.body = None            # the template text of the last successful deploy
 
 
 class FakeCFN(FakeServer):
@@ -183,6 +184,7 @@ class FakeCFN(FakeServer):
         self.requests = []          # (service, action, form dict)
         self.fail_resource = None   # (logical id, reason): the next execution fails there
         self.failing = {}           # action -> CfnError that every call of it answers
+        self.retained = []          # (logical id, type, physical id) kept by stack deletions
         self.rollback_fails = False
         self.events_per_poll = 2
         self.start_lag = 0          # polls after Execute/DeleteStack before the stack moves
@@ -222,6 +224,7 @@ class FakeCFN(FakeServer):
             s.status, s.reason = status, reason
             s.created = self._now()
             s.template = self._parse(template) if template else {"Resources": {}}
+            s.body = template
             s.params = dict(params or {})
             s.raw_params = dict(params or {})
             for lid, r in s.template.get("Resources", {}).items():
@@ -546,14 +549,67 @@ class FakeCFN(FakeServer):
                  self._event(s, lid, rtype, "DELETE_COMPLETE", physical=physical)], None, None,
                 action)
 
+    # -- conditions and intrinsic values, as far as DeletionPolicy needs them
+    def _fn(self, node):
+        """(function, argument) of an intrinsic in long or short form, else (None, node)."""
+        if isinstance(node, dict) and len(node) == 1:
+            (k, v), = node.items()
+            if k.startswith("!"):
+                k = "Ref" if k == "!Ref" else "Condition" if k == "!Condition" else "Fn::" + k[1:]
+            if k.startswith("Fn::") or k in ("Ref", "Condition"):
+                return k, v
+        return None, node
+
+    def _eval_value(self, s, tmpl, node):
+        fn, arg = self._fn(node)
+        if fn == "Ref":
+            if arg not in (tmpl.get("Parameters") or {}):
+                raise CfnError("ValidationError", f"Unresolved reference {arg}")
+            return str(s.params.get(arg, tmpl["Parameters"][arg].get("Default")))
+        if fn == "Fn::If":
+            return self._eval_value(s, tmpl, arg[1] if self._eval_cond(s, tmpl, arg[0]) else arg[2])
+        if fn is None and not isinstance(node, (dict, list)):
+            return str(node)
+        raise CfnError("ValidationError", f"Template error: cannot evaluate {fn or node}")
+
+    def _eval_cond(self, s, tmpl, node):
+        if isinstance(node, str):
+            return self._eval_cond(s, tmpl, (tmpl.get("Conditions") or {})[node])
+        fn, arg = self._fn(node)
+        if fn == "Fn::Equals":
+            return self._eval_value(s, tmpl, arg[0]) == self._eval_value(s, tmpl, arg[1])
+        if fn == "Fn::Not":
+            return not self._eval_cond(s, tmpl, arg[0])
+        if fn == "Fn::And":
+            return all(self._eval_cond(s, tmpl, c) for c in arg)
+        if fn == "Fn::Or":
+            return any(self._eval_cond(s, tmpl, c) for c in arg)
+        if fn == "Condition":
+            return self._eval_cond(s, tmpl, arg)
+        raise CfnError("ValidationError", f"Template error: cannot evaluate condition {node}")
+
+    def _deletion_policy(self, s, lid):
+        tmpl = s.template or {}
+        r = (tmpl.get("Resources") or {}).get(lid) or {}
+        return self._eval_value(s, tmpl, r.get("DeletionPolicy", "Delete"))
+
     def _plan_delete(self, s):
+        """DELETE_IN_PROGRESS, each resource deleted — or, when its DeletionPolicy (with the
+        stack's parameters) is Retain or RetainExceptOnCreate, left in place with a
+        DELETE_SKIPPED event — then DELETE_COMPLETE."""
         steps = [([self._event(s, s.name, "AWS::CloudFormation::Stack", "DELETE_IN_PROGRESS",
                                "User Initiated")], "DELETE_IN_PROGRESS", None, None)]
         for lid in reversed(list(s.resources)):
             rtype = s.resources[lid]["Type"]
-            steps.append(([self._event(s, lid, rtype, "DELETE_IN_PROGRESS"),
-                           self._event(s, lid, rtype, "DELETE_COMPLETE")], None, None,
-                          ("remove", lid)))
+            phys = s.resources[lid]["PhysicalId"]
+            if self._deletion_policy(s, lid) in ("Retain", "RetainExceptOnCreate"):
+                self.retained.append((lid, rtype, phys))
+                steps.append(([self._event(s, lid, rtype, "DELETE_SKIPPED", physical=phys)],
+                              None, None, ("forget", lid)))
+                continue
+            steps.append(([self._event(s, lid, rtype, "DELETE_IN_PROGRESS", physical=phys),
+                           self._event(s, lid, rtype, "DELETE_COMPLETE", physical=phys)], None,
+                          None, ("remove", lid)))
         steps.append(([self._event(s, s.name, "AWS::CloudFormation::Stack",
                                    "DELETE_COMPLETE")], "DELETE_COMPLETE", None, ("deleted",)))
         s.script.extend(steps)
@@ -595,6 +651,8 @@ class FakeCFN(FakeServer):
                 props = r.get("Properties") or {}
                 self.ssm.put(name, f"fake-{lid}-value", type=props.get("Type", "String"))
             s.params = old_params
+        elif kind == "forget":   # no longer the stack's, but still there
+            s.resources.pop(action[1], None)
         elif kind == "remove":
             res = s.resources.pop(action[1], None)
             if res and res["Type"] == "AWS::SSM::Parameter" and self.ssm is not None:
@@ -602,7 +660,7 @@ class FakeCFN(FakeServer):
         elif kind == "commit":
             cs = action[1]
             s.template, s.params, s.raw_params = cs["Template"], cs["Resolved"], cs["Raw"]
-            s.param_types = None
+            s.param_types, s.body = None, cs["Body"]
         elif kind == "deleted":
             s.deleted = True
 
@@ -707,6 +765,7 @@ class FakeCFN(FakeServer):
             "ChangeSetId": cs_id, "ChangeSetName": csname, "StackId": existing.id,
             "StackName": name, "Type": cstype, "Template": tmpl, "Raw": raw,
             "Resolved": resolved, "Changes": changes, "Status": "CREATE_PENDING",
+            "Body": form["TemplateBody"],
             "StatusReason": None, "ExecutionStatus": "UNAVAILABLE", "Polls": 0,
             "Description": form.get("Description"), "Capabilities": sorted(caps),
         }
@@ -896,6 +955,19 @@ class FakeCFN(FakeServer):
             ms.append(f"<member>{fields}</member>")
         out = "<StackEvents>" + "".join(ms) + "</StackEvents>"
         return out + (f"<NextToken>{nxt}</NextToken>" if nxt else "")
+
+    def op_GetTemplate(self, form):
+        self._need(form, "StackName")
+        s = self._find_stack(form["StackName"])
+        stage = form.get("TemplateStage", "Original")
+        if stage not in ("Original", "Processed"):
+            raise CfnError("ValidationError", f"TemplateStage {stage} is not valid")
+        if s.body is None:
+            raise CfnError("ValidationError", f"Stack with id {form['StackName']} has no "
+                                              f"template")
+        # the fake runs no transform: the processed template is the original
+        return (f"<TemplateBody>{escape(s.body)}</TemplateBody><StagesAvailable>"
+                f"<member>Original</member><member>Processed</member></StagesAvailable>")
 
     def op_DescribeStackResources(self, form):
         self._need(form, "StackName")
