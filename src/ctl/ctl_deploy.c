@@ -29,6 +29,7 @@
 #include "prompt.h"
 #include "stack.h"
 #include "templates.h"
+#include "timeline.h"
 
 #define MAX_USER_PARAMS 32
 
@@ -329,10 +330,16 @@ static ctl_outcome step_execute(deploy *d, char **last)
 	return CTL_OK;
 }
 
+/* Follows the stack to its end, then says where the time went. */
 static ctl_outcome step_follow(deploy *d, const char *last)
 {
 	d->followed = follow_stack(d->c, d->stack_id ? d->stack_id : d->stack, d->stack, last,
 				   d->cs.nchanges, &d->fin, &d->log);
+	timeline t;
+	if (d->log.n && timeline_build(d->log.ev, d->log.n, d->stack, &t) == 0) {
+		timeline_print(&t);
+		timeline_free(&t);
+	}
 	return d->followed == FOLLOW_ERROR ? CTL_FAILED : CTL_OK;
 }
 

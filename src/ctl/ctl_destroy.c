@@ -17,6 +17,7 @@
 #include "prompt.h"
 #include "stack.h"
 #include "templates.h"
+#include "timeline.h"
 
 /* 0 when nothing deployed reads what kind writes; 1 refused (printed); -1 error. */
 static int guard(ctl_ctx *ctx, aws_client *c, const char *kind, const tmpl_info *info)
@@ -279,6 +280,11 @@ static ctl_outcome step_delete(destroy *d)
 	}
 	d->followed = follow_stack(d->c, d->st.id, d->stack, last, d->nres, &d->fin, &d->log);
 	free(last);
+	timeline t;
+	if (d->log.n && timeline_build(d->log.ev, d->log.n, d->stack, &t) == 0) {
+		timeline_print(&t);
+		timeline_free(&t);
+	}
 	return d->followed == FOLLOW_ERROR ? CTL_FAILED : CTL_OK;
 }
 

@@ -268,6 +268,54 @@ def test_a_stack_that_has_not_moved_yet_is_not_taken_as_done(ctl):
     assert ctl.cfn.stack("showtable-vpc") is None
 
 
+TIMELINE_LINE = re.compile(r"^ +(\d+m\d\ds|\d+s|\d+\.\ds)  (\S+) +(AWS::\S+) +([A-Z_]+)$")
+
+
+def seconds(d):
+    m = re.fullmatch(r"(?:(\d+)m)?(\d+(?:\.\d)?)s", d)
+    return int(m.group(1) or 0) * 60 + float(m.group(2))
+
+
+def timeline(stdout):
+    """(total seconds, [(seconds, resource, type, last status)]) of the printed timeline."""
+    lines = stdout.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.startswith("timeline: "))
+    total = seconds(re.match(r"timeline: (\S+) in total", lines[at]).group(1))
+    rows = []
+    for l in lines[at + 1:]:
+        m = TIMELINE_LINE.match(l)
+        if not m:
+            break
+        rows.append((seconds(m.group(1)), m.group(2), m.group(3), m.group(4)))
+    return total, rows
+
+
+def test_a_deploy_ends_with_its_timeline_slowest_first(ctl):
+    ctl.cfn.slow = {"Subnet": 240, "VpcParameter": 30}
+    p = ctl.ok("--yes", "deploy", "vpc")
+    total, rows = timeline(p.stdout)
+    assert [r[1] for r in rows] == ["Subnet", "VpcParameter", "Vpc"]   # not the stack itself
+    assert 240 <= rows[0][0] < 250 and 30 <= rows[1][0] < 40 and rows[2][0] < 10
+    assert rows[0][2:] == ("AWS::EC2::Subnet", "CREATE_COMPLETE")
+    assert total >= 270
+    assert p.stdout.index("timeline: ") < p.stdout.index("showtable-vpc: CREATE_COMPLETE")
+
+
+def test_a_destroy_and_a_failed_deploy_end_with_their_timeline(ctl):
+    ctl.cfn.fail_resource = ("Subnet", "CIDR conflict")
+    ctl.cfn.slow = {"Vpc": 65}
+    p = ctl.run("--yes", "deploy", "vpc")
+    assert p.returncode == 1
+    _, rows = timeline(p.stdout)
+    assert rows[0][1] == "Vpc" and rows[0][0] >= 130   # created, then deleted by the rollback
+    ctl.cfn.slow = {}
+    ctl.ok("--yes", "deploy", "table")
+    p = ctl.ok("--yes", "destroy", "table")
+    _, rows = timeline(p.stdout)
+    assert {r[1]: r[3] for r in rows} == {"Table": "DELETE_SKIPPED",
+                                           "TableParameter": "DELETE_COMPLETE"}
+
+
 def test_failed_create_shows_root_cause_and_rollback(ctl):
     ctl.cfn.fail_resource = ("Subnet", "The CIDR '10.0.0.0/18' conflicts with another subnet")
     p = ctl.run("--yes", "deploy", "vpc")

@@ -185,6 +185,7 @@ class FakeCFN(FakeServer):
         self.fail_resource = None   # (logical id, reason): the next execution fails there
         self.failing = {}           # action -> CfnError that every call of it answers
         self.retained = []          # (logical id, type, physical id) kept by stack deletions
+        self.slow = {}              # logical id -> seconds its operations take (timestamps)
         self.rollback_fails = False
         self.events_per_poll = 2
         self.start_lag = 0          # polls after Execute/DeleteStack before the stack moves
@@ -629,6 +630,8 @@ class FakeCFN(FakeServer):
                 return
             events, status, reason, action = s.script.pop(0)
             for e in events:
+                if not e["ResourceStatus"].endswith("_IN_PROGRESS"):
+                    self._clock += self.slow.get(e["LogicalResourceId"], 0)
                 e["Timestamp"] = self._now()
                 s.events.insert(0, e)
             if status:
