@@ -385,13 +385,15 @@ const cfn_event *cfn_root_cause(const cfn_event *ev, size_t n)
 
 /* --- calls --- */
 
-static int call(aws_client *c, const char *op, aws_buf *params, aws_buf *resp, aws_error *err)
+int cfn_call(aws_client *c, const char *op, const aws_buf *params, aws_buf *resp,
+	     aws_error *err)
 {
 	aws_buf_reset(resp);
 	/* The client's errors already name "CloudFormation <op>": no second prefix. */
 	return aws_query_call(c, &AWS_SERVICE_CLOUDFORMATION, op, params->data ? params->data : "",
 			      resp, err);
 }
+
 
 static int not_exist(const aws_error *err)
 {
@@ -410,7 +412,7 @@ int cfn_describe_stack(aws_client *c, const char *name, cfn_stack *out, aws_erro
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (call(c, "DescribeStacks", &p, &r, err) != 0) {
+	if (cfn_call(c, "DescribeStacks", &p, &r, err) != 0) {
 		rc = not_exist(err) ? 0 : -1;
 		goto out;
 	}
@@ -455,7 +457,7 @@ int cfn_events_since(aws_client *c, const char *stack, const char *stop_id, size
 			break;
 		}
 		size_t before = *n;
-		if (call(c, "DescribeStackEvents", &p, &r, err) != 0 ||
+		if (cfn_call(c, "DescribeStackEvents", &p, &r, err) != 0 ||
 		    cfn_parse_events(r.data, r.len, ev, n, &next, err) != 0) {
 			rc = -1;
 			break;
@@ -517,7 +519,7 @@ int cfn_create_change_set(aws_client *c, const cfn_change_set_input *in, char **
 	int rc = -1;
 	if (add_params(&p, in) != 0)
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory building CreateChangeSet");
-	else if (call(c, "CreateChangeSet", &p, &r, err) == 0)
+	else if (cfn_call(c, "CreateChangeSet", &p, &r, err) == 0)
 		rc = cfn_parse_create_change_set(r.data, r.len, id, stack_id, err);
 	aws_buf_free(&p);
 	aws_buf_free(&r);
@@ -537,7 +539,7 @@ int cfn_describe_change_set(aws_client *c, const char *id, cfn_change_set *cs, a
 			rc = aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 			break;
 		}
-		if (call(c, "DescribeChangeSet", &p, &r, err) != 0 ||
+		if (cfn_call(c, "DescribeChangeSet", &p, &r, err) != 0 ||
 		    cfn_parse_change_set(r.data, r.len, cs, &next, err) != 0) {
 			rc = -1;
 			break;
@@ -559,7 +561,7 @@ static int simple(aws_client *c, const char *op, const char *key, const char *va
 	int rc = -1;
 	if (qxml_form_add(&p, key, val) != 0) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-	} else if (call(c, op, &p, &r, err) == 0) {
+	} else if (cfn_call(c, op, &p, &r, err) == 0) {
 		qxml_doc d;
 		rc = qxml_parse(r.data, r.len, op, CFN_NS, &d, err);
 		qxml_free(&d);
@@ -584,6 +586,26 @@ int cfn_delete_stack(aws_client *c, const char *name, aws_error *err)
 	return simple(c, "DeleteStack", "StackName", name, err);
 }
 
+int cfn_continue_update_rollback(aws_client *c, const char *stack, const char *const *skip,
+				 size_t nskip, aws_error *err)
+{
+	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
+	int rc = qxml_form_add(&p, "StackName", stack);
+	for (size_t i = 0; rc == 0 && i < nskip; i++)
+		rc = qxml_form_addf(&p, skip[i], "ResourcesToSkip.member.%zu", i + 1);
+	if (rc != 0) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+		rc = -1;
+	} else if ((rc = cfn_call(c, "ContinueUpdateRollback", &p, &r, err)) == 0) {
+		qxml_doc d;
+		rc = qxml_parse(r.data, r.len, "ContinueUpdateRollback", CFN_NS, &d, err);
+		qxml_free(&d);
+	}
+	aws_buf_free(&p);
+	aws_buf_free(&r);
+	return rc;
+}
+
 int cfn_get_template(aws_client *c, const char *stack, char **body, aws_error *err)
 {
 	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
@@ -592,7 +614,7 @@ int cfn_get_template(aws_client *c, const char *stack, char **body, aws_error *e
 	if (qxml_form_add(&p, "StackName", stack) != 0 ||
 	    qxml_form_add(&p, "TemplateStage", "Original") != 0)
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-	else if (call(c, "GetTemplate", &p, &r, err) == 0)
+	else if (cfn_call(c, "GetTemplate", &p, &r, err) == 0)
 		rc = cfn_parse_template(r.data, r.len, body, err);
 	aws_buf_free(&p);
 	aws_buf_free(&r);
@@ -608,7 +630,7 @@ int cfn_describe_resources(aws_client *c, const char *stack, cfn_resource **res,
 	*n = 0;
 	if (qxml_form_add(&p, "StackName", stack) != 0)
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-	else if (call(c, "DescribeStackResources", &p, &r, err) == 0)
+	else if (cfn_call(c, "DescribeStackResources", &p, &r, err) == 0)
 		rc = cfn_parse_resources(r.data, r.len, res, n, err);
 	aws_buf_free(&p);
 	aws_buf_free(&r);

@@ -12,6 +12,7 @@
 #define CFN_H
 
 #include <stddef.h>
+#include "aws_buf.h"
 #include "aws_client.h"
 
 #define CFN_NS "http://cloudformation.amazonaws.com/doc/2010-05-15/"
@@ -137,6 +138,15 @@ int cfn_describe_change_set(aws_client *c, const char *id, cfn_change_set *cs, a
 int cfn_execute_change_set(aws_client *c, const char *id, aws_error *err);
 int cfn_delete_change_set(aws_client *c, const char *id, aws_error *err);
 int cfn_delete_stack(aws_client *c, const char *name, aws_error *err);
+/* ContinueUpdateRollback of a stack in UPDATE_ROLLBACK_FAILED, skipping the nskip
+ * resources named in skip (logical ids of resources in UPDATE_FAILED). */
+int cfn_continue_update_rollback(aws_client *c, const char *stack, const char *const *skip,
+				 size_t nskip, aws_error *err);
+
+/* One CloudFormation call: params (form-encoded, without Action and Version) → resp, the
+ * response body; errors name "CloudFormation <op>". For the other cfn_* files. */
+int cfn_call(aws_client *c, const char *op, const aws_buf *params, aws_buf *resp,
+	     aws_error *err);
 /* GetTemplate (TemplateStage Original): the template the stack was last deployed with, as
  * written, into *body (malloc'd, caller frees). */
 int cfn_get_template(aws_client *c, const char *stack, char **body, aws_error *err);

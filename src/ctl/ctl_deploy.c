@@ -129,13 +129,13 @@ static ctl_outcome step_wait_settled(deploy *d)
 		}
 		d->recreate = 1;
 	} else if (strcmp(s, "UPDATE_ROLLBACK_FAILED") == 0) {
+		char flags[512];
 		ctl_errorf("%s is UPDATE_ROLLBACK_FAILED: an update failed and so did its rollback, "
 			   "usually because a resource was changed or deleted outside "
-			   "CloudFormation. Fix that resource, then continue the rollback "
-			   "(console: Stack actions → Continue update rollback; CLI: `aws "
-			   "cloudformation continue-update-rollback --stack-name %s`, with "
-			   "--resources-to-skip for resources that cannot be fixed) and deploy again",
-			   d->stack, d->stack);
+			   "CloudFormation. Fix that resource, then continue the rollback with "
+			   "`showtablectl %srollback %s` (--skip RESOURCE for one that cannot be "
+			   "fixed) and deploy again", d->stack, stk_env_flags(d->ctx, flags, sizeof flags),
+			   d->kind);
 		return CTL_FAILED;
 	} else if (strcmp(s, "CREATE_FAILED") == 0 || strcmp(s, "ROLLBACK_FAILED") == 0 ||
 		   strcmp(s, "DELETE_FAILED") == 0) {
@@ -224,7 +224,7 @@ static ctl_outcome step_recreate(deploy *d)
 		return CTL_FAILED;
 	}
 	cfn_stack fin;
-	follow_result f = follow_stack(d->c, d->st.id, d->stack, last, 0, &fin, NULL);
+	follow_result f = follow_stack(d->c, d->st.id, d->stack, last, 0, NULL, &fin, NULL);
 	free(last);
 	int ok = f == FOLLOW_DONE && fin.status && strcmp(fin.status, "DELETE_COMPLETE") == 0;
 	cfn_stack_free(&fin);
@@ -334,7 +334,7 @@ static ctl_outcome step_execute(deploy *d, char **last)
 static ctl_outcome step_follow(deploy *d, const char *last)
 {
 	d->followed = follow_stack(d->c, d->stack_id ? d->stack_id : d->stack, d->stack, last,
-				   d->cs.nchanges, &d->fin, &d->log);
+				   d->cs.nchanges, NULL, &d->fin, &d->log);
 	timeline t;
 	if (d->log.n && timeline_build(d->log.ev, d->log.n, d->stack, &t) == 0) {
 		timeline_print(&t);

@@ -278,7 +278,7 @@ static ctl_outcome step_delete(destroy *d)
 		free(last);
 		return CTL_FAILED;
 	}
-	d->followed = follow_stack(d->c, d->st.id, d->stack, last, d->nres, &d->fin, &d->log);
+	d->followed = follow_stack(d->c, d->st.id, d->stack, last, d->nres, NULL, &d->fin, &d->log);
 	free(last);
 	timeline t;
 	if (d->log.n && timeline_build(d->log.ev, d->log.n, d->stack, &t) == 0) {

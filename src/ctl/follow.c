@@ -108,9 +108,9 @@ static void summarize_failure(const cfn_event *ev, size_t n, const char *status)
 	else if (strcmp(status, "UPDATE_ROLLBACK_COMPLETE") == 0)
 		printf("rollback: complete — the stack is back to its previous version\n");
 	else if (strstr(status, "ROLLBACK_FAILED"))
-		printf("rollback: FAILED (%s) — fix the cause above, then continue the rollback (console: "
-		       "Stack actions → Continue update rollback; CLI: aws cloudformation "
-		       "continue-update-rollback) or delete the stack\n", status);
+		printf("rollback: FAILED (%s) — fix the cause above, then continue the rollback with "
+		       "`showtablectl rollback STACK` (--skip RESOURCE for one that cannot be fixed) "
+		       "or delete the stack\n", status);
 	else
 		printf("final state: %s\n", status);
 }
@@ -125,7 +125,8 @@ void follow_log_free(follow_log *log)
 }
 
 follow_result follow_stack(aws_client *c, const char *stack_id, const char *stack_name,
-			   const char *last_id, size_t ntotal, cfn_stack *final, follow_log *log)
+			   const char *last_id, size_t ntotal, const char *done_status,
+			   cfn_stack *final, follow_log *log)
 {
 	int tty = isatty(STDOUT_FILENO);
 	long poll = follow_poll_ms();
@@ -213,7 +214,8 @@ follow_result follow_stack(aws_client *c, const char *stack_id, const char *stac
 		fputs("\r\033[K", stdout);
 	if (settled) {
 		const char *s = final->status;
-		if (ends_with(s, "_COMPLETE") && !strstr(s, "ROLLBACK")) {
+		if (done_status ? strcmp(s, done_status) == 0
+				: ends_with(s, "_COMPLETE") && !strstr(s, "ROLLBACK")) {
 			rc = FOLLOW_DONE;
 		} else {
 			rc = FOLLOW_FAILED;

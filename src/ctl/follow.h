@@ -19,7 +19,7 @@ void follow_sleep_ms(long ms);
 char *follow_last_event_id(aws_client *c, const char *stack);
 
 typedef enum follow_result {
-	FOLLOW_DONE,     /* settled in a *_COMPLETE state that is not a rollback */
+	FOLLOW_DONE,     /* settled where it should (see follow_stack) */
 	FOLLOW_FAILED,   /* settled otherwise; the root cause was printed */
 	FOLLOW_ERROR,    /* an AWS error, or the wait timed out (printed) */
 } follow_result;
@@ -37,9 +37,12 @@ void follow_log_free(follow_log *log);
  * last_id: prints one line per new event, an in-place counter on a terminal (total
  * resources: ntotal, 0 = unknown), until the stack leaves *_IN_PROGRESS. *final receives
  * the last DescribeStacks (status "DELETE_COMPLETE" when gone); free it with
- * cfn_stack_free whatever the result. log (NULL when not wanted) receives the events. */
+ * cfn_stack_free whatever the result. It is FOLLOW_DONE when the stack settles in
+ * done_status, or with done_status NULL in a *_COMPLETE state that is not a rollback. log
+ * (NULL when not wanted) receives the events. */
 follow_result follow_stack(aws_client *c, const char *stack_id, const char *stack_name,
-			   const char *last_id, size_t ntotal, cfn_stack *final, follow_log *log);
+			   const char *last_id, size_t ntotal, const char *done_status,
+			   cfn_stack *final, follow_log *log);
 
 /* Waits while the stack is *_IN_PROGRESS (printing why), then describes it into *out.
  * Returns as stk_describe: 1 exists, 0 does not, -1 error (printed). */

@@ -9,10 +9,12 @@
 #include "ctl_creds.h"
 #include "ctl_deploy.h"
 #include "ctl_destroy.h"
+#include "ctl_drift.h"
 #include "ctl_image.h"
 #include "ctl_items.h"
 #include "ctl_logs.h"
 #include "ctl_param.h"
+#include "ctl_rollback.h"
 #include "ctl_scan.h"
 #include "ctl_status.h"
 #include "ctl_table.h"
@@ -32,6 +34,8 @@ static const struct command commands[] = {
 	{"deploy", cmd_deploy, "deploy [--image URI] [--param K=V]... vpc|table|container...   change set, confirm, execute", 1},
 	{"diff", cmd_diff, "diff [--image URI] [--param K=V]... STACK     show what deploy would change", 1},
 	{"destroy", cmd_destroy, "destroy [--force] [--purge-images] vpc|table|container...   delete stacks (reverse order)", 1},
+	{"rollback", cmd_rollback, "rollback [--skip RESOURCE]... STACK          continue a failed rollback (UPDATE_ROLLBACK_FAILED)", 1},
+	{"drift", cmd_drift, "drift [STACK...]                             changes made outside CloudFormation (exit 2)", 1},
 	{"status", cmd_status, "status                                       stacks, SSM parameters, service, URL", 0},
 	{"outputs", cmd_outputs, "outputs STACK                                a stack's outputs, KEY<TAB>VALUE", 0},
 	{"logs", cmd_logs, "logs [--follow] [--since 10m]                the service's CloudWatch logs", 0},

@@ -353,7 +353,87 @@ def test_failed_rollback_says_how_to_continue(ctl):
     p = deploy_a_failing_cidr_change(ctl)
     assert p.returncode == 1
     assert "rollback: FAILED (UPDATE_ROLLBACK_FAILED)" in p.stdout
-    assert "continue-update-rollback" in p.stdout
+    assert "showtablectl rollback STACK" in p.stdout
+
+
+def a_failed_rollback(ctl):
+    """vpc left in UPDATE_ROLLBACK_FAILED: Subnet was updated, VpcParameter's update failed,
+    and Subnet cannot be rolled back."""
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    t = (d / "vpc.yaml").read_text().replace("CidrBlock: 10.0.0.0/18", "CidrBlock: 10.0.64.0/18")
+    t = t.replace('Name: !Sub "${ParamPrefix}/vpc"', 'Name: !Sub "${ParamPrefix}/vpc"\n'
+                  '      Description: the vpc')
+    (d / "vpc.yaml").write_text(t)
+    ctl.cfn.fail_resource = ("VpcParameter", "throttled")
+    ctl.cfn.rollback_fails = True
+    p = ctl.run("--yes", "deploy", "vpc")
+    assert p.returncode == 1 and "showtablectl rollback STACK" in p.stdout
+    assert ctl.cfn.stack("showtable-vpc").status == "UPDATE_ROLLBACK_FAILED"
+
+
+def test_rollback_skips_what_cannot_be_rolled_back_and_follows_to_the_end(ctl):
+    a_failed_rollback(ctl)
+    p = ctl.run("--yes", "deploy", "vpc")
+    assert p.returncode == 1 and "`showtablectl rollback vpc`" in p.stderr
+    p = ctl.ok("--yes", "rollback", "vpc", "--skip", "Subnet")
+    assert "rollback failed: Subnet (AWS::EC2::Subnet)" in p.stdout
+    assert "fix it, or pass --skip Subnet" in p.stdout
+    form = ctl.cfn.calls("ContinueUpdateRollback")[-1]
+    assert form["ResourcesToSkip.member.1"] == "Subnet"
+    assert ("Subnet", "AWS::EC2::Subnet", "UPDATE_COMPLETE",
+            "Resource skipped during rollback") in events(p.stdout)
+    assert "UPDATE_ROLLBACK_COMPLETE — back to its previous version" in p.stdout
+    assert "timeline: " in p.stdout
+    assert ctl.cfn.stack("showtable-vpc").status == "UPDATE_ROLLBACK_COMPLETE"
+    ctl.ok("--yes", "deploy", "vpc")   # deployable again
+
+
+def test_rollback_that_fails_again_says_so(ctl):
+    a_failed_rollback(ctl)
+    p = ctl.run("--yes", "rollback", "vpc")
+    assert p.returncode == 1
+    assert "the rollback did not complete (UPDATE_ROLLBACK_FAILED)" in p.stderr
+    ctl.cfn.rollback_fails = False   # the resource was fixed by hand
+    ctl.ok("--yes", "rollback", "vpc")
+    assert ctl.cfn.stack("showtable-vpc").status == "UPDATE_ROLLBACK_COMPLETE"
+
+
+def test_rollback_of_a_stack_that_needs_none_is_refused(ctl):
+    ctl.ok("--yes", "deploy", "vpc")
+    p = ctl.run("--yes", "rollback", "vpc")
+    assert p.returncode == 1 and "is CREATE_COMPLETE, not UPDATE_ROLLBACK_FAILED" in p.stderr
+    assert "ContinueUpdateRollback" not in ctl.cfn.actions()
+    p = ctl.run("rollback", "vpc", "table")
+    assert p.returncode == 2
+
+
+def test_rollback_without_yes_or_terminal_changes_nothing(ctl):
+    a_failed_rollback(ctl)
+    p = ctl.run("rollback", "vpc")
+    assert p.returncode == 2 and "pass --yes" in p.stderr
+    assert "ContinueUpdateRollback" not in ctl.cfn.actions()
+
+
+def test_drift_prints_each_changed_property_and_exits_2(ctl):
+    ctl.ok("--yes", "deploy", "vpc")
+    ctl.cfn.drift = {"showtable-vpc": {
+        "Subnet": [("/MapPublicIpOnLaunch", "false", "true", "NOT_EQUAL")],
+        "VpcParameter": "DELETED"}}
+    p = ctl.run("drift")
+    assert p.returncode == 2, p.stderr
+    assert "showtable-vpc: DRIFTED (2 resources changed outside CloudFormation)" in p.stdout
+    assert re.search(r"~ Subnet \(AWS::EC2::Subnet\) showtable-vpc-Subnet-\w+: MODIFIED", p.stdout)
+    assert "      /MapPublicIpOnLaunch: expected false, actual true (NOT_EQUAL)" in p.stdout
+    assert "  - VpcParameter (AWS::SSM::Parameter) /go-on-aws/vpc: DELETED" in p.stdout
+    assert "showtable-table: does not exist — not checked" in p.stdout
+    form = ctl.cfn.calls("DescribeStackResourceDrifts")[-1]
+    assert {form["StackResourceDriftStatusFilters.member.1"],
+            form["StackResourceDriftStatusFilters.member.2"]} == {"MODIFIED", "DELETED"}
+    assert len(ctl.cfn.calls("DescribeStackDriftDetectionStatus")) >= 2   # waited for it
+    ctl.cfn.drift = {}
+    p = ctl.ok("drift", "vpc")
+    assert p.stdout.strip().endswith("showtable-vpc: IN_SYNC")
 
 
 # --- stack states met before deploying
@@ -392,7 +472,7 @@ def test_update_rollback_failed_explains_what_to_do(ctl):
     p = ctl.run("--yes", "deploy", "vpc")
     assert p.returncode == 1
     assert "UPDATE_ROLLBACK_FAILED" in p.stderr
-    assert "continue-update-rollback --stack-name showtable-vpc" in p.stderr
+    assert "`showtablectl rollback vpc`" in p.stderr
     assert "CreateChangeSet" not in ctl.cfn.actions()
 
 

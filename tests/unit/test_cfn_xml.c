@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "cfn.h"
+#include "cfn_drift.h"
 #include "sts.h"
 #include "qxml.h"
 
@@ -156,6 +157,43 @@ static void change_details_say_what_changes_and_why(void **state)
 	assert_string_equal(d->causing, "MyVPC");
 	assert_int_equal(cs.changes[2].ndetails, 0);
 	cfn_change_set_free(&cs);
+	free(xml);
+}
+
+static void drift_detection_id_status_and_property_differences_are_read(void **state)
+{
+	(void)state;
+	size_t len, n = 0;
+	char *xml = load("detect-stack-drift.xml", &len), *id = NULL, *next = NULL;
+	assert_int_equal(cfn_parse_detect_drift(xml, len, &id, NULL), 0);
+	assert_string_equal(id, "2f2b2d60-df86-11e8-bf64-0a2e2a3c5e3c");
+	free(id);
+	free(xml);
+	xml = load("describe-stack-drift-detection-status.xml", &len);
+	cfn_drift_status st;
+	assert_int_equal(cfn_parse_drift_status(xml, len, &st, NULL), 0);
+	assert_string_equal(st.detection, "DETECTION_COMPLETE");
+	assert_string_equal(st.drift, "DRIFTED");
+	assert_string_equal(st.drifted_count, "1");
+	assert_null(st.reason);
+	cfn_drift_status_free(&st);
+	free(xml);
+	xml = load("describe-stack-resource-drifts.xml", &len);
+	cfn_resource_drift *r = NULL;
+	assert_int_equal(cfn_parse_resource_drifts(xml, len, &r, &n, &next, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(r[0].logical_id, "myQueue");
+	assert_string_equal(r[0].status, "MODIFIED");
+	assert_int_equal(r[0].ndiffs, 2);
+	assert_string_equal(r[0].diffs[0].path, "/RedrivePolicy/maxReceiveCount");
+	assert_string_equal(r[0].diffs[0].expected, "5");
+	assert_string_equal(r[0].diffs[0].actual, "3");
+	assert_string_equal(r[0].diffs[0].kind, "NOT_EQUAL");
+	assert_string_equal(r[1].status, "DELETED");
+	assert_int_equal(r[1].ndiffs, 0);
+	assert_string_equal(next, "drift-page-2");
+	cfn_resource_drifts_free(r, n);
+	free(next);
 	free(xml);
 }
 
@@ -337,6 +375,7 @@ int main(void)
 		cmocka_unit_test(event_pages_append_and_next_token_is_returned),
 		cmocka_unit_test(change_set_lists_resource_changes_with_replacement),
 		cmocka_unit_test(change_details_say_what_changes_and_why),
+		cmocka_unit_test(drift_detection_id_status_and_property_differences_are_read),
 		cmocka_unit_test(empty_change_set_is_recognised_by_its_reason),
 		cmocka_unit_test(create_change_set_returns_ids),
 		cmocka_unit_test(stack_resources_give_physical_ids),

@@ -171,6 +171,7 @@ class Stack:
         self.deleted = False
         self.param_types = None     # the template declaring raw_params, when not template
         self.body = None            # the template text of the last successful deploy
+        self.rollback_failed = []   # resources in UPDATE_FAILED after a failed rollback
 
 
 class FakeCFN(FakeServer):
@@ -186,6 +187,8 @@ class FakeCFN(FakeServer):
         self.failing = {}           # action -> CfnError that every call of it answers
         self.retained = []          # (logical id, type, physical id) kept by stack deletions
         self.slow = {}              # logical id -> seconds its operations take (timestamps)
+        self.drift = {}             # stack name -> {logical id: differences or "DELETED"}
+        self.drift_detections = {}
         self.rollback_fails = False
         self.events_per_poll = 2
         self.start_lag = 0          # polls after Execute/DeleteStack before the stack moves
@@ -526,8 +529,17 @@ class FakeCFN(FakeServer):
                                self._event(s, lid, rtype, "UPDATE_COMPLETE")], None, None,
                               None))
         if self.rollback_fails:
-            steps.append(([self._event(s, s.name, stk, f"{rb}_FAILED", "rollback failed")],
-                          f"{rb}_FAILED", "rollback failed", None))
+            # the resource that cannot go back (e.g. changed outside CloudFormation) fails
+            # its rollback update, and the stack stops in *_ROLLBACK_FAILED
+            bad = next((c for c in reversed(done) if c["Action"] == "Modify"), None)
+            evs = []
+            if bad and not creating:
+                s.rollback_failed = [bad["LogicalResourceId"]]
+                evs.append(self._event(s, bad["LogicalResourceId"], bad["ResourceType"],
+                                       "UPDATE_FAILED", "Resource handler returned message: "
+                                       "the resource was changed outside CloudFormation"))
+            evs.append(self._event(s, s.name, stk, f"{rb}_FAILED", "rollback failed"))
+            steps.append((evs, f"{rb}_FAILED", "rollback failed", None))
             s.script.extend(steps)
             return
         if not creating:
@@ -664,6 +676,8 @@ class FakeCFN(FakeServer):
             cs = action[1]
             s.template, s.params, s.raw_params = cs["Template"], cs["Resolved"], cs["Raw"]
             s.param_types, s.body = None, cs["Body"]
+        elif kind == "rolled back":
+            s.rollback_failed = []
         elif kind == "deleted":
             s.deleted = True
 
@@ -959,6 +973,115 @@ class FakeCFN(FakeServer):
         out = "<StackEvents>" + "".join(ms) + "</StackEvents>"
         return out + (f"<NextToken>{nxt}</NextToken>" if nxt else "")
 
+    def op_ContinueUpdateRollback(self, form):
+        """Continues a rollback from UPDATE_ROLLBACK_FAILED. ResourcesToSkip may name only
+        resources in UPDATE_FAILED; they are marked UPDATE_COMPLETE without being rolled
+        back. It succeeds when every failed resource is skipped or the failure is gone
+        (rollback_fails cleared: the resource was fixed), else fails again."""
+        self._need(form, "StackName")
+        s = self._find_stack(form["StackName"])
+        if s.status != "UPDATE_ROLLBACK_FAILED":
+            raise CfnError("ValidationError", f"Stack {s.id} is in {s.status} state and can "
+                                              f"not continue update rollback")
+        skip, i = [], 1
+        while f"ResourcesToSkip.member.{i}" in form:
+            skip.append(form[f"ResourcesToSkip.member.{i}"])
+            i += 1
+        for lid in skip:
+            if lid not in s.rollback_failed:
+                raise CfnError("ValidationError", f"Resource {lid} is not in UPDATE_FAILED state "
+                                                  f"and can not be skipped")
+        stk = "AWS::CloudFormation::Stack"
+        steps = [([self._event(s, s.name, stk, "UPDATE_ROLLBACK_IN_PROGRESS",
+                               "User Initiated")], "UPDATE_ROLLBACK_IN_PROGRESS", None, None)]
+        rest = [lid for lid in s.rollback_failed if lid not in skip]
+        for lid in skip:
+            rtype = (s.resources.get(lid) or {}).get("Type", "AWS::CloudFormation::CustomResource")
+            steps.append(([self._event(s, lid, rtype, "UPDATE_COMPLETE",
+                                       "Resource skipped during rollback")], None, None, None))
+        if rest and self.rollback_fails:
+            lid = rest[0]
+            rtype = (s.resources.get(lid) or {}).get("Type", "")
+            steps.append(([self._event(s, lid, rtype, "UPDATE_FAILED", "still failing"),
+                           self._event(s, s.name, stk, "UPDATE_ROLLBACK_FAILED",
+                                       "rollback failed")],
+                          "UPDATE_ROLLBACK_FAILED", "rollback failed", None))
+        else:
+            for lid in rest:
+                rtype = (s.resources.get(lid) or {}).get("Type", "")
+                steps.append(([self._event(s, lid, rtype, "UPDATE_IN_PROGRESS"),
+                               self._event(s, lid, rtype, "UPDATE_COMPLETE")], None, None, None))
+            steps.append(([self._event(s, s.name, stk,
+                                       "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")],
+                          "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", None, None))
+            steps.append(([self._event(s, s.name, stk, "UPDATE_ROLLBACK_COMPLETE")],
+                          "UPDATE_ROLLBACK_COMPLETE", None, ("rolled back",)))
+        s.script.extend(steps)
+        return ""
+
+    def op_DetectStackDrift(self, form):
+        self._need(form, "StackName")
+        s = self._find_stack(form["StackName"])
+        if s.status.endswith("_IN_PROGRESS"):
+            raise CfnError("ValidationError", f"Stack {s.id} is in {s.status} state; drift "
+                                              f"detection is not possible")
+        did = str(uuid.uuid4())
+        self.drift_detections[did] = {"stack": s, "polls": 0}
+        return f"<StackDriftDetectionId>{did}</StackDriftDetectionId>"
+
+    def _drifts(self, s):
+        """Resource drifts of s from the test's drift control: {stack name: {logical id:
+        [(path, expected, actual, difference type)] or "DELETED"}}."""
+        out = []
+        for lid, d in (self.drift.get(s.name) or {}).items():
+            r = s.resources.get(lid) or {"Type": "", "PhysicalId": ""}
+            out.append((lid, r, "DELETED" if d == "DELETED" else "MODIFIED",
+                        [] if d == "DELETED" else d))
+        return out
+
+    def op_DescribeStackDriftDetectionStatus(self, form):
+        self._need(form, "StackDriftDetectionId")
+        det = self.drift_detections.get(form["StackDriftDetectionId"])
+        if det is None:
+            raise CfnError("ValidationError", "Drift detection id not found")
+        det["polls"] += 1
+        s = det["stack"]
+        x = [f"<StackId>{escape(s.id)}</StackId>",
+             f"<StackDriftDetectionId>{form['StackDriftDetectionId']}</StackDriftDetectionId>",
+             f"<Timestamp>{self._now()}</Timestamp>"]
+        if det["polls"] < 2:
+            x.append("<DetectionStatus>DETECTION_IN_PROGRESS</DetectionStatus>")
+            return "".join(x)
+        drifts = self._drifts(s)
+        x.append("<DetectionStatus>DETECTION_COMPLETE</DetectionStatus>")
+        x.append(f"<StackDriftStatus>{'DRIFTED' if drifts else 'IN_SYNC'}</StackDriftStatus>")
+        x.append(f"<DriftedStackResourceCount>{len(drifts)}</DriftedStackResourceCount>")
+        return "".join(x)
+
+    def op_DescribeStackResourceDrifts(self, form):
+        self._need(form, "StackName")
+        s = self._find_stack(form["StackName"])
+        wanted, i = set(), 1
+        while f"StackResourceDriftStatusFilters.member.{i}" in form:
+            wanted.add(form[f"StackResourceDriftStatusFilters.member.{i}"])
+            i += 1
+        rows = [d for d in self._drifts(s) if not wanted or d[2] in wanted]
+        page, nxt = self._page(rows, form, lambda d: d[0])
+        ms = []
+        for lid, r, status, diffs in page:
+            pd = "".join(f"<member><PropertyPath>{escape(p)}</PropertyPath><ExpectedValue>"
+                         f"{escape(e)}</ExpectedValue><ActualValue>{escape(a)}</ActualValue>"
+                         f"<DifferenceType>{k}</DifferenceType></member>"
+                         for p, e, a, k in diffs)
+            ms.append(f"<member><StackId>{escape(s.id)}</StackId><LogicalResourceId>{escape(lid)}"
+                      f"</LogicalResourceId><PhysicalResourceId>{escape(r['PhysicalId'])}"
+                      f"</PhysicalResourceId><ResourceType>{escape(r['Type'])}</ResourceType>"
+                      f"<StackResourceDriftStatus>{status}</StackResourceDriftStatus>"
+                      f"<PropertyDifferences>{pd}</PropertyDifferences><Timestamp>{self._now()}"
+                      f"</Timestamp></member>")
+        out = "<StackResourceDrifts>" + "".join(ms) + "</StackResourceDrifts>"
+        return out + (f"<NextToken>{nxt}</NextToken>" if nxt else "")
+
     def op_GetTemplate(self, form):
         self._need(form, "StackName")
         s = self._find_stack(form["StackName"])
@@ -981,7 +1104,8 @@ class FakeCFN(FakeServer):
                       f"</StackName><LogicalResourceId>{escape(lid)}</LogicalResourceId>"
                       f"<PhysicalResourceId>{escape(r['PhysicalId'])}</PhysicalResourceId>"
                       f"<ResourceType>{escape(r['Type'])}</ResourceType><Timestamp>"
-                      f"{self._now()}</Timestamp><ResourceStatus>CREATE_COMPLETE"
+                      f"{self._now()}</Timestamp><ResourceStatus>"
+                      f"{'UPDATE_FAILED' if lid in s.rollback_failed else 'CREATE_COMPLETE'}"
                       f"</ResourceStatus></member>")
         return "<StackResources>" + "".join(ms) + "</StackResources>"
 
