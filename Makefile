@@ -195,10 +195,10 @@ install: all
 
 # The Taskfile tasks of the go-on-aws reference design, through showtablectl. CTL_FLAGS adds
 # global flags (e.g. "--yes --name dev --param-prefix /dev"); IMAGE=URI is the container
-# stack's image.
+# stack's image. destroy-table names the table, so it lifts its termination protection.
 STACK_TASKS = deploy-vpc deploy-table deploy-container destroy-container destroy-table destroy-vpc
 $(STACK_TASKS): $(BUILD)/showtablectl
-	$(BUILD)/showtablectl $(CTL_FLAGS) $(subst -, ,$@) $(if $(and $(IMAGE),$(filter deploy-container,$@)),--image $(IMAGE))
+	$(BUILD)/showtablectl $(CTL_FLAGS) $(subst -, ,$@) $(if $(and $(IMAGE),$(filter deploy-container,$@)),--image $(IMAGE)) $(if $(filter destroy-table,$@),--lift-protection)
 status: $(BUILD)/showtablectl
 	$(BUILD)/showtablectl $(CTL_FLAGS) status
 

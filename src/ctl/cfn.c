@@ -41,6 +41,7 @@ static const struct field stack_fields[] = {
 	{"StackStatusReason", offsetof(cfn_stack, reason)},
 	{"CreationTime", offsetof(cfn_stack, created)},
 	{"LastUpdatedTime", offsetof(cfn_stack, updated)},
+	{"EnableTerminationProtection", offsetof(cfn_stack, protection)},
 };
 static const struct field event_fields[] = {
 	{"EventId", offsetof(cfn_event, id)},
@@ -584,6 +585,24 @@ int cfn_delete_change_set(aws_client *c, const char *id, aws_error *err)
 int cfn_delete_stack(aws_client *c, const char *name, aws_error *err)
 {
 	return simple(c, "DeleteStack", "StackName", name, err);
+}
+
+int cfn_set_termination_protection(aws_client *c, const char *stack, int enable,
+				   aws_error *err)
+{
+	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
+	int rc = -1;
+	if (qxml_form_add(&p, "EnableTerminationProtection", enable ? "true" : "false") != 0 ||
+	    qxml_form_add(&p, "StackName", stack) != 0) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	} else if (cfn_call(c, "UpdateTerminationProtection", &p, &r, err) == 0) {
+		qxml_doc d;
+		rc = qxml_parse(r.data, r.len, "UpdateTerminationProtection", CFN_NS, &d, err);
+		qxml_free(&d);
+	}
+	aws_buf_free(&p);
+	aws_buf_free(&r);
+	return rc;
 }
 
 int cfn_continue_update_rollback(aws_client *c, const char *stack, const char *const *skip,

@@ -28,6 +28,7 @@ typedef struct cfn_kv {
 typedef struct cfn_stack {
 	char *id, *name, *status, *reason;   /* reason may be NULL */
 	char *created, *updated;             /* ISO 8601; updated NULL when never updated */
+	char *protection;                    /* EnableTerminationProtection "true"/"false", or NULL */
 	cfn_kv *outputs;                     /* OutputKey → OutputValue */
 	size_t noutputs;
 	cfn_kv *params;                      /* ParameterKey → ParameterValue */
@@ -138,6 +139,9 @@ int cfn_describe_change_set(aws_client *c, const char *id, cfn_change_set *cs, a
 int cfn_execute_change_set(aws_client *c, const char *id, aws_error *err);
 int cfn_delete_change_set(aws_client *c, const char *id, aws_error *err);
 int cfn_delete_stack(aws_client *c, const char *name, aws_error *err);
+/* UpdateTerminationProtection: on (enable 1) or off (0). */
+int cfn_set_termination_protection(aws_client *c, const char *stack, int enable,
+				   aws_error *err);
 /* ContinueUpdateRollback of a stack in UPDATE_ROLLBACK_FAILED, skipping the nskip
  * resources named in skip (logical ids of resources in UPDATE_FAILED). */
 int cfn_continue_update_rollback(aws_client *c, const char *stack, const char *const *skip,

@@ -153,6 +153,34 @@ static ctl_outcome step_wait_settled(deploy *d)
 	return CTL_OK;
 }
 
+/* The value the deploy gives parameter key: given, carried from the stack, or the default. */
+static const char *param_to_deploy(const deploy *d, const char *key)
+{
+	const tmpl_param *tp = tmpl_find_param(&d->info, key);
+	for (size_t i = 0; tp && i < d->ps.n; i++) {
+		if (strcmp(d->ps.p[i].key, key) != 0)
+			continue;
+		if (!d->ps.p[i].use_previous)
+			return d->ps.p[i].value ? d->ps.p[i].value : "";
+		for (size_t j = 0; j < d->st.nparams; j++)
+			if (d->st.params[j].key && strcmp(d->st.params[j].key, key) == 0)
+				return d->st.params[j].value ? d->st.params[j].value : "";
+	}
+	return tp ? (tp->def ? tp->def : "") : NULL;
+}
+
+/* HTTP Basic over plain HTTP sends the password readable to anyone on the way. */
+static void warn_without_https(const deploy *d)
+{
+	const char *cert = param_to_deploy(d, "CertificateArn");
+	if (cert == NULL || *cert)
+		return;
+	ctl_errorf("warning: %s has no CertificateArn, so it answers on plain HTTP and the "
+		   "basic-auth password crosses the Internet in clear text — deploy with --param "
+		   "CertificateArn=arn:aws:acm:… (an ACM certificate for your domain; see HTTPS in "
+		   "docs/deploy.md)", d->stack);
+}
+
 /* The parameters are checked before anything changes (a push, a delete); the image's URI
  * is only known after the push, so a stand-in takes its place until step_image. */
 static ctl_outcome step_parameters(deploy *d)
@@ -165,7 +193,10 @@ static ctl_outcome step_parameters(deploy *d)
 	};
 	params_carry carry = d->recreate ? PARAMS_VALUES : d->creates ? PARAMS_FRESH
 						     : PARAMS_PREVIOUS;
-	return params_build(d->ctx, d->kind, &d->info, &req, &d->st, carry, &d->ps);
+	ctl_outcome rc = params_build(d->ctx, d->kind, &d->info, &req, &d->st, carry, &d->ps);
+	if (rc == CTL_OK)
+		warn_without_https(d);
+	return rc;
 }
 
 /* The account and region about to change, once per run. */
@@ -343,6 +374,24 @@ static ctl_outcome step_follow(deploy *d, const char *last)
 	return d->followed == FOLLOW_ERROR ? CTL_FAILED : CTL_OK;
 }
 
+/* The stack that holds the data gets termination protection: a destroy must then name it. */
+static ctl_outcome protect(deploy *d)
+{
+	if (!stk_kind_protected(d->kind) || (d->fin.protection && strcmp(d->fin.protection,
+									  "true") == 0))
+		return CTL_OK;
+	aws_error err;
+	aws_error_clear(&err);
+	if (cfn_set_termination_protection(d->c, d->stack, 1, &err) != 0) {
+		ctl_aws_error("turning on termination protection", &err);
+		return CTL_FAILED;
+	}
+	char flags[512];
+	printf("%s: termination protection on — `showtablectl %sdestroy %s` needs "
+	       "--lift-protection\n", d->stack, stk_env_flags(d->ctx, flags, sizeof flags), d->kind);
+	return CTL_OK;
+}
+
 /* The final state and the stack's outputs (the URL, the names it made). */
 static ctl_outcome step_report(deploy *d)
 {
@@ -354,7 +403,7 @@ static ctl_outcome step_report(deploy *d)
 	for (size_t i = 0; i < d->fin.noutputs; i++)
 		printf("  %s = %s\n", d->fin.outputs[i].key ? d->fin.outputs[i].key : "",
 		       d->fin.outputs[i].value ? d->fin.outputs[i].value : "");
-	return CTL_OK;
+	return protect(d);
 }
 
 /* The steps before the execution, in order; each runs only when all before it gave CTL_OK

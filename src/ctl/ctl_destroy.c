@@ -106,7 +106,7 @@ typedef struct destroy {
 	ctl_ctx *ctx;
 	aws_client *c;
 	const char *kind;
-	int force, purge;
+	int force, purge, lift;    /* --force, --purge-images, --lift-protection */
 	int *banner_done;
 	char stack[256];
 	tmpl_info info;
@@ -229,6 +229,19 @@ static ctl_outcome step_list(destroy *d)
 		cfn_resources_free(res, d->nres);
 		return CTL_FAILED;
 	}
+	int protected = d->st.protection && strcmp(d->st.protection, "true") == 0;
+	if (protected && !d->lift) {
+		char flags[512];
+		ctl_errorf("%s has termination protection%s — to delete it anyway, run `showtablectl "
+			   "%sdestroy --lift-protection %s`", d->stack,
+			   stk_kind_protected(d->kind) ? " (it holds the table and its data)" : "",
+			   stk_env_flags(d->ctx, flags, sizeof flags), d->kind);
+		cfn_resources_free(res, d->nres);
+		return CTL_FAILED;
+	}
+	if (protected)
+		printf("%s: termination protection is on — lifted before the delete "
+		       "(--lift-protection)\n", d->stack);
 	if (listed)
 		printf("%s (%s): %zu resources will be deleted\n", d->stack, d->st.status,
 		       d->nres >= d->nkept ? d->nres - d->nkept : d->nres);
@@ -270,9 +283,14 @@ static ctl_outcome step_confirm(destroy *d)
 
 static ctl_outcome step_delete(destroy *d)
 {
-	char *last = follow_last_event_id(d->c, d->st.id);
 	aws_error err;
 	aws_error_clear(&err);
+	if (d->st.protection && strcmp(d->st.protection, "true") == 0 &&
+	    cfn_set_termination_protection(d->c, d->st.id, 0, &err) != 0) {
+		ctl_aws_error("lifting termination protection", &err);
+		return CTL_FAILED;
+	}
+	char *last = follow_last_event_id(d->c, d->st.id);
 	if (cfn_delete_stack(d->c, d->st.id, &err) != 0) {
 		ctl_aws_error(d->stack, &err);
 		free(last);
@@ -330,10 +348,10 @@ static const struct destroy_step {
 };
 
 static ctl_outcome destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, int force,
-			       int purge, int *banner_done)
+			       int purge, int lift, int *banner_done)
 {
 	destroy d = {.ctx = ctx, .c = c, .kind = kind, .force = force, .purge = purge,
-		     .banner_done = banner_done, .repo_found = -1};
+		     .lift = lift, .banner_done = banner_done, .repo_found = -1};
 	d.images = strcmp(kind, "container") == 0;
 	image_repository_name(ctx, d.repo, sizeof d.repo);
 	snprintf(d.repo_uri, sizeof d.repo_uri, "%s", d.repo);
@@ -355,7 +373,8 @@ static ctl_outcome destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, in
 	return rc;
 }
 
-#define DESTROY_USAGE "destroy [--yes] [--force] [--purge-images] vpc|table|container..."
+#define DESTROY_USAGE "destroy [--yes] [--force] [--purge-images] [--lift-protection] " \
+	"vpc|table|container..."
 
 static void usage(FILE *f)
 {
@@ -365,6 +384,8 @@ static void usage(FILE *f)
 		"  --yes, -y          do not ask for confirmation (required without a terminal)\n"
 		"  --force            delete a stack even while another one reads its parameters\n"
 		"  --purge-images     with container: also delete its ECR repository and images\n"
+		"  --lift-protection  lift the termination protection of a protected stack (the\n"
+		"                     table's) and delete it; --yes alone does not\n"
 		"Global flags come before the command (showtablectl --help); "
 		"showtablectl(1) describes every option.\n");
 }
@@ -374,15 +395,17 @@ ctl_outcome cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{"force", no_argument, 0, 'f'},
 		{"purge-images", no_argument, 0, 'P'},
+		{"lift-protection", no_argument, 0, 'L'},
 		{"yes", no_argument, 0, 'y'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
-	int force = 0, purge = 0, ch;
+	int force = 0, purge = 0, lift = 0, ch;
 	while ((ch = getopt_long(argc, argv, "fyh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': force = 1; break;
 		case 'P': purge = 1; break;
+		case 'L': lift = 1; break;
 		case 'y': ctx->yes = 1; break;
 		case 'h': usage(stdout); return CTL_OK;
 		default: return CTL_USAGE;
@@ -408,7 +431,7 @@ ctl_outcome cmd_destroy(ctl_ctx *ctx, int argc, char **argv)
 	for (int k = STK_NKINDS - 1; k >= 0; k--) {
 		if (!want[k])
 			continue;
-		ctl_outcome rc = destroy_one(ctx, c, stk_kinds[k], force, purge, &banner);
+		ctl_outcome rc = destroy_one(ctx, c, stk_kinds[k], force, purge, lift, &banner);
 		if (rc != CTL_OK)
 			return rc;
 	}

@@ -17,6 +17,11 @@ int stk_kind_index(const char *kind)
 	return -1;
 }
 
+int stk_kind_protected(const char *kind)
+{
+	return strcmp(kind, "table") == 0;
+}
+
 int stk_kinds_wanted(int argc, char **argv, int first, int want[STK_NKINDS])
 {
 	int nwant = 0;

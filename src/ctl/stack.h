@@ -33,6 +33,10 @@ void stk_name(const ctl_ctx *ctx, const char *kind, char *out, size_t len);
 /* The flags that select this environment, for hints ("--name x --param-prefix /p "), or "". */
 const char *stk_env_flags(const ctl_ctx *ctx, char *buf, size_t len);
 
+/* 1 for the kind whose stack holds the data (the table): deploy turns its termination
+ * protection on, and destroy lifts it only when told by name (--lift-protection). */
+int stk_kind_protected(const char *kind);
+
 /* Prints "account A (ARN), region R" — the target of any change. -1 after printing an error. */
 int stk_banner(ctl_ctx *ctx, aws_client *c);
 

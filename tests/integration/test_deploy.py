@@ -310,7 +310,7 @@ def test_a_destroy_and_a_failed_deploy_end_with_their_timeline(ctl):
     assert rows[0][1] == "Vpc" and rows[0][0] >= 130   # created, then deleted by the rollback
     ctl.cfn.slow = {}
     ctl.ok("--yes", "deploy", "table")
-    p = ctl.ok("--yes", "destroy", "table")
+    p = ctl.ok("--yes", "destroy", "--lift-protection", "table")
     _, rows = timeline(p.stdout)
     assert {r[1]: r[3] for r in rows} == {"Table": "DELETE_SKIPPED",
                                            "TableParameter": "DELETE_COMPLETE"}
@@ -722,7 +722,7 @@ def test_destroy_removes_a_stack_left_in_review(ctl):
 def test_destroy_goes_in_reverse_order_and_lists_what_is_kept(ctl):
     ctl.ok("--yes", "deploy", "vpc", "table")
     ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
-    p = ctl.ok("--yes", "destroy", "vpc", "table", "container")
+    p = ctl.ok("--yes", "destroy", "--lift-protection", "vpc", "table", "container")
     deleted = [f["StackName"] for f in ctl.cfn.calls("DeleteStack")]
     assert [ctl.cfn.stacks[[s.id for s in ctl.cfn.stacks].index(i)].name for i in deleted] == \
         ["showtable-container", "showtable-table", "showtable-vpc"]
@@ -736,7 +736,7 @@ def test_destroy_evaluates_the_deletion_policy_with_the_stack_parameters(ctl, po
     # The built-in table template chooses its DeletionPolicy with Fn::If on a parameter.
     ctl.ok("--yes", "deploy", "table", "--param", f"TableDeletionPolicy={policy}", builtin=True)
     table = ctl.cfn.stack("showtable-table").resources["Table"]["PhysicalId"]
-    p = ctl.ok("--yes", "destroy", "table", builtin=True)
+    p = ctl.ok("--yes", "destroy", "--lift-protection", "table", builtin=True)
     assert ctl.cfn.calls("GetTemplate")[-1]["TemplateStage"] == "Original"
     listed = "kept after delete (still billable): Table (AWS::DynamoDB::Table, Retain) — " + table
     skipped = f"stays, still billable (DELETE_SKIPPED): Table (AWS::DynamoDB::Table) {table}"
@@ -761,6 +761,53 @@ def test_destroy_names_a_condition_it_cannot_evaluate_and_deletes_nothing(ctl):
     assert "cannot tell what its deletion keeps: Vpc's DeletionPolicy: condition Nope is not " \
            "in Conditions" in p.stderr
     assert "DeleteStack" not in ctl.cfn.actions()
+
+
+def test_the_table_stack_is_protected_and_destroy_lifts_it_only_when_named(ctl):
+    p = ctl.ok("--yes", "deploy", "table")
+    assert ctl.cfn.calls("UpdateTerminationProtection")[-1]["EnableTerminationProtection"] == \
+        "true"
+    assert "termination protection on — `showtablectl destroy table` needs " \
+           "--lift-protection" in p.stdout
+    assert ctl.cfn.stack("showtable-table").protected
+    ctl.ok("--yes", "deploy", "vpc")
+    assert len(ctl.cfn.calls("UpdateTerminationProtection")) == 1   # the vpc holds no data
+    p = ctl.run("--yes", "destroy", "table")   # --yes alone is not enough
+    assert p.returncode == 1
+    assert "has termination protection (it holds the table and its data) — to delete it " \
+           "anyway, run `showtablectl destroy --lift-protection table`" in p.stderr
+    assert "DeleteStack" not in ctl.cfn.actions()
+    p = ctl.ok("--yes", "destroy", "--lift-protection", "table")
+    assert "lifted before the delete" in p.stdout
+    acts = ctl.cfn.actions()
+    assert acts.index("UpdateTerminationProtection", 1) < acts.index("DeleteStack")
+    assert ctl.cfn.stack("showtable-table") is None
+
+
+def test_a_redeploy_keeps_the_protection_without_setting_it_again(ctl):
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "table")
+    (d / "table.yaml").write_text((d / "table.yaml").read_text().replace(
+        "BillingMode: PAY_PER_REQUEST", "BillingMode: PROVISIONED"))
+    ctl.ok("--yes", "deploy", "table")
+    assert len(ctl.cfn.calls("UpdateTerminationProtection")) == 1
+
+
+def test_a_container_without_certificate_warns_that_the_password_travels_in_clear(ctl):
+    d = ctl.templates_copy()
+    (d / "container.yaml").write_text((d / "container.yaml").read_text().replace(
+        "  DesiredCount:\n", "  CertificateArn:\n    Type: String\n    Default: \"\"\n"
+        "  DesiredCount:\n"))
+    ctl.ok("--yes", "deploy", "vpc", "table")
+    p = ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")
+    assert "warning: showtable-container has no CertificateArn, so it answers on plain HTTP " \
+           "and the basic-auth password crosses the Internet in clear text" in p.stderr
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    p = ctl.ok("--yes", "deploy", "container", "--image", "r/w:1", "--param",
+               f"CertificateArn={arn}", "--param", "DesiredCount=2")
+    assert "warning" not in p.stderr
+    p = ctl.ok("--yes", "deploy", "container", "--image", "r/w:1")   # carried over
+    assert "warning" not in p.stderr
 
 
 # --- credentials

@@ -172,6 +172,7 @@ class Stack:
         self.param_types = None     # the template declaring raw_params, when not template
         self.body = None            # the template text of the last successful deploy
         self.rollback_failed = []   # resources in UPDATE_FAILED after a failed rollback
+        self.protected = False      # EnableTerminationProtection
 
 
 class FakeCFN(FakeServer):
@@ -884,6 +885,9 @@ class FakeCFN(FakeServer):
             return None   # deleting a stack that does not exist succeeds
         if s.deleted or s.status == "DELETE_IN_PROGRESS":
             return None
+        if s.protected:
+            raise CfnError("ValidationError", f"Stack [{s.name}] cannot be deleted while "
+                                              f"TerminationProtection is enabled")
         if s.status == "REVIEW_IN_PROGRESS":
             s.events.insert(0, self._event(s, s.name, "AWS::CloudFormation::Stack",
                                            "DELETE_COMPLETE"))
@@ -912,6 +916,8 @@ class FakeCFN(FakeServer):
     def _stack_xml(self, s):
         x = [f"<StackId>{escape(s.id)}</StackId>", f"<StackName>{escape(s.name)}</StackName>",
              f"<StackStatus>{s.status}</StackStatus>",
+             f"<EnableTerminationProtection>{'true' if s.protected else 'false'}"
+             f"</EnableTerminationProtection>",
              f"<CreationTime>{s.created or self._now()}</CreationTime>"]
         if s.reason:
             x.append(f"<StackStatusReason>{escape(s.reason)}</StackStatusReason>")
@@ -972,6 +978,16 @@ class FakeCFN(FakeServer):
             ms.append(f"<member>{fields}</member>")
         out = "<StackEvents>" + "".join(ms) + "</StackEvents>"
         return out + (f"<NextToken>{nxt}</NextToken>" if nxt else "")
+
+    def op_UpdateTerminationProtection(self, form):
+        self._need(form, "StackName", "EnableTerminationProtection")
+        s = self._find_stack(form["StackName"])
+        if form["EnableTerminationProtection"] not in ("true", "false"):
+            raise CfnError("ValidationError", "EnableTerminationProtection must be a boolean")
+        if s.status == "REVIEW_IN_PROGRESS" or s.deleted:
+            raise CfnError("ValidationError", f"Stack [{s.name}] does not exist")
+        s.protected = form["EnableTerminationProtection"] == "true"
+        return f"<StackId>{escape(s.id)}</StackId>"
 
     def op_ContinueUpdateRollback(self, form):
         """Continues a rollback from UPDATE_ROLLBACK_FAILED. ResourcesToSkip may name only
