@@ -162,7 +162,8 @@ int cfn_parse_stacks(const char *xml, size_t len, cfn_stack **stacks, size_t *n,
 		if (s == NULL || fill(m, s, stack_fields, NF(stack_fields)) != 0 ||
 		    parse_kvs(m, "Outputs", "OutputKey", "OutputValue", &s->outputs, &s->noutputs) ||
 		    parse_kvs(m, "Parameters", "ParameterKey", "ParameterValue", &s->params,
-			      &s->nparams))
+			      &s->nparams) ||
+		    parse_kvs(m, "Tags", "Key", "Value", &s->tags, &s->ntags))
 			rc = nomem(err, "DescribeStacks");
 	}
 	if (rc == 0 && take_next(d.result, next) != 0)
@@ -297,6 +298,7 @@ void cfn_stack_free(cfn_stack *s)
 	unfill(s, stack_fields, NF(stack_fields));
 	kvs_free(s->outputs, s->noutputs);
 	kvs_free(s->params, s->nparams);
+	kvs_free(s->tags, s->ntags);
 	memset(s, 0, sizeof *s);
 }
 
@@ -506,6 +508,10 @@ static int add_params(aws_buf *p, const cfn_change_set_input *in)
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < in->ntags; i++)
+		if (qxml_form_addf(p, in->tags[i].key, "Tags.member.%zu.Key", i + 1) ||
+		    qxml_form_addf(p, in->tags[i].value, "Tags.member.%zu.Value", i + 1))
+			return -1;
 	if (in->capabilities_iam &&
 	    (qxml_form_add(p, "Capabilities.member.1", "CAPABILITY_IAM") ||
 	     qxml_form_add(p, "Capabilities.member.2", "CAPABILITY_NAMED_IAM")))

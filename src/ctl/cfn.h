@@ -33,6 +33,8 @@ typedef struct cfn_stack {
 	size_t noutputs;
 	cfn_kv *params;                      /* ParameterKey → ParameterValue */
 	size_t nparams;
+	cfn_kv *tags;                        /* Key → Value */
+	size_t ntags;
 } cfn_stack;
 
 typedef struct cfn_event {
@@ -127,6 +129,8 @@ typedef struct cfn_change_set_input {
 	const cfn_param *params;
 	size_t nparams;
 	int capabilities_iam;         /* CAPABILITY_IAM and CAPABILITY_NAMED_IAM */
+	const cfn_kv *tags;           /* the stack's tags, propagated to its resources */
+	size_t ntags;
 	const char *description;      /* NULL = none */
 } cfn_change_set_input;
 

@@ -32,11 +32,14 @@
 #include "timeline.h"
 
 #define MAX_USER_PARAMS 32
+#define MAX_TAGS 50   /* CloudFormation's limit per stack */
 
 struct deploy_opts {
 	const char *image;
 	const char *kv[MAX_USER_PARAMS];  /* "Key=Value" from --param */
 	size_t nkv;
+	const char *tag[MAX_TAGS];        /* "Key=Value" from --tag */
+	size_t ntags;
 	int diff_only;
 	int several;   /* more than one stack: --param/--image go where the template takes them */
 };
@@ -58,6 +61,9 @@ typedef struct deploy {
 	int needs_image;           /* deploy builds and pushes the image (no --image given) */
 	char image_uri[1024];
 	params ps;
+	cfn_kv tags[MAX_TAGS + 1]; /* the stack's tags: borrowed strings, names in tagbuf */
+	size_t ntags;
+	char tagbuf[MAX_TAGS + 1][2][260];
 	char *cs_id, *stack_id;    /* the change set and the stack it applies to */
 	cfn_change_set cs;
 	int executing;             /* ExecuteChangeSet was called: the change set is not ours to delete */
@@ -179,6 +185,54 @@ static void warn_without_https(const deploy *d)
 		   "basic-auth password crosses the Internet in clear text — deploy with --param "
 		   "CertificateArn=arn:aws:acm:… (an ACM certificate for your domain; see HTTPS in "
 		   "docs/deploy.md)", d->stack);
+}
+
+/* Sets tag key to value in d->tags (replacing it when there). */
+static void tag_set(deploy *d, const char *key, size_t klen, const char *value)
+{
+	size_t i = 0;
+	while (i < d->ntags && (strlen(d->tags[i].key) != klen ||
+				strncmp(d->tags[i].key, key, klen) != 0))
+		i++;
+	if (i == d->ntags) {
+		if (d->ntags > MAX_TAGS)
+			return;   /* the caller checked the count */
+		d->ntags++;
+	}
+	snprintf(d->tagbuf[i][0], sizeof d->tagbuf[i][0], "%.*s", (int)klen, key);
+	snprintf(d->tagbuf[i][1], sizeof d->tagbuf[i][1], "%s", value);
+	d->tags[i] = (cfn_kv){d->tagbuf[i][0], d->tagbuf[i][1], NULL};
+}
+
+/* The stack's tags, propagated by CloudFormation to every resource that takes tags (so
+ * costs group by them): the deployed stack's, else app=<name>; then --tag on top. */
+static ctl_outcome step_tags(deploy *d)
+{
+	d->ntags = 0;
+	for (size_t i = 0; !d->creates && i < d->st.ntags && i < MAX_TAGS; i++)
+		if (d->st.tags[i].key && d->st.tags[i].value)
+			tag_set(d, d->st.tags[i].key, strlen(d->st.tags[i].key), d->st.tags[i].value);
+	if (d->ntags == 0)
+		tag_set(d, "app", 3, d->ctx->name);
+	for (size_t i = 0; i < d->o->ntags; i++) {
+		const char *t = d->o->tag[i], *eq = strchr(t, '=');
+		size_t klen = eq ? (size_t)(eq - t) : 0;
+		if (klen == 0 || klen > 128 || strlen(eq + 1) > 256 || strncmp(t, "aws:", 4) == 0) {
+			ctl_errorf("--tag \"%s\" is not KEY=VALUE (key 1 to 128 characters, not starting "
+				   "with aws:, value at most 256)", t);
+			return CTL_USAGE;
+		}
+		tag_set(d, t, klen, eq + 1);
+		if (d->ntags > MAX_TAGS) {
+			ctl_errorf("at most %d tags on a stack", MAX_TAGS);
+			return CTL_USAGE;
+		}
+	}
+	printf("%s: tags", d->stack);
+	for (size_t i = 0; i < d->ntags; i++)
+		printf("%s%s=%s", i ? ", " : " ", d->tags[i].key, d->tags[i].value);
+	printf("\n");
+	return CTL_OK;
 }
 
 /* The parameters are checked before anything changes (a push, a delete); the image's URI
@@ -305,7 +359,7 @@ static ctl_outcome step_change_set(deploy *d)
 	cfn_change_set_input in = {
 		.stack_name = d->stack, .change_set_name = csname, .type = d->type,
 		.template_body = d->text, .params = d->ps.p, .nparams = d->ps.n,
-		.capabilities_iam = 1,
+		.capabilities_iam = 1, .tags = d->tags, .ntags = d->ntags,
 		.description = d->o->diff_only ? "showtablectl diff" : "showtablectl deploy",
 	};
 	printf("%s: preparing a change set (%s)…\n", d->stack, d->type);
@@ -415,6 +469,7 @@ static const struct deploy_step {
 	{"check inputs", step_check_inputs},
 	{"wait for a settled stack", step_wait_settled},
 	{"parameters", step_parameters},
+	{"tags", step_tags},
 	{"banner", step_banner},
 	{"image", step_image},
 	{"recreate", step_recreate},
@@ -459,8 +514,10 @@ static ctl_outcome deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
 	return rc;
 }
 
-#define DEPLOY_USAGE "deploy [--yes] [--image URI] [--param KEY=VALUE]... vpc|table|container..."
-#define DIFF_USAGE "diff [--image URI] [--param KEY=VALUE]... vpc|table|container"
+#define DEPLOY_USAGE "deploy [--yes] [--image URI] [--param KEY=VALUE]... [--tag KEY=VALUE]... " \
+	"vpc|table|container..."
+#define DIFF_USAGE "diff [--image URI] [--param KEY=VALUE]... [--tag KEY=VALUE]... " \
+	"vpc|table|container"
 
 /* --help: the usage line and every flag of the command. */
 static void usage(FILE *f, int diff)
@@ -470,7 +527,8 @@ static void usage(FILE *f, int diff)
 			"usage: showtablectl " DIFF_USAGE "\n"
 			"Shows what deploy would change: creates the change set, shows it and deletes it.\n"
 			"  --image URI        the container image (default: the deployed one; nothing is built)\n"
-			"  --param KEY=VALUE  a template parameter (repeatable)\n");
+			"  --param KEY=VALUE  a template parameter (repeatable)\n"
+			"  --tag KEY=VALUE    a stack tag (repeatable)\n");
 	else
 		fprintf(f,
 			"usage: showtablectl " DEPLOY_USAGE "\n"
@@ -478,7 +536,9 @@ static void usage(FILE *f, int diff)
 			"  --yes, -y          do not ask for confirmation (required without a terminal)\n"
 			"  --image URI        the container image (default: build it and push it to ECR)\n"
 			"  --param KEY=VALUE  a template parameter (repeatable); an update keeps the\n"
-			"                     deployed values of the parameters not given\n");
+			"                     deployed values of the parameters not given\n"
+			"  --tag KEY=VALUE    a stack tag, propagated to its resources (repeatable;\n"
+			"                     default app=<name>; deployed tags are kept)\n");
 	fprintf(f, "Global flags come before the command (showtablectl --help); "
 		   "showtablectl(1) describes every option.\n");
 }
@@ -490,6 +550,7 @@ static int parse_opts(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o
 	static const struct option opts[] = {
 		{"image", required_argument, 0, 'i'},
 		{"param", required_argument, 0, 'p'},
+		{"tag", required_argument, 0, 't'},
 		{"yes", no_argument, 0, 'y'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
@@ -504,6 +565,13 @@ static int parse_opts(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o
 				return -1;
 			}
 			o->kv[o->nkv++] = optarg;
+			break;
+		case 't':
+			if (o->ntags >= MAX_TAGS) {
+				ctl_errorf("at most %d --tag flags", MAX_TAGS);
+				return -1;
+			}
+			o->tag[o->ntags++] = optarg;
 			break;
 		case 'y': ctx->yes = 1; break;
 		case 'h': usage(stdout, o->diff_only); return 0;

@@ -625,6 +625,34 @@ def test_a_recreate_takes_a_parameter_given_again(ctl):
     assert ctl.cfn.stack("showtable-vpc").raw_params["NatGateways"] == "2"
 
 
+def tags_sent(ctl):
+    form = ctl.cfn.calls("CreateChangeSet")[-1]
+    return {form[k]: form[k[:-3] + "Value"] for k in form
+            if k.startswith("Tags.member.") and k.endswith(".Key")}
+
+
+def test_stacks_are_tagged_app_name_by_default_and_keep_their_tags(ctl):
+    p = ctl.ok("--name", "shop", "--yes", "deploy", "vpc")
+    assert tags_sent(ctl) == {"app": "shop"}
+    assert "shop-vpc: tags app=shop" in p.stdout
+    assert ctl.cfn.stack("shop-vpc").tags == {"app": "shop"}
+    p = ctl.ok("--name", "shop", "--yes", "deploy", "vpc", "--tag", "team=web",
+               "--tag", "app=store")
+    assert tags_sent(ctl) == {"app": "store", "team": "web"}
+    # a tag change reaches every resource: CloudFormation updates each with the stack's tags
+    assert re.search(r"~ Modify +Vpc +AWS::EC2::VPC", p.stdout)
+    assert "      Tags changes" in p.stdout
+    ctl.ok("--name", "shop", "--yes", "deploy", "vpc")   # the deployed tags are kept
+    assert tags_sent(ctl) == {"app": "store", "team": "web"}
+
+
+def test_a_bad_tag_is_a_usage_error(ctl):
+    for bad in ("novalue", "=x", "aws:cost=1"):
+        p = ctl.run("--yes", "deploy", "vpc", "--tag", bad)
+        assert p.returncode == 2 and "is not KEY=VALUE" in p.stderr, bad
+    assert "CreateChangeSet" not in ctl.cfn.actions()
+
+
 def test_unknown_param_and_stack_are_usage_errors(ctl):
     p = ctl.run("--yes", "deploy", "vpc", "--param", "Nope=1")
     assert p.returncode == 2 and "no parameter Nope" in p.stderr

@@ -173,6 +173,7 @@ class Stack:
         self.body = None            # the template text of the last successful deploy
         self.rollback_failed = []   # resources in UPDATE_FAILED after a failed rollback
         self.protected = False      # EnableTerminationProtection
+        self.tags = {}              # stack tags (Key -> Value)
 
 
 class FakeCFN(FakeServer):
@@ -676,7 +677,7 @@ class FakeCFN(FakeServer):
         elif kind == "commit":
             cs = action[1]
             s.template, s.params, s.raw_params = cs["Template"], cs["Resolved"], cs["Raw"]
-            s.param_types, s.body = None, cs["Body"]
+            s.param_types, s.body, s.tags = None, cs["Body"], cs["Tags"]
         elif kind == "rolled back":
             s.rollback_failed = []
         elif kind == "deleted":
@@ -774,16 +775,37 @@ class FakeCFN(FakeServer):
         old_res = (existing.template or {"Resources": {}})["Resources"] \
             if cstype == "UPDATE" else {}
         tmpl = active(tmpl, resolved)
+        tags, i = {}, 1
+        while f"Tags.member.{i}.Key" in form:
+            tags[form[f"Tags.member.{i}.Key"]] = form.get(f"Tags.member.{i}.Value", "")
+            i += 1
+        if len(tags) > 50 or any(k.startswith("aws:") for k in tags):
+            raise CfnError("ValidationError", "Tags: at most 50, none with the aws: prefix")
         changes = self._changes(old_res, tmpl["Resources"],
                                 existing.params if cstype == "UPDATE" else {}, resolved,
                                 {lid: r["PhysicalId"] for lid, r in existing.resources.items()})
+        if cstype == "UPDATE" and tags != existing.tags:
+            # stack tags propagate: every resource that stays is updated with them
+            touched = {c["LogicalResourceId"] for c in changes}
+            tag_detail = {"Target": {"Attribute": "Tags", "RequiresRecreation": "Never"},
+                          "Evaluation": "Static", "ChangeSource": "DirectModification"}
+            for c in changes:
+                if c["Action"] == "Modify":
+                    c["Details"].append(tag_detail)
+            for lid, r in tmpl["Resources"].items():
+                if lid in old_res and lid not in touched:
+                    changes.append({"Action": "Modify", "LogicalResourceId": lid,
+                                    "PhysicalResourceId": existing.resources.get(lid, {}).get(
+                                        "PhysicalId"), "ResourceType": r["Type"],
+                                    "Replacement": "False", "Details": [tag_detail],
+                                    "Scope": ["Tags"]})
         cs_id = (f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:changeSet/{csname}/"
                  f"{uuid.uuid4()}")
         self.change_sets[cs_id] = {
             "ChangeSetId": cs_id, "ChangeSetName": csname, "StackId": existing.id,
             "StackName": name, "Type": cstype, "Template": tmpl, "Raw": raw,
             "Resolved": resolved, "Changes": changes, "Status": "CREATE_PENDING",
-            "Body": form["TemplateBody"],
+            "Body": form["TemplateBody"], "Tags": tags,
             "StatusReason": None, "ExecutionStatus": "UNAVAILABLE", "Polls": 0,
             "Description": form.get("Description"), "Capabilities": sorted(caps),
         }
@@ -924,6 +946,8 @@ class FakeCFN(FakeServer):
         if s.updated:
             x.append(f"<LastUpdatedTime>{s.updated}</LastUpdatedTime>")
         x.append(self._params_xml(s.param_types or s.template, s.raw_params, s.params))
+        x.append("<Tags>" + "".join(f"<member><Key>{escape(k)}</Key><Value>{escape(v)}</Value>"
+                                    f"</member>" for k, v in s.tags.items()) + "</Tags>")
         outs = []
         if s.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"):
             for k, o in ((s.template or {}).get("Outputs") or {}).items():
