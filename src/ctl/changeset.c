@@ -7,6 +7,7 @@
 #include "changeset.h"
 #include "ctl.h"
 #include "follow.h"
+#include "jsonl.h"
 
 /* DescribeChangeSet until CloudFormation has computed the change set. */
 static changeset_state wait_computed(aws_client *c, const char *stack, const char *id, cfn_change_set *cs)
@@ -74,8 +75,18 @@ static const cfn_kv *find_param(const cfn_kv *kv, size_t n, const char *key)
 
 /* The parameters, each changed one with its deployed value; then the values the SSM-typed
  * parameters resolve to now against those the deployed stack resolved. */
-static void print_params(const cfn_change_set *cs, const cfn_stack *deployed)
+static void print_params(const char *stack, const cfn_change_set *cs, const cfn_stack *deployed)
 {
+	for (size_t i = 0; jsonl_on() && i < cs->nparams; i++) {
+		const cfn_kv *p = &cs->params[i];
+		const cfn_kv *old = deployed ? find_param(deployed->params, deployed->nparams, p->key)
+					     : NULL;
+		int differs = old && old->value && p->value && strcmp(old->value, p->value) != 0;
+		jsonl_emit("parameter", stack,
+			   json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "key", p->key, "value", p->value,
+				     "previous", differs ? old->value : NULL, "ssm_value", p->resolved,
+				     "ssm_previous", old ? old->resolved : NULL));
+	}
 	if (cs->nparams == 0)
 		return;
 	printf("parameters:\n");
@@ -111,6 +122,25 @@ static void print_params(const cfn_change_set *cs, const cfn_stack *deployed)
 		else
 			printf("  %s: %s (new)\n", p->value ? p->value : p->key, p->resolved);
 	}
+}
+
+/* The "change" JSON line of one resource change. */
+static void emit_change(const char *stack, const cfn_change *ch)
+{
+	json_t *ds = json_array();
+	for (size_t j = 0; ds && j < ch->ndetails; j++) {
+		const cfn_change_detail *d = &ch->details[j];
+		json_array_append_new(ds, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+						    "property", d->name, "attribute", d->attribute,
+						    "before", d->before, "after", d->after,
+						    "recreation", d->recreation, "evaluation",
+						    d->evaluation, "cause", d->causing));
+	}
+	jsonl_emit("change", stack, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:o*}", "action",
+					      ch->action, "resource", ch->logical_id,
+					      "resource_type", ch->type, "physical_id",
+					      ch->physical_id, "replacement", ch->replacement,
+					      "details", ds));
 }
 
 /* One line per ResourceChangeDetail: the property, old → new when CloudFormation sent the
@@ -175,10 +205,12 @@ void changeset_print(const char *stack, const char *type, const cfn_change_set *
 		       phys ? ch->physical_id : "", phys ? ")" : "");
 		for (size_t j = 0; j < ch->ndetails; j++)
 			print_detail(&ch->details[j]);
+		if (jsonl_on())
+			emit_change(stack, ch);
 	}
 	printf("  %zu to add, %zu to modify (%zu replaced or maybe replaced), %zu to remove\n", add,
 	       mod, rep, rem);
-	print_params(cs, deployed);
+	print_params(stack, cs, deployed);
 	fflush(stdout);
 }
 

@@ -25,6 +25,7 @@
 #include "ctl_deploy.h"
 #include "follow.h"
 #include "image.h"
+#include "jsonl.h"
 #include "params.h"
 #include "prompt.h"
 #include "stack.h"
@@ -422,7 +423,7 @@ static ctl_outcome step_follow(deploy *d, const char *last)
 				   d->cs.nchanges, NULL, &d->fin, &d->log);
 	timeline t;
 	if (d->log.n && timeline_build(d->log.ev, d->log.n, d->stack, &t) == 0) {
-		timeline_print(&t);
+		timeline_print(&t, d->stack);
 		timeline_free(&t);
 	}
 	return d->followed == FOLLOW_ERROR ? CTL_FAILED : CTL_OK;
@@ -500,6 +501,8 @@ static ctl_outcome deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
 	}
 	if (d.cs_id && !d.executing)
 		changeset_discard(c, d.stack, d.cs_id, d.creates);
+	jsonl_result(o->diff_only ? "diff" : "deploy", d.stack, rc,
+		     rc == CTL_OK && d.finished ? "no_changes" : NULL, d.fin.status);
 	free(last);
 	cfn_stack_free(&d.fin);
 	follow_log_free(&d.log);

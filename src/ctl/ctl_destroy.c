@@ -13,6 +13,7 @@
 #include "ctl_destroy.h"
 #include "ecr.h"
 #include "image.h"
+#include "jsonl.h"
 #include "follow.h"
 #include "prompt.h"
 #include "stack.h"
@@ -300,7 +301,7 @@ static ctl_outcome step_delete(destroy *d)
 	free(last);
 	timeline t;
 	if (d->log.n && timeline_build(d->log.ev, d->log.n, d->stack, &t) == 0) {
-		timeline_print(&t);
+		timeline_print(&t, d->stack);
 		timeline_free(&t);
 	}
 	return d->followed == FOLLOW_ERROR ? CTL_FAILED : CTL_OK;
@@ -363,6 +364,15 @@ static ctl_outcome destroy_one(ctl_ctx *ctx, aws_client *c, const char *kind, in
 		rc = destroy_steps[i].run(&d);
 		if (rc != CTL_OK || d.finished)
 			break;
+	}
+	if (jsonl_on()) {
+		json_t *kept = json_array();
+		for (size_t i = 0; kept && i < d.nkept; i++)
+			json_array_append_new(kept, json_pack("{s:s, s:s, s:s}", "resource",
+							      d.kept[i].logical_id, "resource_type",
+							      d.kept[i].type, "policy", d.kept[i].policy));
+		jsonl_emit("kept", d.stack, json_pack("{s:o*}", "resources", kept));
+		jsonl_result("destroy", d.stack, rc, NULL, d.fin.status);
 	}
 	cfn_stack_free(&d.fin);
 	follow_log_free(&d.log);

@@ -14,6 +14,7 @@
 #include "cfn_drift.h"
 #include "ctl_drift.h"
 #include "follow.h"
+#include "jsonl.h"
 #include "stack.h"
 
 #define DRIFT_USAGE "drift [vpc|table|container...]"
@@ -43,6 +44,27 @@ static void print_drifts(const cfn_resource_drift *r, size_t n)
 			       d->kind ? " (" : "", d->kind ? d->kind : "", d->kind ? ")" : "");
 		}
 	}
+}
+
+static void emit_drifts(const char *stack, const char *drift, const cfn_resource_drift *r,
+			size_t n)
+{
+	if (!jsonl_on())
+		return;
+	json_t *rs = json_array();
+	for (size_t i = 0; rs && i < n; i++) {
+		json_t *ds = json_array();
+		for (size_t j = 0; ds && j < r[i].ndiffs; j++)
+			json_array_append_new(ds, json_pack("{s:s?, s:s?, s:s?, s:s?}", "path",
+							    r[i].diffs[j].path, "expected",
+							    r[i].diffs[j].expected, "actual",
+							    r[i].diffs[j].actual, "kind", r[i].diffs[j].kind));
+		json_array_append_new(rs, json_pack("{s:s?, s:s?, s:s?, s:s?, s:o*}", "resource",
+						    r[i].logical_id, "resource_type", r[i].type,
+						    "physical_id", r[i].physical_id, "status",
+						    r[i].status, "differences", ds));
+	}
+	jsonl_emit("drift", stack, json_pack("{s:s, s:o*}", "drift", drift, "resources", rs));
 }
 
 /* Detects one stack's drift and prints it: CTL_OK in sync, CTL_CHANGES drifted. */
@@ -98,11 +120,13 @@ static ctl_outcome drift_one(aws_client *c, const char *stack)
 			rc = CTL_FAILED;
 		} else {
 			print_drifts(r, n);
+			emit_drifts(stack, drift, r, n);
 			cfn_resource_drifts_free(r, n);
 			rc = CTL_CHANGES;
 		}
 	} else if (strcmp(drift, "IN_SYNC") == 0) {
 		printf("%s: IN_SYNC\n", stack);
+		emit_drifts(stack, drift, NULL, 0);
 	} else {
 		ctl_errorf("%s: drift %s (%s)%s%s", stack, drift, ds.detection,
 			   ds.reason ? ": " : "", ds.reason ? ds.reason : "");

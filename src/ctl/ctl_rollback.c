@@ -13,6 +13,7 @@
 #include <string.h>
 #include "ctl_rollback.h"
 #include "follow.h"
+#include "jsonl.h"
 #include "prompt.h"
 #include "stack.h"
 #include "timeline.h"
@@ -81,7 +82,7 @@ static ctl_outcome continue_rollback(ctl_ctx *ctx, aws_client *c, const char *st
 	free(last);
 	timeline t;
 	if (log.n && timeline_build(log.ev, log.n, stack, &t) == 0) {
-		timeline_print(&t);
+		timeline_print(&t, stack);
 		timeline_free(&t);
 	}
 	follow_log_free(&log);
@@ -94,6 +95,7 @@ static ctl_outcome continue_rollback(ctl_ctx *ctx, aws_client *c, const char *st
 		ctl_errorf("%s: the rollback did not complete (%s)", stack,
 			   fin.status ? fin.status : "?");
 	}
+	jsonl_result("rollback", stack, rc, NULL, fin.status);
 	cfn_stack_free(&fin);
 	return rc;
 }

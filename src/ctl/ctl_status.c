@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <jansson.h>
 #include "ctl_status.h"
+#include "jsonl.h"
 #include "stack.h"
 #include "templates.h"
 #include "qxml.h"
@@ -232,6 +233,12 @@ static int status_one(ctl_ctx *ctx, aws_client *c, const char *kind)
 		       st.updated ? st.updated : st.created ? st.created : "?");
 	else if (ex == 0)
 		printf("%-24s not deployed\n", stack);
+	if (ex >= 0)
+		jsonl_emit("stack", stack, json_pack("{s:s, s:s?, s:s?}", "status",
+						     ex == 1 ? st.status : "NOT_DEPLOYED", "reason",
+						     ex == 1 ? st.reason : NULL, "updated",
+						     ex == 1 ? (st.updated ? st.updated : st.created)
+							     : NULL));
 	if (st.reason && ex == 1 && strstr(st.status, "FAILED"))
 		printf("  reason: %s\n", st.reason);
 	int w = print_ssm(c, "writes", info.writes, info.nwrites);
@@ -314,9 +321,12 @@ ctl_outcome cmd_outputs(ctl_ctx *ctx, int argc, char **argv)
 			ctl_errorf("%s is not deployed — run `showtablectl deploy %s`", stack, argv[1]);
 		return CTL_FAILED;
 	}
-	for (size_t i = 0; i < st.noutputs; i++)
+	for (size_t i = 0; i < st.noutputs; i++) {
 		printf("%s\t%s\n", st.outputs[i].key ? st.outputs[i].key : "",
 		       st.outputs[i].value ? st.outputs[i].value : "");
+		jsonl_emit("output", stack, json_pack("{s:s?, s:s?}", "key", st.outputs[i].key,
+						      "value", st.outputs[i].value));
+	}
 	cfn_stack_free(&st);
 	return CTL_OK;
 }

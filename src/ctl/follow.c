@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "follow.h"
+#include "jsonl.h"
 
 static long env_long(const char *name, long def, long min, long max)
 {
@@ -73,8 +74,13 @@ static int ends_with(const char *s, const char *suffix)
 	return s && a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static void print_event(const cfn_event *e, int tty)
+static void print_event(const cfn_event *e, int tty, const char *stack)
 {
+	if (jsonl_on())
+		jsonl_emit("event", stack, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "time",
+						     e->timestamp, "resource", e->logical_id,
+						     "resource_type", e->type, "status", e->status,
+						     "reason", e->reason, "physical_id", e->physical_id));
 	if (tty)
 		fputs("\r\033[K", stdout);
 	const char *reason = e->reason && *e->reason ? e->reason : NULL;
@@ -155,7 +161,7 @@ follow_result follow_stack(aws_client *c, const char *stack_id, const char *stac
 		}
 		/* newest first: print and keep oldest first */
 		for (size_t i = n; i-- > 0;) {
-			print_event(&ev[i], tty);
+			print_event(&ev[i], tty, stack_name);
 			int is_stack = ev[i].type && strcmp(ev[i].type, "AWS::CloudFormation::Stack") == 0 &&
 				       ev[i].logical_id && strcmp(ev[i].logical_id, stack_name) == 0;
 			if (!is_stack && ends_with(ev[i].status, "_COMPLETE"))

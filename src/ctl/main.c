@@ -18,6 +18,7 @@
 #include "ctl_scan.h"
 #include "ctl_status.h"
 #include "ctl_table.h"
+#include "jsonl.h"
 
 struct command {
 	const char *name;
@@ -53,6 +54,8 @@ static void usage(FILE *f)
 		   "  --param-prefix P   SSM parameter prefix (SHOWTABLE_PARAM_PREFIX, default /go-on-aws)\n"
 		   "  --template-dir D   use templates from D instead of the built-in ones\n"
 		   "  --yes, -y          do not ask for confirmation\n"
+		   "  --json             one JSON object per line on stdout (events, changes,\n"
+		   "                     timeline, result); the human output goes to stderr\n"
 		   "  -v                 verbose\n"
 		   "  --help, --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -99,11 +102,12 @@ int main(int argc, char **argv)
 		{"param-prefix", required_argument, 0, 'P'},
 		{"template-dir", required_argument, 0, 'T'},
 		{"yes", no_argument, 0, 'y'},
+		{"json", no_argument, 0, 'j'},
 		{"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
-	int c;
+	int c, json = 0;
 	/* '+': stop at the first non-option, the command's own flags follow it. */
 	while ((c = getopt_long(argc, argv, "+yvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -113,6 +117,7 @@ int main(int argc, char **argv)
 		case 'P': ctx.param_prefix = optarg; break;
 		case 'T': ctx.template_dir = optarg; break;
 		case 'y': ctx.yes = 1; break;
+		case 'j': json = 1; break;
 		case 'v': ctx.verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("showtablectl %s\n", SHOWTABLE_VERSION); return 0;
@@ -123,6 +128,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (json && jsonl_start() != 0)
+		return 1;
 	const char *cmd = argv[optind];
 	int first = optind;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "ctl.h"
+#include "jsonl.h"
 #include "timeline.h"
 
 long long timeline_parse_time(const char *ts)
@@ -120,9 +121,20 @@ const char *timeline_duration(long long ms, char *buf, size_t len)
 	return buf;
 }
 
-void timeline_print(const timeline *t)
+void timeline_print(const timeline *t, const char *stack)
 {
 	char d[32];
+	if (jsonl_on()) {
+		json_t *rs = json_array();
+		for (size_t i = 0; rs && i < t->n; i++)
+			json_array_append_new(rs, json_pack("{s:s, s:s, s:f, s:s?}", "resource",
+							    t->entries[i].logical_id, "resource_type",
+							    t->entries[i].type, "seconds",
+							    (double)t->entries[i].ms / 1000.0, "status",
+							    t->entries[i].last_status));
+		jsonl_emit("timeline", stack, json_pack("{s:f, s:o*}", "total_seconds",
+							(double)t->total_ms / 1000.0, "resources", rs));
+	}
 	printf("timeline: %s in total%s\n", timeline_duration(t->total_ms, d, sizeof d),
 	       t->n ? ", slowest first:" : "");
 	for (size_t i = 0; i < t->n; i++)

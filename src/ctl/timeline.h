@@ -29,8 +29,9 @@ long long timeline_parse_time(const char *ts);
 int timeline_build(const cfn_event *ev, size_t n, const char *stack_name, timeline *out);
 void timeline_free(timeline *t);
 
-/* Prints "timeline: T in total" and one line per resource, slowest first. */
-void timeline_print(const timeline *t);
+/* Prints "timeline: T in total" and one line per resource, slowest first (and the
+ * "timeline" JSON line of stack with --json). */
+void timeline_print(const timeline *t, const char *stack);
 
 /* "4m12s", "38s", "0.4s" into buf. */
 const char *timeline_duration(long long ms, char *buf, size_t len);

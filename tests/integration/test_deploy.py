@@ -838,6 +838,65 @@ def test_a_container_without_certificate_warns_that_the_password_travels_in_clea
     assert "warning" not in p.stderr
 
 
+def json_lines(stdout):
+    import json
+    return [json.loads(l) for l in stdout.splitlines()]
+
+
+def test_json_puts_only_json_lines_on_stdout_and_the_human_output_on_stderr(ctl):
+    p = ctl.ok("--json", "--yes", "deploy", "vpc")
+    lines = json_lines(p.stdout)   # every line parses
+    assert "account 123456789012" in p.stderr and "timeline: " in p.stderr
+    types = [l["type"] for l in lines]
+    assert types[-1] == "result" and lines[-1] == {
+        "type": "result", "stack": "showtable-vpc", "command": "deploy", "outcome": "ok",
+        "status": "CREATE_COMPLETE"}
+    changes = [l for l in lines if l["type"] == "change"]
+    assert {c["resource"] for c in changes} == {"Vpc", "Subnet", "VpcParameter"}
+    assert all(c["action"] == "Add" for c in changes)
+    evs = [l for l in lines if l["type"] == "event"]
+    assert evs[-1]["resource"] == "showtable-vpc" and evs[-1]["status"] == "CREATE_COMPLETE"
+    assert set(evs[0]) >= {"time", "resource", "resource_type", "status", "physical_id"}
+    tl = next(l for l in lines if l["type"] == "timeline")
+    assert tl["total_seconds"] > 0 and {r["resource"] for r in tl["resources"]} == \
+        {"Vpc", "Subnet", "VpcParameter"}
+
+
+def test_json_diff_destroy_drift_status_and_outputs(ctl):
+    d = ctl.templates_copy()
+    ctl.ok("--yes", "deploy", "vpc")
+    (d / "vpc.yaml").write_text((d / "vpc.yaml").read_text().replace("10.0.0.0/18", "10.0.64.0/18"))
+    p = ctl.run("--json", "diff", "vpc")
+    assert p.returncode == 2
+    lines = json_lines(p.stdout)
+    ch = next(l for l in lines if l["type"] == "change")
+    assert ch["resource"] == "Subnet" and ch["replacement"] == "True"
+    assert ch["details"][0]["property"] == "CidrBlock"
+    assert ch["details"][0]["before"] == "10.0.0.0/18" and ch["details"][0]["after"] == \
+        "10.0.64.0/18"
+    assert lines[-1]["outcome"] == "changes" and lines[-1]["command"] == "diff"
+    assert {"type": "parameter", "stack": "showtable-vpc", "key": "NatGateways",
+            "value": "1"} in lines
+    p = ctl.ok("--json", "outputs", "vpc")
+    assert json_lines(p.stdout) == [{"type": "output", "stack": "showtable-vpc",
+                                     "key": "VpcId", "value": "fake-VpcId"}]
+    ctl.cfn.drift = {"showtable-vpc": {"Subnet": [("/CidrBlock", "a", "b", "NOT_EQUAL")]}}
+    p = ctl.run("--json", "drift", "vpc")
+    dr = json_lines(p.stdout)[0]
+    assert dr["type"] == "drift" and dr["drift"] == "DRIFTED"
+    assert dr["resources"][0]["differences"] == [
+        {"path": "/CidrBlock", "expected": "a", "actual": "b", "kind": "NOT_EQUAL"}]
+    p = ctl.run("--json", "status")
+    st = [l for l in json_lines(p.stdout) if l["type"] == "stack"]
+    assert {l["stack"]: l["status"] for l in st} == {
+        "showtable-vpc": "CREATE_COMPLETE", "showtable-table": "NOT_DEPLOYED",
+        "showtable-container": "NOT_DEPLOYED"}
+    p = ctl.ok("--json", "--yes", "destroy", "vpc")
+    lines = json_lines(p.stdout)
+    assert {"type": "kept", "stack": "showtable-vpc", "resources": []} in lines
+    assert lines[-1]["command"] == "destroy" and lines[-1]["outcome"] == "ok"
+
+
 # --- credentials
 
 
