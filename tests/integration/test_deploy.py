@@ -1248,7 +1248,8 @@ def test_switching_front_doors_is_one_update_that_says_what_happens(ctl):
 def test_diff_of_a_front_door_switch_explains_it_and_changes_nothing(ctl):
     ctl.ok("--yes", "deploy", "vpc", "table", builtin=True)
     deploy_container(ctl)
-    p = ctl.ok("diff", "container", "--param", "Frontend=httpapi", builtin=True)
+    p = ctl.run("diff", "container", "--param", "Frontend=httpapi", builtin=True)
+    assert p.returncode == 2, p.stderr   # changes found
     assert "Frontend alb → httpapi, in this one update" in p.stdout
     assert ctl.cfn.stack("showtable-container").raw_params["Frontend"] == "alb"
 

@@ -564,49 +564,12 @@ class FakeCFN(FakeServer):
                  self._event(s, lid, rtype, "DELETE_COMPLETE", physical=physical)], None, None,
                 action)
 
-    # -- conditions and intrinsic values, as far as DeletionPolicy needs them
-    def _fn(self, node):
-        """(function, argument) of an intrinsic in long or short form, else (None, node)."""
-        if isinstance(node, dict) and len(node) == 1:
-            (k, v), = node.items()
-            if k.startswith("!"):
-                k = "Ref" if k == "!Ref" else "Condition" if k == "!Condition" else "Fn::" + k[1:]
-            if k.startswith("Fn::") or k in ("Ref", "Condition"):
-                return k, v
-        return None, node
-
-    def _eval_value(self, s, tmpl, node):
-        fn, arg = self._fn(node)
-        if fn == "Ref":
-            if arg not in (tmpl.get("Parameters") or {}):
-                raise CfnError("ValidationError", f"Unresolved reference {arg}")
-            return str(s.params.get(arg, tmpl["Parameters"][arg].get("Default")))
-        if fn == "Fn::If":
-            return self._eval_value(s, tmpl, arg[1] if self._eval_cond(s, tmpl, arg[0]) else arg[2])
-        if fn is None and not isinstance(node, (dict, list)):
-            return str(node)
-        raise CfnError("ValidationError", f"Template error: cannot evaluate {fn or node}")
-
-    def _eval_cond(self, s, tmpl, node):
-        if isinstance(node, str):
-            return self._eval_cond(s, tmpl, (tmpl.get("Conditions") or {})[node])
-        fn, arg = self._fn(node)
-        if fn == "Fn::Equals":
-            return self._eval_value(s, tmpl, arg[0]) == self._eval_value(s, tmpl, arg[1])
-        if fn == "Fn::Not":
-            return not self._eval_cond(s, tmpl, arg[0])
-        if fn == "Fn::And":
-            return all(self._eval_cond(s, tmpl, c) for c in arg)
-        if fn == "Fn::Or":
-            return any(self._eval_cond(s, tmpl, c) for c in arg)
-        if fn == "Condition":
-            return self._eval_cond(s, tmpl, arg)
-        raise CfnError("ValidationError", f"Template error: cannot evaluate condition {node}")
-
-    def _deletion_policy(self, s, lid):
-        tmpl = s.template or {}
-        r = (tmpl.get("Resources") or {}).get(lid) or {}
-        return self._eval_value(s, tmpl, r.get("DeletionPolicy", "Delete"))
+    @staticmethod
+    def _deletion_policy(s, lid):
+        """The committed template is active(): its Fn::If are resolved with the stack's
+        parameters, so the policy is a literal here."""
+        r = ((s.template or {}).get("Resources") or {}).get(lid) or {}
+        return r.get("DeletionPolicy", "Delete")
 
     def _plan_delete(self, s):
         """DELETE_IN_PROGRESS, each resource deleted — or, when its DeletionPolicy (with the
