@@ -190,10 +190,14 @@ static int find_kept(destroy *d)
 	char *body = NULL;
 	aws_error err;
 	aws_error_clear(&err);
+	if (strcmp(d->st.status, "REVIEW_IN_PROGRESS") == 0)
+		return 0;   /* created for a change set never executed: it has no resources */
 	if (cfn_get_template(d->c, d->st.id, &body, &err) != 0) {
 		ctl_aws_error("reading the deployed template (the local one is used instead)", &err);
-		if (templates_load(d->ctx, d->kind, &body, &d->info) != 0)
+		tmpl_info local;
+		if (templates_load(d->ctx, d->kind, &body, &local) != 0)
 			return -1;
+		tmpl_info_free(&local);
 	}
 	aws_error_clear(&err);
 	int rc = tmpl_kept_on_delete(body, strlen(body), stack_value, &d->st, &d->kept, &d->nkept,

@@ -778,6 +778,13 @@ def test_destroy_evaluates_the_deletion_policy_with_the_stack_parameters(ctl, po
         assert ctl.cfn.retained == []
 
 
+def test_destroy_falls_back_to_the_local_template_when_the_deployed_one_is_unreadable(ctl):
+    ctl.cfn.seed_stack("showtable-table", "CREATE_COMPLETE")   # the fake keeps no template
+    p = ctl.ok("--yes", "destroy", "table")
+    assert "reading the deployed template (the local one is used instead)" in p.stderr
+    assert "kept after delete (still billable): Table (AWS::DynamoDB::Table, Retain)" in p.stdout
+
+
 def test_destroy_names_a_condition_it_cannot_evaluate_and_deletes_nothing(ctl):
     d = ctl.templates_copy()
     ctl.ok("--yes", "deploy", "vpc")
