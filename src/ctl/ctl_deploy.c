@@ -438,8 +438,13 @@ static ctl_outcome protect(deploy *d)
 	aws_error err;
 	aws_error_clear(&err);
 	if (cfn_set_termination_protection(d->c, d->stack, 1, &err) != 0) {
-		ctl_aws_error("turning on termination protection", &err);
-		return CTL_FAILED;
+		/* the deploy itself succeeded: say what is missing and how to add it */
+		char what[1024];
+		snprintf(what, sizeof what, "warning: %s is deployed but not protected (turn it on "
+			 "with `aws cloudformation update-termination-protection "
+			 "--enable-termination-protection --stack-name %s`)", d->stack, d->stack);
+		ctl_aws_error(what, &err);
+		return CTL_OK;
 	}
 	char flags[512];
 	printf("%s: termination protection on — `showtablectl %sdestroy %s` needs "
