@@ -29,20 +29,20 @@
 /* Service descriptors, from each service's API reference / SDK model (serviceId,
  * endpointPrefix, signingName, protocol, targetPrefix, apiVersion). */
 const aws_service AWS_SERVICE_DYNAMODB = {"DynamoDB", "dynamodb", "dynamodb", "1.0",
-					  "DynamoDB_20120810", "2012-08-10", 0};
-const aws_service AWS_SERVICE_SSM = {"SSM", "ssm", "ssm", "1.1", "AmazonSSM", "2014-11-06", 0};
-const aws_service AWS_SERVICE_STS = {"STS", "sts", "sts", NULL, NULL, "2011-06-15", 0};
+					  "DynamoDB_20120810", "2012-08-10"};
+const aws_service AWS_SERVICE_SSM = {"SSM", "ssm", "ssm", "1.1", "AmazonSSM", "2014-11-06"};
+const aws_service AWS_SERVICE_STS = {"STS", "sts", "sts", NULL, NULL, "2011-06-15"};
 const aws_service AWS_SERVICE_CLOUDFORMATION = {"CloudFormation", "cloudformation",
-						"cloudformation", NULL, NULL, "2010-05-15", 0};
+						"cloudformation", NULL, NULL, "2010-05-15"};
 /* ECR's API endpoint is api.ecr.<region> (what the SDKs and CLI use); it signs as "ecr". */
 const aws_service AWS_SERVICE_ECR = {"ECR", "api.ecr", "ecr", "1.1",
-				     "AmazonEC2ContainerRegistry_V20150921", "2015-09-21", 0};
+				     "AmazonEC2ContainerRegistry_V20150921", "2015-09-21"};
 const aws_service AWS_SERVICE_LOGS = {"CloudWatch Logs", "logs", "logs", "1.1", "Logs_20140328",
-				      "2014-03-28", 0};
+				      "2014-03-28"};
 const aws_service AWS_SERVICE_ECS = {"ECS", "ecs", "ecs", "1.1",
-				     "AmazonEC2ContainerServiceV20141113", "2014-11-13", 0};
+				     "AmazonEC2ContainerServiceV20141113", "2014-11-13"};
 const aws_service AWS_SERVICE_ELBV2 = {"Elastic Load Balancing v2", "elasticloadbalancing",
-				       "elasticloadbalancing", NULL, NULL, "2015-12-01", 0};
+				       "elasticloadbalancing", NULL, NULL, "2015-12-01"};
 
 #define CLIENT_MAX_ENDPOINTS 16
 #define CLIENT_BACKOFF_BASE_MS 100L
@@ -68,7 +68,6 @@ struct aws_client {
 	aws_creds_provider *creds;
 	int own_creds;
 	int max_attempts;
-	void (*sleep_ms)(long ms);
 	atomic_int retry_tokens;
 	pthread_mutex_t ep_mu;
 	size_t nep;
@@ -122,7 +121,6 @@ aws_client *aws_client_new(const aws_client_opts *opts, aws_error *err)
 	}
 	pthread_mutex_init(&c->ep_mu, NULL);
 	atomic_init(&c->retry_tokens, CLIENT_RETRY_TOKENS);
-	c->sleep_ms = client_nanosleep;
 	c->max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 3;
 	const char *ma = getenv("AWS_MAX_ATTEMPTS");
 	if (ma && *ma) {
@@ -204,21 +202,11 @@ void aws_client_cancel(aws_client *c)
 /* The backoff before a retry; the real sleep wakes every 100 ms to see a cancel. */
 static void client_backoff(aws_client *c, long delay)
 {
-	if (c->sleep_ms != client_nanosleep) {
-		c->sleep_ms(delay);   /* a test's clock */
-		return;
-	}
 	while (delay > 0 && !aws_http_cancelled(c->http)) {
 		long step = delay < 100 ? delay : 100;
 		client_nanosleep(step);
 		delay -= step;
 	}
-}
-
-void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms))
-{
-	if (c)
-		c->sleep_ms = sleep_ms ? sleep_ms : client_nanosleep;
 }
 
 /* Finds (or resolves and caches) the endpoint of svc. Copies it into *out. */

@@ -27,7 +27,6 @@ typedef struct aws_service {
 	const char *json_version;    /* "1.0" or "1.1" for JSON services, NULL otherwise */
 	const char *target_prefix;   /* "DynamoDB_20120810", "AmazonSSM", NULL for Query */
 	const char *api_version;     /* Query protocol Version=, e.g. "2010-05-15" */
-	int global;                  /* 1: one endpoint for all regions (not used yet) */
 } aws_service;
 
 extern const aws_service AWS_SERVICE_DYNAMODB;
@@ -65,9 +64,6 @@ void aws_client_cancel(aws_client *c);
  * ProvisionedThroughputExceededException, RequestLimitExceeded, SlowDown, ...). The one
  * list every caller classifies with. */
 int aws_client_is_throttle(const char *type);
-
-/* Tests only: replace the backoff sleep (NULL = nanosleep) and the random source. */
-void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms));
 
 /* A JSON-protocol call: POST / with X-Amz-Target: <target_prefix>.<operation>,
  * Content-Type application/x-amz-json-<version>. body is the JSON request text.

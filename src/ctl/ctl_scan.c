@@ -271,15 +271,14 @@ int cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("scan: out of memory");
 		goto out;
 	}
-	long started = 0;
 	for (long i = 0; i < segments; i++) {
 		jobs[i].sh = &sh;
 		jobs[i].segment = (int)i;
 	}
 	if (segments == 1) {
 		scan_segment(&jobs[0]);
-		started = 1;
 	} else {
+		long started = 0;
 		for (; started < segments; started++) {
 			int e = pthread_create(&jobs[started].thread, NULL, scan_segment,
 					       &jobs[started]);

@@ -342,19 +342,21 @@ static int status_error(registry *r, const char *what, const aws_http_response *
 		return login_error(r, err, s);
 	if (s == 403)
 		aws_error_set(err, AWS_ERR_CREDENTIALS,
-			      "registry %s denies %s on repository %s%s%s%s: the login needs push "
+			      "registry %s denies %s on repository %s%s%s: the login needs push "
 			      "permission on it (on ECR: ecr:BatchCheckLayerAvailability, "
 			      "ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, "
-			      "ecr:PutImage)", r->host, what, r->repo, r->user ? " to user " : "",
-			      r->user ? r->user : "", text[0] ? "" : "");
+			      "ecr:PutImage)%s%s", r->host, what, r->repo, r->user ? " to user " : "",
+			      r->user ? r->user : "", text[0] ? "; the registry said: " : "", text);
 	else if (s == 404 && strcmp(code, "NAME_UNKNOWN") == 0)
 		aws_error_set(err, AWS_ERR_SERVICE, "repository %s does not exist on %s (%s) — create "
 			      "it first (for ECR, `showtablectl image push` does)", r->repo, r->host, text);
 	else
 		aws_error_set(err, AWS_ERR_SERVICE, "registry %s: %s answered HTTP %d%s%s", r->host,
 			      what, s, text[0] ? ": " : "", text);
-	err->http_status = s;
-	snprintf(err->type, sizeof err->type, "%s", code);
+	if (err) {
+		err->http_status = s;
+		snprintf(err->type, sizeof err->type, "%s", code);
+	}
 	return -1;
 }
 
@@ -428,20 +430,6 @@ static int reg_head(registry *r, const char *url, int *exists, char *digest, siz
 	}
 	aws_http_response_free(&resp);
 	return rc;
-}
-
-int registry_blob_exists(registry *r, const char *digest, int *exists, aws_error *err)
-{
-	char url[REG_URL_MAX];
-	reg_url(r, url, sizeof url, "blobs", digest);
-	return reg_head(r, url, exists, NULL, 0, NULL, err);
-}
-
-int registry_manifest_exists(registry *r, const char *reference, int *exists, aws_error *err)
-{
-	char url[REG_URL_MAX];
-	reg_url(r, url, sizeof url, "manifests", reference);
-	return reg_head(r, url, exists, NULL, 0, NULL, err);
 }
 
 /* Location of an upload session: absolute, or a path on the registry. */
