@@ -350,29 +350,6 @@ static int client_parse_xml_error(const aws_http_response *r, aws_error *e)
 	return 0;
 }
 
-int aws_client_is_throttle(const char *type)
-{
-	static const char *const codes[] = {
-		"Throttling", "ThrottlingException", "ThrottledException",
-		"RequestThrottledException", "TooManyRequestsException",
-		"ProvisionedThroughputExceededException", "TransactionInProgressException",
-		"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
-		"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
-	};
-	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-		if (strcmp(type, codes[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Throttling codes, the standard mode's transient codes, and 500/502/503/504. */
-int aws_client_retryable(long status, const char *type)
-{
-	return aws_client_is_throttle(type) || status == 500 || status == 502 || status == 503 ||
-	       status == 504 || strcmp(type, "RequestTimeout") == 0 ||
-	       strcmp(type, "RequestTimeoutException") == 0;
-}
-
 void aws_client_parse_error(const char *service_id, const char *operation, const char *endpoint,
 			    const aws_http_response *r, aws_error *err)
 {
@@ -406,7 +383,7 @@ void aws_client_parse_error(const char *service_id, const char *operation, const
 				client_fmt(e.request_id, sizeof e.request_id, "%s", x.request_id);
 		}
 	}
-	e.throttled = aws_client_is_throttle(e.type);
+	e.throttled = aws_error_code_is_throttling(e.type);
 	if (msg[0]) {
 		client_fmt(e.message, sizeof e.message, "%s (%s %s at %s)", msg,
 			 service_id, operation, endpoint);
@@ -524,7 +501,7 @@ static client_outcome client_attempt(aws_client *c, const client_req *q,
 	}
 	aws_error e;
 	aws_client_parse_error(q->svc->service_id, q->op, ep->base, resp, &e);
-	int retry = aws_client_retryable(resp->status, e.type);
+	int retry = aws_error_retryable(resp->status, e.type);
 	if (err)
 		*err = e;
 	return retry ? CO_RETRY : CO_FATAL;

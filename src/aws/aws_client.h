@@ -60,11 +60,6 @@ aws_creds_provider *aws_client_creds(aws_client *c);
  * at once, no retries, all with AWS_ERR_CANCELLED (aws_http_cancel). Any thread. */
 void aws_client_cancel(aws_client *c);
 
-/* 1 when an AWS error code means throttling (the SDKs' list: Throttling,
- * ProvisionedThroughputExceededException, RequestLimitExceeded, SlowDown, ...). The one
- * list every caller classifies with. */
-int aws_client_is_throttle(const char *type);
-
 /* A JSON-protocol call: POST / with X-Amz-Target: <target_prefix>.<operation>,
  * Content-Type application/x-amz-json-<version>. body is the JSON request text.
  * On success resp holds the JSON response text, checked to be one well-formed JSON object

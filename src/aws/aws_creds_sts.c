@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include "aws_creds_internal.h"
-#include "aws_client.h"
 #include "aws_config.h"
 #include "aws_http.h"
 #include "aws_sigv4.h"
@@ -65,7 +64,7 @@ int aws_creds_sts_parse_action(const char *action, const char *xml, size_t len, 
 			snprintf(err->type, sizeof err->type, "%s", code);
 			snprintf(err->request_id, sizeof err->request_id, "%s", rid);
 			err->http_status = (int)http_status;
-			err->throttled = aws_client_is_throttle(code);
+			err->throttled = aws_error_code_is_throttling(code);
 		}
 		goto out;
 	}

@@ -78,7 +78,7 @@ static void test_recorded_error_case(void **state)
 		} else if (strcmp(key, "throttled") == 0) {
 			assert_int_equal(e.throttled, atoi(val));
 		} else if (strcmp(key, "retryable") == 0) {
-			assert_int_equal(aws_client_retryable(r.status, e.type), atoi(val));
+			assert_int_equal(aws_error_retryable(r.status, e.type), atoi(val));
 		} else if (strcmp(key, "request_id") == 0) {
 			assert_string_equal(e.request_id, val);
 		} else if (strcmp(key, "message_has") == 0) {
@@ -113,17 +113,17 @@ static void test_only_throttling_transient_and_5xx_are_retryable(void **state)
 		"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
 	};
 	for (size_t i = 0; i < sizeof throttles / sizeof throttles[0]; i++)
-		assert_true(aws_client_retryable(400, throttles[i]));
-	assert_true(aws_client_retryable(500, ""));
-	assert_true(aws_client_retryable(502, ""));
-	assert_true(aws_client_retryable(503, ""));
-	assert_true(aws_client_retryable(504, ""));
-	assert_false(aws_client_retryable(501, ""));
-	assert_false(aws_client_retryable(400, "ValidationException"));
-	assert_false(aws_client_retryable(400, "AccessDeniedException"));
-	assert_false(aws_client_retryable(404, ""));
-	assert_false(aws_client_retryable(403, "UnrecognizedClientException"));
-	assert_false(aws_client_retryable(400, "ConditionalCheckFailedException"));
+		assert_true(aws_error_retryable(400, throttles[i]));
+	assert_true(aws_error_retryable(500, ""));
+	assert_true(aws_error_retryable(502, ""));
+	assert_true(aws_error_retryable(503, ""));
+	assert_true(aws_error_retryable(504, ""));
+	assert_false(aws_error_retryable(501, ""));
+	assert_false(aws_error_retryable(400, "ValidationException"));
+	assert_false(aws_error_retryable(400, "AccessDeniedException"));
+	assert_false(aws_error_retryable(404, ""));
+	assert_false(aws_error_retryable(403, "UnrecognizedClientException"));
+	assert_false(aws_error_retryable(400, "ConditionalCheckFailedException"));
 }
 
 /* ---- service descriptors and form encoding */
