@@ -2,7 +2,8 @@
  *
  * Items and keys are jansson values in DynamoDB's wire form ({"itemID":{"S":"a"}}), so
  * every attribute type (S N B BOOL NULL M L SS NS BS) round-trips exactly as sent: numbers
- * stay strings with every digit, binaries stay base64.
+ * stay strings with every digit, binaries stay base64. Checking an item before it is sent
+ * is aws_ddb_value.h.
  */
 #ifndef AWS_DDB_H
 #define AWS_DDB_H
@@ -89,14 +90,5 @@ int aws_ddb_batch_put(aws_client *c, const char *table, const json_t *items, lon
 /* Tests only: replace the sleep between BatchWriteItem retries and table-status polls
  * (NULL = nanosleep). Process-wide; set it before any call. */
 void aws_ddb_set_sleep(void (*sleep_ms)(long ms));
-
-/* Checks that v is a well-formed attribute value ({"S":..} etc., one key, right JSON type
- * for it, N a valid number, B/BS valid base64, sets non-empty and unique). On failure
- * writes why into why (e.g. "attribute \"price\": N value \"1x\" is not a number").
- * Both return 1 when valid, 0 when not. Nesting is limited to 32 levels of M/L. */
-int aws_ddb_value_valid(const json_t *v, char *why, size_t why_len);
-/* Checks a whole item: an object of valid values (at most 400 KB by DynamoDB's size rules)
- * that has a string key attribute key; key NULL skips the key check. */
-int aws_ddb_item_valid(const json_t *item, const char *key, char *why, size_t why_len);
 
 #endif

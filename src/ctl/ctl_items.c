@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include "aws_ddb.h"
+#include "aws_ddb_value.h"
 #include "ctl.h"
 
 #define ITEMS_LINE_MAX (4u << 20)         /* a 400 KB item is far below this as JSON */
