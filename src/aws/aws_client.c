@@ -23,8 +23,8 @@
 #include "aws_config.h"
 #include "aws_crypto.h"
 #include "aws_json.h"
+#include "aws_query.h"
 #include "aws_sigv4.h"
-#include "aws_xml.h"
 
 /* Service descriptors, from each service's API reference / SDK model (serviceId,
  * endpointPrefix, signingName, protocol, targetPrefix, apiVersion). */
@@ -266,21 +266,6 @@ static void client_sanitize_type(const char *in, char *out, size_t len)
 	out[n] = '\0';
 }
 
-/* Copies s for a message: printable ASCII only, newlines folded, bounded. */
-static void client_snippet(const char *s, size_t n, char *out, size_t len)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 4 < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
-	}
-	if (n > 0 && o + 4 >= len) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-}
-
 static int client_parse_json_error(const aws_http_response *r, char *type, size_t tlen,
 				   char *msg, size_t mlen)
 {
@@ -301,7 +286,7 @@ static int client_parse_json_error(const aws_http_response *r, char *type, size_
 	if (!m)
 		m = json_string_value(json_object_get(root, "errorMessage"));
 	if (m)
-		client_snippet(m, strlen(m), msg, mlen);
+		aws_error_snippet(m, strlen(m), msg, mlen);
 	json_decref(root);
 	return 0;
 }
@@ -315,39 +300,6 @@ static void client_fmt(char *out, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out, len, fmt, ap);
 	va_end(ap);
-}
-
-/* The trimmed text of the first element `name` anywhere under root, into out unless out
- * is already filled. */
-static void client_xml_text(const aws_xml_node *root, const char *name, char *out, size_t len)
-{
-	const aws_xml_node *n = aws_xml_search(root, name);
-	if (!n || out[0])
-		return;
-	size_t l;
-	const char *s = aws_xml_text(n, &l);
-	while (l > 0 && (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r'))
-		s++, l--;
-	while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\n' || s[l - 1] == '\t' ||
-			 s[l - 1] == '\r'))
-		l--;
-	client_snippet(s, l, out, len);
-}
-
-/* <ErrorResponse><Error><Code/><Message/></Error><RequestId/></ErrorResponse> (Query),
- * <Response><Errors><Error>...</Errors><RequestID/> (EC2) and <Error> (S3) alike. */
-static int client_parse_xml_error(const aws_http_response *r, aws_error *e)
-{
-	aws_xml_doc *doc;
-	if (r->body.len == 0 || aws_xml_parse(r->body.data, r->body.len, &doc, NULL) != 0)
-		return -1;
-	const aws_xml_node *root = aws_xml_root(doc);
-	client_xml_text(root, "Code", e->type, sizeof e->type);
-	client_xml_text(root, "Message", e->message, sizeof e->message);
-	client_xml_text(root, "RequestId", e->request_id, sizeof e->request_id);
-	client_xml_text(root, "RequestID", e->request_id, sizeof e->request_id);
-	aws_xml_free(doc);
-	return 0;
 }
 
 void aws_client_parse_error(const char *service_id, const char *operation, const char *endpoint,
@@ -374,7 +326,7 @@ void aws_client_parse_error(const char *service_id, const char *operation, const
 	} else if (i < r->body.len && b[i] == '<') {
 		aws_error x;
 		aws_error_clear(&x);
-		parsed = client_parse_xml_error(r, &x);
+		parsed = aws_query_error_parse(r->body.data, r->body.len, &x);
 		if (parsed == 0) {
 			if (!e.type[0])
 				client_fmt(e.type, sizeof e.type, "%s", x.type);
@@ -393,7 +345,7 @@ void aws_client_parse_error(const char *service_id, const char *operation, const
 			 e.type[0] ? " " : " and no error code", e.type);
 	} else {
 		char snip[160];
-		client_snippet(b, r->body.len, snip, sizeof snip);
+		aws_error_snippet(b, r->body.len, snip, sizeof snip);
 		client_fmt(e.message, sizeof e.message,
 			 "%s %s at %s failed with HTTP %ld and an unreadable error body: %s",
 			 service_id, operation, endpoint, r->status, snip);
@@ -413,7 +365,7 @@ static void client_bad_body(const aws_service *svc, const char *op, const char *
 		at = len;
 	size_t from = at > 40 ? at - 40 : 0;
 	char snip[96];
-	client_snippet(len ? resp->body.data + from : "", len - from < 80 ? len - from : 80, snip,
+	aws_error_snippet(len ? resp->body.data + from : "", len - from < 80 ? len - from : 80, snip,
 		       sizeof snip);
 	aws_error_set(err, AWS_ERR_PROTOCOL,
 		      "%s %s at %s: the HTTP %ld response is not one JSON object: %s "
@@ -669,9 +621,7 @@ int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,
 		return aws_error_set(err, AWS_ERR_INVALID, "%s has no Query API version",
 				     svc->service_id);
 	aws_buf body = AWS_BUF_INIT;
-	if (aws_buf_puts(&body, "Action=") < 0 || aws_form_encode(&body, operation) < 0 ||
-	    aws_buf_puts(&body, "&Version=") < 0 || aws_form_encode(&body, svc->api_version) < 0 ||
-	    (params && *params && (aws_buf_putc(&body, '&') < 0 || aws_buf_puts(&body, params) < 0))) {
+	if (aws_query_body(&body, operation, svc->api_version, params) < 0) {
 		aws_buf_free(&body);
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory building %s %s",
 				     svc->service_id, operation);
@@ -701,11 +651,4 @@ int aws_signed_request(aws_client *c, const aws_service *svc, const char *method
 	const char *query = path_and_query[pl] == '?' ? path_and_query + pl + 1 : NULL;
 	client_req q = {svc, method, method, path, query, headers, nheaders, body, body_len, 0};
 	return client_send(c, &q, resp, err);
-}
-
-int aws_form_encode(aws_buf *out, const char *s)
-{
-	if (!out || !s)
-		return -1;
-	return aws_uri_encode(out, s, strlen(s), 0);
 }

@@ -87,7 +87,8 @@ int aws_json_call_bad_body(aws_client *c, const aws_service *svc, const char *op
 			   aws_error *err);
 
 /* A Query-protocol call: POST / form-encoded "Action=<operation>&Version=<api_version>&"
- * + params (already form-encoded, may be "" or NULL). On success resp holds the XML
+ * + params (already form-encoded with aws_query_form_add, may be "" or NULL). The response
+ * is read with aws_query_parse (aws_query.h). On success resp holds the XML
  * response. On an error response: -1, AWS_ERR_SERVICE with Code/Message/RequestId from the
  * <ErrorResponse> XML. */
 int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,
@@ -100,9 +101,5 @@ int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,
 int aws_signed_request(aws_client *c, const aws_service *svc, const char *method,
 		       const char *path_and_query, const aws_header *headers, size_t nheaders,
 		       const void *body, size_t body_len, aws_http_response *resp, aws_error *err);
-
-/* Appends s form-encoded (application/x-www-form-urlencoded, as the Query protocol wants:
- * unreserved kept, space as %20) to out. */
-int aws_form_encode(aws_buf *out, const char *s);
 
 #endif

@@ -47,6 +47,20 @@ int aws_error_prefix(aws_error *err, const char *fmt, ...)
 	return -1;
 }
 
+void aws_error_snippet(const char *s, size_t n, char *out, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 4 < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
+	}
+	if (n > 0 && o + 4 >= len) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
 const char *aws_err_kind_name(aws_err_kind kind)
 {
 	switch (kind) {

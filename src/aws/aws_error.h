@@ -76,6 +76,10 @@ int aws_error_code_is_throttling(const char *code);
  * code, or HTTP 500/502/503/504 whatever the code. */
 int aws_error_retryable(long http_status, const char *code);
 
+/* Copies n bytes of s (a response body, a header) for a message: printable ASCII only,
+ * other bytes as ' ', cut with "..." to fit len (> 4). */
+void aws_error_snippet(const char *s, size_t n, char *out, size_t len);
+
 /* Writes one line for a person into buf: "Type: message (HTTP 400, request id R)".
  * Returns buf. */
 const char *aws_error_str(const aws_error *err, char *buf, size_t len);

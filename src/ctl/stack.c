@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "stack.h"
-#include "sts.h"
+#include "aws_sts.h"
 #include "aws_ssm.h"
 
 const char *const stk_kinds[STK_NKINDS] = {"vpc", "table", "container"};
@@ -150,10 +150,10 @@ int stk_template(const ctl_ctx *ctx, const char *kind, char **text, tmpl_info *i
 
 int stk_banner(ctl_ctx *ctx, aws_client *c)
 {
-	sts_identity id;
+	aws_sts_identity id;
 	aws_error err;
 	aws_error_clear(&err);
-	if (sts_get_caller_identity(c, &id, &err) != 0) {
+	if (aws_sts_get_caller_identity(c, &id, &err) != 0) {
 		ctl_aws_error("finding the account these credentials act on", &err);
 		return -1;
 	}

@@ -150,15 +150,6 @@ static void test_service_descriptors_match_the_api_references(void **state)
 	assert_null(AWS_SERVICE_ELBV2.target_prefix);
 }
 
-static void test_form_encode_keeps_unreserved_and_escapes_the_rest(void **state)
-{
-	(void)state;
-	aws_buf b = AWS_BUF_INIT;
-	assert_int_equal(aws_form_encode(&b, "a-Z_0.9~ b/c+d=e&f\xc3\xa9"), 0);
-	assert_string_equal(b.data, "a-Z_0.9~%20b%2Fc%2Bd%3De%26f%C3%A9");
-	aws_buf_free(&b);
-}
-
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -194,7 +185,6 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_only_throttling_transient_and_5xx_are_retryable),
 		cmocka_unit_test(test_service_descriptors_match_the_api_references),
-		cmocka_unit_test(test_form_encode_keeps_unreserved_and_escapes_the_rest),
 		cmocka_unit_test(test_cancelled_client_fails_every_call_at_once),
 	};
 	size_t nfixed = sizeof fixed / sizeof fixed[0];
