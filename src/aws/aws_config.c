@@ -5,6 +5,7 @@
  * and line of a malformed entry, and resolves region and endpoints in the SDKs' order.
  */
 #include "aws_config.h"
+#include "aws_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -153,35 +154,33 @@ static int cfg_section_matches(const char *sec, cfg_kind kind, const char *want)
 /* Reads the whole file into memory (bounded). Returns 1 read, 0 missing, -1 error. */
 static int cfg_read_file(const char *path, char **out, aws_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		if (errno == ENOENT || errno == ENOTDIR)
+	aws_buf b = AWS_BUF_INIT;
+	int e;
+	switch (aws_file_read(path, CFG_MAX_FILE_BYTES, &b, &e)) {
+	case AWS_FILE_READ:
+		break;
+	case AWS_FILE_NOT_OPENED:
+		if (e == ENOENT || e == ENOTDIR)
 			return 0;
-		return aws_error_set(err, AWS_ERR_CONFIG, "cannot open %s: %s", path, strerror(errno));
-	}
-	char *buf = malloc(CFG_MAX_FILE_BYTES + 1);
-	if (!buf) {
-		fclose(f);
-		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
-	}
-	size_t n = fread(buf, 1, CFG_MAX_FILE_BYTES + 1, f);
-	int rerr = ferror(f);
-	fclose(f);
-	if (rerr) {
-		free(buf);
+		return aws_error_set(err, AWS_ERR_CONFIG, "cannot open %s: %s", path, strerror(e));
+	case AWS_FILE_READ_FAILED:
+		aws_buf_free(&b);
 		return aws_error_set(err, AWS_ERR_CONFIG, "cannot read %s (is it a directory?)", path);
-	}
-	if (n > CFG_MAX_FILE_BYTES) {
-		free(buf);
+	case AWS_FILE_TOO_LARGE:
+		aws_buf_free(&b);
 		return aws_error_set(err, AWS_ERR_CONFIG, "%s is larger than %d bytes: not a profile file?",
 				     path, CFG_MAX_FILE_BYTES);
+	case AWS_FILE_NO_MEMORY:
+		aws_buf_free(&b);
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
 	}
-	if (memchr(buf, '\0', n)) {
-		free(buf);
+	if (memchr(b.data, '\0', b.len)) {
+		aws_buf_free(&b);
 		return aws_error_set(err, AWS_ERR_CONFIG, "%s contains NUL bytes: not a profile file", path);
 	}
-	buf[n] = '\0';
-	*out = buf;
+	*out = aws_buf_steal(&b, NULL);
+	if (!*out)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
 	return 1;
 }
 

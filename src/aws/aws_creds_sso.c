@@ -17,6 +17,7 @@
 #include "aws_creds_internal.h"
 #include "aws_config.h"
 #include "aws_crypto.h"
+#include "aws_file.h"
 #include "aws_http.h"
 #include "aws_sigv4.h"
 
@@ -38,23 +39,21 @@ void aws_creds_sso_cache_path(const char *key, char *out, size_t len)
 int aws_creds_sso_read_token(const char *path, const char *login_hint, time_t now,
 			     char *token, size_t token_len, aws_error *err)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return aws_error_set(err, AWS_ERR_CREDENTIALS,
-				     "no SSO token cache %s (%s): run `%s`", path, strerror(errno),
-				     login_hint);
 	/* Read with a cap: a huge file here is a mistake, not a token. */
-	char *buf = malloc(SSO_CACHE_MAX_BYTES + 1);
-	if (!buf) {
-		fclose(f);
+	aws_buf b = AWS_BUF_INIT;
+	int e;
+	aws_file_status st = aws_file_read(path, SSO_CACHE_MAX_BYTES, &b, &e);
+	if (st == AWS_FILE_NOT_OPENED)
+		return aws_error_set(err, AWS_ERR_CREDENTIALS,
+				     "no SSO token cache %s (%s): run `%s`", path, strerror(e),
+				     login_hint);
+	if (st == AWS_FILE_NO_MEMORY)
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
-	}
-	size_t n = fread(buf, 1, SSO_CACHE_MAX_BYTES + 1, f);
-	fclose(f);
 	int rc = -1;
-	json_t *root = n <= SSO_CACHE_MAX_BYTES ? json_loadb(buf, n, 0, NULL) : NULL;
-	explicit_bzero(buf, n);
-	free(buf);
+	json_t *root = st == AWS_FILE_READ ? json_loadb(b.data, b.len, 0, NULL) : NULL;
+	if (b.data)
+		explicit_bzero(b.data, b.cap);
+	aws_buf_free(&b);
 	if (!root || !json_is_object(root)) {
 		aws_error_set(err, AWS_ERR_CREDENTIALS,
 			      "SSO token cache %s is not a JSON object (or over %d bytes); run `%s`",

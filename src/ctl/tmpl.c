@@ -9,6 +9,7 @@
 #include <yaml.h>
 #include "ctl.h"
 #include "tmpl.h"
+#include "aws_file.h"
 
 int tmpl_load(const char *dir, const char *stack, char **text, size_t *len, aws_error *err)
 {
@@ -35,26 +36,23 @@ int tmpl_load(const char *dir, const char *stack, char **text, size_t *len, aws_
 	char path[4096];
 	if ((size_t)snprintf(path, sizeof path, "%s/%s.yaml", dir, stack) >= sizeof path)
 		return aws_error_set(err, AWS_ERR_INVALID, "template path too long");
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return aws_error_set(err, AWS_ERR_IO, "cannot open template %s: %s", path,
-				     strerror(errno));
-	char *buf = malloc(TMPL_MAX_BYTES + 1);
-	if (buf == NULL) {
-		fclose(f);
+	aws_buf b = AWS_BUF_INIT;
+	int e;
+	switch (aws_file_read(path, TMPL_MAX_BYTES, &b, &e)) {
+	case AWS_FILE_READ:
+		break;
+	case AWS_FILE_NOT_OPENED:
+		return aws_error_set(err, AWS_ERR_IO, "cannot open template %s: %s", path, strerror(e));
+	case AWS_FILE_NO_MEMORY:
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	case AWS_FILE_READ_FAILED:
+		return aws_error_set(err, AWS_ERR_IO, "template %s: read error", path);
+	case AWS_FILE_TOO_LARGE:
+		return aws_error_set(err, AWS_ERR_IO, "template %s: larger than 1 MiB", path);
 	}
-	size_t n = fread(buf, 1, TMPL_MAX_BYTES + 1, f);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad || n > TMPL_MAX_BYTES) {
-		free(buf);
-		return aws_error_set(err, AWS_ERR_IO, "template %s: %s", path,
-				     bad ? "read error" : "larger than 1 MiB");
-	}
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
+	*text = aws_buf_steal(&b, len);
+	if (*text == NULL)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 	return 0;
 }
 
