@@ -25,6 +25,7 @@
 #include "aws_json.h"
 #include "aws_query.h"
 #include "aws_sigv4.h"
+#include "aws_time.h"
 
 /* Service descriptors, from each service's API reference / SDK model (serviceId,
  * endpointPrefix, signingName, protocol, targetPrefix, apiVersion). */
@@ -87,27 +88,6 @@ typedef struct client_req {
 	size_t body_len;
 	int expect_json;             /* a 2xx must carry one JSON object (aws_json_check) */
 } client_req;
-
-static void client_nanosleep(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* Backoff jitter needs no cryptographic quality: a per-thread xorshift seeded once. */
-static uint64_t client_random(void)
-{
-	static _Thread_local uint64_t s;
-	if (s == 0) {
-		if (aws_random_bytes(&s, sizeof s) != 0 || s == 0)
-			s = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&s ^ 0x9E3779B97F4A7C15ULL;
-	}
-	s ^= s >> 12;
-	s ^= s << 25;
-	s ^= s >> 27;
-	return s * 2685821657736338717ULL;
-}
 
 aws_client *aws_client_new(const aws_client_opts *opts, aws_error *err)
 {
@@ -204,7 +184,7 @@ static void client_backoff(aws_client *c, long delay)
 {
 	while (delay > 0 && !aws_http_cancelled(c->http)) {
 		long step = delay < 100 ? delay : 100;
-		client_nanosleep(step);
+		aws_sleep_ms(step);
 		delay -= step;
 	}
 }
@@ -517,10 +497,7 @@ static int client_send(aws_client *c, const client_req *q, aws_http_response *re
 			break;
 		}
 		spent += cost;
-		long cap = CLIENT_BACKOFF_BASE_MS << (attempt - 1 < 20 ? attempt - 1 : 20);
-		if (cap > CLIENT_BACKOFF_CAP_MS || cap <= 0)
-			cap = CLIENT_BACKOFF_CAP_MS;
-		long delay = (long)(client_random() % (uint64_t)(cap + 1));
+		long delay = aws_backoff_ms(attempt - 1, CLIENT_BACKOFF_BASE_MS, CLIENT_BACKOFF_CAP_MS);
 		aws_http_response_free(resp);
 		if (delay > 0)
 			client_backoff(c, delay);

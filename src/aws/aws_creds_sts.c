@@ -17,6 +17,7 @@
 #include "aws_http.h"
 #include "aws_query.h"
 #include "aws_sigv4.h"
+#include "aws_time.h"
 #include "aws_xml.h"
 
 #define STS_API_VERSION "2011-06-15"
@@ -191,10 +192,8 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
 
 	int rc = -1;
 	for (int attempt = 0; attempt < STS_ATTEMPTS; attempt++) {
-		if (attempt > 0) {          /* 200 ms, 400 ms */
-			struct timespec ts = {0, 200000000L << (attempt - 1)};
-			nanosleep(&ts, NULL);
-		}
+		if (attempt > 0)            /* 200 ms, 400 ms */
+			aws_sleep_ms(200L << (attempt - 1));
 		aws_header h[6] = {
 			{"Host", host},
 			{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},

@@ -13,6 +13,7 @@
 #include "aws_crypto.h"
 #include "aws_ddb.h"
 #include "aws_json.h"
+#include "aws_time.h"
 
 #define DDB_BATCH_MAX 25        /* BatchWriteItem accepts at most 25 requests */
 #define DDB_UNPROCESSED_ROUNDS 8
@@ -30,27 +31,10 @@ void aws_ddb_set_sleep(void (*sleep_ms)(long ms))
 
 static void ddb_sleep_ms(long ms)
 {
-	if (ddb_sleep_hook) {
+	if (ddb_sleep_hook)
 		ddb_sleep_hook(ms);
-		return;
-	}
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Full jitter: uniform in [0, min(cap, base * 2^round)]. */
-static long ddb_backoff_ms(int round)
-{
-	long ceil = DDB_BACKOFF_BASE_MS;
-	for (int i = 0; i < round && ceil < DDB_BACKOFF_CAP_MS; i++)
-		ceil *= 2;
-	if (ceil > DDB_BACKOFF_CAP_MS)
-		ceil = DDB_BACKOFF_CAP_MS;
-	uint32_t r;
-	if (aws_random_bytes(&r, sizeof r) < 0)
-		return ceil / 2;
-	return (long)(r % (uint32_t)(ceil + 1));
+	else
+		aws_sleep_ms(ms);
 }
 
 static int ddb_table_name_ok(const char *t, aws_error *err)
@@ -558,10 +542,10 @@ int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_e
 	return rc < 0 ? aws_error_prefix(err, "describing table %s", table) : 0;
 }
 
-static int ddb_wait_active(aws_client *c, const char *table, int timeout_s, aws_error *err)
+int aws_ddb_wait_table(aws_client *c, const char *table, aws_ddb_table_state want,
+		       int timeout_s, aws_error *err)
 {
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = aws_monotonic_ms();
 	long delay = 100;
 	const char *last = "unknown";
 	char status[32] = "";
@@ -572,25 +556,28 @@ static int ddb_wait_active(aws_client *c, const char *table, int timeout_s, aws_
 			snprintf(status, sizeof status, "%s",
 				 json_string_value(json_object_get(t, "TableStatus")));
 			json_decref(t);
-			if (strcmp(status, "ACTIVE") == 0)
+			if (want == AWS_DDB_TABLE_ACTIVE && strcmp(status, "ACTIVE") == 0)
 				return 0;
 			last = status;
 		} else if (strcmp(e.type, "ResourceNotFoundException") != 0) {
-			/* Right after CreateTable the table may not be visible yet: only "not
-			 * found" is worth waiting out; anything else is the answer. */
+			/* Anything but "not found" is the answer, not a state to wait out. */
 			if (err)
 				*err = e;
 			return -1;
+		} else if (want == AWS_DDB_TABLE_GONE) {
+			return 0;
 		} else {
+			/* Right after CreateTable the table may not be visible yet. */
 			last = "not visible yet";
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double spent = (double)(now.tv_sec - t0.tv_sec) +
-			       (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (spent >= timeout_s)
+		if (aws_monotonic_ms() - t0 >= timeout_s * 1000.0) {
+			if (want == AWS_DDB_TABLE_GONE)
+				return aws_error_set(err, AWS_ERR_TIMEOUT, "table %s still exists after "
+						     "%d s", table, timeout_s);
 			return aws_error_set(err, AWS_ERR_TIMEOUT, "table %s is still %s after %d s "
 					     "(raise the wait timeout, or check the table in the "
 					     "console)", table, last, timeout_s);
+		}
 		ddb_sleep_ms(delay);
 		if (delay < 2000)
 			delay *= 2;
@@ -624,7 +611,8 @@ int aws_ddb_create_table(aws_client *c, const char *table, const char *hash_key,
 	if (rc < 0)
 		return aws_error_prefix(err, "creating table %s", table);
 	if (wait_active)
-		return ddb_wait_active(c, table, timeout_s > 0 ? timeout_s : 300, err);
+		return aws_ddb_wait_table(c, table, AWS_DDB_TABLE_ACTIVE, timeout_s > 0 ? timeout_s : 300,
+					  err);
 	return 0;
 }
 
@@ -733,7 +721,7 @@ static int ddb_batch_one(aws_client *c, const char *table, json_t *requests, lon
 			return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB BatchWriteItem: out of "
 					     "memory");
 		req = next;
-		ddb_sleep_ms(ddb_backoff_ms(round));
+		ddb_sleep_ms(aws_backoff_ms(round, DDB_BACKOFF_BASE_MS, DDB_BACKOFF_CAP_MS));
 	}
 }
 

@@ -81,6 +81,13 @@ int aws_ddb_create_table(aws_client *c, const char *table, const char *hash_key,
 /* DeleteTable. */
 int aws_ddb_delete_table(aws_client *c, const char *table, aws_error *err);
 
+typedef enum aws_ddb_table_state { AWS_DDB_TABLE_ACTIVE, AWS_DDB_TABLE_GONE } aws_ddb_table_state;
+/* Polls DescribeTable (100 ms, doubling to 2 s) until the table is ACTIVE, or gone
+ * (ResourceNotFoundException), within timeout_s seconds: else AWS_ERR_TIMEOUT saying the
+ * state it is still in. Any other failure of DescribeTable ends the wait with it. */
+int aws_ddb_wait_table(aws_client *c, const char *table, aws_ddb_table_state want,
+		       int timeout_s, aws_error *err);
+
 /* BatchWriteItem of put requests, any count: sent in batches of 25; UnprocessedItems are
  * retried with exponential backoff (up to 8 rounds per batch) until none remain.
  * items: array of items (borrowed). *written (may be NULL) counts items accepted. */

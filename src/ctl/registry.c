@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "aws_crypto.h"
+#include "aws_time.h"
 
 #define REG_URL_MAX 4096
 #define REG_AUTH_MAX 8192
@@ -36,19 +37,12 @@ struct registry {
 	registry_stats st;
 };
 
-static void reg_sleep(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static void reg_backoff(registry *r, int attempt)
 {
 	long ms = r->base_ms;
 	for (int i = 1; i < attempt && ms < 4000; i++)
 		ms *= 2;
-	reg_sleep(ms > 4000 ? 4000 : ms);
+	aws_sleep_ms(ms > 4000 ? 4000 : ms);
 	r->st.retries++;
 }
 

@@ -12,6 +12,7 @@
 #include "stack.h"
 #include "aws_sts.h"
 #include "aws_ssm.h"
+#include "aws_time.h"
 
 const char *const stk_kinds[STK_NKINDS] = {"vpc", "table", "container"};
 
@@ -123,9 +124,7 @@ long stk_wait_s(void)
 
 void stk_sleep_ms(long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	aws_sleep_ms(ms);
 }
 
 int stk_template(const ctl_ctx *ctx, const char *kind, char **text, tmpl_info *info)
