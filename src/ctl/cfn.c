@@ -83,7 +83,7 @@ static int parse_kvs(const aws_xml_node *parent, const char *list, const char *k
 		     const char *v, cfn_kv **out, size_t *n)
 {
 	for (const aws_xml_node *m = aws_query_members(parent, list); m; m = aws_query_next(m)) {
-		cfn_kv *kv = ctl_grow(out, n, sizeof *kv);
+		cfn_kv *kv = aws_buf_array_push(out, n, sizeof *kv);
 		if (kv == NULL)
 			return -1;
 		int oom = 0;
@@ -127,7 +127,7 @@ int cfn_parse_stacks(const char *xml, size_t len, cfn_stack **stacks, size_t *n,
 	int rc = 0;
 	for (const aws_xml_node *m = aws_query_members(d.result, "Stacks"); m && rc == 0;
 	     m = aws_query_next(m)) {
-		cfn_stack *s = ctl_grow(stacks, n, sizeof *s);
+		cfn_stack *s = aws_buf_array_push(stacks, n, sizeof *s);
 		if (s == NULL || fill(m, s, stack_fields, NF(stack_fields)) != 0 ||
 		    parse_kvs(m, "Outputs", "OutputKey", "OutputValue", &s->outputs, &s->noutputs) ||
 		    parse_kvs(m, "Parameters", "ParameterKey", "ParameterValue", &s->params,
@@ -149,7 +149,7 @@ int cfn_parse_events(const char *xml, size_t len, cfn_event **ev, size_t *n, cha
 	int rc = 0;
 	for (const aws_xml_node *m = aws_query_members(d.result, "StackEvents"); m && rc == 0;
 	     m = aws_query_next(m)) {
-		cfn_event *e = ctl_grow(ev, n, sizeof *e);
+		cfn_event *e = aws_buf_array_push(ev, n, sizeof *e);
 		if (e == NULL || fill(m, e, event_fields, NF(event_fields)) != 0)
 			rc = nomem(err, "DescribeStackEvents");
 	}
@@ -190,7 +190,7 @@ int cfn_parse_change_set(const char *xml, size_t len, cfn_change_set *cs, char *
 		const aws_xml_node *rcn = aws_query_child(m, "ResourceChange");
 		if (rcn == NULL)
 			continue;
-		cfn_change *c = ctl_grow(&cs->changes, &cs->nchanges, sizeof *c);
+		cfn_change *c = aws_buf_array_push(&cs->changes, &cs->nchanges, sizeof *c);
 		if (c == NULL || fill(rcn, c, change_fields, NF(change_fields)) != 0)
 			rc = nomem(err, "DescribeChangeSet");
 	}
@@ -234,7 +234,7 @@ int cfn_parse_resources(const char *xml, size_t len, cfn_resource **r, size_t *n
 	int rc = 0;
 	for (const aws_xml_node *m = aws_query_members(d.result, "StackResources"); m && rc == 0;
 	     m = aws_query_next(m)) {
-		cfn_resource *e = ctl_grow(r, n, sizeof *e);
+		cfn_resource *e = aws_buf_array_push(r, n, sizeof *e);
 		if (e == NULL || fill(m, e, res_fields, NF(res_fields)) != 0)
 			rc = nomem(err, "DescribeStackResources");
 	}

@@ -1,6 +1,5 @@
 /* ctl_common.c — what every showtablectl command shares: the one AWS client of a run,
- * error printing that turns an aws_error into "what failed — what to do" for a person, and
- * the growable arrays the response parsers fill.
+ * and error printing that turns an aws_error into "what failed — what to do" for a person.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -40,19 +39,6 @@ static int ctl_env_ms(const char *name, long *out)
 	}
 	*out = ms;
 	return 0;
-}
-
-void *ctl_grow(void *arr_p, size_t *n, size_t sz)
-{
-	void **arr = arr_p;
-	void *na = realloc(*arr, (*n + 1) * sz);
-	if (na == NULL)
-		return NULL;
-	*arr = na;
-	void *e = (char *)na + *n * sz;
-	memset(e, 0, sz);
-	(*n)++;
-	return e;
 }
 
 /* The MFA prompt for role profiles with mfa_serial (aws_mfa_prompt_fn): asks on the

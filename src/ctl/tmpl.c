@@ -158,7 +158,7 @@ static int read_params(yaml_document_t *d, yaml_node_t *params, tmpl_info *info,
 		if (name == NULL || type == NULL)
 			return aws_error_set(err, AWS_ERR_INVALID,
 					     "template: parameter %s has no Type", name ? name : "?");
-		tmpl_param *tp = ctl_grow(&info->params, &info->nparams, sizeof *tp);
+		tmpl_param *tp = aws_buf_array_push(&info->params, &info->nparams, sizeof *tp);
 		if (tp == NULL || (tp->name = strdup(name)) == NULL ||
 		    (tp->type = strdup(type)) == NULL || (def && (tp->def = strdup(def)) == NULL))
 			return fail_nomem(err);
@@ -212,7 +212,7 @@ int tmpl_parse(const char *text, size_t len, const char *prefix, tmpl_info *info
 		tmpl_param *tp = &info->params[i];
 		if (strncmp(tp->type, ssm_type, sizeof ssm_type - 1) != 0 || tp->def == NULL)
 			continue;
-		tmpl_ssm *r = ctl_grow(&info->reads, &info->nreads, sizeof *r);
+		tmpl_ssm *r = aws_buf_array_push(&info->reads, &info->nreads, sizeof *r);
 		if (r == NULL || (r->key = strdup(tp->name)) == NULL ||
 		    (r->name = read_name(tp->def, info->default_prefix, prefix)) == NULL) {
 			rc = fail_nomem(err);
@@ -235,7 +235,7 @@ int tmpl_parse(const char *text, size_t len, const char *prefix, tmpl_info *info
 		const char *pol = get_str(&doc, r, "DeletionPolicy");
 		if (pol && (strcmp(pol, "Retain") == 0 || strcmp(pol, "Snapshot") == 0 ||
 			    strcmp(pol, "RetainExceptOnUpdate") == 0)) {
-			char **slot = ctl_grow(&info->retained, &info->nretained, sizeof *slot);
+			char **slot = aws_buf_array_push(&info->retained, &info->nretained, sizeof *slot);
 			if (slot == NULL || asprintf(slot, "%s (%s, %s)", lid, type, pol) < 0) {
 				if (slot)
 					*slot = NULL;
@@ -253,7 +253,7 @@ int tmpl_parse(const char *text, size_t len, const char *prefix, tmpl_info *info
 					   "!Sub \"${ParamPrefix}/...\" Name", lid);
 			goto out;
 		}
-		tmpl_ssm *w = ctl_grow(&info->writes, &info->nwrites, sizeof *w);
+		tmpl_ssm *w = aws_buf_array_push(&info->writes, &info->nwrites, sizeof *w);
 		if (w == NULL || (w->key = strdup(lid)) == NULL ||
 		    (w->name = sub ? subst_prefix(src, prefix) : strdup(src)) == NULL) {
 			rc = fail_nomem(err);
