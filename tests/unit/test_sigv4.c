@@ -21,7 +21,6 @@
 #include "aws_sigv4.h"
 #include "testdata.h"
 
-static char suite[4096];
 
 static char *slurp(const char *dir, const char *name, size_t *len)
 {
@@ -249,58 +248,14 @@ static void query_case(void **state)
 	free(r.text);
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 int main(void)
 {
-	const char *data = getenv("SHOWTABLE_TESTDATA");
-	snprintf(suite, sizeof suite, "%s/sigv4", data ? data : "tests/data");
-	struct dirent **ents;
-	int n = scandir(suite, &ents, NULL, by_name);
-	if (n < 0) {
-		fprintf(stderr, "test_sigv4: cannot read %s (run from the repository root or set SHOWTABLE_TESTDATA)\n", suite);
+	testdata_suite s = {0};
+	/* one case per vector folder: header signing always, query signing when it has one */
+	if (testdata_suite_add_cases(&s, "sigv4", "", "context.json", "header/", header_case) == 0) {
+		fprintf(stderr, "test_sigv4: no test vectors found\n");
 		return 1;
 	}
-	struct CMUnitTest *tests = calloc((size_t)n * 2, sizeof *tests);
-	char **names = calloc((size_t)n * 2, sizeof *names);
-	char **dirs = calloc((size_t)n, sizeof *dirs);
-	size_t nt = 0;
-	for (int i = 0; i < n; i++) {
-		char dir[8192], probe[8300];
-		snprintf(dir, sizeof dir, "%s/%s", suite, ents[i]->d_name);
-		snprintf(probe, sizeof probe, "%s/context.json", dir);
-		if (ents[i]->d_name[0] == '.' || access(probe, R_OK) != 0)
-			continue;
-		dirs[i] = strdup(dir);
-		if (asprintf(&names[nt], "header/%s", ents[i]->d_name) < 0)
-			return 1;
-		tests[nt] = (struct CMUnitTest){names[nt], header_case, NULL, NULL, dirs[i]};
-		nt++;
-		snprintf(probe, sizeof probe, "%s/query-signature.txt", dir);
-		if (access(probe, R_OK) == 0) {
-			if (asprintf(&names[nt], "query/%s", ents[i]->d_name) < 0)
-				return 1;
-			tests[nt] = (struct CMUnitTest){names[nt], query_case, NULL, NULL, dirs[i]};
-			nt++;
-		}
-	}
-	if (nt == 0) {
-		fprintf(stderr, "test_sigv4: no test vectors found in %s\n", suite);
-		return 1;
-	}
-	int failed = _cmocka_run_group_tests("sigv4_vectors", tests, nt, NULL, NULL);
-	for (size_t i = 0; i < nt; i++)
-		free(names[i]);
-	for (int i = 0; i < n; i++) {
-		free(dirs[i]);
-		free(ents[i]);
-	}
-	free(ents);
-	free(dirs);
-	free(names);
-	free(tests);
-	return failed ? 1 : 0;
+	testdata_suite_add_cases(&s, "sigv4", "", "query-signature.txt", "query/", query_case);
+	return testdata_suite_run(&s, "sigv4_vectors") ? 1 : 0;
 }
