@@ -112,6 +112,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libctl.a $(BUILD)/libserv
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(CTL_LIBS) $(SERVER_LIBS) $(AWS_LIBS)
 
+# The out-of-memory test fails each allocation in turn: the allocator of the code linked
+# into it is wrapped (tests/unit/test_alloc_fail.c holds the wrappers).
+$(BUILD)/tests/test_alloc_fail: LDFLAGS_ALL += \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup
+
 # Test tools: small programs the integration tests drive (one .c each, linked like tests).
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libctl.a $(BUILD)/libserver.a $(BUILD)/libaws.a
 	@mkdir -p $(dir $@)
