@@ -1,4 +1,4 @@
-/* test_cfn_xml.c — the CloudFormation Query response parsers (cfn.h) on
+/* test_cfn.c — the CloudFormation Query response parsers (cfn.h) on
  * responses shaped as the API reference's examples (tests/data/cfn/), and the judgements
  * made on them: empty change sets, in-progress states, the root cause of a failure. */
 #include <stdarg.h>
@@ -281,5 +281,5 @@ int main(void)
 		cmocka_unit_test(root_cause_is_the_earliest_failure_that_is_not_a_cascade),
 		cmocka_unit_test(cascade_reasons_and_in_progress_states),
 	};
-	return cmocka_run_group_tests_name("cfn_xml", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("cfn", tests, NULL, NULL);
 }

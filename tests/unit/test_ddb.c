@@ -1,4 +1,4 @@
-/* test_ddb_ops.c — the DynamoDB operations (aws_ddb.c) against a scripted aws_json_call:
+/* test_ddb.c — the DynamoDB operations (aws_ddb.c) against a scripted aws_json_call:
  * the requests they build, how they read recorded responses (tests/data/ddb/scan_ok_*.json
  * must parse, scan_bad_*.json must be protocol errors, in both the tree and the text form),
  * truncation at every byte, UnprocessedItems retries with bounded backoff, table polling.
