@@ -144,22 +144,26 @@ int aws_error_code_is_throttling(const char *code)
 	return code && CODE_IN(code, throttling_codes);
 }
 
+#define CLASS_OF(list, cls) {list, sizeof list / sizeof list[0], cls}
+
 aws_err_class aws_error_classify(long http_status, const char *code)
 {
-	if (!code)
-		code = "";
-	if (CODE_IN(code, throttling_codes))
-		return AWS_CLASS_THROTTLED;
-	if (CODE_IN(code, transient_codes))
-		return AWS_CLASS_TRANSIENT;
-	if (CODE_IN(code, denied_codes))
-		return AWS_CLASS_ACCESS_DENIED;
-	if (CODE_IN(code, refused_codes))
-		return AWS_CLASS_CREDS_REFUSED;
-	if (CODE_IN(code, expired_codes))
-		return AWS_CLASS_CREDS_EXPIRED;
-	if (CODE_IN(code, not_found_codes))
-		return AWS_CLASS_NOT_FOUND;
+	static const struct {
+		const char *const *codes;
+		size_t n;
+		aws_err_class cls;
+	} by_code[] = {
+		CLASS_OF(throttling_codes, AWS_CLASS_THROTTLED),
+		CLASS_OF(transient_codes, AWS_CLASS_TRANSIENT),
+		CLASS_OF(denied_codes, AWS_CLASS_ACCESS_DENIED),
+		CLASS_OF(refused_codes, AWS_CLASS_CREDS_REFUSED),
+		CLASS_OF(expired_codes, AWS_CLASS_CREDS_EXPIRED),
+		CLASS_OF(not_found_codes, AWS_CLASS_NOT_FOUND),
+	};
+	for (size_t i = 0; code && i < sizeof by_code / sizeof by_code[0]; i++)
+		if (code_in(code, by_code[i].codes, by_code[i].n))
+			return by_code[i].cls;
+	/* A listed code says more than the status; without one, the status decides. */
 	if (http_status == 500 || http_status == 502 || http_status == 503 || http_status == 504)
 		return AWS_CLASS_TRANSIENT;
 	if (http_status == 403)

@@ -165,11 +165,7 @@ static char *scan_and_render(char *why, size_t why_len)
 static void scan_page_and_render_survive_every_allocation_failure(void **state)
 {
 	(void)state;
-	char dir[1024], path[1200];
-	testdata_dir("ddb", dir, sizeof dir);
-	snprintf(path, sizeof path, "%s/scan_ok_all_types.json", dir);
-	scan_text = testdata_read(path, &scan_len);
-	assert_non_null(scan_text);
+	scan_text = testdata_load("ddb", "scan_ok_all_types.json", &scan_len);
 	long runs = fail_each_allocation("scan + render", scan_and_render);
 	assert_true(runs > 20);
 	free(scan_text);

@@ -99,33 +99,7 @@ static void test_recorded_error_case(void **state)
 	aws_http_response_free(&r);
 }
 
-/* ---- retry classification */
-
-static void test_only_throttling_transient_and_5xx_are_retryable(void **state)
-{
-	(void)state;
-	static const char *const throttles[] = {
-		"Throttling", "ThrottlingException", "ThrottledException",
-		"RequestThrottledException", "TooManyRequestsException",
-		"ProvisionedThroughputExceededException", "TransactionInProgressException",
-		"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
-		"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
-	};
-	for (size_t i = 0; i < sizeof throttles / sizeof throttles[0]; i++)
-		assert_true(aws_error_retryable(400, throttles[i]));
-	assert_true(aws_error_retryable(500, ""));
-	assert_true(aws_error_retryable(502, ""));
-	assert_true(aws_error_retryable(503, ""));
-	assert_true(aws_error_retryable(504, ""));
-	assert_false(aws_error_retryable(501, ""));
-	assert_false(aws_error_retryable(400, "ValidationException"));
-	assert_false(aws_error_retryable(400, "AccessDeniedException"));
-	assert_false(aws_error_retryable(404, ""));
-	assert_false(aws_error_retryable(403, "UnrecognizedClientException"));
-	assert_false(aws_error_retryable(400, "ConditionalCheckFailedException"));
-}
-
-/* ---- service descriptors and form encoding */
+/* ---- service descriptors */
 
 static void test_service_descriptors_match_the_api_references(void **state)
 {
@@ -175,7 +149,6 @@ static void test_cancelled_client_fails_every_call_at_once(void **state)
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(test_only_throttling_transient_and_5xx_are_retryable),
 		cmocka_unit_test(test_service_descriptors_match_the_api_references),
 		cmocka_unit_test(test_cancelled_client_fails_every_call_at_once),
 	};

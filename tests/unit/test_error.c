@@ -59,12 +59,34 @@ static void missing_resources_are_not_found_but_a_bare_404_is_not(void **state)
 	assert_int_equal(aws_error_classify(0, NULL), AWS_CLASS_OTHER);
 }
 
+static void every_sdk_throttling_code_is_retried_and_no_other_4xx(void **state)
+{
+	(void)state;
+	static const char *const throttles[] = {
+		"Throttling", "ThrottlingException", "ThrottledException",
+		"RequestThrottledException", "TooManyRequestsException",
+		"ProvisionedThroughputExceededException", "TransactionInProgressException",
+		"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
+		"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+	};
+	for (size_t i = 0; i < sizeof throttles / sizeof throttles[0]; i++)
+		assert_true(aws_error_retryable(400, throttles[i]));
+	assert_false(aws_error_retryable(400, "ValidationException"));
+	assert_false(aws_error_retryable(400, "AccessDeniedException"));
+	assert_false(aws_error_retryable(404, ""));
+	assert_false(aws_error_retryable(403, "UnrecognizedClientException"));
+	assert_false(aws_error_retryable(400, "ConditionalCheckFailedException"));
+}
+
 static void server_failures_are_transient_and_retried(void **state)
 {
 	(void)state;
 	assert_int_equal(aws_error_classify(500, "InternalFailure"), AWS_CLASS_TRANSIENT);
 	assert_int_equal(aws_error_classify(400, "RequestTimeout"), AWS_CLASS_TRANSIENT);
+	assert_true(aws_error_retryable(500, ""));
+	assert_true(aws_error_retryable(502, ""));
 	assert_true(aws_error_retryable(503, ""));
+	assert_true(aws_error_retryable(504, ""));
 	assert_true(aws_error_retryable(500, "AccessDeniedException"));
 	assert_true(aws_error_retryable(400, "RequestTimeoutException"));
 	assert_false(aws_error_retryable(501, ""));
@@ -93,6 +115,7 @@ int main(void)
 		cmocka_unit_test(the_throttled_flag_wins_over_the_code),
 		cmocka_unit_test(denied_refused_and_expired_are_told_apart),
 		cmocka_unit_test(missing_resources_are_not_found_but_a_bare_404_is_not),
+		cmocka_unit_test(every_sdk_throttling_code_is_retried_and_no_other_4xx),
 		cmocka_unit_test(server_failures_are_transient_and_retried),
 		cmocka_unit_test(the_line_for_a_person_has_code_status_and_request_id),
 	};

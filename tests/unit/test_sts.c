@@ -11,21 +11,11 @@
 #include "aws_sts.h"
 #include "testdata.h"
 
-static char *load(const char *name, size_t *len)
-{
-	const char *dir = getenv("SHOWTABLE_TESTDATA");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/cfn/%s", dir ? dir : "tests/data", name);
-	char *s = testdata_read(path, len);
-	assert_non_null(s);
-	return s;
-}
-
 static void caller_identity_gives_account_and_arn(void **state)
 {
 	(void)state;
 	size_t len;
-	char *xml = load("get-caller-identity.xml", &len);
+	char *xml = testdata_load("cfn", "get-caller-identity.xml", &len);
 	aws_sts_identity id;
 	assert_int_equal(aws_sts_parse_identity(xml, len, &id, NULL), 0);
 	assert_string_equal(id.account, "123456789012");
@@ -37,7 +27,7 @@ static void a_cloudformation_answer_is_not_an_identity(void **state)
 {
 	(void)state;
 	size_t len;
-	char *xml = load("describe-stacks.xml", &len);
+	char *xml = testdata_load("cfn", "describe-stacks.xml", &len);
 	aws_sts_identity id;
 	aws_error err;
 	assert_int_equal(aws_sts_parse_identity(xml, len, &id, &err), -1);

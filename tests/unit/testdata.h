@@ -39,6 +39,19 @@ static inline void testdata_dir(const char *sub, char *out, size_t len)
 	snprintf(out, len, "%s/%s", root && *root ? root : "tests/data", sub);
 }
 
+/* The whole file <data folder sub>/name (see testdata_read); fails the test when it cannot
+ * be read. */
+static inline char *testdata_load(const char *sub, const char *name, size_t *len)
+{
+	char dir[1024], path[1600];
+	testdata_dir(sub, dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	char *text = testdata_read(path, len);
+	if (!text)
+		fail_msg("cannot read %s (set SHOWTABLE_TESTDATA)", path);
+	return text;
+}
+
 static inline int testdata_by_name(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
