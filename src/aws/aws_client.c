@@ -283,30 +283,30 @@ static void client_fmt(char *out, size_t len, const char *fmt, ...)
 }
 
 void aws_client_parse_error(const char *service_id, const char *operation, const char *endpoint,
-			    const aws_http_response *r, aws_error *err)
+			    const aws_http_response *resp, aws_error *err)
 {
 	aws_error e;
 	aws_error_clear(&e);
 	e.kind = AWS_ERR_SERVICE;
-	e.http_status = (int)r->status;
+	e.http_status = (int)resp->status;
 	char hv[256];
-	if (aws_http_header(r, "x-amzn-ErrorType", hv, sizeof hv) && hv[0])
+	if (aws_http_header(resp, "x-amzn-ErrorType", hv, sizeof hv) && hv[0])
 		client_sanitize_type(hv, e.type, sizeof e.type);
-	if (!aws_http_header(r, "x-amzn-RequestId", e.request_id, sizeof e.request_id))
-		aws_http_header(r, "x-amz-request-id", e.request_id, sizeof e.request_id);
+	if (!aws_http_header(resp, "x-amzn-RequestId", e.request_id, sizeof e.request_id))
+		aws_http_header(resp, "x-amz-request-id", e.request_id, sizeof e.request_id);
 
-	const char *b = r->body.data ? r->body.data : "";
+	const char *b = resp->body.data ? resp->body.data : "";
 	size_t i = 0;
-	while (i < r->body.len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+	while (i < resp->body.len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
 		i++;
 	char msg[512] = "";
 	int parsed = -1;
-	if (i < r->body.len && b[i] == '{') {
-		parsed = client_parse_json_error(r, e.type, sizeof e.type, msg, sizeof msg);
-	} else if (i < r->body.len && b[i] == '<') {
+	if (i < resp->body.len && b[i] == '{') {
+		parsed = client_parse_json_error(resp, e.type, sizeof e.type, msg, sizeof msg);
+	} else if (i < resp->body.len && b[i] == '<') {
 		aws_error x;
 		aws_error_clear(&x);
-		parsed = aws_query_error_parse(r->body.data, r->body.len, &x);
+		parsed = aws_query_error_parse(resp->body.data, resp->body.len, &x);
 		if (parsed == 0) {
 			if (!e.type[0])
 				client_fmt(e.type, sizeof e.type, "%s", x.type);
@@ -319,16 +319,16 @@ void aws_client_parse_error(const char *service_id, const char *operation, const
 	if (msg[0]) {
 		client_fmt(e.message, sizeof e.message, "%s (%s %s at %s)", msg,
 			 service_id, operation, endpoint);
-	} else if (parsed == 0 || r->body.len == 0) {
+	} else if (parsed == 0 || resp->body.len == 0) {
 		client_fmt(e.message, sizeof e.message, "%s %s at %s failed with HTTP %ld%s%s",
-			 service_id, operation, endpoint, r->status,
+			 service_id, operation, endpoint, resp->status,
 			 e.type[0] ? " " : " and no error code", e.type);
 	} else {
 		char snip[160];
-		aws_error_snippet(b, r->body.len, snip, sizeof snip);
+		aws_error_snippet(b, resp->body.len, snip, sizeof snip);
 		client_fmt(e.message, sizeof e.message,
 			 "%s %s at %s failed with HTTP %ld and an unreadable error body: %s",
-			 service_id, operation, endpoint, r->status, snip);
+			 service_id, operation, endpoint, resp->status, snip);
 	}
 	if (err)
 		*err = e;

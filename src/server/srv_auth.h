@@ -48,14 +48,14 @@ typedef enum srv_auth_result {
 } srv_auth_result;
 
 /* The fast path: 1 when header is a login verified less than cache_ttl_s ago (user is
- * copied into user[ulen]), else 0. No hashing beyond one HMAC. */
-int srv_auth_cached(srv_auth *a, const char *header, char *user, size_t ulen);
+ * copied into user_out[ulen]), else 0. No hashing beyond one HMAC. */
+int srv_auth_cached(srv_auth *a, const char *header, char *user_out, size_t ulen);
 
 /* The slow path: parses header and checks the password with crypt_r (milliseconds);
  * unknown users cost the same as known ones. On SRV_AUTH_OK the login is cached and the
- * user copied into user[ulen]. Calls with the same header at once hash it once: the
+ * user copied into user_out[ulen]. Calls with the same header at once hash it once: the
  * others wait for that check and use its cached result (or, if it failed, check again). */
-srv_auth_result srv_auth_verify(srv_auth *a, const char *header, char *user, size_t ulen);
+srv_auth_result srv_auth_verify(srv_auth *a, const char *header, char *user_out, size_t ulen);
 
 /* Password hashes computed so far (each costs milliseconds); for tests and measurement. */
 long srv_auth_hash_count(srv_auth *a);
