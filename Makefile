@@ -82,6 +82,9 @@ else
 all: $(BUILD)/showtable
 endif
 
+# The library is also kept free of implicit narrowing and sign changes.
+$(BUILD)/obj/src/aws/%.o: ALL_CFLAGS += -Wconversion
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@

@@ -167,7 +167,7 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
 	memcpy(host, hs, hl);
 	host[hl] = 0;
 	char url[600];
-	snprintf(url, sizeof url, "%.*s/", (int)(hs - endpoint + hl), endpoint);
+	snprintf(url, sizeof url, "%.*s/", (int)((size_t)(hs - endpoint) + hl), endpoint);
 
 	const char *action = source ? "AssumeRole" : "AssumeRoleWithWebIdentity";
 	if (!source && !ar->web_identity_token)

@@ -190,7 +190,7 @@ static size_t b64_decode(const char *in, size_t n, uint8_t *out, size_t out_len,
 		int v[4];
 		int pad = 0;
 		for (int k = 0; k < 4; k++) {
-			unsigned char c = (unsigned char)in[i + k];
+			unsigned char c = (unsigned char)in[i + (size_t)k];
 			if (c == '=' && i + 4 == n && k >= 2) {
 				v[k] = 0;
 				pad++;

@@ -224,7 +224,7 @@ static int items_check_keys(const items_input *in, const char *name, const items
 		ctl_errorf("items load: out of memory");
 		bad = 1;
 	}
-	int oom = bad;
+	int oom = bad != 0;
 	for (size_t i = 0; i < in->n && !oom && bad < ITEMS_MAX_REPORTED; i++) {
 		const json_t *item = json_array_get(in->items, i);
 		aws_buf k = AWS_BUF_INIT;
