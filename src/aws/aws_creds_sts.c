@@ -1,6 +1,6 @@
 /* aws_creds_sts.c — STS AssumeRole for profiles with role_arn (one signed Query-protocol
  * POST) and AssumeRoleWithWebIdentity for web identity token files (the same POST, unsigned:
- * the token is the proof), their XML answers read with aws_xml.
+ * the token is the proof): bodies built and answers read with aws_query.
  *
  * This cannot go through aws_client (which itself needs a credentials provider), so it
  * signs with aws_sigv4_sign and sends with aws_http_do directly, with a small retry of

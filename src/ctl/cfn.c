@@ -1,5 +1,5 @@
 /* cfn.c — CloudFormation over the Query protocol: request building, paging, and response
- * parsing with qxml (see cfn.h). Structures are filled from field tables (element name
+ * parsing with aws_query (see cfn.h). Structures are filled from field tables (element name
  * → struct offset) so each response shape is described once, as in the API reference. */
 #include <stddef.h>
 #include <stdio.h>
