@@ -278,6 +278,42 @@ static int ddb_scan_not_json(aws_json_lex *l, const char *why)
 	return -2;
 }
 
+/* The Items array of a Scan page, l at its '[': each item checked as JSON and kept as a
+ * span. Returns 0, -1 with *err, or -2 (not JSON: l says why and where). */
+static int ddb_scan_items(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error *err)
+{
+	l->p++;
+	aws_json_ws(l);
+	if (l->p < l->end && *l->p == ']') {
+		l->p++;
+		return 0;
+	}
+	for (;;) {
+		aws_json_ws(l);
+		if (l->p >= l->end)
+			return ddb_scan_not_json(l, "");
+		if (*l->p != '{')
+			return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: Items[%zu] is not "
+					     "an object", pg->nitems);
+		const unsigned char *b = l->p;
+		l->ws = 0;
+		if (aws_json_value(l, 1) < 0)
+			return ddb_scan_not_json(l, NULL);
+		if (ddb_page_add(pg, (size_t)(b - l->base), (size_t)(l->p - b), l->ws) < 0)
+			return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory");
+		aws_json_ws(l);
+		if (l->p < l->end && *l->p == ',') {
+			l->p++;
+			continue;
+		}
+		if (l->p < l->end && *l->p == ']') {
+			l->p++;
+			return 0;
+		}
+		return ddb_scan_not_json(l, "expected ',' or ']' in Items");
+	}
+}
+
 /* Reads the Scan response in l (pg->body) into the page's fields: the whole text is
  * checked by the aws_json scanner on the way, the only check it gets (aws_json_call_raw).
  * Returns 0; -1 with *err for a response that is JSON but not a Scan page; -2 when the text
@@ -309,39 +345,9 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 		if (DDB_IS("Items")) {
 			if (seen_items++ || l->p >= l->end || *l->p != '[')
 				return ddb_bad_field(err, "Scan", "Items", "one array");
-			l->p++;
-			aws_json_ws(l);
-			if (l->p < l->end && *l->p == ']') {
-				l->p++;
-			} else {
-				for (;;) {
-					aws_json_ws(l);
-					if (l->p >= l->end)
-						return ddb_scan_not_json(l, "");
-					if (*l->p != '{')
-						return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB "
-								     "Scan: Items[%zu] is not an object",
-								     pg->nitems);
-					const unsigned char *b = l->p;
-					l->ws = 0;
-					if (aws_json_value(l, 1) < 0)
-						return ddb_scan_not_json(l, NULL);
-					if (ddb_page_add(pg, (size_t)(b - l->base), (size_t)(l->p - b),
-							 l->ws) < 0)
-						return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: "
-								     "out of memory");
-					aws_json_ws(l);
-					if (l->p < l->end && *l->p == ',') {
-						l->p++;
-						continue;
-					}
-					if (l->p < l->end && *l->p == ']') {
-						l->p++;
-						break;
-					}
-					return ddb_scan_not_json(l, "expected ',' or ']' in Items");
-				}
-			}
+			int irc = ddb_scan_items(pg, l, err);
+			if (irc < 0)
+				return irc;
 		} else if (DDB_IS("Count") || DDB_IS("ScannedCount")) {
 			long *dst = DDB_IS("Count") ? &count : &scanned;
 			if (*dst >= 0 || ddb_count(l, dst) < 0)

@@ -112,8 +112,10 @@ const registry_stats *registry_get_stats(const registry *r)
 
 /* ---- challenges and tokens ---------------------------------------------------------------- */
 
-int registry_parse_challenge(const char *h, registry_challenge *c)
+int registry_parse_challenge(const char *header, registry_challenge *out)
 {
+	const char *h = header;     /* the reading position */
+	registry_challenge *c = out;
 	memset(c, 0, sizeof *c);
 	if (!h)
 		return -1;
