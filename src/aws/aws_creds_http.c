@@ -21,6 +21,7 @@
 
 #include "aws_config.h"
 #include "aws_creds_internal.h"
+#include "aws_file.h"
 #include "aws_http.h"
 
 #define METADATA_MAX_BODY (64 * 1024)
@@ -171,19 +172,25 @@ static int ecs_auth_token(char *out, size_t len, aws_error *err)
 	const char *tok = aws_env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	out[0] = 0;
 	if (file) {
-		FILE *f = fopen(file, "r");
-		if (!f)
+		aws_buf b = AWS_BUF_INIT;
+		int e;
+		aws_file_status st = aws_file_read(file, len - 1, &b, &e);
+		if (st == AWS_FILE_READ)
+			memcpy(out, b.data, b.len + 1);
+		size_t n = st == AWS_FILE_READ ? b.len : 0;
+		if (b.data)
+			explicit_bzero(b.data, b.cap);
+		aws_buf_free(&b);
+		if (st == AWS_FILE_NOT_OPENED || st == AWS_FILE_READ_FAILED)
 			return aws_error_set(err, AWS_ERR_CREDENTIALS,
 					     "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
-					     file, strerror(errno));
-		size_t n = fread(out, 1, len - 1, f);
-		int big = n == len - 1 && fgetc(f) != EOF;
-		fclose(f);
-		out[n] = 0;
-		if (big)
+					     file, strerror(e));
+		if (st == AWS_FILE_TOO_LARGE)
 			return aws_error_set(err, AWS_ERR_CREDENTIALS,
 					     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s is larger than "
 					     "%zu bytes", file, len - 1);
+		if (st == AWS_FILE_NO_MEMORY)
+			return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", file);
 		while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
 			out[--n] = 0;
 	} else if (tok) {
