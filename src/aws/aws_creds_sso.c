@@ -130,17 +130,16 @@ out:
 	return rc;
 }
 
-int aws_creds_from_sso(const aws_creds_ctx *ctx, const aws_profile *profile,
-		       aws_credentials *out, aws_error *err)
+/* Where the profile's SSO login lives: its sso_region, the token cache key and the login
+ * command to suggest — from its [sso-session NAME] section, or the legacy sso_start_url and
+ * sso_region in the profile itself. Returns 0 or -1 (err). */
+static int sso_where(const aws_profile *profile, char *sso_region, size_t rlen, char *key,
+		     size_t klen, char *hint, size_t hlen, aws_error *err)
 {
 	const char *pname = aws_profile_name(profile);
 	const char *session = aws_profile_get(profile, "sso_session");
-	const char *account = aws_profile_get(profile, "sso_account_id");
-	const char *role = aws_profile_get(profile, "sso_role_name");
-	char hint[300], sso_region[64] = "", key[1024];
-	aws_profile *sp = NULL;
 	if (session) {
-		sp = aws_profile_load_sso_session(session, err);
+		aws_profile *sp = aws_profile_load_sso_session(session, err);
 		if (!sp)
 			return aws_error_prefix(err, "sso_session \"%s\"", session);
 		if (!aws_profile_exists(sp)) {
@@ -150,21 +149,33 @@ int aws_creds_from_sso(const aws_creds_ctx *ctx, const aws_profile *profile,
 					     "config file", session, session);
 		}
 		const char *r = aws_profile_get(sp, "sso_region");
-		snprintf(sso_region, sizeof sso_region, "%s", r ? r : "");
-		snprintf(key, sizeof key, "%s", session);
-		snprintf(hint, sizeof hint, "aws sso login --sso-session %s", session);
+		snprintf(sso_region, rlen, "%s", r ? r : "");
+		snprintf(key, klen, "%s", session);
+		snprintf(hint, hlen, "aws sso login --sso-session %s", session);
 		aws_profile_free(sp);
 	} else {
 		/* Legacy form: sso_start_url and sso_region in the profile; cache keyed by URL. */
 		const char *url = aws_profile_get(profile, "sso_start_url");
 		const char *r = aws_profile_get(profile, "sso_region");
-		snprintf(sso_region, sizeof sso_region, "%s", r ? r : "");
-		snprintf(key, sizeof key, "%s", url ? url : "");
-		snprintf(hint, sizeof hint, "aws sso login --profile %s", pname ? pname : "");
+		snprintf(sso_region, rlen, "%s", r ? r : "");
+		snprintf(key, klen, "%s", url ? url : "");
+		snprintf(hint, hlen, "aws sso login --profile %s", pname ? pname : "");
 	}
 	if (!sso_region[0])
 		return aws_error_set(err, AWS_ERR_CREDENTIALS, "SSO: no sso_region in %s",
 				     session ? "the sso-session section" : "the profile");
+	return 0;
+}
+
+int aws_creds_from_sso(const aws_creds_ctx *ctx, const aws_profile *profile,
+		       aws_credentials *out, aws_error *err)
+{
+	const char *account = aws_profile_get(profile, "sso_account_id");
+	const char *role = aws_profile_get(profile, "sso_role_name");
+	char hint[300], sso_region[64] = "", key[1024];
+	if (sso_where(profile, sso_region, sizeof sso_region, key, sizeof key, hint, sizeof hint,
+		      err) != 0)
+		return -1;
 	if (!account || !role)
 		return aws_error_set(err, AWS_ERR_CREDENTIALS, "SSO: the profile needs %s",
 				     !account ? "sso_account_id" : "sso_role_name");
