@@ -162,13 +162,23 @@ static char *scan_and_render(char *why, size_t why_len)
 	return answer;
 }
 
+static void scan_and_render_case(const char *path, const char *name, void *total)
+{
+	(void)path;
+	char file[600];
+	snprintf(file, sizeof file, "%s", name);
+	scan_text = testdata_load("ddb", file, &scan_len);
+	*(long *)total += fail_each_allocation(name, scan_and_render);
+	free(scan_text);
+}
+
+/* Every recorded good Scan page (tests/data/ddb/scan_ok_*) is a scenario. */
 static void scan_page_and_render_survive_every_allocation_failure(void **state)
 {
 	(void)state;
-	scan_text = testdata_load("ddb", "scan_ok_all_types.json", &scan_len);
-	long runs = fail_each_allocation("scan + render", scan_and_render);
-	assert_true(runs > 20);
-	free(scan_text);
+	long runs = 0;
+	assert_true(testdata_each("ddb", "scan_ok_", "", scan_and_render_case, &runs) >= 4);
+	assert_true(runs > 50);
 }
 
 /* ---- shared config files ---- */

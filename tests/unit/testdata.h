@@ -43,7 +43,7 @@ static inline void testdata_dir(const char *sub, char *out, size_t len)
  * be read. */
 static inline char *testdata_load(const char *sub, const char *name, size_t *len)
 {
-	char dir[1024], path[1600];
+	char dir[1024], path[2048];
 	testdata_dir(sub, dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	char *text = testdata_read(path, len);
