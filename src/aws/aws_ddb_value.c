@@ -292,6 +292,42 @@ static int ddb_check_set(ddb_check *ck, const char *type, const json_t *a, size_
 
 /* Checks one attribute value; adds its DynamoDB size estimate to *size. depth counts
  * M/L levels: a top-level M or L is level 1. */
+/* An M (is_map) or L value x at nesting depth: each member checked in turn, its path
+ * ("a.b", "a[2]") kept in ck for messages; sizes added as DynamoDB counts them. */
+static int ddb_check_nested(ddb_check *ck, int is_map, const json_t *x, int depth, size_t *size)
+{
+	if (is_map ? !json_is_object(x) : !json_is_array(x))
+		return ddb_fail(ck, "%s value must be a JSON %s", is_map ? "M" : "L",
+				is_map ? "object" : "array");
+	if (depth + 1 > DDB_MAX_DEPTH)
+		return ddb_fail(ck, "nested deeper than %d levels of M and L", DDB_MAX_DEPTH);
+	*size += 3;
+	if (is_map) {
+		const char *k;
+		json_t *e;
+		json_object_foreach((json_t *)x, k, e) {
+			size_t old = ddb_path_key(ck, k);
+			*size += strlen(k) + 1;
+			int rc = ddb_check_value(ck, e, depth + 1, size);
+			ck->path[old] = '\0';
+			if (rc < 0)
+				return -1;
+		}
+	} else {
+		size_t i;
+		json_t *e;
+		json_array_foreach(x, i, e) {
+			size_t old = ddb_path_index(ck, i);
+			*size += 1;
+			int rc = ddb_check_value(ck, e, depth + 1, size);
+			ck->path[old] = '\0';
+			if (rc < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static int ddb_check_value(ddb_check *ck, const json_t *v, int depth, size_t *size)
 {
 	if (!json_is_object(v))
@@ -353,39 +389,8 @@ static int ddb_check_value(ddb_check *ck, const json_t *v, int depth, size_t *si
 		*size += 1;
 		return 0;
 	}
-	if (strcmp(type, "M") == 0 || strcmp(type, "L") == 0) {
-		int is_map = type[0] == 'M';
-		if (is_map ? !json_is_object(x) : !json_is_array(x))
-			return ddb_fail(ck, "%s value must be a JSON %s", type,
-					is_map ? "object" : "array");
-		if (depth + 1 > DDB_MAX_DEPTH)
-			return ddb_fail(ck, "nested deeper than %d levels of M and L", DDB_MAX_DEPTH);
-		*size += 3;
-		if (is_map) {
-			const char *k;
-			json_t *e;
-			json_object_foreach(x, k, e) {
-				size_t old = ddb_path_key(ck, k);
-				*size += strlen(k) + 1;
-				int rc = ddb_check_value(ck, e, depth + 1, size);
-				ck->path[old] = '\0';
-				if (rc < 0)
-					return -1;
-			}
-		} else {
-			size_t i;
-			json_t *e;
-			json_array_foreach(x, i, e) {
-				size_t old = ddb_path_index(ck, i);
-				*size += 1;
-				int rc = ddb_check_value(ck, e, depth + 1, size);
-				ck->path[old] = '\0';
-				if (rc < 0)
-					return -1;
-			}
-		}
-		return 0;
-	}
+	if (strcmp(type, "M") == 0 || strcmp(type, "L") == 0)
+		return ddb_check_nested(ck, type[0] == 'M', x, depth, size);
 	if (strcmp(type, "SS") == 0 || strcmp(type, "NS") == 0 || strcmp(type, "BS") == 0)
 		return ddb_check_set(ck, type, x, size);
 	ddb_bad_text(type, strlen(type), t);
