@@ -153,26 +153,20 @@ static int qpair_cmp(const void *a, const void *b)
 static int canonical_query(aws_buf *out, const char *query, const char *const *extra)
 {
 	aws_buf enc = AWS_BUF_INIT;
-	size_t npairs = 0, cap = 8;
-	struct qpair *pairs = malloc(cap * sizeof *pairs);
+	size_t npairs = 0;
+	struct qpair *pairs = NULL;
 	int r = -1;
-	if (!pairs)
-		return -1;
 	const char *q = query ? query : "";
 	/* Every '&'-separated segment is a pair, empty ones too ("a=1&" has two), as the
 	 * SDKs sign them. */
 	for (int more = *q != '\0'; more;) {
 		const char *amp = strchr(q, '&');
 		size_t seglen = amp ? (size_t)(amp - q) : strlen(q);
-		if (npairs == cap) {
-			struct qpair *np = realloc(pairs, (cap *= 2) * sizeof *pairs);
-			if (!np)
-				goto out;
-			pairs = np;
-		}
 		const char *eq = memchr(q, '=', seglen);
 		size_t klen = eq ? (size_t)(eq - q) : seglen;
-		struct qpair *p = &pairs[npairs++];
+		struct qpair *p = aws_buf_array_push(&pairs, &npairs, sizeof *p);
+		if (!p)
+			goto out;
 		p->k = enc.len;
 		if (canon_component(&enc, q, klen) < 0)
 			goto out;
@@ -187,14 +181,10 @@ static int canonical_query(aws_buf *out, const char *query, const char *const *e
 			q++;
 	}
 	for (size_t e = 0; extra && extra[e]; e++) {
-		if (npairs == cap) {
-			struct qpair *np = realloc(pairs, (cap *= 2) * sizeof *pairs);
-			if (!np)
-				goto out;
-			pairs = np;
-		}
 		const char *eq = strchr(extra[e], '=');
-		struct qpair *p = &pairs[npairs++];
+		struct qpair *p = aws_buf_array_push(&pairs, &npairs, sizeof *p);
+		if (!p)
+			goto out;
 		p->k = enc.len;
 		if (aws_buf_append(&enc, extra[e], (size_t)(eq - extra[e])) < 0)
 			goto out;
@@ -206,7 +196,8 @@ static int canonical_query(aws_buf *out, const char *query, const char *const *e
 	}
 	for (size_t i = 0; i < npairs; i++)
 		pairs[i].base = enc.data;
-	qsort(pairs, npairs, sizeof *pairs, qpair_cmp);
+	if (npairs)   /* an empty query has no array at all */
+		qsort(pairs, npairs, sizeof *pairs, qpair_cmp);
 	for (size_t i = 0; i < npairs; i++) {
 		if ((i && aws_buf_putc(out, '&') < 0) ||
 		    aws_buf_append(out, enc.data + pairs[i].k, pairs[i].klen) < 0 ||
