@@ -1,9 +1,9 @@
 /* aws_ddb.c — DynamoDB Scan, DescribeTable, CreateTable, DeleteTable, BatchWriteItem (see
- * aws_ddb.h; the attribute-value validators are aws_ddb_value.c). Requests are built and responses parsed
- * with jansson — except Scan's text form, which reads the response in one validating pass
- * and leaves items as spans (no tree per item: the CLI's scan is ~10x cheaper that way).
- * Every response field we use is checked; a missing or mistyped one is AWS_ERR_PROTOCOL
- * naming the field.
+ * aws_ddb.h; the attribute-value validators are aws_ddb_value.c). Requests are built and
+ * responses parsed with jansson — except Scan's text form, which reads the response in one
+ * validating pass and leaves items as spans (no tree per item: the CLI's scan is ~10x
+ * cheaper that way). Every response field we use is checked; a missing or mistyped one is
+ * AWS_ERR_PROTOCOL naming the field.
  */
 #include <errno.h>
 #include <stdint.h>

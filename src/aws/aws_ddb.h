@@ -95,7 +95,7 @@ int aws_ddb_batch_put(aws_client *c, const char *table, const json_t *items, lon
 		      aws_error *err);
 
 /* Tests only: replace the sleep between BatchWriteItem retries and table-status polls
- * (NULL = nanosleep). Process-wide; set it before any call. */
+ * (NULL = aws_sleep_ms). Process-wide; set it before any call. */
 void aws_ddb_set_sleep(void (*sleep_ms)(long ms));
 
 #endif

@@ -1,8 +1,8 @@
 /* aws_sts.h — STS GetCallerIdentity through an aws_client: which account and principal the
- * credentials act as. https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
- * (Query protocol, Version 2011-06-15, responses in namespace AWS_STS_NS). AssumeRole and
- * AssumeRoleWithWebIdentity, which the credentials chain calls before any client can sign,
- * are in aws_creds_sts.c; both read their answers with aws_query.
+ * credentials act as (Query protocol, Version 2011-06-15, responses in namespace AWS_STS_NS;
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+ * AssumeRole and AssumeRoleWithWebIdentity, which the credentials chain calls before any
+ * client can sign, are in aws_creds_sts.c; both read their answers with aws_query.
  */
 #ifndef AWS_STS_H
 #define AWS_STS_H

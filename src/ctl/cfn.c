@@ -433,8 +433,10 @@ int cfn_events_since(aws_client *c, const char *stack, const char *stop_id, size
 
 static int add_params(aws_buf *p, const cfn_change_set_input *in)
 {
-	if (aws_query_form_add(p, "StackName", in->stack_name) || aws_query_form_add(p, "ChangeSetName", in->change_set_name) ||
-	    aws_query_form_add(p, "ChangeSetType", in->type) || aws_query_form_add(p, "TemplateBody", in->template_body))
+	if (aws_query_form_add(p, "StackName", in->stack_name) ||
+	    aws_query_form_add(p, "ChangeSetName", in->change_set_name) ||
+	    aws_query_form_add(p, "ChangeSetType", in->type) ||
+	    aws_query_form_add(p, "TemplateBody", in->template_body))
 		return -1;
 	if (in->description && aws_query_form_add(p, "Description", in->description))
 		return -1;
