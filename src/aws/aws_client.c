@@ -524,56 +524,58 @@ static int send_for_body(aws_client *c, const client_req *q, aws_buf *resp, aws_
 	return rc;
 }
 
-/* Checks the arguments of a JSON-protocol call and builds its request into *q (pointing
- * at hs/ctype/target, which the caller keeps alive). */
+/* A JSON-protocol request and the header text it points at. */
+typedef struct client_json {
+	aws_header hs[2];
+	char ctype[48], target[192];
+	client_req q;
+} client_json;
+
+/* Checks the arguments of a JSON-protocol call and builds its request into j->q. */
 static int client_json_req(const aws_client *c, const aws_service *svc, const char *operation,
-			   const char *body, size_t body_len, int check, aws_header hs[2],
-			   char ctype[48], char target[192], client_req *q, aws_error *err)
+			   const char *body, size_t body_len, int check, client_json *j,
+			   aws_error *err)
 {
 	if (!c || !svc || !operation)
 		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call: missing argument");
 	if (!svc->json_version || !svc->target_prefix)
 		return aws_error_set(err, AWS_ERR_INVALID, "%s is not a JSON-protocol service",
 				     svc->service_id);
-	snprintf(ctype, 48, "application/x-amz-json-%s", svc->json_version);
-	int tl = snprintf(target, 192, "%s.%s", svc->target_prefix, operation);
-	if (tl < 0 || tl >= 192)
+	snprintf(j->ctype, sizeof j->ctype, "application/x-amz-json-%s", svc->json_version);
+	int tl = snprintf(j->target, sizeof j->target, "%s.%s", svc->target_prefix, operation);
+	if (tl < 0 || (size_t)tl >= sizeof j->target)
 		return aws_error_set(err, AWS_ERR_INVALID, "operation name too long");
-	hs[0] = (aws_header){"Content-Type", ctype};
-	hs[1] = (aws_header){"X-Amz-Target", target};
+	j->hs[0] = (aws_header){"Content-Type", j->ctype};
+	j->hs[1] = (aws_header){"X-Amz-Target", j->target};
 	if (!body) {
 		body = "{}";
 		body_len = 2;
 	}
-	*q = (client_req){svc, operation, "POST", "/", NULL, hs, 2, body, body_len, check};
+	j->q = (client_req){svc, operation, "POST", "/", NULL, j->hs, 2, body, body_len, check};
 	return 0;
 }
 
 int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 		  const char *body, size_t body_len, aws_buf *resp, aws_error *err)
 {
-	aws_header hs[2];
-	char ctype[48], target[192];
-	client_req q;
+	client_json j;
 	if (!resp)
 		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call: missing argument");
-	if (client_json_req(c, svc, operation, body, body_len, 1, hs, ctype, target, &q, err) < 0)
+	if (client_json_req(c, svc, operation, body, body_len, 1, &j, err) < 0)
 		return -1;
-	return send_for_body(c, &q, resp, err);
+	return send_for_body(c, &j.q, resp, err);
 }
 
 int aws_json_call_raw(aws_client *c, const aws_service *svc, const char *operation,
 		      const char *body, size_t body_len, aws_http_response *resp, aws_error *err)
 {
-	aws_header hs[2];
-	char ctype[48], target[192];
-	client_req q;
+	client_json j;
 	if (!resp)
 		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call_raw: missing argument");
 	memset(resp, 0, sizeof *resp);
-	if (client_json_req(c, svc, operation, body, body_len, 0, hs, ctype, target, &q, err) < 0)
+	if (client_json_req(c, svc, operation, body, body_len, 0, &j, err) < 0)
 		return -1;
-	return client_send(c, &q, resp, err);
+	return client_send(c, &j.q, resp, err);
 }
 
 int aws_json_call_bad_body(aws_client *c, const aws_service *svc, const char *operation,

@@ -427,13 +427,10 @@ int aws_creds_from_imds(const aws_creds_ctx *ctx, aws_credentials *out, char *wh
 		rc = AWS_CREDS_FAILED;
 		goto out;
 	}
-	if (aws_creds_metadata_parse(resp.body.data ? resp.body.data : "", resp.body.len, "imds",
-				     ctx->now, out, err) != 0) {
+	rc = aws_creds_metadata_parse(resp.body.data ? resp.body.data : "", resp.body.len, "imds",
+				      ctx->now, out, err) == 0 ? AWS_CREDS_FOUND : AWS_CREDS_FAILED;
+	if (rc == AWS_CREDS_FAILED)
 		aws_error_prefix(err, "EC2 IMDS role %s", role);
-		rc = AWS_CREDS_FAILED;
-		goto out;
-	}
-	rc = AWS_CREDS_FOUND;
 out:
 	explicit_bzero(token, sizeof token);
 	aws_creds_response_free(&resp);

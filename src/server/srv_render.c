@@ -103,9 +103,7 @@ static int jw_jstr(jw *w, aws_jtext_val v)
 	const char *s;
 	size_t n;
 	int r = str_of(v, w->scratch, &s, &n);
-	if (r != 0)
-		return r < 0 ? -1 : jw_raw(w, "null", 4);
-	return jw_str(w, s, n);
+	return r < 0 ? -1 : r > 0 ? jw_raw(w, "null", 4) : jw_str(w, s, n);
 }
 
 /* An N value (a string of digits) as a JSON number, or as a string when it is not one. */
