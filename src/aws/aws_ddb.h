@@ -2,7 +2,8 @@
  *
  * Items and keys are jansson values in DynamoDB's wire form ({"itemID":{"S":"a"}}), so
  * every attribute type (S N B BOOL NULL M L SS NS BS) round-trips exactly as sent: numbers
- * stay strings with every digit, binaries stay base64.
+ * stay strings with every digit, binaries stay base64. Checking an item before it is sent
+ * is aws_ddb_value.h.
  */
 #ifndef AWS_DDB_H
 #define AWS_DDB_H
@@ -80,6 +81,13 @@ int aws_ddb_create_table(aws_client *c, const char *table, const char *hash_key,
 /* DeleteTable. */
 int aws_ddb_delete_table(aws_client *c, const char *table, aws_error *err);
 
+typedef enum aws_ddb_table_state { AWS_DDB_TABLE_ACTIVE, AWS_DDB_TABLE_GONE } aws_ddb_table_state;
+/* Polls DescribeTable (100 ms, doubling to 2 s) until the table is ACTIVE, or gone
+ * (ResourceNotFoundException), within timeout_s seconds: else AWS_ERR_TIMEOUT saying the
+ * state it is still in. Any other failure of DescribeTable ends the wait with it. */
+int aws_ddb_wait_table(aws_client *c, const char *table, aws_ddb_table_state want,
+		       int timeout_s, aws_error *err);
+
 /* BatchWriteItem of put requests, any count: sent in batches of 25; UnprocessedItems are
  * retried with exponential backoff (up to 8 rounds per batch) until none remain.
  * items: array of items (borrowed). *written (may be NULL) counts items accepted. */
@@ -87,16 +95,7 @@ int aws_ddb_batch_put(aws_client *c, const char *table, const json_t *items, lon
 		      aws_error *err);
 
 /* Tests only: replace the sleep between BatchWriteItem retries and table-status polls
- * (NULL = nanosleep). Process-wide; set it before any call. */
+ * (NULL = aws_sleep_ms). Process-wide; set it before any call. */
 void aws_ddb_set_sleep(void (*sleep_ms)(long ms));
-
-/* Checks that v is a well-formed attribute value ({"S":..} etc., one key, right JSON type
- * for it, N a valid number, B/BS valid base64, sets non-empty and unique). On failure
- * writes why into why (e.g. "attribute \"price\": N value \"1x\" is not a number").
- * Both return 1 when valid, 0 when not. Nesting is limited to 32 levels of M/L. */
-int aws_ddb_value_valid(const json_t *v, char *why, size_t why_len);
-/* Checks a whole item: an object of valid values (at most 400 KB by DynamoDB's size rules)
- * that has a string key attribute key; key NULL skips the key check. */
-int aws_ddb_item_valid(const json_t *item, const char *key, char *why, size_t why_len);
 
 #endif

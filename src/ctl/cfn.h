@@ -119,7 +119,7 @@ int cfn_execute_change_set(aws_client *c, const char *id, aws_error *err);
 int cfn_delete_change_set(aws_client *c, const char *id, aws_error *err);
 int cfn_delete_stack(aws_client *c, const char *name, aws_error *err);
 /* DescribeStackResources (not paged by the API; up to the stack's resource count). */
-int cfn_describe_resources(aws_client *c, const char *stack, cfn_resource **r, size_t *n,
+int cfn_describe_resources(aws_client *c, const char *stack, cfn_resource **res, size_t *n,
 			   aws_error *err);
 
 #endif

@@ -26,6 +26,7 @@
 #include "image.h"
 #include "image_oci.h"
 #include "registry.h"
+#include "aws_time.h"
 
 typedef struct image_args {
 	char binary[PATH_MAX];       /* --binary PATH: one image, for that binary's machine */
@@ -74,9 +75,7 @@ static const char *host_arch(void)
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return aws_monotonic_ms() / 1e3;
 }
 
 static int is_dir(const char *p)

@@ -10,8 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "stack.h"
-#include "sts.h"
+#include "aws_sts.h"
 #include "aws_ssm.h"
+#include "aws_time.h"
 
 const char *const stk_kinds[STK_NKINDS] = {"vpc", "table", "container"};
 
@@ -123,9 +124,7 @@ long stk_wait_s(void)
 
 void stk_sleep_ms(long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	aws_sleep_ms(ms);
 }
 
 int stk_template(const ctl_ctx *ctx, const char *kind, char **text, tmpl_info *info)
@@ -150,10 +149,10 @@ int stk_template(const ctl_ctx *ctx, const char *kind, char **text, tmpl_info *i
 
 int stk_banner(ctl_ctx *ctx, aws_client *c)
 {
-	sts_identity id;
+	aws_sts_identity id;
 	aws_error err;
 	aws_error_clear(&err);
-	if (sts_get_caller_identity(c, &id, &err) != 0) {
+	if (aws_sts_get_caller_identity(c, &id, &err) != 0) {
 		ctl_aws_error("finding the account these credentials act on", &err);
 		return -1;
 	}

@@ -15,13 +15,7 @@
 #include <limits.h>
 #include <time.h>
 #include "srv_page.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+#include "aws_time.h"
 
 int srv_page_parse_limit(const char *s, long *limit, aws_error *err)
 {
@@ -169,7 +163,7 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 			const char *cursor, long limit, long budget_ms,
 			const srv_cursor_key *key, srv_page *out, aws_error *err)
 {
-	double t0 = now_ms();
+	double t0 = aws_monotonic_ms();
 	memset(out, 0, sizeof *out);
 	out->table = table;
 	out->q = q ? q : "";
@@ -235,11 +229,11 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 			 * more item (a match, with a filter) so that a next page is offered only
 			 * when it has something — unless time is up; then it starts here and may
 			 * turn out empty. */
-			if (now_ms() - t0 >= (double)budget_ms) {
+			if (aws_monotonic_ms() - t0 >= (double)budget_ms) {
 				next_key = lek;
 				break;
 			}
-		} else if (now_ms() - t0 >= (double)budget_ms) {
+		} else if (aws_monotonic_ms() - t0 >= (double)budget_ms) {
 			next_key = lek;
 			out->budget_spent = 1;
 			break;
@@ -255,7 +249,7 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 		goto done;
 	rc = 0;
 done:
-	out->elapsed_ms = now_ms() - t0;
+	out->elapsed_ms = aws_monotonic_ms() - t0;
 	json_decref(names);
 	json_decref(values);
 	json_decref(start_key);

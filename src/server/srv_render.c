@@ -87,14 +87,23 @@ static int is_json_number(const char *s, size_t n)
 	return i == n;
 }
 
+/* aws_jtext_str with its two failures told apart: 0 with the text, 1 when v is not a string
+ * value (the caller writes a placeholder), -1 when scratch cannot grow (the render fails:
+ * a page must never show a placeholder for text it merely had no memory to decode). */
+static int str_of(aws_jtext_val v, aws_buf *scratch, const char **s, size_t *n)
+{
+	if (aws_jtext_str(v, scratch, s, n) == 0)
+		return 0;
+	return v.p && v.n >= 2 && v.p[0] == '"' && v.p[v.n - 1] == '"' ? -1 : 1;
+}
+
 /* A string value as a JSON string; anything else as null. */
 static int jw_jstr(jw *w, aws_jtext_val v)
 {
 	const char *s;
 	size_t n;
-	if (aws_jtext_str(v, w->scratch, &s, &n) < 0)
-		return jw_raw(w, "null", 4);
-	return jw_str(w, s, n);
+	int r = str_of(v, w->scratch, &s, &n);
+	return r < 0 ? -1 : r > 0 ? jw_raw(w, "null", 4) : jw_str(w, s, n);
 }
 
 /* An N value (a string of digits) as a JSON number, or as a string when it is not one. */
@@ -102,8 +111,9 @@ static int jw_num(jw *w, aws_jtext_val v)
 {
 	const char *s;
 	size_t n;
-	if (aws_jtext_str(v, w->scratch, &s, &n) < 0)
-		return jw_raw(w, "null", 4);
+	int r = str_of(v, w->scratch, &s, &n);
+	if (r != 0)
+		return r < 0 ? -1 : jw_raw(w, "null", 4);
 	return is_json_number(s, n) ? jw_raw(w, s, n) : jw_str(w, s, n);
 }
 
@@ -492,8 +502,9 @@ static int cell_str(aws_buf *o, aws_jtext_val v, aws_buf *scratch)
 {
 	const char *s;
 	size_t n;
-	if (aws_jtext_str(v, scratch, &s, &n) < 0)
-		return aws_buf_puts(o, "?");
+	int r = str_of(v, scratch, &s, &n);
+	if (r != 0)
+		return r < 0 ? -1 : aws_buf_puts(o, "?");
 	return aws_jtext_html_escape(o, s, n, AWS_JTEXT_MARK);
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "aws_ssm.h"
+#include "aws_time.h"
 #include "srv_log.h"
 
 #define RETRY_AFTER_FAILURE_S 5
@@ -27,9 +28,7 @@ struct srv_table {
 
 static time_t mono_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (time_t)(aws_monotonic_ms() / 1e3);
 }
 
 srv_table *srv_table_new(const char *fixed, const char *param, long ttl_s, aws_error *err)

@@ -1,4 +1,4 @@
-/* test_page.c — paging over several Scan calls (srv_page), against an in-memory fake of
+/* test_srv_page.c — paging over several Scan calls (srv_page), against an in-memory fake of
  * DynamoDB's Scan: Limit applies before the filter, a LastEvaluatedKey comes back whenever
  * the call stopped at Limit or at its size cap, ExclusiveStartKey continues after any key.
  * Checks: every item exactly once across pages, pages never empty while more match, the

@@ -1,4 +1,4 @@
-/* test_render.c — the HTML pages and the JSON API body (srv_render): escaping of hostile
+/* test_srv_render.c — the HTML pages and the JSON API body (srv_render): escaping of hostile
  * text, every DynamoDB type in both outputs, 38-digit numbers kept, column order, paging
  * links, no inline script or style, and clean failure when the output limit is reached.
  * Items come from the JSON files in tests/data/render.

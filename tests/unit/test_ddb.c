@@ -1,4 +1,4 @@
-/* test_ddb_ops.c — the DynamoDB operations (aws_ddb.c) against a scripted aws_json_call:
+/* test_ddb.c — the DynamoDB operations (aws_ddb.c) against a scripted aws_json_call:
  * the requests they build, how they read recorded responses (tests/data/ddb/scan_ok_*.json
  * must parse, scan_bad_*.json must be protocol errors, in both the tree and the text form),
  * truncation at every byte, UnprocessedItems retries with bounded backoff, table polling.
@@ -19,7 +19,7 @@
  * aws_client.o is never linked and no network is involved. ---- */
 
 const aws_service AWS_SERVICE_DYNAMODB = {"DynamoDB", "dynamodb", "dynamodb", "1.0",
-					   "DynamoDB_20120810", NULL, 0};
+					   "DynamoDB_20120810", NULL};
 
 #define MAX_CALLS 64
 
@@ -146,30 +146,20 @@ static char *read_file(const char *path, size_t *len)
 	return text;
 }
 
-/* Calls fn(path, text, len) for every tests/data/ddb file whose name starts with prefix. */
-static int for_each_case(const char *prefix, void (*fn)(const char *, const char *, size_t))
+/* Calls fn(name, text, len) for every tests/data/ddb file whose name starts with prefix. */
+static void read_case(const char *path, const char *name, void *fn_p)
 {
-	const char *root = getenv("SHOWTABLE_TESTDATA");
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s/ddb", root ? root : "tests/data");
-	DIR *d = opendir(dir);
-	if (!d)
-		fail_msg("cannot open %s (set SHOWTABLE_TESTDATA)", dir);
-	struct dirent *e;
-	int n = 0;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
-			continue;
-		char path[1400];
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		size_t len;
-		char *text = read_file(path, &len);
-		fn(e->d_name, text, len);
-		free(text);
-		n++;
-	}
-	closedir(d);
-	return n;
+	void (*fn)(const char *, const char *, size_t) = *(void (**)(const char *, const char *,
+								   size_t))fn_p;
+	size_t len;
+	char *text = read_file(path, &len);
+	fn(name, text, len);
+	free(text);
+}
+
+static size_t for_each_case(const char *prefix, void (*fn)(const char *, const char *, size_t))
+{
+	return testdata_each("ddb", prefix, "", read_case, &fn);
 }
 
 static const aws_ddb_scan_input plain_scan = {.table = "items"};
