@@ -537,6 +537,87 @@ void aws_ddb_scan_output_free(aws_ddb_scan_output *out)
 	memset(out, 0, sizeof *out);
 }
 
+/* ---------- GetItem ---------- */
+
+/* The key must be what GetItem accepts: one or two attributes, each one S, N or B value. */
+static int ddb_key_ok(const json_t *key, aws_error *err)
+{
+	if (!json_is_object(key) || json_object_size(key) < 1 || json_object_size(key) > 2)
+		return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB GetItem: the key must be an "
+				     "object of one or two attributes");
+	const char *name;
+	json_t *v;
+	json_object_foreach((json_t *)key, name, v) {
+		char why[256];
+		if (!aws_ddb_value_valid(v, why, sizeof why))
+			return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB GetItem: key attribute "
+					     "\"%.64s\": %s", name, why);
+		if (!json_object_get(v, "S") && !json_object_get(v, "N") && !json_object_get(v, "B"))
+			return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB GetItem: key attribute "
+					     "\"%.64s\" must be a string, number or binary", name);
+	}
+	return 0;
+}
+
+/* ConsumedCapacity, when present: an object whose CapacityUnits is a number. */
+static int ddb_capacity(const json_t *resp, const char *op, double *units, aws_error *err)
+{
+	*units = -1;
+	const json_t *cc = json_object_get(resp, "ConsumedCapacity");
+	if (!cc)
+		return 0;
+	const json_t *u = json_object_get(cc, "CapacityUnits");
+	if (!json_is_object(cc) || (u && !json_is_number(u)))
+		return ddb_bad_field(err, op, "ConsumedCapacity.CapacityUnits", "a number");
+	if (u)
+		*units = json_number_value(u);
+	return 0;
+}
+
+int aws_ddb_get_item(aws_client *c, const aws_ddb_get_item_input *in, aws_ddb_get_item_output *out,
+		     aws_error *err)
+{
+	out->found = 0;
+	out->capacity_units = -1;
+	aws_buf_reset(&out->item);
+	if (ddb_table_name_ok(in->table, err) < 0 || ddb_key_ok(in->key, err) < 0)
+		return -1;
+	json_t *req = json_pack("{s:s, s:O, s:s}", "TableName", in->table, "Key", in->key,
+				"ReturnConsumedCapacity", "TOTAL");
+	if (req && in->consistent_read && json_object_set_new(req, "ConsistentRead", json_true()))
+		json_decref(req), req = NULL;
+	if (!req)
+		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory building "
+				     "the request");
+	json_t *resp;
+	int rc = ddb_call(c, "GetItem", req, &resp, err);
+	json_decref(req);
+	if (rc < 0)
+		return aws_error_prefix(err, "reading an item of %s", in->table);
+	const json_t *item = json_object_get(resp, "Item");
+	if (item && !json_is_object(item))
+		rc = ddb_bad_field(err, "GetItem", "Item", "an object");
+	if (rc == 0)
+		rc = ddb_capacity(resp, "GetItem", &out->capacity_units, err);
+	if (rc == 0 && item) {
+		char *text = json_dumps(item, JSON_COMPACT);
+		if (!text || aws_buf_puts(&out->item, text) < 0)
+			rc = aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory");
+		free(text);
+		out->found = rc == 0;
+	}
+	json_decref(resp);
+	return rc < 0 ? aws_error_prefix(err, "reading an item of %s", in->table) : 0;
+}
+
+void aws_ddb_get_item_output_free(aws_ddb_get_item_output *out)
+{
+	if (!out)
+		return;
+	aws_buf_free(&out->item);
+	out->found = 0;
+}
+
 /* ---------- tables ---------- */
 
 int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_error *err)
