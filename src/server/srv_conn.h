@@ -74,8 +74,10 @@ typedef struct srv_conn {
 	int job_verify;                   /* the login must be checked first */
 	char authz[SRV_AUTH_HEADER_MAX + 1];   /* held only for a login still to verify */
 	char *q, *cursor;                 /* owned */
+	char *item_id;                    /* owned: /item/<itemID>'s itemID, decoded */
+	int exact;                        /* mode=exact: q is the whole itemID (GetItem) */
 	char limit_text[SRV_LIMIT_TEXT_MAX];
-	int bad_params;                   /* q, cursor or limit unusable: 400 once logged in */
+	int bad_params;                   /* q, mode, cursor or limit unusable: 400 once logged in */
 	int res_status;
 	enum srv_body_kind res_kind;
 } srv_conn;

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <time.h>
 #include "srv_page.h"
+#include "srv_item.h"
 
 static double now_ms(void)
 {
@@ -173,6 +174,7 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 	memset(out, 0, sizeof *out);
 	out->table = table;
 	out->q = q ? q : "";
+	out->capacity = -1;
 	if (limit == 0)
 		limit = SRV_PAGE_LIMIT_DEFAULT;
 	if (limit < 0 || limit > SRV_PAGE_LIMIT_MAX)
@@ -261,6 +263,30 @@ done:
 	json_decref(start_key);
 	json_decref(next_key);
 	aws_ddb_scan_page_free(&sp);
+	return rc;
+}
+
+int srv_page_lookup(aws_client *c, const char *table, const srv_table_info *info, const char *q,
+		    long limit, srv_page *out, aws_error *err)
+{
+	double t0 = now_ms();
+	memset(out, 0, sizeof *out);
+	out->table = table;
+	out->q = q ? q : "";
+	out->limit = limit > 0 ? limit : SRV_PAGE_LIMIT_DEFAULT;
+	out->exact = 1;
+	out->capacity = -1;
+	out->text.limit = SRV_PAGE_TEXT_MAX;
+	aws_ddb_get_item_output got = {0};
+	int rc = srv_item_get(c, table, info, out->q, strlen(out->q), &got, err);
+	if (rc == 0) {
+		out->capacity = got.capacity_units;
+		out->scanned = got.found;
+		if (got.found && srv_page_add(out, got.item.data, got.item.len) != 0)
+			rc = aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	}
+	aws_ddb_get_item_output_free(&got);
+	out->elapsed_ms = now_ms() - t0;
 	return rc;
 }
 

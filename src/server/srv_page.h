@@ -20,6 +20,7 @@
 #include "aws_ddb.h"
 #include "srv_cursor.h"
 #include "aws_jtext.h"
+#include "srv_table.h"
 
 #define SRV_PAGE_LIMIT_DEFAULT 100
 #define SRV_PAGE_LIMIT_MAX     1000
@@ -45,6 +46,8 @@ typedef struct srv_page {
 	long limit;            /* the page size used */
 	int budget_spent;      /* 1 when the page stopped early because the budget ran out */
 	int continued;         /* 1 when fetched from a cursor (not the first page) */
+	int exact;             /* 1 when q was looked up as the whole itemID (srv_page_lookup) */
+	double capacity;       /* read capacity units consumed; -1 when DynamoDB did not say */
 } srv_page;
 
 /* Parses a limit parameter: NULL or "" → SRV_PAGE_LIMIT_DEFAULT; a decimal integer
@@ -64,6 +67,12 @@ int srv_page_parse_limit(const char *s, long *limit, aws_error *err);
 int srv_page_fetch(aws_client *c, const char *table, const char *q, const char *cursor,
 		   long limit, long budget_ms, const srv_cursor_key *key, srv_page *out,
 		   aws_error *err);
+
+/* The page of an exact lookup: the item whose partition key (info's) is q, read with one
+ * GetItem (srv_item_get) — 0 or 1 items, never a next page. out as for srv_page_fetch.
+ * Errors: srv_item_get's (a q that is not a value of the key's type is AWS_ERR_INVALID). */
+int srv_page_lookup(aws_client *c, const char *table, const srv_table_info *info, const char *q,
+		    long limit, srv_page *out, aws_error *err);
 
 void srv_page_free(srv_page *p);
 

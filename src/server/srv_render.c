@@ -260,15 +260,19 @@ static int page_foot(aws_buf *o)
 
 /* The filter form: GET on the results page (the URL can be shared), POST on the start
  * page (go-on-aws's Scan button). */
-static int filter_form(aws_buf *o, const char *method, const char *q, long limit, int autofocus)
+static int filter_form(aws_buf *o, const char *method, const char *q, int exact, long limit, int autofocus)
 {
 	static const long sizes[] = {25, 50, 100, 250, 500, 1000};
 	int e = aws_buf_printf(o,
 		"<form class=\"filter\" method=\"%s\" action=\"/query\" role=\"search\">\n"
-		"<div class=\"field grow\"><label for=\"q\">itemID contains</label>"
+		"<div class=\"field\"><label for=\"mode\">itemID</label><select id=\"mode\" name=\"mode\">"
+		"<option value=\"contains\"%s>contains</option>"
+		"<option value=\"exact\"%s>is exactly (one read)</option></select></div>\n"
+		"<div class=\"field grow\"><label for=\"q\">text</label>"
 		"<input id=\"q\" name=\"q\" type=\"search\" maxlength=\"%d\" autocomplete=\"off\" "
 		"spellcheck=\"false\" placeholder=\"any item\"%s value=\"",
-		method, SRV_PAGE_Q_MAX, autofocus ? " autofocus" : "");
+		method, exact ? "" : " selected", exact ? " selected" : "", SRV_PAGE_Q_MAX,
+		autofocus ? " autofocus" : "");
 	e |= aws_jtext_html_escape(o, q ? q : "", q ? strlen(q) : 0, 0);
 	e |= aws_buf_puts(o, "\"></div>\n<div class=\"field\"><label for=\"limit\">Rows per page"
 			     "</label><select id=\"limit\" name=\"limit\">");
@@ -303,7 +307,7 @@ int srv_render_start(aws_buf *out, const char *table, const char *user)
 	e |= aws_buf_puts(out, "</code></h1>\n<p class=\"lead\">Scan lists every attribute of "
 			       "every item, a page at a time. Leave the filter empty to see all "
 			       "items.</p>\n");
-	e |= filter_form(out, "post", "", SRV_PAGE_LIMIT_DEFAULT, 0);
+	e |= filter_form(out, "post", "", 0, SRV_PAGE_LIMIT_DEFAULT, 0);
 	e |= page_foot(out);
 	return e ? -1 : 0;
 }
@@ -495,6 +499,20 @@ static int cell_str(aws_buf *o, aws_jtext_val v, aws_buf *scratch)
 	return aws_jtext_html_escape(o, s, n, AWS_JTEXT_MARK);
 }
 
+/* An itemID as a link to its item view: <a href="/item/<percent-encoded>">itemID</a>. */
+static int cell_item_link(aws_buf *o, aws_jtext_val v, aws_buf *scratch)
+{
+	const char *s;
+	size_t n;
+	if (aws_jtext_str(v, scratch, &s, &n) < 0)
+		return aws_buf_puts(o, "?");
+	int e = aws_buf_puts(o, "<a href=\"/item/");
+	e |= aws_jtext_url_escape_n(o, s, n);   /* only unreserved characters and %XX */
+	e |= aws_buf_puts(o, "\">");
+	e |= aws_jtext_html_escape(o, s, n, AWS_JTEXT_MARK);
+	return e | aws_buf_puts(o, "</a>");
+}
+
 /* One cell's content by type (classes let the stylesheet align numbers, mute nulls). */
 static int render_cell(aws_buf *o, aws_jtext_val av, aws_buf *scratch)
 {
@@ -564,12 +582,12 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 	int e = page_head(out, table);
 	e |= bar_table(out, p->table);
 	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"results\">\n");
-	e |= filter_form(out, "get", p->q, p->limit, 0);
+	e |= filter_form(out, "get", p->q, p->exact, p->limit, 0);
 
 	e |= aws_buf_puts(out, "<p class=\"stats\" role=\"status\">");
 	e |= plural(out, p->count, "item", "items");
 	if (p->q && *p->q) {
-		e |= aws_buf_puts(out, " whose itemID contains <q>");
+		e |= aws_buf_puts(out, p->exact ? " whose itemID is <q>" : " whose itemID contains <q>");
 		e |= aws_jtext_html_escape(out, p->q, strlen(p->q), 0);
 		e |= aws_buf_puts(out, "</q>");
 	}
@@ -577,6 +595,9 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 	e |= plural(out, p->scanned, "item scanned", "items scanned");
 	e |= aws_buf_printf(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> "
 				 "<strong>%.1f</strong> ms", p->elapsed_ms);
+	if (p->capacity >= 0)
+		e |= aws_buf_printf(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> "
+					 "<strong>%g</strong> read capacity units", p->capacity);
 	e |= aws_buf_puts(out, p->next_cursor ? " <span class=\"tail\"><span class=\"sep\" "
 						"aria-hidden=\"true\">·</span> more on the next "
 						"page</span>"
@@ -628,9 +649,9 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 							    : grid_get(&g, i, &cols[c], &pos), s;
 				if (c == 0 && has_id && attr_of(v, &s) == A_S) {
 					/* The key cell heads its row (screen readers read it with
-					 * each cell). */
+					 * each cell) and opens the item. */
 					e |= aws_buf_puts(out, "<th scope=\"row\">");
-					e |= cell_str(out, s, &scratch);
+					e |= cell_item_link(out, s, &scratch);
 					e |= aws_buf_puts(out, "</th>");
 				} else if (!v.p) {
 					e |= aws_buf_puts(out, "<td class=\"missing\"></td>");
@@ -683,6 +704,269 @@ int srv_render_items_json(aws_buf *out, const srv_page *p)
 		e |= aws_buf_puts(out, "null");
 	}
 	e |= aws_buf_puts(out, "}\n");
+	return e ? -1 : 0;
+}
+
+/* ---- the item view ------------------------------------------------------------------- */
+
+/* Any JSON value copied through w: strings decoded and escaped again (so the result is
+ * HTML-safe JSON, or JSON inside HTML), everything else as written. indent < 0: compact;
+ * else members and elements on their own lines, indented by 2 per level from indent. */
+static int jw_copy(jw *w, aws_jtext_val v, int indent, int depth)
+{
+	int k = aws_jtext_kind(v);
+	if (k == '"')
+		return jw_jstr(w, v);
+	if (k != '{' && k != '[')
+		return jw_raw(w, v.p, v.n);
+	if (depth > 2 * RENDER_MAX_DEPTH + 2)
+		return jw_str(w, "(nested too deep)", 17);
+	aws_jtext_iter it;
+	aws_jtext_iter_init(&it, v, (char)k);
+	int e = jw_raw(w, k == '{' ? "{" : "[", 1), n = 0;
+	aws_jtext_val name, x;
+	while (k == '{' ? aws_jtext_member(&it, &name, &x) == 1 : aws_jtext_elem(&it, &x) == 1) {
+		e |= n++ ? jw_raw(w, ",", 1) : 0;
+		if (indent >= 0)
+			e |= aws_buf_printf(w->out, "\n%*s", indent + 2, "");
+		if (k == '{') {
+			e |= jw_jstr(w, name);
+			e |= jw_raw(w, indent >= 0 ? ": " : ":", indent >= 0 ? 2 : 1);
+		}
+		e |= jw_copy(w, x, indent >= 0 ? indent + 2 : -1, depth + 1);
+	}
+	if (n && indent >= 0)
+		e |= aws_buf_printf(w->out, "\n%*s", indent, "");
+	return e | jw_raw(w, k == '{' ? "}" : "]", 1);
+}
+
+static const char *type_name(enum atype a)
+{
+	static const char *const names[] = {"?", "string", "number", "binary", "boolean", "null", "map",
+					    "list", "string set", "number set", "binary set"};
+	return names[a];
+}
+
+static const char *type_code(enum atype a)
+{
+	static const char *const codes[] = {"?", "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
+	return codes[a];
+}
+
+/* Bytes that base64 text of n characters (padding included) stands for. */
+static size_t base64_bytes(const char *s, size_t n)
+{
+	size_t pad = n > 0 && s[n - 1] == '=' ? (n > 1 && s[n - 2] == '=' ? 2 : 1) : 0;
+	return n / 4 * 3 - pad;
+}
+
+static int item_value(aws_buf *o, aws_jtext_val av, int depth, aws_buf *scratch);
+
+/* A binary: its base64 text and its size. */
+static int item_binary(aws_buf *o, aws_jtext_val v, aws_buf *scratch)
+{
+	const char *s;
+	size_t n;
+	if (aws_jtext_str(v, scratch, &s, &n) < 0)
+		return aws_buf_puts(o, "?");
+	size_t bytes = base64_bytes(s, n);
+	int e = aws_buf_puts(o, "<code class=\"b64\">");
+	e |= aws_jtext_html_escape(o, s, n, 0);
+	return e | aws_buf_printf(o, "</code> <span class=\"size\">(%zu byte%s)</span>", bytes, bytes == 1 ? "" : "s");
+}
+
+/* The type cell and the value cell of one attribute. */
+static int item_cells(aws_buf *o, aws_jtext_val av, int depth, aws_buf *scratch)
+{
+	aws_jtext_val v;
+	enum atype a = attr_of(av, &v);
+	int e = aws_buf_printf(o, "<td class=\"type\"><abbr title=\"%s\">%s</abbr></td><td class=\"v\">", type_name(a),
+			       type_code(a));
+	e |= item_value(o, av, depth, scratch);
+	return e | aws_buf_puts(o, "</td>");
+}
+
+/* Rows name | type | value for each member of an object of attribute values. */
+static int item_rows(aws_buf *o, const member *m, size_t n, int depth, aws_buf *scratch)
+{
+	int e = 0;
+	for (size_t i = 0; i < n; i++) {
+		e |= aws_buf_puts(o, "<tr><th scope=\"row\">");
+		e |= aws_jtext_html_escape(o, m[i].name.p, m[i].name.n, AWS_JTEXT_MARK);
+		e |= aws_buf_puts(o, "</th>");
+		e |= item_cells(o, m[i].val, depth, scratch);
+		e |= aws_buf_puts(o, "</tr>\n");
+	}
+	return e;
+}
+
+/* The members of an object of attribute values (a map, or the item), sorted by name with
+ * first (when not NULL) ahead of the others; *m owned (free each name's owned, then m). */
+static int item_members(aws_jtext_val obj, const char *first, member **m, size_t *n)
+{
+	size_t cap = 0;
+	*m = NULL;
+	*n = 0;
+	aws_jtext_iter it;
+	if (aws_jtext_iter_init(&it, obj, '{') < 0)
+		return 0;
+	aws_jtext_val name, v;
+	while (aws_jtext_member(&it, &name, &v) == 1) {
+		if (*n == cap && aws_buf_array_grow(m, &cap, sizeof **m, 16) < 0)
+			return -1;
+		if (col_of(name, &(*m)[*n].name) < 0)
+			return -1;
+		(*m)[(*n)++].val = v;
+	}
+	sort_run(*m, *n);
+	for (size_t i = 0; first && i < *n; i++)
+		if (col_is(&(*m)[i].name, first)) {
+			member k = (*m)[i];
+			memmove(*m + 1, *m, i * sizeof **m);
+			(*m)[0] = k;
+			break;
+		}
+	return 0;
+}
+
+static void members_free(member *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(m[i].name.owned);
+	free(m);
+}
+
+/* A value by its type: scalars as text, sets and lists as lists, maps as nested tables. */
+static int item_value(aws_buf *o, aws_jtext_val av, int depth, aws_buf *scratch)
+{
+	if (depth > RENDER_MAX_DEPTH)
+		return aws_buf_puts(o, "<span class=\"bad\">(nested too deep)</span>");
+	aws_jtext_val v, x;
+	enum atype a = attr_of(av, &v);
+	aws_jtext_iter it;
+	int e = 0;
+	switch (a) {
+	case A_S:
+		e |= aws_buf_puts(o, "<span class=\"s\">");
+		e |= cell_str(o, v, scratch);
+		return e | aws_buf_puts(o, "</span>");
+	case A_N:
+		e |= aws_buf_puts(o, "<span class=\"n\">");
+		e |= cell_str(o, v, scratch);
+		return e | aws_buf_puts(o, "</span>");
+	case A_B:
+		return item_binary(o, v, scratch);
+	case A_BOOL:
+		return aws_buf_puts(o, v.p[0] == 't' ? "<span class=\"bool\">true</span>" : "<span class=\"bool\">false</span>");
+	case A_NULL:
+		return aws_buf_puts(o, "<span class=\"null\">null</span>");
+	case A_SS: case A_NS: case A_BS: {
+		aws_jtext_iter_init(&it, v, '[');
+		e |= aws_buf_puts(o, "<ul class=\"set\">");
+		while (aws_jtext_elem(&it, &x) == 1) {
+			e |= aws_buf_puts(o, a == A_NS ? "<li class=\"n\">" : "<li>");
+			e |= a == A_BS ? item_binary(o, x, scratch) : cell_str(o, x, scratch);
+			e |= aws_buf_puts(o, "</li>");
+		}
+		return e | aws_buf_puts(o, "</ul>");
+	}
+	case A_L: {
+		aws_jtext_iter_init(&it, v, '[');
+		e |= aws_buf_puts(o, "<ol class=\"list\" start=\"0\">");
+		while (aws_jtext_elem(&it, &x) == 1) {
+			aws_jtext_val xv;
+			enum atype xa = attr_of(x, &xv);
+			e |= aws_buf_printf(o, "<li><abbr class=\"type\" title=\"%s\">%s</abbr> ", type_name(xa),
+					    type_code(xa));
+			e |= item_value(o, x, depth + 1, scratch);
+			e |= aws_buf_puts(o, "</li>");
+		}
+		return e | aws_buf_puts(o, "</ol>");
+	}
+	case A_M: {
+		member *m;
+		size_t n;
+		if (item_members(v, NULL, &m, &n) < 0) {
+			members_free(m, n);
+			return -1;
+		}
+		if (n == 0)
+			e |= aws_buf_puts(o, "<span class=\"null\">(empty map)</span>");
+		else {
+			e |= aws_buf_puts(o, "<table class=\"attrs nested\"><tbody>\n");
+			e |= item_rows(o, m, n, depth + 1, scratch);
+			e |= aws_buf_puts(o, "</tbody></table>");
+		}
+		members_free(m, n);
+		return e;
+	}
+	default:
+		return aws_buf_puts(o, "<span class=\"bad\">?</span>");
+	}
+}
+
+int srv_render_item(aws_buf *out, const srv_render_item_in *in)
+{
+	member *m;
+	size_t n;
+	if (item_members(in->item, in->key, &m, &n) < 0) {
+		members_free(m, n);
+		return -1;
+	}
+	aws_buf scratch = AWS_BUF_INIT;
+	aws_jtext_val key = {NULL, 0}, kv;
+	if (n > 0 && col_is(&m[0].name, in->key))
+		key = m[0].val;
+	int key_s = key.p && attr_of(key, &kv) == A_S;
+	const char *title = in->key;
+	aws_buf tb = AWS_BUF_INIT;   /* the title: the key's text when it is a string */
+	if (key_s) {
+		const char *s;
+		size_t sn;
+		if (aws_jtext_str(kv, &scratch, &s, &sn) == 0 && aws_buf_append(&tb, s, sn) == 0 && aws_buf_putc(&tb, '\0') == 0)
+			title = tb.data;
+	}
+	int e = page_head(out, title);
+	e |= bar_table(out, in->table);
+	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"item\">\n"
+			       "<nav class=\"crumbs\"><a href=\"/query\">All items</a></nav>\n<h1><span class=\"keyname\">");
+	e |= aws_jtext_html_escape(out, in->key, strlen(in->key), 0);
+	e |= aws_buf_puts(out, "</span> <code>");
+	if (key.p)
+		e |= item_value(out, key, 0, &scratch);
+	e |= aws_buf_puts(out, "</code></h1>\n<p class=\"stats\" role=\"status\">");
+	e |= plural(out, (long)n, "attribute", "attributes");
+	if (in->capacity >= 0)
+		e |= aws_buf_printf(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> "
+					 "<strong>%g</strong> read capacity units", in->capacity);
+	e |= aws_buf_puts(out, "</p>\n<table class=\"attrs\">\n<thead><tr><th scope=\"col\">attribute</th>"
+			       "<th scope=\"col\">type</th><th scope=\"col\">value</th></tr></thead>\n<tbody>\n");
+	e |= item_rows(out, m, n, 0, &scratch);
+	e |= aws_buf_puts(out, "</tbody>\n</table>\n<h2 id=\"ddb-json\">DynamoDB JSON</h2>\n"
+			       "<pre class=\"ddb-json\" aria-labelledby=\"ddb-json\"><code>");
+	jw w = {out, 1, &scratch};
+	e |= jw_copy(&w, in->item, 0, 0);
+	e |= aws_buf_puts(out, "</code></pre>\n");
+	e |= page_foot(out);
+	members_free(m, n);
+	aws_buf_free(&scratch);
+	aws_buf_free(&tb);
+	return e ? -1 : 0;
+}
+
+int srv_render_item_json(aws_buf *out, const srv_render_item_in *in)
+{
+	aws_buf scratch = AWS_BUF_INIT;
+	jw w = {out, 0, &scratch};
+	int e = aws_buf_puts(out, "{\"table\":\"");
+	e |= aws_jtext_json_escape(out, in->table, strlen(in->table), AWS_JTEXT_HTML_SAFE);
+	e |= aws_buf_puts(out, "\",\"item\":");
+	e |= jw_map(&w, in->item, 0);
+	e |= aws_buf_puts(out, ",\"dynamodb\":");
+	e |= jw_copy(&w, in->item, -1, 0);
+	e |= in->capacity >= 0 ? aws_buf_printf(out, ",\"capacity\":%g}\n", in->capacity)
+			       : aws_buf_puts(out, ",\"capacity\":null}\n");
+	aws_buf_free(&scratch);
 	return e ? -1 : 0;
 }
 

@@ -20,6 +20,7 @@
 #include "aws_jtext.h"
 #include "srv_errors.h"
 #include "srv_head.h"
+#include "srv_item.h"
 #include "srv_log.h"
 #include "srv_page.h"
 #include "srv_render.h"
@@ -29,7 +30,7 @@
 static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
 			  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 static const char BAD_PARAMS[] =
-	"A parameter (q, cursor or limit) is malformed or too long — start again from the first page.";
+	"A parameter (q, mode, cursor or limit) is malformed or too long — start again from the first page.";
 static const char BASIC_REALM[] = "Basic realm=\"showtable\", charset=\"UTF-8\"";
 
 /* Start pages already rendered, as reusable responses: the page depends only on the table
@@ -99,6 +100,10 @@ enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *meth
 	copy_str(c->client, sizeof c->client, c->peer);
 	request_id(c->rid, pl->rid_prefix, atomic_fetch_add(&pl->rid_counter, 1));
 	c->route = srv_route_match(method, url);
+	if (c->route.arg) {
+		c->item_id = strdup(url + c->route.arg);
+		c->bad_params = !c->item_id;
+	}
 	const char *trace = header(c, "X-Amzn-Trace-Id");
 	copy_str(c->trace, sizeof c->trace, trace ? trace : "");
 	/* Refusals here are queued on libmicrohttpd's first callback, which makes it close
@@ -201,12 +206,11 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 	/* A page of items: its parameters are read here, while the request is at hand. A bad
 	 * one is a 400 — but only to someone logged in; an unverified login goes to the
 	 * worker first. */
-	if (c->route.id == SRV_ROUTE_QUERY || c->route.id == SRV_ROUTE_API_ITEMS) {
+	if (c->route.id == SRV_ROUTE_QUERY || c->route.id == SRV_ROUTE_API_ITEMS)
 		c->bad_params = read_params(c);
-		if (c->bad_params && !c->job_verify) {
-			snprintf(c->errlog, sizeof c->errlog, "bad parameter");
-			return respond_error(c, 400, "Bad request", BAD_PARAMS, NULL);
-		}
+	if (c->bad_params && !c->job_verify) {
+		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
+		return respond_error(c, 400, "Bad request", BAD_PARAMS, NULL);
 	}
 
 	/* The hand-off: the connection is suspended and srv_request_work runs on a worker.
@@ -227,7 +231,11 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 
 /* ---------- on a worker: the blocking steps ---------- */
 
-/* login → parameters → table name → page → render, into c->out / res_status / res_kind. */
+static void work_page(srv_conn *c, const char *table);
+static void work_item(srv_conn *c, const char *table);
+
+/* login → parameters → table name → page or item → render, into c->out / res_status /
+ * res_kind. */
 static void work(srv_conn *c)
 {
 	srv_pipeline *pl = c->pl;
@@ -269,32 +277,104 @@ static void work(srv_conn *c)
 		c->res_kind = SRV_BODY_HTML;
 		return;
 	}
+	if (c->route.id == SRV_ROUTE_ITEM || c->route.id == SRV_ROUTE_API_ITEM)
+		work_item(c, table);
+	else
+		work_page(c, table);
+}
+
+/* An AWS failure as the error page (or JSON) for the action that failed. */
+static void aws_failed(srv_conn *c, const aws_error *e, const char *action, const char *table)
+{
+	srv_http_error he;
+	srv_error_map(e, action, table, &he);
+	snprintf(c->errlog, sizeof c->errlog, "%s", he.detail);
+	render_error(c, he.status, he.title, he.detail);
+}
+
+static void page_too_large(srv_conn *c)
+{
+	snprintf(c->errlog, sizeof c->errlog, "page over %u bytes", SRV_OUT_LIMIT);
+	render_error(c, 500, "Page too large", "This page is too large to show — ask for fewer items per page (limit).");
+}
+
+/* /query and /api/items: a page of the Scan, or of an exact lookup (GetItem). */
+static void work_page(srv_conn *c, const char *table)
+{
+	srv_pipeline *pl = c->pl;
+	aws_error e;
+	aws_error_clear(&e);
 	long limit = 0;
 	srv_page p;
 	memset(&p, 0, sizeof p);
+	const char *q = c->q ? c->q : "";
+	const char *action = "dynamodb:Scan";
 	int rc = srv_page_parse_limit(c->limit_text, &limit, &e);
-	if (rc == 0)
-		rc = srv_page_fetch(pl->d.client, table, c->q ? c->q : "", c->cursor, limit, pl->cfg->scan_budget_ms,
+	if (rc == 0 && c->exact && *q) {
+		srv_table_info info;
+		action = "dynamodb:DescribeTable";
+		rc = srv_table_info_get(pl->d.table, pl->d.client, table, &info, &e);
+		if (rc == 0) {
+			action = "dynamodb:GetItem";
+			rc = srv_page_lookup(pl->d.client, table, &info, q, limit, &p, &e);
+		}
+	} else if (rc == 0) {
+		rc = srv_page_fetch(pl->d.client, table, q, c->cursor, limit, pl->cfg->scan_budget_ms,
 				    &pl->d.cursor_key, &p, &e);
+	}
 	if (rc) {
-		srv_http_error he;
-		srv_error_map(&e, "dynamodb:Scan", table, &he);
-		snprintf(c->errlog, sizeof c->errlog, "%s", he.detail);
-		render_error(c, he.status, he.title, he.detail);
+		aws_failed(c, &e, action, table);
 		srv_page_free(&p);
 		return;
 	}
-	int json = c->route.id == SRV_ROUTE_API_ITEMS;
+	int json = c->route.is_api;
 	rc = json ? srv_render_items_json(&c->out, &p) : srv_render_results(&c->out, &p);
 	srv_page_free(&p);
 	if (rc) {
-		snprintf(c->errlog, sizeof c->errlog, "page over %u bytes", SRV_OUT_LIMIT);
-		render_error(c, 500, "Page too large",
-			     "This page is too large to show — ask for fewer items per page (limit).");
+		page_too_large(c);
 		return;
 	}
 	c->res_status = 200;
 	c->res_kind = json ? SRV_BODY_JSON : SRV_BODY_HTML;
+}
+
+/* /item/<itemID> and /api/item/<itemID>: one item by its key (GetItem). */
+static void work_item(srv_conn *c, const char *table)
+{
+	srv_pipeline *pl = c->pl;
+	aws_error e;
+	aws_error_clear(&e);
+	srv_table_info info;
+	if (srv_table_info_get(pl->d.table, pl->d.client, table, &info, &e)) {
+		aws_failed(c, &e, "dynamodb:DescribeTable", table);
+		return;
+	}
+	aws_ddb_get_item_output got = {0};
+	if (srv_item_get(pl->d.client, table, &info, c->item_id, strlen(c->item_id), &got, &e)) {
+		aws_failed(c, &e, "dynamodb:GetItem", table);
+		aws_ddb_get_item_output_free(&got);
+		return;
+	}
+	if (!got.found) {
+		aws_ddb_get_item_output_free(&got);
+		char detail[1024];
+		snprintf(detail, sizeof detail, "Table %s has no item whose %s is \"%.200s\".", table, info.hash,
+			 c->item_id);
+		render_error(c, 404, "No such item", detail);
+		return;
+	}
+	srv_render_item_in item = {
+		.table = table, .key = info.hash, .item = {got.item.data, got.item.len},
+		.capacity = got.capacity_units,
+	};
+	int rc = c->route.is_api ? srv_render_item_json(&c->out, &item) : srv_render_item(&c->out, &item);
+	aws_ddb_get_item_output_free(&got);
+	if (rc) {
+		page_too_large(c);
+		return;
+	}
+	c->res_status = 200;
+	c->res_kind = c->route.is_api ? SRV_BODY_JSON : SRV_BODY_HTML;
 }
 
 void srv_request_work(srv_job *job)
@@ -325,7 +405,8 @@ void srv_request_end(srv_conn *c, const char *transport_error)
 	srv_log_request(&lr);
 	free(c->q);
 	free(c->cursor);
-	c->q = c->cursor = NULL;
+	free(c->item_id);
+	c->q = c->cursor = c->item_id = NULL;
 	if (c->authz[0])   /* held only for a login still to verify */
 		explicit_bzero(c->authz, sizeof c->authz);
 	if (c->out.cap > OUT_KEEP)
@@ -339,7 +420,8 @@ void srv_request_conn_free(srv_conn *c)
 {
 	free(c->q);
 	free(c->cursor);
-	c->q = c->cursor = NULL;
+	free(c->item_id);
+	c->q = c->cursor = c->item_id = NULL;
 	aws_buf_free(&c->out);
 	aws_buf_free(&c->form);
 }
@@ -375,7 +457,7 @@ static enum MHD_Result queue(srv_conn *c, int status, const fixed *f)
 /* A fixed error page, or for the API the same error as JSON (with the same headers). */
 static enum MHD_Result refuse(srv_conn *c, const fixed *f)
 {
-	if (c->route.id == SRV_ROUTE_API_ITEMS)
+	if (c->route.is_api)
 		return respond_error(c, f->status, f->title, f->detail, NULL);
 	return queue(c, f->status, f);
 }
@@ -407,7 +489,7 @@ static void render_error(srv_conn *c, int status, const char *title, const char 
 {
 	aws_buf_reset(&c->out);
 	int rc;
-	if (c->route.id == SRV_ROUTE_API_ITEMS) {
+	if (c->route.is_api) {
 		rc = aws_buf_printf(&c->out, "{\"error\":{\"status\":%d,\"title\":\"", status);
 		rc = rc || aws_jtext_json_escape(&c->out, title, strlen(title), AWS_JTEXT_HTML_SAFE);
 		rc = rc || aws_buf_puts(&c->out, "\",\"detail\":\"");
@@ -420,7 +502,7 @@ static void render_error(srv_conn *c, int status, const char *title, const char 
 	if (rc)
 		aws_buf_reset(&c->out);
 	c->res_status = status;
-	c->res_kind = c->route.id == SRV_ROUTE_API_ITEMS ? SRV_BODY_JSON : SRV_BODY_HTML;
+	c->res_kind = c->route.is_api ? SRV_BODY_JSON : SRV_BODY_HTML;
 }
 
 static enum MHD_Result respond_error(srv_conn *c, int status, const char *title, const char *detail,
@@ -548,6 +630,10 @@ static char *param_dup(srv_conn *c, const char *name, size_t max, int *bad)
 static int read_params(srv_conn *c)
 {
 	int bad = 0;
+	char mode[16];
+	int mr = param(c, "mode", mode, sizeof mode);
+	c->exact = mr > 0 && strcmp(mode, "exact") == 0;
+	bad = mr < 0 || (mr > 0 && !c->exact && strcmp(mode, "contains") != 0);
 	c->q = param_dup(c, "q", 4 * SRV_PAGE_Q_MAX, &bad);
 	c->cursor = param_dup(c, "cursor", SRV_CURSOR_MAX, &bad);
 	int lr = param(c, "limit", c->limit_text, sizeof c->limit_text);

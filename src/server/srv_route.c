@@ -7,7 +7,7 @@
 
 srv_route srv_route_match(const char *method, const char *path)
 {
-	srv_route r = {SRV_ROUTE_NOT_FOUND, 1, 0, 0, "GET, HEAD"};
+	srv_route r = {SRV_ROUTE_NOT_FOUND, 1, 0, 0, "GET, HEAD", 0, 0};
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	int post = strcmp(method, "POST") == 0;
 	if (strcmp(path, "/ping") == 0) {
@@ -25,6 +25,16 @@ srv_route srv_route_match(const char *method, const char *path)
 	} else if (strcmp(path, "/api/items") == 0) {
 		r.id = SRV_ROUTE_API_ITEMS;
 		r.needs_auth = 1;
+		r.is_api = 1;
+	} else if (strncmp(path, "/item/", 6) == 0 && path[6]) {
+		r.id = SRV_ROUTE_ITEM;
+		r.needs_auth = 1;
+		r.arg = 6;
+	} else if (strncmp(path, "/api/item/", 10) == 0 && path[10]) {
+		r.id = SRV_ROUTE_API_ITEM;
+		r.needs_auth = 1;
+		r.is_api = 1;
+		r.arg = 10;
 	} else if (srv_static_is_static_path(path)) {
 		r.id = SRV_ROUTE_STATIC;
 	} else {

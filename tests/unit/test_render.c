@@ -78,7 +78,7 @@ static void results_render_every_attribute_type(void **state)
 	(void)state;
 	srv_page p = page_of("all_types.json");
 	char *h = results_html(&p);
-	assert_contains(h, "<th scope=\"row\">all-types</th>");
+	assert_contains(h, "<th scope=\"row\"><a href=\"/item/all-types\">all-types</a></th>");
 	assert_contains(h, "<td>plain text</td>");
 	assert_contains(h, "<td class=\"n\">12345678901234567890123456789012345678</td>");
 	assert_contains(h, "<td class=\"b\" title=\"binary, base64\">aGVsbG8gd29ybGQ=</td>");
@@ -142,7 +142,8 @@ static void hostile_item_text_is_rendered_escaped(void **state)
 	char *h = results_html(&p);
 	assert_lacks(h, "<script>alert");
 	assert_lacks(h, "<b>bold");
-	assert_contains(h, "<th scope=\"row\">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</th>");
+	assert_contains(h, "<th scope=\"row\"><a href=\"/item/%3Cscript%3Ealert%28%22x%22%29%3C%2Fscript%3E\">"
+			   "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</a></th>");
 	assert_contains(h, "<th scope=\"col\">quote&#39;attr&quot;&lt;b&gt;</th>");
 	assert_contains(h, "<td>it&#39;s &quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;</td>");
 	assert_contains(h, "<td>Zürich 日本 😀</td>");
@@ -288,6 +289,103 @@ static void error_page_shows_status_and_escaped_detail(void **state)
 	aws_buf_free(&b);
 }
 
+
+/* ---- item view ---- */
+
+/* Item i of tests/data/render/<name> rendered as the item view (json: as /api/item). */
+static char *item_render(const char *name, size_t i, int json, double capacity)
+{
+	srv_page p = page_written(name, JSON_COMPACT);
+	srv_render_item_in in = {"demo<&>", "itemID", srv_page_item(&p, (long)i), capacity};
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(json ? srv_render_item_json(&b, &in) : srv_render_item(&b, &in), 0);
+	srv_page_free(&p);
+	return aws_buf_steal(&b, NULL);
+}
+
+static void item_view_shows_every_attribute_typed_with_the_key_first(void **state)
+{
+	(void)state;
+	char *h = item_render("all_types.json", 0, 0, 0.5);
+	assert_contains(h, "<h1><span class=\"keyname\">itemID</span> <code><span class=\"s\">all-types</span></code></h1>");
+	assert_contains(h, "<strong>13</strong> attributes");
+	assert_contains(h, "<strong>0.5</strong> read capacity units");
+	/* the key's row first, then the others by name */
+	const char *key = strstr(h, "<tr><th scope=\"row\">itemID</th>");
+	const char *b = strstr(h, "<tr><th scope=\"row\">b</th>");
+	const char *yes = strstr(h, "<tr><th scope=\"row\">yes</th>");
+	assert_true(key && b && yes && key < b && b < yes);
+	assert_contains(h, "<td class=\"type\"><abbr title=\"number\">N</abbr></td><td class=\"v\"><span class=\"n\">"
+			   "12345678901234567890123456789012345678</span></td>");
+	assert_contains(h, "<code class=\"b64\">aGVsbG8gd29ybGQ=</code> <span class=\"size\">(11 bytes)</span>");
+	assert_contains(h, "<li><code class=\"b64\">AAE=</code> <span class=\"size\">(2 bytes)</span></li>");
+	assert_contains(h, "<li><code class=\"b64\">/w==</code> <span class=\"size\">(1 byte)</span></li>");
+	assert_contains(h, "<abbr title=\"boolean\">BOOL</abbr></td><td class=\"v\"><span class=\"bool\">false</span>");
+	assert_contains(h, "<abbr title=\"null\">NULL</abbr></td><td class=\"v\"><span class=\"null\">null</span>");
+	assert_contains(h, "<ul class=\"set\"><li>red</li><li>green</li></ul>");
+	assert_contains(h, "<ul class=\"set\"><li class=\"n\">1</li><li class=\"n\">22</li><li class=\"n\">333</li></ul>");
+	/* lists and maps expanded, nested maps as nested tables */
+	assert_contains(h, "<ol class=\"list\" start=\"0\"><li><abbr class=\"type\" title=\"string\">S</abbr> "
+			   "<span class=\"s\">a</span></li><li><abbr class=\"type\" title=\"number\">N</abbr> "
+			   "<span class=\"n\">1.50</span></li>");
+	assert_contains(h, "<ol class=\"list\" start=\"0\"></ol>");
+	assert_contains(h, "<table class=\"attrs nested\"><tbody>\n<tr><th scope=\"row\">inner</th>"
+			   "<td class=\"type\"><abbr title=\"map\">M</abbr></td><td class=\"v\">"
+			   "<table class=\"attrs nested\"><tbody>\n<tr><th scope=\"row\">x</th>");
+	assert_contains(h, "<tr><th scope=\"row\">k</th><td class=\"type\"><abbr title=\"string\">S</abbr></td>"
+			   "<td class=\"v\"><span class=\"s\">v&lt;&amp;&gt;</span></td></tr>");
+	/* and its DynamoDB JSON, indented */
+	assert_contains(h, "<pre class=\"ddb-json\" aria-labelledby=\"ddb-json\"><code>{\n  &quot;itemID&quot;: "
+			   "{\n    &quot;S&quot;: &quot;all-types&quot;\n  },");
+	assert_contains(h, "&quot;L&quot;: []");
+	free(h);
+}
+
+static void item_view_escapes_hostile_text_everywhere(void **state)
+{
+	(void)state;
+	char *h = item_render("hostile.json", 0, 0, -1);
+	assert_lacks(h, "<script>alert");
+	assert_lacks(h, "<b>bold");
+	assert_lacks(h, "read capacity");
+	assert_contains(h, "<title>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; · showtable</title>");
+	assert_contains(h, "<th scope=\"row\">quote&#39;attr&quot;&lt;b&gt;</th>");
+	assert_contains(h, "<span class=\"s\">a<span class=\"esc\">\\x01</span>b");
+	assert_contains(h, "&quot;S&quot;: &quot;a\\u0001b\\nc\\td\\x7f&quot;");
+	free(h);
+}
+
+static void item_json_has_the_plain_item_and_its_dynamodb_json(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? "hostile.json" : "all_types.json";
+		char *j = item_render(name, 0, 1, k ? -1 : 1);
+		assert_lacks(j, "<");
+		json_error_t je;
+		json_t *doc = json_loads(j, JSON_DECODE_INT_AS_REAL, &je);
+		if (!doc)
+			fail_msg("%s: %s", je.text, j);
+		char path[4096];
+		const char *dir = getenv("SHOWTABLE_TESTDATA");
+		snprintf(path, sizeof path, "%s/render/%s", dir ? dir : "tests/data", name);
+		json_t *items = json_load_file(path, 0, &je);
+		assert_true(json_equal(json_object_get(doc, "dynamodb"), json_array_get(items, 0)));
+		assert_string_equal(json_string_value(json_object_get(doc, "table")), "demo<&>");
+		if (k) {
+			assert_true(json_is_null(json_object_get(doc, "capacity")));
+		} else {
+			assert_true(json_number_value(json_object_get(doc, "capacity")) == 1);
+			json_t *it = json_object_get(doc, "item");
+			assert_string_equal(json_string_value(json_object_get(it, "b")), "aGVsbG8gd29ybGQ=");
+			assert_string_equal(json_string_value(json_object_get(json_object_get(it, "map"), "k")), "v<&>");
+		}
+		json_decref(items);
+		json_decref(doc);
+		free(j);
+	}
+}
+
 /* ---- JSON API ---- */
 
 static void items_json_maps_every_type_to_plain_json(void **state)
@@ -408,6 +506,9 @@ int main(void)
 		cmocka_unit_test(render_fails_cleanly_at_the_output_limit),
 		cmocka_unit_test(start_page_has_a_scan_form_posting_to_query),
 		cmocka_unit_test(error_page_shows_status_and_escaped_detail),
+		cmocka_unit_test(item_view_shows_every_attribute_typed_with_the_key_first),
+		cmocka_unit_test(item_view_escapes_hostile_text_everywhere),
+		cmocka_unit_test(item_json_has_the_plain_item_and_its_dynamodb_json),
 		cmocka_unit_test(items_json_maps_every_type_to_plain_json),
 		cmocka_unit_test(items_json_cursor_is_null_at_the_end),
 		cmocka_unit_test(items_json_escapes_hostile_strings),
