@@ -260,7 +260,36 @@ static int page_foot(aws_buf *o)
 
 /* The filter form: GET on the results page (the URL can be shared), POST on the start
  * page (go-on-aws's Scan button). */
-static int filter_form(aws_buf *o, const char *method, const char *q, int exact, long limit, int autofocus)
+/* As HTML. */
+static const char *const OP_LABELS[] = {"=", "≠", "&lt;", "&gt;", "begins with", "contains", "exists", "does not exist"};
+
+/* One row of attribute conditions (c NULL: a blank row); every row sends all four fields,
+ * so the server pairs them by position. */
+static int cond_row(aws_buf *o, int i, const srv_filter_cond *c)
+{
+	int e = aws_buf_printf(o, "<div class=\"cond\"><input name=\"attr\" type=\"text\" maxlength=\"%d\" "
+				  "autocomplete=\"off\" spellcheck=\"false\" placeholder=\"attribute\" "
+				  "aria-label=\"attribute of condition %d\" value=\"", SRV_FILTER_NAME_MAX, i + 1);
+	if (c)
+		e |= aws_jtext_html_escape(o, c->attr, strlen(c->attr), 0);
+	e |= aws_buf_printf(o, "\"><select name=\"op\" aria-label=\"comparison of condition %d\">", i + 1);
+	for (int k = SRV_OP_EQ; k <= SRV_OP_NOT_EXISTS; k++)
+		e |= aws_buf_printf(o, "<option value=\"%s\"%s>%s</option>", srv_filter_op_word((srv_filter_op)k),
+				    c && (int)c->op == k ? " selected" : "", OP_LABELS[k]);
+	e |= aws_buf_printf(o, "</select><select name=\"type\" aria-label=\"type of condition %d\">", i + 1);
+	for (int k = SRV_TYPE_STRING; k <= SRV_TYPE_BOOL; k++)
+		e |= aws_buf_printf(o, "<option%s>%s</option>", c && (int)c->type == k ? " selected" : "",
+				    srv_filter_type_word((srv_filter_type)k));
+	e |= aws_buf_printf(o, "</select><input name=\"value\" type=\"text\" maxlength=\"%d\" autocomplete=\"off\" "
+			       "spellcheck=\"false\" placeholder=\"value\" aria-label=\"value of condition %d\" value=\"",
+			    SRV_FILTER_VALUE_MAX, i + 1);
+	if (c)
+		e |= aws_jtext_html_escape(o, c->value, strlen(c->value), 0);
+	return e | aws_buf_puts(o, "\"></div>\n");
+}
+
+static int filter_form(aws_buf *o, const char *method, const char *q, int exact, const srv_filter *f, long limit,
+		       int autofocus)
 {
 	static const long sizes[] = {25, 50, 100, 250, 500, 1000};
 	int e = aws_buf_printf(o,
@@ -288,7 +317,13 @@ static int filter_form(aws_buf *o, const char *method, const char *q, int exact,
 	}
 	e |= aws_buf_puts(o, "</select></div>\n"
 			     "<button type=\"submit\" class=\"primary\" id=\"scan\">Scan</button>\n"
-			     "</form>\n");
+			     "<fieldset class=\"conds\"><legend>and where (all must hold)</legend>\n");
+	int n = f ? f->n : 0;
+	for (int i = 0; i < n; i++)
+		e |= cond_row(o, i, &f->c[i]);
+	if (n < SRV_FILTER_MAX)
+		e |= cond_row(o, n, NULL);
+	e |= aws_buf_puts(o, "</fieldset>\n</form>\n");
 	return e;
 }
 
@@ -307,7 +342,7 @@ int srv_render_start(aws_buf *out, const char *table, const char *user)
 	e |= aws_buf_puts(out, "</code></h1>\n<p class=\"lead\">Scan lists every attribute of "
 			       "every item, a page at a time. Leave the filter empty to see all "
 			       "items.</p>\n");
-	e |= filter_form(out, "post", "", 0, SRV_PAGE_LIMIT_DEFAULT, 0);
+	e |= filter_form(out, "post", "", 0, NULL, SRV_PAGE_LIMIT_DEFAULT, 0);
 	e |= page_foot(out);
 	return e ? -1 : 0;
 }
@@ -564,6 +599,14 @@ static int page_href(aws_buf *o, const srv_page *p, const char *cursor)
 		e |= aws_buf_puts(o, "&amp;");
 	}
 	e |= aws_buf_printf(o, "limit=%ld", p->limit);
+	for (int i = 0; p->filter && i < p->filter->n; i++) {
+		const srv_filter_cond *c = &p->filter->c[i];
+		e |= aws_buf_puts(o, "&amp;attr=");
+		e |= aws_jtext_url_escape(o, c->attr);
+		e |= aws_buf_printf(o, "&amp;op=%s&amp;type=%s&amp;value=", srv_filter_op_word(c->op),
+				    srv_filter_type_word(c->type));
+		e |= aws_jtext_url_escape(o, c->value);
+	}
 	if (cursor) {
 		e |= aws_buf_puts(o, "&amp;cursor=");
 		e |= aws_jtext_url_escape(o, cursor);
@@ -582,7 +625,7 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 	int e = page_head(out, table);
 	e |= bar_table(out, p->table);
 	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"results\">\n");
-	e |= filter_form(out, "get", p->q, p->exact, p->limit, 0);
+	e |= filter_form(out, "get", p->q, p->exact, p->filter, p->limit, 0);
 
 	e |= aws_buf_puts(out, "<p class=\"stats\" role=\"status\">");
 	e |= plural(out, p->count, "item", "items");
@@ -590,6 +633,18 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 		e |= aws_buf_puts(out, p->exact ? " whose itemID is <q>" : " whose itemID contains <q>");
 		e |= aws_jtext_html_escape(out, p->q, strlen(p->q), 0);
 		e |= aws_buf_puts(out, "</q>");
+	}
+	for (int i = 0; p->filter && i < p->filter->n; i++) {
+		const srv_filter_cond *c = &p->filter->c[i];
+		e |= aws_buf_puts(out, i || (p->q && *p->q) ? " and " : " where ");
+		e |= aws_buf_puts(out, "<code>");
+		e |= aws_jtext_html_escape(out, c->attr, strlen(c->attr), AWS_JTEXT_MARK);
+		e |= aws_buf_printf(out, "</code> %s", OP_LABELS[c->op]);
+		if (c->op != SRV_OP_EXISTS && c->op != SRV_OP_NOT_EXISTS) {
+			e |= aws_buf_puts(out, c->type == SRV_TYPE_STRING ? " <q>" : " <code>");
+			e |= aws_jtext_html_escape(out, c->value, strlen(c->value), AWS_JTEXT_MARK);
+			e |= aws_buf_puts(out, c->type == SRV_TYPE_STRING ? "</q>" : "</code>");
+		}
 	}
 	e |= aws_buf_puts(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> ");
 	e |= plural(out, p->scanned, "item scanned", "items scanned");
@@ -619,7 +674,7 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 	aws_buf scratch = AWS_BUF_INIT;
 	if (p->count == 0) {
 		e |= aws_buf_puts(out, "<p class=\"empty\">");
-		int filtered = p->q && *p->q;
+		int filtered = (p->q && *p->q) || p->filter;
 		const char *why = p->next_cursor ? "No matching items in this stretch of the table."
 			: p->continued ? (filtered ? "No more items match this filter."
 						   : "No more items.")

@@ -19,6 +19,7 @@
 #include "aws_crypto.h"
 #include "aws_jtext.h"
 #include "srv_errors.h"
+#include "srv_filter.h"
 #include "srv_head.h"
 #include "srv_item.h"
 #include "srv_log.h"
@@ -94,6 +95,7 @@ enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *meth
 	c->user[0] = '\0';
 	c->form_too_big = 0;
 	c->bad_params = 0;
+	c->bad_why[0] = '\0';
 	aws_buf_reset(&c->form);
 	copy_str(c->method, sizeof c->method, method);
 	copy_str(c->path, sizeof c->path, url);
@@ -210,7 +212,7 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 		c->bad_params = read_params(c);
 	if (c->bad_params && !c->job_verify) {
 		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
-		return respond_error(c, 400, "Bad request", BAD_PARAMS, NULL);
+		return respond_error(c, 400, "Bad request", c->bad_why[0] ? c->bad_why : BAD_PARAMS, NULL);
 	}
 
 	/* The hand-off: the connection is suspended and srv_request_work runs on a worker.
@@ -257,7 +259,7 @@ static void work(srv_conn *c)
 	}
 	if (c->bad_params) {
 		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
-		render_error(c, 400, "Bad request", BAD_PARAMS);
+		render_error(c, 400, "Bad request", c->bad_why[0] ? c->bad_why : BAD_PARAMS);
 		return;
 	}
 	char table[SRV_TABLE_NAME_MAX];
@@ -319,7 +321,7 @@ static void work_page(srv_conn *c, const char *table)
 			rc = srv_page_lookup(pl->d.client, table, &info, q, limit, &p, &e);
 		}
 	} else if (rc == 0) {
-		rc = srv_page_fetch(pl->d.client, table, q, c->cursor, limit, pl->cfg->scan_budget_ms,
+		rc = srv_page_fetch(pl->d.client, table, q, c->filter, c->cursor, limit, pl->cfg->scan_budget_ms,
 				    &pl->d.cursor_key, &p, &e);
 	}
 	if (rc) {
@@ -406,7 +408,9 @@ void srv_request_end(srv_conn *c, const char *transport_error)
 	free(c->q);
 	free(c->cursor);
 	free(c->item_id);
+	free(c->filter);
 	c->q = c->cursor = c->item_id = NULL;
+	c->filter = NULL;
 	if (c->authz[0])   /* held only for a login still to verify */
 		explicit_bzero(c->authz, sizeof c->authz);
 	if (c->out.cap > OUT_KEEP)
@@ -421,7 +425,9 @@ void srv_request_conn_free(srv_conn *c)
 	free(c->q);
 	free(c->cursor);
 	free(c->item_id);
+	free(c->filter);
 	c->q = c->cursor = c->item_id = NULL;
+	c->filter = NULL;
 	aws_buf_free(&c->out);
 	aws_buf_free(&c->form);
 }
@@ -608,6 +614,77 @@ static int param(srv_conn *c, const char *name, char *out, size_t outlen)
 	return 1;
 }
 
+/* The nth occurrence of a GET parameter (libmicrohttpd keeps repeated ones, in order). */
+typedef struct nth_arg {
+	const char *name;
+	int nth;
+	const char *found;
+} nth_arg;
+
+static enum MHD_Result nth_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	nth_arg *a = cls;
+	(void)kind;
+	if (strcmp(key, a->name) == 0 && a->nth-- == 0) {
+		a->found = value ? value : "";
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* param for the nth occurrence of name. */
+static int param_nth(srv_conn *c, const char *name, int nth, char *out, size_t outlen)
+{
+	if (c->route.is_post)
+		return srv_form_get_nth(c->form.data ? c->form.data : "", c->form.len, name, nth, out, outlen);
+	nth_arg a = {name, nth, NULL};
+	MHD_get_connection_values(c->mc, MHD_GET_ARGUMENT_KIND, nth_arg_cb, &a);
+	if (!a.found)
+		return 0;
+	if (strlen(a.found) >= outlen)
+		return -1;
+	memcpy(out, a.found, strlen(a.found) + 1);
+	return 1;
+}
+
+/* The attribute conditions: rows of attr, op, type, value (repeated parameters, matched by
+ * position; a row without attr is skipped) into c->filter. 1 when unusable, with why. */
+static int read_filter(srv_conn *c)
+{
+	static char scratch[4][SRV_FILTER_VALUE_MAX + 2];   /* event loop only */
+	static const char *const names[4] = {"attr", "op", "type", "value"};
+	aws_error e;
+	aws_error_clear(&e);
+	for (int row = 0; row < 4 * SRV_FILTER_MAX; row++) {
+		const char *v[4];
+		int any = 0;
+		for (int k = 0; k < 4; k++) {
+			int r = param_nth(c, names[k], row, scratch[k], sizeof scratch[k]);
+			if (r < 0) {
+				snprintf(c->bad_why, sizeof c->bad_why, "the %s of condition %d is too long or malformed",
+					 names[k], row + 1);
+				return 1;
+			}
+			v[k] = r ? scratch[k] : NULL;
+			any |= r;
+		}
+		if (!any)
+			return 0;
+		if (!v[0] || !*v[0])
+			continue;
+		if (!c->filter && !(c->filter = calloc(1, sizeof *c->filter))) {
+			snprintf(c->bad_why, sizeof c->bad_why, "out of memory");
+			return 1;
+		}
+		if (srv_filter_add(c->filter, v[0], v[1], v[2], v[3], &e) != 0) {
+			snprintf(c->bad_why, sizeof c->bad_why, "Filter condition %d: %.200s.", row + 1, e.message);
+			return 1;
+		}
+	}
+	snprintf(c->bad_why, sizeof c->bad_why, "a filter has at most %d conditions", SRV_FILTER_MAX);
+	return 1;
+}
+
 static char *param_dup(srv_conn *c, const char *name, size_t max, int *bad)
 {
 	char *buf = malloc(max + 1);
@@ -639,7 +716,16 @@ static int read_params(srv_conn *c)
 	int lr = param(c, "limit", c->limit_text, sizeof c->limit_text);
 	if (lr <= 0)
 		c->limit_text[0] = '\0';
-	return bad || lr < 0;
+	if (bad || lr < 0)
+		return 1;
+	if (read_filter(c))
+		return 1;
+	if (c->exact && c->filter) {
+		snprintf(c->bad_why, sizeof c->bad_why, "The exact itemID lookup reads one item by its key: "
+			 "it takes no attribute conditions (use \"contains\" to combine them).");
+		return 1;
+	}
+	return 0;
 }
 
 /* The cached start page for (table, user), rendered on first use; NULL when it cannot be

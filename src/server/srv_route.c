@@ -57,6 +57,11 @@ static int hexval(char c)
 
 int srv_form_get(const char *body, size_t len, const char *name, char *out, size_t outlen)
 {
+	return srv_form_get_nth(body, len, name, 0, out, outlen);
+}
+
+int srv_form_get_nth(const char *body, size_t len, const char *name, int nth, char *out, size_t outlen)
+{
 	size_t nl = strlen(name);
 	const char *p = body, *end = body + len;
 	while (p < end) {
@@ -64,7 +69,7 @@ int srv_form_get(const char *body, size_t len, const char *name, char *out, size
 		const char *fe = amp ? amp : end;
 		const char *eq = memchr(p, '=', (size_t)(fe - p));
 		const char *ke = eq ? eq : fe;
-		if ((size_t)(ke - p) == nl && memcmp(p, name, nl) == 0) {
+		if ((size_t)(ke - p) == nl && memcmp(p, name, nl) == 0 && nth-- == 0) {
 			size_t o = 0;
 			for (const char *v = eq ? eq + 1 : fe; v < fe; v++) {
 				int c = (unsigned char)*v;

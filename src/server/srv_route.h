@@ -38,5 +38,8 @@ srv_route srv_route_match(const char *method, const char *path);
  * field is absent, -1 when its value is malformed (bad %XX, an encoded NUL) or longer than
  * outlen - 1 bytes. The first occurrence wins. */
 int srv_form_get(const char *body, size_t len, const char *name, char *out, size_t outlen);
+/* The same for the nth (0-based) occurrence of field name: a form may repeat a field (one
+ * per row of filter conditions). */
+int srv_form_get_nth(const char *body, size_t len, const char *name, int nth, char *out, size_t outlen);
 
 #endif

@@ -184,6 +184,33 @@ static void next_link_carries_cursor_filter_and_limit(void **state)
 	srv_page_free(&p);
 }
 
+static void conditions_are_in_the_links_the_form_and_the_summary(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	srv_filter f = {0};
+	assert_int_equal(srv_filter_add(&f, "price tag", "gt", "number", "9.5", NULL), 0);
+	assert_int_equal(srv_filter_add(&f, "<b>", "begins_with", "string", "a&b", NULL), 0);
+	assert_int_equal(srv_filter_add(&f, "gone", "not_exists", NULL, NULL, NULL), 0);
+	p.filter = &f;
+	p.next_cursor = strdup("Cur");
+	char *h = results_html(&p);
+	assert_contains(h, "href=\"/query?limit=100&amp;attr=price%20tag&amp;op=gt&amp;type=number&amp;value=9.5"
+			   "&amp;attr=%3Cb%3E&amp;op=begins_with&amp;type=string&amp;value=a%26b"
+			   "&amp;attr=gone&amp;op=not_exists&amp;type=string&amp;value=&amp;cursor=Cur\">");
+	assert_contains(h, " where <code>price tag</code> &gt; <code>9.5</code> and <code>&lt;b&gt;</code> begins with "
+			   "<q>a&amp;b</q> and <code>gone</code> does not exist");
+	/* one row per condition, then one blank row; every row sends all four fields */
+	assert_contains(h, "value=\"price tag\"><select name=\"op\" aria-label=\"comparison of condition 1\">"
+			   "<option value=\"eq\">=</option><option value=\"ne\">≠</option><option value=\"lt\">&lt;"
+			   "</option><option value=\"gt\" selected>&gt;</option>");
+	assert_contains(h, "aria-label=\"attribute of condition 4\" value=\"\">");
+	assert_lacks(h, "condition 5");
+	assert_lacks(h, "<b>");
+	free(h);
+	srv_page_free(&p);
+}
+
 static void last_page_has_no_next_link(void **state)
 {
 	(void)state;
@@ -506,6 +533,7 @@ int main(void)
 		cmocka_unit_test(render_fails_cleanly_at_the_output_limit),
 		cmocka_unit_test(start_page_has_a_scan_form_posting_to_query),
 		cmocka_unit_test(error_page_shows_status_and_escaped_detail),
+		cmocka_unit_test(conditions_are_in_the_links_the_form_and_the_summary),
 		cmocka_unit_test(item_view_shows_every_attribute_typed_with_the_key_first),
 		cmocka_unit_test(item_view_escapes_hostile_text_everywhere),
 		cmocka_unit_test(item_json_has_the_plain_item_and_its_dynamodb_json),
