@@ -77,6 +77,8 @@ typedef struct srv_conn {
 	char *item_id;                    /* owned: /item/<itemID>'s itemID, decoded */
 	int exact;                        /* mode=exact: q is the whole itemID (GetItem) */
 	struct srv_filter *filter;        /* owned: attribute conditions; NULL when none */
+	char **show;                      /* owned, each owned: the columns chosen (col=) */
+	int nshow;
 	char bad_why[256];                /* why the parameters are unusable, "" = generic */
 	char limit_text[SRV_LIMIT_TEXT_MAX];
 	int bad_params;                   /* q, mode, cursor or limit unusable: 400 once logged in */

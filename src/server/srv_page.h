@@ -28,6 +28,7 @@
 #define SRV_PAGE_Q_MAX         1024   /* bytes of filter text accepted */
 #define SRV_PAGE_BUDGET_DEFAULT_MS 5000
 #define SRV_PAGE_TEXT_MAX      (24 << 20)   /* bytes of item text in one page */
+#define SRV_PAGE_SHOW_MAX      100   /* columns that can be chosen by name */
 
 typedef struct srv_page_span {
 	size_t off, len;
@@ -45,6 +46,9 @@ typedef struct srv_page {
 	double elapsed_ms;     /* wall time of the Scan calls (CLOCK_MONOTONIC) */
 	const char *q;         /* borrowed; the itemID filter, "" when none */
 	const srv_filter *filter;  /* borrowed; the attribute conditions, NULL when none */
+	char *const *show;     /* borrowed; the columns chosen to be shown (itemID always is);
+				  nshow 0 = every column. For rendering only: no effect on the Scan */
+	int nshow;
 	long limit;            /* the page size used */
 	int budget_spent;      /* 1 when the page stopped early because the budget ran out */
 	int continued;         /* 1 when fetched from a cursor (not the first page) */

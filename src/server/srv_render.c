@@ -288,8 +288,12 @@ static int cond_row(aws_buf *o, int i, const srv_filter_cond *c)
 	return e | aws_buf_puts(o, "\"></div>\n");
 }
 
+typedef struct col col;
+static int columns_choice(aws_buf *o, const col *cols, size_t ncols, const srv_page *p);
+
+/* cols, ncols, p: the results page's columns, offered to choose from (NULL: none). */
 static int filter_form(aws_buf *o, const char *method, const char *q, int exact, const srv_filter *f, long limit,
-		       int autofocus)
+		       int autofocus, const col *cols, size_t ncols, const srv_page *p)
 {
 	static const long sizes[] = {25, 50, 100, 250, 500, 1000};
 	int e = aws_buf_printf(o,
@@ -323,7 +327,10 @@ static int filter_form(aws_buf *o, const char *method, const char *q, int exact,
 		e |= cond_row(o, i, &f->c[i]);
 	if (n < SRV_FILTER_MAX)
 		e |= cond_row(o, n, NULL);
-	e |= aws_buf_puts(o, "</fieldset>\n</form>\n");
+	e |= aws_buf_puts(o, "</fieldset>\n");
+	if (p)
+		e |= columns_choice(o, cols, ncols, p);
+	e |= aws_buf_puts(o, "</form>\n");
 	return e;
 }
 
@@ -342,7 +349,7 @@ int srv_render_start(aws_buf *out, const char *table, const char *user)
 	e |= aws_buf_puts(out, "</code></h1>\n<p class=\"lead\">Scan lists every attribute of "
 			       "every item, a page at a time. Leave the filter empty to see all "
 			       "items.</p>\n");
-	e |= filter_form(out, "post", "", 0, NULL, SRV_PAGE_LIMIT_DEFAULT, 0);
+	e |= filter_form(out, "get", "", 0, NULL, SRV_PAGE_LIMIT_DEFAULT, 0, NULL, 0, NULL);
 	e |= page_foot(out);
 	return e ? -1 : 0;
 }
@@ -351,11 +358,11 @@ int srv_render_start(aws_buf *out, const char *table, const char *user)
 
 /* A member name as bytes: a view into the item text, or (names with escapes, rare) a
  * decoded copy in owned. */
-typedef struct col {
+struct col {
 	const char *p;
 	size_t n;
 	char *owned;
-} col;
+};
 
 static int col_of(aws_jtext_val name, col *c)
 {
@@ -405,6 +412,8 @@ typedef struct grid {
 	size_t *run;        /* item i's members are m[run[i] .. run[i + 1]) */
 	col *cols, *tmp;    /* the union (names borrowed from m), and room to merge into */
 	size_t ncols, ccap;
+	col *shown;         /* the columns shown: all, or itemID and those chosen */
+	size_t nshown;
 } grid;
 
 static void grid_free(grid *g)
@@ -415,6 +424,59 @@ static void grid_free(grid *g)
 	free(g->run);
 	free(g->cols);
 	free(g->tmp);
+	free(g->shown);
+}
+
+static int col_chosen(const col *c, const srv_page *p)
+{
+	for (int i = 0; i < p->nshow; i++)
+		if (strlen(p->show[i]) == c->n && memcmp(p->show[i], c->p, c->n) == 0)
+			return 1;
+	return 0;
+}
+
+/* g->shown: itemID and the chosen columns, in the union's order (every column when none
+ * is chosen). */
+static int shown_cols(grid *g, const srv_page *p)
+{
+	g->shown = malloc((g->ncols + 1) * sizeof *g->shown);
+	if (!g->shown)
+		return -1;
+	for (size_t i = 0; i < g->ncols; i++)
+		if (!p->nshow || col_is(&g->cols[i], "itemID") || col_chosen(&g->cols[i], p))
+			g->shown[g->nshown++] = g->cols[i];
+	return 0;
+}
+
+/* The column chooser inside the filter form: a checkbox per attribute of the page (and per
+ * column chosen before that this page lacks); the form's button applies it. */
+static int columns_choice(aws_buf *o, const col *cols, size_t ncols, const srv_page *p)
+{
+	int e = aws_buf_puts(o, "<details class=\"columns\"><summary>Columns</summary>\n<div class=\"colset\">");
+	for (size_t i = 0; i < ncols; i++) {
+		if (col_is(&cols[i], "itemID"))
+			continue;
+		e |= aws_buf_printf(o, "<label><input type=\"checkbox\" name=\"col\"%s value=\"",
+				    !p->nshow || col_chosen(&cols[i], p) ? " checked" : "");
+		e |= aws_jtext_html_escape(o, cols[i].p, cols[i].n, 0);
+		e |= aws_buf_puts(o, "\">");
+		e |= aws_jtext_html_escape(o, cols[i].p, cols[i].n, AWS_JTEXT_MARK);
+		e |= aws_buf_puts(o, "</label>");
+	}
+	for (int k = 0; k < p->nshow; k++) {
+		int on_page = 0;
+		for (size_t i = 0; i < ncols && !on_page; i++)
+			on_page = strlen(p->show[k]) == cols[i].n && memcmp(p->show[k], cols[i].p, cols[i].n) == 0;
+		if (on_page)
+			continue;
+		e |= aws_buf_puts(o, "<label><input type=\"checkbox\" name=\"col\" checked value=\"");
+		e |= aws_jtext_html_escape(o, p->show[k], strlen(p->show[k]), 0);
+		e |= aws_buf_puts(o, "\">");
+		e |= aws_jtext_html_escape(o, p->show[k], strlen(p->show[k]), AWS_JTEXT_MARK);
+		e |= aws_buf_puts(o, "</label>");
+	}
+	return e | aws_buf_puts(o, "</div><p class=\"hint\">itemID is always shown. Scan again to apply.</p>"
+				   "</details>\n");
 }
 
 /* Insertion sort: an item has a handful of attributes. */
@@ -607,6 +669,10 @@ static int page_href(aws_buf *o, const srv_page *p, const char *cursor)
 				    srv_filter_type_word(c->type));
 		e |= aws_jtext_url_escape(o, c->value);
 	}
+	for (int i = 0; i < p->nshow; i++) {
+		e |= aws_buf_puts(o, "&amp;col=");
+		e |= aws_jtext_url_escape(o, p->show[i]);
+	}
 	if (cursor) {
 		e |= aws_buf_puts(o, "&amp;cursor=");
 		e |= aws_jtext_url_escape(o, cursor);
@@ -625,7 +691,13 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 	int e = page_head(out, table);
 	e |= bar_table(out, p->table);
 	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"results\">\n");
-	e |= filter_form(out, "get", p->q, p->exact, p->filter, p->limit, 0);
+	grid g;
+	memset(&g, 0, sizeof g);
+	if (grid_read(&g, p) < 0 || shown_cols(&g, p) < 0) {
+		grid_free(&g);
+		return -1;
+	}
+	e |= filter_form(out, "get", p->q, p->exact, p->filter, p->limit, 0, g.cols, g.ncols, p);
 
 	e |= aws_buf_puts(out, "<p class=\"stats\" role=\"status\">");
 	e |= plural(out, p->count, "item", "items");
@@ -663,14 +735,8 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 		e |= aws_buf_puts(out, "<p class=\"note\">The scan stopped early to answer in time; "
 				       "the next page continues where it left off.</p>\n");
 
-	grid g;
-	memset(&g, 0, sizeof g);
-	if (grid_read(&g, p) < 0) {
-		grid_free(&g);
-		return -1;
-	}
-	size_t ncols = g.ncols;
-	const col *cols = g.cols;
+	size_t ncols = g.nshown;
+	const col *cols = g.shown;
 	aws_buf scratch = AWS_BUF_INIT;
 	if (p->count == 0) {
 		e |= aws_buf_puts(out, "<p class=\"empty\">");
@@ -722,9 +788,11 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 	aws_buf_free(&scratch);
 
 	e |= aws_buf_puts(out, "<nav class=\"pager\" aria-label=\"Pages\">");
-	e |= aws_buf_puts(out, "<a class=\"first\" href=\"");
-	e |= page_href(out, p, NULL);
-	e |= aws_buf_puts(out, "\">First page</a>");
+	if (p->continued) {   /* the first page needs no link to itself */
+		e |= aws_buf_puts(out, "<a class=\"first\" href=\"");
+		e |= page_href(out, p, NULL);
+		e |= aws_buf_puts(out, "\">First page</a>");
+	}
 	if (p->next_cursor) {
 		e |= aws_buf_puts(out, "<a class=\"next primary\" rel=\"next\" href=\"");
 		e |= page_href(out, p, p->next_cursor);

@@ -80,6 +80,7 @@ static void find_client(srv_conn *c);
 static enum MHD_Result serve_static(srv_conn *c);
 static int read_params(srv_conn *c);
 static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user);
+static void free_params(srv_conn *c);
 static void copy_str(char *dst, size_t len, const char *src);
 static void request_id(char *out, const char *prefix, unsigned long long n);
 
@@ -330,6 +331,8 @@ static void work_page(srv_conn *c, const char *table)
 		return;
 	}
 	int json = c->route.is_api;
+	p.show = c->show;
+	p.nshow = c->nshow;
 	rc = json ? srv_render_items_json(&c->out, &p) : srv_render_results(&c->out, &p);
 	srv_page_free(&p);
 	if (rc) {
@@ -394,6 +397,22 @@ enum MHD_Result srv_request_respond(srv_conn *c)
 	return queue_out(c, c->res_status, c->res_kind, NULL);
 }
 
+/* What read_params and begin allocated for one request. */
+static void free_params(srv_conn *c)
+{
+	free(c->q);
+	free(c->cursor);
+	free(c->item_id);
+	free(c->filter);
+	for (int i = 0; i < c->nshow; i++)
+		free(c->show[i]);
+	free(c->show);
+	c->q = c->cursor = c->item_id = NULL;
+	c->filter = NULL;
+	c->show = NULL;
+	c->nshow = 0;
+}
+
 void srv_request_end(srv_conn *c, const char *transport_error)
 {
 	struct timespec t1;
@@ -405,12 +424,7 @@ void srv_request_end(srv_conn *c, const char *transport_error)
 		.error = c->errlog[0] ? c->errlog : transport_error,
 	};
 	srv_log_request(&lr);
-	free(c->q);
-	free(c->cursor);
-	free(c->item_id);
-	free(c->filter);
-	c->q = c->cursor = c->item_id = NULL;
-	c->filter = NULL;
+	free_params(c);
 	if (c->authz[0])   /* held only for a login still to verify */
 		explicit_bzero(c->authz, sizeof c->authz);
 	if (c->out.cap > OUT_KEEP)
@@ -422,12 +436,7 @@ void srv_request_end(srv_conn *c, const char *transport_error)
 
 void srv_request_conn_free(srv_conn *c)
 {
-	free(c->q);
-	free(c->cursor);
-	free(c->item_id);
-	free(c->filter);
-	c->q = c->cursor = c->item_id = NULL;
-	c->filter = NULL;
+	free_params(c);
 	aws_buf_free(&c->out);
 	aws_buf_free(&c->form);
 }
@@ -685,6 +694,29 @@ static int read_filter(srv_conn *c)
 	return 1;
 }
 
+/* The columns chosen: repeated col= parameters into c->show. 1 when unusable, with why. */
+static int read_columns(srv_conn *c)
+{
+	char name[SRV_FILTER_NAME_MAX + 2];
+	for (int i = 0;; i++) {
+		int r = param_nth(c, "col", i, name, sizeof name);
+		if (r == 0)
+			return 0;
+		if (r < 0 || i == SRV_PAGE_SHOW_MAX) {
+			snprintf(c->bad_why, sizeof c->bad_why, "at most %d columns of at most %d bytes can be chosen",
+				 SRV_PAGE_SHOW_MAX, SRV_FILTER_NAME_MAX);
+			return 1;
+		}
+		if (!name[0])
+			continue;
+		if (!c->show && !(c->show = calloc(SRV_PAGE_SHOW_MAX, sizeof *c->show)))
+			return 1;
+		if (!(c->show[c->nshow] = strdup(name)))
+			return 1;
+		c->nshow++;
+	}
+}
+
 static char *param_dup(srv_conn *c, const char *name, size_t max, int *bad)
 {
 	char *buf = malloc(max + 1);
@@ -718,7 +750,7 @@ static int read_params(srv_conn *c)
 		c->limit_text[0] = '\0';
 	if (bad || lr < 0)
 		return 1;
-	if (read_filter(c))
+	if (read_filter(c) || read_columns(c))
 		return 1;
 	if (c->exact && c->filter) {
 		snprintf(c->bad_why, sizeof c->bad_why, "The exact itemID lookup reads one item by its key: "

@@ -178,8 +178,41 @@ static void next_link_carries_cursor_filter_and_limit(void **state)
 	char *h = results_html(&p);
 	assert_contains(h, "<a class=\"next primary\" rel=\"next\" "
 			   "href=\"/query?q=a%20b%26c&amp;limit=250&amp;cursor=AbC-_9\">");
-	assert_contains(h, "<a class=\"first\" href=\"/query?q=a%20b%26c&amp;limit=250\">");
+	assert_lacks(h, "First page");   /* this is the first page */
 	assert_contains(h, "more on the next page");
+	free(h);
+	p.continued = 1;
+	h = results_html(&p);
+	assert_contains(h, "<a class=\"first\" href=\"/query?q=a%20b%26c&amp;limit=250\">First page</a>");
+	free(h);
+	srv_page_free(&p);
+}
+
+static void chosen_columns_are_shown_with_itemID_and_kept_in_links(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	char *show[] = {"s", "zeta", "gone"};
+	p.show = show;
+	p.nshow = 3;
+	p.next_cursor = strdup("C");
+	char *h = results_html(&p);
+	assert_contains(h, "<thead><tr><th scope=\"col\">itemID</th><th scope=\"col\">s</th>"
+			   "<th scope=\"col\">zeta</th></tr></thead>");
+	assert_contains(h, "3 attributes</caption>");
+	assert_contains(h, "href=\"/query?limit=100&amp;col=s&amp;col=zeta&amp;col=gone&amp;cursor=C\"");
+	/* the chooser: every attribute of the page, the chosen ones checked, and a chosen one
+	 * this page lacks */
+	assert_contains(h, "<label><input type=\"checkbox\" name=\"col\" value=\"b\">b</label>");
+	assert_contains(h, "<label><input type=\"checkbox\" name=\"col\" checked value=\"s\">s</label>");
+	assert_contains(h, "<label><input type=\"checkbox\" name=\"col\" checked value=\"gone\">gone</label>");
+	assert_lacks(h, "value=\"itemID\">");
+	assert_lacks(h, "<th scope=\"col\">b</th>");
+	free(h);
+	p.nshow = 0;
+	h = results_html(&p);
+	assert_contains(h, "<label><input type=\"checkbox\" name=\"col\" checked value=\"b\">b</label>");
+	assert_contains(h, "<th scope=\"col\">b</th>");
 	free(h);
 	srv_page_free(&p);
 }
@@ -287,12 +320,12 @@ static void render_fails_cleanly_at_the_output_limit(void **state)
 
 /* ---- start and error pages ---- */
 
-static void start_page_has_a_scan_form_posting_to_query(void **state)
+static void start_page_has_a_scan_form_getting_query(void **state)
 {
 	(void)state;
 	aws_buf b = AWS_BUF_INIT;
 	assert_int_equal(srv_render_start(&b, "showtable-demo", "ann<"), 0);
-	assert_contains(b.data, "<form class=\"filter\" method=\"post\" action=\"/query\"");
+	assert_contains(b.data, "<form class=\"filter\" method=\"get\" action=\"/query\"");
 	assert_contains(b.data, "<label for=\"q\">");
 	assert_contains(b.data, "name=\"q\"");
 	assert_contains(b.data, "name=\"limit\"");
@@ -531,9 +564,10 @@ int main(void)
 		cmocka_unit_test(empty_page_says_why),
 		cmocka_unit_test(pages_use_only_our_own_assets),
 		cmocka_unit_test(render_fails_cleanly_at_the_output_limit),
-		cmocka_unit_test(start_page_has_a_scan_form_posting_to_query),
+		cmocka_unit_test(start_page_has_a_scan_form_getting_query),
 		cmocka_unit_test(error_page_shows_status_and_escaped_detail),
 		cmocka_unit_test(conditions_are_in_the_links_the_form_and_the_summary),
+		cmocka_unit_test(chosen_columns_are_shown_with_itemID_and_kept_in_links),
 		cmocka_unit_test(item_view_shows_every_attribute_typed_with_the_key_first),
 		cmocka_unit_test(item_view_escapes_hostile_text_everywhere),
 		cmocka_unit_test(item_json_has_the_plain_item_and_its_dynamodb_json),
