@@ -136,6 +136,8 @@ static int ddb_set_borrowed(json_t *o, const char *k, const json_t *v)
 
 /* ---------- Scan ---------- */
 
+static int ddb_capacity(const json_t *resp, const char *op, double *units, aws_error *err);
+
 /* Checks a Scan input and builds its request object (caller decrefs). */
 static json_t *ddb_scan_request(const aws_ddb_scan_input *in, aws_error *err)
 {
@@ -188,6 +190,8 @@ static json_t *ddb_scan_request(const aws_ddb_scan_input *in, aws_error *err)
 				       in->expression_attribute_values);
 	if (!bad && in->consistent_read)
 		bad = json_object_set_new(req, "ConsistentRead", json_true());
+	if (!bad && in->return_consumed_capacity)
+		bad = json_object_set_new(req, "ReturnConsumedCapacity", json_string("TOTAL"));
 	if (bad) {
 		json_decref(req);
 		aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory (or a string that "
@@ -235,6 +239,8 @@ int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_outpu
 		rc = ddb_bad_field(err, "Scan", "Items", "an array");
 	else
 		rc = ddb_scan_counts_ok(count, scanned, json_array_size(items), lek, err);
+	if (rc == 0)
+		rc = ddb_capacity(resp, "Scan", &out->capacity_units, err);
 	if (rc == 0) {
 		size_t i;
 		json_t *it;
@@ -309,7 +315,7 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 {
 	long count = -1, scanned = -1;
 	int seen_items = 0;
-	const unsigned char *lek_at = NULL, *lek_end = NULL;
+	const unsigned char *lek_at = NULL, *lek_end = NULL, *cc_at = NULL, *cc_end = NULL;
 	aws_json_ws(l);
 	if (l->p >= l->end) {
 		l->p = l->base;
@@ -379,6 +385,9 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 					return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "given once");
 				lek_at = b;
 				lek_end = l->p;
+			} else if (DDB_IS("ConsumedCapacity")) {
+				cc_at = b;
+				cc_end = l->p;
 			}
 		}
 #undef DDB_IS
@@ -409,6 +418,14 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 		if (!pg->last_evaluated_key)
 			return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "valid JSON");
 	}
+	if (cc_at) {   /* small: read with jansson, as the tree form does */
+		json_t *cc = json_loadb((const char *)cc_at, (size_t)(cc_end - cc_at), JSON_DECODE_ANY, NULL);
+		json_t *wrap = json_pack("{s:o?}", "ConsumedCapacity", cc);
+		int bad = !wrap || ddb_capacity(wrap, "Scan", &pg->capacity_units, err) < 0;
+		json_decref(wrap);
+		if (bad)
+			return -1;
+	}
 	pg->count = count;
 	pg->scanned_count = scanned;
 	return ddb_scan_counts_ok(count, scanned, pg->nitems, pg->last_evaluated_key, err);
@@ -421,6 +438,7 @@ int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_
 	page->last_evaluated_key = NULL;
 	page->nitems = 0;
 	page->count = page->scanned_count = 0;
+	page->capacity_units = -1;
 	json_t *req = ddb_scan_request(in, err);
 	if (!req)
 		return -1;
@@ -467,6 +485,7 @@ int aws_ddb_scan_page_parse(aws_ddb_scan_page *page, const char *text, size_t le
 	page->last_evaluated_key = NULL;
 	page->nitems = 0;
 	page->count = page->scanned_count = 0;
+	page->capacity_units = -1;
 	aws_buf_reset(&page->body);
 	if (aws_buf_append(&page->body, text, len) < 0)
 		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory");
@@ -644,6 +663,31 @@ int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_e
 		*out = json_incref(t);
 	json_decref(resp);
 	return rc < 0 ? aws_error_prefix(err, "describing table %s", table) : 0;
+}
+
+int aws_ddb_pitr_status(aws_client *c, const char *table, int *pitr, aws_error *err)
+{
+	*pitr = 0;
+	if (ddb_table_name_ok(table, err) < 0)
+		return -1;
+	json_t *req = json_pack("{s:s}", "TableName", table);
+	if (!req)
+		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB DescribeContinuousBackups: out of memory");
+	json_t *resp;
+	int rc = ddb_call(c, "DescribeContinuousBackups", req, &resp, err);
+	json_decref(req);
+	if (rc < 0)
+		return aws_error_prefix(err, "reading the backups of %s", table);
+	const char *st = json_string_value(json_object_get(json_object_get(json_object_get(resp,
+		"ContinuousBackupsDescription"), "PointInTimeRecoveryDescription"), "PointInTimeRecoveryStatus"));
+	if (!st || (strcmp(st, "ENABLED") != 0 && strcmp(st, "DISABLED") != 0))
+		rc = ddb_bad_field(err, "DescribeContinuousBackups",
+				   "ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus",
+				   "ENABLED or DISABLED");
+	else
+		*pitr = strcmp(st, "ENABLED") == 0;
+	json_decref(resp);
+	return rc < 0 ? aws_error_prefix(err, "reading the backups of %s", table) : 0;
 }
 
 static int ddb_wait_active(aws_client *c, const char *table, int timeout_s, aws_error *err)

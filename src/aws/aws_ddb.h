@@ -22,12 +22,14 @@ typedef struct aws_ddb_scan_input {
 	const json_t *expression_attribute_names;   /* object or NULL; borrowed */
 	const json_t *expression_attribute_values;  /* object or NULL; borrowed */
 	int consistent_read;
+	int return_consumed_capacity;        /* 1: ReturnConsumedCapacity TOTAL */
 } aws_ddb_scan_input;
 
 typedef struct aws_ddb_scan_output {
 	json_t *items;               /* array of items; owned */
 	long count;
 	long scanned_count;
+	double capacity_units;       /* ConsumedCapacity.CapacityUnits; -1 when not in the reply */
 	json_t *last_evaluated_key;  /* NULL when the scan is complete; owned */
 	json_t *response;            /* the whole parsed response that owns the above; owned */
 } aws_ddb_scan_output;
@@ -53,6 +55,7 @@ typedef struct aws_ddb_scan_page {
 	size_t nitems, items_cap;
 	long count;
 	long scanned_count;
+	double capacity_units;       /* ConsumedCapacity.CapacityUnits; -1 when not in the reply */
 	json_t *last_evaluated_key;  /* NULL when the scan is complete; owned */
 } aws_ddb_scan_page;
 
@@ -91,6 +94,10 @@ typedef struct aws_ddb_get_item_output {
 int aws_ddb_get_item(aws_client *c, const aws_ddb_get_item_input *in, aws_ddb_get_item_output *out,
 		     aws_error *err);
 void aws_ddb_get_item_output_free(aws_ddb_get_item_output *out);
+
+/* DescribeContinuousBackups: *pitr is 1 when point-in-time recovery is ENABLED, 0 when
+ * DISABLED. Any other reply shape is AWS_ERR_PROTOCOL naming the field. */
+int aws_ddb_pitr_status(aws_client *c, const char *table, int *pitr, aws_error *err);
 
 /* DescribeTable: *out receives the "Table" object (owned, json_decref it). */
 int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_error *err);

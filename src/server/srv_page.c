@@ -209,10 +209,13 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 			.filter_expression = filtered ? expr.data : NULL,
 			.expression_attribute_names = names,
 			.expression_attribute_values = values,
+			.return_consumed_capacity = 1,
 		};
 		if (scan(ctx, &in, &sp, err) != 0)
 			goto done;
 		out->scanned += sp.scanned_count;
+		if (sp.capacity_units >= 0)
+			out->capacity = (out->capacity < 0 ? 0 : out->capacity) + sp.capacity_units;
 		int cut = keep_items(out, &sp, limit, start_key, &next_key, err);
 		if (cut < 0)
 			goto done;

@@ -334,7 +334,51 @@ static int filter_form(aws_buf *o, const char *method, const char *q, int exact,
 	return e;
 }
 
-int srv_render_start(aws_buf *out, const char *table, const char *user)
+/* "1.5 MB" style, decimal as AWS reports table sizes. */
+static int size_text(aws_buf *o, long long bytes)
+{
+	static const char *const units[] = {"bytes", "kB", "MB", "GB", "TB", "PB"};
+	double v = (double)bytes;
+	int u = 0;
+	while (v >= 1000 && u < 5) {
+		v /= 1000;
+		u++;
+	}
+	return u ? aws_buf_printf(o, "%.1f %s", v, units[u]) : aws_buf_printf(o, "%lld bytes", bytes);
+}
+
+static int key_text(aws_buf *o, const char *name, char type)
+{
+	int e = aws_buf_puts(o, "<code>");
+	e |= aws_jtext_html_escape(o, name, strlen(name), AWS_JTEXT_MARK);
+	return e | aws_buf_printf(o, "</code> (%s)", type == 'N' ? "number" : type == 'B' ? "binary" : "string");
+}
+
+/* What DescribeTable says about the table, as a definition list. */
+static int table_facts(aws_buf *o, const srv_table_info *info)
+{
+	if (!info)
+		return aws_buf_puts(o, "<p class=\"facts unknown\">The table's description (key, size, "
+				       "billing) could not be read: see the server log.</p>\n");
+	int e = aws_buf_puts(o, "<dl class=\"facts\">\n<div><dt>Key</dt><dd>");
+	e |= key_text(o, info->hash, info->hash_type);
+	if (info->range[0]) {
+		e |= aws_buf_puts(o, " + sort key ");
+		e |= key_text(o, info->range, info->range_type);
+	}
+	e |= aws_buf_printf(o, "</dd></div>\n<div><dt>Billing</dt><dd>%s</dd></div>\n",
+			    strcmp(info->billing, "PAY_PER_REQUEST") == 0 ? "on demand" : "provisioned capacity");
+	e |= aws_buf_puts(o, "<div><dt>Items</dt><dd>");
+	e |= info->item_count >= 0 ? aws_buf_printf(o, "about %lld", info->item_count) : aws_buf_puts(o, "unknown");
+	e |= aws_buf_puts(o, "</dd></div>\n<div><dt>Size</dt><dd>");
+	e |= info->size_bytes >= 0 ? aws_buf_puts(o, "about ") | size_text(o, info->size_bytes) : aws_buf_puts(o, "unknown");
+	e |= aws_buf_printf(o, "</dd></div>\n<div><dt>Point-in-time recovery</dt><dd>%s</dd></div>\n</dl>\n"
+			       "<p class=\"hint\">Item count and size are DynamoDB's, updated about every six hours.</p>\n",
+			    info->pitr > 0 ? "on" : info->pitr == 0 ? "off" : "unknown");
+	return e;
+}
+
+int srv_render_start(aws_buf *out, const char *table, const char *user, const srv_table_info *info)
 {
 	int e = page_head(out, table ? table : "showtable");
 	e |= bar_table(out, table);
@@ -349,6 +393,7 @@ int srv_render_start(aws_buf *out, const char *table, const char *user)
 	e |= aws_buf_puts(out, "</code></h1>\n<p class=\"lead\">Scan lists every attribute of "
 			       "every item, a page at a time. Leave the filter empty to see all "
 			       "items.</p>\n");
+	e |= table_facts(out, info);
 	e |= filter_form(out, "get", "", 0, NULL, SRV_PAGE_LIMIT_DEFAULT, 0, NULL, 0, NULL);
 	e |= page_foot(out);
 	return e ? -1 : 0;
@@ -817,8 +862,9 @@ int srv_render_items_json(aws_buf *out, const srv_page *p)
 		e |= jw_map(&w, srv_page_item(p, i), 0);
 	}
 	aws_buf_free(&scratch);
-	e |= aws_buf_printf(out, "],\"count\":%ld,\"scanned\":%ld,\"cursor\":", p->count,
-			    p->scanned);
+	e |= aws_buf_printf(out, "],\"count\":%ld,\"scanned\":%ld,", p->count, p->scanned);
+	e |= p->capacity >= 0 ? aws_buf_printf(out, "\"capacity\":%g,", p->capacity) : aws_buf_puts(out, "\"capacity\":null,");
+	e |= aws_buf_puts(out, "\"cursor\":");
 	if (p->next_cursor) {
 		e |= aws_buf_putc(out, '"');
 		e |= aws_jtext_json_escape(out, p->next_cursor, strlen(p->next_cursor), AWS_JTEXT_HTML_SAFE);

@@ -14,9 +14,11 @@
 #include "aws_buf.h"
 #include "srv_page.h"
 
-/* The start page: which table, a filter box and a Scan button (form POST /query with
- * fields mode, q and limit). table NULL shows "(unknown)"; user may be NULL. */
-int srv_render_start(aws_buf *out, const char *table, const char *user);
+/* The start page: which table and what DescribeTable says of it (info: key schema,
+ * billing mode, approximate item count and size, point-in-time recovery; NULL says it is
+ * unknown), a filter box and a Scan button (form GET /query with fields mode, q, limit and
+ * the conditions). table NULL shows "(unknown)"; user may be NULL. */
+int srv_render_start(aws_buf *out, const char *table, const char *user, const srv_table_info *info);
 
 /* The results page for p: counts, time taken, a table of every attribute of every item
  * (columns: itemID first, then the other attribute names sorted; each itemID links to its

@@ -44,6 +44,7 @@ typedef struct start_page {
 	char table[SRV_TABLE_NAME_MAX];
 	struct MHD_Response *resp;
 	size_t len;
+	unsigned gen;                     /* of the table description it shows */
 } start_page;
 
 /* A response built once at start-up, over a body that lives as long as the pipeline. */
@@ -79,7 +80,8 @@ static enum MHD_Result head_field(void *cls, enum MHD_ValueKind kind, const char
 static void find_client(srv_conn *c);
 static enum MHD_Result serve_static(srv_conn *c);
 static int read_params(srv_conn *c);
-static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user);
+static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user,
+				  const srv_table_info *info, unsigned gen);
 static void free_params(srv_conn *c);
 static void copy_str(char *dst, size_t len, const char *src);
 static void request_id(char *out, const char *prefix, unsigned long long n);
@@ -195,12 +197,15 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 	/* The start page of a known user and table is rendered once and kept. */
 	if (c->route.id == SRV_ROUTE_START && !c->job_verify) {
 		char table[SRV_TABLE_NAME_MAX];
-		if (srv_table_peek(pl->d.table, table, sizeof table)) {
-			start_page *sp = start_page_for(pl, table, c->user);
+		srv_table_info info;
+		unsigned gen;
+		if (srv_table_peek(pl->d.table, table, sizeof table) &&
+		    srv_table_info_peek(pl->d.table, table, &info, &gen)) {
+			start_page *sp = start_page_for(pl, table, c->user, &info, gen);
 			if (sp)
 				return queue_response(c, 200, sp->resp, sp->len);
 			aws_buf_reset(&c->out);
-			if (srv_render_start(&c->out, table, c->user))
+			if (srv_render_start(&c->out, table, c->user, &info))
 				return queue(c, 500, &pl->e500);
 			return queue_out(c, 200, SRV_BODY_HTML, NULL);
 		}
@@ -272,7 +277,15 @@ static void work(srv_conn *c)
 		return;
 	}
 	if (c->route.id == SRV_ROUTE_START) {
-		if (srv_render_start(&c->out, table, c->user)) {
+		/* Without its description the page still shows, with what is unknown said so. */
+		srv_table_info info;
+		int known = srv_table_info_get(pl->d.table, pl->d.client, table, &info, &e) == 0;
+		if (!known) {
+			char why[512];
+			aws_error_str(&e, why, sizeof why);
+			snprintf(c->errlog, sizeof c->errlog, "start page without the table's description: %s", why);
+		}
+		if (srv_render_start(&c->out, table, c->user, known ? &info : NULL)) {
 			render_error(c, 500, "Page too large", "The page could not be built.");
 			return;
 		}
@@ -760,18 +773,24 @@ static int read_params(srv_conn *c)
 	return 0;
 }
 
-/* The cached start page for (table, user), rendered on first use; NULL when it cannot be
+/* The cached start page for (table, user) and the table's description generation gen,
+ * rendered on first use and again when the description changes; NULL when it cannot be
  * built (the caller renders into the connection's buffer instead). */
-static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user)
+static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user,
+				  const srv_table_info *info, unsigned gen)
 {
-	for (int i = 0; i < START_CACHE; i++) {
-		start_page *sp = &pl->start[i];
-		if (sp->resp && strcmp(sp->user, user) == 0 && strcmp(sp->table, table) == 0)
-			return sp;
+	start_page *sp = NULL;
+	for (int i = 0; i < START_CACHE && !sp; i++) {
+		start_page *s = &pl->start[i];
+		if (s->resp && strcmp(s->user, user) == 0 && strcmp(s->table, table) == 0) {
+			if (s->gen == gen)
+				return s;
+			sp = s;   /* stale: rendered again in its place */
+		}
 	}
 	aws_buf b = AWS_BUF_INIT;
 	b.limit = OUT_KEEP * 4;
-	if (srv_render_start(&b, table, user)) {
+	if (srv_render_start(&b, table, user, info)) {
 		aws_buf_free(&b);
 		return NULL;
 	}
@@ -785,13 +804,15 @@ static start_page *start_page_for(srv_pipeline *pl, const char *table, const cha
 		return NULL;
 	}
 	add_page_headers(r, SRV_BODY_HTML);
-	start_page *sp = &pl->start[pl->start_next++ % START_CACHE];
+	if (!sp)
+		sp = &pl->start[pl->start_next++ % START_CACHE];
 	if (sp->resp)
 		MHD_destroy_response(sp->resp);   /* pages being sent keep their reference */
 	snprintf(sp->user, sizeof sp->user, "%s", user);
 	snprintf(sp->table, sizeof sp->table, "%s", table);
 	sp->resp = r;
 	sp->len = len;
+	sp->gen = gen;
 	return sp;
 }
 

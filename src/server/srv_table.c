@@ -27,6 +27,7 @@ struct srv_table {
 	char info_of[SRV_TABLE_NAME_MAX];   /* the table info describes; "" = none */
 	srv_table_info info;
 	time_t info_until;
+	unsigned info_gen;
 };
 
 static time_t mono_s(void)
@@ -173,15 +174,22 @@ int srv_table_info_parse(const json_t *table, srv_table_info *out, aws_error *er
 	return 0;
 }
 
-int srv_table_info_get(srv_table *t, aws_client *c, const char *table, srv_table_info *out,
-		       aws_error *err)
+int srv_table_info_peek(srv_table *t, const char *table, srv_table_info *out, unsigned *gen)
 {
 	pthread_mutex_lock(&t->mu);
 	int fresh = strcmp(t->info_of, table) == 0 && mono_s() < t->info_until;
 	if (fresh)
 		*out = t->info;
+	if (gen)
+		*gen = t->info_gen;
 	pthread_mutex_unlock(&t->mu);
-	if (fresh)
+	return fresh;
+}
+
+int srv_table_info_get(srv_table *t, aws_client *c, const char *table, srv_table_info *out,
+		       aws_error *err)
+{
+	if (srv_table_info_peek(t, table, out, NULL))
 		return 0;
 	json_t *desc = NULL;
 	if (aws_ddb_describe_table(c, table, &desc, err) != 0)
@@ -190,10 +198,19 @@ int srv_table_info_get(srv_table *t, aws_client *c, const char *table, srv_table
 	json_decref(desc);
 	if (rc != 0)
 		return aws_error_prefix(err, "table %s", table);
+	aws_error pe;
+	aws_error_clear(&pe);
+	if (aws_ddb_pitr_status(c, table, &out->pitr, &pe) != 0) {
+		char why[512];
+		aws_error_str(&pe, why, sizeof why);
+		srv_log_event(SRV_LOG_WARN, "pitr_unknown", "point-in-time recovery status of %s unknown: %s", table, why);
+		out->pitr = -1;
+	}
 	pthread_mutex_lock(&t->mu);
 	snprintf(t->info_of, sizeof t->info_of, "%s", table);
 	t->info = *out;
 	t->info_until = mono_s() + t->ttl;
+	t->info_gen++;
 	pthread_mutex_unlock(&t->mu);
 	return 0;
 }

@@ -39,6 +39,8 @@ typedef struct srv_table_info {
 	char billing[32];          /* "PAY_PER_REQUEST" or "PROVISIONED" */
 	long long item_count;      /* approximate (DynamoDB updates it every ~6 hours) */
 	long long size_bytes;      /* approximate likewise */
+	int pitr;                  /* point-in-time recovery: 1 on, 0 off, -1 unknown (the
+				      DescribeContinuousBackups call failed) */
 } srv_table_info;
 
 /* Reads a DescribeTable "Table" object (borrowed). -1 with AWS_ERR_PROTOCOL when its
@@ -46,8 +48,13 @@ typedef struct srv_table_info {
 int srv_table_info_parse(const json_t *table, srv_table_info *out, aws_error *err);
 
 /* The description of table (a name srv_table_get gave), from the cache or DescribeTable
- * (blocking). -1 with the DescribeTable error. */
+ * and DescribeContinuousBackups (blocking). -1 with the DescribeTable error; a failed
+ * DescribeContinuousBackups only leaves pitr unknown. */
 int srv_table_info_get(srv_table *t, aws_client *c, const char *table, srv_table_info *out,
 		       aws_error *err);
+
+/* 1 and the cached description when it is of table and fresh (no I/O), else 0. *gen (may
+ * be NULL) changes whenever the description is fetched again. */
+int srv_table_info_peek(srv_table *t, const char *table, srv_table_info *out, unsigned *gen);
 
 #endif

@@ -203,3 +203,32 @@ def test_missing_table_on_the_item_view_is_502_with_the_hint(showtable_factory, 
     srv = showtable_factory(env=server_env(aws_env, dynalite), args=["--table", "no-such-table"]).start()
     status, _, body = srv.get("/item/x", auth=AUTH)
     assert status == 502 and b"is the table stack deployed?" in body
+
+
+def test_pages_say_their_read_capacity_and_items_scanned(srv):
+    status, _, body = srv.get("/api/items?limit=10", auth=AUTH)
+    doc = json.loads(body)
+    assert status == 200 and doc["capacity"] > 0 and doc["scanned"] >= doc["count"] == 10
+    status, _, body = srv.get("/api/items?" + urllib.parse.urlencode(
+        {"attr": "n", "op": "gt", "type": "number", "value": "25", "limit": 5}), auth=AUTH)
+    doc = json.loads(body)
+    assert doc["scanned"] > doc["count"] and doc["capacity"] > 0   # read more than it kept
+    status, _, body = srv.get("/query?limit=10", auth=AUTH)
+    h = body.decode()
+    assert re.search(r"<strong>[0-9.]+</strong> read capacity units", h)
+    assert re.search(r"<strong>\d+</strong> items scanned", h)
+
+
+def test_start_page_shows_the_tables_key_billing_size_and_recovery(srv):
+    status, _, body = srv.get("/", auth=AUTH)
+    h = body.decode()
+    assert status == 200
+    assert "<dt>Key</dt><dd><code>itemID</code> (string)</dd>" in h
+    assert "<dt>Billing</dt><dd>on demand</dd>" in h
+    assert re.search(r"<dt>Items</dt><dd>about \d+</dd>", h)
+    assert re.search(r"<dt>Size</dt><dd>about [0-9.]+ (bytes|kB)</dd>", h)
+    # dynalite has no DescribeContinuousBackups: said so, and the page still works
+    assert re.search(r"<dt>Point-in-time recovery</dt><dd>(on|off|unknown)</dd>", h)
+    # the second time it comes from the start-page cache, the same
+    status, _, body2 = srv.get("/", auth=AUTH)
+    assert status == 200 and body2 == body

@@ -195,18 +195,74 @@ static void scan_sends_every_member_given(void **state)
 	json_t *names = json_pack("{s:s}", "#k", "itemID");
 	json_t *values = json_pack("{s:{s:s}}", ":v", "S", "ab");
 	aws_ddb_scan_input in = {"items", 50, start, 2, 4, "contains(#k, :v)", "#k", names,
-				 values, 1};
+				 values, 1, 1};
 	aws_ddb_scan_page page = {0};
 	assert_int_equal(aws_ddb_scan_text(NULL, &in, &page, NULL), 0);
 	assert_request(0, "Scan", "{\"TableName\":\"items\",\"Limit\":50,\"ExclusiveStartKey\":"
 		       "{\"itemID\":{\"S\":\"k1\"}},\"Segment\":2,\"TotalSegments\":4,"
 		       "\"FilterExpression\":\"contains(#k, :v)\",\"ProjectionExpression\":\"#k\","
 		       "\"ExpressionAttributeNames\":{\"#k\":\"itemID\"},"
-		       "\"ExpressionAttributeValues\":{\":v\":{\"S\":\"ab\"}},\"ConsistentRead\":true}");
+		       "\"ExpressionAttributeValues\":{\":v\":{\"S\":\"ab\"}},\"ConsistentRead\":true,"
+		       "\"ReturnConsumedCapacity\":\"TOTAL\"}");
 	aws_ddb_scan_page_free(&page);
 	json_decref(start);
 	json_decref(names);
 	json_decref(values);
+}
+
+static void scan_reads_the_consumed_capacity_in_both_forms(void **state)
+{
+	(void)state;
+	const char *with = "{\"Items\":[],\"Count\":0,\"ScannedCount\":3,"
+			   "\"ConsumedCapacity\":{\"TableName\":\"items\",\"CapacityUnits\":2.5}}";
+	const char *without = "{\"Items\":[],\"Count\":0,\"ScannedCount\":3}";
+	const char *bad = "{\"Items\":[],\"Count\":0,\"ScannedCount\":3,\"ConsumedCapacity\":{\"CapacityUnits\":\"2\"}}";
+	script(with);
+	script(with);
+	script(without);
+	script(without);
+	script(bad);
+	script(bad);
+	double want[] = {2.5, -1};
+	for (int k = 0; k < 2; k++) {
+		aws_ddb_scan_output out = {0};
+		aws_ddb_scan_page page = {0};
+		assert_int_equal(aws_ddb_scan(NULL, &plain_scan, &out, NULL), 0);
+		assert_int_equal(aws_ddb_scan_text(NULL, &plain_scan, &page, NULL), 0);
+		assert_true(out.capacity_units == want[k]);
+		assert_true(page.capacity_units == want[k]);
+		aws_ddb_scan_output_free(&out);
+		aws_ddb_scan_page_free(&page);
+	}
+	aws_ddb_scan_output out = {0};
+	aws_ddb_scan_page page = {0};
+	aws_error err;
+	assert_int_equal(aws_ddb_scan(NULL, &plain_scan, &out, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+	assert_int_equal(aws_ddb_scan_text(NULL, &plain_scan, &page, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+	aws_ddb_scan_output_free(&out);
+	aws_ddb_scan_page_free(&page);
+}
+
+static void pitr_status_reads_enabled_and_disabled_only(void **state)
+{
+	(void)state;
+	script("{\"ContinuousBackupsDescription\":{\"ContinuousBackupsStatus\":\"ENABLED\","
+	       "\"PointInTimeRecoveryDescription\":{\"PointInTimeRecoveryStatus\":\"ENABLED\"}}}");
+	script("{\"ContinuousBackupsDescription\":{\"ContinuousBackupsStatus\":\"ENABLED\","
+	       "\"PointInTimeRecoveryDescription\":{\"PointInTimeRecoveryStatus\":\"DISABLED\"}}}");
+	script("{\"ContinuousBackupsDescription\":{}}");
+	int on = -1;
+	assert_int_equal(aws_ddb_pitr_status(NULL, "items", &on, NULL), 0);
+	assert_int_equal(on, 1);
+	assert_request(0, "DescribeContinuousBackups", "{\"TableName\":\"items\"}");
+	assert_int_equal(aws_ddb_pitr_status(NULL, "items", &on, NULL), 0);
+	assert_int_equal(on, 0);
+	aws_error err;
+	assert_int_equal(aws_ddb_pitr_status(NULL, "items", &on, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+	assert_non_null(strstr(err.message, "PointInTimeRecoveryStatus"));
 }
 
 static void scan_rejects_bad_input_without_a_call(void **state)
@@ -815,6 +871,8 @@ int main(void)
 		T(scan_sends_only_the_table_when_nothing_else_is_given),
 		T(scan_sends_every_member_given),
 		T(scan_rejects_bad_input_without_a_call),
+		T(scan_reads_the_consumed_capacity_in_both_forms),
+		T(pitr_status_reads_enabled_and_disabled_only),
 		T(scan_service_error_keeps_its_type_with_the_table_named),
 		T(scan_recorded_good_responses_read_the_same_as_tree_and_text),
 		T(scan_recorded_malformed_responses_are_protocol_errors),

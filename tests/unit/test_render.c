@@ -283,7 +283,7 @@ static void pages_use_only_our_own_assets(void **state)
 	srv_page p = page_of("all_types.json");
 	aws_buf b = AWS_BUF_INIT;
 	assert_int_equal(srv_render_results(&b, &p), 0);
-	assert_int_equal(srv_render_start(&b, "t", "u"), 0);
+	assert_int_equal(srv_render_start(&b, "t", "u", NULL), 0);
 	assert_int_equal(srv_render_error(&b, 404, "Not found", "x"), 0);
 	const char *script = "<script src=\"/js/showtable.js\" defer></script>";
 	size_t scripts = 0;
@@ -324,7 +324,7 @@ static void start_page_has_a_scan_form_getting_query(void **state)
 {
 	(void)state;
 	aws_buf b = AWS_BUF_INIT;
-	assert_int_equal(srv_render_start(&b, "showtable-demo", "ann<"), 0);
+	assert_int_equal(srv_render_start(&b, "showtable-demo", "ann<", NULL), 0);
 	assert_contains(b.data, "<form class=\"filter\" method=\"get\" action=\"/query\"");
 	assert_contains(b.data, "<label for=\"q\">");
 	assert_contains(b.data, "name=\"q\"");
@@ -333,6 +333,30 @@ static void start_page_has_a_scan_form_getting_query(void **state)
 	assert_contains(b.data, "<code>showtable-demo</code>");
 	assert_contains(b.data, "<b>ann&lt;</b>");
 	assert_contains(b.data, "<option selected>100</option>");
+	aws_buf_free(&b);
+}
+
+static void start_page_shows_what_describe_table_says(void **state)
+{
+	(void)state;
+	srv_table_info info = {"itemID", 'S', "", 0, "PAY_PER_REQUEST", 300, 61234, 1};
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_render_start(&b, "showtable-demo", "ann", &info), 0);
+	assert_contains(b.data, "<dt>Key</dt><dd><code>itemID</code> (string)</dd>");
+	assert_contains(b.data, "<dt>Billing</dt><dd>on demand</dd>");
+	assert_contains(b.data, "<dt>Items</dt><dd>about 300</dd>");
+	assert_contains(b.data, "<dt>Size</dt><dd>about 61.2 kB</dd>");
+	assert_contains(b.data, "<dt>Point-in-time recovery</dt><dd>on</dd>");
+	aws_buf_reset(&b);
+	srv_table_info comp = {"pk<", 'N', "sk", 'B', "PROVISIONED", 0, 0, -1};
+	assert_int_equal(srv_render_start(&b, "t", "u", &comp), 0);
+	assert_contains(b.data, "<code>pk&lt;</code> (number) + sort key <code>sk</code> (binary)");
+	assert_contains(b.data, "<dd>provisioned capacity</dd>");
+	assert_contains(b.data, "<dt>Size</dt><dd>about 0 bytes</dd>");
+	assert_contains(b.data, "<dt>Point-in-time recovery</dt><dd>unknown</dd>");
+	aws_buf_reset(&b);
+	assert_int_equal(srv_render_start(&b, "t", "u", NULL), 0);
+	assert_contains(b.data, "could not be read");
 	aws_buf_free(&b);
 }
 
@@ -485,10 +509,15 @@ static void items_json_maps_every_type_to_plain_json(void **state)
 static void items_json_cursor_is_null_at_the_end(void **state)
 {
 	(void)state;
-	srv_page p = {.table = "t", .limit = 100};
+	srv_page p = {.table = "t", .limit = 100, .capacity = -1};
 	char *j = items_json(&p);
 	assert_string_equal(j, "{\"table\":\"t\",\"items\":[],\"count\":0,\"scanned\":0,"
-			       "\"cursor\":null}\n");
+			       "\"capacity\":null,\"cursor\":null}\n");
+	free(j);
+	p.capacity = 1.5;   /* the read capacity the page's Scan calls consumed */
+	j = items_json(&p);
+	assert_string_equal(j, "{\"table\":\"t\",\"items\":[],\"count\":0,\"scanned\":0,"
+			       "\"capacity\":1.5,\"cursor\":null}\n");
 	free(j);
 	srv_page_free(&p);
 }
@@ -565,6 +594,7 @@ int main(void)
 		cmocka_unit_test(pages_use_only_our_own_assets),
 		cmocka_unit_test(render_fails_cleanly_at_the_output_limit),
 		cmocka_unit_test(start_page_has_a_scan_form_getting_query),
+		cmocka_unit_test(start_page_shows_what_describe_table_says),
 		cmocka_unit_test(error_page_shows_status_and_escaped_detail),
 		cmocka_unit_test(conditions_are_in_the_links_the_form_and_the_summary),
 		cmocka_unit_test(chosen_columns_are_shown_with_itemID_and_kept_in_links),
