@@ -30,7 +30,7 @@ typedef struct srv_pipeline srv_pipeline;
 enum srv_conn_state { SRV_CONN_NEW, SRV_CONN_READING, SRV_CONN_WORKING, SRV_CONN_READY, SRV_CONN_RESPONDED };
 
 /* The body kinds a page can have. */
-enum srv_body_kind { SRV_BODY_HTML, SRV_BODY_JSON };
+enum srv_body_kind { SRV_BODY_HTML, SRV_BODY_JSON, SRV_BODY_EXPORT };
 
 #define SRV_LIMIT_TEXT_MAX 32
 #define SRV_OUT_LIMIT (32u << 20)   /* largest page we build */
@@ -80,6 +80,8 @@ typedef struct srv_conn {
 	char **show;                      /* owned, each owned: the columns chosen (col=) */
 	int nshow;
 	char bad_why[256];                /* why the parameters are unusable, "" = generic */
+	char export_table[256];           /* SRV_BODY_EXPORT: the table to stream */
+	void *export_slot;                /* SRV_BODY_EXPORT: the user's export slot, held */
 	char limit_text[SRV_LIMIT_TEXT_MAX];
 	int bad_params;                   /* q, mode, cursor or limit unusable: 400 once logged in */
 	int res_status;

@@ -10,6 +10,8 @@
 #include "srv_request.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include "aws_crypto.h"
 #include "aws_jtext.h"
 #include "srv_errors.h"
+#include "srv_export.h"
 #include "srv_filter.h"
 #include "srv_head.h"
 #include "srv_item.h"
@@ -56,8 +59,19 @@ typedef struct fixed {
 	const char *title, *detail;
 } fixed;
 
+/* One running export: a user may have one at a time (the slot says whose). */
+#define EXPORTS_MAX 8
+typedef struct export_slot {
+	srv_pipeline *pl;
+	int used;
+	char user[SRV_AUTH_USER_MAX + 1];
+} export_slot;
+
 struct srv_pipeline {
 	srv_deps d;
+	pthread_mutex_t ex_mu;
+	pthread_cond_t ex_cv;
+	export_slot exports[EXPORTS_MAX];
 	const srv_config *cfg;
 	srv_pool *pool;
 	fixed ping, e401, e404, e429, e431, e500, e503;
@@ -214,7 +228,7 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 	/* A page of items: its parameters are read here, while the request is at hand. A bad
 	 * one is a 400 — but only to someone logged in; an unverified login goes to the
 	 * worker first. */
-	if (c->route.id == SRV_ROUTE_QUERY || c->route.id == SRV_ROUTE_API_ITEMS)
+	if (c->route.id == SRV_ROUTE_QUERY || c->route.id == SRV_ROUTE_API_ITEMS || c->route.id == SRV_ROUTE_EXPORT)
 		c->bad_params = read_params(c);
 	if (c->bad_params && !c->job_verify) {
 		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
@@ -241,6 +255,8 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 
 static void work_page(srv_conn *c, const char *table);
 static void work_item(srv_conn *c, const char *table);
+static void work_export(srv_conn *c, const char *table);
+static void aws_failed(srv_conn *c, const aws_error *e, const char *action, const char *table);
 
 /* login → parameters → table name → page or item → render, into c->out / res_status /
  * res_kind. */
@@ -295,8 +311,73 @@ static void work(srv_conn *c)
 	}
 	if (c->route.id == SRV_ROUTE_ITEM || c->route.id == SRV_ROUTE_API_ITEM)
 		work_item(c, table);
+	else if (c->route.id == SRV_ROUTE_EXPORT)
+		work_export(c, table);
 	else
 		work_page(c, table);
+}
+
+/* Takes the user's export slot: NULL when the user already has an export running (*busy
+ * 1) or every slot is taken (*busy 0). */
+static export_slot *export_take(srv_pipeline *pl, const char *user, int *busy)
+{
+	export_slot *free_slot = NULL;
+	*busy = 0;
+	pthread_mutex_lock(&pl->ex_mu);
+	for (int i = 0; i < EXPORTS_MAX; i++) {
+		export_slot *s = &pl->exports[i];
+		if (s->used && strcmp(s->user, user) == 0) {
+			*busy = 1;
+			free_slot = NULL;
+			break;
+		}
+		if (!s->used && !free_slot)
+			free_slot = s;
+	}
+	if (free_slot) {
+		free_slot->used = 1;
+		snprintf(free_slot->user, sizeof free_slot->user, "%s", user);
+	}
+	pthread_mutex_unlock(&pl->ex_mu);
+	return free_slot;
+}
+
+/* srv_export_done_fn: the export is over; its slot is free again. */
+static void export_done(void *ctx)
+{
+	export_slot *s = ctx;
+	srv_pipeline *pl = s->pl;
+	pthread_mutex_lock(&pl->ex_mu);
+	s->used = 0;
+	pthread_cond_broadcast(&pl->ex_cv);
+	pthread_mutex_unlock(&pl->ex_mu);
+}
+
+/* /export.ndjson: checked here (one per user, the table described), streamed once the
+ * event loop queues it (srv_request_respond). */
+static void work_export(srv_conn *c, const char *table)
+{
+	srv_pipeline *pl = c->pl;
+	aws_error e;
+	aws_error_clear(&e);
+	srv_table_info info;
+	if (srv_table_info_get(pl->d.table, pl->d.client, table, &info, &e)) {
+		aws_failed(c, &e, "dynamodb:DescribeTable", table);
+		return;
+	}
+	int busy;
+	export_slot *slot = export_take(pl, c->user, &busy);
+	if (!slot) {
+		snprintf(c->errlog, sizeof c->errlog, "%s", busy ? "an export of this user is running" : "too many exports");
+		render_error(c, busy ? 429 : 503, busy ? "An export is running" : "Server busy",
+			     busy ? "You have an export running already: wait for it to finish (one at a time)."
+				  : "Too many exports are running: try again in a moment.");
+		return;
+	}
+	c->export_slot = slot;
+	snprintf(c->export_table, sizeof c->export_table, "%s", table);
+	c->res_status = 200;
+	c->res_kind = SRV_BODY_EXPORT;
 }
 
 /* An AWS failure as the error page (or JSON) for the action that failed. */
@@ -405,8 +486,36 @@ void srv_request_work(srv_job *job)
 
 /* ---------- back on the event loop: answering and ending ---------- */
 
+/* The export's chunked response, started here on the event loop. */
+static enum MHD_Result queue_export(srv_conn *c)
+{
+	export_slot *slot = c->export_slot;
+	c->export_slot = NULL;
+	aws_error e;
+	aws_error_clear(&e);
+	struct MHD_Response *r = srv_export_start(c->pl->d.client, c->export_table, c->q, c->filter, c, export_done,
+						  slot, &e);
+	if (!r) {
+		export_done(slot);
+		snprintf(c->errlog, sizeof c->errlog, "%s", e.message);
+		return queue(c, 503, &c->pl->e503);
+	}
+	char disp[SRV_TABLE_NAME_MAX + 64];
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s.ndjson\"", c->export_table);   /* names: [A-Za-z0-9_.-] */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson; charset=utf-8");
+	MHD_add_response_header(r, "Content-Disposition", disp);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Request-Id", c->rid);
+	enum MHD_Result rc = queue_response(c, 200, r, 0);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 enum MHD_Result srv_request_respond(srv_conn *c)
 {
+	if (c->res_kind == SRV_BODY_EXPORT)
+		return queue_export(c);
 	return queue_out(c, c->res_status, c->res_kind, NULL);
 }
 
@@ -927,6 +1036,10 @@ srv_pipeline *srv_pipeline_new(const srv_deps *deps, aws_error *err)
 	}
 	pl->d = *deps;
 	pl->cfg = deps->cfg;
+	pthread_mutex_init(&pl->ex_mu, NULL);
+	pthread_cond_init(&pl->ex_cv, NULL);
+	for (int i = 0; i < EXPORTS_MAX; i++)
+		pl->exports[i].pl = pl;
 	unsigned char rnd[4] = {0};
 	aws_random_bytes(rnd, sizeof rnd);
 	snprintf(pl->rid_prefix, sizeof pl->rid_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
@@ -954,6 +1067,20 @@ void srv_pipeline_free(srv_pipeline *pl)
 	if (!pl)
 		return;
 	srv_pool_stop(pl->pool);
+	/* Exports end once libmicrohttpd has let go of their responses (stopped before this)
+	 * and their AWS calls were cut: wait for their threads, a few seconds at most. */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&pl->ex_mu);
+	for (;;) {
+		int running = 0;
+		for (int i = 0; i < EXPORTS_MAX; i++)
+			running += pl->exports[i].used;
+		if (!running || pthread_cond_timedwait(&pl->ex_cv, &pl->ex_mu, &until) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&pl->ex_mu);
 	for (int i = 0; i < START_CACHE; i++)
 		if (pl->start[i].resp)
 			MHD_destroy_response(pl->start[i].resp);

@@ -15,6 +15,7 @@ typedef enum srv_route_id {
 	SRV_ROUTE_API_ITEMS,   /* GET /api/items */
 	SRV_ROUTE_ITEM,        /* GET /item/<itemID> */
 	SRV_ROUTE_API_ITEM,    /* GET /api/item/<itemID> */
+	SRV_ROUTE_EXPORT,      /* GET /export.ndjson */
 	SRV_ROUTE_STATIC,      /* GET under /css/, /js/, /favicon.ico */
 	SRV_ROUTE_NOT_FOUND,
 } srv_route_id;

@@ -52,6 +52,10 @@ static void item_routes_carry_where_the_itemID_starts(void **state)
 	assert_int_equal(srv_route_match("GET", "/item").id, SRV_ROUTE_NOT_FOUND);
 	assert_int_equal(srv_route_match("GET", "/api/item/").id, SRV_ROUTE_NOT_FOUND);
 	assert_int_equal(srv_route_match("GET", "/").arg, 0);
+	srv_route x = srv_route_match("GET", "/export.ndjson");
+	assert_int_equal(x.id, SRV_ROUTE_EXPORT);
+	assert_int_equal(x.needs_auth, 1);
+	assert_int_equal(srv_route_match("POST", "/export.ndjson").method_allowed, 0);
 }
 
 static void static_namespace_and_unknown_paths(void **state)
