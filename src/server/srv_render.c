@@ -258,8 +258,8 @@ static int page_foot(aws_buf *o)
 			       "</footer>\n</body>\n</html>\n");
 }
 
-/* The filter form: GET on the results page (the URL can be shared), POST on the start
- * page (go-on-aws's Scan button). */
+/* The filter form, sent with GET from the start page (go-on-aws's Scan button) and the
+ * results page alike, so every result page is a URL that can be shared and reloaded. */
 /* As HTML. */
 static const char *const OP_LABELS[] = {"=", "≠", "&lt;", "&gt;", "begins with", "contains", "exists", "does not exist"};
 
