@@ -224,6 +224,12 @@ static int jw_value(jw *w, aws_jtext_val av, int depth)
 	return jw_raw(w, "null", 4);   /* "NULL" and anything malformed */
 }
 
+int srv_render_plain_json(aws_buf *out, aws_jtext_val av, aws_buf *scratch)
+{
+	jw w = {out, 0, scratch};
+	return jw_value(&w, av, 0) ? -1 : 0;
+}
+
 /* ---- page frame ----------------------------------------------------------------------- */
 
 static int page_head(aws_buf *o, const char *title)

@@ -30,6 +30,10 @@ int srv_render_results(aws_buf *out, const srv_page *p);
  * end), items as plain JSON — the mapping is documented in srv_render.c. */
 int srv_render_items_json(aws_buf *out, const srv_page *p);
 
+/* One attribute value ({"S":"x"}, ...) as plain JSON by the same mapping (a CSV cell of a
+ * map, list or set). scratch: reused between calls. */
+int srv_render_plain_json(aws_buf *out, aws_jtext_val av, aws_buf *scratch);
+
 /* One item for the item view: borrowed throughout. */
 typedef struct srv_render_item_in {
 	const char *table;

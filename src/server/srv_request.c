@@ -228,7 +228,8 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 	/* A page of items: its parameters are read here, while the request is at hand. A bad
 	 * one is a 400 — but only to someone logged in; an unverified login goes to the
 	 * worker first. */
-	if (c->route.id == SRV_ROUTE_QUERY || c->route.id == SRV_ROUTE_API_ITEMS || c->route.id == SRV_ROUTE_EXPORT)
+	if (c->route.id == SRV_ROUTE_QUERY || c->route.id == SRV_ROUTE_API_ITEMS || c->route.id == SRV_ROUTE_EXPORT ||
+	    c->route.id == SRV_ROUTE_EXPORT_CSV)
 		c->bad_params = read_params(c);
 	if (c->bad_params && !c->job_verify) {
 		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
@@ -311,7 +312,7 @@ static void work(srv_conn *c)
 	}
 	if (c->route.id == SRV_ROUTE_ITEM || c->route.id == SRV_ROUTE_API_ITEM)
 		work_item(c, table);
-	else if (c->route.id == SRV_ROUTE_EXPORT)
+	else if (c->route.id == SRV_ROUTE_EXPORT || c->route.id == SRV_ROUTE_EXPORT_CSV)
 		work_export(c, table);
 	else
 		work_page(c, table);
@@ -353,7 +354,7 @@ static void export_done(void *ctx)
 	pthread_mutex_unlock(&pl->ex_mu);
 }
 
-/* /export.ndjson: checked here (one per user, the table described), streamed once the
+/* /export.ndjson and /export.csv: checked here (one per user, the table described), streamed once the
  * event loop queues it (srv_request_respond). */
 static void work_export(srv_conn *c, const char *table)
 {
@@ -493,16 +494,19 @@ static enum MHD_Result queue_export(srv_conn *c)
 	c->export_slot = NULL;
 	aws_error e;
 	aws_error_clear(&e);
-	struct MHD_Response *r = srv_export_start(c->pl->d.client, c->export_table, c->q, c->filter, c, export_done,
-						  slot, &e);
+	int csv = c->route.id == SRV_ROUTE_EXPORT_CSV;
+	struct MHD_Response *r = srv_export_start(c->pl->d.client, c->export_table, c->q, c->filter,
+						  csv ? SRV_EXPORT_CSV : SRV_EXPORT_NDJSON, c, export_done, slot, &e);
 	if (!r) {
 		export_done(slot);
 		snprintf(c->errlog, sizeof c->errlog, "%s", e.message);
 		return queue(c, 503, &c->pl->e503);
 	}
 	char disp[SRV_TABLE_NAME_MAX + 64];
-	snprintf(disp, sizeof disp, "attachment; filename=\"%s.ndjson\"", c->export_table);   /* names: [A-Za-z0-9_.-] */
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson; charset=utf-8");
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", c->export_table,   /* names: [A-Za-z0-9_.-] */
+		 csv ? "csv" : "ndjson");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				csv ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson; charset=utf-8");
 	MHD_add_response_header(r, "Content-Disposition", disp);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");

@@ -26,8 +26,8 @@ srv_route srv_route_match(const char *method, const char *path)
 		r.id = SRV_ROUTE_API_ITEMS;
 		r.needs_auth = 1;
 		r.is_api = 1;
-	} else if (strcmp(path, "/export.ndjson") == 0) {
-		r.id = SRV_ROUTE_EXPORT;
+	} else if (strcmp(path, "/export.ndjson") == 0 || strcmp(path, "/export.csv") == 0) {
+		r.id = path[8] == 'c' ? SRV_ROUTE_EXPORT_CSV : SRV_ROUTE_EXPORT;
 		r.needs_auth = 1;
 	} else if (strncmp(path, "/item/", 6) == 0 && path[6]) {
 		r.id = SRV_ROUTE_ITEM;

@@ -16,6 +16,7 @@ typedef enum srv_route_id {
 	SRV_ROUTE_ITEM,        /* GET /item/<itemID> */
 	SRV_ROUTE_API_ITEM,    /* GET /api/item/<itemID> */
 	SRV_ROUTE_EXPORT,      /* GET /export.ndjson */
+	SRV_ROUTE_EXPORT_CSV,  /* GET /export.csv */
 	SRV_ROUTE_STATIC,      /* GET under /css/, /js/, /favicon.ico */
 	SRV_ROUTE_NOT_FOUND,
 } srv_route_id;

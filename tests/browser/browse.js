@@ -212,6 +212,18 @@ async function main() {
 		check(!(await page.$$eval("table.items thead th", (t) => t.map((x) => x.textContent))).includes("name"),
 			"a reload shows the hidden column again");
 
+		// Downloads: the NDJSON and CSV exports of a filter, as a browser fetches them.
+		const nd = await page.request.get(base + "/export.ndjson?q=item-000");
+		check(nd.status() === 200 && /attachment; filename=".*\.ndjson"/.test(nd.headers()["content-disposition"]),
+			"ndjson export: " + nd.status());
+		const lines = (await nd.text()).trim().split("\n");
+		check(lines.length === 9 && lines.every((l) => JSON.parse(l).itemID.S.startsWith("item-000")),
+			`ndjson export of item-000 has ${lines.length} lines`);
+		const csv = await page.request.get(base + "/export.csv?q=item-000");
+		const rows = (await csv.text()).trim().split("\r\n");
+		check(csv.status() === 200 && rows[0].startsWith("itemID,") && rows.length === 10,
+			`csv export: ${csv.status()}, ${rows.length} rows`);
+
 		// A tampered cursor is a 400 page, not a crash.
 		const before = problems.length;   /* the 400 below is expected, not a problem */
 		const bad = await page.goto(base + "/query?cursor=AAAAtampered");

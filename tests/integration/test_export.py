@@ -138,3 +138,55 @@ def test_sigterm_during_a_stalled_export_exits_within_the_grace(showtable_factor
     assert time.monotonic() - t0 < 10
     assert code == 0
     s.close()
+
+
+def cell_of(v):
+    """What the CSV export writes for a botocore value (B as base64, documents as plain JSON)."""
+    import base64
+    (t, x), = v.items()
+    if t == "S":
+        return "'" + x if x[:1] in ("=", "+", "-", "@", "\t", "\r") else x
+    if t == "N":
+        return x
+    if t == "BOOL":
+        return "true" if x else "false"
+    raise AssertionError(t)
+
+
+def test_csv_export_parses_back_into_the_full_scan(srv, dynalite, big):
+    import csv
+    import io
+    status, headers, body = srv.get("/export.csv", auth=AUTH, timeout=120)
+    assert status == 200
+    assert headers["content-type"].startswith("text/csv")
+    assert headers["content-disposition"] == f'attachment; filename="{big[0]}.csv"'
+    rows = list(csv.reader(io.StringIO(body.decode(), newline="")))
+    head, rows = rows[0], rows[1:]
+    assert head == ["itemID", "m", "n", "s"]
+    assert len(rows) == N
+    want = {}
+    for it in full_scan(dynalite, big[0]):
+        want[it["itemID"]["S"]] = [it["itemID"]["S"], json.dumps(
+            {"l": [1, it["m"]["M"]["l"]["L"][1]["BOOL"]]}, separators=(",", ":")), cell_of(it["n"]), cell_of(it["s"])]
+    got = {r[0]: r for r in rows}
+    assert got == want
+
+
+def test_csv_cells_that_look_like_formulas_are_defused(showtable_factory, aws_env, dynalite):
+    import csv
+    import io
+    from server_fixture import load_items
+    name = "t-" + uuid.uuid4().hex[:12]
+    load_items(dynalite, name, [
+        {"itemID": {"S": "=cmd|' /C calc'!A0"}, "a": {"S": "+1"}, "b": {"S": "-2+3"}, "c": {"S": "@SUM(A1)"},
+         "d": {"N": "-5"}, "e": {"S": 'say "hi", then\r\nbye'}, "f": {"NULL": True}, "g": {"SS": ["x", "=y"]}},
+    ])
+    srv = showtable_factory(env=server_env(aws_env, dynalite), args=["--table", name]).start()
+    status, _, body = srv.get("/export.csv", auth=AUTH)
+    assert status == 200
+    head, row = list(csv.reader(io.StringIO(body.decode(), newline="")))
+    assert head == ["itemID", "a", "b", "c", "d", "e", "f", "g"]
+    assert row == ["'=cmd|' /C calc'!A0", "'+1", "'-2+3", "'@SUM(A1)", "-5", 'say "hi", then\r\nbye', "",
+                   row[7]]
+    assert sorted(json.loads(row[7])) == ["=y", "x"]
+    assert body.endswith(b"\r\n")

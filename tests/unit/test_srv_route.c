@@ -56,6 +56,8 @@ static void item_routes_carry_where_the_itemID_starts(void **state)
 	assert_int_equal(x.id, SRV_ROUTE_EXPORT);
 	assert_int_equal(x.needs_auth, 1);
 	assert_int_equal(srv_route_match("POST", "/export.ndjson").method_allowed, 0);
+	assert_int_equal(srv_route_match("GET", "/export.csv").id, SRV_ROUTE_EXPORT_CSV);
+	assert_int_equal(srv_route_match("GET", "/export.json").id, SRV_ROUTE_NOT_FOUND);
 }
 
 static void static_namespace_and_unknown_paths(void **state)
