@@ -1,11 +1,12 @@
-/* srv_request.c — the request pipeline (see srv_request.h): route → auth → table name → page
- * → render → response, read top to bottom.
+/* srv_request.c — the request pipeline (see srv_request.h): route → auth → table name → page,
+ * item or export → render → response, read top to bottom.
  *
  * The event loop runs begin, body, decide and respond, so those never block: they answer
  * from fixed responses, from the start-page cache or from the connection's reused output
  * buffer, and allocate nothing of ours on the hot paths (/ping, static files, pages with a
- * cached login). What blocks — a password hash, the table name from SSM, a Scan — runs in
- * srv_request_work on a worker while the connection is suspended.
+ * cached login). What blocks — a password hash, the table name from SSM, a Scan, a GetItem —
+ * runs in srv_request_work on a worker while the connection is suspended. An export is
+ * checked on a worker too, then streamed by its own thread (srv_export.h).
  */
 #include "srv_request.h"
 
