@@ -12,6 +12,7 @@
 #include <time.h>
 #include "aws_crypto.h"
 #include "aws_ddb.h"
+#include "aws_ddb_value.h"
 #include "aws_json.h"
 #include "aws_time.h"
 
@@ -113,6 +114,8 @@ static int ddb_set_borrowed(json_t *o, const char *k, const json_t *v)
 
 /* ---------- Scan ---------- */
 
+static int ddb_capacity(const json_t *resp, const char *op, double *units, aws_error *err);
+
 /* Checks a Scan input and builds its request object (caller decrefs). */
 static json_t *ddb_scan_request(const aws_ddb_scan_input *in, aws_error *err)
 {
@@ -165,6 +168,8 @@ static json_t *ddb_scan_request(const aws_ddb_scan_input *in, aws_error *err)
 				       in->expression_attribute_values);
 	if (!bad && in->consistent_read)
 		bad = json_object_set_new(req, "ConsistentRead", json_true());
+	if (!bad && in->return_consumed_capacity)
+		bad = json_object_set_new(req, "ReturnConsumedCapacity", json_string("TOTAL"));
 	if (bad) {
 		json_decref(req);
 		aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory (or a string that "
@@ -212,6 +217,8 @@ int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_outpu
 		rc = ddb_bad_field(err, "Scan", "Items", "an array");
 	else
 		rc = ddb_scan_counts_ok(count, scanned, json_array_size(items), lek, err);
+	if (rc == 0)
+		rc = ddb_capacity(resp, "Scan", &out->capacity_units, err);
 	if (rc == 0) {
 		size_t i;
 		json_t *it;
@@ -322,7 +329,7 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 {
 	long count = -1, scanned = -1;
 	int seen_items = 0;
-	const unsigned char *lek_at = NULL, *lek_end = NULL;
+	const unsigned char *lek_at = NULL, *lek_end = NULL, *cc_at = NULL, *cc_end = NULL;
 	aws_json_ws(l);
 	if (l->p >= l->end) {
 		l->p = l->base;
@@ -362,6 +369,9 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 					return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "given once");
 				lek_at = b;
 				lek_end = l->p;
+			} else if (DDB_IS("ConsumedCapacity")) {
+				cc_at = b;
+				cc_end = l->p;
 			}
 		}
 #undef DDB_IS
@@ -392,6 +402,14 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 		if (!pg->last_evaluated_key)
 			return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "valid JSON");
 	}
+	if (cc_at) {   /* small: read with jansson, as the tree form does */
+		json_t *cc = json_loadb((const char *)cc_at, (size_t)(cc_end - cc_at), JSON_DECODE_ANY, NULL);
+		json_t *wrap = json_pack("{s:o?}", "ConsumedCapacity", cc);
+		int bad = !wrap || ddb_capacity(wrap, "Scan", &pg->capacity_units, err) < 0;
+		json_decref(wrap);
+		if (bad)
+			return -1;
+	}
 	pg->count = count;
 	pg->scanned_count = scanned;
 	return ddb_scan_counts_ok(count, scanned, pg->nitems, pg->last_evaluated_key, err);
@@ -404,6 +422,7 @@ int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_
 	page->last_evaluated_key = NULL;
 	page->nitems = 0;
 	page->count = page->scanned_count = 0;
+	page->capacity_units = -1;
 	json_t *req = ddb_scan_request(in, err);
 	if (!req)
 		return -1;
@@ -450,6 +469,7 @@ int aws_ddb_scan_page_parse(aws_ddb_scan_page *page, const char *text, size_t le
 	page->last_evaluated_key = NULL;
 	page->nitems = 0;
 	page->count = page->scanned_count = 0;
+	page->capacity_units = -1;
 	aws_buf_reset(&page->body);
 	if (aws_buf_append(&page->body, text, len) < 0)
 		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory");
@@ -520,6 +540,87 @@ void aws_ddb_scan_output_free(aws_ddb_scan_output *out)
 	memset(out, 0, sizeof *out);
 }
 
+/* ---------- GetItem ---------- */
+
+/* The key must be what GetItem accepts: one or two attributes, each one S, N or B value. */
+static int ddb_key_ok(const json_t *key, aws_error *err)
+{
+	if (!json_is_object(key) || json_object_size(key) < 1 || json_object_size(key) > 2)
+		return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB GetItem: the key must be an "
+				     "object of one or two attributes");
+	const char *name;
+	json_t *v;
+	json_object_foreach((json_t *)key, name, v) {
+		char why[256];
+		if (!aws_ddb_value_valid(v, why, sizeof why))
+			return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB GetItem: key attribute "
+					     "\"%.64s\": %s", name, why);
+		if (!json_object_get(v, "S") && !json_object_get(v, "N") && !json_object_get(v, "B"))
+			return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB GetItem: key attribute "
+					     "\"%.64s\" must be a string, number or binary", name);
+	}
+	return 0;
+}
+
+/* ConsumedCapacity, when present: an object whose CapacityUnits is a number. */
+static int ddb_capacity(const json_t *resp, const char *op, double *units, aws_error *err)
+{
+	*units = -1;
+	const json_t *cc = json_object_get(resp, "ConsumedCapacity");
+	if (!cc)
+		return 0;
+	const json_t *u = json_object_get(cc, "CapacityUnits");
+	if (!json_is_object(cc) || (u && !json_is_number(u)))
+		return ddb_bad_field(err, op, "ConsumedCapacity.CapacityUnits", "a number");
+	if (u)
+		*units = json_number_value(u);
+	return 0;
+}
+
+int aws_ddb_get_item(aws_client *c, const aws_ddb_get_item_input *in, aws_ddb_get_item_output *out,
+		     aws_error *err)
+{
+	out->found = 0;
+	out->capacity_units = -1;
+	aws_buf_reset(&out->item);
+	if (ddb_table_name_ok(in->table, err) < 0 || ddb_key_ok(in->key, err) < 0)
+		return -1;
+	json_t *req = json_pack("{s:s, s:O, s:s}", "TableName", in->table, "Key", in->key,
+				"ReturnConsumedCapacity", "TOTAL");
+	if (req && in->consistent_read && json_object_set_new(req, "ConsistentRead", json_true()))
+		json_decref(req), req = NULL;
+	if (!req)
+		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory building "
+				     "the request");
+	json_t *resp;
+	int rc = ddb_call(c, "GetItem", req, &resp, err);
+	json_decref(req);
+	if (rc < 0)
+		return aws_error_prefix(err, "reading an item of %s", in->table);
+	const json_t *item = json_object_get(resp, "Item");
+	if (item && !json_is_object(item))
+		rc = ddb_bad_field(err, "GetItem", "Item", "an object");
+	if (rc == 0)
+		rc = ddb_capacity(resp, "GetItem", &out->capacity_units, err);
+	if (rc == 0 && item) {
+		char *text = json_dumps(item, JSON_COMPACT);
+		if (!text || aws_buf_puts(&out->item, text) < 0)
+			rc = aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory");
+		free(text);
+		out->found = rc == 0;
+	}
+	json_decref(resp);
+	return rc < 0 ? aws_error_prefix(err, "reading an item of %s", in->table) : 0;
+}
+
+void aws_ddb_get_item_output_free(aws_ddb_get_item_output *out)
+{
+	if (!out)
+		return;
+	aws_buf_free(&out->item);
+	out->found = 0;
+}
+
 /* ---------- tables ---------- */
 
 int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_error *err)
@@ -546,6 +647,31 @@ int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_e
 		*out = json_incref(t);
 	json_decref(resp);
 	return rc < 0 ? aws_error_prefix(err, "describing table %s", table) : 0;
+}
+
+int aws_ddb_pitr_status(aws_client *c, const char *table, int *pitr, aws_error *err)
+{
+	*pitr = 0;
+	if (ddb_table_name_ok(table, err) < 0)
+		return -1;
+	json_t *req = json_pack("{s:s}", "TableName", table);
+	if (!req)
+		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB DescribeContinuousBackups: out of memory");
+	json_t *resp;
+	int rc = ddb_call(c, "DescribeContinuousBackups", req, &resp, err);
+	json_decref(req);
+	if (rc < 0)
+		return aws_error_prefix(err, "reading the backups of %s", table);
+	const char *st = json_string_value(json_object_get(json_object_get(json_object_get(resp,
+		"ContinuousBackupsDescription"), "PointInTimeRecoveryDescription"), "PointInTimeRecoveryStatus"));
+	if (!st || (strcmp(st, "ENABLED") != 0 && strcmp(st, "DISABLED") != 0))
+		rc = ddb_bad_field(err, "DescribeContinuousBackups",
+				   "ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus",
+				   "ENABLED or DISABLED");
+	else
+		*pitr = strcmp(st, "ENABLED") == 0;
+	json_decref(resp);
+	return rc < 0 ? aws_error_prefix(err, "reading the backups of %s", table) : 0;
 }
 
 int aws_ddb_wait_table(aws_client *c, const char *table, aws_ddb_table_state want,

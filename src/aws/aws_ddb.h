@@ -23,12 +23,14 @@ typedef struct aws_ddb_scan_input {
 	const json_t *expression_attribute_names;   /* object or NULL; borrowed */
 	const json_t *expression_attribute_values;  /* object or NULL; borrowed */
 	int consistent_read;
+	int return_consumed_capacity;        /* 1: ReturnConsumedCapacity TOTAL */
 } aws_ddb_scan_input;
 
 typedef struct aws_ddb_scan_output {
 	json_t *items;               /* array of items; owned */
 	long count;
 	long scanned_count;
+	double capacity_units;       /* ConsumedCapacity.CapacityUnits; -1 when not in the reply */
 	json_t *last_evaluated_key;  /* NULL when the scan is complete; owned */
 	json_t *response;            /* the whole parsed response that owns the above; owned */
 } aws_ddb_scan_output;
@@ -54,6 +56,7 @@ typedef struct aws_ddb_scan_page {
 	size_t nitems, items_cap;
 	long count;
 	long scanned_count;
+	double capacity_units;       /* ConsumedCapacity.CapacityUnits; -1 when not in the reply */
 	json_t *last_evaluated_key;  /* NULL when the scan is complete; owned */
 } aws_ddb_scan_page;
 
@@ -69,6 +72,33 @@ int aws_ddb_scan_page_parse(aws_ddb_scan_page *page, const char *text, size_t le
 			    aws_error *err);
 /* Appends item i of page to out as compact JSON on one line (no newline added). */
 int aws_ddb_span_append(aws_buf *out, const aws_ddb_scan_page *page, size_t i);
+
+/* GetItem of one item by its whole primary key, with ReturnConsumedCapacity TOTAL. */
+typedef struct aws_ddb_get_item_input {
+	const char *table;
+	const json_t *key;           /* borrowed: {"itemID":{"S":"a"}}, one or two S/N/B values */
+	int consistent_read;
+} aws_ddb_get_item_input;
+
+typedef struct aws_ddb_get_item_output {
+	int found;                   /* 0: no item has that key (not an error) */
+	aws_buf item;                /* owned: the item as compact DynamoDB JSON text, one object;
+					empty when not found */
+	double capacity_units;       /* read capacity consumed; -1 when the reply did not say */
+} aws_ddb_get_item_output;
+
+/* One GetItem call. out must be zeroed; free with aws_ddb_get_item_output_free (also after
+ * a failure). A key that is not an object of one or two valid S/N/B values is -1 with
+ * AWS_ERR_INVALID before any call; an Item or ConsumedCapacity of the wrong shape is
+ * AWS_ERR_PROTOCOL naming the field; a missing table AWS_ERR_SERVICE
+ * "ResourceNotFoundException". */
+int aws_ddb_get_item(aws_client *c, const aws_ddb_get_item_input *in, aws_ddb_get_item_output *out,
+		     aws_error *err);
+void aws_ddb_get_item_output_free(aws_ddb_get_item_output *out);
+
+/* DescribeContinuousBackups: *pitr is 1 when point-in-time recovery is ENABLED, 0 when
+ * DISABLED. Any other reply shape is AWS_ERR_PROTOCOL naming the field. */
+int aws_ddb_pitr_status(aws_client *c, const char *table, int *pitr, aws_error *err);
 
 /* DescribeTable: *out receives the "Table" object (owned, json_decref it). */
 int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_error *err);

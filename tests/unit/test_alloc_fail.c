@@ -139,7 +139,7 @@ static char *scan_and_render(char *why, size_t why_len)
 	aws_error_clear(&err);
 	char *answer = NULL;
 	aws_buf html = AWS_BUF_INIT, json = AWS_BUF_INIT;
-	if (srv_page_fetch_with(recorded_scan, &calls, "items", NULL, NULL, 100, 60000, &key, &p,
+	if (srv_page_fetch_with(recorded_scan, &calls, "items", NULL, NULL, NULL, 100, 60000, &key, &p,
 				&err) != 0) {
 		snprintf(why, why_len, "page: %s", err.message);
 	} else if ((p.elapsed_ms = 0, srv_render_results(&html, &p) != 0) ||
