@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # server_bench.sh — build/showtable under wrk, side by side with nginx, both pinned to CPU 0
-# (wrk, 1 thread, on CPU 1): /ping, a CSS file, / with Basic auth (cached login) and /query
-# for a 100-item page of the demo table in dynalite, at 64 and 256 connections; p50/p99;
+# (wrk, 1 thread, on CPU 1): /ping, a CSS file, / with Basic auth (cached login), /query
+# for a 100-item page of the demo table in dynalite and /item/<id> (one GetItem), at 64 and 256 connections; p50/p99;
 # showtable's memory (VmRSS and RssAnon from /proc/PID/status) idle and peak under load.
 # nginx (Debian's nginx-light, 1 worker, own temp config, access log off on both sides:
 # showtable's request log goes to /dev/null) serves the same CSS file and a /ping file.
@@ -140,6 +140,7 @@ for _ in $(seq "$REPS"); do
 		run nginx "$NPORT" $CSS $c
 		run showtable "$SPORT" / $c "$AUTH"
 		run showtable "$SPORT" "/query?limit=100" $c "$AUTH"
+		run showtable "$SPORT" /item/item-0042 $c "$AUTH"
 	done
 done
 /usr/bin/python3 - "$WORK/results" <<'PY'

@@ -39,6 +39,21 @@ int aws_buf_array_grow(void *arr_p, size_t *cap, size_t elem_size, size_t first_
 	return 0;
 }
 
+void *aws_buf_array_push(void *arr_p, size_t *n, size_t elem_size)
+{
+	/* The capacity an array of *n elements grown here has: 0, then 4, 8, 16, ... */
+	size_t cap = 0;
+	if (*n > 0)
+		for (cap = 4; cap < *n; cap *= 2)
+			;
+	if (*n == cap && aws_buf_array_grow(arr_p, &cap, elem_size, 4) < 0)
+		return NULL;
+	char *e = *(char **)arr_p + *n * elem_size;
+	memset(e, 0, elem_size);
+	(*n)++;
+	return e;
+}
+
 int aws_buf_append_grow(aws_buf *b, const void *p, size_t n)
 {
 	if (aws_buf_reserve(b, n) < 0)

@@ -62,5 +62,11 @@ char *aws_buf_steal(aws_buf *b, size_t *len);
  * when the array is full. Returns 0, or -1 on memory failure or overflow with *arr_p and
  * *cap unchanged (the caller still owns and frees *arr_p). */
 int aws_buf_array_grow(void *arr_p, size_t *cap, size_t elem_size, size_t first_cap);
+/* For arrays that keep only a count: appends one zeroed element to the malloc'd array
+ * *arr_p (*n elements of elem_size bytes; NULL when empty), counts it in *n and returns
+ * it. The capacity is implied by the count (4, 8, 16, ...), so an array must grow by this
+ * function alone. NULL on memory failure, with *arr_p and *n as they were: the caller
+ * still owns and frees *arr_p. */
+void *aws_buf_array_push(void *arr_p, size_t *n, size_t elem_size);
 
 #endif

@@ -23,26 +23,27 @@
 #include "aws_config.h"
 #include "aws_crypto.h"
 #include "aws_json.h"
+#include "aws_query.h"
 #include "aws_sigv4.h"
-#include "aws_xml.h"
+#include "aws_time.h"
 
 /* Service descriptors, from each service's API reference / SDK model (serviceId,
  * endpointPrefix, signingName, protocol, targetPrefix, apiVersion). */
 const aws_service AWS_SERVICE_DYNAMODB = {"DynamoDB", "dynamodb", "dynamodb", "1.0",
-					  "DynamoDB_20120810", "2012-08-10", 0};
-const aws_service AWS_SERVICE_SSM = {"SSM", "ssm", "ssm", "1.1", "AmazonSSM", "2014-11-06", 0};
-const aws_service AWS_SERVICE_STS = {"STS", "sts", "sts", NULL, NULL, "2011-06-15", 0};
+					  "DynamoDB_20120810", "2012-08-10"};
+const aws_service AWS_SERVICE_SSM = {"SSM", "ssm", "ssm", "1.1", "AmazonSSM", "2014-11-06"};
+const aws_service AWS_SERVICE_STS = {"STS", "sts", "sts", NULL, NULL, "2011-06-15"};
 const aws_service AWS_SERVICE_CLOUDFORMATION = {"CloudFormation", "cloudformation",
-						"cloudformation", NULL, NULL, "2010-05-15", 0};
+						"cloudformation", NULL, NULL, "2010-05-15"};
 /* ECR's API endpoint is api.ecr.<region> (what the SDKs and CLI use); it signs as "ecr". */
 const aws_service AWS_SERVICE_ECR = {"ECR", "api.ecr", "ecr", "1.1",
-				     "AmazonEC2ContainerRegistry_V20150921", "2015-09-21", 0};
+				     "AmazonEC2ContainerRegistry_V20150921", "2015-09-21"};
 const aws_service AWS_SERVICE_LOGS = {"CloudWatch Logs", "logs", "logs", "1.1", "Logs_20140328",
-				      "2014-03-28", 0};
+				      "2014-03-28"};
 const aws_service AWS_SERVICE_ECS = {"ECS", "ecs", "ecs", "1.1",
-				     "AmazonEC2ContainerServiceV20141113", "2014-11-13", 0};
+				     "AmazonEC2ContainerServiceV20141113", "2014-11-13"};
 const aws_service AWS_SERVICE_ELBV2 = {"Elastic Load Balancing v2", "elasticloadbalancing",
-				       "elasticloadbalancing", NULL, NULL, "2015-12-01", 0};
+				       "elasticloadbalancing", NULL, NULL, "2015-12-01"};
 
 #define CLIENT_MAX_ENDPOINTS 16
 #define CLIENT_BACKOFF_BASE_MS 100L
@@ -68,7 +69,6 @@ struct aws_client {
 	aws_creds_provider *creds;
 	int own_creds;
 	int max_attempts;
-	void (*sleep_ms)(long ms);
 	atomic_int retry_tokens;
 	pthread_mutex_t ep_mu;
 	size_t nep;
@@ -89,27 +89,6 @@ typedef struct client_req {
 	int expect_json;             /* a 2xx must carry one JSON object (aws_json_check) */
 } client_req;
 
-static void client_nanosleep(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* Backoff jitter needs no cryptographic quality: a per-thread xorshift seeded once. */
-static uint64_t client_random(void)
-{
-	static _Thread_local uint64_t s;
-	if (s == 0) {
-		if (aws_random_bytes(&s, sizeof s) != 0 || s == 0)
-			s = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&s ^ 0x9E3779B97F4A7C15ULL;
-	}
-	s ^= s >> 12;
-	s ^= s << 25;
-	s ^= s >> 27;
-	return s * 2685821657736338717ULL;
-}
-
 aws_client *aws_client_new(const aws_client_opts *opts, aws_error *err)
 {
 	aws_client_opts none = {0};
@@ -122,7 +101,6 @@ aws_client *aws_client_new(const aws_client_opts *opts, aws_error *err)
 	}
 	pthread_mutex_init(&c->ep_mu, NULL);
 	atomic_init(&c->retry_tokens, CLIENT_RETRY_TOKENS);
-	c->sleep_ms = client_nanosleep;
 	c->max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 3;
 	const char *ma = getenv("AWS_MAX_ATTEMPTS");
 	if (ma && *ma) {
@@ -204,21 +182,11 @@ void aws_client_cancel(aws_client *c)
 /* The backoff before a retry; the real sleep wakes every 100 ms to see a cancel. */
 static void client_backoff(aws_client *c, long delay)
 {
-	if (c->sleep_ms != client_nanosleep) {
-		c->sleep_ms(delay);   /* a test's clock */
-		return;
-	}
 	while (delay > 0 && !aws_http_cancelled(c->http)) {
 		long step = delay < 100 ? delay : 100;
-		client_nanosleep(step);
+		aws_sleep_ms(step);
 		delay -= step;
 	}
-}
-
-void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms))
-{
-	if (c)
-		c->sleep_ms = sleep_ms ? sleep_ms : client_nanosleep;
 }
 
 /* Finds (or resolves and caches) the endpoint of svc. Copies it into *out. */
@@ -278,21 +246,6 @@ static void client_sanitize_type(const char *in, char *out, size_t len)
 	out[n] = '\0';
 }
 
-/* Copies s for a message: printable ASCII only, newlines folded, bounded. */
-static void client_snippet(const char *s, size_t n, char *out, size_t len)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 4 < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : ' ';
-	}
-	if (n > 0 && o + 4 >= len) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-}
-
 static int client_parse_json_error(const aws_http_response *r, char *type, size_t tlen,
 				   char *msg, size_t mlen)
 {
@@ -313,7 +266,7 @@ static int client_parse_json_error(const aws_http_response *r, char *type, size_
 	if (!m)
 		m = json_string_value(json_object_get(root, "errorMessage"));
 	if (m)
-		client_snippet(m, strlen(m), msg, mlen);
+		aws_error_snippet(m, strlen(m), msg, mlen);
 	json_decref(root);
 	return 0;
 }
@@ -329,87 +282,31 @@ static void client_fmt(char *out, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The trimmed text of the first element `name` anywhere under root, into out unless out
- * is already filled. */
-static void client_xml_text(const aws_xml_node *root, const char *name, char *out, size_t len)
-{
-	const aws_xml_node *n = aws_xml_search(root, name);
-	if (!n || out[0])
-		return;
-	size_t l;
-	const char *s = aws_xml_text(n, &l);
-	while (l > 0 && (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r'))
-		s++, l--;
-	while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\n' || s[l - 1] == '\t' ||
-			 s[l - 1] == '\r'))
-		l--;
-	client_snippet(s, l, out, len);
-}
-
-/* <ErrorResponse><Error><Code/><Message/></Error><RequestId/></ErrorResponse> (Query),
- * <Response><Errors><Error>...</Errors><RequestID/> (EC2) and <Error> (S3) alike. */
-static int client_parse_xml_error(const aws_http_response *r, aws_error *e)
-{
-	aws_xml_doc *doc;
-	if (r->body.len == 0 || aws_xml_parse(r->body.data, r->body.len, &doc, NULL) != 0)
-		return -1;
-	const aws_xml_node *root = aws_xml_root(doc);
-	client_xml_text(root, "Code", e->type, sizeof e->type);
-	client_xml_text(root, "Message", e->message, sizeof e->message);
-	client_xml_text(root, "RequestId", e->request_id, sizeof e->request_id);
-	client_xml_text(root, "RequestID", e->request_id, sizeof e->request_id);
-	aws_xml_free(doc);
-	return 0;
-}
-
-int aws_client_is_throttle(const char *type)
-{
-	static const char *const codes[] = {
-		"Throttling", "ThrottlingException", "ThrottledException",
-		"RequestThrottledException", "TooManyRequestsException",
-		"ProvisionedThroughputExceededException", "TransactionInProgressException",
-		"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
-		"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
-	};
-	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-		if (strcmp(type, codes[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Throttling codes, the standard mode's transient codes, and 500/502/503/504. */
-int aws_client_retryable(long status, const char *type)
-{
-	return aws_client_is_throttle(type) || status == 500 || status == 502 || status == 503 ||
-	       status == 504 || strcmp(type, "RequestTimeout") == 0 ||
-	       strcmp(type, "RequestTimeoutException") == 0;
-}
-
 void aws_client_parse_error(const char *service_id, const char *operation, const char *endpoint,
-			    const aws_http_response *r, aws_error *err)
+			    const aws_http_response *resp, aws_error *err)
 {
 	aws_error e;
 	aws_error_clear(&e);
 	e.kind = AWS_ERR_SERVICE;
-	e.http_status = (int)r->status;
+	e.http_status = (int)resp->status;
 	char hv[256];
-	if (aws_http_header(r, "x-amzn-ErrorType", hv, sizeof hv) && hv[0])
+	if (aws_http_header(resp, "x-amzn-ErrorType", hv, sizeof hv) && hv[0])
 		client_sanitize_type(hv, e.type, sizeof e.type);
-	if (!aws_http_header(r, "x-amzn-RequestId", e.request_id, sizeof e.request_id))
-		aws_http_header(r, "x-amz-request-id", e.request_id, sizeof e.request_id);
+	if (!aws_http_header(resp, "x-amzn-RequestId", e.request_id, sizeof e.request_id))
+		aws_http_header(resp, "x-amz-request-id", e.request_id, sizeof e.request_id);
 
-	const char *b = r->body.data ? r->body.data : "";
+	const char *b = resp->body.data ? resp->body.data : "";
 	size_t i = 0;
-	while (i < r->body.len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+	while (i < resp->body.len && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
 		i++;
 	char msg[512] = "";
 	int parsed = -1;
-	if (i < r->body.len && b[i] == '{') {
-		parsed = client_parse_json_error(r, e.type, sizeof e.type, msg, sizeof msg);
-	} else if (i < r->body.len && b[i] == '<') {
+	if (i < resp->body.len && b[i] == '{') {
+		parsed = client_parse_json_error(resp, e.type, sizeof e.type, msg, sizeof msg);
+	} else if (i < resp->body.len && b[i] == '<') {
 		aws_error x;
 		aws_error_clear(&x);
-		parsed = client_parse_xml_error(r, &x);
+		parsed = aws_query_error_parse(resp->body.data, resp->body.len, &x);
 		if (parsed == 0) {
 			if (!e.type[0])
 				client_fmt(e.type, sizeof e.type, "%s", x.type);
@@ -418,20 +315,20 @@ void aws_client_parse_error(const char *service_id, const char *operation, const
 				client_fmt(e.request_id, sizeof e.request_id, "%s", x.request_id);
 		}
 	}
-	e.throttled = aws_client_is_throttle(e.type);
+	e.throttled = aws_error_code_is_throttling(e.type);
 	if (msg[0]) {
 		client_fmt(e.message, sizeof e.message, "%s (%s %s at %s)", msg,
 			 service_id, operation, endpoint);
-	} else if (parsed == 0 || r->body.len == 0) {
+	} else if (parsed == 0 || resp->body.len == 0) {
 		client_fmt(e.message, sizeof e.message, "%s %s at %s failed with HTTP %ld%s%s",
-			 service_id, operation, endpoint, r->status,
+			 service_id, operation, endpoint, resp->status,
 			 e.type[0] ? " " : " and no error code", e.type);
 	} else {
 		char snip[160];
-		client_snippet(b, r->body.len, snip, sizeof snip);
+		aws_error_snippet(b, resp->body.len, snip, sizeof snip);
 		client_fmt(e.message, sizeof e.message,
 			 "%s %s at %s failed with HTTP %ld and an unreadable error body: %s",
-			 service_id, operation, endpoint, r->status, snip);
+			 service_id, operation, endpoint, resp->status, snip);
 	}
 	if (err)
 		*err = e;
@@ -448,7 +345,7 @@ static void client_bad_body(const aws_service *svc, const char *op, const char *
 		at = len;
 	size_t from = at > 40 ? at - 40 : 0;
 	char snip[96];
-	client_snippet(len ? resp->body.data + from : "", len - from < 80 ? len - from : 80, snip,
+	aws_error_snippet(len ? resp->body.data + from : "", len - from < 80 ? len - from : 80, snip,
 		       sizeof snip);
 	aws_error_set(err, AWS_ERR_PROTOCOL,
 		      "%s %s at %s: the HTTP %ld response is not one JSON object: %s "
@@ -536,7 +433,7 @@ static client_outcome client_attempt(aws_client *c, const client_req *q,
 	}
 	aws_error e;
 	aws_client_parse_error(q->svc->service_id, q->op, ep->base, resp, &e);
-	int retry = aws_client_retryable(resp->status, e.type);
+	int retry = aws_error_retryable(resp->status, e.type);
 	if (err)
 		*err = e;
 	return retry ? CO_RETRY : CO_FATAL;
@@ -600,10 +497,7 @@ static int client_send(aws_client *c, const client_req *q, aws_http_response *re
 			break;
 		}
 		spent += cost;
-		long cap = CLIENT_BACKOFF_BASE_MS << (attempt - 1 < 20 ? attempt - 1 : 20);
-		if (cap > CLIENT_BACKOFF_CAP_MS || cap <= 0)
-			cap = CLIENT_BACKOFF_CAP_MS;
-		long delay = (long)(client_random() % (uint64_t)(cap + 1));
+		long delay = aws_backoff_ms(attempt - 1, CLIENT_BACKOFF_BASE_MS, CLIENT_BACKOFF_CAP_MS);
 		aws_http_response_free(resp);
 		if (delay > 0)
 			client_backoff(c, delay);
@@ -630,56 +524,58 @@ static int send_for_body(aws_client *c, const client_req *q, aws_buf *resp, aws_
 	return rc;
 }
 
-/* Checks the arguments of a JSON-protocol call and builds its request into *q (pointing
- * at hs/ctype/target, which the caller keeps alive). */
+/* A JSON-protocol request and the header text it points at. */
+typedef struct client_json {
+	aws_header hs[2];
+	char ctype[48], target[192];
+	client_req q;
+} client_json;
+
+/* Checks the arguments of a JSON-protocol call and builds its request into j->q. */
 static int client_json_req(const aws_client *c, const aws_service *svc, const char *operation,
-			   const char *body, size_t body_len, int check, aws_header hs[2],
-			   char ctype[48], char target[192], client_req *q, aws_error *err)
+			   const char *body, size_t body_len, int check, client_json *j,
+			   aws_error *err)
 {
 	if (!c || !svc || !operation)
 		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call: missing argument");
 	if (!svc->json_version || !svc->target_prefix)
 		return aws_error_set(err, AWS_ERR_INVALID, "%s is not a JSON-protocol service",
 				     svc->service_id);
-	snprintf(ctype, 48, "application/x-amz-json-%s", svc->json_version);
-	int tl = snprintf(target, 192, "%s.%s", svc->target_prefix, operation);
-	if (tl < 0 || tl >= 192)
+	snprintf(j->ctype, sizeof j->ctype, "application/x-amz-json-%s", svc->json_version);
+	int tl = snprintf(j->target, sizeof j->target, "%s.%s", svc->target_prefix, operation);
+	if (tl < 0 || (size_t)tl >= sizeof j->target)
 		return aws_error_set(err, AWS_ERR_INVALID, "operation name too long");
-	hs[0] = (aws_header){"Content-Type", ctype};
-	hs[1] = (aws_header){"X-Amz-Target", target};
+	j->hs[0] = (aws_header){"Content-Type", j->ctype};
+	j->hs[1] = (aws_header){"X-Amz-Target", j->target};
 	if (!body) {
 		body = "{}";
 		body_len = 2;
 	}
-	*q = (client_req){svc, operation, "POST", "/", NULL, hs, 2, body, body_len, check};
+	j->q = (client_req){svc, operation, "POST", "/", NULL, j->hs, 2, body, body_len, check};
 	return 0;
 }
 
 int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 		  const char *body, size_t body_len, aws_buf *resp, aws_error *err)
 {
-	aws_header hs[2];
-	char ctype[48], target[192];
-	client_req q;
+	client_json j;
 	if (!resp)
 		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call: missing argument");
-	if (client_json_req(c, svc, operation, body, body_len, 1, hs, ctype, target, &q, err) < 0)
+	if (client_json_req(c, svc, operation, body, body_len, 1, &j, err) < 0)
 		return -1;
-	return send_for_body(c, &q, resp, err);
+	return send_for_body(c, &j.q, resp, err);
 }
 
 int aws_json_call_raw(aws_client *c, const aws_service *svc, const char *operation,
 		      const char *body, size_t body_len, aws_http_response *resp, aws_error *err)
 {
-	aws_header hs[2];
-	char ctype[48], target[192];
-	client_req q;
+	client_json j;
 	if (!resp)
 		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call_raw: missing argument");
 	memset(resp, 0, sizeof *resp);
-	if (client_json_req(c, svc, operation, body, body_len, 0, hs, ctype, target, &q, err) < 0)
+	if (client_json_req(c, svc, operation, body, body_len, 0, &j, err) < 0)
 		return -1;
-	return client_send(c, &q, resp, err);
+	return client_send(c, &j.q, resp, err);
 }
 
 int aws_json_call_bad_body(aws_client *c, const aws_service *svc, const char *operation,
@@ -704,9 +600,7 @@ int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,
 		return aws_error_set(err, AWS_ERR_INVALID, "%s has no Query API version",
 				     svc->service_id);
 	aws_buf body = AWS_BUF_INIT;
-	if (aws_buf_puts(&body, "Action=") < 0 || aws_form_encode(&body, operation) < 0 ||
-	    aws_buf_puts(&body, "&Version=") < 0 || aws_form_encode(&body, svc->api_version) < 0 ||
-	    (params && *params && (aws_buf_putc(&body, '&') < 0 || aws_buf_puts(&body, params) < 0))) {
+	if (aws_query_body(&body, operation, svc->api_version, params) < 0) {
 		aws_buf_free(&body);
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory building %s %s",
 				     svc->service_id, operation);
@@ -736,11 +630,4 @@ int aws_signed_request(aws_client *c, const aws_service *svc, const char *method
 	const char *query = path_and_query[pl] == '?' ? path_and_query + pl + 1 : NULL;
 	client_req q = {svc, method, method, path, query, headers, nheaders, body, body_len, 0};
 	return client_send(c, &q, resp, err);
-}
-
-int aws_form_encode(aws_buf *out, const char *s)
-{
-	if (!out || !s)
-		return -1;
-	return aws_uri_encode(out, s, strlen(s), 0);
 }

@@ -27,7 +27,6 @@ typedef struct aws_service {
 	const char *json_version;    /* "1.0" or "1.1" for JSON services, NULL otherwise */
 	const char *target_prefix;   /* "DynamoDB_20120810", "AmazonSSM", NULL for Query */
 	const char *api_version;     /* Query protocol Version=, e.g. "2010-05-15" */
-	int global;                  /* 1: one endpoint for all regions (not used yet) */
 } aws_service;
 
 extern const aws_service AWS_SERVICE_DYNAMODB;
@@ -61,14 +60,6 @@ aws_creds_provider *aws_client_creds(aws_client *c);
  * at once, no retries, all with AWS_ERR_CANCELLED (aws_http_cancel). Any thread. */
 void aws_client_cancel(aws_client *c);
 
-/* 1 when an AWS error code means throttling (the SDKs' list: Throttling,
- * ProvisionedThroughputExceededException, RequestLimitExceeded, SlowDown, ...). The one
- * list every caller classifies with. */
-int aws_client_is_throttle(const char *type);
-
-/* Tests only: replace the backoff sleep (NULL = nanosleep) and the random source. */
-void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(long ms));
-
 /* A JSON-protocol call: POST / with X-Amz-Target: <target_prefix>.<operation>,
  * Content-Type application/x-amz-json-<version>. body is the JSON request text.
  * On success resp holds the JSON response text, checked to be one well-formed JSON object
@@ -96,7 +87,8 @@ int aws_json_call_bad_body(aws_client *c, const aws_service *svc, const char *op
 			   aws_error *err);
 
 /* A Query-protocol call: POST / form-encoded "Action=<operation>&Version=<api_version>&"
- * + params (already form-encoded, may be "" or NULL). On success resp holds the XML
+ * + params (already form-encoded with aws_query_form_add, may be "" or NULL). The response
+ * is read with aws_query_parse (aws_query.h). On success resp holds the XML
  * response. On an error response: -1, AWS_ERR_SERVICE with Code/Message/RequestId from the
  * <ErrorResponse> XML. */
 int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,
@@ -109,9 +101,5 @@ int aws_query_call(aws_client *c, const aws_service *svc, const char *operation,
 int aws_signed_request(aws_client *c, const aws_service *svc, const char *method,
 		       const char *path_and_query, const aws_header *headers, size_t nheaders,
 		       const void *body, size_t body_len, aws_http_response *resp, aws_error *err);
-
-/* Appends s form-encoded (application/x-www-form-urlencoded, as the Query protocol wants:
- * unreserved kept, space as %20) to out. */
-int aws_form_encode(aws_buf *out, const char *s);
 
 #endif

@@ -12,13 +12,9 @@
 /* Fills *err (AWS_ERR_SERVICE) from a non-2xx response: type from x-amzn-ErrorType, JSON
  * "code"/"__type" (after '#', before ':') or XML <Code>; message from "message"/"Message"
  * or <Message>; request id from x-amzn-RequestId / x-amz-request-id / <RequestId>;
- * throttled from the standard mode's throttling codes. The message names service_id,
+ * throttled from aws_error_code_is_throttling. The message names service_id,
  * operation and endpoint. */
 void aws_client_parse_error(const char *service_id, const char *operation, const char *endpoint,
 			    const aws_http_response *resp, aws_error *err);
-
-/* Whether the standard retry mode retries this service error (throttling code, transient
- * code, or HTTP 500/502/503/504). */
-int aws_client_retryable(long status, const char *type);
 
 #endif

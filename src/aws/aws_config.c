@@ -5,6 +5,7 @@
  * and line of a malformed entry, and resolves region and endpoints in the SDKs' order.
  */
 #include "aws_config.h"
+#include "aws_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -153,36 +154,141 @@ static int cfg_section_matches(const char *sec, cfg_kind kind, const char *want)
 /* Reads the whole file into memory (bounded). Returns 1 read, 0 missing, -1 error. */
 static int cfg_read_file(const char *path, char **out, aws_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		if (errno == ENOENT || errno == ENOTDIR)
+	aws_buf b = AWS_BUF_INIT;
+	int e;
+	switch (aws_file_read(path, CFG_MAX_FILE_BYTES, &b, &e)) {
+	case AWS_FILE_READ:
+		break;
+	case AWS_FILE_NOT_OPENED:
+		if (e == ENOENT || e == ENOTDIR)
 			return 0;
-		return aws_error_set(err, AWS_ERR_CONFIG, "cannot open %s: %s", path, strerror(errno));
-	}
-	char *buf = malloc(CFG_MAX_FILE_BYTES + 1);
-	if (!buf) {
-		fclose(f);
-		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
-	}
-	size_t n = fread(buf, 1, CFG_MAX_FILE_BYTES + 1, f);
-	int rerr = ferror(f);
-	fclose(f);
-	if (rerr) {
-		free(buf);
+		return aws_error_set(err, AWS_ERR_CONFIG, "cannot open %s: %s", path, strerror(e));
+	case AWS_FILE_READ_FAILED:
+		aws_buf_free(&b);
 		return aws_error_set(err, AWS_ERR_CONFIG, "cannot read %s (is it a directory?)", path);
-	}
-	if (n > CFG_MAX_FILE_BYTES) {
-		free(buf);
+	case AWS_FILE_TOO_LARGE:
+		aws_buf_free(&b);
 		return aws_error_set(err, AWS_ERR_CONFIG, "%s is larger than %d bytes: not a profile file?",
 				     path, CFG_MAX_FILE_BYTES);
+	case AWS_FILE_NO_MEMORY:
+		aws_buf_free(&b);
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
 	}
-	if (memchr(buf, '\0', n)) {
-		free(buf);
+	if (memchr(b.data, '\0', b.len)) {
+		aws_buf_free(&b);
 		return aws_error_set(err, AWS_ERR_CONFIG, "%s contains NUL bytes: not a profile file", path);
 	}
-	buf[n] = '\0';
-	*out = buf;
+	*out = aws_buf_steal(&b, NULL);
+	if (!*out)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
 	return 1;
+}
+
+/* Reading one file, line by line. The last key set in the current section and whether
+ * its value was empty decide what an indented line is: after an empty value a
+ * sub-property (kept as "key.sub", e.g. "dynamodb.endpoint_url" in a [services] section),
+ * after a non-empty value a continuation (appended, as the SDKs do). */
+typedef struct cfg_reader {
+	const char *path;
+	cfg_kind kind;
+	aws_profile *p;
+	int keep_existing;
+	int line, in_section, matched;
+	char last_key[128];
+	int last_empty, last_set;
+} cfg_reader;
+
+/* "[name]" (s trimmed, starting with '['): starts a section, the wanted one or not. */
+static int cfg_section(cfg_reader *r, char *s, aws_error *err)
+{
+	char *end = strchr(s, ']');
+	if (!end)
+		return aws_error_set(err, AWS_ERR_CONFIG, "%s:%d: section header without ']': %.60s",
+				     r->path, r->line, s);
+	char *rest = cfg_trim(end + 1);
+	if (*rest && *rest != '#' && *rest != ';')
+		return aws_error_set(err, AWS_ERR_CONFIG,
+				     "%s:%d: unexpected text after section header: %.60s",
+				     r->path, r->line, rest);
+	*end = '\0';
+	char *sec = cfg_trim(s + 1);
+	if (*sec == '\0')
+		return aws_error_set(err, AWS_ERR_CONFIG, "%s:%d: empty section name '[]'", r->path,
+				     r->line);
+	r->in_section = 1;
+	r->matched = cfg_section_matches(sec, r->kind, r->p->name);
+	if (r->matched)
+		r->p->exists = 1;
+	r->last_key[0] = '\0';
+	r->last_set = 0;
+	return 0;
+}
+
+/* An indented "sub = value" under a key with an empty value. */
+static int cfg_sub_property(cfg_reader *r, char *s, aws_error *err)
+{
+	char *seq = strchr(s, '=');
+	if (!r->matched || !seq)
+		return 0;
+	*seq = '\0';
+	char *sub = cfg_trim(s), full[sizeof r->last_key * 2];
+	if (!*sub || snprintf(full, sizeof full, "%s.%s", r->last_key, sub) >= (int)sizeof full)
+		return 0;
+	for (char *k = full; *k; k++)
+		*k = (char)tolower((unsigned char)*k);
+	return cfg_set(r->p, full, cfg_trim(seq + 1), r->keep_existing, r->path, r->line, err) < 0
+		       ? -1 : 0;
+}
+
+/* An indented line under a key with a value: appended to it on a new line. */
+static int cfg_continuation(cfg_reader *r, const char *s, aws_error *err)
+{
+	if (!r->matched || !r->last_set)
+		return 0;   /* the other file's value wins */
+	cfg_kv *kv = cfg_find(r->p, r->last_key);
+	if (!kv)
+		return 0;
+	size_t ol = strlen(kv->value), al = strlen(s);
+	char *nv = realloc(kv->value, ol + 1 + al + 1);
+	if (!nv)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", r->path);
+	nv[ol] = '\n';
+	memcpy(nv + ol + 1, s, al + 1);
+	kv->value = nv;
+	return 0;
+}
+
+/* "key = value": kept when the section is the wanted one. */
+static int cfg_setting(cfg_reader *r, char *s, aws_error *err)
+{
+	char *eq = strchr(s, '=');
+	if (!eq)
+		return aws_error_set(err, AWS_ERR_CONFIG,
+				     "%s:%d: expected 'key = value' or '[section]'"
+				     " (the line is not shown: it may hold a secret)", r->path, r->line);
+	if (!r->in_section)
+		return aws_error_set(err, AWS_ERR_CONFIG, "%s:%d: setting before any [section] header",
+				     r->path, r->line);
+	*eq = '\0';
+	char *key = cfg_trim(s);
+	char *val = cfg_trim(eq + 1);
+	if (*key == '\0')
+		return aws_error_set(err, AWS_ERR_CONFIG, "%s:%d: setting with an empty name",
+				     r->path, r->line);
+	if (strlen(key) >= sizeof r->last_key)
+		return aws_error_set(err, AWS_ERR_CONFIG, "%s:%d: setting name too long", r->path,
+				     r->line);
+	for (char *k = key; *k; k++)
+		*k = (char)tolower((unsigned char)*k);
+	snprintf(r->last_key, sizeof r->last_key, "%s", key);
+	r->last_empty = (*val == '\0');
+	r->last_set = 0;
+	if (r->matched) {
+		r->last_set = cfg_set(r->p, key, val, r->keep_existing, r->path, r->line, err);
+		if (r->last_set < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Parses one file, collecting the keys of the wanted section into p. The whole file is
@@ -191,129 +297,33 @@ static int cfg_parse(const char *path, cfg_kind kind, aws_profile *p, int keep_e
 		     aws_error *err)
 {
 	char *text = NULL;
-	int r = cfg_read_file(path, &text, err);
-	if (r <= 0)
-		return r;
-	int rc = 0, line = 0, in_section = 0, matched = 0;
-	/* The last key set in the current section and whether its value was empty: an
-	 * indented line after an empty value is a sub-property (kept as "key.sub", e.g.
-	 * "dynamodb.endpoint_url" in a [services] section), after a non-empty value a
-	 * continuation (appended, as the SDKs do). */
-	char last_key[128] = "";
-	int last_empty = 0, last_set = 0;
+	int rc = cfg_read_file(path, &text, err);
+	if (rc <= 0)
+		return rc;   /* missing (0) or unreadable (-1) */
+	rc = 0;
+	cfg_reader r = {.path = path, .kind = kind, .p = p, .keep_existing = keep_existing};
 	char *save = NULL;
-	for (char *ln = text; ln; ln = save) {
+	for (char *ln = text; ln && rc == 0; ln = save) {
 		char *nl = strchr(ln, '\n');
 		save = nl ? nl + 1 : NULL;
 		if (nl)
 			*nl = '\0';
-		line++;
+		r.line++;
 		int indented = (*ln == ' ' || *ln == '\t');
 		char *s = cfg_trim(ln);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-			if (!end) {
-				rc = aws_error_set(err, AWS_ERR_CONFIG,
-						   "%s:%d: section header without ']': %.60s", path, line, s);
-				break;
-			}
-			char *rest = cfg_trim(end + 1);
-			if (*rest && *rest != '#' && *rest != ';') {
-				rc = aws_error_set(err, AWS_ERR_CONFIG,
-						   "%s:%d: unexpected text after section header: %.60s",
-						   path, line, rest);
-				break;
-			}
-			*end = '\0';
-			char *sec = cfg_trim(s + 1);
-			if (*sec == '\0') {
-				rc = aws_error_set(err, AWS_ERR_CONFIG, "%s:%d: empty section name '[]'",
-						   path, line);
-				break;
-			}
-			in_section = 1;
-			matched = cfg_section_matches(sec, kind, p->name);
-			if (matched)
-				p->exists = 1;
-			last_key[0] = '\0';
-			last_set = 0;
-			continue;
-		}
-		if (indented && last_key[0] && last_empty) {
-			char *seq = strchr(s, '=');
-			if (!matched || !seq)
-				continue;
-			*seq = '\0';
-			char *sub = cfg_trim(s), full[sizeof last_key * 2];
-			if (!*sub || snprintf(full, sizeof full, "%s.%s", last_key, sub) >= (int)sizeof full)
-				continue;
-			for (char *k = full; *k; k++)
-				*k = (char)tolower((unsigned char)*k);
-			if (cfg_set(p, full, cfg_trim(seq + 1), keep_existing, path, line, err) < 0) {
-				rc = -1;
-				break;
-			}
-			continue;
-		}
-		if (indented && last_key[0]) {
-			if (!matched || !last_set)
-				continue;   /* the other file's value wins */
-			cfg_kv *kv = cfg_find(p, last_key);
-			if (!kv)
-				continue;
-			size_t ol = strlen(kv->value), al = strlen(s);
-			char *nv = realloc(kv->value, ol + 1 + al + 1);
-			if (!nv) {
-				rc = aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
-				break;
-			}
-			nv[ol] = '\n';
-			memcpy(nv + ol + 1, s, al + 1);
-			kv->value = nv;
-			continue;
-		}
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			rc = aws_error_set(err, AWS_ERR_CONFIG,
-					   "%s:%d: expected 'key = value' or '[section]'"
-					   " (the line is not shown: it may hold a secret)",
-					   path, line);
-			break;
-		}
-		if (!in_section) {
-			rc = aws_error_set(err, AWS_ERR_CONFIG,
-					   "%s:%d: setting before any [section] header", path, line);
-			break;
-		}
-		*eq = '\0';
-		char *key = cfg_trim(s);
-		char *val = cfg_trim(eq + 1);
-		if (*key == '\0') {
-			rc = aws_error_set(err, AWS_ERR_CONFIG, "%s:%d: setting with an empty name",
-					   path, line);
-			break;
-		}
-		if (strlen(key) >= sizeof last_key) {
-			rc = aws_error_set(err, AWS_ERR_CONFIG, "%s:%d: setting name too long", path, line);
-			break;
-		}
-		for (char *k = key; *k; k++)
-			*k = (char)tolower((unsigned char)*k);
-		snprintf(last_key, sizeof last_key, "%s", key);
-		last_empty = (*val == '\0');
-		last_set = 0;
-		if (matched) {
-			last_set = cfg_set(p, key, val, keep_existing, path, line, err);
-			if (last_set < 0) {
-				rc = -1;
-				break;
-			}
-		}
+		if (*s == '[')
+			rc = cfg_section(&r, s, err);
+		else if (indented && r.last_key[0] && r.last_empty)
+			rc = cfg_sub_property(&r, s, err);
+		else if (indented && r.last_key[0])
+			rc = cfg_continuation(&r, s, err);
+		else
+			rc = cfg_setting(&r, s, err);
 	}
 	free(text);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 static aws_profile *cfg_profile_new(const char *name, aws_error *err)

@@ -275,6 +275,36 @@ static int credential_source(const aws_creds_ctx *ctx, const char *profile, cons
 	return 0;
 }
 
+/* The context STS is called with for profile p: its endpoint settings, and the chain's
+ * region, else the profile's (else, in aws_creds_sts, us-east-1). */
+static aws_creds_ctx sts_ctx_of(const aws_creds_ctx *ctx, const aws_profile *p)
+{
+	aws_creds_ctx c = *ctx;
+	c.profile = p;
+	if (!c.region || !*c.region) {
+		const char *r = aws_profile_get(p, "region");
+		c.region = r ? r : "";
+	}
+	return c;
+}
+
+/* Asks for the MFA code of device mfa (profile name) into code: 6 digits, else -1 with err
+ * and code wiped. */
+static int mfa_code(const aws_creds_ctx *ctx, const char *name, const char *mfa, char *code,
+		    size_t len, aws_error *err)
+{
+	char why[256] = "";
+	size_t n = 0;
+	int asked = ctx->mfa(ctx->mfa_ud, mfa, code, len, why, sizeof why) == 0;
+	while (asked && code[n] >= '0' && code[n] <= '9')
+		n++;
+	if (asked && n == 6 && !code[n])
+		return 0;
+	explicit_bzero(code, len);
+	return aws_error_set(err, AWS_ERR_CREDENTIALS, "profile \"%s\": MFA code for %s: %s", name,
+			     mfa, asked ? "it must be the 6 digits the device shows" : why);
+}
+
 static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 			       const char *name, int depth, aws_credentials *out, aws_error *err)
 {
@@ -283,12 +313,7 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 	const char *cred_src = aws_profile_get(p, "credential_source");
 	const char *web_file = aws_profile_get(p, "web_identity_token_file");
 	if (web_file && !src_name && !cred_src) {
-		aws_creds_ctx web_ctx = *ctx;
-		web_ctx.profile = p;
-		if (!web_ctx.region || !*web_ctx.region) {
-			const char *r = aws_profile_get(p, "region");
-			web_ctx.region = r ? r : "";
-		}
+		aws_creds_ctx web_ctx = sts_ctx_of(ctx, p);
 		if (aws_creds_web_identity(&web_ctx, role_arn, web_file, aws_profile_get(p, "role_session_name"),
 					   out, err) != 0)
 			return aws_error_prefix(err, "profile \"%s\"", name);
@@ -348,29 +373,15 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 
 	char code[16] = "";
 	if (mfa) {
-		char why[256] = "";
-		size_t n = 0;
-		int asked = ctx->mfa(ctx->mfa_ud, mfa, code, sizeof code, why, sizeof why) == 0;
-		while (asked && code[n] >= '0' && code[n] <= '9')
-			n++;
-		if (!asked || n != 6 || code[n]) {
+		if (mfa_code(ctx, name, mfa, code, sizeof code, err) != 0) {
 			explicit_bzero(&src, sizeof src);
-			explicit_bzero(code, sizeof code);
-			return aws_error_set(err, AWS_ERR_CREDENTIALS,
-					     "profile \"%s\": MFA code for %s: %s", name, mfa,
-					     asked ? "it must be the 6 digits the device shows" : why);
+			return -1;
 		}
 		ar.serial_number = mfa;
 		ar.token_code = code;
 	}
 
-	/* STS is called in the chain's region, else the profile's, else us-east-1. */
-	aws_creds_ctx sts_ctx = *ctx;
-	sts_ctx.profile = p;
-	if (!sts_ctx.region || !*sts_ctx.region) {
-		const char *r = aws_profile_get(p, "region");
-		sts_ctx.region = r ? r : "";
-	}
+	aws_creds_ctx sts_ctx = sts_ctx_of(ctx, p);
 	int rc = aws_creds_sts_assume_role(&sts_ctx, &src, &ar, out, err);
 	explicit_bzero(&src, sizeof src);
 	explicit_bzero(code, sizeof code);

@@ -21,6 +21,7 @@
 
 #include "aws_config.h"
 #include "aws_creds_internal.h"
+#include "aws_file.h"
 #include "aws_http.h"
 
 #define METADATA_MAX_BODY (64 * 1024)
@@ -171,19 +172,25 @@ static int ecs_auth_token(char *out, size_t len, aws_error *err)
 	const char *tok = aws_env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	out[0] = 0;
 	if (file) {
-		FILE *f = fopen(file, "r");
-		if (!f)
+		aws_buf b = AWS_BUF_INIT;
+		int e;
+		aws_file_status st = aws_file_read(file, len - 1, &b, &e);
+		if (st == AWS_FILE_READ)
+			memcpy(out, b.data, b.len + 1);
+		size_t n = st == AWS_FILE_READ ? b.len : 0;
+		if (b.data)
+			explicit_bzero(b.data, b.cap);
+		aws_buf_free(&b);
+		if (st == AWS_FILE_NOT_OPENED || st == AWS_FILE_READ_FAILED)
 			return aws_error_set(err, AWS_ERR_CREDENTIALS,
 					     "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
-					     file, strerror(errno));
-		size_t n = fread(out, 1, len - 1, f);
-		int big = n == len - 1 && fgetc(f) != EOF;
-		fclose(f);
-		out[n] = 0;
-		if (big)
+					     file, strerror(e));
+		if (st == AWS_FILE_TOO_LARGE)
 			return aws_error_set(err, AWS_ERR_CREDENTIALS,
 					     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s is larger than "
 					     "%zu bytes", file, len - 1);
+		if (st == AWS_FILE_NO_MEMORY)
+			return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", file);
 		while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
 			out[--n] = 0;
 	} else if (tok) {
@@ -305,6 +312,50 @@ out:
 
 /* ---------------------------------------------------------------- IMDSv2 */
 
+/* The IMDS base URL: AWS_EC2_METADATA_SERVICE_ENDPOINT, else the IPv4 or (ENDPOINT_MODE
+ * IPv6) the IPv6 address; no trailing '/'. */
+static void imds_base(char *base, size_t len)
+{
+	const char *ep = aws_env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	const char *mode = aws_env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+	if (!ep)
+		ep = mode && strcasecmp(mode, "IPv6") == 0 ? "http://[fd00:ec2::254]"
+							   : "http://169.254.169.254";
+	snprintf(base, len, "%s", ep);
+	size_t bl = strlen(base);
+	while (bl > 0 && base[bl - 1] == '/')
+		base[--bl] = 0;
+}
+
+/* IMDSv2's session token (PUT /latest/api/token) into token. FOUND; NONE when IMDS does not
+ * answer (not on EC2: why says so); FAILED (err) for a token no header may carry. resp is
+ * the caller's, reused and freed by it. */
+static int imds_token(const aws_creds_ctx *ctx, const char *base, aws_http_response *resp,
+		      char *token, size_t len, char *why, size_t why_len, aws_error *err)
+{
+	char url[1024];
+	aws_error e;
+	snprintf(url, sizeof url, "%s/latest/api/token", base);
+	aws_header th[] = {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}};
+	aws_http_request req = {.method = "PUT", .url = url, .headers = th, .nheaders = 1,
+				.body = "", .body_len = 0, .timeout_ms = AWS_CREDS_IMDS_TIMEOUT_MS};
+	if (aws_http_do(ctx->http, &req, resp, &e) != 0) {
+		snprintf(why, why_len, "no answer from %s: %.200s", base, e.message);
+		return AWS_CREDS_NONE;
+	}
+	if (resp->status != 200 || resp->body.len == 0 || resp->body.len >= len) {
+		snprintf(why, why_len, "token request to %s answered HTTP %ld", base, resp->status);
+		return AWS_CREDS_NONE;
+	}
+	memcpy(token, resp->body.data, resp->body.len);
+	token[resp->body.len] = 0;
+	if (strpbrk(token, "\r\n")) {
+		aws_error_set(err, AWS_ERR_PROTOCOL, "EC2 IMDS %s: token contains a line break", base);
+		return AWS_CREDS_FAILED;
+	}
+	return AWS_CREDS_FOUND;
+}
+
 int aws_creds_from_imds(const aws_creds_ctx *ctx, aws_credentials *out, char *why,
 			size_t why_len, aws_error *err)
 {
@@ -314,15 +365,7 @@ int aws_creds_from_imds(const aws_creds_ctx *ctx, aws_credentials *out, char *wh
 		return AWS_CREDS_NONE;
 	}
 	char base[512];
-	const char *ep = aws_env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-	const char *mode = aws_env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
-	if (!ep)
-		ep = mode && strcasecmp(mode, "IPv6") == 0 ? "http://[fd00:ec2::254]"
-							   : "http://169.254.169.254";
-	snprintf(base, sizeof base, "%s", ep);
-	size_t bl = strlen(base);
-	while (bl > 0 && base[bl - 1] == '/')
-		base[--bl] = 0;
+	imds_base(base, sizeof base);
 	if (!ctx->http) {
 		snprintf(why, why_len, "no HTTP transport");
 		return AWS_CREDS_NONE;
@@ -334,25 +377,10 @@ int aws_creds_from_imds(const aws_creds_ctx *ctx, aws_credentials *out, char *wh
 	aws_error e;
 	int rc = AWS_CREDS_NONE;
 
-	snprintf(url, sizeof url, "%s/latest/api/token", base);
-	aws_header th[] = {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}};
-	aws_http_request req = {.method = "PUT", .url = url, .headers = th, .nheaders = 1,
-				.body = "", .body_len = 0, .timeout_ms = AWS_CREDS_IMDS_TIMEOUT_MS};
-	if (aws_http_do(ctx->http, &req, &resp, &e) != 0) {
-		snprintf(why, why_len, "no answer from %s: %.200s", base, e.message);
+	rc = imds_token(ctx, base, &resp, token, sizeof token, why, why_len, err);
+	if (rc != AWS_CREDS_FOUND)
 		goto out;
-	}
-	if (resp.status != 200 || resp.body.len == 0 || resp.body.len >= sizeof token) {
-		snprintf(why, why_len, "token request to %s answered HTTP %ld", base, resp.status);
-		goto out;
-	}
-	memcpy(token, resp.body.data, resp.body.len);
-	token[resp.body.len] = 0;
-	if (strpbrk(token, "\r\n")) {
-		aws_error_set(err, AWS_ERR_PROTOCOL, "EC2 IMDS %s: token contains a line break", base);
-		rc = AWS_CREDS_FAILED;
-		goto out;
-	}
+	rc = AWS_CREDS_NONE;
 
 	aws_header gh[] = {{"X-aws-ec2-metadata-token", token}};
 	snprintf(url, sizeof url, "%s/latest/meta-data/iam/security-credentials/", base);
@@ -399,13 +427,10 @@ int aws_creds_from_imds(const aws_creds_ctx *ctx, aws_credentials *out, char *wh
 		rc = AWS_CREDS_FAILED;
 		goto out;
 	}
-	if (aws_creds_metadata_parse(resp.body.data ? resp.body.data : "", resp.body.len, "imds",
-				     ctx->now, out, err) != 0) {
+	rc = aws_creds_metadata_parse(resp.body.data ? resp.body.data : "", resp.body.len, "imds",
+				      ctx->now, out, err) == 0 ? AWS_CREDS_FOUND : AWS_CREDS_FAILED;
+	if (rc == AWS_CREDS_FAILED)
 		aws_error_prefix(err, "EC2 IMDS role %s", role);
-		rc = AWS_CREDS_FAILED;
-		goto out;
-	}
-	rc = AWS_CREDS_FOUND;
 out:
 	explicit_bzero(token, sizeof token);
 	aws_creds_response_free(&resp);

@@ -22,22 +22,20 @@
 #include <jansson.h>
 
 #include "aws_creds_internal.h"
+#include "aws_time.h"
 
 extern char **environ;
 
-static long ms_since(const struct timespec *t0)
+static long ms_since(double t0)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
+	return (long)(aws_monotonic_ms() - t0);
 }
 
 /* Reaps pid, waiting at most wait_ms; kills it when still running. Returns its status,
  * or -1 when it had to be killed. */
 static int reap(pid_t pid, long wait_ms, int *status)
 {
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = aws_monotonic_ms();
 	for (;;) {
 		pid_t r = waitpid(pid, status, WNOHANG);
 		if (r == pid)
@@ -50,10 +48,9 @@ static int reap(pid_t pid, long wait_ms, int *status)
 		}
 		if (r < 0 && errno != EINTR)
 			return -1;
-		if (ms_since(&t0) >= wait_ms)
+		if (ms_since(t0) >= wait_ms)
 			break;
-		struct timespec ts = {0, 5 * 1000000L};
-		nanosleep(&ts, NULL);
+		aws_sleep_ms(5);
 	}
 	kill(pid, SIGKILL);
 	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
@@ -83,13 +80,12 @@ int aws_creds_process_run(const char *command, long timeout_ms, size_t max_bytes
 		return aws_error_set(err, AWS_ERR_IO, "cannot start /bin/sh: %s", strerror(rc));
 	}
 
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = aws_monotonic_ms();
 	aws_buf_reset(out);
 	const char *fail = NULL;
 	char chunk[4096];
 	for (;;) {
-		long left = timeout_ms - ms_since(&t0);
+		long left = timeout_ms - ms_since(t0);
 		if (left <= 0) {
 			fail = "timeout";
 			break;
@@ -121,7 +117,7 @@ int aws_creds_process_run(const char *command, long timeout_ms, size_t max_bytes
 	close(fds[0]);
 
 	int status = 0;
-	long left = timeout_ms - ms_since(&t0);
+	long left = timeout_ms - ms_since(t0);
 	int reaped = reap(pid, fail ? 0 : (left > 0 ? left : 0), &status);
 	if (fail && strcmp(fail, "timeout") == 0)
 		return aws_error_set(err, AWS_ERR_IO, "did not finish within %ld ms and was killed",

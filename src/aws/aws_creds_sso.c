@@ -17,6 +17,7 @@
 #include "aws_creds_internal.h"
 #include "aws_config.h"
 #include "aws_crypto.h"
+#include "aws_file.h"
 #include "aws_http.h"
 #include "aws_sigv4.h"
 
@@ -38,23 +39,21 @@ void aws_creds_sso_cache_path(const char *key, char *out, size_t len)
 int aws_creds_sso_read_token(const char *path, const char *login_hint, time_t now,
 			     char *token, size_t token_len, aws_error *err)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return aws_error_set(err, AWS_ERR_CREDENTIALS,
-				     "no SSO token cache %s (%s): run `%s`", path, strerror(errno),
-				     login_hint);
 	/* Read with a cap: a huge file here is a mistake, not a token. */
-	char *buf = malloc(SSO_CACHE_MAX_BYTES + 1);
-	if (!buf) {
-		fclose(f);
+	aws_buf b = AWS_BUF_INIT;
+	int e;
+	aws_file_status st = aws_file_read(path, SSO_CACHE_MAX_BYTES, &b, &e);
+	if (st == AWS_FILE_NOT_OPENED)
+		return aws_error_set(err, AWS_ERR_CREDENTIALS,
+				     "no SSO token cache %s (%s): run `%s`", path, strerror(e),
+				     login_hint);
+	if (st == AWS_FILE_NO_MEMORY)
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
-	}
-	size_t n = fread(buf, 1, SSO_CACHE_MAX_BYTES + 1, f);
-	fclose(f);
 	int rc = -1;
-	json_t *root = n <= SSO_CACHE_MAX_BYTES ? json_loadb(buf, n, 0, NULL) : NULL;
-	explicit_bzero(buf, n);
-	free(buf);
+	json_t *root = st == AWS_FILE_READ ? json_loadb(b.data, b.len, 0, NULL) : NULL;
+	if (b.data)
+		explicit_bzero(b.data, b.cap);
+	aws_buf_free(&b);
 	if (!root || !json_is_object(root)) {
 		aws_error_set(err, AWS_ERR_CREDENTIALS,
 			      "SSO token cache %s is not a JSON object (or over %d bytes); run `%s`",
@@ -131,17 +130,16 @@ out:
 	return rc;
 }
 
-int aws_creds_from_sso(const aws_creds_ctx *ctx, const aws_profile *profile,
-		       aws_credentials *out, aws_error *err)
+/* Where the profile's SSO login lives: its sso_region, the token cache key and the login
+ * command to suggest — from its [sso-session NAME] section, or the legacy sso_start_url and
+ * sso_region in the profile itself. Returns 0 or -1 (err). */
+static int sso_where(const aws_profile *profile, char *sso_region, size_t rlen, char *key,
+		     size_t klen, char *hint, size_t hlen, aws_error *err)
 {
 	const char *pname = aws_profile_name(profile);
 	const char *session = aws_profile_get(profile, "sso_session");
-	const char *account = aws_profile_get(profile, "sso_account_id");
-	const char *role = aws_profile_get(profile, "sso_role_name");
-	char hint[300], sso_region[64] = "", key[1024];
-	aws_profile *sp = NULL;
 	if (session) {
-		sp = aws_profile_load_sso_session(session, err);
+		aws_profile *sp = aws_profile_load_sso_session(session, err);
 		if (!sp)
 			return aws_error_prefix(err, "sso_session \"%s\"", session);
 		if (!aws_profile_exists(sp)) {
@@ -151,21 +149,33 @@ int aws_creds_from_sso(const aws_creds_ctx *ctx, const aws_profile *profile,
 					     "config file", session, session);
 		}
 		const char *r = aws_profile_get(sp, "sso_region");
-		snprintf(sso_region, sizeof sso_region, "%s", r ? r : "");
-		snprintf(key, sizeof key, "%s", session);
-		snprintf(hint, sizeof hint, "aws sso login --sso-session %s", session);
+		snprintf(sso_region, rlen, "%s", r ? r : "");
+		snprintf(key, klen, "%s", session);
+		snprintf(hint, hlen, "aws sso login --sso-session %s", session);
 		aws_profile_free(sp);
 	} else {
 		/* Legacy form: sso_start_url and sso_region in the profile; cache keyed by URL. */
 		const char *url = aws_profile_get(profile, "sso_start_url");
 		const char *r = aws_profile_get(profile, "sso_region");
-		snprintf(sso_region, sizeof sso_region, "%s", r ? r : "");
-		snprintf(key, sizeof key, "%s", url ? url : "");
-		snprintf(hint, sizeof hint, "aws sso login --profile %s", pname ? pname : "");
+		snprintf(sso_region, rlen, "%s", r ? r : "");
+		snprintf(key, klen, "%s", url ? url : "");
+		snprintf(hint, hlen, "aws sso login --profile %s", pname ? pname : "");
 	}
 	if (!sso_region[0])
 		return aws_error_set(err, AWS_ERR_CREDENTIALS, "SSO: no sso_region in %s",
 				     session ? "the sso-session section" : "the profile");
+	return 0;
+}
+
+int aws_creds_from_sso(const aws_creds_ctx *ctx, const aws_profile *profile,
+		       aws_credentials *out, aws_error *err)
+{
+	const char *account = aws_profile_get(profile, "sso_account_id");
+	const char *role = aws_profile_get(profile, "sso_role_name");
+	char hint[300], sso_region[64] = "", key[1024];
+	if (sso_where(profile, sso_region, sizeof sso_region, key, sizeof key, hint, sizeof hint,
+		      err) != 0)
+		return -1;
 	if (!account || !role)
 		return aws_error_set(err, AWS_ERR_CREDENTIALS, "SSO: the profile needs %s",
 				     !account ? "sso_account_id" : "sso_role_name");

@@ -1,6 +1,6 @@
 /* aws_creds_sts.c — STS AssumeRole for profiles with role_arn (one signed Query-protocol
  * POST) and AssumeRoleWithWebIdentity for web identity token files (the same POST, unsigned:
- * the token is the proof), their XML answers read with aws_xml.
+ * the token is the proof): bodies built and answers read with aws_query.
  *
  * This cannot go through aws_client (which itself needs a credentials provider), so it
  * signs with aws_sigv4_sign and sends with aws_http_do directly, with a small retry of
@@ -13,19 +13,20 @@
 #include <time.h>
 
 #include "aws_creds_internal.h"
-#include "aws_client.h"
 #include "aws_config.h"
 #include "aws_http.h"
+#include "aws_query.h"
 #include "aws_sigv4.h"
+#include "aws_time.h"
 #include "aws_xml.h"
 
 #define STS_API_VERSION "2011-06-15"
 #define STS_ATTEMPTS 3
 
-/* The trimmed text of child `name` of n into out; "" when absent (namespaces ignored). */
+/* The trimmed text of child `name` of n (in n's namespace) into out; "" when absent. */
 static void text(const aws_xml_node *n, const char *name, char *out, size_t len)
 {
-	aws_xml_copy(aws_xml_child(n, name), out, len);
+	aws_xml_copy(aws_query_child(n, name), out, len);
 }
 
 int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t now,
@@ -49,34 +50,34 @@ int aws_creds_sts_parse_action(const char *action, const char *xml, size_t len, 
 				     "STS answered HTTP %ld with a body that is not XML (%s)",
 				     http_status, xe.message);
 	}
-	int rc = -1;
-	const aws_xml_node *root = aws_xml_root(doc);
-	const char *rname = aws_xml_name(root);
-	if (strcmp(rname, "ErrorResponse") == 0 || http_status >= 300) {
-		/* <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse> */
-		char code[128], msg[512], rid[96];
-		const aws_xml_node *e = aws_xml_child(root, "Error");
-		text(e, "Code", code, sizeof code);
-		text(e, "Message", msg, sizeof msg);
-		text(root, "RequestId", rid, sizeof rid);
-		aws_error_set(err, AWS_ERR_SERVICE, "%s: %s (HTTP %ld)", code[0] ? code : "error",
-			      msg[0] ? msg : "STS refused the request", http_status);
+	int is_error = strcmp(aws_xml_name(aws_xml_root(doc)), "ErrorResponse") == 0;
+	aws_xml_free(doc);
+	if (is_error || http_status >= 300) {
+		aws_error e;
+		aws_error_clear(&e);
+		aws_query_error_parse(xml, len, &e);
+		aws_error_set(err, AWS_ERR_SERVICE, "%s: %s (HTTP %ld)", e.type[0] ? e.type : "error",
+			      e.message[0] ? e.message : "STS refused the request", http_status);
 		if (err) {
-			snprintf(err->type, sizeof err->type, "%s", code);
-			snprintf(err->request_id, sizeof err->request_id, "%s", rid);
+			memcpy(err->type, e.type, sizeof err->type);
+			memcpy(err->request_id, e.request_id, sizeof err->request_id);
 			err->http_status = (int)http_status;
-			err->throttled = aws_client_is_throttle(code);
+			err->throttled = aws_error_code_is_throttling(e.type);
 		}
-		goto out;
+		return -1;
 	}
-	char want_root[64], want_creds[80];
-	snprintf(want_root, sizeof want_root, "%sResponse", action);
-	snprintf(want_creds, sizeof want_creds, "%sResult/Credentials", action);
-	const aws_xml_node *c = aws_xml_find(root, want_creds);
-	if (strcmp(rname, want_root) != 0 || !c) {
-		aws_error_set(err, AWS_ERR_PROTOCOL, "STS response has no %s/%s", want_root, want_creds);
-		goto out;
+	aws_query_doc d;
+	aws_error pe;
+	if (aws_query_parse(xml, len, action, NULL, &d, &pe) != 0 && pe.kind == AWS_ERR_NOMEM)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading the STS answer");
+	const aws_xml_node *c = aws_query_child(d.result, "Credentials");
+	if (!c) {
+		aws_error_set(err, AWS_ERR_PROTOCOL, "STS response has no %sResponse/%sResult/Credentials",
+			      action, action);
+		aws_query_free(&d);
+		return -1;
 	}
+	int rc = -1;
 	int web = strcmp(action, "AssumeRoleWithWebIdentity") == 0;
 	char id[128], secret[128], exps[64];
 	char token[4096];
@@ -96,8 +97,7 @@ int aws_creds_sts_parse_action(const char *action, const char *xml, size_t len, 
 	}
 	explicit_bzero(secret, sizeof secret);
 	explicit_bzero(token, sizeof token);
-out:
-	aws_xml_free(doc);
+	aws_query_free(&d);
 	return rc;
 }
 
@@ -110,11 +110,6 @@ static int valid_session_name(const char *s)
 		if (!isalnum((unsigned char)*s) && !strchr("_+=,.@-", *s))
 			return 0;
 	return 1;
-}
-
-static int form_param(aws_buf *b, const char *key, const char *val)
-{
-	return aws_buf_printf(b, "&%s=", key) || aws_uri_encode(b, val, strlen(val), 0);
 }
 
 /* Signs the POST of body with source for STS in region: adds X-Amz-Date, the session token
@@ -172,24 +167,24 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
 	memcpy(host, hs, hl);
 	host[hl] = 0;
 	char url[600];
-	snprintf(url, sizeof url, "%.*s/", (int)(hs - endpoint + hl), endpoint);
+	snprintf(url, sizeof url, "%.*s/", (int)((size_t)(hs - endpoint) + hl), endpoint);
 
 	const char *action = source ? "AssumeRole" : "AssumeRoleWithWebIdentity";
 	if (!source && !ar->web_identity_token)
 		return aws_error_set(err, AWS_ERR_INVALID, "AssumeRole needs source credentials or a web identity token");
 	aws_buf body = AWS_BUF_INIT;
-	int bad = aws_buf_printf(&body, "Action=%s&Version=" STS_API_VERSION, action) ||
-		  form_param(&body, "RoleArn", ar->role_arn) ||
-		  form_param(&body, "RoleSessionName", session);
+	int bad = aws_query_body(&body, action, STS_API_VERSION, NULL) ||
+		  aws_query_form_add(&body, "RoleArn", ar->role_arn) ||
+		  aws_query_form_add(&body, "RoleSessionName", session);
 	if (!source)
-		bad = bad || form_param(&body, "WebIdentityToken", ar->web_identity_token);
+		bad = bad || aws_query_form_add(&body, "WebIdentityToken", ar->web_identity_token);
 	if (ar->duration_s > 0)
 		bad = bad || aws_buf_printf(&body, "&DurationSeconds=%ld", ar->duration_s);
 	if (ar->external_id)
-		bad = bad || form_param(&body, "ExternalId", ar->external_id);
+		bad = bad || aws_query_form_add(&body, "ExternalId", ar->external_id);
 	if (ar->serial_number && ar->token_code)
-		bad = bad || form_param(&body, "SerialNumber", ar->serial_number) ||
-		      form_param(&body, "TokenCode", ar->token_code);
+		bad = bad || aws_query_form_add(&body, "SerialNumber", ar->serial_number) ||
+		      aws_query_form_add(&body, "TokenCode", ar->token_code);
 	if (bad) {
 		aws_buf_free(&body);
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the STS request");
@@ -197,10 +192,8 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
 
 	int rc = -1;
 	for (int attempt = 0; attempt < STS_ATTEMPTS; attempt++) {
-		if (attempt > 0) {          /* 200 ms, 400 ms */
-			struct timespec ts = {0, 200000000L << (attempt - 1)};
-			nanosleep(&ts, NULL);
-		}
+		if (attempt > 0)            /* 200 ms, 400 ms */
+			aws_sleep_ms(200L << (attempt - 1));
 		aws_header h[6] = {
 			{"Host", host},
 			{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},

@@ -13,45 +13,46 @@
 
 #include "aws_config.h"
 #include "aws_creds_internal.h"
+#include "aws_file.h"
 
 #define TOKEN_MAX 20000
+#define TOKEN_READ_MAX (TOKEN_MAX + 4096)   /* room for trailing white space */
 
 int aws_creds_web_identity(const aws_creds_ctx *ctx, const char *role_arn, const char *token_file,
 			   const char *session_name, aws_credentials *out, aws_error *err)
 {
-	FILE *f = fopen(token_file, "re");
-	if (!f)
+	aws_buf b = AWS_BUF_INIT;
+	int e;
+	aws_file_status st = aws_file_read(token_file, TOKEN_READ_MAX, &b, &e);
+	if (st == AWS_FILE_NOT_OPENED)
 		return aws_error_set(err, AWS_ERR_CREDENTIALS, "web identity token file %s: %s",
-				     token_file, strerror(errno));
-	char *tok = malloc(TOKEN_MAX + 2);
-	if (!tok) {
-		fclose(f);
+				     token_file, strerror(e));
+	if (st == AWS_FILE_NO_MEMORY)
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", token_file);
-	}
-	size_t n = fread(tok, 1, TOKEN_MAX + 1, f);
-	int rerr = ferror(f);
-	fclose(f);
-	while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' ' || tok[n - 1] == '\t'))
-		n--;
-	tok[n] = '\0';
+	size_t n = b.len;   /* the token's length without trailing white space */
+	while (st == AWS_FILE_READ && n > 0 && (b.data[n - 1] == '\n' || b.data[n - 1] == '\r' ||
+						b.data[n - 1] == ' ' || b.data[n - 1] == '\t'))
+		b.data[--n] = '\0';
 	int rc;
-	if (rerr)
+	if (st == AWS_FILE_READ_FAILED)
 		rc = aws_error_set(err, AWS_ERR_CREDENTIALS, "web identity token file %s could not be read",
 				   token_file);
-	else if (n < 4 || n > TOKEN_MAX || memchr(tok, '\0', n))
+	else if (st == AWS_FILE_TOO_LARGE || n < 4 || n > TOKEN_MAX || memchr(b.data, '\0', n))
 		rc = aws_error_set(err, AWS_ERR_CREDENTIALS,
 				   "web identity token file %s does not hold a token (%zu bytes; STS takes "
-				   "4 to %d characters)", token_file, n, TOKEN_MAX);
+				   "4 to %d characters)", token_file,
+				   st == AWS_FILE_TOO_LARGE ? (size_t)TOKEN_READ_MAX + 1 : n, TOKEN_MAX);
 	else {
 		aws_creds_assume_role ar = {.role_arn = role_arn, .session_name = session_name,
-					    .web_identity_token = tok};
+					    .web_identity_token = b.data};
 		rc = aws_creds_sts_assume_role(ctx, NULL, &ar, out, err);
 		if (rc != 0)
 			aws_error_prefix(err, "web identity (%s, role %s): AssumeRoleWithWebIdentity",
 					 token_file, role_arn);
 	}
-	explicit_bzero(tok, TOKEN_MAX + 2);
-	free(tok);
+	if (b.data)
+		explicit_bzero(b.data, b.cap);
+	aws_buf_free(&b);
 	return rc;
 }
 

@@ -179,7 +179,9 @@ static int b64val(unsigned char c)
 	return -1;
 }
 
-size_t aws_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len)
+/* The one decoder: strict alphabet and padding; canonical = 1 also refuses non-zero unused
+ * bits in the last group. out NULL only measures. */
+static size_t b64_decode(const char *in, size_t n, uint8_t *out, size_t out_len, int canonical)
 {
 	if (n % 4)
 		return (size_t)-1;
@@ -188,7 +190,7 @@ size_t aws_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len)
 		int v[4];
 		int pad = 0;
 		for (int k = 0; k < 4; k++) {
-			unsigned char c = (unsigned char)in[i + k];
+			unsigned char c = (unsigned char)in[i + (size_t)k];
 			if (c == '=' && i + 4 == n && k >= 2) {
 				v[k] = 0;
 				pad++;
@@ -200,21 +202,35 @@ size_t aws_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len)
 			if (v[k] < 0)
 				return (size_t)-1;
 		}
-		if (pad == 1 && (v[2] & 3)) /* non-canonical trailing bits */
+		if (canonical && pad == 1 && (v[2] & 3))
 			return (size_t)-1;
-		if (pad == 2 && (v[1] & 15))
+		if (canonical && pad == 2 && (v[1] & 15))
 			return (size_t)-1;
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
 		size_t take = 3 - (size_t)pad;
-		if (o + take > out_len)
-			return (size_t)-1;
-		out[o++] = (uint8_t)(w >> 16);
-		if (take > 1)
-			out[o++] = (uint8_t)(w >> 8);
-		if (take > 2)
-			out[o++] = (uint8_t)w;
+		if (out) {
+			uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
+				     (uint32_t)v[2] << 6 | (uint32_t)v[3];
+			if (o + take > out_len)
+				return (size_t)-1;
+			out[o] = (uint8_t)(w >> 16);
+			if (take > 1)
+				out[o + 1] = (uint8_t)(w >> 8);
+			if (take > 2)
+				out[o + 2] = (uint8_t)w;
+		}
+		o += take;
 	}
 	return o;
+}
+
+size_t aws_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len)
+{
+	return b64_decode(in, n, out, out_len, 1);
+}
+
+size_t aws_base64_decode_lenient(const char *in, size_t n, uint8_t *out, size_t out_len)
+{
+	return b64_decode(in, n, out, out_len, 0);
 }
 
 int aws_random_bytes(void *buf, size_t n)

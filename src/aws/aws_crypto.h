@@ -47,6 +47,9 @@ size_t aws_base64_encode(const void *in, size_t n, char *out, size_t out_len);
 /* Decodes standard base64 (padding required, no whitespace). Returns the decoded length,
  * or (size_t)-1 on malformed input or when out_len is too small. out needs n/4*3 bytes. */
 size_t aws_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_len);
+/* The same, but non-zero unused bits in the last group are accepted (DynamoDB's B values),
+ * and out may be NULL to only check in and measure its decoded length. */
+size_t aws_base64_decode_lenient(const char *in, size_t n, uint8_t *out, size_t out_len);
 
 /* Fills buf with n cryptographically random bytes. Returns 0 or -1. */
 int aws_random_bytes(void *buf, size_t n);

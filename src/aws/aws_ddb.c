@@ -1,9 +1,9 @@
-/* aws_ddb.c — DynamoDB Scan, DescribeTable, CreateTable, DeleteTable, BatchWriteItem, and
- * the attribute-value validators (see aws_ddb.h). Requests are built and responses parsed
- * with jansson — except Scan's text form, which reads the response in one validating pass
- * and leaves items as spans (no tree per item: the CLI's scan is ~10x cheaper that way).
- * Every response field we use is checked; a missing or mistyped one is AWS_ERR_PROTOCOL
- * naming the field. Validation follows the DynamoDB data-type rules.
+/* aws_ddb.c — DynamoDB Scan, DescribeTable, CreateTable, DeleteTable, BatchWriteItem (see
+ * aws_ddb.h; the attribute-value validators are aws_ddb_value.c). Requests are built and
+ * responses parsed with jansson — except Scan's text form, which reads the response in one
+ * validating pass and leaves items as spans (no tree per item: the CLI's scan is ~10x
+ * cheaper that way). Every response field we use is checked; a missing or mistyped one is
+ * AWS_ERR_PROTOCOL naming the field.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,19 +12,14 @@
 #include <time.h>
 #include "aws_crypto.h"
 #include "aws_ddb.h"
+#include "aws_ddb_value.h"
 #include "aws_json.h"
+#include "aws_time.h"
 
 #define DDB_BATCH_MAX 25        /* BatchWriteItem accepts at most 25 requests */
 #define DDB_UNPROCESSED_ROUNDS 8
 #define DDB_BACKOFF_BASE_MS 50
 #define DDB_BACKOFF_CAP_MS 5000
-#define DDB_MAX_DEPTH 32        /* DynamoDB: nested attributes up to 32 levels deep */
-#define DDB_MAX_DIGITS 38
-#define DDB_MAX_EXP 125         /* 9.99…E+125 is the largest magnitude */
-#define DDB_MIN_EXP (-130)      /* 1E-130 the smallest non-zero one */
-#define DDB_ITEM_MAX_BYTES (400 * 1024)
-#define DDB_KEY_MAX_BYTES 2048  /* a partition key value */
-#define DDB_NAME_MAX_BYTES 65535
 
 /* ---------- small helpers ---------- */
 
@@ -37,27 +32,10 @@ void aws_ddb_set_sleep(void (*sleep_ms)(long ms))
 
 static void ddb_sleep_ms(long ms)
 {
-	if (ddb_sleep_hook) {
+	if (ddb_sleep_hook)
 		ddb_sleep_hook(ms);
-		return;
-	}
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Full jitter: uniform in [0, min(cap, base * 2^round)]. */
-static long ddb_backoff_ms(int round)
-{
-	long ceil = DDB_BACKOFF_BASE_MS;
-	for (int i = 0; i < round && ceil < DDB_BACKOFF_CAP_MS; i++)
-		ceil *= 2;
-	if (ceil > DDB_BACKOFF_CAP_MS)
-		ceil = DDB_BACKOFF_CAP_MS;
-	uint32_t r;
-	if (aws_random_bytes(&r, sizeof r) < 0)
-		return ceil / 2;
-	return (long)(r % (uint32_t)(ceil + 1));
+	else
+		aws_sleep_ms(ms);
 }
 
 static int ddb_table_name_ok(const char *t, aws_error *err)
@@ -136,6 +114,8 @@ static int ddb_set_borrowed(json_t *o, const char *k, const json_t *v)
 
 /* ---------- Scan ---------- */
 
+static int ddb_capacity(const json_t *resp, const char *op, double *units, aws_error *err);
+
 /* Checks a Scan input and builds its request object (caller decrefs). */
 static json_t *ddb_scan_request(const aws_ddb_scan_input *in, aws_error *err)
 {
@@ -188,6 +168,8 @@ static json_t *ddb_scan_request(const aws_ddb_scan_input *in, aws_error *err)
 				       in->expression_attribute_values);
 	if (!bad && in->consistent_read)
 		bad = json_object_set_new(req, "ConsistentRead", json_true());
+	if (!bad && in->return_consumed_capacity)
+		bad = json_object_set_new(req, "ReturnConsumedCapacity", json_string("TOTAL"));
 	if (bad) {
 		json_decref(req);
 		aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory (or a string that "
@@ -235,6 +217,8 @@ int aws_ddb_scan(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_outpu
 		rc = ddb_bad_field(err, "Scan", "Items", "an array");
 	else
 		rc = ddb_scan_counts_ok(count, scanned, json_array_size(items), lek, err);
+	if (rc == 0)
+		rc = ddb_capacity(resp, "Scan", &out->capacity_units, err);
 	if (rc == 0) {
 		size_t i;
 		json_t *it;
@@ -301,6 +285,42 @@ static int ddb_scan_not_json(aws_json_lex *l, const char *why)
 	return -2;
 }
 
+/* The Items array of a Scan page, l at its '[': each item checked as JSON and kept as a
+ * span. Returns 0, -1 with *err, or -2 (not JSON: l says why and where). */
+static int ddb_scan_items(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error *err)
+{
+	l->p++;
+	aws_json_ws(l);
+	if (l->p < l->end && *l->p == ']') {
+		l->p++;
+		return 0;
+	}
+	for (;;) {
+		aws_json_ws(l);
+		if (l->p >= l->end)
+			return ddb_scan_not_json(l, "");
+		if (*l->p != '{')
+			return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB Scan: Items[%zu] is not "
+					     "an object", pg->nitems);
+		const unsigned char *b = l->p;
+		l->ws = 0;
+		if (aws_json_value(l, 1) < 0)
+			return ddb_scan_not_json(l, NULL);
+		if (ddb_page_add(pg, (size_t)(b - l->base), (size_t)(l->p - b), l->ws) < 0)
+			return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory");
+		aws_json_ws(l);
+		if (l->p < l->end && *l->p == ',') {
+			l->p++;
+			continue;
+		}
+		if (l->p < l->end && *l->p == ']') {
+			l->p++;
+			return 0;
+		}
+		return ddb_scan_not_json(l, "expected ',' or ']' in Items");
+	}
+}
+
 /* Reads the Scan response in l (pg->body) into the page's fields: the whole text is
  * checked by the aws_json scanner on the way, the only check it gets (aws_json_call_raw).
  * Returns 0; -1 with *err for a response that is JSON but not a Scan page; -2 when the text
@@ -309,7 +329,7 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 {
 	long count = -1, scanned = -1;
 	int seen_items = 0;
-	const unsigned char *lek_at = NULL, *lek_end = NULL;
+	const unsigned char *lek_at = NULL, *lek_end = NULL, *cc_at = NULL, *cc_end = NULL;
 	aws_json_ws(l);
 	if (l->p >= l->end) {
 		l->p = l->base;
@@ -332,39 +352,9 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 		if (DDB_IS("Items")) {
 			if (seen_items++ || l->p >= l->end || *l->p != '[')
 				return ddb_bad_field(err, "Scan", "Items", "one array");
-			l->p++;
-			aws_json_ws(l);
-			if (l->p < l->end && *l->p == ']') {
-				l->p++;
-			} else {
-				for (;;) {
-					aws_json_ws(l);
-					if (l->p >= l->end)
-						return ddb_scan_not_json(l, "");
-					if (*l->p != '{')
-						return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB "
-								     "Scan: Items[%zu] is not an object",
-								     pg->nitems);
-					const unsigned char *b = l->p;
-					l->ws = 0;
-					if (aws_json_value(l, 1) < 0)
-						return ddb_scan_not_json(l, NULL);
-					if (ddb_page_add(pg, (size_t)(b - l->base), (size_t)(l->p - b),
-							 l->ws) < 0)
-						return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: "
-								     "out of memory");
-					aws_json_ws(l);
-					if (l->p < l->end && *l->p == ',') {
-						l->p++;
-						continue;
-					}
-					if (l->p < l->end && *l->p == ']') {
-						l->p++;
-						break;
-					}
-					return ddb_scan_not_json(l, "expected ',' or ']' in Items");
-				}
-			}
+			int irc = ddb_scan_items(pg, l, err);
+			if (irc < 0)
+				return irc;
 		} else if (DDB_IS("Count") || DDB_IS("ScannedCount")) {
 			long *dst = DDB_IS("Count") ? &count : &scanned;
 			if (*dst >= 0 || ddb_count(l, dst) < 0)
@@ -379,6 +369,9 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 					return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "given once");
 				lek_at = b;
 				lek_end = l->p;
+			} else if (DDB_IS("ConsumedCapacity")) {
+				cc_at = b;
+				cc_end = l->p;
 			}
 		}
 #undef DDB_IS
@@ -409,6 +402,14 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 		if (!pg->last_evaluated_key)
 			return ddb_bad_field(err, "Scan", "LastEvaluatedKey", "valid JSON");
 	}
+	if (cc_at) {   /* small: read with jansson, as the tree form does */
+		json_t *cc = json_loadb((const char *)cc_at, (size_t)(cc_end - cc_at), JSON_DECODE_ANY, NULL);
+		json_t *wrap = json_pack("{s:o?}", "ConsumedCapacity", cc);
+		int bad = !wrap || ddb_capacity(wrap, "Scan", &pg->capacity_units, err) < 0;
+		json_decref(wrap);
+		if (bad)
+			return -1;
+	}
 	pg->count = count;
 	pg->scanned_count = scanned;
 	return ddb_scan_counts_ok(count, scanned, pg->nitems, pg->last_evaluated_key, err);
@@ -421,6 +422,7 @@ int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_
 	page->last_evaluated_key = NULL;
 	page->nitems = 0;
 	page->count = page->scanned_count = 0;
+	page->capacity_units = -1;
 	json_t *req = ddb_scan_request(in, err);
 	if (!req)
 		return -1;
@@ -467,6 +469,7 @@ int aws_ddb_scan_page_parse(aws_ddb_scan_page *page, const char *text, size_t le
 	page->last_evaluated_key = NULL;
 	page->nitems = 0;
 	page->count = page->scanned_count = 0;
+	page->capacity_units = -1;
 	aws_buf_reset(&page->body);
 	if (aws_buf_append(&page->body, text, len) < 0)
 		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB Scan: out of memory");
@@ -537,6 +540,87 @@ void aws_ddb_scan_output_free(aws_ddb_scan_output *out)
 	memset(out, 0, sizeof *out);
 }
 
+/* ---------- GetItem ---------- */
+
+/* The key must be what GetItem accepts: one or two attributes, each one S, N or B value. */
+static int ddb_key_ok(const json_t *key, aws_error *err)
+{
+	if (!json_is_object(key) || json_object_size(key) < 1 || json_object_size(key) > 2)
+		return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB GetItem: the key must be an "
+				     "object of one or two attributes");
+	const char *name;
+	json_t *v;
+	json_object_foreach((json_t *)key, name, v) {
+		char why[256];
+		if (!aws_ddb_value_valid(v, why, sizeof why))
+			return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB GetItem: key attribute "
+					     "\"%.64s\": %s", name, why);
+		if (!json_object_get(v, "S") && !json_object_get(v, "N") && !json_object_get(v, "B"))
+			return aws_error_set(err, AWS_ERR_INVALID, "DynamoDB GetItem: key attribute "
+					     "\"%.64s\" must be a string, number or binary", name);
+	}
+	return 0;
+}
+
+/* ConsumedCapacity, when present: an object whose CapacityUnits is a number. */
+static int ddb_capacity(const json_t *resp, const char *op, double *units, aws_error *err)
+{
+	*units = -1;
+	const json_t *cc = json_object_get(resp, "ConsumedCapacity");
+	if (!cc)
+		return 0;
+	const json_t *u = json_object_get(cc, "CapacityUnits");
+	if (!json_is_object(cc) || (u && !json_is_number(u)))
+		return ddb_bad_field(err, op, "ConsumedCapacity.CapacityUnits", "a number");
+	if (u)
+		*units = json_number_value(u);
+	return 0;
+}
+
+int aws_ddb_get_item(aws_client *c, const aws_ddb_get_item_input *in, aws_ddb_get_item_output *out,
+		     aws_error *err)
+{
+	out->found = 0;
+	out->capacity_units = -1;
+	aws_buf_reset(&out->item);
+	if (ddb_table_name_ok(in->table, err) < 0 || ddb_key_ok(in->key, err) < 0)
+		return -1;
+	json_t *req = json_pack("{s:s, s:O, s:s}", "TableName", in->table, "Key", in->key,
+				"ReturnConsumedCapacity", "TOTAL");
+	if (req && in->consistent_read && json_object_set_new(req, "ConsistentRead", json_true()))
+		json_decref(req), req = NULL;
+	if (!req)
+		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory building "
+				     "the request");
+	json_t *resp;
+	int rc = ddb_call(c, "GetItem", req, &resp, err);
+	json_decref(req);
+	if (rc < 0)
+		return aws_error_prefix(err, "reading an item of %s", in->table);
+	const json_t *item = json_object_get(resp, "Item");
+	if (item && !json_is_object(item))
+		rc = ddb_bad_field(err, "GetItem", "Item", "an object");
+	if (rc == 0)
+		rc = ddb_capacity(resp, "GetItem", &out->capacity_units, err);
+	if (rc == 0 && item) {
+		char *text = json_dumps(item, JSON_COMPACT);
+		if (!text || aws_buf_puts(&out->item, text) < 0)
+			rc = aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory");
+		free(text);
+		out->found = rc == 0;
+	}
+	json_decref(resp);
+	return rc < 0 ? aws_error_prefix(err, "reading an item of %s", in->table) : 0;
+}
+
+void aws_ddb_get_item_output_free(aws_ddb_get_item_output *out)
+{
+	if (!out)
+		return;
+	aws_buf_free(&out->item);
+	out->found = 0;
+}
+
 /* ---------- tables ---------- */
 
 int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_error *err)
@@ -565,10 +649,35 @@ int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_e
 	return rc < 0 ? aws_error_prefix(err, "describing table %s", table) : 0;
 }
 
-static int ddb_wait_active(aws_client *c, const char *table, int timeout_s, aws_error *err)
+int aws_ddb_pitr_status(aws_client *c, const char *table, int *pitr, aws_error *err)
 {
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*pitr = 0;
+	if (ddb_table_name_ok(table, err) < 0)
+		return -1;
+	json_t *req = json_pack("{s:s}", "TableName", table);
+	if (!req)
+		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB DescribeContinuousBackups: out of memory");
+	json_t *resp;
+	int rc = ddb_call(c, "DescribeContinuousBackups", req, &resp, err);
+	json_decref(req);
+	if (rc < 0)
+		return aws_error_prefix(err, "reading the backups of %s", table);
+	const char *st = json_string_value(json_object_get(json_object_get(json_object_get(resp,
+		"ContinuousBackupsDescription"), "PointInTimeRecoveryDescription"), "PointInTimeRecoveryStatus"));
+	if (!st || (strcmp(st, "ENABLED") != 0 && strcmp(st, "DISABLED") != 0))
+		rc = ddb_bad_field(err, "DescribeContinuousBackups",
+				   "ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus",
+				   "ENABLED or DISABLED");
+	else
+		*pitr = strcmp(st, "ENABLED") == 0;
+	json_decref(resp);
+	return rc < 0 ? aws_error_prefix(err, "reading the backups of %s", table) : 0;
+}
+
+int aws_ddb_wait_table(aws_client *c, const char *table, aws_ddb_table_state want,
+		       int timeout_s, aws_error *err)
+{
+	double t0 = aws_monotonic_ms();
 	long delay = 100;
 	const char *last = "unknown";
 	char status[32] = "";
@@ -579,25 +688,28 @@ static int ddb_wait_active(aws_client *c, const char *table, int timeout_s, aws_
 			snprintf(status, sizeof status, "%s",
 				 json_string_value(json_object_get(t, "TableStatus")));
 			json_decref(t);
-			if (strcmp(status, "ACTIVE") == 0)
+			if (want == AWS_DDB_TABLE_ACTIVE && strcmp(status, "ACTIVE") == 0)
 				return 0;
 			last = status;
 		} else if (strcmp(e.type, "ResourceNotFoundException") != 0) {
-			/* Right after CreateTable the table may not be visible yet: only "not
-			 * found" is worth waiting out; anything else is the answer. */
+			/* Anything but "not found" is the answer, not a state to wait out. */
 			if (err)
 				*err = e;
 			return -1;
+		} else if (want == AWS_DDB_TABLE_GONE) {
+			return 0;
 		} else {
+			/* Right after CreateTable the table may not be visible yet. */
 			last = "not visible yet";
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double spent = (double)(now.tv_sec - t0.tv_sec) +
-			       (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (spent >= timeout_s)
+		if (aws_monotonic_ms() - t0 >= timeout_s * 1000.0) {
+			if (want == AWS_DDB_TABLE_GONE)
+				return aws_error_set(err, AWS_ERR_TIMEOUT, "table %s still exists after "
+						     "%d s", table, timeout_s);
 			return aws_error_set(err, AWS_ERR_TIMEOUT, "table %s is still %s after %d s "
 					     "(raise the wait timeout, or check the table in the "
 					     "console)", table, last, timeout_s);
+		}
 		ddb_sleep_ms(delay);
 		if (delay < 2000)
 			delay *= 2;
@@ -631,7 +743,8 @@ int aws_ddb_create_table(aws_client *c, const char *table, const char *hash_key,
 	if (rc < 0)
 		return aws_error_prefix(err, "creating table %s", table);
 	if (wait_active)
-		return ddb_wait_active(c, table, timeout_s > 0 ? timeout_s : 300, err);
+		return aws_ddb_wait_table(c, table, AWS_DDB_TABLE_ACTIVE, timeout_s > 0 ? timeout_s : 300,
+					  err);
 	return 0;
 }
 
@@ -740,7 +853,7 @@ static int ddb_batch_one(aws_client *c, const char *table, json_t *requests, lon
 			return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB BatchWriteItem: out of "
 					     "memory");
 		req = next;
-		ddb_sleep_ms(ddb_backoff_ms(round));
+		ddb_sleep_ms(aws_backoff_ms(round, DDB_BACKOFF_BASE_MS, DDB_BACKOFF_CAP_MS));
 	}
 }
 
@@ -779,486 +892,4 @@ int aws_ddb_batch_put(aws_client *c, const char *table, const json_t *items, lon
 						i + DDB_BATCH_MAX < n ? i + DDB_BATCH_MAX : n, n, table);
 	}
 	return 0;
-}
-
-/* ---------- validation ---------- */
-
-/* Parses a DynamoDB number: -?(d+(.d*)?|.d+)([eE][+-]?d+)?, at most 38 significant digits,
- * magnitude 1E-130 .. 9.99…E+125 (or zero). On success fills the canonical form (sign,
- * significant digits without leading/trailing zeros, exponent of the first digit) into
- * canon when non-NULL (size >= 48) and returns NULL; otherwise returns why it is not. */
-static const char *ddb_number_parse(const char *s, size_t n, char *canon)
-{
-	size_t i = 0;
-	int neg = 0;
-	if (i < n && s[i] == '-') {
-		neg = 1;
-		i++;
-	}
-	size_t int_digits = 0, frac_digits = 0;
-	long long first = -1, last = -1, pos = 0; /* positions among all mantissa digits */
-	size_t mant_start = i;
-	while (i < n && s[i] >= '0' && s[i] <= '9') {
-		if (s[i] != '0') {
-			if (first < 0)
-				first = pos;
-			last = pos;
-		}
-		int_digits++, pos++, i++;
-	}
-	if (i < n && s[i] == '.') {
-		i++;
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			if (s[i] != '0') {
-				if (first < 0)
-					first = pos;
-				last = pos;
-			}
-			frac_digits++, pos++, i++;
-		}
-	}
-	size_t mant_end = i;
-	if (int_digits + frac_digits == 0)
-		return "is not a number";
-	long long exp = 0;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		int eneg = 0;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			eneg = s[i++] == '-';
-		if (i >= n || s[i] < '0' || s[i] > '9')
-			return "is not a number (exponent without digits)";
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			if (exp < 1000000000LL) /* saturate: far outside the range anyway */
-				exp = exp * 10 + (s[i] - '0');
-			i++;
-		}
-		if (eneg)
-			exp = -exp;
-	}
-	if (i != n)
-		return "is not a number";
-	if (first < 0) { /* zero, in any spelling */
-		if (canon)
-			strcpy(canon, "0");
-		return NULL;
-	}
-	long long sig = last - first + 1;
-	long long e10 = (long long)int_digits - 1 - first + exp;
-	if (sig > DDB_MAX_DIGITS)
-		return "has more than 38 significant digits";
-	if (e10 > DDB_MAX_EXP)
-		return "is too large in magnitude (at most 9.9999999999999999999999999999999999999E+125)";
-	if (e10 < DDB_MIN_EXP)
-		return "is too small in magnitude (at least 1E-130, or 0)";
-	if (canon) {
-		char *o = canon;
-		if (neg)
-			*o++ = '-';
-		for (size_t k = mant_start, p = 0; k < mant_end; k++) {
-			if (s[k] == '.')
-				continue;
-			if ((long long)p >= first && (long long)p <= last)
-				*o++ = s[k];
-			p++;
-		}
-		snprintf(o, 8, "e%lld", e10);
-	}
-	return NULL;
-}
-
-static int ddb_b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Checks standard padded base64; returns the decoded length or -1. When out is non-NULL
- * (room for n/4*3 bytes) the bytes are decoded into it. */
-static long ddb_base64(const char *s, size_t n, unsigned char *out)
-{
-	if (n % 4)
-		return -1;
-	size_t pad = 0;
-	if (n >= 1 && s[n - 1] == '=')
-		pad = (n >= 2 && s[n - 2] == '=') ? 2 : 1;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		int last = i + 4 == n;
-		for (int k = 0; k < 4; k++) {
-			if (last && k >= 4 - (int)pad) {
-				v[k] = 0;
-				continue;
-			}
-			v[k] = ddb_b64_val((unsigned char)s[i + k]);
-			if (v[k] < 0)
-				return -1;
-		}
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-			     (uint32_t)v[3];
-		size_t nb = last ? 3 - pad : 3;
-		if (out) {
-			unsigned char b[3] = {(unsigned char)(w >> 16), (unsigned char)(w >> 8),
-					      (unsigned char)w};
-			memcpy(out + o, b, nb);
-		}
-		o += nb;
-	}
-	return (long)o;
-}
-
-/* The validation walk: path is the attribute path so far ("a.b[2]"), for messages. */
-typedef struct ddb_check {
-	char *why;
-	size_t why_len;
-	char path[256];
-} ddb_check;
-
-static void ddb_bad_text(const char *s, size_t n, char out[48])
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n && k < 40; i++)
-		out[k++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	if (n > 40) {
-		/* cut at a character boundary, not inside a UTF-8 sequence */
-		while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
-			k--;
-		if (k > 0 && (unsigned char)out[k - 1] >= 0xC0)
-			k--;
-		memcpy(out + k, "...", 3);
-		k += 3;
-	}
-	out[k] = '\0';
-}
-
-static int ddb_fail(ddb_check *ck, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int ddb_fail(ddb_check *ck, const char *fmt, ...)
-{
-	if (!ck->why || !ck->why_len)
-		return -1;
-	int n = 0;
-	if (ck->path[0])
-		n = snprintf(ck->why, ck->why_len, "attribute \"%s\": ", ck->path);
-	if (n < 0 || (size_t)n >= ck->why_len)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(ck->why + n, ck->why_len - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* Append a path element (".key" or "[i]"); return the old length to restore. */
-static size_t ddb_path_key(ddb_check *ck, const char *key)
-{
-	size_t old = strlen(ck->path);
-	snprintf(ck->path + old, sizeof ck->path - old, "%s%.64s", old ? "." : "", key);
-	return old;
-}
-
-static size_t ddb_path_index(ddb_check *ck, size_t index)
-{
-	size_t old = strlen(ck->path);
-	snprintf(ck->path + old, sizeof ck->path - old, "[%zu]", index);
-	return old;
-}
-
-static int ddb_cmp_str(const void *a, const void *b)
-{
-	const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
-	size_t lx = json_string_length(x), ly = json_string_length(y);
-	int r = memcmp(json_string_value(x), json_string_value(y), lx < ly ? lx : ly);
-	return r ? r : (lx > ly) - (lx < ly);
-}
-
-typedef struct ddb_blob {
-	unsigned char *p;
-	size_t n;
-} ddb_blob;
-
-static int ddb_cmp_blob(const void *a, const void *b)
-{
-	const ddb_blob *x = a, *y = b;
-	int r = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
-	return r ? r : (x->n > y->n) - (x->n < y->n);
-}
-
-static int ddb_check_value(ddb_check *ck, const json_t *v, int depth, size_t *size);
-
-/* Checks a set (SS NS BS): non-empty array of the member type, no duplicates (numbers
- * compared by value, binaries by their bytes). */
-static int ddb_check_set(ddb_check *ck, const char *type, const json_t *a, size_t *size)
-{
-	if (!json_is_array(a))
-		return ddb_fail(ck, "%s must be a JSON array", type);
-	size_t n = json_array_size(a);
-	if (n == 0)
-		return ddb_fail(ck, "%s set is empty (DynamoDB has no empty sets: leave the "
-				"attribute out)", type);
-	int rc = 0;
-	if (type[0] == 'S') {
-		const json_t **v = malloc(n * sizeof *v);
-		if (!v)
-			return ddb_fail(ck, "out of memory");
-		for (size_t i = 0; i < n && rc == 0; i++) {
-			v[i] = json_array_get(a, i);
-			if (!json_is_string(v[i]))
-				rc = ddb_fail(ck, "SS element %zu is not a string", i);
-			else
-				*size += json_string_length(v[i]);
-		}
-		if (rc == 0) {
-			qsort(v, n, sizeof *v, ddb_cmp_str);
-			for (size_t i = 1; i < n && rc == 0; i++)
-				if (ddb_cmp_str(&v[i - 1], &v[i]) == 0) {
-					char t[48];
-					ddb_bad_text(json_string_value(v[i]),
-						     json_string_length(v[i]), t);
-					rc = ddb_fail(ck, "SS contains \"%s\" twice (set members "
-						      "must be unique)", t);
-				}
-		}
-		free(v);
-		return rc;
-	}
-	if (type[0] == 'N') {
-		char (*canon)[48] = malloc(n * sizeof *canon);
-		if (!canon)
-			return ddb_fail(ck, "out of memory");
-		for (size_t i = 0; i < n && rc == 0; i++) {
-			const json_t *e = json_array_get(a, i);
-			if (!json_is_string(e)) {
-				rc = ddb_fail(ck, "NS element %zu must be a number written as a "
-					      "string (e.g. \"42\")", i);
-				break;
-			}
-			const char *why = ddb_number_parse(json_string_value(e),
-							   json_string_length(e), canon[i]);
-			if (why) {
-				char t[48];
-				ddb_bad_text(json_string_value(e), json_string_length(e), t);
-				rc = ddb_fail(ck, "NS element %zu \"%s\" %s", i, t, why);
-			} else {
-				*size += (strlen(canon[i]) + 1) / 2 + 1;
-			}
-		}
-		if (rc == 0) {
-			qsort(canon, n, sizeof *canon, (int (*)(const void *, const void *))strcmp);
-			for (size_t i = 1; i < n && rc == 0; i++)
-				if (strcmp(canon[i - 1], canon[i]) == 0)
-					rc = ddb_fail(ck, "NS contains the number %s twice (set "
-						      "members must be unique)", canon[i]);
-		}
-		free(canon);
-		return rc;
-	}
-	/* BS */
-	ddb_blob *b = calloc(n, sizeof *b);
-	if (!b)
-		return ddb_fail(ck, "out of memory");
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		const json_t *e = json_array_get(a, i);
-		if (!json_is_string(e)) {
-			rc = ddb_fail(ck, "BS element %zu must be a base64 string", i);
-			break;
-		}
-		size_t len = json_string_length(e);
-		b[i].p = malloc(len / 4 * 3 + 1);
-		long dn = b[i].p ? ddb_base64(json_string_value(e), len, b[i].p) : -1;
-		if (!b[i].p)
-			rc = ddb_fail(ck, "out of memory");
-		else if (dn < 0)
-			rc = ddb_fail(ck, "BS element %zu is not valid base64 (standard "
-				      "alphabet, padded with '=')", i);
-		else
-			*size += b[i].n = (size_t)dn;
-	}
-	if (rc == 0) {
-		qsort(b, n, sizeof *b, ddb_cmp_blob);
-		for (size_t i = 1; i < n && rc == 0; i++)
-			if (ddb_cmp_blob(&b[i - 1], &b[i]) == 0)
-				rc = ddb_fail(ck, "BS contains the same binary value twice (set "
-					      "members must be unique)");
-	}
-	for (size_t i = 0; i < n; i++)
-		free(b[i].p);
-	free(b);
-	return rc;
-}
-
-/* Checks one attribute value; adds its DynamoDB size estimate to *size. depth counts
- * M/L levels: a top-level M or L is level 1. */
-static int ddb_check_value(ddb_check *ck, const json_t *v, int depth, size_t *size)
-{
-	if (!json_is_object(v))
-		return ddb_fail(ck, "not an attribute value (expected an object with one type "
-				"key, e.g. {\"S\": \"text\"})");
-	size_t nk = json_object_size(v);
-	if (nk == 0)
-		return ddb_fail(ck, "empty attribute value: needs exactly one of S N B BOOL NULL "
-				"M L SS NS BS");
-	if (nk > 1)
-		return ddb_fail(ck, "attribute value has %zu type keys: exactly one of S N B BOOL "
-				"NULL M L SS NS BS is allowed", nk);
-	const char *type = NULL;
-	json_t *x = NULL;
-	json_object_foreach((json_t *)v, type, x)
-		break;
-	char t[48];
-	if (strcmp(type, "S") == 0) {
-		if (!json_is_string(x))
-			return ddb_fail(ck, "S value must be a JSON string");
-		*size += json_string_length(x);
-		return 0;
-	}
-	if (strcmp(type, "N") == 0) {
-		if (!json_is_string(x))
-			return ddb_fail(ck, "N value must be a number written as a string "
-					"(e.g. {\"N\": \"42\"})");
-		char canon[48];
-		const char *why = ddb_number_parse(json_string_value(x), json_string_length(x),
-						   canon);
-		if (why) {
-			ddb_bad_text(json_string_value(x), json_string_length(x), t);
-			return ddb_fail(ck, "N value \"%s\" %s", t, why);
-		}
-		*size += (strlen(canon) + 1) / 2 + 1;
-		return 0;
-	}
-	if (strcmp(type, "B") == 0) {
-		if (!json_is_string(x))
-			return ddb_fail(ck, "B value must be a base64 string");
-		long dn = ddb_base64(json_string_value(x), json_string_length(x), NULL);
-		if (dn < 0) {
-			ddb_bad_text(json_string_value(x), json_string_length(x), t);
-			return ddb_fail(ck, "B value \"%s\" is not valid base64 (standard alphabet, "
-					"padded with '=')", t);
-		}
-		*size += (size_t)dn;
-		return 0;
-	}
-	if (strcmp(type, "BOOL") == 0) {
-		if (!json_is_boolean(x))
-			return ddb_fail(ck, "BOOL value must be true or false");
-		*size += 1;
-		return 0;
-	}
-	if (strcmp(type, "NULL") == 0) {
-		if (!json_is_true(x))
-			return ddb_fail(ck, "NULL value must be true (DynamoDB has no NULL false)");
-		*size += 1;
-		return 0;
-	}
-	if (strcmp(type, "M") == 0 || strcmp(type, "L") == 0) {
-		int is_map = type[0] == 'M';
-		if (is_map ? !json_is_object(x) : !json_is_array(x))
-			return ddb_fail(ck, "%s value must be a JSON %s", type,
-					is_map ? "object" : "array");
-		if (depth + 1 > DDB_MAX_DEPTH)
-			return ddb_fail(ck, "nested deeper than %d levels of M and L", DDB_MAX_DEPTH);
-		*size += 3;
-		if (is_map) {
-			const char *k;
-			json_t *e;
-			json_object_foreach(x, k, e) {
-				size_t old = ddb_path_key(ck, k);
-				*size += strlen(k) + 1;
-				int rc = ddb_check_value(ck, e, depth + 1, size);
-				ck->path[old] = '\0';
-				if (rc < 0)
-					return -1;
-			}
-		} else {
-			size_t i;
-			json_t *e;
-			json_array_foreach(x, i, e) {
-				size_t old = ddb_path_index(ck, i);
-				*size += 1;
-				int rc = ddb_check_value(ck, e, depth + 1, size);
-				ck->path[old] = '\0';
-				if (rc < 0)
-					return -1;
-			}
-		}
-		return 0;
-	}
-	if (strcmp(type, "SS") == 0 || strcmp(type, "NS") == 0 || strcmp(type, "BS") == 0)
-		return ddb_check_set(ck, type, x, size);
-	ddb_bad_text(type, strlen(type), t);
-	return ddb_fail(ck, "unknown type \"%s\" (expected one of S N B BOOL NULL M L SS NS BS)",
-			t);
-}
-
-int aws_ddb_value_valid(const json_t *v, char *why, size_t why_len)
-{
-	ddb_check ck = {why, why_len, ""};
-	size_t size = 0;
-	if (why && why_len)
-		why[0] = '\0';
-	return ddb_check_value(&ck, v, 0, &size) < 0 ? 0 : 1;
-}
-
-/* key NULL: the key attribute is not checked (callers that know a table's whole key
- * schema check it themselves). */
-int aws_ddb_item_valid(const json_t *item, const char *key, char *why, size_t why_len)
-{
-	ddb_check ck = {why, why_len, ""};
-	if (why && why_len)
-		why[0] = '\0';
-	if (!json_is_object(item)) {
-		ddb_fail(&ck, "an item must be a JSON object of attributes, e.g. "
-			 "{\"itemID\": {\"S\": \"a\"}}");
-		return 0;
-	}
-	if (json_object_size(item) == 0) {
-		ddb_fail(&ck, "the item has no attributes");
-		return 0;
-	}
-	size_t size = 0;
-	const char *k;
-	json_t *v;
-	json_object_foreach((json_t *)item, k, v) {
-		size_t kl = strlen(k);
-		if (kl == 0 || kl > DDB_NAME_MAX_BYTES) {
-			ddb_fail(&ck, "attribute names must be 1 to 65535 bytes");
-			return 0;
-		}
-		ddb_path_key(&ck, k);
-		size += kl;
-		if (ddb_check_value(&ck, v, 0, &size) < 0)
-			return 0;
-		ck.path[0] = '\0';
-	}
-	if (size > DDB_ITEM_MAX_BYTES) {
-		ddb_fail(&ck, "the item is about %zu bytes; DynamoDB items are at most 400 KB", size);
-		return 0;
-	}
-	if (key) {
-		const json_t *kv = json_object_get(item, key);
-		const json_t *s = json_object_get(kv, "S");
-		if (!kv) {
-			ddb_fail(&ck, "missing the key attribute \"%.64s\" (e.g. \"%.64s\": {\"S\": "
-				 "\"id-1\"})", key, key);
-			return 0;
-		}
-		if (!json_is_string(s) || json_object_size(kv) != 1) {
-			ddb_fail(&ck, "key attribute \"%.64s\" must be a string ({\"S\": ...})", key);
-			return 0;
-		}
-		if (json_string_length(s) == 0 || json_string_length(s) > DDB_KEY_MAX_BYTES) {
-			ddb_fail(&ck, "key attribute \"%.64s\" must be 1 to 2048 bytes", key);
-			return 0;
-		}
-	}
-	return 1;
 }

@@ -2,7 +2,8 @@
  *
  * Items and keys are jansson values in DynamoDB's wire form ({"itemID":{"S":"a"}}), so
  * every attribute type (S N B BOOL NULL M L SS NS BS) round-trips exactly as sent: numbers
- * stay strings with every digit, binaries stay base64.
+ * stay strings with every digit, binaries stay base64. Checking an item before it is sent
+ * is aws_ddb_value.h.
  */
 #ifndef AWS_DDB_H
 #define AWS_DDB_H
@@ -22,12 +23,14 @@ typedef struct aws_ddb_scan_input {
 	const json_t *expression_attribute_names;   /* object or NULL; borrowed */
 	const json_t *expression_attribute_values;  /* object or NULL; borrowed */
 	int consistent_read;
+	int return_consumed_capacity;        /* 1: ReturnConsumedCapacity TOTAL */
 } aws_ddb_scan_input;
 
 typedef struct aws_ddb_scan_output {
 	json_t *items;               /* array of items; owned */
 	long count;
 	long scanned_count;
+	double capacity_units;       /* ConsumedCapacity.CapacityUnits; -1 when not in the reply */
 	json_t *last_evaluated_key;  /* NULL when the scan is complete; owned */
 	json_t *response;            /* the whole parsed response that owns the above; owned */
 } aws_ddb_scan_output;
@@ -53,6 +56,7 @@ typedef struct aws_ddb_scan_page {
 	size_t nitems, items_cap;
 	long count;
 	long scanned_count;
+	double capacity_units;       /* ConsumedCapacity.CapacityUnits; -1 when not in the reply */
 	json_t *last_evaluated_key;  /* NULL when the scan is complete; owned */
 } aws_ddb_scan_page;
 
@@ -69,6 +73,33 @@ int aws_ddb_scan_page_parse(aws_ddb_scan_page *page, const char *text, size_t le
 /* Appends item i of page to out as compact JSON on one line (no newline added). */
 int aws_ddb_span_append(aws_buf *out, const aws_ddb_scan_page *page, size_t i);
 
+/* GetItem of one item by its whole primary key, with ReturnConsumedCapacity TOTAL. */
+typedef struct aws_ddb_get_item_input {
+	const char *table;
+	const json_t *key;           /* borrowed: {"itemID":{"S":"a"}}, one or two S/N/B values */
+	int consistent_read;
+} aws_ddb_get_item_input;
+
+typedef struct aws_ddb_get_item_output {
+	int found;                   /* 0: no item has that key (not an error) */
+	aws_buf item;                /* owned: the item as compact DynamoDB JSON text, one object;
+					empty when not found */
+	double capacity_units;       /* read capacity consumed; -1 when the reply did not say */
+} aws_ddb_get_item_output;
+
+/* One GetItem call. out must be zeroed; free with aws_ddb_get_item_output_free (also after
+ * a failure). A key that is not an object of one or two valid S/N/B values is -1 with
+ * AWS_ERR_INVALID before any call; an Item or ConsumedCapacity of the wrong shape is
+ * AWS_ERR_PROTOCOL naming the field; a missing table AWS_ERR_SERVICE
+ * "ResourceNotFoundException". */
+int aws_ddb_get_item(aws_client *c, const aws_ddb_get_item_input *in, aws_ddb_get_item_output *out,
+		     aws_error *err);
+void aws_ddb_get_item_output_free(aws_ddb_get_item_output *out);
+
+/* DescribeContinuousBackups: *pitr is 1 when point-in-time recovery is ENABLED, 0 when
+ * DISABLED. Any other reply shape is AWS_ERR_PROTOCOL naming the field. */
+int aws_ddb_pitr_status(aws_client *c, const char *table, int *pitr, aws_error *err);
+
 /* DescribeTable: *out receives the "Table" object (owned, json_decref it). */
 int aws_ddb_describe_table(aws_client *c, const char *table, json_t **out, aws_error *err);
 
@@ -80,6 +111,13 @@ int aws_ddb_create_table(aws_client *c, const char *table, const char *hash_key,
 /* DeleteTable. */
 int aws_ddb_delete_table(aws_client *c, const char *table, aws_error *err);
 
+typedef enum aws_ddb_table_state { AWS_DDB_TABLE_ACTIVE, AWS_DDB_TABLE_GONE } aws_ddb_table_state;
+/* Polls DescribeTable (100 ms, doubling to 2 s) until the table is ACTIVE, or gone
+ * (ResourceNotFoundException), within timeout_s seconds: else AWS_ERR_TIMEOUT saying the
+ * state it is still in. Any other failure of DescribeTable ends the wait with it. */
+int aws_ddb_wait_table(aws_client *c, const char *table, aws_ddb_table_state want,
+		       int timeout_s, aws_error *err);
+
 /* BatchWriteItem of put requests, any count: sent in batches of 25; UnprocessedItems are
  * retried with exponential backoff (up to 8 rounds per batch) until none remain.
  * items: array of items (borrowed). *written (may be NULL) counts items accepted. */
@@ -87,16 +125,7 @@ int aws_ddb_batch_put(aws_client *c, const char *table, const json_t *items, lon
 		      aws_error *err);
 
 /* Tests only: replace the sleep between BatchWriteItem retries and table-status polls
- * (NULL = nanosleep). Process-wide; set it before any call. */
+ * (NULL = aws_sleep_ms). Process-wide; set it before any call. */
 void aws_ddb_set_sleep(void (*sleep_ms)(long ms));
-
-/* Checks that v is a well-formed attribute value ({"S":..} etc., one key, right JSON type
- * for it, N a valid number, B/BS valid base64, sets non-empty and unique). On failure
- * writes why into why (e.g. "attribute \"price\": N value \"1x\" is not a number").
- * Both return 1 when valid, 0 when not. Nesting is limited to 32 levels of M/L. */
-int aws_ddb_value_valid(const json_t *v, char *why, size_t why_len);
-/* Checks a whole item: an object of valid values (at most 400 KB by DynamoDB's size rules)
- * that has a string key attribute key; key NULL skips the key check. */
-int aws_ddb_item_valid(const json_t *item, const char *key, char *why, size_t why_len);
 
 #endif

@@ -47,6 +47,39 @@ int aws_error_prefix(aws_error *err, const char *fmt, ...) __attribute__((format
 /* A short stable name for a kind: "transport", "timeout", "service", ... */
 const char *aws_err_kind_name(aws_err_kind kind);
 
+/* What an AWS failure means for the caller, from its error code and HTTP status: the one
+ * classification that the retry loop, the server's status mapping and the deploy tool's
+ * hints share, so they cannot disagree about what "throttled" or "denied" is. */
+typedef enum aws_err_class {
+	AWS_CLASS_OTHER = 0,      /* nothing this list knows: report the message as it is */
+	AWS_CLASS_THROTTLED,      /* the SDKs' throttling codes (Throttling, SlowDown,
+				     ProvisionedThroughputExceededException, ...) */
+	AWS_CLASS_TRANSIENT,      /* RequestTimeout(Exception), HTTP 500/502/503/504 */
+	AWS_CLASS_ACCESS_DENIED,  /* AccessDenied(Exception), UnauthorizedOperation, or an
+				     HTTP 403 without a code listed here */
+	AWS_CLASS_CREDS_REFUSED,  /* the keys are unknown or the signature wrong */
+	AWS_CLASS_CREDS_EXPIRED,  /* the session credentials or the request expired */
+	AWS_CLASS_NOT_FOUND,      /* ResourceNotFoundException, ParameterNotFound, ... */
+} aws_err_class;
+
+/* The class of an error code (may be "" or NULL) returned with http_status (0 = none). */
+aws_err_class aws_error_classify(long http_status, const char *code);
+
+/* The class of err: AWS_CLASS_THROTTLED when err->throttled is set (a library call that
+ * gave up on throttling), else aws_error_classify of its status and type. NULL → OTHER. */
+aws_err_class aws_error_class(const aws_error *err);
+
+/* 1 when code is one of the throttling codes (AWS_CLASS_THROTTLED). */
+int aws_error_code_is_throttling(const char *code);
+
+/* Whether the SDKs' standard retry mode retries a service error: a throttling or transient
+ * code, or HTTP 500/502/503/504 whatever the code. */
+int aws_error_retryable(long http_status, const char *code);
+
+/* Copies n bytes of s (a response body, a header) for a message: printable ASCII only,
+ * other bytes as ' ', cut with "..." to fit len (> 4). */
+void aws_error_snippet(const char *s, size_t n, char *out, size_t len);
+
 /* Writes one line for a person into buf: "Type: message (HTTP 400, request id R)".
  * Returns buf. */
 const char *aws_error_str(const aws_error *err, char *buf, size_t len);

@@ -321,58 +321,49 @@ static int http_header_ok(const char *s)
 	return 1;
 }
 
-int aws_http_do(aws_http *h, const aws_http_request *req, aws_http_response *resp,
-		aws_error *err)
+/* The request's headers as curl wants them, checked (no CR/LF, no ':' in a name), plus
+ * "Expect:" (no 100-continue round trip: AWS does not need it). Returns 0 with *out set
+ * (the caller frees it with curl_slist_free_all), or -1 with err. */
+static int http_header_list(const aws_http_request *req, const char *host,
+			    struct curl_slist **out, aws_error *err)
 {
-	if (!h || !req || !req->url || !req->method || !resp)
-		return aws_error_set(err, AWS_ERR_INVALID, "aws_http_do: missing argument");
-	memset(resp, 0, sizeof *resp);
-	char host[256];
-	http_host_of(req->url, host, sizeof host);
-	if (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0)
-		return aws_error_set(err, AWS_ERR_INVALID,
-				     "URL '%.200s' is neither http:// nor https://", req->url);
-	if (req->nheaders > HTTP_MAX_HEADERS)
-		return aws_error_set(err, AWS_ERR_INVALID, "too many request headers (%zu)",
-				     req->nheaders);
-	CURL *e = http_easy(h, err);
-	if (!e)
-		return -1;
-	curl_easy_reset(e);   /* options only: the share and live connections are kept */
-
 	struct curl_slist *hl = NULL, *tmp;
 	char line[8192];
-	int rc = -1;
+	*out = NULL;
 	for (size_t i = 0; i < req->nheaders; i++) {
 		const char *name = req->headers[i].name, *value = req->headers[i].value;
 		if (!name || !*name || !value || !http_header_ok(name) || !http_header_ok(value) ||
 		    strchr(name, ':')) {
-			aws_error_set(err, AWS_ERR_INVALID, "invalid request header '%.100s'",
-				      name ? name : "(null)");
-			goto out;
+			curl_slist_free_all(hl);
+			return aws_error_set(err, AWS_ERR_INVALID, "invalid request header '%.100s'",
+					     name ? name : "(null)");
 		}
 		/* curl sends "Name;" as an empty header and drops "Name:" entirely. */
 		int n = *value ? snprintf(line, sizeof line, "%s: %s", name, value)
 			       : snprintf(line, sizeof line, "%s;", name);
 		if (n < 0 || (size_t)n >= sizeof line) {
-			aws_error_set(err, AWS_ERR_INVALID, "request header %.100s is too long", name);
-			goto out;
+			curl_slist_free_all(hl);
+			return aws_error_set(err, AWS_ERR_INVALID, "request header %.100s is too long",
+					     name);
 		}
 		if (!(tmp = curl_slist_append(hl, line)))
 			goto nomem;
 		hl = tmp;
 	}
-	/* No "Expect: 100-continue" round trip (AWS does not need it), and no default
-	 * Accept or form Content-Type that the caller did not ask for. */
 	if (!(tmp = curl_slist_append(hl, "Expect:")))
 		goto nomem;
-	hl = tmp;
+	*out = tmp;
+	return 0;
+nomem:
+	curl_slist_free_all(hl);
+	return aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the request to %s", host);
+}
 
-	http_xfer x = {resp, h->max_response_bytes, 0, 0};
-	char errbuf[CURL_ERROR_SIZE] = "";
-	long timeout = req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms;
-	long ctimeout = h->connect_timeout_ms < timeout ? h->connect_timeout_ms : timeout;
-
+/* Sets every option of one transfer on e: limits, TLS checks, callbacks, method, body. */
+static void http_set_options(const aws_http *h, CURL *e, const aws_http_request *req,
+			     struct curl_slist *hl, http_xfer *x, char *errbuf, long timeout,
+			     long ctimeout)
+{
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -391,9 +382,9 @@ int aws_http_do(aws_http *h, const aws_http_request *req, aws_http_response *res
 	curl_easy_setopt(e, CURLOPT_NOPROXY, h->no_proxy);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, http_on_progress);
 	curl_easy_setopt(e, CURLOPT_XFERINFODATA, h);
@@ -410,56 +401,89 @@ int aws_http_do(aws_http *h, const aws_http_request *req, aws_http_response *res
 		if (strcmp(req->method, "POST") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	}
+}
 
+/* The error for a transfer that ended with cc: cancelled, too large, timed out, out of
+ * memory, or a transport failure named for what a person can check. Returns -1. */
+static int http_failure(const aws_http *h, const aws_http_request *req, const char *host,
+			CURLcode cc, const http_xfer *x, const char *why, long timeout,
+			long ctimeout, aws_error *err)
+{
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return aws_error_set(err, AWS_ERR_CANCELLED, "%s %s: cancelled, the program is "
+				     "stopping", req->method, host);
+	if (x->too_big)
+		return aws_error_set(err, AWS_ERR_PROTOCOL,
+				     "response from %s larger than %zu bytes (the configured "
+				     "limit); transfer aborted", host, h->max_response_bytes);
+	if (x->headers_too_big)
+		return aws_error_set(err, AWS_ERR_PROTOCOL, "response headers from %s larger than "
+				     "%zu bytes", host, HTTP_MAX_HEADER_BYTES);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return aws_error_set(err, AWS_ERR_TIMEOUT, "%s %s: no complete answer within %ld ms "
+				     "(connect limit %ld ms): %s", req->method, host, timeout,
+				     ctimeout, why);
+	if (cc == CURLE_OUT_OF_MEMORY || cc == CURLE_WRITE_ERROR)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory receiving the response "
+				     "from %s", host);
+	const char *what = "cannot talk to";
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST: what = "cannot resolve"; break;
+	case CURLE_COULDNT_CONNECT: what = "cannot connect to"; break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CACERT_BADFILE: what = "TLS failed with"; break;
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE: what = "connection broke with"; break;
+	default: break;
+	}
+	return aws_error_set(err, AWS_ERR_TRANSPORT, "%s %s: %s", what, host, why);
+}
+
+int aws_http_do(aws_http *h, const aws_http_request *req, aws_http_response *resp,
+		aws_error *err)
+{
+	if (!h || !req || !req->url || !req->method || !resp)
+		return aws_error_set(err, AWS_ERR_INVALID, "aws_http_do: missing argument");
+	memset(resp, 0, sizeof *resp);
+	char host[256];
+	http_host_of(req->url, host, sizeof host);
+	if (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0)
+		return aws_error_set(err, AWS_ERR_INVALID,
+				     "URL '%.200s' is neither http:// nor https://", req->url);
+	if (req->nheaders > HTTP_MAX_HEADERS)
+		return aws_error_set(err, AWS_ERR_INVALID, "too many request headers (%zu)",
+				     req->nheaders);
+	CURL *e = http_easy(h, err);
+	if (!e)
+		return -1;
+	curl_easy_reset(e);   /* options only: the share and live connections are kept */
+	struct curl_slist *hl;
+	if (http_header_list(req, host, &hl, err) < 0)
+		return -1;
+
+	http_xfer x = {resp, h->max_response_bytes, 0, 0};
+	char errbuf[CURL_ERROR_SIZE] = "";
+	long timeout = req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms;
+	long ctimeout = h->connect_timeout_ms < timeout ? h->connect_timeout_ms : timeout;
+	http_set_options(h, e, req, hl, &x, errbuf, timeout, ctimeout);
 	CURLcode cc = curl_easy_perform(e);
 	/* The header list must outlive the transfer only: clear it before freeing. */
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
-	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
-	if (cc == CURLE_OK) {
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
-		if (!resp->body.data)
-			aws_buf_append(&resp->body, "", 0);
-		rc = 0;
-	} else if (cc == CURLE_ABORTED_BY_CALLBACK) {
-		aws_error_set(err, AWS_ERR_CANCELLED, "%s %s: cancelled, the program is stopping",
-			      req->method, host);
-	} else if (x.too_big) {
-		aws_error_set(err, AWS_ERR_PROTOCOL,
-			      "response from %s larger than %zu bytes (the configured limit); "
-			      "transfer aborted", host, h->max_response_bytes);
-	} else if (x.headers_too_big) {
-		aws_error_set(err, AWS_ERR_PROTOCOL, "response headers from %s larger than %zu bytes",
-			      host, HTTP_MAX_HEADER_BYTES);
-	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
-		aws_error_set(err, AWS_ERR_TIMEOUT, "%s %s: no complete answer within %ld ms "
-			      "(connect limit %ld ms): %s", req->method, host, timeout, ctimeout, why);
-	} else if (cc == CURLE_OUT_OF_MEMORY || (cc == CURLE_WRITE_ERROR)) {
-		aws_error_set(err, AWS_ERR_NOMEM, "out of memory receiving the response from %s", host);
-	} else {
-		const char *what = "cannot talk to";
-		switch (cc) {
-		case CURLE_COULDNT_RESOLVE_HOST: what = "cannot resolve"; break;
-		case CURLE_COULDNT_CONNECT: what = "cannot connect to"; break;
-		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_SSL_CONNECT_ERROR:
-		case CURLE_SSL_CACERT_BADFILE: what = "TLS failed with"; break;
-		case CURLE_GOT_NOTHING:
-		case CURLE_RECV_ERROR:
-		case CURLE_SEND_ERROR:
-		case CURLE_PARTIAL_FILE: what = "connection broke with"; break;
-		default: break;
-		}
-		aws_error_set(err, AWS_ERR_TRANSPORT, "%s %s: %s", what, host, why);
-	}
-	if (rc < 0)
-		aws_http_response_free(resp);
-	goto out;
-nomem:
-	aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the request to %s", host);
-out:
 	curl_slist_free_all(hl);
-	return rc;
+	if (cc != CURLE_OK) {
+		http_failure(h, req, host, cc, &x, errbuf[0] ? errbuf : curl_easy_strerror(cc),
+			     timeout, ctimeout, err);
+		aws_http_response_free(resp);
+		return -1;
+	}
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (!resp->body.data)
+		aws_buf_append(&resp->body, "", 0);
+	return 0;
 }
 
 int aws_http_header(const aws_http_response *resp, const char *name, char *out, size_t len)

@@ -191,11 +191,16 @@ int aws_jtext_json_escape(aws_buf *o, const char *str, size_t n, int flags)
 
 int aws_jtext_url_escape(aws_buf *out, const char *str)
 {
+	return aws_jtext_url_escape_n(out, str, strlen(str));
+}
+
+int aws_jtext_url_escape_n(aws_buf *out, const char *str, size_t n)
+{
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, run = 0;
 	int e = 0;
-	for (; s[i]; i++) {
+	for (; i < n; i++) {
 		unsigned char c = s[i];
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.' || c == '_' || c == '~')

@@ -44,6 +44,8 @@ int aws_jtext_json_escape(aws_buf *out, const char *s, size_t n, int flags);
 
 /* URL query component: RFC 3986 unreserved characters kept, every other byte as %XX. */
 int aws_jtext_url_escape(aws_buf *out, const char *s);
+/* The same for the n bytes at s (NUL bytes included, as %00). */
+int aws_jtext_url_escape_n(aws_buf *out, const char *s, size_t n);
 
 /* ---- walking checked JSON text -------------------------------------------------------- */
 

@@ -153,26 +153,20 @@ static int qpair_cmp(const void *a, const void *b)
 static int canonical_query(aws_buf *out, const char *query, const char *const *extra)
 {
 	aws_buf enc = AWS_BUF_INIT;
-	size_t npairs = 0, cap = 8;
-	struct qpair *pairs = malloc(cap * sizeof *pairs);
+	size_t npairs = 0;
+	struct qpair *pairs = NULL;
 	int r = -1;
-	if (!pairs)
-		return -1;
 	const char *q = query ? query : "";
 	/* Every '&'-separated segment is a pair, empty ones too ("a=1&" has two), as the
 	 * SDKs sign them. */
 	for (int more = *q != '\0'; more;) {
 		const char *amp = strchr(q, '&');
 		size_t seglen = amp ? (size_t)(amp - q) : strlen(q);
-		if (npairs == cap) {
-			struct qpair *np = realloc(pairs, (cap *= 2) * sizeof *pairs);
-			if (!np)
-				goto out;
-			pairs = np;
-		}
 		const char *eq = memchr(q, '=', seglen);
 		size_t klen = eq ? (size_t)(eq - q) : seglen;
-		struct qpair *p = &pairs[npairs++];
+		struct qpair *p = aws_buf_array_push(&pairs, &npairs, sizeof *p);
+		if (!p)
+			goto out;
 		p->k = enc.len;
 		if (canon_component(&enc, q, klen) < 0)
 			goto out;
@@ -187,14 +181,10 @@ static int canonical_query(aws_buf *out, const char *query, const char *const *e
 			q++;
 	}
 	for (size_t e = 0; extra && extra[e]; e++) {
-		if (npairs == cap) {
-			struct qpair *np = realloc(pairs, (cap *= 2) * sizeof *pairs);
-			if (!np)
-				goto out;
-			pairs = np;
-		}
 		const char *eq = strchr(extra[e], '=');
-		struct qpair *p = &pairs[npairs++];
+		struct qpair *p = aws_buf_array_push(&pairs, &npairs, sizeof *p);
+		if (!p)
+			goto out;
 		p->k = enc.len;
 		if (aws_buf_append(&enc, extra[e], (size_t)(eq - extra[e])) < 0)
 			goto out;
@@ -206,7 +196,8 @@ static int canonical_query(aws_buf *out, const char *query, const char *const *e
 	}
 	for (size_t i = 0; i < npairs; i++)
 		pairs[i].base = enc.data;
-	qsort(pairs, npairs, sizeof *pairs, qpair_cmp);
+	if (npairs)   /* an empty query has no array at all */
+		qsort(pairs, npairs, sizeof *pairs, qpair_cmp);
 	for (size_t i = 0; i < npairs; i++) {
 		if ((i && aws_buf_putc(out, '&') < 0) ||
 		    aws_buf_append(out, enc.data + pairs[i].k, pairs[i].klen) < 0 ||
@@ -278,30 +269,25 @@ static void signing_key(const aws_sigv4_params *p, const char *date8, uint8_t ke
 	aws_hmac_sha256(a, 32, "aws4_request", 12, key);
 }
 
-/* The shared core: canonical request (with extra query pairs when presigning), string to
- * sign and signature. `add` lists extra headers to sign (name lower-case, value). */
-static int sign_core(const aws_sigv4_request *req, const aws_sigv4_params *p,
-		     const char *const *extra_query, const aws_header *add, size_t nadd,
-		     aws_sigv4_result *out, aws_error *err)
+/* The headers to sign: the caller's and `add` (which replace the caller's of the same name),
+ * without Authorization, names lower-cased into the arena *names, sorted by name then
+ * order. Returns 0 with *out (malloc'd, *nout entries; the caller frees it and *names), or
+ * -1 with err. */
+static int signed_header_list(const aws_sigv4_request *req, const aws_header *add, size_t nadd,
+			      struct hdr **out, size_t *nout, aws_buf *names, aws_error *err)
 {
-	size_t total = req->nheaders + nadd;
+	size_t total = req->nheaders + nadd, nh = 0;
 	struct hdr *h = calloc(total ? total : 1, sizeof *h);
-	aws_buf names = AWS_BUF_INIT;
-	int rc = -1, have_host = 0;
-	if (!h)
-		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory signing request");
-	/* Lower-cased names go into one arena; record offsets first, pointers after. */
+	/* Names go into one arena that may move as it grows: offsets first, pointers after. */
 	size_t *off = malloc((total ? total : 1) * sizeof *off);
-	if (!off) {
-		free(h);
-		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory signing request");
-	}
-	size_t nh = 0;
+	int have_host = 0;
+	if (!h || !off)
+		goto nomem;
 	for (size_t i = 0; i < total; i++) {
 		const aws_header *src = i < req->nheaders ? &req->headers[i] : &add[i - req->nheaders];
 		if (!src->name || !src->value || !*src->name) {
 			aws_error_set(err, AWS_ERR_INVALID, "cannot sign: header %zu has no name or value", i);
-			goto out;
+			goto fail;
 		}
 		if (strcasecmp(src->name, "authorization") == 0)
 			continue;
@@ -312,86 +298,115 @@ static int sign_core(const aws_sigv4_request *req, const aws_sigv4_params *p,
 			if (dup)
 				continue;
 		}
-		off[nh] = names.len;
+		off[nh] = names->len;
 		for (const char *c = src->name; *c; c++)
-			if (aws_buf_putc(&names, (char)tolower((unsigned char)*c)) < 0)
+			if (aws_buf_putc(names, (char)tolower((unsigned char)*c)) < 0)
 				goto nomem;
-		if (aws_buf_putc(&names, '\0') < 0)
+		if (aws_buf_putc(names, '\0') < 0)
 			goto nomem;
 		h[nh].value = src->value;
 		h[nh].order = i;
 		nh++;
 	}
 	for (size_t i = 0; i < nh; i++) {
-		h[i].name = names.data + off[i];
+		h[i].name = names->data + off[i];
 		have_host |= strcmp(h[i].name, "host") == 0;
 	}
 	if (!have_host) {
 		aws_error_set(err, AWS_ERR_INVALID, "cannot sign: the request has no Host header");
-		goto out;
+		goto fail;
 	}
 	qsort(h, nh, sizeof *h, hdr_cmp);
+	free(off);
+	*out = h;
+	*nout = nh;
+	return 0;
+nomem:
+	aws_error_set(err, AWS_ERR_NOMEM, "out of memory signing request");
+fail:
+	free(off);
+	free(h);
+	return -1;
+}
 
+/* The canonical request into out->canonical_request and the signed header names into
+ * out->signed_headers, from the sorted headers h. Returns 0 or -1 (out of memory). */
+static int canonical_request(const aws_sigv4_request *req, const aws_sigv4_params *p,
+			     const char *const *extra_query, const struct hdr *h, size_t nh,
+			     aws_sigv4_result *out)
+{
 	aws_buf *cr = &out->canonical_request;
 	aws_buf_reset(cr);
 	aws_buf_reset(&out->signed_headers);
-	aws_buf_reset(&out->string_to_sign);
 	if (aws_buf_puts(cr, req->method) < 0 || aws_buf_putc(cr, '\n') < 0)
-		goto nomem;
+		return -1;
 	const char *path = req->path && *req->path ? req->path : "/";
 	if (p->normalize_path) {
 		aws_buf np = AWS_BUF_INIT;
-		if (normalize_path(&np, path) < 0 || aws_uri_encode(cr, np.data, np.len, 1) < 0) {
-			aws_buf_free(&np);
-			goto nomem;
-		}
+		int rc = normalize_path(&np, path) < 0 || aws_uri_encode(cr, np.data, np.len, 1) < 0;
 		aws_buf_free(&np);
+		if (rc)
+			return -1;
 	} else if (aws_uri_encode(cr, path, strlen(path), 1) < 0) {
-		goto nomem;
+		return -1;
 	}
 	if (aws_buf_putc(cr, '\n') < 0 || canonical_query(cr, req->query, extra_query) < 0 ||
 	    aws_buf_putc(cr, '\n') < 0)
-		goto nomem;
+		return -1;
 	for (size_t i = 0; i < nh; i++) {
 		int same = i > 0 && strcmp(h[i].name, h[i - 1].name) == 0;
 		if (same) {
 			if (aws_buf_putc(cr, ',') < 0)
-				goto nomem;
+				return -1;
 		} else {
 			if ((i && aws_buf_putc(cr, '\n') < 0) || aws_buf_puts(cr, h[i].name) < 0 ||
 			    aws_buf_putc(cr, ':') < 0)
-				goto nomem;
+				return -1;
 			if ((out->signed_headers.len && aws_buf_putc(&out->signed_headers, ';') < 0) ||
 			    aws_buf_puts(&out->signed_headers, h[i].name) < 0)
-				goto nomem;
+				return -1;
 		}
 		if (trimall(cr, h[i].value) < 0)
-			goto nomem;
+			return -1;
 	}
 	if (aws_buf_puts(cr, "\n\n") < 0 || aws_buf_puts(cr, out->signed_headers.data) < 0 ||
 	    aws_buf_putc(cr, '\n') < 0 || aws_buf_puts(cr, out->payload_hash) < 0)
-		goto nomem;
+		return -1;
+	return 0;
+}
+
+/* The shared core: canonical request (with extra query pairs when presigning), string to
+ * sign and signature. `add` lists extra headers to sign (name lower-case, value). */
+static int sign_core(const aws_sigv4_request *req, const aws_sigv4_params *p,
+		     const char *const *extra_query, const aws_header *add, size_t nadd,
+		     aws_sigv4_result *out, aws_error *err)
+{
+	struct hdr *h;
+	size_t nh;
+	aws_buf names = AWS_BUF_INIT;
+	if (signed_header_list(req, add, nadd, &h, &nh, &names, err) < 0) {
+		aws_buf_free(&names);
+		return -1;
+	}
+	int rc = canonical_request(req, p, extra_query, h, nh, out);
+	free(h);
+	aws_buf_free(&names);
+	if (rc < 0)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory signing request");
 
 	char date8[9], crhash[65];
 	memcpy(date8, out->amz_date, 8);
 	date8[8] = '\0';
-	aws_sha256_hex(cr->data, cr->len, crhash);
+	aws_sha256_hex(out->canonical_request.data, out->canonical_request.len, crhash);
+	aws_buf_reset(&out->string_to_sign);
 	if (aws_buf_printf(&out->string_to_sign, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s",
 			   out->amz_date, date8, p->region, p->service, crhash) < 0)
-		goto nomem;
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory signing request");
 	uint8_t key[32], sig[32];
 	signing_key(p, date8, key);
 	aws_hmac_sha256(key, 32, out->string_to_sign.data, out->string_to_sign.len, sig);
 	aws_hex(sig, 32, out->signature);
-	rc = 0;
-	goto out;
-nomem:
-	aws_error_set(err, AWS_ERR_NOMEM, "out of memory signing request");
-out:
-	free(off);
-	free(h);
-	aws_buf_free(&names);
-	return rc;
+	return 0;
 }
 
 static int check_params(const aws_sigv4_request *req, const aws_sigv4_params *p, aws_error *err)

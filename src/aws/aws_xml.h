@@ -1,6 +1,6 @@
 /* aws_xml.h — a small, safe reader for the XML that AWS services answer with (Query-protocol
- * results and errors, STS), on expat: small, and without ICU. showtablectl reads its Query
- * responses through it too (src/ctl/qxml.h), so the project has one XML reader.
+ * results and errors, STS), on expat: small, and without ICU. The Query protocol's reading
+ * (aws_query.h) is built on it, so the project has one XML reader.
  *
  * aws_xml_parse reads a whole document into a read-only tree of elements: each element has
  * its local name (the namespace prefix dropped; the namespace URI kept apart), the text

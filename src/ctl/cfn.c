@@ -1,5 +1,5 @@
 /* cfn.c — CloudFormation over the Query protocol: request building, paging, and response
- * parsing with qxml (see cfn.h). Structures are filled from field tables (element name
+ * parsing with aws_query (see cfn.h). Structures are filled from field tables (element name
  * → struct offset) so each response shape is described once, as in the API reference. */
 #include <stddef.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include "cfn.h"
 #include "ctl.h"
-#include "qxml.h"
+#include "aws_query.h"
 
 struct field {
 	const char *elem;
@@ -20,7 +20,7 @@ static int fill(const aws_xml_node *node, void *obj, const struct field *f, size
 	int oom = 0;
 	for (size_t i = 0; i < nf; i++) {
 		char **slot = (char **)((char *)obj + f[i].off);
-		*slot = qxml_dup(node, f[i].elem, &oom);
+		*slot = aws_query_dup(node, f[i].elem, &oom);
 	}
 	return oom ? -1 : 0;
 }
@@ -97,15 +97,15 @@ static int nomem(aws_error *err, const char *op)
 static int parse_kvs(const aws_xml_node *parent, const char *list, const char *k,
 		     const char *v, cfn_kv **out, size_t *n)
 {
-	for (const aws_xml_node *m = qxml_members(parent, list); m; m = qxml_next(m)) {
-		cfn_kv *kv = ctl_grow(out, n, sizeof *kv);
+	for (const aws_xml_node *m = aws_query_members(parent, list); m; m = aws_query_next(m)) {
+		cfn_kv *kv = aws_buf_array_push(out, n, sizeof *kv);
 		if (kv == NULL)
 			return -1;
 		int oom = 0;
-		kv->key = qxml_dup(m, k, &oom);
-		kv->value = qxml_dup(m, v, &oom);
+		kv->key = aws_query_dup(m, k, &oom);
+		kv->value = aws_query_dup(m, v, &oom);
 		if (strcmp(list, "Parameters") == 0)
-			kv->resolved = qxml_dup(m, "ResolvedValue", &oom);
+			kv->resolved = aws_query_dup(m, "ResolvedValue", &oom);
 		if (oom)
 			return -1;
 	}
@@ -125,9 +125,9 @@ static void kvs_free(cfn_kv *kv, size_t n)
 /* <Details><member><Target>..</Target><Evaluation/>..</member></Details> of a change. */
 static int parse_details(const aws_xml_node *rcn, cfn_change *c)
 {
-	for (const aws_xml_node *m = qxml_members(rcn, "Details"); m; m = qxml_next(m)) {
-		cfn_change_detail *d = ctl_grow(&c->details, &c->ndetails, sizeof *d);
-		const aws_xml_node *t = qxml_child(m, "Target");
+	for (const aws_xml_node *m = aws_query_members(rcn, "Details"); m; m = aws_query_next(m)) {
+		cfn_change_detail *d = aws_buf_array_push(&c->details, &c->ndetails, sizeof *d);
+		const aws_xml_node *t = aws_query_child(m, "Target");
 		if (d == NULL || fill(m, d, detail_fields, NF(detail_fields)) != 0 ||
 		    (t && fill(t, d, target_fields, NF(target_fields)) != 0))
 			return -1;
@@ -141,7 +141,7 @@ static int take_next(const aws_xml_node *result, char **next)
 		return 0;
 	free(*next);
 	int oom = 0;
-	*next = qxml_dup(result, "NextToken", &oom);
+	*next = aws_query_dup(result, "NextToken", &oom);
 	if (*next && **next == '\0') {
 		free(*next);
 		*next = NULL;
@@ -152,13 +152,13 @@ static int take_next(const aws_xml_node *result, char **next)
 int cfn_parse_stacks(const char *xml, size_t len, cfn_stack **stacks, size_t *n, char **next,
 		     aws_error *err)
 {
-	qxml_doc d;
-	if (qxml_parse(xml, len, "DescribeStacks", CFN_NS, &d, err) != 0)
+	aws_query_doc d;
+	if (aws_query_parse(xml, len, "DescribeStacks", CFN_NS, &d, err) != 0)
 		return -1;
 	int rc = 0;
-	for (const aws_xml_node *m = qxml_members(d.result, "Stacks"); m && rc == 0;
-	     m = qxml_next(m)) {
-		cfn_stack *s = ctl_grow(stacks, n, sizeof *s);
+	for (const aws_xml_node *m = aws_query_members(d.result, "Stacks"); m && rc == 0;
+	     m = aws_query_next(m)) {
+		cfn_stack *s = aws_buf_array_push(stacks, n, sizeof *s);
 		if (s == NULL || fill(m, s, stack_fields, NF(stack_fields)) != 0 ||
 		    parse_kvs(m, "Outputs", "OutputKey", "OutputValue", &s->outputs, &s->noutputs) ||
 		    parse_kvs(m, "Parameters", "ParameterKey", "ParameterValue", &s->params,
@@ -168,34 +168,34 @@ int cfn_parse_stacks(const char *xml, size_t len, cfn_stack **stacks, size_t *n,
 	}
 	if (rc == 0 && take_next(d.result, next) != 0)
 		rc = nomem(err, "DescribeStacks");
-	qxml_free(&d);
+	aws_query_free(&d);
 	return rc;
 }
 
 int cfn_parse_events(const char *xml, size_t len, cfn_event **ev, size_t *n, char **next,
 		     aws_error *err)
 {
-	qxml_doc d;
-	if (qxml_parse(xml, len, "DescribeStackEvents", CFN_NS, &d, err) != 0)
+	aws_query_doc d;
+	if (aws_query_parse(xml, len, "DescribeStackEvents", CFN_NS, &d, err) != 0)
 		return -1;
 	int rc = 0;
-	for (const aws_xml_node *m = qxml_members(d.result, "StackEvents"); m && rc == 0;
-	     m = qxml_next(m)) {
-		cfn_event *e = ctl_grow(ev, n, sizeof *e);
+	for (const aws_xml_node *m = aws_query_members(d.result, "StackEvents"); m && rc == 0;
+	     m = aws_query_next(m)) {
+		cfn_event *e = aws_buf_array_push(ev, n, sizeof *e);
 		if (e == NULL || fill(m, e, event_fields, NF(event_fields)) != 0)
 			rc = nomem(err, "DescribeStackEvents");
 	}
 	if (rc == 0 && take_next(d.result, next) != 0)
 		rc = nomem(err, "DescribeStackEvents");
-	qxml_free(&d);
+	aws_query_free(&d);
 	return rc;
 }
 
 int cfn_parse_change_set(const char *xml, size_t len, cfn_change_set *cs, char **next,
 			 aws_error *err)
 {
-	qxml_doc d;
-	if (qxml_parse(xml, len, "DescribeChangeSet", CFN_NS, &d, err) != 0)
+	aws_query_doc d;
+	if (aws_query_parse(xml, len, "DescribeChangeSet", CFN_NS, &d, err) != 0)
 		return -1;
 	int rc = 0;
 	if (d.result == NULL) {
@@ -216,13 +216,13 @@ int cfn_parse_change_set(const char *xml, size_t len, cfn_change_set *cs, char *
 			goto out;
 		}
 	}
-	for (const aws_xml_node *m = qxml_members(d.result, "Changes"); m && rc == 0;
-	     m = qxml_next(m)) {
+	for (const aws_xml_node *m = aws_query_members(d.result, "Changes"); m && rc == 0;
+	     m = aws_query_next(m)) {
 		/* Only Type=Resource changes exist today; anything else is skipped, not guessed. */
-		const aws_xml_node *rcn = qxml_child(m, "ResourceChange");
+		const aws_xml_node *rcn = aws_query_child(m, "ResourceChange");
 		if (rcn == NULL)
 			continue;
-		cfn_change *c = ctl_grow(&cs->changes, &cs->nchanges, sizeof *c);
+		cfn_change *c = aws_buf_array_push(&cs->changes, &cs->nchanges, sizeof *c);
 		if (c == NULL || fill(rcn, c, change_fields, NF(change_fields)) != 0 ||
 		    parse_details(rcn, c) != 0)
 			rc = nomem(err, "DescribeChangeSet");
@@ -230,20 +230,20 @@ int cfn_parse_change_set(const char *xml, size_t len, cfn_change_set *cs, char *
 	if (rc == 0 && take_next(d.result, next) != 0)
 		rc = nomem(err, "DescribeChangeSet");
 out:
-	qxml_free(&d);
+	aws_query_free(&d);
 	return rc;
 }
 
 int cfn_parse_create_change_set(const char *xml, size_t len, char **id, char **stack_id,
 				aws_error *err)
 {
-	qxml_doc d;
-	if (qxml_parse(xml, len, "CreateChangeSet", CFN_NS, &d, err) != 0)
+	aws_query_doc d;
+	if (aws_query_parse(xml, len, "CreateChangeSet", CFN_NS, &d, err) != 0)
 		return -1;
 	int oom = 0;
-	char *i = qxml_dup(d.result, "Id", &oom);
-	char *s = qxml_dup(d.result, "StackId", &oom);
-	qxml_free(&d);
+	char *i = aws_query_dup(d.result, "Id", &oom);
+	char *s = aws_query_dup(d.result, "StackId", &oom);
+	aws_query_free(&d);
 	if (oom || i == NULL || *i == '\0') {
 		free(i);
 		free(s);
@@ -260,12 +260,12 @@ int cfn_parse_create_change_set(const char *xml, size_t len, char **id, char **s
 
 int cfn_parse_template(const char *xml, size_t len, char **body, aws_error *err)
 {
-	qxml_doc d;
-	if (qxml_parse(xml, len, "GetTemplate", CFN_NS, &d, err) != 0)
+	aws_query_doc d;
+	if (aws_query_parse(xml, len, "GetTemplate", CFN_NS, &d, err) != 0)
 		return -1;
 	int oom = 0;
-	*body = d.result ? qxml_dup(d.result, "TemplateBody", &oom) : NULL;
-	qxml_free(&d);
+	*body = d.result ? aws_query_dup(d.result, "TemplateBody", &oom) : NULL;
+	aws_query_free(&d);
 	if (oom)
 		return nomem(err, "GetTemplate");
 	if (*body == NULL)
@@ -277,17 +277,17 @@ int cfn_parse_template(const char *xml, size_t len, char **body, aws_error *err)
 int cfn_parse_resources(const char *xml, size_t len, cfn_resource **r, size_t *n,
 			aws_error *err)
 {
-	qxml_doc d;
-	if (qxml_parse(xml, len, "DescribeStackResources", CFN_NS, &d, err) != 0)
+	aws_query_doc d;
+	if (aws_query_parse(xml, len, "DescribeStackResources", CFN_NS, &d, err) != 0)
 		return -1;
 	int rc = 0;
-	for (const aws_xml_node *m = qxml_members(d.result, "StackResources"); m && rc == 0;
-	     m = qxml_next(m)) {
-		cfn_resource *e = ctl_grow(r, n, sizeof *e);
+	for (const aws_xml_node *m = aws_query_members(d.result, "StackResources"); m && rc == 0;
+	     m = aws_query_next(m)) {
+		cfn_resource *e = aws_buf_array_push(r, n, sizeof *e);
 		if (e == NULL || fill(m, e, res_fields, NF(res_fields)) != 0)
 			rc = nomem(err, "DescribeStackResources");
 	}
-	qxml_free(&d);
+	aws_query_free(&d);
 	return rc;
 }
 
@@ -411,7 +411,7 @@ int cfn_describe_stack(aws_client *c, const char *name, cfn_stack *out, aws_erro
 	size_t n = 0;
 	int rc = -1;
 	memset(out, 0, sizeof *out);
-	if (qxml_form_add(&p, "StackName", name) != 0) {
+	if (aws_query_form_add(&p, "StackName", name) != 0) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -454,8 +454,8 @@ int cfn_events_since(aws_client *c, const char *stack, const char *stop_id, size
 	*n = 0;
 	for (int page = 0; page < CFN_MAX_PAGES; page++) {
 		aws_buf_reset(&p);
-		if (qxml_form_add(&p, "StackName", stack) != 0 ||
-		    (next && qxml_form_add(&p, "NextToken", next) != 0)) {
+		if (aws_query_form_add(&p, "StackName", stack) != 0 ||
+		    (next && aws_query_form_add(&p, "NextToken", next) != 0)) {
 			rc = aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 			break;
 		}
@@ -492,29 +492,31 @@ int cfn_events_since(aws_client *c, const char *stack, const char *stop_id, size
 
 static int add_params(aws_buf *p, const cfn_change_set_input *in)
 {
-	if (qxml_form_add(p, "StackName", in->stack_name) || qxml_form_add(p, "ChangeSetName", in->change_set_name) ||
-	    qxml_form_add(p, "ChangeSetType", in->type) || qxml_form_add(p, "TemplateBody", in->template_body))
+	if (aws_query_form_add(p, "StackName", in->stack_name) ||
+	    aws_query_form_add(p, "ChangeSetName", in->change_set_name) ||
+	    aws_query_form_add(p, "ChangeSetType", in->type) ||
+	    aws_query_form_add(p, "TemplateBody", in->template_body))
 		return -1;
-	if (in->description && qxml_form_add(p, "Description", in->description))
+	if (in->description && aws_query_form_add(p, "Description", in->description))
 		return -1;
 	for (size_t i = 0; i < in->nparams; i++) {
-		if (qxml_form_addf(p, in->params[i].key, "Parameters.member.%zu.ParameterKey", i + 1))
+		if (aws_query_form_addf(p, in->params[i].key, "Parameters.member.%zu.ParameterKey", i + 1))
 			return -1;
 		if (in->params[i].use_previous) {
-			if (qxml_form_addf(p, "true", "Parameters.member.%zu.UsePreviousValue", i + 1))
+			if (aws_query_form_addf(p, "true", "Parameters.member.%zu.UsePreviousValue", i + 1))
 				return -1;
-		} else if (qxml_form_addf(p, in->params[i].value, "Parameters.member.%zu.ParameterValue",
+		} else if (aws_query_form_addf(p, in->params[i].value, "Parameters.member.%zu.ParameterValue",
 					  i + 1)) {
 			return -1;
 		}
 	}
 	for (size_t i = 0; i < in->ntags; i++)
-		if (qxml_form_addf(p, in->tags[i].key, "Tags.member.%zu.Key", i + 1) ||
-		    qxml_form_addf(p, in->tags[i].value, "Tags.member.%zu.Value", i + 1))
+		if (aws_query_form_addf(p, in->tags[i].key, "Tags.member.%zu.Key", i + 1) ||
+		    aws_query_form_addf(p, in->tags[i].value, "Tags.member.%zu.Value", i + 1))
 			return -1;
 	if (in->capabilities_iam &&
-	    (qxml_form_add(p, "Capabilities.member.1", "CAPABILITY_IAM") ||
-	     qxml_form_add(p, "Capabilities.member.2", "CAPABILITY_NAMED_IAM")))
+	    (aws_query_form_add(p, "Capabilities.member.1", "CAPABILITY_IAM") ||
+	     aws_query_form_add(p, "Capabilities.member.2", "CAPABILITY_NAMED_IAM")))
 		return -1;
 	return 0;
 }
@@ -540,9 +542,9 @@ int cfn_describe_change_set(aws_client *c, const char *id, cfn_change_set *cs, a
 	int rc = 0;
 	for (int page = 0; page < CFN_MAX_PAGES; page++) {
 		aws_buf_reset(&p);
-		if (qxml_form_add(&p, "ChangeSetName", id) ||
-		    qxml_form_add(&p, "IncludePropertyValues", "true") ||
-		    (next && qxml_form_add(&p, "NextToken", next))) {
+		if (aws_query_form_add(&p, "ChangeSetName", id) ||
+		    aws_query_form_add(&p, "IncludePropertyValues", "true") ||
+		    (next && aws_query_form_add(&p, "NextToken", next))) {
 			rc = aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 			break;
 		}
@@ -566,12 +568,12 @@ static int simple(aws_client *c, const char *op, const char *key, const char *va
 {
 	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
 	int rc = -1;
-	if (qxml_form_add(&p, key, val) != 0) {
+	if (aws_query_form_add(&p, key, val) != 0) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 	} else if (cfn_call(c, op, &p, &r, err) == 0) {
-		qxml_doc d;
-		rc = qxml_parse(r.data, r.len, op, CFN_NS, &d, err);
-		qxml_free(&d);
+		aws_query_doc d;
+		rc = aws_query_parse(r.data, r.len, op, CFN_NS, &d, err);
+		aws_query_free(&d);
 	}
 	aws_buf_free(&p);
 	aws_buf_free(&r);
@@ -598,13 +600,13 @@ int cfn_set_termination_protection(aws_client *c, const char *stack, int enable,
 {
 	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
 	int rc = -1;
-	if (qxml_form_add(&p, "EnableTerminationProtection", enable ? "true" : "false") != 0 ||
-	    qxml_form_add(&p, "StackName", stack) != 0) {
+	if (aws_query_form_add(&p, "EnableTerminationProtection", enable ? "true" : "false") != 0 ||
+	    aws_query_form_add(&p, "StackName", stack) != 0) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 	} else if (cfn_call(c, "UpdateTerminationProtection", &p, &r, err) == 0) {
-		qxml_doc d;
-		rc = qxml_parse(r.data, r.len, "UpdateTerminationProtection", CFN_NS, &d, err);
-		qxml_free(&d);
+		aws_query_doc d;
+		rc = aws_query_parse(r.data, r.len, "UpdateTerminationProtection", CFN_NS, &d, err);
+		aws_query_free(&d);
 	}
 	aws_buf_free(&p);
 	aws_buf_free(&r);
@@ -615,16 +617,16 @@ int cfn_continue_update_rollback(aws_client *c, const char *stack, const char *c
 				 size_t nskip, aws_error *err)
 {
 	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
-	int rc = qxml_form_add(&p, "StackName", stack);
+	int rc = aws_query_form_add(&p, "StackName", stack);
 	for (size_t i = 0; rc == 0 && i < nskip; i++)
-		rc = qxml_form_addf(&p, skip[i], "ResourcesToSkip.member.%zu", i + 1);
+		rc = aws_query_form_addf(&p, skip[i], "ResourcesToSkip.member.%zu", i + 1);
 	if (rc != 0) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 		rc = -1;
 	} else if ((rc = cfn_call(c, "ContinueUpdateRollback", &p, &r, err)) == 0) {
-		qxml_doc d;
-		rc = qxml_parse(r.data, r.len, "ContinueUpdateRollback", CFN_NS, &d, err);
-		qxml_free(&d);
+		aws_query_doc d;
+		rc = aws_query_parse(r.data, r.len, "ContinueUpdateRollback", CFN_NS, &d, err);
+		aws_query_free(&d);
 	}
 	aws_buf_free(&p);
 	aws_buf_free(&r);
@@ -636,8 +638,8 @@ int cfn_get_template(aws_client *c, const char *stack, char **body, aws_error *e
 	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
 	int rc = -1;
 	*body = NULL;
-	if (qxml_form_add(&p, "StackName", stack) != 0 ||
-	    qxml_form_add(&p, "TemplateStage", "Original") != 0)
+	if (aws_query_form_add(&p, "StackName", stack) != 0 ||
+	    aws_query_form_add(&p, "TemplateStage", "Original") != 0)
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 	else if (cfn_call(c, "GetTemplate", &p, &r, err) == 0)
 		rc = cfn_parse_template(r.data, r.len, body, err);
@@ -653,7 +655,7 @@ int cfn_describe_resources(aws_client *c, const char *stack, cfn_resource **res,
 	int rc = -1;
 	*res = NULL;
 	*n = 0;
-	if (qxml_form_add(&p, "StackName", stack) != 0)
+	if (aws_query_form_add(&p, "StackName", stack) != 0)
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 	else if (cfn_call(c, "DescribeStackResources", &p, &r, err) == 0)
 		rc = cfn_parse_resources(r.data, r.len, res, n, err);

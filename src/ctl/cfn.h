@@ -159,7 +159,7 @@ int cfn_call(aws_client *c, const char *op, const aws_buf *params, aws_buf *resp
  * written, into *body (malloc'd, caller frees). */
 int cfn_get_template(aws_client *c, const char *stack, char **body, aws_error *err);
 /* DescribeStackResources (not paged by the API; up to the stack's resource count). */
-int cfn_describe_resources(aws_client *c, const char *stack, cfn_resource **r, size_t *n,
+int cfn_describe_resources(aws_client *c, const char *stack, cfn_resource **res, size_t *n,
 			   aws_error *err);
 
 #endif

@@ -4,7 +4,7 @@
 #include "cfn.h"
 #include "cfn_drift.h"
 #include "ctl.h"
-#include "qxml.h"
+#include "aws_query.h"
 
 static int nomem(aws_error *err, const char *op)
 {
@@ -13,12 +13,12 @@ static int nomem(aws_error *err, const char *op)
 
 int cfn_parse_detect_drift(const char *xml, size_t len, char **id, aws_error *err)
 {
-	qxml_doc d;
-	if (qxml_parse(xml, len, "DetectStackDrift", CFN_NS, &d, err) != 0)
+	aws_query_doc d;
+	if (aws_query_parse(xml, len, "DetectStackDrift", CFN_NS, &d, err) != 0)
 		return -1;
 	int oom = 0;
-	*id = d.result ? qxml_dup(d.result, "StackDriftDetectionId", &oom) : NULL;
-	qxml_free(&d);
+	*id = d.result ? aws_query_dup(d.result, "StackDriftDetectionId", &oom) : NULL;
+	aws_query_free(&d);
 	if (oom)
 		return nomem(err, "DetectStackDrift");
 	if (*id == NULL || **id == '\0') {
@@ -33,17 +33,17 @@ int cfn_parse_detect_drift(const char *xml, size_t len, char **id, aws_error *er
 int cfn_parse_drift_status(const char *xml, size_t len, cfn_drift_status *out, aws_error *err)
 {
 	memset(out, 0, sizeof *out);
-	qxml_doc d;
-	if (qxml_parse(xml, len, "DescribeStackDriftDetectionStatus", CFN_NS, &d, err) != 0)
+	aws_query_doc d;
+	if (aws_query_parse(xml, len, "DescribeStackDriftDetectionStatus", CFN_NS, &d, err) != 0)
 		return -1;
 	int oom = 0;
 	if (d.result) {
-		out->detection = qxml_dup(d.result, "DetectionStatus", &oom);
-		out->drift = qxml_dup(d.result, "StackDriftStatus", &oom);
-		out->reason = qxml_dup(d.result, "DetectionStatusReason", &oom);
-		out->drifted_count = qxml_dup(d.result, "DriftedStackResourceCount", &oom);
+		out->detection = aws_query_dup(d.result, "DetectionStatus", &oom);
+		out->drift = aws_query_dup(d.result, "StackDriftStatus", &oom);
+		out->reason = aws_query_dup(d.result, "DetectionStatusReason", &oom);
+		out->drifted_count = aws_query_dup(d.result, "DriftedStackResourceCount", &oom);
 	}
-	qxml_free(&d);
+	aws_query_free(&d);
 	if (oom) {
 		cfn_drift_status_free(out);
 		return nomem(err, "DescribeStackDriftDetectionStatus");
@@ -59,43 +59,43 @@ int cfn_parse_drift_status(const char *xml, size_t len, cfn_drift_status *out, a
 int cfn_parse_resource_drifts(const char *xml, size_t len, cfn_resource_drift **r, size_t *n,
 			      char **next, aws_error *err)
 {
-	qxml_doc d;
-	if (qxml_parse(xml, len, "DescribeStackResourceDrifts", CFN_NS, &d, err) != 0)
+	aws_query_doc d;
+	if (aws_query_parse(xml, len, "DescribeStackResourceDrifts", CFN_NS, &d, err) != 0)
 		return -1;
 	int oom = 0;
-	for (const aws_xml_node *m = qxml_members(d.result, "StackResourceDrifts"); m && !oom;
-	     m = qxml_next(m)) {
-		cfn_resource_drift *e = ctl_grow(r, n, sizeof *e);
+	for (const aws_xml_node *m = aws_query_members(d.result, "StackResourceDrifts"); m && !oom;
+	     m = aws_query_next(m)) {
+		cfn_resource_drift *e = aws_buf_array_push(r, n, sizeof *e);
 		if (e == NULL) {
 			oom = 1;
 			break;
 		}
-		e->logical_id = qxml_dup(m, "LogicalResourceId", &oom);
-		e->physical_id = qxml_dup(m, "PhysicalResourceId", &oom);
-		e->type = qxml_dup(m, "ResourceType", &oom);
-		e->status = qxml_dup(m, "StackResourceDriftStatus", &oom);
-		for (const aws_xml_node *p = qxml_members(m, "PropertyDifferences"); p && !oom;
-		     p = qxml_next(p)) {
-			cfn_property_diff *pd = ctl_grow(&e->diffs, &e->ndiffs, sizeof *pd);
+		e->logical_id = aws_query_dup(m, "LogicalResourceId", &oom);
+		e->physical_id = aws_query_dup(m, "PhysicalResourceId", &oom);
+		e->type = aws_query_dup(m, "ResourceType", &oom);
+		e->status = aws_query_dup(m, "StackResourceDriftStatus", &oom);
+		for (const aws_xml_node *p = aws_query_members(m, "PropertyDifferences"); p && !oom;
+		     p = aws_query_next(p)) {
+			cfn_property_diff *pd = aws_buf_array_push(&e->diffs, &e->ndiffs, sizeof *pd);
 			if (pd == NULL) {
 				oom = 1;
 				break;
 			}
-			pd->path = qxml_dup(p, "PropertyPath", &oom);
-			pd->expected = qxml_dup(p, "ExpectedValue", &oom);
-			pd->actual = qxml_dup(p, "ActualValue", &oom);
-			pd->kind = qxml_dup(p, "DifferenceType", &oom);
+			pd->path = aws_query_dup(p, "PropertyPath", &oom);
+			pd->expected = aws_query_dup(p, "ExpectedValue", &oom);
+			pd->actual = aws_query_dup(p, "ActualValue", &oom);
+			pd->kind = aws_query_dup(p, "DifferenceType", &oom);
 		}
 	}
 	if (!oom && next) {
 		free(*next);
-		*next = qxml_dup(d.result, "NextToken", &oom);
+		*next = aws_query_dup(d.result, "NextToken", &oom);
 		if (*next && **next == '\0') {
 			free(*next);
 			*next = NULL;
 		}
 	}
-	qxml_free(&d);
+	aws_query_free(&d);
 	return oom ? nomem(err, "DescribeStackResourceDrifts") : 0;
 }
 
@@ -131,7 +131,7 @@ static int one(aws_client *c, const char *op, const char *key, const char *value
 	       aws_buf *resp, aws_error *err)
 {
 	aws_buf p = AWS_BUF_INIT;
-	int rc = qxml_form_add(&p, key, value) != 0
+	int rc = aws_query_form_add(&p, key, value) != 0
 			 ? aws_error_set(err, AWS_ERR_NOMEM, "out of memory")
 			 : cfn_call(c, op, &p, resp, err);
 	aws_buf_free(&p);
@@ -170,10 +170,10 @@ int cfn_resource_drifts(aws_client *c, const char *stack, cfn_resource_drift **r
 	*n = 0;
 	for (int page = 0; page < CFN_MAX_PAGES && rc == 0; page++) {
 		aws_buf_reset(&p);
-		if (qxml_form_add(&p, "StackName", stack) ||
-		    qxml_form_add(&p, "StackResourceDriftStatusFilters.member.1", "MODIFIED") ||
-		    qxml_form_add(&p, "StackResourceDriftStatusFilters.member.2", "DELETED") ||
-		    (next && qxml_form_add(&p, "NextToken", next))) {
+		if (aws_query_form_add(&p, "StackName", stack) ||
+		    aws_query_form_add(&p, "StackResourceDriftStatusFilters.member.1", "MODIFIED") ||
+		    aws_query_form_add(&p, "StackResourceDriftStatusFilters.member.2", "DELETED") ||
+		    (next && aws_query_form_add(&p, "NextToken", next))) {
 			rc = aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 			break;
 		}

@@ -51,9 +51,5 @@ const char *ctl_table_name(ctl_ctx *ctx, const char *given, char *buf, size_t le
 /* Parses flag's value s as a whole decimal number in [min, max] into *out. Returns 0, or
  * -1 after printing "--flag needs a number from min to max". */
 int ctl_parse_long(const char *flag, const char *s, long min, long max, long *out);
-/* Grows the malloc'd array *arr_p (elements of sz bytes, *n of them; NULL when empty) by
- * one zeroed element and returns it, counted in *n. NULL on memory failure, with *arr_p
- * and *n as they were: the caller still owns and frees *arr_p. */
-void *ctl_grow(void *arr_p, size_t *n, size_t sz);
 
 #endif

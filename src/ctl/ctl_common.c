@@ -1,6 +1,5 @@
 /* ctl_common.c — what every showtablectl command shares: the one AWS client of a run,
- * error printing that turns an aws_error into "what failed — what to do" for a person, and
- * the growable arrays the response parsers fill.
+ * and error printing that turns an aws_error into "what failed — what to do" for a person.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -40,19 +39,6 @@ static int ctl_env_ms(const char *name, long *out)
 	}
 	*out = ms;
 	return 0;
-}
-
-void *ctl_grow(void *arr_p, size_t *n, size_t sz)
-{
-	void **arr = arr_p;
-	void *na = realloc(*arr, (*n + 1) * sz);
-	if (na == NULL)
-		return NULL;
-	*arr = na;
-	void *e = (char *)na + *n * sz;
-	memset(e, 0, sz);
-	(*n)++;
-	return e;
 }
 
 /* The MFA prompt for role profiles with mfa_serial (aws_mfa_prompt_fn): asks on the
@@ -150,31 +136,33 @@ static const char *ctl_hint(const char *context, const aws_error *err, char *buf
 	default:
 		break;
 	}
-	if (strcmp(t, "ResourceNotFoundException") == 0)
-		return "is the table stack deployed? (showtablectl deploy table)";
-	if (strcmp(t, "ParameterNotFound") == 0)
-		return "is the stack that writes it deployed? Or create it with "
-		       "showtablectl param put NAME VALUE";
-	if (strcmp(t, "AccessDeniedException") == 0 || strcmp(t, "AccessDenied") == 0 ||
-	    strcmp(t, "UnauthorizedOperation") == 0) {
+	switch (aws_error_class(err)) {
+	case AWS_CLASS_NOT_FOUND:
+		if (strcmp(t, "ResourceNotFoundException") == 0)
+			return "is the table stack deployed? (showtablectl deploy table)";
+		if (strcmp(t, "ParameterNotFound") == 0)
+			return "is the stack that writes it deployed? Or create it with "
+			       "showtablectl param put NAME VALUE";
+		break;
+	case AWS_CLASS_ACCESS_DENIED: {
 		char action[128];
 		ctl_denied_action(err->message, action, sizeof action);
 		snprintf(buf, len, "check the IAM permissions for %s",
 			 action[0] ? action : context);
 		return buf;
 	}
-	if (strcmp(t, "UnrecognizedClientException") == 0 ||
-	    strcmp(t, "InvalidClientTokenId") == 0 || strcmp(t, "InvalidSignatureException") == 0 ||
-	    strcmp(t, "SignatureDoesNotMatch") == 0)
+	case AWS_CLASS_CREDS_REFUSED:
 		return "the credentials were refused — check the access key and secret (and the "
 		       "region: keys are checked where you send them)";
-	if (strcmp(t, "ExpiredTokenException") == 0 || strcmp(t, "ExpiredToken") == 0 ||
-	    strcmp(t, "RequestExpired") == 0)
+	case AWS_CLASS_CREDS_EXPIRED:
 		return "the session credentials have expired — refresh them (e.g. aws sso login) "
 		       "and retry; check the clock if this persists";
-	if (err->throttled || strstr(t, "Throttl") || strcmp(t, "UnprocessedItems") == 0 ||
-	    strcmp(t, "ProvisionedThroughputExceededException") == 0)
+	case AWS_CLASS_THROTTLED:
 		return "AWS is throttling these calls — retry later, or raise the table's capacity";
+	case AWS_CLASS_TRANSIENT:
+	case AWS_CLASS_OTHER:
+		break;
+	}
 	if (err->kind == AWS_ERR_PROTOCOL)
 		return "the endpoint's answer is not what the AWS API documents — is the endpoint "
 		       "(AWS_ENDPOINT_URL_*) really that service?";

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 #include "aws_ddb.h"
+#include "aws_ddb_value.h"
+#include "aws_time.h"
 #include "ctl_items.h"
 
 #define ITEMS_LINE_MAX (4u << 20)         /* a 400 KB item is far below this as JSON */
@@ -222,7 +224,7 @@ static int items_check_keys(const items_input *in, const char *name, const items
 		ctl_errorf("items load: out of memory");
 		bad = 1;
 	}
-	int oom = bad;
+	int oom = bad != 0;
 	for (size_t i = 0; i < in->n && !oom && bad < ITEMS_MAX_REPORTED; i++) {
 		const json_t *item = json_array_get(in->items, i);
 		aws_buf k = AWS_BUF_INIT;
@@ -376,8 +378,7 @@ static ctl_outcome items_load(ctl_ctx *ctx, int argc, char **argv)
 	int use_stdin = strcmp(path, "-") == 0;
 	const char *name = use_stdin ? "<stdin>" : path;
 
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = aws_monotonic_ms();
 	FILE *f = use_stdin ? stdin : fopen(path, "rb");
 	if (!f) {
 		ctl_errorf("items load: cannot open %s: %s", path, strerror(errno));
@@ -438,7 +439,7 @@ static ctl_outcome items_load(ctl_ctx *ctx, int argc, char **argv)
 		for (long i = 0; i < started; i++)
 			pthread_join(threads[i], NULL);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double t1 = aws_monotonic_ms();
 	long written = atomic_load(&w.written);
 	if (w.failed) {
 		char ctxs[160];
@@ -447,7 +448,7 @@ static ctl_outcome items_load(ctl_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	printf("{\"table\":\"%s\",\"items\":%zu,\"written\":%ld,\"seconds\":%.3f}\n", table, in.n,
-	       written, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	       written, (t1 - t0) / 1e3);
 	rc = CTL_OK;
 out:
 	if (!use_stdin)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "aws_ddb.h"
+#include "aws_time.h"
 #include "ctl_scan.h"
 
 #define SCAN_MAX_SEGMENTS 64
@@ -264,22 +265,20 @@ ctl_outcome cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 	sh.in.expression_attribute_values = values;
 	sh.in.consistent_read = consistent;
 
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = aws_monotonic_ms();
 	jobs = calloc((size_t)segments, sizeof *jobs);
 	if (!jobs) {
 		ctl_errorf("scan: out of memory");
 		goto out;
 	}
-	long started = 0;
 	for (long i = 0; i < segments; i++) {
 		jobs[i].sh = &sh;
 		jobs[i].segment = (int)i;
 	}
 	if (segments == 1) {
 		scan_segment(&jobs[0]);
-		started = 1;
 	} else {
+		long started = 0;
 		for (; started < segments; started++) {
 			int e = pthread_create(&jobs[started].thread, NULL, scan_segment,
 					       &jobs[started]);
@@ -294,7 +293,7 @@ ctl_outcome cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 		for (long i = 0; i < started; i++)
 			pthread_join(jobs[i].thread, NULL);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double t1 = aws_monotonic_ms();
 
 	long pages = 0, items = 0, scanned = 0;
 	const scan_job *failed = NULL;
@@ -320,7 +319,7 @@ ctl_outcome cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 	if (stats)
 		fprintf(stderr, "{\"pages\":%ld,\"items\":%ld,\"scanned\":%ld,\"segments\":%ld,"
 			"\"seconds\":%.3f}\n", pages, items, scanned, segments,
-			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+			(t1 - t0) / 1e3);
 	rc = CTL_OK;
 out:
 	free(jobs);

@@ -16,7 +16,7 @@
 #include "jsonl.h"
 #include "stack.h"
 #include "templates.h"
-#include "qxml.h"
+#include "aws_query.h"
 
 #define ELB_NS "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
 
@@ -161,27 +161,27 @@ static int target_health(aws_client *c, const char *tg)
 	aws_error err;
 	aws_error_clear(&err);
 	int rc = 1;
-	if (qxml_form_add(&p, "TargetGroupArn", tg) != 0)
+	if (aws_query_form_add(&p, "TargetGroupArn", tg) != 0)
 		goto out;
 	if (aws_query_call(c, &AWS_SERVICE_ELBV2, "DescribeTargetHealth", p.data, &r, &err) != 0) {
 		ctl_aws_error("the targets' health", &err);
 		goto out;
 	}
-	qxml_doc d;
-	if (qxml_parse(r.data, r.len, "DescribeTargetHealth", ELB_NS, &d, &err) != 0) {
+	aws_query_doc d;
+	if (aws_query_parse(r.data, r.len, "DescribeTargetHealth", ELB_NS, &d, &err) != 0) {
 		ctl_aws_error("ELBv2 DescribeTargetHealth", &err);
 		goto out;
 	}
 	int n = 0;
-	for (const aws_xml_node *m = qxml_members(d.result, "TargetHealthDescriptions"); m;
-	     m = qxml_next(m)) {
+	for (const aws_xml_node *m = aws_query_members(d.result, "TargetHealthDescriptions"); m;
+	     m = aws_query_next(m)) {
 		char id[128], port[16], state[64], reason[128], desc[256];
-		const aws_xml_node *t = qxml_child(m, "Target"), *h = qxml_child(m, "TargetHealth");
-		qxml_copy(t, "Id", id, sizeof id);
-		qxml_copy(t, "Port", port, sizeof port);
-		qxml_copy(h, "State", state, sizeof state);
-		qxml_copy(h, "Reason", reason, sizeof reason);
-		qxml_copy(h, "Description", desc, sizeof desc);
+		const aws_xml_node *t = aws_query_child(m, "Target"), *h = aws_query_child(m, "TargetHealth");
+		aws_query_copy(t, "Id", id, sizeof id);
+		aws_query_copy(t, "Port", port, sizeof port);
+		aws_query_copy(h, "State", state, sizeof state);
+		aws_query_copy(h, "Reason", reason, sizeof reason);
+		aws_query_copy(h, "Description", desc, sizeof desc);
 		printf("  target:  %s:%s %s", id, port, state);
 		if (*reason)
 			printf(" (%s%s%s)", reason, *desc ? ": " : "", desc);
@@ -190,7 +190,7 @@ static int target_health(aws_client *c, const char *tg)
 	}
 	if (n == 0)
 		printf("  target:  none registered\n");
-	qxml_free(&d);
+	aws_query_free(&d);
 	rc = 0;
 out:
 	aws_buf_free(&p);

@@ -35,23 +35,6 @@ static ctl_outcome table_print(json_t *o, size_t flags)
 	return fflush(stdout) == 0 ? CTL_OK : CTL_FAILED;
 }
 
-/* Polls DescribeTable until the table is gone. */
-static int table_wait_deleted(aws_client *c, const char *table, long timeout_s, aws_error *err)
-{
-	time_t end = time(NULL) + timeout_s;
-	struct timespec delay = {0, 200 * 1000000L};
-	for (;;) {
-		json_t *t;
-		if (aws_ddb_describe_table(c, table, &t, err) < 0)
-			return strcmp(err->type, "ResourceNotFoundException") == 0 ? 0 : -1;
-		json_decref(t);
-		if (time(NULL) >= end)
-			return aws_error_set(err, AWS_ERR_TIMEOUT, "table %s still exists after %ld s",
-					     table, timeout_s);
-		nanosleep(&delay, NULL);
-	}
-}
-
 ctl_outcome cmd_table(ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -122,7 +105,7 @@ ctl_outcome cmd_table(ctl_ctx *ctx, int argc, char **argv)
 		return table_print(t, JSON_INDENT(2));
 	}
 	if (aws_ddb_delete_table(client, table, &err) < 0 ||
-	    (wait && table_wait_deleted(client, table, timeout, &err) < 0)) {
+	    (wait && aws_ddb_wait_table(client, table, AWS_DDB_TABLE_GONE, (int)timeout, &err) < 0)) {
 		ctl_aws_error(what, &err);
 		return CTL_FAILED;
 	}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "follow.h"
 #include "jsonl.h"
+#include "aws_time.h"
 
 static long env_long(const char *name, long def, long min, long max)
 {
@@ -38,9 +39,7 @@ long follow_wait_s(void)
 
 void follow_sleep_ms(long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	aws_sleep_ms(ms);
 }
 
 char *follow_last_event_id(aws_client *c, const char *stack)
@@ -167,10 +166,9 @@ follow_result follow_stack(aws_client *c, const char *stack_id, const char *stac
 			if (!is_stack && ends_with(ev[i].status, "_COMPLETE"))
 				done++;
 			if (nkeep < FOLLOW_KEEP) {
-				cfn_event *nk = realloc(keep, (nkeep + 1) * sizeof *keep);
-				if (nk) {
-					keep = nk;
-					keep[nkeep++] = ev[i];
+				cfn_event *slot = aws_buf_array_push(&keep, &nkeep, sizeof *keep);
+				if (slot) {
+					*slot = ev[i];
 					memset(&ev[i], 0, sizeof ev[i]);
 				}
 			}

@@ -24,6 +24,7 @@
 #include "ecr.h"
 #include "image.h"
 #include "registry.h"
+#include "aws_time.h"
 
 const char *const image_arches[IMAGE_MAX_PLATFORMS] = {"amd64", "arm64"};
 
@@ -47,9 +48,7 @@ const char *image_host_arch(void)
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return aws_monotonic_ms() / 1e3;
 }
 
 static int is_dir(const char *p)

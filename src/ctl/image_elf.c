@@ -324,13 +324,13 @@ static int dirlist_add(dirlist *d, const char *dir, size_t n)
 			return 0;
 	if (d->n >= CONF_MAX_DIRS)
 		return 0;
-	char **nv = realloc(d->v, (d->n + 1) * sizeof *nv);
-	if (!nv)
+	char **slot = aws_buf_array_push(&d->v, &d->n, sizeof *slot);
+	if (!slot)
 		return -1;
-	d->v = nv;
-	if (!(d->v[d->n] = strndup(dir, n)))
+	if (!(*slot = strndup(dir, n))) {
+		d->n--;
 		return -1;
-	d->n++;
+	}
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include <zlib.h>
 
 #include "aws_crypto.h"
+#include "aws_file.h"
 #include "image_elf.h"
 #include "image_sbom.h"
 
@@ -226,34 +227,21 @@ static int entry_cmp(const void *a, const void *b)
 
 static int read_file(const char *path, size_t max, aws_buf *out, aws_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return aws_error_set(err, AWS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-	aws_buf_reset(out);
-	char chunk[65536];
-	for (;;) {
-		ssize_t r = read(fd, chunk, sizeof chunk);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			return aws_error_set(err, AWS_ERR_IO, "%s: read failed: %s", path, strerror(e));
-		}
-		if (r == 0)
-			break;
-		if (out->len + (size_t)r > max) {
-			close(fd);
-			return aws_error_set(err, AWS_ERR_INVALID, "%s: larger than %zu MiB, refusing",
-					     path, max >> 20);
-		}
-		if (aws_buf_append(out, chunk, (size_t)r) != 0) {
-			close(fd);
-			return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
-		}
+	int e;
+	switch (aws_file_read(path, max, out, &e)) {
+	case AWS_FILE_READ:
+		return 0;
+	case AWS_FILE_NOT_OPENED:
+		return aws_error_set(err, AWS_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+	case AWS_FILE_READ_FAILED:
+		return aws_error_set(err, AWS_ERR_IO, "%s: read failed: %s", path, strerror(e));
+	case AWS_FILE_TOO_LARGE:
+		return aws_error_set(err, AWS_ERR_INVALID, "%s: larger than %zu MiB, refusing",
+				     path, max >> 20);
+	case AWS_FILE_NO_MEMORY:
+		break;
 	}
-	close(fd);
-	return 0;
+	return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
 }
 
 /* libarchive → aws_buf */

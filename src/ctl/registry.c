@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "aws_crypto.h"
+#include "aws_time.h"
 
 #define REG_URL_MAX 4096
 #define REG_AUTH_MAX 8192
@@ -36,19 +37,12 @@ struct registry {
 	registry_stats st;
 };
 
-static void reg_sleep(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 static void reg_backoff(registry *r, int attempt)
 {
 	long ms = r->base_ms;
 	for (int i = 1; i < attempt && ms < 4000; i++)
 		ms *= 2;
-	reg_sleep(ms > 4000 ? 4000 : ms);
+	aws_sleep_ms(ms > 4000 ? 4000 : ms);
 	r->st.retries++;
 }
 
@@ -118,8 +112,10 @@ const registry_stats *registry_get_stats(const registry *r)
 
 /* ---- challenges and tokens ---------------------------------------------------------------- */
 
-int registry_parse_challenge(const char *h, registry_challenge *c)
+int registry_parse_challenge(const char *header, registry_challenge *out)
 {
+	const char *h = header;     /* the reading position */
+	registry_challenge *c = out;
 	memset(c, 0, sizeof *c);
 	if (!h)
 		return -1;
@@ -342,19 +338,21 @@ static int status_error(registry *r, const char *what, const aws_http_response *
 		return login_error(r, err, s);
 	if (s == 403)
 		aws_error_set(err, AWS_ERR_CREDENTIALS,
-			      "registry %s denies %s on repository %s%s%s%s: the login needs push "
+			      "registry %s denies %s on repository %s%s%s: the login needs push "
 			      "permission on it (on ECR: ecr:BatchCheckLayerAvailability, "
 			      "ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, "
-			      "ecr:PutImage)", r->host, what, r->repo, r->user ? " to user " : "",
-			      r->user ? r->user : "", text[0] ? "" : "");
+			      "ecr:PutImage)%s%s", r->host, what, r->repo, r->user ? " to user " : "",
+			      r->user ? r->user : "", text[0] ? "; the registry said: " : "", text);
 	else if (s == 404 && strcmp(code, "NAME_UNKNOWN") == 0)
 		aws_error_set(err, AWS_ERR_SERVICE, "repository %s does not exist on %s (%s) — create "
 			      "it first (for ECR, `showtablectl image push` does)", r->repo, r->host, text);
 	else
 		aws_error_set(err, AWS_ERR_SERVICE, "registry %s: %s answered HTTP %d%s%s", r->host,
 			      what, s, text[0] ? ": " : "", text);
-	err->http_status = s;
-	snprintf(err->type, sizeof err->type, "%s", code);
+	if (err) {
+		err->http_status = s;
+		snprintf(err->type, sizeof err->type, "%s", code);
+	}
 	return -1;
 }
 
@@ -428,20 +426,6 @@ static int reg_head(registry *r, const char *url, int *exists, char *digest, siz
 	}
 	aws_http_response_free(&resp);
 	return rc;
-}
-
-int registry_blob_exists(registry *r, const char *digest, int *exists, aws_error *err)
-{
-	char url[REG_URL_MAX];
-	reg_url(r, url, sizeof url, "blobs", digest);
-	return reg_head(r, url, exists, NULL, 0, NULL, err);
-}
-
-int registry_manifest_exists(registry *r, const char *reference, int *exists, aws_error *err)
-{
-	char url[REG_URL_MAX];
-	reg_url(r, url, sizeof url, "manifests", reference);
-	return reg_head(r, url, exists, NULL, 0, NULL, err);
 }
 
 /* Location of an upload session: absolute, or a path on the registry. */

@@ -54,10 +54,6 @@ const registry_stats *registry_get_stats(const registry *r);
  * AWS_ERR_CREDENTIALS with what to do; no answer → AWS_ERR_TRANSPORT). */
 int registry_ping(registry *r, aws_error *err);
 
-/* HEAD of a blob or manifest: *exists = 1 when 200, 0 when 404. */
-int registry_blob_exists(registry *r, const char *digest, int *exists, aws_error *err);
-int registry_manifest_exists(registry *r, const char *reference, int *exists, aws_error *err);
-
 /* Uploads one blob whose bytes hash to digest (the caller checked), with the retries
  * described above. Skips it (and counts it) when the registry already has it. */
 int registry_blob_push(registry *r, const char *digest, const void *data, size_t len,

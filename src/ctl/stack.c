@@ -3,8 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "stack.h"
-#include "sts.h"
+#include "aws_sts.h"
 #include "aws_ssm.h"
+#include "aws_time.h"
 
 const char *const stk_kinds[STK_NKINDS] = {"vpc", "table", "container"};
 
@@ -95,10 +96,10 @@ const char *stk_env_flags(const ctl_ctx *ctx, char *buf, size_t len)
 
 int stk_banner(ctl_ctx *ctx, aws_client *c)
 {
-	sts_identity id;
+	aws_sts_identity id;
 	aws_error err;
 	aws_error_clear(&err);
-	if (sts_get_caller_identity(c, &id, &err) != 0) {
+	if (aws_sts_get_caller_identity(c, &id, &err) != 0) {
 		ctl_aws_error("finding the account these credentials act on", &err);
 		return -1;
 	}

@@ -52,6 +52,7 @@ int timeline_build(const cfn_event *ev, size_t n, const char *stack_name, timeli
 {
 	memset(out, 0, sizeof *out);
 	long long *open = NULL;    /* per entry: when its current span began, -1 when none */
+	size_t nopen = 0;
 	long long first = -1, last = -1;
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -69,17 +70,13 @@ int timeline_build(const cfn_event *ev, size_t n, const char *stack_name, timeli
 		while (k < out->n && strcmp(out->entries[k].logical_id, e->logical_id) != 0)
 			k++;
 		if (k == out->n) {
-			size_t n0 = out->n;
-			timeline_entry *te = ctl_grow(&out->entries, &out->n, sizeof *te);
-			long long *no = te ? realloc(open, out->n * sizeof *open) : NULL;
-			if (no == NULL) {
-				if (te)
-					out->n = n0;
+			timeline_entry *te = aws_buf_array_push(&out->entries, &out->n, sizeof *te);
+			long long *since = te ? aws_buf_array_push(&open, &nopen, sizeof *open) : NULL;
+			if (since == NULL) {
 				rc = -1;
 				break;
 			}
-			open = no;
-			open[k] = -1;
+			*since = -1;
 			te->logical_id = e->logical_id;
 			te->type = e->type ? e->type : "";
 		}

@@ -9,6 +9,7 @@
 #include <yaml.h>
 #include "ctl.h"
 #include "tmpl.h"
+#include "aws_file.h"
 
 int tmpl_load(const char *dir, const char *stack, char **text, size_t *len, aws_error *err)
 {
@@ -35,26 +36,23 @@ int tmpl_load(const char *dir, const char *stack, char **text, size_t *len, aws_
 	char path[4096];
 	if ((size_t)snprintf(path, sizeof path, "%s/%s.yaml", dir, stack) >= sizeof path)
 		return aws_error_set(err, AWS_ERR_INVALID, "template path too long");
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return aws_error_set(err, AWS_ERR_IO, "cannot open template %s: %s", path,
-				     strerror(errno));
-	char *buf = malloc(TMPL_MAX_BYTES + 1);
-	if (buf == NULL) {
-		fclose(f);
+	aws_buf b = AWS_BUF_INIT;
+	int e;
+	switch (aws_file_read(path, TMPL_MAX_BYTES, &b, &e)) {
+	case AWS_FILE_READ:
+		break;
+	case AWS_FILE_NOT_OPENED:
+		return aws_error_set(err, AWS_ERR_IO, "cannot open template %s: %s", path, strerror(e));
+	case AWS_FILE_NO_MEMORY:
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	case AWS_FILE_READ_FAILED:
+		return aws_error_set(err, AWS_ERR_IO, "template %s: read error", path);
+	case AWS_FILE_TOO_LARGE:
+		return aws_error_set(err, AWS_ERR_IO, "template %s: larger than 1 MiB", path);
 	}
-	size_t n = fread(buf, 1, TMPL_MAX_BYTES + 1, f);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad || n > TMPL_MAX_BYTES) {
-		free(buf);
-		return aws_error_set(err, AWS_ERR_IO, "template %s: %s", path,
-				     bad ? "read error" : "larger than 1 MiB");
-	}
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
+	*text = aws_buf_steal(&b, len);
+	if (*text == NULL)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 	return 0;
 }
 
@@ -160,7 +158,7 @@ static int read_params(yaml_document_t *d, yaml_node_t *params, tmpl_info *info,
 		if (name == NULL || type == NULL)
 			return aws_error_set(err, AWS_ERR_INVALID,
 					     "template: parameter %s has no Type", name ? name : "?");
-		tmpl_param *tp = ctl_grow(&info->params, &info->nparams, sizeof *tp);
+		tmpl_param *tp = aws_buf_array_push(&info->params, &info->nparams, sizeof *tp);
 		if (tp == NULL || (tp->name = strdup(name)) == NULL ||
 		    (tp->type = strdup(type)) == NULL || (def && (tp->def = strdup(def)) == NULL))
 			return fail_nomem(err);
@@ -214,7 +212,7 @@ int tmpl_parse(const char *text, size_t len, const char *prefix, tmpl_info *info
 		tmpl_param *tp = &info->params[i];
 		if (strncmp(tp->type, ssm_type, sizeof ssm_type - 1) != 0 || tp->def == NULL)
 			continue;
-		tmpl_ssm *r = ctl_grow(&info->reads, &info->nreads, sizeof *r);
+		tmpl_ssm *r = aws_buf_array_push(&info->reads, &info->nreads, sizeof *r);
 		if (r == NULL || (r->key = strdup(tp->name)) == NULL ||
 		    (r->name = read_name(tp->def, info->default_prefix, prefix)) == NULL) {
 			rc = fail_nomem(err);
@@ -244,7 +242,7 @@ int tmpl_parse(const char *text, size_t len, const char *prefix, tmpl_info *info
 					   "!Sub \"${ParamPrefix}/...\" Name", lid);
 			goto out;
 		}
-		tmpl_ssm *w = ctl_grow(&info->writes, &info->nwrites, sizeof *w);
+		tmpl_ssm *w = aws_buf_array_push(&info->writes, &info->nwrites, sizeof *w);
 		if (w == NULL || (w->key = strdup(lid)) == NULL ||
 		    (w->name = sub ? subst_prefix(src, prefix) : strdup(src)) == NULL) {
 			rc = fail_nomem(err);
@@ -477,7 +475,7 @@ int tmpl_kept_on_delete(const char *text, size_t len, tmpl_param_value_fn value,
 		if (!exists || (strcmp(policy, "Retain") != 0 && strcmp(policy, "Snapshot") != 0 &&
 				strcmp(policy, "RetainExceptOnCreate") != 0))
 			continue;
-		tmpl_kept *k = ctl_grow(kept, nkept, sizeof *k);
+		tmpl_kept *k = aws_buf_array_push(kept, nkept, sizeof *k);
 		if (k == NULL || (k->logical_id = strdup(lid)) == NULL ||
 		    (k->type = strdup(type)) == NULL || (k->policy = strdup(policy)) == NULL)
 			rc = fail_nomem(err);

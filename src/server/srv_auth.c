@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "aws_crypto.h"
+#include "aws_file.h"
 #include "aws_ssm.h"
 
 #define PROBE 8
@@ -396,24 +397,31 @@ fail:
 
 int srv_auth_load_file(srv_auth *a, const char *path, int *changed, aws_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return aws_error_set(err, AWS_ERR_IO, "cannot open the htpasswd file %s: %s", path, strerror(errno));
-	char *buf = malloc(MAX_TEXT + 1);
-	if (!buf) {
-		fclose(f);
-		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
-	}
-	size_t n = fread(buf, 1, MAX_TEXT + 1, f);
-	int rerr = ferror(f);
-	fclose(f);
-	int rc;
-	if (rerr)
+	aws_buf b = AWS_BUF_INIT;
+	int e, rc;
+	if (changed)
+		*changed = 0;
+	switch (aws_file_read(path, MAX_TEXT, &b, &e)) {
+	case AWS_FILE_READ:
+		rc = srv_auth_load(a, b.data, b.len, path, changed, err);
+		break;
+	case AWS_FILE_NOT_OPENED:
+		rc = aws_error_set(err, AWS_ERR_IO, "cannot open the htpasswd file %s: %s", path, strerror(e));
+		break;
+	case AWS_FILE_NO_MEMORY:
+		rc = aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
+		break;
+	case AWS_FILE_TOO_LARGE:
+		rc = aws_error_set(err, AWS_ERR_INVALID, "%s: larger than 1 MiB — is it an htpasswd file?",
+				   path);
+		break;
+	default:
 		rc = aws_error_set(err, AWS_ERR_IO, "cannot read the htpasswd file %s", path);
-	else
-		rc = srv_auth_load(a, buf, n, path, changed, err);
-	explicit_bzero(buf, n);
-	free(buf);
+		break;
+	}
+	if (b.data)
+		explicit_bzero(b.data, b.cap);
+	aws_buf_free(&b);
 	return rc;
 }
 

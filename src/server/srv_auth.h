@@ -51,8 +51,8 @@ typedef enum srv_auth_result {
 } srv_auth_result;
 
 /* The fast path: 1 when header is a login verified less than cache_ttl_s ago (user is
- * copied into user[ulen]), else 0. No hashing beyond one HMAC. */
-int srv_auth_cached(srv_auth *a, const char *header, char *user, size_t ulen);
+ * copied into user_out[ulen]), else 0. No hashing beyond one HMAC. */
+int srv_auth_cached(srv_auth *a, const char *header, char *user_out, size_t ulen);
 
 /* The slow path, for a login not in the cache, in two steps.
  *
@@ -79,16 +79,16 @@ srv_auth_admission srv_auth_admit(srv_auth *a, const char *client, const char *h
  * the one given to srv_auth_admit — and checks the password; an unknown user is checked
  * against a dummy hash as costly as the costliest user's, so the time taken does not tell
  * which names exist. Requests sharing a check wait for it and take its answer. On
- * SRV_AUTH_OK the login is cached and the user copied into user[ulen]. Consumes *ticket
+ * SRV_AUTH_OK the login is cached and the user copied into user_out[ulen]. Consumes *ticket
  * (set to NULL). */
-srv_auth_result srv_auth_check(srv_auth *a, srv_auth_ticket **ticket, const char *header, char *user,
+srv_auth_result srv_auth_check(srv_auth *a, srv_auth_ticket **ticket, const char *header, char *user_out,
 			       size_t ulen);
 /* Gives back a ticket whose check will not run (the request ended first); NULL is fine. */
 void srv_auth_release(srv_auth *a, srv_auth_ticket **ticket);
 
 /* Both steps at once, with no per-client limit: for tools and tests. Calls with the same
  * header at once hash it once. */
-srv_auth_result srv_auth_verify(srv_auth *a, const char *header, char *user, size_t ulen);
+srv_auth_result srv_auth_verify(srv_auth *a, const char *header, char *user_out, size_t ulen);
 
 /* Password checks allowed to run at once, per client and in all (defaults above). */
 void srv_auth_set_check_limits(srv_auth *a, long per_client, long total);

@@ -30,7 +30,7 @@ typedef struct srv_pipeline srv_pipeline;
 enum srv_conn_state { SRV_CONN_NEW, SRV_CONN_READING, SRV_CONN_WORKING, SRV_CONN_READY, SRV_CONN_RESPONDED };
 
 /* The body kinds a page can have. */
-enum srv_body_kind { SRV_BODY_HTML, SRV_BODY_JSON };
+enum srv_body_kind { SRV_BODY_HTML, SRV_BODY_JSON, SRV_BODY_EXPORT };
 
 #define SRV_LIMIT_TEXT_MAX 32
 #define SRV_OUT_LIMIT (32u << 20)   /* largest page we build */
@@ -75,8 +75,16 @@ typedef struct srv_conn {
 	srv_auth_ticket *ticket;          /* its admitted password check, until it runs */
 	char authz[SRV_AUTH_HEADER_MAX + 1];   /* held only for a login still to verify */
 	char *q, *cursor;                 /* owned */
+	char *item_id;                    /* owned: /item/<itemID>'s itemID, decoded */
+	int exact;                        /* mode=exact: q is the whole itemID (GetItem) */
+	struct srv_filter *filter;        /* owned: attribute conditions; NULL when none */
+	char **show;                      /* owned, each owned: the columns chosen (col=) */
+	int nshow;
+	char bad_why[256];                /* why the parameters are unusable, "" = generic */
+	char export_table[256];           /* SRV_BODY_EXPORT: the table to stream */
+	void *export_slot;                /* SRV_BODY_EXPORT: the user's export slot, held */
 	char limit_text[SRV_LIMIT_TEXT_MAX];
-	int bad_params;                   /* q, cursor or limit unusable: 400 once logged in */
+	int bad_params;                   /* q, mode, cursor or limit unusable: 400 once logged in */
 	int res_status;
 	enum srv_body_kind res_kind;
 } srv_conn;

@@ -1,6 +1,8 @@
-/* srv_errors.c — the one place that decides which status and message an AWS failure gets. */
+/* srv_errors.c — the one place that decides which status and message an AWS failure gets.
+ * What a failure means (throttled, denied, not found) is aws_error_class's answer, shared
+ * with the library's retries and the deploy tool; this file only words it for a reader. */
 #include "srv_errors.h"
-#include "aws_client.h"
+#include "aws_error.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +15,7 @@ void srv_error_map(const aws_error *e, const char *action, const char *resource,
 	char why[1100];
 	aws_error_str(e, why, sizeof why);
 	int dynamo = strncmp(action, "dynamodb:", 9) == 0;
+	aws_err_class cls = aws_error_class(e);
 	out->status = 502;
 	if (e->kind == AWS_ERR_INVALID) {
 		out->status = 400;
@@ -26,7 +29,7 @@ void srv_error_map(const aws_error *e, const char *action, const char *resource,
 		snprintf(out->detail, sizeof out->detail, "%s on %s took too long — try again; %s", action, res, why);
 		return;
 	}
-	if (e->throttled || aws_client_is_throttle(e->type)) {
+	if (cls == AWS_CLASS_THROTTLED) {
 		out->status = 503;
 		snprintf(out->title, sizeof out->title, "Too busy");
 		snprintf(out->detail, sizeof out->detail,
@@ -46,15 +49,14 @@ void srv_error_map(const aws_error *e, const char *action, const char *resource,
 		snprintf(out->detail, sizeof out->detail, "out of memory — try again");
 		return;
 	}
-	if (is_type(e, "ResourceNotFoundException")) {
-		snprintf(out->title, sizeof out->title, "Table not found");
-		snprintf(out->detail, sizeof out->detail, "table %s not found — is the table stack deployed? (%s)", res, why);
-	} else if (is_type(e, "ParameterNotFound")) {
+	if (cls == AWS_CLASS_NOT_FOUND && is_type(e, "ParameterNotFound")) {
 		snprintf(out->title, sizeof out->title, "Configuration not found");
 		snprintf(out->detail, sizeof out->detail, "%s", e->message);
-	} else if (is_type(e, "AccessDeniedException") || is_type(e, "AccessDenied") ||
-		   is_type(e, "UnrecognizedClientException") || is_type(e, "InvalidSignatureException") ||
-		   is_type(e, "ExpiredTokenException") || e->http_status == 403) {
+	} else if (cls == AWS_CLASS_NOT_FOUND) {
+		snprintf(out->title, sizeof out->title, "Table not found");
+		snprintf(out->detail, sizeof out->detail, "table %s not found — is the table stack deployed? (%s)", res, why);
+	} else if (cls == AWS_CLASS_ACCESS_DENIED || cls == AWS_CLASS_CREDS_REFUSED ||
+		   cls == AWS_CLASS_CREDS_EXPIRED) {
 		snprintf(out->title, sizeof out->title, "Access denied");
 		snprintf(out->detail, sizeof out->detail, "access denied for %s on %s — check the task role (%s)", action, res,
 			 why);

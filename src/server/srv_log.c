@@ -4,6 +4,7 @@
  * the shared buffer, no allocation; the write(2) is shared by many lines.
  */
 #include "srv_log.h"
+#include "aws_time.h"
 
 #include "aws_jtext.h"
 
@@ -27,9 +28,7 @@ static long long batch_first_ms;   /* when the oldest buffered line was added */
 
 static long long mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)aws_monotonic_ms();
 }
 
 static void write_all(const char *p, size_t left)

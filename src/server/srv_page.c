@@ -15,13 +15,8 @@
 #include <limits.h>
 #include <time.h>
 #include "srv_page.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+#include "aws_time.h"
+#include "srv_item.h"
 
 int srv_page_parse_limit(const char *s, long *limit, aws_error *err)
 {
@@ -104,25 +99,12 @@ int srv_page_add(srv_page *p, const char *json, size_t len)
 	return page_push(p, off);
 }
 
-int srv_page_fetch(aws_client *c, const char *table, const char *q, const char *cursor,
+int srv_page_fetch(aws_client *c, const char *table, const char *q, const srv_filter *filter, const char *cursor,
 		   long limit, long budget_ms, const srv_cursor_key *key, srv_page *out,
 		   aws_error *err)
 {
-	return srv_page_fetch_with(scan_real, c, table, q, cursor, limit, budget_ms, key, out,
+	return srv_page_fetch_with(scan_real, c, table, q, filter, cursor, limit, budget_ms, key, out,
 				   err);
-}
-
-/* The filter's expression names and values: itemID contains q. */
-static int filter_of(const char *q, size_t qlen, json_t **names, json_t **values, aws_error *err)
-{
-	json_t *qs = json_stringn(q, qlen);   /* NULL for invalid UTF-8 */
-	if (!qs)
-		return aws_error_set(err, AWS_ERR_INVALID, "the filter is not valid UTF-8 text");
-	*names = json_pack("{ss}", "#k", "itemID");
-	*values = json_pack("{s{so}}", ":q", "S", qs);
-	if (!*names || !*values)
-		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-	return 0;
 }
 
 /* Appends the items of one Scan call to out until it holds limit: 0 when all were kept,
@@ -151,11 +133,13 @@ static int keep_items(srv_page *out, const aws_ddb_scan_page *sp, long limit, co
 	return 0;
 }
 
-/* out->next_cursor: where the next page starts, as the cursor of this filter. */
-static int next_cursor(srv_page *out, const srv_cursor_key *key, const json_t *next_key, aws_error *err)
+/* out->next_cursor: where the next page starts, as the cursor of this filter (bound: its
+ * canonical text). */
+static int next_cursor(srv_page *out, const srv_cursor_key *key, const json_t *next_key, const char *bound,
+		       aws_error *err)
 {
 	aws_buf cur = AWS_BUF_INIT;
-	if (srv_cursor_encode(key, next_key, out->q, &cur, err) != 0) {
+	if (srv_cursor_encode(key, next_key, bound, &cur, err) != 0) {
 		aws_buf_free(&cur);
 		return -1;
 	}
@@ -166,13 +150,15 @@ static int next_cursor(srv_page *out, const srv_cursor_key *key, const json_t *n
 }
 
 int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const char *q,
-			const char *cursor, long limit, long budget_ms,
+			const srv_filter *filter, const char *cursor, long limit, long budget_ms,
 			const srv_cursor_key *key, srv_page *out, aws_error *err)
 {
-	double t0 = now_ms();
+	double t0 = aws_monotonic_ms();
 	memset(out, 0, sizeof *out);
 	out->table = table;
 	out->q = q ? q : "";
+	out->filter = filter && filter->n ? filter : NULL;
+	out->capacity = -1;
 	if (limit == 0)
 		limit = SRV_PAGE_LIMIT_DEFAULT;
 	if (limit < 0 || limit > SRV_PAGE_LIMIT_MAX)
@@ -187,14 +173,22 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 		return aws_error_set(err, AWS_ERR_INVALID,
 				     "the filter is too long (at most %d bytes)", SRV_PAGE_Q_MAX);
 
+	static const srv_filter none;
+	const srv_filter *f = out->filter ? out->filter : &none;
 	int rc = -1;
 	json_t *names = NULL, *values = NULL, *start_key = NULL, *next_key = NULL;
+	aws_buf expr = AWS_BUF_INIT, bound = AWS_BUF_INIT;
 	aws_ddb_scan_page sp;
 	memset(&sp, 0, sizeof sp);
-	if (qlen > 0 && filter_of(out->q, qlen, &names, &values, err) != 0)
+	if (srv_filter_expression(f, out->q, &expr, &names, &values, err) != 0)
 		goto done;
+	if (srv_filter_bound(f, out->q, &bound) != 0) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	int filtered = expr.len > 0;
 	if (cursor && *cursor) {
-		if (srv_cursor_decode(key, cursor, out->q, &start_key, err) != 0)
+		if (srv_cursor_decode(key, cursor, bound.data, &start_key, err) != 0)
 			goto done;
 		out->continued = 1;
 	}
@@ -204,15 +198,18 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 		long remaining = limit - out->count;
 		aws_ddb_scan_input in = {
 			.table = table,
-			.limit = qlen > 0 ? call_limit : remaining + 1,
+			.limit = filtered ? call_limit : remaining + 1,
 			.exclusive_start_key = start_key,
-			.filter_expression = qlen > 0 ? "contains(#k, :q)" : NULL,
+			.filter_expression = filtered ? expr.data : NULL,
 			.expression_attribute_names = names,
 			.expression_attribute_values = values,
+			.return_consumed_capacity = 1,
 		};
 		if (scan(ctx, &in, &sp, err) != 0)
 			goto done;
 		out->scanned += sp.scanned_count;
+		if (sp.capacity_units >= 0)
+			out->capacity = (out->capacity < 0 ? 0 : out->capacity) + sp.capacity_units;
 		int cut = keep_items(out, &sp, limit, start_key, &next_key, err);
 		if (cut < 0)
 			goto done;
@@ -235,11 +232,11 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 			 * more item (a match, with a filter) so that a next page is offered only
 			 * when it has something — unless time is up; then it starts here and may
 			 * turn out empty. */
-			if (now_ms() - t0 >= (double)budget_ms) {
+			if (aws_monotonic_ms() - t0 >= (double)budget_ms) {
 				next_key = lek;
 				break;
 			}
-		} else if (now_ms() - t0 >= (double)budget_ms) {
+		} else if (aws_monotonic_ms() - t0 >= (double)budget_ms) {
 			next_key = lek;
 			out->budget_spent = 1;
 			break;
@@ -251,16 +248,42 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 		if (call_limit < limit - out->count)
 			call_limit = limit - out->count;
 	}
-	if (next_key && next_cursor(out, key, next_key, err) != 0)
+	if (next_key && next_cursor(out, key, next_key, bound.data, err) != 0)
 		goto done;
 	rc = 0;
 done:
-	out->elapsed_ms = now_ms() - t0;
+	out->elapsed_ms = aws_monotonic_ms() - t0;
+	aws_buf_free(&expr);
+	aws_buf_free(&bound);
 	json_decref(names);
 	json_decref(values);
 	json_decref(start_key);
 	json_decref(next_key);
 	aws_ddb_scan_page_free(&sp);
+	return rc;
+}
+
+int srv_page_lookup(aws_client *c, const char *table, const srv_table_info *info, const char *q,
+		    long limit, srv_page *out, aws_error *err)
+{
+	double t0 = aws_monotonic_ms();
+	memset(out, 0, sizeof *out);
+	out->table = table;
+	out->q = q ? q : "";
+	out->limit = limit > 0 ? limit : SRV_PAGE_LIMIT_DEFAULT;
+	out->exact = 1;
+	out->capacity = -1;
+	out->text.limit = SRV_PAGE_TEXT_MAX;
+	aws_ddb_get_item_output got = {0};
+	int rc = srv_item_get(c, table, info, out->q, strlen(out->q), &got, err);
+	if (rc == 0) {
+		out->capacity = got.capacity_units;
+		out->scanned = got.found;
+		if (got.found && srv_page_add(out, got.item.data, got.item.len) != 0)
+			rc = aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	}
+	aws_ddb_get_item_output_free(&got);
+	out->elapsed_ms = aws_monotonic_ms() - t0;
 	return rc;
 }
 

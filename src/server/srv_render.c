@@ -87,14 +87,23 @@ static int is_json_number(const char *s, size_t n)
 	return i == n;
 }
 
+/* aws_jtext_str with its two failures told apart: 0 with the text, 1 when v is not a string
+ * value (the caller writes a placeholder), -1 when scratch cannot grow (the render fails:
+ * a page must never show a placeholder for text it merely had no memory to decode). */
+static int str_of(aws_jtext_val v, aws_buf *scratch, const char **s, size_t *n)
+{
+	if (aws_jtext_str(v, scratch, s, n) == 0)
+		return 0;
+	return v.p && v.n >= 2 && v.p[0] == '"' && v.p[v.n - 1] == '"' ? -1 : 1;
+}
+
 /* A string value as a JSON string; anything else as null. */
 static int jw_jstr(jw *w, aws_jtext_val v)
 {
 	const char *s;
 	size_t n;
-	if (aws_jtext_str(v, w->scratch, &s, &n) < 0)
-		return jw_raw(w, "null", 4);
-	return jw_str(w, s, n);
+	int r = str_of(v, w->scratch, &s, &n);
+	return r < 0 ? -1 : r > 0 ? jw_raw(w, "null", 4) : jw_str(w, s, n);
 }
 
 /* An N value (a string of digits) as a JSON number, or as a string when it is not one. */
@@ -102,8 +111,9 @@ static int jw_num(jw *w, aws_jtext_val v)
 {
 	const char *s;
 	size_t n;
-	if (aws_jtext_str(v, w->scratch, &s, &n) < 0)
-		return jw_raw(w, "null", 4);
+	int r = str_of(v, w->scratch, &s, &n);
+	if (r != 0)
+		return r < 0 ? -1 : jw_raw(w, "null", 4);
 	return is_json_number(s, n) ? jw_raw(w, s, n) : jw_str(w, s, n);
 }
 
@@ -224,6 +234,12 @@ static int jw_value(jw *w, aws_jtext_val av, int depth)
 	return jw_raw(w, "null", 4);   /* "NULL" and anything malformed */
 }
 
+int srv_render_plain_json(aws_buf *out, aws_jtext_val av, aws_buf *scratch)
+{
+	jw w = {out, 0, scratch};
+	return jw_value(&w, av, 0) ? -1 : 0;
+}
+
 /* ---- page frame ----------------------------------------------------------------------- */
 
 static int page_head(aws_buf *o, const char *title)
@@ -258,17 +274,54 @@ static int page_foot(aws_buf *o)
 			       "</footer>\n</body>\n</html>\n");
 }
 
-/* The filter form: GET on the results page (the URL can be shared), POST on the start
- * page (go-on-aws's Scan button). */
-static int filter_form(aws_buf *o, const char *method, const char *q, long limit, int autofocus)
+/* The filter form, sent with GET from the start page (go-on-aws's Scan button) and the
+ * results page alike, so every result page is a URL that can be shared and reloaded. */
+/* As HTML. */
+static const char *const OP_LABELS[] = {"=", "≠", "&lt;", "&gt;", "begins with", "contains", "exists", "does not exist"};
+
+/* One row of attribute conditions (c NULL: a blank row); every row sends all four fields,
+ * so the server pairs them by position. */
+static int cond_row(aws_buf *o, int i, const srv_filter_cond *c)
+{
+	int e = aws_buf_printf(o, "<div class=\"cond\"><input name=\"attr\" type=\"text\" maxlength=\"%d\" "
+				  "autocomplete=\"off\" spellcheck=\"false\" placeholder=\"attribute\" "
+				  "aria-label=\"attribute of condition %d\" value=\"", SRV_FILTER_NAME_MAX, i + 1);
+	if (c)
+		e |= aws_jtext_html_escape(o, c->attr, strlen(c->attr), 0);
+	e |= aws_buf_printf(o, "\"><select name=\"op\" aria-label=\"comparison of condition %d\">", i + 1);
+	for (int k = SRV_OP_EQ; k <= SRV_OP_NOT_EXISTS; k++)
+		e |= aws_buf_printf(o, "<option value=\"%s\"%s>%s</option>", srv_filter_op_word((srv_filter_op)k),
+				    c && (int)c->op == k ? " selected" : "", OP_LABELS[k]);
+	e |= aws_buf_printf(o, "</select><select name=\"type\" aria-label=\"type of condition %d\">", i + 1);
+	for (int k = SRV_TYPE_STRING; k <= SRV_TYPE_BOOL; k++)
+		e |= aws_buf_printf(o, "<option%s>%s</option>", c && (int)c->type == k ? " selected" : "",
+				    srv_filter_type_word((srv_filter_type)k));
+	e |= aws_buf_printf(o, "</select><input name=\"value\" type=\"text\" maxlength=\"%d\" autocomplete=\"off\" "
+			       "spellcheck=\"false\" placeholder=\"value\" aria-label=\"value of condition %d\" value=\"",
+			    SRV_FILTER_VALUE_MAX, i + 1);
+	if (c)
+		e |= aws_jtext_html_escape(o, c->value, strlen(c->value), 0);
+	return e | aws_buf_puts(o, "\"></div>\n");
+}
+
+typedef struct col col;
+static int columns_choice(aws_buf *o, const col *cols, size_t ncols, const srv_page *p);
+
+/* cols, ncols, p: the results page's columns, offered to choose from (NULL: none). */
+static int filter_form(aws_buf *o, const char *method, const char *q, int exact, const srv_filter *f, long limit,
+		       int autofocus, const col *cols, size_t ncols, const srv_page *p)
 {
 	static const long sizes[] = {25, 50, 100, 250, 500, 1000};
 	int e = aws_buf_printf(o,
 		"<form class=\"filter\" method=\"%s\" action=\"/query\" role=\"search\">\n"
-		"<div class=\"field grow\"><label for=\"q\">itemID contains</label>"
+		"<div class=\"field\"><label for=\"mode\">itemID</label><select id=\"mode\" name=\"mode\">"
+		"<option value=\"contains\"%s>contains</option>"
+		"<option value=\"exact\"%s>is exactly (one read)</option></select></div>\n"
+		"<div class=\"field grow\"><label for=\"q\">text</label>"
 		"<input id=\"q\" name=\"q\" type=\"search\" maxlength=\"%d\" autocomplete=\"off\" "
 		"spellcheck=\"false\" placeholder=\"any item\"%s value=\"",
-		method, SRV_PAGE_Q_MAX, autofocus ? " autofocus" : "");
+		method, exact ? "" : " selected", exact ? " selected" : "", SRV_PAGE_Q_MAX,
+		autofocus ? " autofocus" : "");
 	e |= aws_jtext_html_escape(o, q ? q : "", q ? strlen(q) : 0, 0);
 	e |= aws_buf_puts(o, "\"></div>\n<div class=\"field\"><label for=\"limit\">Rows per page"
 			     "</label><select id=\"limit\" name=\"limit\">");
@@ -284,11 +337,64 @@ static int filter_form(aws_buf *o, const char *method, const char *q, long limit
 	}
 	e |= aws_buf_puts(o, "</select></div>\n"
 			     "<button type=\"submit\" class=\"primary\" id=\"scan\">Scan</button>\n"
-			     "</form>\n");
+			     "<fieldset class=\"conds\"><legend>and where (all must hold)</legend>\n");
+	int n = f ? f->n : 0;
+	for (int i = 0; i < n; i++)
+		e |= cond_row(o, i, &f->c[i]);
+	if (n < SRV_FILTER_MAX)
+		e |= cond_row(o, n, NULL);
+	e |= aws_buf_puts(o, "</fieldset>\n");
+	if (p)
+		e |= columns_choice(o, cols, ncols, p);
+	e |= aws_buf_puts(o, "</form>\n");
 	return e;
 }
 
-int srv_render_start(aws_buf *out, const char *table, const char *user)
+/* "1.5 MB" style, decimal as AWS reports table sizes. */
+static int size_text(aws_buf *o, long long bytes)
+{
+	static const char *const units[] = {"bytes", "kB", "MB", "GB", "TB", "PB"};
+	double v = (double)bytes;
+	int u = 0;
+	while (v >= 1000 && u < 5) {
+		v /= 1000;
+		u++;
+	}
+	return u ? aws_buf_printf(o, "%.1f %s", v, units[u]) : aws_buf_printf(o, "%lld bytes", bytes);
+}
+
+static int key_text(aws_buf *o, const char *name, char type)
+{
+	int e = aws_buf_puts(o, "<code>");
+	e |= aws_jtext_html_escape(o, name, strlen(name), AWS_JTEXT_MARK);
+	return e | aws_buf_printf(o, "</code> (%s)", type == 'N' ? "number" : type == 'B' ? "binary" : "string");
+}
+
+/* What DescribeTable says about the table, as a definition list. */
+static int table_facts(aws_buf *o, const srv_table_info *info)
+{
+	if (!info)
+		return aws_buf_puts(o, "<p class=\"facts unknown\">The table's description (key, size, "
+				       "billing) could not be read: see the server log.</p>\n");
+	int e = aws_buf_puts(o, "<dl class=\"facts\">\n<div><dt>Key</dt><dd>");
+	e |= key_text(o, info->hash, info->hash_type);
+	if (info->range[0]) {
+		e |= aws_buf_puts(o, " + sort key ");
+		e |= key_text(o, info->range, info->range_type);
+	}
+	e |= aws_buf_printf(o, "</dd></div>\n<div><dt>Billing</dt><dd>%s</dd></div>\n",
+			    strcmp(info->billing, "PAY_PER_REQUEST") == 0 ? "on demand" : "provisioned capacity");
+	e |= aws_buf_puts(o, "<div><dt>Items</dt><dd>");
+	e |= info->item_count >= 0 ? aws_buf_printf(o, "about %lld", info->item_count) : aws_buf_puts(o, "unknown");
+	e |= aws_buf_puts(o, "</dd></div>\n<div><dt>Size</dt><dd>");
+	e |= info->size_bytes >= 0 ? aws_buf_puts(o, "about ") | size_text(o, info->size_bytes) : aws_buf_puts(o, "unknown");
+	e |= aws_buf_printf(o, "</dd></div>\n<div><dt>Point-in-time recovery</dt><dd>%s</dd></div>\n</dl>\n"
+			       "<p class=\"hint\">Item count and size are DynamoDB's, updated about every six hours.</p>\n",
+			    info->pitr > 0 ? "on" : info->pitr == 0 ? "off" : "unknown");
+	return e;
+}
+
+int srv_render_start(aws_buf *out, const char *table, const char *user, const srv_table_info *info)
 {
 	int e = page_head(out, table ? table : "showtable");
 	e |= bar_table(out, table);
@@ -303,7 +409,8 @@ int srv_render_start(aws_buf *out, const char *table, const char *user)
 	e |= aws_buf_puts(out, "</code></h1>\n<p class=\"lead\">Scan lists every attribute of "
 			       "every item, a page at a time. Leave the filter empty to see all "
 			       "items.</p>\n");
-	e |= filter_form(out, "post", "", SRV_PAGE_LIMIT_DEFAULT, 0);
+	e |= table_facts(out, info);
+	e |= filter_form(out, "get", "", 0, NULL, SRV_PAGE_LIMIT_DEFAULT, 0, NULL, 0, NULL);
 	e |= page_foot(out);
 	return e ? -1 : 0;
 }
@@ -312,11 +419,11 @@ int srv_render_start(aws_buf *out, const char *table, const char *user)
 
 /* A member name as bytes: a view into the item text, or (names with escapes, rare) a
  * decoded copy in owned. */
-typedef struct col {
+struct col {
 	const char *p;
 	size_t n;
 	char *owned;
-} col;
+};
 
 static int col_of(aws_jtext_val name, col *c)
 {
@@ -366,6 +473,8 @@ typedef struct grid {
 	size_t *run;        /* item i's members are m[run[i] .. run[i + 1]) */
 	col *cols, *tmp;    /* the union (names borrowed from m), and room to merge into */
 	size_t ncols, ccap;
+	col *shown;         /* the columns shown: all, or itemID and those chosen */
+	size_t nshown;
 } grid;
 
 static void grid_free(grid *g)
@@ -376,6 +485,59 @@ static void grid_free(grid *g)
 	free(g->run);
 	free(g->cols);
 	free(g->tmp);
+	free(g->shown);
+}
+
+static int col_chosen(const col *c, const srv_page *p)
+{
+	for (int i = 0; i < p->nshow; i++)
+		if (strlen(p->show[i]) == c->n && memcmp(p->show[i], c->p, c->n) == 0)
+			return 1;
+	return 0;
+}
+
+/* g->shown: itemID and the chosen columns, in the union's order (every column when none
+ * is chosen). */
+static int shown_cols(grid *g, const srv_page *p)
+{
+	g->shown = malloc((g->ncols + 1) * sizeof *g->shown);
+	if (!g->shown)
+		return -1;
+	for (size_t i = 0; i < g->ncols; i++)
+		if (!p->nshow || col_is(&g->cols[i], "itemID") || col_chosen(&g->cols[i], p))
+			g->shown[g->nshown++] = g->cols[i];
+	return 0;
+}
+
+/* The column chooser inside the filter form: a checkbox per attribute of the page (and per
+ * column chosen before that this page lacks); the form's button applies it. */
+static int columns_choice(aws_buf *o, const col *cols, size_t ncols, const srv_page *p)
+{
+	int e = aws_buf_puts(o, "<details class=\"columns\"><summary>Columns</summary>\n<div class=\"colset\">");
+	for (size_t i = 0; i < ncols; i++) {
+		if (col_is(&cols[i], "itemID"))
+			continue;
+		e |= aws_buf_printf(o, "<label><input type=\"checkbox\" name=\"col\"%s value=\"",
+				    !p->nshow || col_chosen(&cols[i], p) ? " checked" : "");
+		e |= aws_jtext_html_escape(o, cols[i].p, cols[i].n, 0);
+		e |= aws_buf_puts(o, "\">");
+		e |= aws_jtext_html_escape(o, cols[i].p, cols[i].n, AWS_JTEXT_MARK);
+		e |= aws_buf_puts(o, "</label>");
+	}
+	for (int k = 0; k < p->nshow; k++) {
+		int on_page = 0;
+		for (size_t i = 0; i < ncols && !on_page; i++)
+			on_page = strlen(p->show[k]) == cols[i].n && memcmp(p->show[k], cols[i].p, cols[i].n) == 0;
+		if (on_page)
+			continue;
+		e |= aws_buf_puts(o, "<label><input type=\"checkbox\" name=\"col\" checked value=\"");
+		e |= aws_jtext_html_escape(o, p->show[k], strlen(p->show[k]), 0);
+		e |= aws_buf_puts(o, "\">");
+		e |= aws_jtext_html_escape(o, p->show[k], strlen(p->show[k]), AWS_JTEXT_MARK);
+		e |= aws_buf_puts(o, "</label>");
+	}
+	return e | aws_buf_puts(o, "</div><p class=\"hint\">itemID is always shown. Scan again to apply.</p>"
+				   "</details>\n");
 }
 
 /* Insertion sort: an item has a handful of attributes. */
@@ -492,9 +654,24 @@ static int cell_str(aws_buf *o, aws_jtext_val v, aws_buf *scratch)
 {
 	const char *s;
 	size_t n;
+	int r = str_of(v, scratch, &s, &n);
+	if (r != 0)
+		return r < 0 ? -1 : aws_buf_puts(o, "?");
+	return aws_jtext_html_escape(o, s, n, AWS_JTEXT_MARK);
+}
+
+/* An itemID as a link to its item view: <a href="/item/<percent-encoded>">itemID</a>. */
+static int cell_item_link(aws_buf *o, aws_jtext_val v, aws_buf *scratch)
+{
+	const char *s;
+	size_t n;
 	if (aws_jtext_str(v, scratch, &s, &n) < 0)
 		return aws_buf_puts(o, "?");
-	return aws_jtext_html_escape(o, s, n, AWS_JTEXT_MARK);
+	int e = aws_buf_puts(o, "<a href=\"/item/");
+	e |= aws_jtext_url_escape_n(o, s, n);   /* only unreserved characters and %XX */
+	e |= aws_buf_puts(o, "\">");
+	e |= aws_jtext_html_escape(o, s, n, AWS_JTEXT_MARK);
+	return e | aws_buf_puts(o, "</a>");
 }
 
 /* One cell's content by type (classes let the stylesheet align numbers, mute nulls). */
@@ -548,6 +725,18 @@ static int page_href(aws_buf *o, const srv_page *p, const char *cursor)
 		e |= aws_buf_puts(o, "&amp;");
 	}
 	e |= aws_buf_printf(o, "limit=%ld", p->limit);
+	for (int i = 0; p->filter && i < p->filter->n; i++) {
+		const srv_filter_cond *c = &p->filter->c[i];
+		e |= aws_buf_puts(o, "&amp;attr=");
+		e |= aws_jtext_url_escape(o, c->attr);
+		e |= aws_buf_printf(o, "&amp;op=%s&amp;type=%s&amp;value=", srv_filter_op_word(c->op),
+				    srv_filter_type_word(c->type));
+		e |= aws_jtext_url_escape(o, c->value);
+	}
+	for (int i = 0; i < p->nshow; i++) {
+		e |= aws_buf_puts(o, "&amp;col=");
+		e |= aws_jtext_url_escape(o, p->show[i]);
+	}
 	if (cursor) {
 		e |= aws_buf_puts(o, "&amp;cursor=");
 		e |= aws_jtext_url_escape(o, cursor);
@@ -566,19 +755,40 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 	int e = page_head(out, table);
 	e |= bar_table(out, p->table);
 	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"results\">\n");
-	e |= filter_form(out, "get", p->q, p->limit, 0);
+	grid g;
+	memset(&g, 0, sizeof g);
+	if (grid_read(&g, p) < 0 || shown_cols(&g, p) < 0) {
+		grid_free(&g);
+		return -1;
+	}
+	e |= filter_form(out, "get", p->q, p->exact, p->filter, p->limit, 0, g.cols, g.ncols, p);
 
 	e |= aws_buf_puts(out, "<p class=\"stats\" role=\"status\">");
 	e |= plural(out, p->count, "item", "items");
 	if (p->q && *p->q) {
-		e |= aws_buf_puts(out, " whose itemID contains <q>");
+		e |= aws_buf_puts(out, p->exact ? " whose itemID is <q>" : " whose itemID contains <q>");
 		e |= aws_jtext_html_escape(out, p->q, strlen(p->q), 0);
 		e |= aws_buf_puts(out, "</q>");
+	}
+	for (int i = 0; p->filter && i < p->filter->n; i++) {
+		const srv_filter_cond *c = &p->filter->c[i];
+		e |= aws_buf_puts(out, i || (p->q && *p->q) ? " and " : " where ");
+		e |= aws_buf_puts(out, "<code>");
+		e |= aws_jtext_html_escape(out, c->attr, strlen(c->attr), AWS_JTEXT_MARK);
+		e |= aws_buf_printf(out, "</code> %s", OP_LABELS[c->op]);
+		if (c->op != SRV_OP_EXISTS && c->op != SRV_OP_NOT_EXISTS) {
+			e |= aws_buf_puts(out, c->type == SRV_TYPE_STRING ? " <q>" : " <code>");
+			e |= aws_jtext_html_escape(out, c->value, strlen(c->value), AWS_JTEXT_MARK);
+			e |= aws_buf_puts(out, c->type == SRV_TYPE_STRING ? "</q>" : "</code>");
+		}
 	}
 	e |= aws_buf_puts(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> ");
 	e |= plural(out, p->scanned, "item scanned", "items scanned");
 	e |= aws_buf_printf(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> "
 				 "<strong>%.1f</strong> ms", p->elapsed_ms);
+	if (p->capacity >= 0)
+		e |= aws_buf_printf(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> "
+					 "<strong>%g</strong> read capacity units", p->capacity);
 	e |= aws_buf_puts(out, p->next_cursor ? " <span class=\"tail\"><span class=\"sep\" "
 						"aria-hidden=\"true\">·</span> more on the next "
 						"page</span>"
@@ -589,18 +799,12 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 		e |= aws_buf_puts(out, "<p class=\"note\">The scan stopped early to answer in time; "
 				       "the next page continues where it left off.</p>\n");
 
-	grid g;
-	memset(&g, 0, sizeof g);
-	if (grid_read(&g, p) < 0) {
-		grid_free(&g);
-		return -1;
-	}
-	size_t ncols = g.ncols;
-	const col *cols = g.cols;
+	size_t ncols = g.nshown;
+	const col *cols = g.shown;
 	aws_buf scratch = AWS_BUF_INIT;
 	if (p->count == 0) {
 		e |= aws_buf_puts(out, "<p class=\"empty\">");
-		int filtered = p->q && *p->q;
+		int filtered = (p->q && *p->q) || p->filter;
 		const char *why = p->next_cursor ? "No matching items in this stretch of the table."
 			: p->continued ? (filtered ? "No more items match this filter."
 						   : "No more items.")
@@ -630,9 +834,9 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 							    : grid_get(&g, i, &cols[c], &pos), s;
 				if (c == 0 && has_id && attr_of(v, &s) == A_S) {
 					/* The key cell heads its row (screen readers read it with
-					 * each cell). */
+					 * each cell) and opens the item. */
 					e |= aws_buf_puts(out, "<th scope=\"row\">");
-					e |= cell_str(out, s, &scratch);
+					e |= cell_item_link(out, s, &scratch);
 					e |= aws_buf_puts(out, "</th>");
 				} else if (!v.p) {
 					e |= aws_buf_puts(out, "<td class=\"missing\"></td>");
@@ -648,9 +852,11 @@ int srv_render_results(aws_buf *out, const srv_page *p)
 	aws_buf_free(&scratch);
 
 	e |= aws_buf_puts(out, "<nav class=\"pager\" aria-label=\"Pages\">");
-	e |= aws_buf_puts(out, "<a class=\"first\" href=\"");
-	e |= page_href(out, p, NULL);
-	e |= aws_buf_puts(out, "\">First page</a>");
+	if (p->continued) {   /* the first page needs no link to itself */
+		e |= aws_buf_puts(out, "<a class=\"first\" href=\"");
+		e |= page_href(out, p, NULL);
+		e |= aws_buf_puts(out, "\">First page</a>");
+	}
 	if (p->next_cursor) {
 		e |= aws_buf_puts(out, "<a class=\"next primary\" rel=\"next\" href=\"");
 		e |= page_href(out, p, p->next_cursor);
@@ -675,8 +881,9 @@ int srv_render_items_json(aws_buf *out, const srv_page *p)
 		e |= jw_map(&w, srv_page_item(p, i), 0);
 	}
 	aws_buf_free(&scratch);
-	e |= aws_buf_printf(out, "],\"count\":%ld,\"scanned\":%ld,\"cursor\":", p->count,
-			    p->scanned);
+	e |= aws_buf_printf(out, "],\"count\":%ld,\"scanned\":%ld,", p->count, p->scanned);
+	e |= p->capacity >= 0 ? aws_buf_printf(out, "\"capacity\":%g,", p->capacity) : aws_buf_puts(out, "\"capacity\":null,");
+	e |= aws_buf_puts(out, "\"cursor\":");
 	if (p->next_cursor) {
 		e |= aws_buf_putc(out, '"');
 		e |= aws_jtext_json_escape(out, p->next_cursor, strlen(p->next_cursor), AWS_JTEXT_HTML_SAFE);
@@ -685,6 +892,269 @@ int srv_render_items_json(aws_buf *out, const srv_page *p)
 		e |= aws_buf_puts(out, "null");
 	}
 	e |= aws_buf_puts(out, "}\n");
+	return e ? -1 : 0;
+}
+
+/* ---- the item view ------------------------------------------------------------------- */
+
+/* Any JSON value copied through w: strings decoded and escaped again (so the result is
+ * HTML-safe JSON, or JSON inside HTML), everything else as written. indent < 0: compact;
+ * else members and elements on their own lines, indented by 2 per level from indent. */
+static int jw_copy(jw *w, aws_jtext_val v, int indent, int depth)
+{
+	int k = aws_jtext_kind(v);
+	if (k == '"')
+		return jw_jstr(w, v);
+	if (k != '{' && k != '[')
+		return jw_raw(w, v.p, v.n);
+	if (depth > 2 * RENDER_MAX_DEPTH + 2)
+		return jw_str(w, "(nested too deep)", 17);
+	aws_jtext_iter it;
+	aws_jtext_iter_init(&it, v, (char)k);
+	int e = jw_raw(w, k == '{' ? "{" : "[", 1), n = 0;
+	aws_jtext_val name, x;
+	while (k == '{' ? aws_jtext_member(&it, &name, &x) == 1 : aws_jtext_elem(&it, &x) == 1) {
+		e |= n++ ? jw_raw(w, ",", 1) : 0;
+		if (indent >= 0)
+			e |= aws_buf_printf(w->out, "\n%*s", indent + 2, "");
+		if (k == '{') {
+			e |= jw_jstr(w, name);
+			e |= jw_raw(w, indent >= 0 ? ": " : ":", indent >= 0 ? 2 : 1);
+		}
+		e |= jw_copy(w, x, indent >= 0 ? indent + 2 : -1, depth + 1);
+	}
+	if (n && indent >= 0)
+		e |= aws_buf_printf(w->out, "\n%*s", indent, "");
+	return e | jw_raw(w, k == '{' ? "}" : "]", 1);
+}
+
+static const char *type_name(enum atype a)
+{
+	static const char *const names[] = {"?", "string", "number", "binary", "boolean", "null", "map",
+					    "list", "string set", "number set", "binary set"};
+	return names[a];
+}
+
+static const char *type_code(enum atype a)
+{
+	static const char *const codes[] = {"?", "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
+	return codes[a];
+}
+
+/* Bytes that base64 text of n characters (padding included) stands for. */
+static size_t base64_bytes(const char *s, size_t n)
+{
+	size_t pad = n > 0 && s[n - 1] == '=' ? (n > 1 && s[n - 2] == '=' ? 2 : 1) : 0;
+	return n / 4 * 3 - pad;
+}
+
+static int item_value(aws_buf *o, aws_jtext_val av, int depth, aws_buf *scratch);
+
+/* A binary: its base64 text and its size. */
+static int item_binary(aws_buf *o, aws_jtext_val v, aws_buf *scratch)
+{
+	const char *s;
+	size_t n;
+	if (aws_jtext_str(v, scratch, &s, &n) < 0)
+		return aws_buf_puts(o, "?");
+	size_t bytes = base64_bytes(s, n);
+	int e = aws_buf_puts(o, "<code class=\"b64\">");
+	e |= aws_jtext_html_escape(o, s, n, 0);
+	return e | aws_buf_printf(o, "</code> <span class=\"size\">(%zu byte%s)</span>", bytes, bytes == 1 ? "" : "s");
+}
+
+/* The type cell and the value cell of one attribute. */
+static int item_cells(aws_buf *o, aws_jtext_val av, int depth, aws_buf *scratch)
+{
+	aws_jtext_val v;
+	enum atype a = attr_of(av, &v);
+	int e = aws_buf_printf(o, "<td class=\"type\"><abbr title=\"%s\">%s</abbr></td><td class=\"v\">", type_name(a),
+			       type_code(a));
+	e |= item_value(o, av, depth, scratch);
+	return e | aws_buf_puts(o, "</td>");
+}
+
+/* Rows name | type | value for each member of an object of attribute values. */
+static int item_rows(aws_buf *o, const member *m, size_t n, int depth, aws_buf *scratch)
+{
+	int e = 0;
+	for (size_t i = 0; i < n; i++) {
+		e |= aws_buf_puts(o, "<tr><th scope=\"row\">");
+		e |= aws_jtext_html_escape(o, m[i].name.p, m[i].name.n, AWS_JTEXT_MARK);
+		e |= aws_buf_puts(o, "</th>");
+		e |= item_cells(o, m[i].val, depth, scratch);
+		e |= aws_buf_puts(o, "</tr>\n");
+	}
+	return e;
+}
+
+/* The members of an object of attribute values (a map, or the item), sorted by name with
+ * first (when not NULL) ahead of the others; *m owned (free each name's owned, then m). */
+static int item_members(aws_jtext_val obj, const char *first, member **m, size_t *n)
+{
+	size_t cap = 0;
+	*m = NULL;
+	*n = 0;
+	aws_jtext_iter it;
+	if (aws_jtext_iter_init(&it, obj, '{') < 0)
+		return 0;
+	aws_jtext_val name, v;
+	while (aws_jtext_member(&it, &name, &v) == 1) {
+		if (*n == cap && aws_buf_array_grow(m, &cap, sizeof **m, 16) < 0)
+			return -1;
+		if (col_of(name, &(*m)[*n].name) < 0)
+			return -1;
+		(*m)[(*n)++].val = v;
+	}
+	sort_run(*m, *n);
+	for (size_t i = 0; first && i < *n; i++)
+		if (col_is(&(*m)[i].name, first)) {
+			member k = (*m)[i];
+			memmove(*m + 1, *m, i * sizeof **m);
+			(*m)[0] = k;
+			break;
+		}
+	return 0;
+}
+
+static void members_free(member *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(m[i].name.owned);
+	free(m);
+}
+
+/* A value by its type: scalars as text, sets and lists as lists, maps as nested tables. */
+static int item_value(aws_buf *o, aws_jtext_val av, int depth, aws_buf *scratch)
+{
+	if (depth > RENDER_MAX_DEPTH)
+		return aws_buf_puts(o, "<span class=\"bad\">(nested too deep)</span>");
+	aws_jtext_val v, x;
+	enum atype a = attr_of(av, &v);
+	aws_jtext_iter it;
+	int e = 0;
+	switch (a) {
+	case A_S:
+		e |= aws_buf_puts(o, "<span class=\"s\">");
+		e |= cell_str(o, v, scratch);
+		return e | aws_buf_puts(o, "</span>");
+	case A_N:
+		e |= aws_buf_puts(o, "<span class=\"n\">");
+		e |= cell_str(o, v, scratch);
+		return e | aws_buf_puts(o, "</span>");
+	case A_B:
+		return item_binary(o, v, scratch);
+	case A_BOOL:
+		return aws_buf_puts(o, v.p[0] == 't' ? "<span class=\"bool\">true</span>" : "<span class=\"bool\">false</span>");
+	case A_NULL:
+		return aws_buf_puts(o, "<span class=\"null\">null</span>");
+	case A_SS: case A_NS: case A_BS: {
+		aws_jtext_iter_init(&it, v, '[');
+		e |= aws_buf_puts(o, "<ul class=\"set\">");
+		while (aws_jtext_elem(&it, &x) == 1) {
+			e |= aws_buf_puts(o, a == A_NS ? "<li class=\"n\">" : "<li>");
+			e |= a == A_BS ? item_binary(o, x, scratch) : cell_str(o, x, scratch);
+			e |= aws_buf_puts(o, "</li>");
+		}
+		return e | aws_buf_puts(o, "</ul>");
+	}
+	case A_L: {
+		aws_jtext_iter_init(&it, v, '[');
+		e |= aws_buf_puts(o, "<ol class=\"list\" start=\"0\">");
+		while (aws_jtext_elem(&it, &x) == 1) {
+			aws_jtext_val xv;
+			enum atype xa = attr_of(x, &xv);
+			e |= aws_buf_printf(o, "<li><abbr class=\"type\" title=\"%s\">%s</abbr> ", type_name(xa),
+					    type_code(xa));
+			e |= item_value(o, x, depth + 1, scratch);
+			e |= aws_buf_puts(o, "</li>");
+		}
+		return e | aws_buf_puts(o, "</ol>");
+	}
+	case A_M: {
+		member *m;
+		size_t n;
+		if (item_members(v, NULL, &m, &n) < 0) {
+			members_free(m, n);
+			return -1;
+		}
+		if (n == 0)
+			e |= aws_buf_puts(o, "<span class=\"null\">(empty map)</span>");
+		else {
+			e |= aws_buf_puts(o, "<table class=\"attrs nested\"><tbody>\n");
+			e |= item_rows(o, m, n, depth + 1, scratch);
+			e |= aws_buf_puts(o, "</tbody></table>");
+		}
+		members_free(m, n);
+		return e;
+	}
+	default:
+		return aws_buf_puts(o, "<span class=\"bad\">?</span>");
+	}
+}
+
+int srv_render_item(aws_buf *out, const srv_render_item_in *in)
+{
+	member *m;
+	size_t n;
+	if (item_members(in->item, in->key, &m, &n) < 0) {
+		members_free(m, n);
+		return -1;
+	}
+	aws_buf scratch = AWS_BUF_INIT;
+	aws_jtext_val key = {NULL, 0}, kv;
+	if (n > 0 && col_is(&m[0].name, in->key))
+		key = m[0].val;
+	int key_s = key.p && attr_of(key, &kv) == A_S;
+	const char *title = in->key;
+	aws_buf tb = AWS_BUF_INIT;   /* the title: the key's text when it is a string */
+	if (key_s) {
+		const char *s;
+		size_t sn;
+		if (aws_jtext_str(kv, &scratch, &s, &sn) == 0 && aws_buf_append(&tb, s, sn) == 0 && aws_buf_putc(&tb, '\0') == 0)
+			title = tb.data;
+	}
+	int e = page_head(out, title);
+	e |= bar_table(out, in->table);
+	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"item\">\n"
+			       "<nav class=\"crumbs\"><a href=\"/query\">All items</a></nav>\n<h1><span class=\"keyname\">");
+	e |= aws_jtext_html_escape(out, in->key, strlen(in->key), 0);
+	e |= aws_buf_puts(out, "</span> <code>");
+	if (key.p)
+		e |= item_value(out, key, 0, &scratch);
+	e |= aws_buf_puts(out, "</code></h1>\n<p class=\"stats\" role=\"status\">");
+	e |= plural(out, (long)n, "attribute", "attributes");
+	if (in->capacity >= 0)
+		e |= aws_buf_printf(out, " <span class=\"sep\" aria-hidden=\"true\">·</span> "
+					 "<strong>%g</strong> read capacity units", in->capacity);
+	e |= aws_buf_puts(out, "</p>\n<table class=\"attrs\">\n<thead><tr><th scope=\"col\">attribute</th>"
+			       "<th scope=\"col\">type</th><th scope=\"col\">value</th></tr></thead>\n<tbody>\n");
+	e |= item_rows(out, m, n, 0, &scratch);
+	e |= aws_buf_puts(out, "</tbody>\n</table>\n<h2 id=\"ddb-json\">DynamoDB JSON</h2>\n"
+			       "<pre class=\"ddb-json\" aria-labelledby=\"ddb-json\"><code>");
+	jw w = {out, 1, &scratch};
+	e |= jw_copy(&w, in->item, 0, 0);
+	e |= aws_buf_puts(out, "</code></pre>\n");
+	e |= page_foot(out);
+	members_free(m, n);
+	aws_buf_free(&scratch);
+	aws_buf_free(&tb);
+	return e ? -1 : 0;
+}
+
+int srv_render_item_json(aws_buf *out, const srv_render_item_in *in)
+{
+	aws_buf scratch = AWS_BUF_INIT;
+	jw w = {out, 0, &scratch};
+	int e = aws_buf_puts(out, "{\"table\":\"");
+	e |= aws_jtext_json_escape(out, in->table, strlen(in->table), AWS_JTEXT_HTML_SAFE);
+	e |= aws_buf_puts(out, "\",\"item\":");
+	e |= jw_map(&w, in->item, 0);
+	e |= aws_buf_puts(out, ",\"dynamodb\":");
+	e |= jw_copy(&w, in->item, -1, 0);
+	e |= in->capacity >= 0 ? aws_buf_printf(out, ",\"capacity\":%g}\n", in->capacity)
+			       : aws_buf_puts(out, ",\"capacity\":null}\n");
+	aws_buf_free(&scratch);
 	return e ? -1 : 0;
 }
 

@@ -1,15 +1,18 @@
-/* srv_request.c — the request pipeline (see srv_request.h): route → auth → table name → page
- * → render → response, read top to bottom.
+/* srv_request.c — the request pipeline (see srv_request.h): route → auth → table name → page,
+ * item or export → render → response, read top to bottom.
  *
  * The event loop runs begin, body, decide and respond, so those never block: they answer
  * from fixed responses, from the start-page cache or from the connection's reused output
  * buffer, and allocate nothing of ours on the hot paths (/ping, static files, pages with a
- * cached login). What blocks — a password hash, the table name from SSM, a Scan — runs in
- * srv_request_work on a worker while the connection is suspended.
+ * cached login). What blocks — a password hash, the table name from SSM, a Scan, a GetItem —
+ * runs in srv_request_work on a worker while the connection is suspended. An export is
+ * checked on a worker too, then streamed by its own thread (srv_export.h).
  */
 #include "srv_request.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +22,10 @@
 #include "aws_crypto.h"
 #include "aws_jtext.h"
 #include "srv_errors.h"
+#include "srv_export.h"
+#include "srv_filter.h"
 #include "srv_head.h"
+#include "srv_item.h"
 #include "srv_log.h"
 #include "srv_page.h"
 #include "srv_render.h"
@@ -29,7 +35,7 @@
 static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
 			  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 static const char BAD_PARAMS[] =
-	"A parameter (q, cursor or limit) is malformed or too long — start again from the first page.";
+	"A parameter (q, mode, cursor or limit) is malformed or too long — start again from the first page.";
 static const char BASIC_REALM[] = "Basic realm=\"showtable\", charset=\"UTF-8\"";
 
 /* Start pages already rendered, as reusable responses: the page depends only on the table
@@ -42,6 +48,7 @@ typedef struct start_page {
 	char table[SRV_TABLE_NAME_MAX];
 	struct MHD_Response *resp;
 	size_t len;
+	unsigned gen;                     /* of the table description it shows */
 } start_page;
 
 /* A response built once at start-up, over a body that lives as long as the pipeline. */
@@ -53,8 +60,19 @@ typedef struct fixed {
 	const char *title, *detail;
 } fixed;
 
+/* One running export: a user may have one at a time (the slot says whose). */
+#define EXPORTS_MAX 8
+typedef struct export_slot {
+	srv_pipeline *pl;
+	int used;
+	char user[SRV_AUTH_USER_MAX + 1];
+} export_slot;
+
 struct srv_pipeline {
 	srv_deps d;
+	pthread_mutex_t ex_mu;
+	pthread_cond_t ex_cv;
+	export_slot exports[EXPORTS_MAX];
 	const srv_config *cfg;
 	srv_pool *pages;                  /* requests with a verified login */
 	srv_pool *logins;                 /* requests whose login must be checked first */
@@ -78,7 +96,9 @@ static enum MHD_Result head_field(void *cls, enum MHD_ValueKind kind, const char
 static void find_client(srv_conn *c);
 static enum MHD_Result serve_static(srv_conn *c);
 static int read_params(srv_conn *c);
-static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user);
+static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user,
+				  const srv_table_info *info, unsigned gen);
+static void free_params(srv_conn *c);
 static void copy_str(char *dst, size_t len, const char *src);
 static void request_id(char *out, const char *prefix, unsigned long long n);
 
@@ -94,12 +114,17 @@ enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *meth
 	c->user[0] = '\0';
 	c->form_too_big = 0;
 	c->bad_params = 0;
+	c->bad_why[0] = '\0';
 	aws_buf_reset(&c->form);
 	copy_str(c->method, sizeof c->method, method);
 	copy_str(c->path, sizeof c->path, url);
 	copy_str(c->client, sizeof c->client, c->peer);
 	request_id(c->rid, pl->rid_prefix, atomic_fetch_add(&pl->rid_counter, 1));
 	c->route = srv_route_match(method, url);
+	if (c->route.arg) {
+		c->item_id = strdup(url + c->route.arg);
+		c->bad_params = !c->item_id;
+	}
 	const char *trace = header(c, "X-Amzn-Trace-Id");
 	copy_str(c->trace, sizeof c->trace, trace ? trace : "");
 	/* Refusals here are queued on libmicrohttpd's first callback, which makes it close
@@ -198,12 +223,15 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 	/* The start page of a known user and table is rendered once and kept. */
 	if (c->route.id == SRV_ROUTE_START && !c->job_verify) {
 		char table[SRV_TABLE_NAME_MAX];
-		if (srv_table_peek(pl->d.table, table, sizeof table)) {
-			start_page *sp = start_page_for(pl, table, c->user);
+		srv_table_info info;
+		unsigned gen;
+		if (srv_table_peek(pl->d.table, table, sizeof table) &&
+		    srv_table_info_peek(pl->d.table, table, &info, &gen)) {
+			start_page *sp = start_page_for(pl, table, c->user, &info, gen);
 			if (sp)
 				return queue_response(c, 200, sp->resp, sp->len);
 			aws_buf_reset(&c->out);
-			if (srv_render_start(&c->out, table, c->user))
+			if (srv_render_start(&c->out, table, c->user, &info))
 				return queue(c, 500, &pl->e500);
 			return queue_out(c, 200, SRV_BODY_HTML, NULL);
 		}
@@ -212,12 +240,12 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 	/* A page of items: its parameters are read here, while the request is at hand. A bad
 	 * one is a 400 — but only to someone logged in; an unverified login goes to the
 	 * worker first. */
-	if (c->route.id == SRV_ROUTE_QUERY || c->route.id == SRV_ROUTE_API_ITEMS) {
+	if (c->route.id == SRV_ROUTE_QUERY || c->route.id == SRV_ROUTE_API_ITEMS || c->route.id == SRV_ROUTE_EXPORT ||
+	    c->route.id == SRV_ROUTE_EXPORT_CSV)
 		c->bad_params = read_params(c);
-		if (c->bad_params && !c->job_verify) {
-			snprintf(c->errlog, sizeof c->errlog, "bad parameter");
-			return respond_error(c, 400, "Bad request", BAD_PARAMS, NULL);
-		}
+	if (c->bad_params && !c->job_verify) {
+		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
+		return respond_error(c, 400, "Bad request", c->bad_why[0] ? c->bad_why : BAD_PARAMS, NULL);
 	}
 
 	/* The hand-off: the connection is suspended and srv_request_work runs on a worker —
@@ -240,7 +268,13 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 
 /* ---------- on a worker: the blocking steps ---------- */
 
-/* login → parameters → table name → page → render, into c->out / res_status / res_kind. */
+static void work_page(srv_conn *c, const char *table);
+static void work_item(srv_conn *c, const char *table);
+static void work_export(srv_conn *c, const char *table);
+static void aws_failed(srv_conn *c, const aws_error *e, const char *action, const char *table);
+
+/* login → parameters → table name → page or item → render, into c->out / res_status /
+ * res_kind. */
 static void work(srv_conn *c)
 {
 	srv_pipeline *pl = c->pl;
@@ -261,7 +295,7 @@ static void work(srv_conn *c)
 	}
 	if (c->bad_params) {
 		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
-		render_error(c, 400, "Bad request", BAD_PARAMS);
+		render_error(c, 400, "Bad request", c->bad_why[0] ? c->bad_why : BAD_PARAMS);
 		return;
 	}
 	char table[SRV_TABLE_NAME_MAX];
@@ -273,7 +307,15 @@ static void work(srv_conn *c)
 		return;
 	}
 	if (c->route.id == SRV_ROUTE_START) {
-		if (srv_render_start(&c->out, table, c->user)) {
+		/* Without its description the page still shows, with what is unknown said so. */
+		srv_table_info info;
+		int known = srv_table_info_get(pl->d.table, pl->d.client, table, &info, &e) == 0;
+		if (!known) {
+			char why[512];
+			aws_error_str(&e, why, sizeof why);
+			snprintf(c->errlog, sizeof c->errlog, "start page without the table's description: %s", why);
+		}
+		if (srv_render_start(&c->out, table, c->user, known ? &info : NULL)) {
 			render_error(c, 500, "Page too large", "The page could not be built.");
 			return;
 		}
@@ -281,32 +323,171 @@ static void work(srv_conn *c)
 		c->res_kind = SRV_BODY_HTML;
 		return;
 	}
+	if (c->route.id == SRV_ROUTE_ITEM || c->route.id == SRV_ROUTE_API_ITEM)
+		work_item(c, table);
+	else if (c->route.id == SRV_ROUTE_EXPORT || c->route.id == SRV_ROUTE_EXPORT_CSV)
+		work_export(c, table);
+	else
+		work_page(c, table);
+}
+
+/* Takes the user's export slot: NULL when the user already has an export running (*busy
+ * 1) or every slot is taken (*busy 0). */
+static export_slot *export_take(srv_pipeline *pl, const char *user, int *busy)
+{
+	export_slot *free_slot = NULL;
+	*busy = 0;
+	pthread_mutex_lock(&pl->ex_mu);
+	for (int i = 0; i < EXPORTS_MAX; i++) {
+		export_slot *s = &pl->exports[i];
+		if (s->used && strcmp(s->user, user) == 0) {
+			*busy = 1;
+			free_slot = NULL;
+			break;
+		}
+		if (!s->used && !free_slot)
+			free_slot = s;
+	}
+	if (free_slot) {
+		free_slot->used = 1;
+		snprintf(free_slot->user, sizeof free_slot->user, "%s", user);
+	}
+	pthread_mutex_unlock(&pl->ex_mu);
+	return free_slot;
+}
+
+/* srv_export_done_fn: the export is over; its slot is free again. */
+static void export_done(void *ctx)
+{
+	export_slot *s = ctx;
+	srv_pipeline *pl = s->pl;
+	pthread_mutex_lock(&pl->ex_mu);
+	s->used = 0;
+	pthread_cond_broadcast(&pl->ex_cv);
+	pthread_mutex_unlock(&pl->ex_mu);
+}
+
+/* /export.ndjson and /export.csv: checked here (one per user, the table described), streamed once the
+ * event loop queues it (srv_request_respond). */
+static void work_export(srv_conn *c, const char *table)
+{
+	srv_pipeline *pl = c->pl;
+	aws_error e;
+	aws_error_clear(&e);
+	srv_table_info info;
+	if (srv_table_info_get(pl->d.table, pl->d.client, table, &info, &e)) {
+		aws_failed(c, &e, "dynamodb:DescribeTable", table);
+		return;
+	}
+	int busy;
+	export_slot *slot = export_take(pl, c->user, &busy);
+	if (!slot) {
+		snprintf(c->errlog, sizeof c->errlog, "%s", busy ? "an export of this user is running" : "too many exports");
+		render_error(c, busy ? 429 : 503, busy ? "An export is running" : "Server busy",
+			     busy ? "You have an export running already: wait for it to finish (one at a time)."
+				  : "Too many exports are running: try again in a moment.");
+		return;
+	}
+	c->export_slot = slot;
+	snprintf(c->export_table, sizeof c->export_table, "%s", table);
+	c->res_status = 200;
+	c->res_kind = SRV_BODY_EXPORT;
+}
+
+/* An AWS failure as the error page (or JSON) for the action that failed. */
+static void aws_failed(srv_conn *c, const aws_error *e, const char *action, const char *table)
+{
+	srv_http_error he;
+	srv_error_map(e, action, table, &he);
+	snprintf(c->errlog, sizeof c->errlog, "%s", he.detail);
+	render_error(c, he.status, he.title, he.detail);
+}
+
+static void page_too_large(srv_conn *c)
+{
+	snprintf(c->errlog, sizeof c->errlog, "page over %u bytes", SRV_OUT_LIMIT);
+	render_error(c, 500, "Page too large", "This page is too large to show — ask for fewer items per page (limit).");
+}
+
+/* /query and /api/items: a page of the Scan, or of an exact lookup (GetItem). */
+static void work_page(srv_conn *c, const char *table)
+{
+	srv_pipeline *pl = c->pl;
+	aws_error e;
+	aws_error_clear(&e);
 	long limit = 0;
 	srv_page p;
 	memset(&p, 0, sizeof p);
+	const char *q = c->q ? c->q : "";
+	const char *action = "dynamodb:Scan";
 	int rc = srv_page_parse_limit(c->limit_text, &limit, &e);
-	if (rc == 0)
-		rc = srv_page_fetch(pl->d.client, table, c->q ? c->q : "", c->cursor, limit, pl->cfg->scan_budget_ms,
+	if (rc == 0 && c->exact && *q) {
+		srv_table_info info;
+		action = "dynamodb:DescribeTable";
+		rc = srv_table_info_get(pl->d.table, pl->d.client, table, &info, &e);
+		if (rc == 0) {
+			action = "dynamodb:GetItem";
+			rc = srv_page_lookup(pl->d.client, table, &info, q, limit, &p, &e);
+		}
+	} else if (rc == 0) {
+		rc = srv_page_fetch(pl->d.client, table, q, c->filter, c->cursor, limit, pl->cfg->scan_budget_ms,
 				    &pl->d.cursor_key, &p, &e);
+	}
 	if (rc) {
-		srv_http_error he;
-		srv_error_map(&e, "dynamodb:Scan", table, &he);
-		snprintf(c->errlog, sizeof c->errlog, "%s", he.detail);
-		render_error(c, he.status, he.title, he.detail);
+		aws_failed(c, &e, action, table);
 		srv_page_free(&p);
 		return;
 	}
-	int json = c->route.id == SRV_ROUTE_API_ITEMS;
+	int json = c->route.is_api;
+	p.show = c->show;
+	p.nshow = c->nshow;
 	rc = json ? srv_render_items_json(&c->out, &p) : srv_render_results(&c->out, &p);
 	srv_page_free(&p);
 	if (rc) {
-		snprintf(c->errlog, sizeof c->errlog, "page over %u bytes", SRV_OUT_LIMIT);
-		render_error(c, 500, "Page too large",
-			     "This page is too large to show — ask for fewer items per page (limit).");
+		page_too_large(c);
 		return;
 	}
 	c->res_status = 200;
 	c->res_kind = json ? SRV_BODY_JSON : SRV_BODY_HTML;
+}
+
+/* /item/<itemID> and /api/item/<itemID>: one item by its key (GetItem). */
+static void work_item(srv_conn *c, const char *table)
+{
+	srv_pipeline *pl = c->pl;
+	aws_error e;
+	aws_error_clear(&e);
+	srv_table_info info;
+	if (srv_table_info_get(pl->d.table, pl->d.client, table, &info, &e)) {
+		aws_failed(c, &e, "dynamodb:DescribeTable", table);
+		return;
+	}
+	aws_ddb_get_item_output got = {0};
+	if (srv_item_get(pl->d.client, table, &info, c->item_id, strlen(c->item_id), &got, &e)) {
+		aws_failed(c, &e, "dynamodb:GetItem", table);
+		aws_ddb_get_item_output_free(&got);
+		return;
+	}
+	if (!got.found) {
+		aws_ddb_get_item_output_free(&got);
+		char detail[1024];
+		snprintf(detail, sizeof detail, "Table %s has no item whose %s is \"%.200s\".", table, info.hash,
+			 c->item_id);
+		render_error(c, 404, "No such item", detail);
+		return;
+	}
+	srv_render_item_in item = {
+		.table = table, .key = info.hash, .item = {got.item.data, got.item.len},
+		.capacity = got.capacity_units,
+	};
+	int rc = c->route.is_api ? srv_render_item_json(&c->out, &item) : srv_render_item(&c->out, &item);
+	aws_ddb_get_item_output_free(&got);
+	if (rc) {
+		page_too_large(c);
+		return;
+	}
+	c->res_status = 200;
+	c->res_kind = c->route.is_api ? SRV_BODY_JSON : SRV_BODY_HTML;
 }
 
 void srv_request_work(srv_job *job)
@@ -319,9 +500,56 @@ void srv_request_work(srv_job *job)
 
 /* ---------- back on the event loop: answering and ending ---------- */
 
+/* The export's chunked response, started here on the event loop. */
+static enum MHD_Result queue_export(srv_conn *c)
+{
+	export_slot *slot = c->export_slot;
+	c->export_slot = NULL;
+	aws_error e;
+	aws_error_clear(&e);
+	int csv = c->route.id == SRV_ROUTE_EXPORT_CSV;
+	struct MHD_Response *r = srv_export_start(c->pl->d.client, c->export_table, c->q, c->filter,
+						  csv ? SRV_EXPORT_CSV : SRV_EXPORT_NDJSON, c, export_done, slot, &e);
+	if (!r) {
+		export_done(slot);
+		snprintf(c->errlog, sizeof c->errlog, "%s", e.message);
+		return queue(c, 503, &c->pl->e503);
+	}
+	char disp[SRV_TABLE_NAME_MAX + 64];
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", c->export_table,   /* names: [A-Za-z0-9_.-] */
+		 csv ? "csv" : "ndjson");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				csv ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson; charset=utf-8");
+	MHD_add_response_header(r, "Content-Disposition", disp);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Request-Id", c->rid);
+	enum MHD_Result rc = queue_response(c, 200, r, 0);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 enum MHD_Result srv_request_respond(srv_conn *c)
 {
+	if (c->res_kind == SRV_BODY_EXPORT)
+		return queue_export(c);
 	return queue_out(c, c->res_status, c->res_kind, NULL);
+}
+
+/* What read_params and begin allocated for one request. */
+static void free_params(srv_conn *c)
+{
+	free(c->q);
+	free(c->cursor);
+	free(c->item_id);
+	free(c->filter);
+	for (int i = 0; i < c->nshow; i++)
+		free(c->show[i]);
+	free(c->show);
+	c->q = c->cursor = c->item_id = NULL;
+	c->filter = NULL;
+	c->show = NULL;
+	c->nshow = 0;
 }
 
 void srv_request_end(srv_conn *c, const char *transport_error)
@@ -335,9 +563,7 @@ void srv_request_end(srv_conn *c, const char *transport_error)
 		.error = c->errlog[0] ? c->errlog : transport_error,
 	};
 	srv_log_request(&lr);
-	free(c->q);
-	free(c->cursor);
-	c->q = c->cursor = NULL;
+	free_params(c);
 	if (c->authz[0])   /* held only for a login still to verify */
 		explicit_bzero(c->authz, sizeof c->authz);
 	srv_auth_release(c->pl->d.auth, &c->ticket);   /* a check that never ran */
@@ -350,9 +576,7 @@ void srv_request_end(srv_conn *c, const char *transport_error)
 
 void srv_request_conn_free(srv_conn *c)
 {
-	free(c->q);
-	free(c->cursor);
-	c->q = c->cursor = NULL;
+	free_params(c);
 	aws_buf_free(&c->out);
 	aws_buf_free(&c->form);
 }
@@ -388,7 +612,7 @@ static enum MHD_Result queue(srv_conn *c, int status, const fixed *f)
 /* A fixed error page, or for the API the same error as JSON (with the same headers). */
 static enum MHD_Result refuse(srv_conn *c, const fixed *f)
 {
-	if (c->route.id == SRV_ROUTE_API_ITEMS)
+	if (c->route.is_api)
 		return respond_error(c, f->status, f->title, f->detail, NULL);
 	return queue(c, f->status, f);
 }
@@ -420,7 +644,7 @@ static void render_error(srv_conn *c, int status, const char *title, const char 
 {
 	aws_buf_reset(&c->out);
 	int rc;
-	if (c->route.id == SRV_ROUTE_API_ITEMS) {
+	if (c->route.is_api) {
 		rc = aws_buf_printf(&c->out, "{\"error\":{\"status\":%d,\"title\":\"", status);
 		rc = rc || aws_jtext_json_escape(&c->out, title, strlen(title), AWS_JTEXT_HTML_SAFE);
 		rc = rc || aws_buf_puts(&c->out, "\",\"detail\":\"");
@@ -433,7 +657,7 @@ static void render_error(srv_conn *c, int status, const char *title, const char 
 	if (rc)
 		aws_buf_reset(&c->out);
 	c->res_status = status;
-	c->res_kind = c->route.id == SRV_ROUTE_API_ITEMS ? SRV_BODY_JSON : SRV_BODY_HTML;
+	c->res_kind = c->route.is_api ? SRV_BODY_JSON : SRV_BODY_HTML;
 }
 
 static enum MHD_Result respond_error(srv_conn *c, int status, const char *title, const char *detail,
@@ -539,6 +763,100 @@ static int param(srv_conn *c, const char *name, char *out, size_t outlen)
 	return 1;
 }
 
+/* The nth occurrence of a GET parameter (libmicrohttpd keeps repeated ones, in order). */
+typedef struct nth_arg {
+	const char *name;
+	int nth;
+	const char *found;
+} nth_arg;
+
+static enum MHD_Result nth_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	nth_arg *a = cls;
+	(void)kind;
+	if (strcmp(key, a->name) == 0 && a->nth-- == 0) {
+		a->found = value ? value : "";
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* param for the nth occurrence of name. */
+static int param_nth(srv_conn *c, const char *name, int nth, char *out, size_t outlen)
+{
+	if (c->route.is_post)
+		return srv_form_get_nth(c->form.data ? c->form.data : "", c->form.len, name, nth, out, outlen);
+	nth_arg a = {name, nth, NULL};
+	MHD_get_connection_values(c->mc, MHD_GET_ARGUMENT_KIND, nth_arg_cb, &a);
+	if (!a.found)
+		return 0;
+	if (strlen(a.found) >= outlen)
+		return -1;
+	memcpy(out, a.found, strlen(a.found) + 1);
+	return 1;
+}
+
+/* The attribute conditions: rows of attr, op, type, value (repeated parameters, matched by
+ * position; a row without attr is skipped) into c->filter. 1 when unusable, with why. */
+static int read_filter(srv_conn *c)
+{
+	static char scratch[4][SRV_FILTER_VALUE_MAX + 2];   /* event loop only */
+	static const char *const names[4] = {"attr", "op", "type", "value"};
+	aws_error e;
+	aws_error_clear(&e);
+	for (int row = 0; row < 4 * SRV_FILTER_MAX; row++) {
+		const char *v[4];
+		int any = 0;
+		for (int k = 0; k < 4; k++) {
+			int r = param_nth(c, names[k], row, scratch[k], sizeof scratch[k]);
+			if (r < 0) {
+				snprintf(c->bad_why, sizeof c->bad_why, "the %s of condition %d is too long or malformed",
+					 names[k], row + 1);
+				return 1;
+			}
+			v[k] = r ? scratch[k] : NULL;
+			any |= r;
+		}
+		if (!any)
+			return 0;
+		if (!v[0] || !*v[0])
+			continue;
+		if (!c->filter && !(c->filter = calloc(1, sizeof *c->filter))) {
+			snprintf(c->bad_why, sizeof c->bad_why, "out of memory");
+			return 1;
+		}
+		if (srv_filter_add(c->filter, v[0], v[1], v[2], v[3], &e) != 0) {
+			snprintf(c->bad_why, sizeof c->bad_why, "Filter condition %d: %.200s.", row + 1, e.message);
+			return 1;
+		}
+	}
+	snprintf(c->bad_why, sizeof c->bad_why, "a filter has at most %d conditions", SRV_FILTER_MAX);
+	return 1;
+}
+
+/* The columns chosen: repeated col= parameters into c->show. 1 when unusable, with why. */
+static int read_columns(srv_conn *c)
+{
+	char name[SRV_FILTER_NAME_MAX + 2];
+	for (int i = 0;; i++) {
+		int r = param_nth(c, "col", i, name, sizeof name);
+		if (r == 0)
+			return 0;
+		if (r < 0 || i == SRV_PAGE_SHOW_MAX) {
+			snprintf(c->bad_why, sizeof c->bad_why, "at most %d columns of at most %d bytes can be chosen",
+				 SRV_PAGE_SHOW_MAX, SRV_FILTER_NAME_MAX);
+			return 1;
+		}
+		if (!name[0])
+			continue;
+		if (!c->show && !(c->show = calloc(SRV_PAGE_SHOW_MAX, sizeof *c->show)))
+			return 1;
+		if (!(c->show[c->nshow] = strdup(name)))
+			return 1;
+		c->nshow++;
+	}
+}
+
 static char *param_dup(srv_conn *c, const char *name, size_t max, int *bad)
 {
 	char *buf = malloc(max + 1);
@@ -561,26 +879,45 @@ static char *param_dup(srv_conn *c, const char *name, size_t max, int *bad)
 static int read_params(srv_conn *c)
 {
 	int bad = 0;
+	char mode[16];
+	int mr = param(c, "mode", mode, sizeof mode);
+	c->exact = mr > 0 && strcmp(mode, "exact") == 0;
+	bad = mr < 0 || (mr > 0 && !c->exact && strcmp(mode, "contains") != 0);
 	c->q = param_dup(c, "q", 4 * SRV_PAGE_Q_MAX, &bad);
 	c->cursor = param_dup(c, "cursor", SRV_CURSOR_MAX, &bad);
 	int lr = param(c, "limit", c->limit_text, sizeof c->limit_text);
 	if (lr <= 0)
 		c->limit_text[0] = '\0';
-	return bad || lr < 0;
+	if (bad || lr < 0)
+		return 1;
+	if (read_filter(c) || read_columns(c))
+		return 1;
+	if (c->exact && c->filter) {
+		snprintf(c->bad_why, sizeof c->bad_why, "The exact itemID lookup reads one item by its key: "
+			 "it takes no attribute conditions (use \"contains\" to combine them).");
+		return 1;
+	}
+	return 0;
 }
 
-/* The cached start page for (table, user), rendered on first use; NULL when it cannot be
+/* The cached start page for (table, user) and the table's description generation gen,
+ * rendered on first use and again when the description changes; NULL when it cannot be
  * built (the caller renders into the connection's buffer instead). */
-static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user)
+static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user,
+				  const srv_table_info *info, unsigned gen)
 {
-	for (int i = 0; i < START_CACHE; i++) {
-		start_page *sp = &pl->start[i];
-		if (sp->resp && strcmp(sp->user, user) == 0 && strcmp(sp->table, table) == 0)
-			return sp;
+	start_page *sp = NULL;
+	for (int i = 0; i < START_CACHE && !sp; i++) {
+		start_page *s = &pl->start[i];
+		if (s->resp && strcmp(s->user, user) == 0 && strcmp(s->table, table) == 0) {
+			if (s->gen == gen)
+				return s;
+			sp = s;   /* stale: rendered again in its place */
+		}
 	}
 	aws_buf b = AWS_BUF_INIT;
 	b.limit = OUT_KEEP * 4;
-	if (srv_render_start(&b, table, user)) {
+	if (srv_render_start(&b, table, user, info)) {
 		aws_buf_free(&b);
 		return NULL;
 	}
@@ -594,13 +931,15 @@ static start_page *start_page_for(srv_pipeline *pl, const char *table, const cha
 		return NULL;
 	}
 	add_page_headers(r, SRV_BODY_HTML);
-	start_page *sp = &pl->start[pl->start_next++ % START_CACHE];
+	if (!sp)
+		sp = &pl->start[pl->start_next++ % START_CACHE];
 	if (sp->resp)
 		MHD_destroy_response(sp->resp);   /* pages being sent keep their reference */
 	snprintf(sp->user, sizeof sp->user, "%s", user);
 	snprintf(sp->table, sizeof sp->table, "%s", table);
 	sp->resp = r;
 	sp->len = len;
+	sp->gen = gen;
 	return sp;
 }
 
@@ -718,6 +1057,10 @@ srv_pipeline *srv_pipeline_new(const srv_deps *deps, aws_error *err)
 	}
 	pl->d = *deps;
 	pl->cfg = deps->cfg;
+	pthread_mutex_init(&pl->ex_mu, NULL);
+	pthread_cond_init(&pl->ex_cv, NULL);
+	for (int i = 0; i < EXPORTS_MAX; i++)
+		pl->exports[i].pl = pl;
 	unsigned char rnd[4] = {0};
 	aws_random_bytes(rnd, sizeof rnd);
 	snprintf(pl->rid_prefix, sizeof pl->rid_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
@@ -751,6 +1094,20 @@ void srv_pipeline_free(srv_pipeline *pl)
 	if (!pl)
 		return;
 	srv_pipeline_stop(pl);
+	/* Exports end once libmicrohttpd has let go of their responses (stopped before this)
+	 * and their AWS calls were cut: wait for their threads, a few seconds at most. */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&pl->ex_mu);
+	for (;;) {
+		int running = 0;
+		for (int i = 0; i < EXPORTS_MAX; i++)
+			running += pl->exports[i].used;
+		if (!running || pthread_cond_timedwait(&pl->ex_cv, &pl->ex_mu, &until) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&pl->ex_mu);
 	for (int i = 0; i < START_CACHE; i++)
 		if (pl->start[i].resp)
 			MHD_destroy_response(pl->start[i].resp);

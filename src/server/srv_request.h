@@ -54,7 +54,8 @@ enum MHD_Result srv_request_decide(srv_conn *c);
 /* The worker's entry point: checks a login still to verify, reads the table name, fetches
  * and renders the page into the connection's buffer, then resumes the connection. */
 void srv_request_work(srv_job *job);
-/* Queues the answer a worker prepared (state SRV_CONN_READY). */
+/* Queues the answer a worker prepared (state SRV_CONN_READY); for an export, starts its
+ * stream. */
 enum MHD_Result srv_request_respond(srv_conn *c);
 /* The request is over: writes its log line (transport_error: why the transport ended it
  * early, or NULL) and releases what it held, keeping the connection's buffers for the next

@@ -1,7 +1,8 @@
 // browse.js — the browser test: Debian's Chromium, driven by playwright-core, uses showtable
-// as a person would: logs in with basic auth, clicks Scan, sees the demo items, follows the
-// next-page link, filters, sorts, and saves screenshots (screenshot-start, -results, -page2,
-// -phone, -dark .png). Any failed request, console error
+// as a person would: logs in with basic auth, clicks Scan, sees the demo items (every column
+// within the width at 1280 px), opens an item from the list with the keyboard, follows the
+// next-page link, filters by itemID and by an attribute, hides a column, sorts, and saves
+// screenshots (screenshot-start, -results, -item, -page2, -phone, -dark .png). Any failed request, console error
 // (a CSP violation is one) or script dialog fails the run.
 //
 // Environment: SHOWTABLE_URL (http://127.0.0.1:PORT), SHOWTABLE_USER, SHOWTABLE_PASSWORD,
@@ -92,7 +93,7 @@ async function main() {
 			"pressing / did not focus the filter (showtable.js not running?)");
 		await page.keyboard.press("Escape");
 
-		// Scan: go-on-aws's button, a form POST to /query.
+		// Scan: go-on-aws's button, a form GET to /query (a URL that reloads without a prompt).
 		await Promise.all([
 			page.waitForURL(/\/query/),
 			page.getByRole("button", { name: "Scan" }).click(),
@@ -121,6 +122,29 @@ async function main() {
 		check(stuck, "table header does not stay at the top when scrolling");
 		await page.$eval(".table-wrap", (w) => { w.scrollTop = 0; });
 		await page.screenshot({ path: path.join(shots, "screenshot-results.png") });
+		check(await page.locator("a.first").count() === 0, "the first page links to the first page");
+
+		// At 1280 px no column is hidden off to the right: long values are cut instead.
+		const offscreen = await page.$eval(".table-wrap", (w) => {
+			const r = w.getBoundingClientRect();
+			return Array.from(w.querySelectorAll("thead th"))
+				.filter((th) => th.getBoundingClientRect().right > r.right + 1).map((th) => th.textContent);
+		});
+		check(offscreen.length === 0, "columns off-screen at 1280 px: " + offscreen.join(", "));
+
+		// Keyboard: j j Enter opens the second row's item; its page shows every attribute.
+		await page.keyboard.press("j");
+		await page.keyboard.press("j");
+		const chosen = await page.$eval("table.items tbody tr.current th", (th) => th.textContent);
+		check(chosen === first[1], `j j highlighted ${chosen}, want ${first[1]}`);
+		await Promise.all([page.waitForURL(/\/item\//), page.keyboard.press("Enter")]);
+		check((await page.textContent("h1")).includes(chosen), "item page heading lacks its itemID");
+		const attrs = await page.$$eval("table.attrs > tbody > tr > th", (t) => t.map((x) => x.textContent));
+		check(attrs[0] === "itemID" && attrs.includes("price"), "item attributes: " + attrs.join(", "));
+		check((await page.textContent("pre.ddb-json")).includes('"itemID"'), "item page lacks its DynamoDB JSON");
+		await page.screenshot({ path: path.join(shots, "screenshot-item.png"), fullPage: true });
+		await page.goBack();
+		await page.waitForSelector("table.items tbody tr");
 
 		// Sorting the page (JS enhancement) by a column header button.
 		await page.getByRole("button", { name: "Sort this page by itemID" }).click();
@@ -159,6 +183,46 @@ async function main() {
 		facts.filtered = filtered.length;
 		check(filtered.length === 100 && filtered.every((id) => id.startsWith("item-02")),
 			`filter item-02 shows ${filtered.length} items`);
+
+		// An attribute filter: stock < 100, a number.
+		await page.goto(base + "/query");
+		await page.fill("input[name=attr]", "stock");
+		await page.selectOption("select[name=op]", "lt");
+		await page.selectOption("select[name=type]", "number");
+		await page.fill("input[name=value]", "100");
+		await Promise.all([page.waitForURL(/attr=stock/), page.getByRole("button", { name: "Scan" }).click()]);
+		await page.waitForSelector(".stats");
+		check((await page.textContent(".stats")).includes("where stock < 100"), "stats do not say the filter");
+		const stock = await page.$eval("table.items", (t) => {
+			const heads = Array.from(t.tHead.rows[0].cells).map((c) => c.textContent);
+			const i = heads.indexOf("stock");
+			return Array.from(t.tBodies[0].rows).map((r) => Number(r.cells[i].textContent));
+		});
+		facts.attrFiltered = stock.length;
+		check(stock.length > 0 && stock.every((v) => v < 100), "stock filter shows " + stock.slice(0, 5));
+
+		// Hide a column: it goes from the table and the URL keeps the choice.
+		await page.click("details.columns summary");
+		await page.uncheck('details.columns input[value="name"]');
+		await Promise.all([page.waitForURL(/col=/), page.getByRole("button", { name: "Scan" }).click()]);
+		const shown = await page.$$eval("table.items thead th", (t) => t.map((x) => x.textContent));
+		check(shown[0] === "itemID" && !shown.includes("name") && shown.includes("price"),
+			"columns after hiding name: " + shown.join(", "));
+		await page.reload();
+		check(!(await page.$$eval("table.items thead th", (t) => t.map((x) => x.textContent))).includes("name"),
+			"a reload shows the hidden column again");
+
+		// Downloads: the NDJSON and CSV exports of a filter, as a browser fetches them.
+		const nd = await page.request.get(base + "/export.ndjson?q=item-000");
+		check(nd.status() === 200 && /attachment; filename=".*\.ndjson"/.test(nd.headers()["content-disposition"]),
+			"ndjson export: " + nd.status());
+		const lines = (await nd.text()).trim().split("\n");
+		check(lines.length === 9 && lines.every((l) => JSON.parse(l).itemID.S.startsWith("item-000")),
+			`ndjson export of item-000 has ${lines.length} lines`);
+		const csv = await page.request.get(base + "/export.csv?q=item-000");
+		const rows = (await csv.text()).trim().split("\r\n");
+		check(csv.status() === 200 && rows[0].startsWith("itemID,") && rows.length === 10,
+			`csv export: ${csv.status()}, ${rows.length} rows`);
 
 		// A tampered cursor is a 400 page, not a crash.
 		const before = problems.length;   /* the 400 below is expected, not a problem */

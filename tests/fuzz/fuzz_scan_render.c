@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx c = {(const char *)data + 1, size - 1, 0};
 	srv_page p;
 	aws_error err;
-	if (srv_page_fetch_with(scan_from_input, &c, "fuzz<t>", q, NULL, limit, 1000, &key, &p, &err) == 0) {
+	if (srv_page_fetch_with(scan_from_input, &c, "fuzz<t>", q, NULL, NULL, limit, 1000, &key, &p, &err) == 0) {
 		aws_buf b = AWS_BUF_INIT;
 		if (srv_render_results(&b, &p) == 0)
 			check_html(b.data, b.len);

@@ -1,14 +1,14 @@
 /* fuzz_xml.c — XML response bodies from AWS Query services: the expat reader (aws_xml_parse,
- * DOCTYPEs refused) walked whole, CloudFormation-style responses (qxml_parse), STS
- * GetCallerIdentity (sts_parse_identity) and AssumeRole credentials (aws_creds_sts_parse).
+ * DOCTYPEs refused) walked whole, CloudFormation-style responses (aws_query_parse), STS
+ * GetCallerIdentity (aws_sts_parse_identity) and AssumeRole credentials (aws_creds_sts_parse).
  * Properties: no crash, and a parsed document's strings stay NUL-terminated in their
  * buffers.
  */
 #include "fuzz.h"
 #include "aws_creds_internal.h"
 #include "aws_xml.h"
-#include "qxml.h"
-#include "sts.h"
+#include "aws_query.h"
+#include "aws_sts.h"
 
 static void walk(const aws_xml_node *n, int depth)
 {
@@ -35,15 +35,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)aws_xml_find(aws_xml_root(doc), "DescribeStacksResult/Stacks/member");
 		aws_xml_free(doc);
 	}
-	qxml_doc q;
-	if (qxml_parse(x, size, "DescribeStacks", "http://cloudformation.amazonaws.com/doc/2010-05-15/", &q, &err) == 0) {
+	aws_query_doc q;
+	if (aws_query_parse(x, size, "DescribeStacks", "http://cloudformation.amazonaws.com/doc/2010-05-15/", &q, &err) == 0) {
 		int oom = 0;
-		char *id = qxml_dup(q.result, "StackId", &oom);
+		char *id = aws_query_dup(q.result, "StackId", &oom);
 		free(id);
-		qxml_free(&q);
+		aws_query_free(&q);
 	}
-	sts_identity who;
-	(void)sts_parse_identity(x, size, &who, &err);
+	aws_sts_identity who;
+	(void)aws_sts_parse_identity(x, size, &who, &err);
 	aws_credentials creds;
 	(void)aws_creds_sts_parse(x, size, 200, 1700000000, &creds, &err);
 	return 0;

@@ -1,7 +1,7 @@
 """test_browser.py — the browser test: headless Chromium (Debian's, driven by playwright-core)
 against the demo as `make run` starts it (dynalite + demo items + server). The steps and
 checks are in tests/browser/browse.js; screenshots land in the build folder
-(screenshot-results.png, -page2, -phone, -dark).
+(screenshot-results.png, -item, -page2, -phone, -dark).
 """
 import json
 import os
@@ -35,7 +35,9 @@ def test_browser_logs_in_scans_pages_filters_and_saves_screenshots(tmp_path):
                            text=True, timeout=240)
         assert p.returncode == 0, f"{p.stderr}\n--- server log tail ---\n{run.stdout()[-2000:]}"
         facts = json.loads(p.stdout.strip().splitlines()[-1])
+        attr_filtered = facts.pop("attrFiltered")
         assert facts == {"ok": True, "page1": 100, "page2": 100, "total": 300, "filtered": 100}
+        assert 0 < attr_filtered <= 100
         assert os.path.getsize(shot) > 10000
         run.interrupt()
         assert run.group_pids() == []

@@ -597,6 +597,7 @@ def test_registry_403_says_which_permission_is_missing(built):
         assert r.returncode == 1
         assert "denies" in r.stderr and "push permission" in r.stderr
         assert "ecr:InitiateLayerUpload" in r.stderr
+        assert "the registry said: UNKNOWN: injected failure" in r.stderr
 
 
 def test_bearer_token_auth_is_followed(built):

@@ -98,8 +98,8 @@ def test_results_page_links_to_the_next_page_with_cursor_filter_and_limit(demo):
     assert params["q"] == ["item-"] and params["limit"] == ["25"] and params["cursor"]
     status, html2 = demo.get(href)
     assert status == 200
-    first = set(re.findall(rb'<th scope="row">(item-\d+)</th>', html))
-    second = set(re.findall(rb'<th scope="row">(item-\d+)</th>', html2))
+    first = set(re.findall(rb'<th scope="row"><a href="/item/item-\d+">(item-\d+)</a></th>', html))
+    second = set(re.findall(rb'<th scope="row"><a href="/item/item-\d+">(item-\d+)</a></th>', html2))
     assert len(first) == len(second) == 25 and not first & second
 
 

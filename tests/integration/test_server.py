@@ -76,7 +76,7 @@ def test_start_page_shows_the_table_and_a_scan_form(srv, table):
     status, h, body = srv.get("/", auth=AUTH)
     assert status == 200
     assert table.encode() in body
-    assert b'action="/query"' in body and b'method="post"' in body.lower()
+    assert b'action="/query"' in body and b'method="get"' in body.lower()
 
 
 def test_each_user_gets_their_own_start_page(showtable_factory, aws_env, dynalite, table):

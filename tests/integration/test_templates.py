@@ -355,7 +355,7 @@ def test_task_role_is_least_privilege():
             str(s.get("Condition"))) for s in policy_statements(role)}
     assert all(s["Effect"] == "Allow" for s in policy_statements(role))
     assert got == {
-        (("dynamodb:Scan",),
+        (("dynamodb:Scan", "dynamodb:GetItem", "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups"),
          (str(sub("arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}")),),
          "None"),
         (("ssm:GetParameter",), (str(sub(arn + "/table")), str(sub(arn + "/credentials"))), "None"),

@@ -24,7 +24,6 @@
 
 #define ENDPOINT "https://ssm.us-east-1.amazonaws.com"
 
-static char data_dir[1024];
 
 /* Builds a response as aws_http would hand it over from a recorded .http file. */
 static void load_response(const char *path, aws_http_response *r)
@@ -46,15 +45,15 @@ static void load_response(const char *path, aws_http_response *r)
 
 static void test_recorded_error_case(void **state)
 {
-	const char *name = *state;
+	const char *base = *state;   /* tests/data/client/<case>, without .http */
 	char path[1200];
-	snprintf(path, sizeof path, "%s/%s.http", data_dir, name);
+	snprintf(path, sizeof path, "%s.http", base);
 	aws_http_response r;
 	load_response(path, &r);
 	aws_error e;
 	aws_client_parse_error("SSM", "GetParameter", ENDPOINT, &r, &e);
 
-	snprintf(path, sizeof path, "%s/%s.expect", data_dir, name);
+	snprintf(path, sizeof path, "%s.expect", base);
 	size_t len;
 	char *exp = testdata_read(path, &len);
 	if (!exp)
@@ -78,15 +77,15 @@ static void test_recorded_error_case(void **state)
 		} else if (strcmp(key, "throttled") == 0) {
 			assert_int_equal(e.throttled, atoi(val));
 		} else if (strcmp(key, "retryable") == 0) {
-			assert_int_equal(aws_client_retryable(r.status, e.type), atoi(val));
+			assert_int_equal(aws_error_retryable(r.status, e.type), atoi(val));
 		} else if (strcmp(key, "request_id") == 0) {
 			assert_string_equal(e.request_id, val);
 		} else if (strcmp(key, "message_has") == 0) {
 			if (!strstr(e.message, val))
-				fail_msg("%s: message '%s' lacks '%s'", name, e.message, val);
+				fail_msg("%s: message '%s' lacks '%s'", base, e.message, val);
 		} else if (strcmp(key, "message_lacks") == 0) {
 			if (*val && strstr(e.message, val))
-				fail_msg("%s: message '%s' contains '%s'", name, e.message, val);
+				fail_msg("%s: message '%s' contains '%s'", base, e.message, val);
 		} else {
 			fail_msg("%s: unknown key '%s'", path, key);
 		}
@@ -100,33 +99,7 @@ static void test_recorded_error_case(void **state)
 	aws_http_response_free(&r);
 }
 
-/* ---- retry classification */
-
-static void test_only_throttling_transient_and_5xx_are_retryable(void **state)
-{
-	(void)state;
-	static const char *const throttles[] = {
-		"Throttling", "ThrottlingException", "ThrottledException",
-		"RequestThrottledException", "TooManyRequestsException",
-		"ProvisionedThroughputExceededException", "TransactionInProgressException",
-		"RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
-		"RequestThrottled", "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
-	};
-	for (size_t i = 0; i < sizeof throttles / sizeof throttles[0]; i++)
-		assert_true(aws_client_retryable(400, throttles[i]));
-	assert_true(aws_client_retryable(500, ""));
-	assert_true(aws_client_retryable(502, ""));
-	assert_true(aws_client_retryable(503, ""));
-	assert_true(aws_client_retryable(504, ""));
-	assert_false(aws_client_retryable(501, ""));
-	assert_false(aws_client_retryable(400, "ValidationException"));
-	assert_false(aws_client_retryable(400, "AccessDeniedException"));
-	assert_false(aws_client_retryable(404, ""));
-	assert_false(aws_client_retryable(403, "UnrecognizedClientException"));
-	assert_false(aws_client_retryable(400, "ConditionalCheckFailedException"));
-}
-
-/* ---- service descriptors and form encoding */
+/* ---- service descriptors */
 
 static void test_service_descriptors_match_the_api_references(void **state)
 {
@@ -148,20 +121,6 @@ static void test_service_descriptors_match_the_api_references(void **state)
 	assert_string_equal(AWS_SERVICE_ELBV2.endpoint_prefix, "elasticloadbalancing");
 	assert_string_equal(AWS_SERVICE_ELBV2.api_version, "2015-12-01");
 	assert_null(AWS_SERVICE_ELBV2.target_prefix);
-}
-
-static void test_form_encode_keeps_unreserved_and_escapes_the_rest(void **state)
-{
-	(void)state;
-	aws_buf b = AWS_BUF_INIT;
-	assert_int_equal(aws_form_encode(&b, "a-Z_0.9~ b/c+d=e&f\xc3\xa9"), 0);
-	assert_string_equal(b.data, "a-Z_0.9~%20b%2Fc%2Bd%3De%26f%C3%A9");
-	aws_buf_free(&b);
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* After aws_client_cancel no call reaches the network: it fails at once, not retried. The
@@ -189,43 +148,14 @@ static void test_cancelled_client_fails_every_call_at_once(void **state)
 
 int main(void)
 {
-	const char *td = getenv("SHOWTABLE_TESTDATA");
-	snprintf(data_dir, sizeof data_dir, "%s/client", td ? td : "tests/data");
 	static const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(test_only_throttling_transient_and_5xx_are_retryable),
 		cmocka_unit_test(test_service_descriptors_match_the_api_references),
-		cmocka_unit_test(test_form_encode_keeps_unreserved_and_escapes_the_rest),
 		cmocka_unit_test(test_cancelled_client_fails_every_call_at_once),
 	};
-	size_t nfixed = sizeof fixed / sizeof fixed[0];
-
-	char *names[256];
-	size_t nn = 0;
-	DIR *d = opendir(data_dir);
-	if (!d) {
-		fprintf(stderr, "test_client: cannot open %s (set SHOWTABLE_TESTDATA)\n", data_dir);
-		return 1;
-	}
-	for (struct dirent *de; (de = readdir(d)) && nn < 256;) {
-		size_t l = strlen(de->d_name);
-		if (l > 5 && strcmp(de->d_name + l - 5, ".http") == 0)
-			names[nn++] = strndup(de->d_name, l - 5);
-	}
-	closedir(d);
-	qsort(names, nn, sizeof names[0], by_name);
-
-	struct CMUnitTest *tests = calloc(nfixed + nn, sizeof *tests);
-	if (!tests)
-		return 1;
-	memcpy(tests, fixed, sizeof fixed);
-	for (size_t i = 0; i < nn; i++) {
-		tests[nfixed + i].name = names[i];
-		tests[nfixed + i].test_func = test_recorded_error_case;
-		tests[nfixed + i].initial_state = names[i];
-	}
-	int rc = _cmocka_run_group_tests("client", tests, nfixed + nn, NULL, NULL);
-	for (size_t i = 0; i < nn; i++)
-		free(names[i]);
-	free(tests);
-	return rc;
+	testdata_suite s = {0};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		testdata_suite_add(&s, fixed[i].name, fixed[i].test_func, NULL);
+	/* one case per recorded response: <case>.http with <case>.expect beside it */
+	testdata_suite_add_cases(&s, "client", ".http", NULL, "", test_recorded_error_case);
+	return testdata_suite_run(&s, "client");
 }

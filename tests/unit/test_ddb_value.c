@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "aws_ddb.h"
+#include "aws_ddb_value.h"
 
 static char why[512];
 

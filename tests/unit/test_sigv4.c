@@ -22,7 +22,6 @@
 #include "aws_sigv4.h"
 #include "testdata.h"
 
-static char suite[4096];
 
 static char *slurp(const char *dir, const char *name, size_t *len)
 {
@@ -250,72 +249,17 @@ static void query_case(void **state)
 	free(r.text);
 }
 
-static int by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-/* Adds a header test (and a query test when the case has one) for every case folder of
- * suite to tests[]; returns the new count. */
-static size_t add_suite(const char *dirname, struct CMUnitTest *tests, char **names, size_t nt, size_t cap)
-{
-	struct dirent **ents;
-	int n = scandir(dirname, &ents, NULL, by_name);
-	if (n < 0) {
-		fprintf(stderr, "test_sigv4: cannot read %s (run from the repository root or set SHOWTABLE_TESTDATA)\n", dirname);
-		exit(1);
-	}
-	for (int i = 0; i < n; i++) {
-		char dir[8192], probe[8300];
-		snprintf(dir, sizeof dir, "%s/%s", dirname, ents[i]->d_name);
-		snprintf(probe, sizeof probe, "%s/context.json", dir);
-		if (ents[i]->d_name[0] != '.' && access(probe, R_OK) == 0 && nt + 2 <= cap) {
-			char *d = strdup(dir);
-			if (!d || asprintf(&names[nt], "header/%s", ents[i]->d_name) < 0)
-				exit(1);
-			tests[nt] = (struct CMUnitTest){names[nt], header_case, NULL, NULL, d};
-			nt++;
-			snprintf(probe, sizeof probe, "%s/query-signature.txt", dir);
-			if (access(probe, R_OK) == 0) {
-				if (asprintf(&names[nt], "query/%s", ents[i]->d_name) < 0)
-					exit(1);
-				tests[nt] = (struct CMUnitTest){names[nt], query_case, NULL, NULL, d};
-				nt++;
-			}
-		}
-		free(ents[i]);
-	}
-	free(ents);
-	return nt;
-}
-
-/* The official suite (tests/data/sigv4), then our own cases in the same layout
- * (tests/data/sigv4-extra). */
 int main(void)
 {
-	const char *data = getenv("SHOWTABLE_TESTDATA");
-	const size_t cap = 1024;
-	struct CMUnitTest *tests = calloc(cap, sizeof *tests);
-	char **names = calloc(cap, sizeof *names);
-	if (!tests || !names)
-		return 1;
-	size_t nt = 0;
-	static const char *suites[] = {"sigv4", "sigv4-extra"};
-	for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
-		snprintf(suite, sizeof suite, "%s/%s", data ? data : "tests/data", suites[i]);
-		nt = add_suite(suite, tests, names, nt, cap);
-	}
-	if (nt == 0) {
+	testdata_suite s = {0};
+	/* one case per vector folder: header signing always, query signing when it has one */
+	if (testdata_suite_add_cases(&s, "sigv4", "", "context.json", "header/", header_case) == 0) {
 		fprintf(stderr, "test_sigv4: no test vectors found\n");
 		return 1;
 	}
-	int failed = _cmocka_run_group_tests("sigv4_vectors", tests, nt, NULL, NULL);
-	for (size_t i = 0; i < nt; i++) {
-		if (tests[i].test_func == header_case)
-			free(tests[i].initial_state);
-		free(names[i]);
-	}
-	free(names);
-	free(tests);
-	return failed ? 1 : 0;
+	testdata_suite_add_cases(&s, "sigv4", "", "query-signature.txt", "query/", query_case);
+	/* our own cases in the same layout */
+	testdata_suite_add_cases(&s, "sigv4-extra", "", "context.json", "header/", header_case);
+	testdata_suite_add_cases(&s, "sigv4-extra", "", "query-signature.txt", "query/", query_case);
+	return testdata_suite_run(&s, "sigv4_vectors") ? 1 : 0;
 }

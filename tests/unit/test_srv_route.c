@@ -33,6 +33,33 @@ static void pages_need_auth_and_query_takes_post(void **state)
 	assert_int_equal(srv_route_match("POST", "/api/items").method_allowed, 0);
 }
 
+static void item_routes_carry_where_the_itemID_starts(void **state)
+{
+	(void)state;
+	srv_route r = srv_route_match("GET", "/item/a/b c");
+	assert_int_equal(r.id, SRV_ROUTE_ITEM);
+	assert_int_equal(r.needs_auth, 1);
+	assert_int_equal(r.is_api, 0);
+	assert_string_equal("/item/a/b c" + r.arg, "a/b c");
+	r = srv_route_match("HEAD", "/api/item/x");
+	assert_int_equal(r.id, SRV_ROUTE_API_ITEM);
+	assert_int_equal(r.is_api, 1);
+	assert_int_equal(r.method_allowed, 1);
+	assert_string_equal("/api/item/x" + r.arg, "x");
+	assert_int_equal(srv_route_match("GET", "/api/items").is_api, 1);
+	assert_int_equal(srv_route_match("POST", "/item/x").method_allowed, 0);
+	assert_int_equal(srv_route_match("GET", "/item/").id, SRV_ROUTE_NOT_FOUND);
+	assert_int_equal(srv_route_match("GET", "/item").id, SRV_ROUTE_NOT_FOUND);
+	assert_int_equal(srv_route_match("GET", "/api/item/").id, SRV_ROUTE_NOT_FOUND);
+	assert_int_equal(srv_route_match("GET", "/").arg, 0);
+	srv_route x = srv_route_match("GET", "/export.ndjson");
+	assert_int_equal(x.id, SRV_ROUTE_EXPORT);
+	assert_int_equal(x.needs_auth, 1);
+	assert_int_equal(srv_route_match("POST", "/export.ndjson").method_allowed, 0);
+	assert_int_equal(srv_route_match("GET", "/export.csv").id, SRV_ROUTE_EXPORT_CSV);
+	assert_int_equal(srv_route_match("GET", "/export.json").id, SRV_ROUTE_NOT_FOUND);
+}
+
 static void static_namespace_and_unknown_paths(void **state)
 {
 	(void)state;
@@ -76,6 +103,7 @@ int main(void)
 		cmocka_unit_test(ping_is_public_and_get_only),
 		cmocka_unit_test(pages_need_auth_and_query_takes_post),
 		cmocka_unit_test(static_namespace_and_unknown_paths),
+		cmocka_unit_test(item_routes_carry_where_the_itemID_starts),
 		cmocka_unit_test(form_fields_are_decoded),
 		cmocka_unit_test(malformed_or_long_fields_are_refused),
 	};

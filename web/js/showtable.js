@@ -1,6 +1,8 @@
 /* showtable.js — optional comforts on top of pages that work without it: sort the rows of
  * the page shown by clicking (or pressing Enter on) a column header, "/" jumps to the
- * filter box, and the Scan button shows it is busy instead of inviting a second click. */
+ * filter box, j/k (or the arrows, once a row is chosen) move between rows and Enter opens
+ * the item, a value cut short shows whole on hover and unfolds on a click, and the Scan
+ * button shows it is busy instead of inviting a second click. */
 (function () {
 	"use strict";
 
@@ -86,8 +88,55 @@
 		if (!q.placeholder || q.placeholder === "any item") q.placeholder = "any item — press / to filter";
 	}
 
+	function typing(t) {
+		return t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(t.tagName));
+	}
+
+	/* j/k or Down/Up move a highlight between rows (arrows only once a row is chosen, so they
+	 * still scroll the page otherwise); Enter opens the highlighted row's item. */
+	function rowKeys(table) {
+		var body = table.tBodies[0];
+		if (!body) return;
+		var current = -1;
+		function go(i) {
+			var rows = body.rows;
+			if (!rows.length) return;
+			i = Math.max(0, Math.min(rows.length - 1, i));
+			if (current >= 0 && rows[current]) rows[current].classList.remove("current");
+			current = i;
+			rows[i].classList.add("current");
+			rows[i].scrollIntoView({ block: "nearest" });
+		}
+		document.addEventListener("keydown", function (e) {
+			if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+			var k = e.key;
+			if (k === "j" || (k === "ArrowDown" && current >= 0)) { go(current + 1); e.preventDefault(); }
+			else if (k === "k" || (k === "ArrowUp" && current >= 0)) { go(current - 1); e.preventDefault(); }
+			else if (k === "Enter" && current >= 0 && (!e.target || e.target === document.body)) {
+				var link = body.rows[current] && body.rows[current].querySelector("th a");
+				if (link) { e.preventDefault(); window.location.href = link.href; }
+			}
+		});
+		table.setAttribute("aria-keyshortcuts", "j k Enter");
+	}
+
+	/* A cell whose value is cut short: its whole text as the tooltip, a click unfolds it. */
+	function cutValues(table) {
+		table.addEventListener("mouseover", function (e) {
+			var cell = e.target.closest && e.target.closest("td, th");
+			if (cell && !cell.title && cell.scrollWidth > cell.clientWidth + 1) cell.title = cell.textContent;
+		});
+		table.addEventListener("click", function (e) {
+			var cell = e.target.closest && e.target.closest("tbody td");
+			if (cell && (cell.classList.contains("open") || cell.scrollWidth > cell.clientWidth + 1))
+				cell.classList.toggle("open");
+		});
+	}
+
 	function start() {
 		Array.prototype.forEach.call(document.querySelectorAll("table.items"), makeSortable);
+		Array.prototype.forEach.call(document.querySelectorAll("table.items"), rowKeys);
+		Array.prototype.forEach.call(document.querySelectorAll("table.items"), cutValues);
 		Array.prototype.forEach.call(document.querySelectorAll("form.filter"), busyOnSubmit);
 		slashFocusesFilter();
 	}

@@ -1,4 +1,4 @@
-/* test_page.c — paging over several Scan calls (srv_page), against an in-memory fake of
+/* test_srv_page.c — paging over several Scan calls (srv_page), against an in-memory fake of
  * DynamoDB's Scan: Limit applies before the filter, a LastEvaluatedKey comes back whenever
  * the call stopped at Limit or at its size cap, ExclusiveStartKey continues after any key.
  * Checks: every item exactly once across pages, pages never empty while more match, the
@@ -46,12 +46,24 @@ static int fake_scan(void *ctx, const aws_ddb_scan_input *in, aws_ddb_scan_page 
 	}
 	const char *q = NULL;
 	if (in->filter_expression) {
-		assert_string_equal(in->filter_expression, "contains(#k, :q)");
-		assert_string_equal(json_string_value(json_object_get(in->expression_attribute_names,
-								      "#k")), "itemID");
-		q = json_string_value(json_object_get(json_object_get(
-			in->expression_attribute_values, ":q"), "S"));
-		assert_non_null(q);
+		/* the tests' attribute condition is "itemID exists" (every item), itemID text last */
+		const char *x = in->filter_expression;
+		if (strncmp(x, "attribute_exists(#a0)", 21) == 0) {
+			assert_string_equal(json_string_value(json_object_get(in->expression_attribute_names,
+									      "#a0")), "itemID");
+			x += 21;
+			if (*x)
+				assert_string_equal(x, " AND contains(#k, :q)");
+		} else {
+			assert_string_equal(x, "contains(#k, :q)");
+		}
+		if (*x) {
+			assert_string_equal(json_string_value(json_object_get(in->expression_attribute_names,
+									      "#k")), "itemID");
+			q = json_string_value(json_object_get(json_object_get(
+				in->expression_attribute_values, ":q"), "S"));
+			assert_non_null(q);
+		}
 	}
 	size_t n = json_array_size(f->items), i = 0;
 	if (in->exclusive_start_key) {
@@ -127,7 +139,7 @@ static int walk(fake *f, const char *q, long limit, int expect_items)
 	for (;;) {
 		srv_page p;
 		aws_error err;
-		if (srv_page_fetch_with(fake_scan, f, "t", q, cursor, limit, 0, &key, &p, &err) != 0)
+		if (srv_page_fetch_with(fake_scan, f, "t", q, NULL, cursor, limit, 0, &key, &p, &err) != 0)
 			fail_msg("page %d failed: %s", pages, err.message);
 		pages++;
 		assert_true(p.count <= limit);
@@ -161,7 +173,7 @@ static void first_page_has_limit_items_and_a_cursor(void **state)
 	fake f = {.items = table_of(250)};
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, 100, 0, &key, &p,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, NULL, 100, 0, &key, &p,
 					     &err), 0);
 	assert_int_equal(p.count, 100);
 	assert_int_equal(p.scanned, 101);       /* one more read proves a next page exists */
@@ -198,7 +210,7 @@ static void short_service_pages_are_merged_into_one_page(void **state)
 	fake f = {.items = table_of(250), .max_per_call = 7};
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "", NULL, 20, 0, &key, &p, &err),
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "", NULL, NULL, 20, 0, &key, &p, &err),
 			 0);
 	assert_int_equal(p.count, 20);
 	assert_int_equal(f.calls, 3);
@@ -216,7 +228,7 @@ static void filter_keeps_matching_items_and_fills_pages(void **state)
 	fake f = {.items = table_of(1000)};   /* 100 items contain "ten" */
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "ten", NULL, 30, 0, &key, &p,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "ten", NULL, NULL, 30, 0, &key, &p,
 					     &err), 0);
 	assert_int_equal(p.count, 30);        /* a full page although few items match */
 	assert_true(p.scanned >= 290);
@@ -253,7 +265,7 @@ static void sparse_filter_never_shows_an_empty_page_before_the_end(void **state)
 	/* item-2990-ten is among the last; one page must reach it. */
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "2990", NULL, 100, 0, &key, &p,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "2990", NULL, NULL, 100, 0, &key, &p,
 					     &err), 0);
 	assert_int_equal(p.count, 1);
 	assert_null(p.next_cursor);
@@ -268,7 +280,7 @@ static void spent_budget_returns_what_there_is_and_a_cursor(void **state)
 	fake f = {.items = table_of(500), .max_per_call = 10, .sleep_ms = 5};
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "ten", NULL, 100, 12, &key, &p,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "ten", NULL, NULL, 100, 12, &key, &p,
 					     &err), 0);
 	assert_true(f.calls >= 2 && f.calls <= 4);
 	assert_true(p.budget_spent);
@@ -284,13 +296,13 @@ static void tampered_cursor_is_invalid_before_any_scan(void **state)
 	fake f = {.items = table_of(50)};
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, 10, 0, &key, &p,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, NULL, 10, 0, &key, &p,
 					     &err), 0);
 	char *c = strdup(p.next_cursor);
 	srv_page_free(&p);
 	c[10] ^= 1;
 	f.calls = 0;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, c, 10, 0, &key, &p, &err),
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, c, 10, 0, &key, &p, &err),
 			 -1);
 	assert_int_equal(err.kind, AWS_ERR_INVALID);
 	assert_int_equal(f.calls, 0);
@@ -305,12 +317,41 @@ static void cursor_used_with_another_filter_is_invalid(void **state)
 	fake f = {.items = table_of(50)};
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "item", NULL, 10, 0, &key, &p,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "item", NULL, NULL, 10, 0, &key, &p,
 					     &err), 0);
 	char *c = strdup(p.next_cursor);
 	srv_page_free(&p);
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "", c, 10, 0, &key, &p, &err),
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "", NULL, c, 10, 0, &key, &p, &err),
 			 -1);
+	assert_int_equal(err.kind, AWS_ERR_INVALID);
+	srv_page_free(&p);
+	free(c);
+	json_decref(f.items);
+}
+
+static void attribute_conditions_are_sent_and_bind_the_cursor(void **state)
+{
+	(void)state;
+	fake f = {.items = table_of(50)};
+	srv_filter exists = {0}, other = {0};
+	assert_int_equal(srv_filter_add(&exists, "itemID", "exists", NULL, NULL, NULL), 0);
+	assert_int_equal(srv_filter_add(&other, "itemID", "exists", NULL, NULL, NULL), 0);
+	assert_int_equal(srv_filter_add(&other, "itemID", "exists", NULL, NULL, NULL), 0);
+	srv_page p;
+	aws_error err;
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "item", &exists, NULL, 10, 0, &key, &p, &err), 0);
+	assert_int_equal(p.count, 10);
+	assert_ptr_equal(p.filter, &exists);
+	char *c = strdup(p.next_cursor);
+	srv_page_free(&p);
+	/* the same filter continues; without the conditions, or with others, the cursor is refused */
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "item", &exists, c, 10, 0, &key, &p, &err), 0);
+	assert_int_equal(p.count, 10);
+	srv_page_free(&p);
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "item", NULL, c, 10, 0, &key, &p, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_INVALID);
+	srv_page_free(&p);
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "item", &other, c, 10, 0, &key, &p, &err), -1);
 	assert_int_equal(err.kind, AWS_ERR_INVALID);
 	srv_page_free(&p);
 	free(c);
@@ -323,11 +364,11 @@ static void bad_limit_and_filter_are_invalid(void **state)
 	fake f = {.items = table_of(5)};
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, 1001, 0, &key, &p,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, NULL, 1001, 0, &key, &p,
 					     &err), -1);
 	assert_int_equal(err.kind, AWS_ERR_INVALID);
 	srv_page_free(&p);
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "\xff\xfe", NULL, 10, 0, &key,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", "\xff\xfe", NULL, NULL, 10, 0, &key,
 					     &p, &err), -1);
 	assert_int_equal(err.kind, AWS_ERR_INVALID);
 	assert_non_null(strstr(err.message, "UTF-8"));
@@ -335,7 +376,7 @@ static void bad_limit_and_filter_are_invalid(void **state)
 	char longq[SRV_PAGE_Q_MAX + 2];
 	memset(longq, 'a', sizeof longq - 1);
 	longq[sizeof longq - 1] = '\0';
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", longq, NULL, 10, 0, &key, &p,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", longq, NULL, NULL, 10, 0, &key, &p,
 					     &err), -1);
 	assert_int_equal(err.kind, AWS_ERR_INVALID);
 	srv_page_free(&p);
@@ -349,7 +390,7 @@ static void scan_errors_pass_through_unchanged(void **state)
 	fake f = {.items = table_of(5), .fail_type = "ResourceNotFoundException"};
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, 10, 0, &key, &p,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, NULL, 10, 0, &key, &p,
 					     &err), -1);
 	assert_int_equal(err.kind, AWS_ERR_SERVICE);
 	assert_string_equal(err.type, "ResourceNotFoundException");
@@ -377,7 +418,7 @@ static void page_over_the_text_limit_asks_for_fewer_items(void **state)
 	fake f = {.items = a};
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, 100, 0, &key, &p, &err), -1);
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, NULL, 100, 0, &key, &p, &err), -1);
 	assert_int_equal(err.kind, AWS_ERR_INVALID);
 	assert_non_null(strstr(err.message, "ask for fewer items per page (limit)"));
 	srv_page_free(&p);
@@ -390,7 +431,7 @@ static void empty_table_gives_an_empty_last_page(void **state)
 	fake f = {.items = json_array()};
 	srv_page p;
 	aws_error err;
-	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, 10, 0, &key, &p,
+	assert_int_equal(srv_page_fetch_with(fake_scan, &f, "t", NULL, NULL, NULL, 10, 0, &key, &p,
 					     &err), 0);
 	assert_int_equal(p.count, 0);
 	assert_null(p.next_cursor);
@@ -437,6 +478,7 @@ int main(void)
 		cmocka_unit_test(tampered_cursor_is_invalid_before_any_scan),
 		cmocka_unit_test(cursor_used_with_another_filter_is_invalid),
 		cmocka_unit_test(bad_limit_and_filter_are_invalid),
+		cmocka_unit_test(attribute_conditions_are_sent_and_bind_the_cursor),
 		cmocka_unit_test(scan_errors_pass_through_unchanged),
 		cmocka_unit_test(empty_table_gives_an_empty_last_page),
 		cmocka_unit_test(limit_parameter_is_parsed_and_clamped),

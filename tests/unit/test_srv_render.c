@@ -1,4 +1,4 @@
-/* test_render.c — the HTML pages and the JSON API body (srv_render): escaping of hostile
+/* test_srv_render.c — the HTML pages and the JSON API body (srv_render): escaping of hostile
  * text, every DynamoDB type in both outputs, 38-digit numbers kept, column order, paging
  * links, no inline script or style, and clean failure when the output limit is reached.
  * Items come from the JSON files in tests/data/render.
@@ -78,7 +78,7 @@ static void results_render_every_attribute_type(void **state)
 	(void)state;
 	srv_page p = page_of("all_types.json");
 	char *h = results_html(&p);
-	assert_contains(h, "<th scope=\"row\">all-types</th>");
+	assert_contains(h, "<th scope=\"row\"><a href=\"/item/all-types\">all-types</a></th>");
 	assert_contains(h, "<td>plain text</td>");
 	assert_contains(h, "<td class=\"n\">12345678901234567890123456789012345678</td>");
 	assert_contains(h, "<td class=\"b\" title=\"binary, base64\">aGVsbG8gd29ybGQ=</td>");
@@ -142,7 +142,8 @@ static void hostile_item_text_is_rendered_escaped(void **state)
 	char *h = results_html(&p);
 	assert_lacks(h, "<script>alert");
 	assert_lacks(h, "<b>bold");
-	assert_contains(h, "<th scope=\"row\">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</th>");
+	assert_contains(h, "<th scope=\"row\"><a href=\"/item/%3Cscript%3Ealert%28%22x%22%29%3C%2Fscript%3E\">"
+			   "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</a></th>");
 	assert_contains(h, "<th scope=\"col\">quote&#39;attr&quot;&lt;b&gt;</th>");
 	assert_contains(h, "<td>it&#39;s &quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;</td>");
 	assert_contains(h, "<td>Zürich 日本 😀</td>");
@@ -177,8 +178,68 @@ static void next_link_carries_cursor_filter_and_limit(void **state)
 	char *h = results_html(&p);
 	assert_contains(h, "<a class=\"next primary\" rel=\"next\" "
 			   "href=\"/query?q=a%20b%26c&amp;limit=250&amp;cursor=AbC-_9\">");
-	assert_contains(h, "<a class=\"first\" href=\"/query?q=a%20b%26c&amp;limit=250\">");
+	assert_lacks(h, "First page");   /* this is the first page */
 	assert_contains(h, "more on the next page");
+	free(h);
+	p.continued = 1;
+	h = results_html(&p);
+	assert_contains(h, "<a class=\"first\" href=\"/query?q=a%20b%26c&amp;limit=250\">First page</a>");
+	free(h);
+	srv_page_free(&p);
+}
+
+static void chosen_columns_are_shown_with_itemID_and_kept_in_links(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	char *show[] = {"s", "zeta", "gone"};
+	p.show = show;
+	p.nshow = 3;
+	p.next_cursor = strdup("C");
+	char *h = results_html(&p);
+	assert_contains(h, "<thead><tr><th scope=\"col\">itemID</th><th scope=\"col\">s</th>"
+			   "<th scope=\"col\">zeta</th></tr></thead>");
+	assert_contains(h, "3 attributes</caption>");
+	assert_contains(h, "href=\"/query?limit=100&amp;col=s&amp;col=zeta&amp;col=gone&amp;cursor=C\"");
+	/* the chooser: every attribute of the page, the chosen ones checked, and a chosen one
+	 * this page lacks */
+	assert_contains(h, "<label><input type=\"checkbox\" name=\"col\" value=\"b\">b</label>");
+	assert_contains(h, "<label><input type=\"checkbox\" name=\"col\" checked value=\"s\">s</label>");
+	assert_contains(h, "<label><input type=\"checkbox\" name=\"col\" checked value=\"gone\">gone</label>");
+	assert_lacks(h, "value=\"itemID\">");
+	assert_lacks(h, "<th scope=\"col\">b</th>");
+	free(h);
+	p.nshow = 0;
+	h = results_html(&p);
+	assert_contains(h, "<label><input type=\"checkbox\" name=\"col\" checked value=\"b\">b</label>");
+	assert_contains(h, "<th scope=\"col\">b</th>");
+	free(h);
+	srv_page_free(&p);
+}
+
+static void conditions_are_in_the_links_the_form_and_the_summary(void **state)
+{
+	(void)state;
+	srv_page p = page_of("all_types.json");
+	srv_filter f = {0};
+	assert_int_equal(srv_filter_add(&f, "price tag", "gt", "number", "9.5", NULL), 0);
+	assert_int_equal(srv_filter_add(&f, "<b>", "begins_with", "string", "a&b", NULL), 0);
+	assert_int_equal(srv_filter_add(&f, "gone", "not_exists", NULL, NULL, NULL), 0);
+	p.filter = &f;
+	p.next_cursor = strdup("Cur");
+	char *h = results_html(&p);
+	assert_contains(h, "href=\"/query?limit=100&amp;attr=price%20tag&amp;op=gt&amp;type=number&amp;value=9.5"
+			   "&amp;attr=%3Cb%3E&amp;op=begins_with&amp;type=string&amp;value=a%26b"
+			   "&amp;attr=gone&amp;op=not_exists&amp;type=string&amp;value=&amp;cursor=Cur\">");
+	assert_contains(h, " where <code>price tag</code> &gt; <code>9.5</code> and <code>&lt;b&gt;</code> begins with "
+			   "<q>a&amp;b</q> and <code>gone</code> does not exist");
+	/* one row per condition, then one blank row; every row sends all four fields */
+	assert_contains(h, "value=\"price tag\"><select name=\"op\" aria-label=\"comparison of condition 1\">"
+			   "<option value=\"eq\">=</option><option value=\"ne\">≠</option><option value=\"lt\">&lt;"
+			   "</option><option value=\"gt\" selected>&gt;</option>");
+	assert_contains(h, "aria-label=\"attribute of condition 4\" value=\"\">");
+	assert_lacks(h, "condition 5");
+	assert_lacks(h, "<b>");
 	free(h);
 	srv_page_free(&p);
 }
@@ -249,7 +310,7 @@ static void pages_use_only_our_own_assets(void **state)
 	srv_page p = page_of("all_types.json");
 	aws_buf b = AWS_BUF_INIT;
 	assert_int_equal(srv_render_results(&b, &p), 0);
-	assert_int_equal(srv_render_start(&b, "t", "u"), 0);
+	assert_int_equal(srv_render_start(&b, "t", "u", NULL), 0);
 	assert_int_equal(srv_render_error(&b, 404, "Not found", "x"), 0);
 	const char *script = "<script src=\"/js/showtable.js\" defer></script>";
 	size_t scripts = 0;
@@ -286,12 +347,12 @@ static void render_fails_cleanly_at_the_output_limit(void **state)
 
 /* ---- start and error pages ---- */
 
-static void start_page_has_a_scan_form_posting_to_query(void **state)
+static void start_page_has_a_scan_form_getting_query(void **state)
 {
 	(void)state;
 	aws_buf b = AWS_BUF_INIT;
-	assert_int_equal(srv_render_start(&b, "showtable-demo", "ann<"), 0);
-	assert_contains(b.data, "<form class=\"filter\" method=\"post\" action=\"/query\"");
+	assert_int_equal(srv_render_start(&b, "showtable-demo", "ann<", NULL), 0);
+	assert_contains(b.data, "<form class=\"filter\" method=\"get\" action=\"/query\"");
 	assert_contains(b.data, "<label for=\"q\">");
 	assert_contains(b.data, "name=\"q\"");
 	assert_contains(b.data, "name=\"limit\"");
@@ -299,6 +360,30 @@ static void start_page_has_a_scan_form_posting_to_query(void **state)
 	assert_contains(b.data, "<code>showtable-demo</code>");
 	assert_contains(b.data, "<b>ann&lt;</b>");
 	assert_contains(b.data, "<option selected>100</option>");
+	aws_buf_free(&b);
+}
+
+static void start_page_shows_what_describe_table_says(void **state)
+{
+	(void)state;
+	srv_table_info info = {"itemID", 'S', "", 0, "PAY_PER_REQUEST", 300, 61234, 1};
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_render_start(&b, "showtable-demo", "ann", &info), 0);
+	assert_contains(b.data, "<dt>Key</dt><dd><code>itemID</code> (string)</dd>");
+	assert_contains(b.data, "<dt>Billing</dt><dd>on demand</dd>");
+	assert_contains(b.data, "<dt>Items</dt><dd>about 300</dd>");
+	assert_contains(b.data, "<dt>Size</dt><dd>about 61.2 kB</dd>");
+	assert_contains(b.data, "<dt>Point-in-time recovery</dt><dd>on</dd>");
+	aws_buf_reset(&b);
+	srv_table_info comp = {"pk<", 'N', "sk", 'B', "PROVISIONED", 0, 0, -1};
+	assert_int_equal(srv_render_start(&b, "t", "u", &comp), 0);
+	assert_contains(b.data, "<code>pk&lt;</code> (number) + sort key <code>sk</code> (binary)");
+	assert_contains(b.data, "<dd>provisioned capacity</dd>");
+	assert_contains(b.data, "<dt>Size</dt><dd>about 0 bytes</dd>");
+	assert_contains(b.data, "<dt>Point-in-time recovery</dt><dd>unknown</dd>");
+	aws_buf_reset(&b);
+	assert_int_equal(srv_render_start(&b, "t", "u", NULL), 0);
+	assert_contains(b.data, "could not be read");
 	aws_buf_free(&b);
 }
 
@@ -313,6 +398,103 @@ static void error_page_shows_status_and_escaped_detail(void **state)
 	assert_contains(b.data, "is the table stack deployed? &lt;script&gt;");
 	assert_contains(b.data, "href=\"/\"");
 	aws_buf_free(&b);
+}
+
+
+/* ---- item view ---- */
+
+/* Item i of tests/data/render/<name> rendered as the item view (json: as /api/item). */
+static char *item_render(const char *name, size_t i, int json, double capacity)
+{
+	srv_page p = page_written(name, JSON_COMPACT);
+	srv_render_item_in in = {"demo<&>", "itemID", srv_page_item(&p, (long)i), capacity};
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(json ? srv_render_item_json(&b, &in) : srv_render_item(&b, &in), 0);
+	srv_page_free(&p);
+	return aws_buf_steal(&b, NULL);
+}
+
+static void item_view_shows_every_attribute_typed_with_the_key_first(void **state)
+{
+	(void)state;
+	char *h = item_render("all_types.json", 0, 0, 0.5);
+	assert_contains(h, "<h1><span class=\"keyname\">itemID</span> <code><span class=\"s\">all-types</span></code></h1>");
+	assert_contains(h, "<strong>13</strong> attributes");
+	assert_contains(h, "<strong>0.5</strong> read capacity units");
+	/* the key's row first, then the others by name */
+	const char *key = strstr(h, "<tr><th scope=\"row\">itemID</th>");
+	const char *b = strstr(h, "<tr><th scope=\"row\">b</th>");
+	const char *yes = strstr(h, "<tr><th scope=\"row\">yes</th>");
+	assert_true(key && b && yes && key < b && b < yes);
+	assert_contains(h, "<td class=\"type\"><abbr title=\"number\">N</abbr></td><td class=\"v\"><span class=\"n\">"
+			   "12345678901234567890123456789012345678</span></td>");
+	assert_contains(h, "<code class=\"b64\">aGVsbG8gd29ybGQ=</code> <span class=\"size\">(11 bytes)</span>");
+	assert_contains(h, "<li><code class=\"b64\">AAE=</code> <span class=\"size\">(2 bytes)</span></li>");
+	assert_contains(h, "<li><code class=\"b64\">/w==</code> <span class=\"size\">(1 byte)</span></li>");
+	assert_contains(h, "<abbr title=\"boolean\">BOOL</abbr></td><td class=\"v\"><span class=\"bool\">false</span>");
+	assert_contains(h, "<abbr title=\"null\">NULL</abbr></td><td class=\"v\"><span class=\"null\">null</span>");
+	assert_contains(h, "<ul class=\"set\"><li>red</li><li>green</li></ul>");
+	assert_contains(h, "<ul class=\"set\"><li class=\"n\">1</li><li class=\"n\">22</li><li class=\"n\">333</li></ul>");
+	/* lists and maps expanded, nested maps as nested tables */
+	assert_contains(h, "<ol class=\"list\" start=\"0\"><li><abbr class=\"type\" title=\"string\">S</abbr> "
+			   "<span class=\"s\">a</span></li><li><abbr class=\"type\" title=\"number\">N</abbr> "
+			   "<span class=\"n\">1.50</span></li>");
+	assert_contains(h, "<ol class=\"list\" start=\"0\"></ol>");
+	assert_contains(h, "<table class=\"attrs nested\"><tbody>\n<tr><th scope=\"row\">inner</th>"
+			   "<td class=\"type\"><abbr title=\"map\">M</abbr></td><td class=\"v\">"
+			   "<table class=\"attrs nested\"><tbody>\n<tr><th scope=\"row\">x</th>");
+	assert_contains(h, "<tr><th scope=\"row\">k</th><td class=\"type\"><abbr title=\"string\">S</abbr></td>"
+			   "<td class=\"v\"><span class=\"s\">v&lt;&amp;&gt;</span></td></tr>");
+	/* and its DynamoDB JSON, indented */
+	assert_contains(h, "<pre class=\"ddb-json\" aria-labelledby=\"ddb-json\"><code>{\n  &quot;itemID&quot;: "
+			   "{\n    &quot;S&quot;: &quot;all-types&quot;\n  },");
+	assert_contains(h, "&quot;L&quot;: []");
+	free(h);
+}
+
+static void item_view_escapes_hostile_text_everywhere(void **state)
+{
+	(void)state;
+	char *h = item_render("hostile.json", 0, 0, -1);
+	assert_lacks(h, "<script>alert");
+	assert_lacks(h, "<b>bold");
+	assert_lacks(h, "read capacity");
+	assert_contains(h, "<title>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; · showtable</title>");
+	assert_contains(h, "<th scope=\"row\">quote&#39;attr&quot;&lt;b&gt;</th>");
+	assert_contains(h, "<span class=\"s\">a<span class=\"esc\">\\x01</span>b");
+	assert_contains(h, "&quot;S&quot;: &quot;a\\u0001b\\nc\\td\\x7f&quot;");
+	free(h);
+}
+
+static void item_json_has_the_plain_item_and_its_dynamodb_json(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? "hostile.json" : "all_types.json";
+		char *j = item_render(name, 0, 1, k ? -1 : 1);
+		assert_lacks(j, "<");
+		json_error_t je;
+		json_t *doc = json_loads(j, JSON_DECODE_INT_AS_REAL, &je);
+		if (!doc)
+			fail_msg("%s: %s", je.text, j);
+		char path[4096];
+		const char *dir = getenv("SHOWTABLE_TESTDATA");
+		snprintf(path, sizeof path, "%s/render/%s", dir ? dir : "tests/data", name);
+		json_t *items = json_load_file(path, 0, &je);
+		assert_true(json_equal(json_object_get(doc, "dynamodb"), json_array_get(items, 0)));
+		assert_string_equal(json_string_value(json_object_get(doc, "table")), "demo<&>");
+		if (k) {
+			assert_true(json_is_null(json_object_get(doc, "capacity")));
+		} else {
+			assert_true(json_number_value(json_object_get(doc, "capacity")) == 1);
+			json_t *it = json_object_get(doc, "item");
+			assert_string_equal(json_string_value(json_object_get(it, "b")), "aGVsbG8gd29ybGQ=");
+			assert_string_equal(json_string_value(json_object_get(json_object_get(it, "map"), "k")), "v<&>");
+		}
+		json_decref(items);
+		json_decref(doc);
+		free(j);
+	}
 }
 
 /* ---- JSON API ---- */
@@ -354,10 +536,15 @@ static void items_json_maps_every_type_to_plain_json(void **state)
 static void items_json_cursor_is_null_at_the_end(void **state)
 {
 	(void)state;
-	srv_page p = {.table = "t", .limit = 100};
+	srv_page p = {.table = "t", .limit = 100, .capacity = -1};
 	char *j = items_json(&p);
 	assert_string_equal(j, "{\"table\":\"t\",\"items\":[],\"count\":0,\"scanned\":0,"
-			       "\"cursor\":null}\n");
+			       "\"capacity\":null,\"cursor\":null}\n");
+	free(j);
+	p.capacity = 1.5;   /* the read capacity the page's Scan calls consumed */
+	j = items_json(&p);
+	assert_string_equal(j, "{\"table\":\"t\",\"items\":[],\"count\":0,\"scanned\":0,"
+			       "\"capacity\":1.5,\"cursor\":null}\n");
 	free(j);
 	srv_page_free(&p);
 }
@@ -434,8 +621,14 @@ int main(void)
 		cmocka_unit_test(empty_page_says_why),
 		cmocka_unit_test(pages_use_only_our_own_assets),
 		cmocka_unit_test(render_fails_cleanly_at_the_output_limit),
-		cmocka_unit_test(start_page_has_a_scan_form_posting_to_query),
+		cmocka_unit_test(start_page_has_a_scan_form_getting_query),
+		cmocka_unit_test(start_page_shows_what_describe_table_says),
 		cmocka_unit_test(error_page_shows_status_and_escaped_detail),
+		cmocka_unit_test(conditions_are_in_the_links_the_form_and_the_summary),
+		cmocka_unit_test(chosen_columns_are_shown_with_itemID_and_kept_in_links),
+		cmocka_unit_test(item_view_shows_every_attribute_typed_with_the_key_first),
+		cmocka_unit_test(item_view_escapes_hostile_text_everywhere),
+		cmocka_unit_test(item_json_has_the_plain_item_and_its_dynamodb_json),
 		cmocka_unit_test(items_json_maps_every_type_to_plain_json),
 		cmocka_unit_test(items_json_cursor_is_null_at_the_end),
 		cmocka_unit_test(items_json_escapes_hostile_strings),

@@ -1,4 +1,4 @@
-/* test_cursor.c — next-page cursors (srv_cursor): they round-trip the key, are URL-safe, and
+/* test_srv_cursor.c — next-page cursors (srv_cursor): they round-trip the key, are URL-safe, and
  * every kind of damage (tampered byte, other key, other filter, truncated, oversized, bad
  * base64) is refused with AWS_ERR_INVALID and a message a person can act on.
  */

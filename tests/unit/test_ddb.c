@@ -1,4 +1,4 @@
-/* test_ddb_ops.c — the DynamoDB operations (aws_ddb.c) against a scripted aws_json_call:
+/* test_ddb.c — the DynamoDB operations (aws_ddb.c) against a scripted aws_json_call:
  * the requests they build, how they read recorded responses (tests/data/ddb/scan_ok_*.json
  * must parse, scan_bad_*.json must be protocol errors, in both the tree and the text form),
  * truncation at every byte, UnprocessedItems retries with bounded backoff, table polling.
@@ -19,7 +19,7 @@
  * aws_client.o is never linked and no network is involved. ---- */
 
 const aws_service AWS_SERVICE_DYNAMODB = {"DynamoDB", "dynamodb", "dynamodb", "1.0",
-					   "DynamoDB_20120810", NULL, 0};
+					   "DynamoDB_20120810", NULL};
 
 #define MAX_CALLS 64
 
@@ -146,30 +146,20 @@ static char *read_file(const char *path, size_t *len)
 	return text;
 }
 
-/* Calls fn(path, text, len) for every tests/data/ddb file whose name starts with prefix. */
-static int for_each_case(const char *prefix, void (*fn)(const char *, const char *, size_t))
+/* Calls fn(name, text, len) for every tests/data/ddb file whose name starts with prefix. */
+static void read_case(const char *path, const char *name, void *fn_p)
 {
-	const char *root = getenv("SHOWTABLE_TESTDATA");
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s/ddb", root ? root : "tests/data");
-	DIR *d = opendir(dir);
-	if (!d)
-		fail_msg("cannot open %s (set SHOWTABLE_TESTDATA)", dir);
-	struct dirent *e;
-	int n = 0;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
-			continue;
-		char path[1400];
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		size_t len;
-		char *text = read_file(path, &len);
-		fn(e->d_name, text, len);
-		free(text);
-		n++;
-	}
-	closedir(d);
-	return n;
+	void (*fn)(const char *, const char *, size_t) = *(void (**)(const char *, const char *,
+								   size_t))fn_p;
+	size_t len;
+	char *text = read_file(path, &len);
+	fn(name, text, len);
+	free(text);
+}
+
+static size_t for_each_case(const char *prefix, void (*fn)(const char *, const char *, size_t))
+{
+	return testdata_each("ddb", prefix, "", read_case, &fn);
 }
 
 static const aws_ddb_scan_input plain_scan = {.table = "items"};
@@ -195,18 +185,74 @@ static void scan_sends_every_member_given(void **state)
 	json_t *names = json_pack("{s:s}", "#k", "itemID");
 	json_t *values = json_pack("{s:{s:s}}", ":v", "S", "ab");
 	aws_ddb_scan_input in = {"items", 50, start, 2, 4, "contains(#k, :v)", "#k", names,
-				 values, 1};
+				 values, 1, 1};
 	aws_ddb_scan_page page = {0};
 	assert_int_equal(aws_ddb_scan_text(NULL, &in, &page, NULL), 0);
 	assert_request(0, "Scan", "{\"TableName\":\"items\",\"Limit\":50,\"ExclusiveStartKey\":"
 		       "{\"itemID\":{\"S\":\"k1\"}},\"Segment\":2,\"TotalSegments\":4,"
 		       "\"FilterExpression\":\"contains(#k, :v)\",\"ProjectionExpression\":\"#k\","
 		       "\"ExpressionAttributeNames\":{\"#k\":\"itemID\"},"
-		       "\"ExpressionAttributeValues\":{\":v\":{\"S\":\"ab\"}},\"ConsistentRead\":true}");
+		       "\"ExpressionAttributeValues\":{\":v\":{\"S\":\"ab\"}},\"ConsistentRead\":true,"
+		       "\"ReturnConsumedCapacity\":\"TOTAL\"}");
 	aws_ddb_scan_page_free(&page);
 	json_decref(start);
 	json_decref(names);
 	json_decref(values);
+}
+
+static void scan_reads_the_consumed_capacity_in_both_forms(void **state)
+{
+	(void)state;
+	const char *with = "{\"Items\":[],\"Count\":0,\"ScannedCount\":3,"
+			   "\"ConsumedCapacity\":{\"TableName\":\"items\",\"CapacityUnits\":2.5}}";
+	const char *without = "{\"Items\":[],\"Count\":0,\"ScannedCount\":3}";
+	const char *bad = "{\"Items\":[],\"Count\":0,\"ScannedCount\":3,\"ConsumedCapacity\":{\"CapacityUnits\":\"2\"}}";
+	script(with);
+	script(with);
+	script(without);
+	script(without);
+	script(bad);
+	script(bad);
+	double want[] = {2.5, -1};
+	for (int k = 0; k < 2; k++) {
+		aws_ddb_scan_output out = {0};
+		aws_ddb_scan_page page = {0};
+		assert_int_equal(aws_ddb_scan(NULL, &plain_scan, &out, NULL), 0);
+		assert_int_equal(aws_ddb_scan_text(NULL, &plain_scan, &page, NULL), 0);
+		assert_true(out.capacity_units == want[k]);
+		assert_true(page.capacity_units == want[k]);
+		aws_ddb_scan_output_free(&out);
+		aws_ddb_scan_page_free(&page);
+	}
+	aws_ddb_scan_output out = {0};
+	aws_ddb_scan_page page = {0};
+	aws_error err;
+	assert_int_equal(aws_ddb_scan(NULL, &plain_scan, &out, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+	assert_int_equal(aws_ddb_scan_text(NULL, &plain_scan, &page, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+	aws_ddb_scan_output_free(&out);
+	aws_ddb_scan_page_free(&page);
+}
+
+static void pitr_status_reads_enabled_and_disabled_only(void **state)
+{
+	(void)state;
+	script("{\"ContinuousBackupsDescription\":{\"ContinuousBackupsStatus\":\"ENABLED\","
+	       "\"PointInTimeRecoveryDescription\":{\"PointInTimeRecoveryStatus\":\"ENABLED\"}}}");
+	script("{\"ContinuousBackupsDescription\":{\"ContinuousBackupsStatus\":\"ENABLED\","
+	       "\"PointInTimeRecoveryDescription\":{\"PointInTimeRecoveryStatus\":\"DISABLED\"}}}");
+	script("{\"ContinuousBackupsDescription\":{}}");
+	int on = -1;
+	assert_int_equal(aws_ddb_pitr_status(NULL, "items", &on, NULL), 0);
+	assert_int_equal(on, 1);
+	assert_request(0, "DescribeContinuousBackups", "{\"TableName\":\"items\"}");
+	assert_int_equal(aws_ddb_pitr_status(NULL, "items", &on, NULL), 0);
+	assert_int_equal(on, 0);
+	aws_error err;
+	assert_int_equal(aws_ddb_pitr_status(NULL, "items", &on, &err), -1);
+	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+	assert_non_null(strstr(err.message, "PointInTimeRecoveryStatus"));
 }
 
 static void scan_rejects_bad_input_without_a_call(void **state)
@@ -721,6 +767,126 @@ static void delete_table_names_the_table(void **state)
 	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
 }
 
+/* ---- GetItem ---- */
+
+static void get_item_sends_table_key_and_asks_for_the_capacity(void **state)
+{
+	(void)state;
+	script("{}");
+	json_t *key = json_pack("{s:{s:s}}", "itemID", "S", "a/b");
+	aws_ddb_get_item_input in = {"items", key, 0};
+	aws_ddb_get_item_output out = {0};
+	assert_int_equal(aws_ddb_get_item(NULL, &in, &out, NULL), 0);
+	assert_request(0, "GetItem", "{\"TableName\":\"items\",\"Key\":{\"itemID\":{\"S\":\"a/b\"}},"
+				     "\"ReturnConsumedCapacity\":\"TOTAL\"}");
+	assert_int_equal(out.found, 0);
+	in.consistent_read = 1;
+	script("{}");
+	assert_int_equal(aws_ddb_get_item(NULL, &in, &out, NULL), 0);
+	assert_request(1, "GetItem", "{\"TableName\":\"items\",\"Key\":{\"itemID\":{\"S\":\"a/b\"}},"
+				     "\"ReturnConsumedCapacity\":\"TOTAL\",\"ConsistentRead\":true}");
+	aws_ddb_get_item_output_free(&out);
+	json_decref(key);
+}
+
+static void get_item_refuses_keys_getitem_would_refuse_without_a_call(void **state)
+{
+	(void)state;
+	const char *bad[] = {"{}", "{\"a\":{\"S\":\"x\"},\"b\":{\"S\":\"y\"},\"c\":{\"S\":\"z\"}}",
+			     "{\"a\":{\"N\":\"1x\"}}", "{\"a\":{\"BOOL\":true}}", "{\"a\":{\"B\":\"!!\"}}",
+			     "{\"a\":{\"SS\":[\"x\"]}}", "[1]"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_t *key = json_loads(bad[i], 0, NULL);
+		assert_non_null(key);
+		aws_ddb_get_item_input in = {"items", key, 0};
+		aws_ddb_get_item_output out = {0};
+		aws_error err;
+		assert_int_equal(aws_ddb_get_item(NULL, &in, &out, &err), -1);
+		assert_int_equal(err.kind, AWS_ERR_INVALID);
+		aws_ddb_get_item_output_free(&out);
+		json_decref(key);
+	}
+	assert_int_equal(ncalls, 0);
+}
+
+/* getitem_ok_*: the item text is the reply's Item, compact, and the capacity its
+ * CapacityUnits (-1 when absent); getitem_ok_missing*: not found, not an error. */
+static void check_get_ok(const char *name, const char *text, size_t len)
+{
+	reset(NULL);
+	replies[nreplies++] = (reply){text, len, NULL};
+	json_t *key = json_pack("{s:{s:s}}", "itemID", "S", "k");
+	aws_ddb_get_item_input in = {"items", key, 0};
+	aws_ddb_get_item_output out = {0};
+	aws_error err;
+	if (aws_ddb_get_item(NULL, &in, &out, &err) != 0)
+		fail_msg("%s: %s", name, err.message);
+	json_t *resp = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
+	json_t *want = json_object_get(resp, "Item");
+	json_t *cc = json_object_get(json_object_get(resp, "ConsumedCapacity"), "CapacityUnits");
+	assert_int_equal(out.found, want != NULL);
+	if (want) {
+		assert_null(memchr(out.item.data, '\n', out.item.len));
+		json_t *got = json_loadb(out.item.data, out.item.len, JSON_ALLOW_NUL, NULL);
+		assert_non_null(got);
+		assert_true(json_equal(got, want));
+		json_decref(got);
+	} else {
+		assert_int_equal(out.item.len, 0);
+	}
+	if (cc)
+		assert_true(out.capacity_units == json_number_value(cc));
+	else
+		assert_true(out.capacity_units == -1);
+	json_decref(resp);
+	aws_ddb_get_item_output_free(&out);
+	json_decref(key);
+}
+
+static void get_item_recorded_good_responses_give_the_item_and_capacity(void **state)
+{
+	(void)state;
+	assert_true(for_each_case("getitem_ok_", check_get_ok) >= 3);
+}
+
+static void check_get_bad(const char *name, const char *text, size_t len)
+{
+	reset(NULL);
+	replies[nreplies++] = (reply){text, len, NULL};
+	json_t *key = json_pack("{s:{s:s}}", "itemID", "S", "k");
+	aws_ddb_get_item_input in = {"items", key, 0};
+	aws_ddb_get_item_output out = {0};
+	aws_error err;
+	if (aws_ddb_get_item(NULL, &in, &out, &err) == 0)
+		fail_msg("%s: read as an item", name);
+	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+	assert_non_null(strstr(err.message, "items"));
+	assert_int_equal(out.found, 0);
+	aws_ddb_get_item_output_free(&out);
+	json_decref(key);
+}
+
+static void get_item_recorded_malformed_responses_are_protocol_errors(void **state)
+{
+	(void)state;
+	assert_true(for_each_case("getitem_bad_", check_get_bad) >= 4);
+}
+
+static void get_item_missing_table_keeps_its_type(void **state)
+{
+	(void)state;
+	script_error("ResourceNotFoundException", "Requested resource not found");
+	json_t *key = json_pack("{s:{s:s}}", "itemID", "S", "k");
+	aws_ddb_get_item_input in = {"items", key, 0};
+	aws_ddb_get_item_output out = {0};
+	aws_error err;
+	assert_int_equal(aws_ddb_get_item(NULL, &in, &out, &err), -1);
+	assert_string_equal(err.type, "ResourceNotFoundException");
+	assert_non_null(strstr(err.message, "items"));
+	aws_ddb_get_item_output_free(&out);
+	json_decref(key);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, reset, reset)
 
 int main(void)
@@ -729,6 +895,8 @@ int main(void)
 		T(scan_sends_only_the_table_when_nothing_else_is_given),
 		T(scan_sends_every_member_given),
 		T(scan_rejects_bad_input_without_a_call),
+		T(scan_reads_the_consumed_capacity_in_both_forms),
+		T(pitr_status_reads_enabled_and_disabled_only),
 		T(scan_service_error_keeps_its_type_with_the_table_named),
 		T(scan_recorded_good_responses_read_the_same_as_tree_and_text),
 		T(scan_recorded_malformed_responses_are_protocol_errors),
@@ -748,6 +916,11 @@ int main(void)
 		T(create_table_wait_stops_on_other_errors),
 		T(describe_table_checks_the_table_object),
 		T(delete_table_names_the_table),
+		T(get_item_sends_table_key_and_asks_for_the_capacity),
+		T(get_item_refuses_keys_getitem_would_refuse_without_a_call),
+		T(get_item_recorded_good_responses_give_the_item_and_capacity),
+		T(get_item_recorded_malformed_responses_are_protocol_errors),
+		T(get_item_missing_table_keeps_its_type),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

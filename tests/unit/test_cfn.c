@@ -1,4 +1,4 @@
-/* test_cfn_xml.c — the CloudFormation/STS Query response parsers (cfn.h, sts.h, qxml.h) on
+/* test_cfn.c — the CloudFormation Query response parsers (cfn.h) on
  * responses shaped as the API reference's examples (tests/data/cfn/), and the judgements
  * made on them: empty change sets, in-progress states, the root cause of a failure. */
 #include <stdarg.h>
@@ -11,8 +11,7 @@
 #include <cmocka.h>
 #include "cfn.h"
 #include "cfn_drift.h"
-#include "sts.h"
-#include "qxml.h"
+#include "aws_query.h"
 
 static char *load(const char *name, size_t *len)
 {
@@ -243,24 +242,6 @@ static void stack_resources_give_physical_ids(void **state)
 	free(xml);
 }
 
-static void caller_identity_gives_account_and_arn(void **state)
-{
-	(void)state;
-	size_t len;
-	char *xml = load("get-caller-identity.xml", &len);
-	sts_identity id;
-	assert_int_equal(sts_parse_identity(xml, len, &id, NULL), 0);
-	assert_string_equal(id.account, "123456789012");
-	assert_string_equal(id.arn, "arn:aws:iam::123456789012:user/Alice");
-	/* a CloudFormation document is not an STS answer */
-	free(xml);
-	xml = load("describe-stacks.xml", &len);
-	aws_error err;
-	assert_int_equal(sts_parse_identity(xml, len, &id, &err), -1);
-	assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
-	free(xml);
-}
-
 static void wrong_namespace_wrong_root_and_non_xml_are_protocol_errors(void **state)
 {
 	(void)state;
@@ -357,16 +338,6 @@ static void cascade_reasons_and_in_progress_states(void **state)
 	assert_false(cfn_status_in_progress(NULL));
 }
 
-static void form_parameters_are_encoded_for_the_query_protocol(void **state)
-{
-	(void)state;
-	aws_buf b = AWS_BUF_INIT;
-	assert_int_equal(qxml_form_add(&b, "StackName", "a b/c"), 0);
-	assert_int_equal(qxml_form_addf(&b, "x=y&z", "Parameters.member.%d.ParameterValue", 1), 0);
-	assert_string_equal(b.data, "StackName=a%20b%2Fc&Parameters.member.1.ParameterValue=x%3Dy%26z");
-	aws_buf_free(&b);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,13 +350,11 @@ int main(void)
 		cmocka_unit_test(empty_change_set_is_recognised_by_its_reason),
 		cmocka_unit_test(create_change_set_returns_ids),
 		cmocka_unit_test(stack_resources_give_physical_ids),
-		cmocka_unit_test(caller_identity_gives_account_and_arn),
 		cmocka_unit_test(wrong_namespace_wrong_root_and_non_xml_are_protocol_errors),
 		cmocka_unit_test(elements_from_another_namespace_are_not_read),
 		cmocka_unit_test(a_doctype_declaring_an_external_entity_is_refused),
 		cmocka_unit_test(root_cause_is_the_earliest_failure_that_is_not_a_cascade),
 		cmocka_unit_test(cascade_reasons_and_in_progress_states),
-		cmocka_unit_test(form_parameters_are_encoded_for_the_query_protocol),
 	};
-	return cmocka_run_group_tests_name("cfn_xml", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("cfn", tests, NULL, NULL);
 }

@@ -1,0 +1,234 @@
+"""test_item.py — the item view (/item/<itemID>, /api/item/<itemID>) and the filter's exact
+itemID lookup, against dynalite: every attribute type, itemIDs that need percent-encoding,
+links from the list, missing items, tables whose key is not a string or has a sort key.
+"""
+import base64
+import html
+import json
+import re
+import time
+import urllib.parse
+import uuid
+
+import pytest
+
+from server_fixture import ddb_client, load_items, server_env, showtable_factory  # noqa: F401
+
+AUTH = ("alice", "correct horse battery")
+
+ODD_IDS = ["a/b", "sp ace", "q?x=1&y", "hash#frag", "100%", "plus+sign", "Zürich 日本 😀",
+           "<script>x</script>", "dot/../..", "'quote\"", "tab\tnew\nline"]
+
+ALL_TYPES = {
+    "itemID": {"S": "all-types"},
+    "s": {"S": "plain <b>text</b>"},
+    "n": {"N": "12345678901234567890123456789012345678"},
+    "b": {"B": base64.b64encode(b"hello world").decode()},
+    "yes": {"BOOL": True},
+    "nothing": {"NULL": True},
+    "list": {"L": [{"S": "a"}, {"N": "1.5"}, {"L": []}, {"M": {"deep": {"S": "down"}}}]},
+    "map": {"M": {"k": {"S": "v"}, "inner": {"M": {"x": {"N": "99"}}}}},
+    "ss": {"SS": ["red", "green"]},
+    "ns": {"NS": ["1", "22"]},
+    "bs": {"BS": [base64.b64encode(b"\x00\x01").decode()]},
+}
+
+
+def botocore_form(item):
+    """botocore base64-encodes B values itself: it takes them as bytes."""
+    out = dict(item)
+    out["b"] = {"B": base64.b64decode(item["b"]["B"])}
+    out["bs"] = {"BS": [base64.b64decode(x) for x in item["bs"]["BS"]]}
+    return out
+
+
+@pytest.fixture(scope="module")
+def table(dynalite):
+    name = "t-" + uuid.uuid4().hex[:12]
+    items = [botocore_form(ALL_TYPES)] + [{"itemID": {"S": i}, "n": {"N": str(k)}} for k, i in enumerate(ODD_IDS)]
+    items += [{"itemID": {"S": f"item-{k:04d}"}, "n": {"N": str(k)}} for k in range(30)]
+    load_items(dynalite, name, items)
+    return name
+
+
+@pytest.fixture
+def srv(showtable_factory, aws_env, dynalite, table):
+    return showtable_factory(env=server_env(aws_env, dynalite), args=["--table", table]).start()
+
+
+def item_path(item_id, api=False):
+    return ("/api/item/" if api else "/item/") + urllib.parse.quote(item_id, safe="")
+
+
+def test_item_view_shows_every_type_expanded(srv):
+    status, headers, body = srv.get(item_path("all-types"), auth=AUTH)
+    assert status == 200, body[:400]
+    assert headers["content-type"].startswith("text/html")
+    h = body.decode()
+    assert '<span class="keyname">itemID</span> <code><span class="s">all-types</span></code>' in h
+    assert "<strong>11</strong> attributes" in h
+    assert "plain &lt;b&gt;text&lt;/b&gt;" in h and "<b>text" not in h
+    assert "12345678901234567890123456789012345678" in h
+    assert '<code class="b64">aGVsbG8gd29ybGQ=</code> <span class="size">(11 bytes)</span>' in h
+    assert '<span class="size">(2 bytes)</span>' in h
+    assert '<ul class="set"><li>green</li><li>red</li></ul>' in h or \
+        '<ul class="set"><li>red</li><li>green</li></ul>' in h
+    assert h.count('<table class="attrs nested">') == 3    # map, map.inner, list[3]
+    assert '<th scope="row">deep</th>' in h
+    assert "read capacity units" in h
+    # its DynamoDB JSON, the way GetItem returns it
+    pre = re.search(r'<pre class="ddb-json"[^>]*><code>(.*?)</code></pre>', h, re.S).group(1)
+    assert json.loads(html.unescape(pre)) == ALL_TYPES
+
+
+def test_api_item_is_the_plain_item_and_its_dynamodb_json(srv, dynalite, table):
+    status, headers, body = srv.get(item_path("all-types", api=True), auth=AUTH)
+    assert status == 200
+    assert headers["content-type"].startswith("application/json")
+    doc = json.loads(body)
+    want = ddb_client(dynalite).get_item(TableName=table, Key={"itemID": {"S": "all-types"}})["Item"]
+    # botocore decodes B to bytes: compare in the wire form
+    want["b"] = {"B": base64.b64encode(want["b"]["B"]).decode()}
+    want["bs"] = {"BS": [base64.b64encode(x).decode() for x in want["bs"]["BS"]]}
+    assert doc["dynamodb"] == want
+    assert doc["table"] == table
+    assert doc["item"]["n"] == 12345678901234567890123456789012345678
+    assert doc["item"]["b"] == "aGVsbG8gd29ybGQ="
+    assert doc["item"]["list"][3] == {"deep": "down"}
+    assert doc["capacity"] is None or doc["capacity"] >= 0
+
+
+@pytest.mark.parametrize("item_id", ODD_IDS)
+def test_any_itemID_is_reachable_percent_encoded(srv, item_id):
+    status, _, body = srv.get(item_path(item_id, api=True), auth=AUTH)
+    assert status == 200, body[:300]
+    assert json.loads(body)["item"]["itemID"] == item_id
+
+
+def test_every_itemID_in_the_list_links_to_its_item(srv):
+    status, _, body = srv.get("/query?limit=1000", auth=AUTH)
+    assert status == 200
+    links = re.findall(r'<th scope="row"><a href="(/item/[^"]+)">', body.decode())
+    assert len(links) == 1 + len(ODD_IDS) + 30
+    seen = set()
+    for href in links:
+        status, _, b = srv.get(html.unescape(href).replace("/item/", "/api/item/", 1), auth=AUTH)
+        assert status == 200, href
+        seen.add(json.loads(b)["item"]["itemID"])
+    assert set(ODD_IDS) <= seen and "all-types" in seen
+
+
+def test_missing_item_is_a_404_page_and_json(srv):
+    status, headers, body = srv.get(item_path("no-such-item"), auth=AUTH)
+    assert status == 404
+    assert headers["content-type"].startswith("text/html")
+    assert b"No such item" in body and b"no-such-item" in body
+    status, headers, body = srv.get(item_path("no-such-item", api=True), auth=AUTH)
+    assert status == 404
+    assert json.loads(body)["error"]["status"] == 404
+
+
+def test_item_routes_need_a_login_and_the_api_says_so_in_json(srv):
+    status, headers, body = srv.get(item_path("all-types"))
+    assert status == 401 and "www-authenticate" in headers
+    status, headers, body = srv.get(item_path("all-types", api=True))
+    assert status == 401 and json.loads(body)["error"]["status"] == 401
+    status, _, _ = srv.get("/item/", auth=AUTH)
+    assert status == 404
+
+
+def test_exact_lookup_reads_one_item_not_a_scan(srv):
+    status, _, body = srv.get("/api/items?" + urllib.parse.urlencode({"mode": "exact", "q": "a/b"}),
+                              auth=AUTH)
+    assert status == 200
+    doc = json.loads(body)
+    assert [it["itemID"] for it in doc["items"]] == ["a/b"]
+    assert doc["cursor"] is None
+    # "item-0001" is contained in nothing else, but "item-000" is a prefix of ten: exact is exact
+    status, _, body = srv.get("/api/items?mode=exact&q=item-000", auth=AUTH)
+    assert json.loads(body)["items"] == []
+    status, _, body = srv.get("/query?mode=exact&q=item-0007", auth=AUTH)
+    h = body.decode()
+    assert status == 200
+    assert "whose itemID is <q>item-0007</q>" in h
+    assert '<option value="exact" selected>' in h
+    assert h.count('<th scope="row">') == 1
+    status, _, body = srv.get("/query?mode=exact&q=nothing-here", auth=AUTH)
+    assert status == 200 and b"No item matches this filter." in body
+    # POST from the start page's form too
+    status, _, body = srv.request("POST", "/query", body="mode=exact&q=a%2Fb", auth=AUTH,
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200 and b'<a href="/item/a%2Fb">a/b</a>' in body
+
+
+def test_unknown_filter_mode_is_400(srv):
+    status, _, _ = srv.get("/api/items?mode=contains&q=a%2Fb", auth=AUTH)
+    assert status == 200
+    status, _, _ = srv.get("/api/items?mode=fuzzy&q=a", auth=AUTH)
+    assert status == 400
+
+
+def test_number_keyed_table_takes_numbers_only(showtable_factory, aws_env, dynalite):
+    name = "t-" + uuid.uuid4().hex[:12]
+    c = ddb_client(dynalite)
+    c.create_table(TableName=name, AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
+                   KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    while c.describe_table(TableName=name)["Table"]["TableStatus"] != "ACTIVE":
+        time.sleep(0.05)
+    c.put_item(TableName=name, Item={"id": {"N": "42"}, "v": {"S": "x"}})
+    srv = showtable_factory(env=server_env(aws_env, dynalite), args=["--table", name]).start()
+    status, _, body = srv.get("/api/item/42", auth=AUTH)
+    assert status == 200 and json.loads(body)["item"] == {"id": 42, "v": "x"}
+    status, _, body = srv.get("/api/item/4x2", auth=AUTH)
+    assert status == 400 and "a number" in json.loads(body)["error"]["detail"]
+
+
+def test_table_with_a_sort_key_says_an_itemID_is_not_enough(showtable_factory, aws_env, dynalite):
+    name = "t-" + uuid.uuid4().hex[:12]
+    c = ddb_client(dynalite)
+    c.create_table(TableName=name,
+                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                         {"AttributeName": "sk", "AttributeType": "S"}],
+                   KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                              {"AttributeName": "sk", "KeyType": "RANGE"}],
+                   BillingMode="PAY_PER_REQUEST")
+    while c.describe_table(TableName=name)["Table"]["TableStatus"] != "ACTIVE":
+        time.sleep(0.05)
+    srv = showtable_factory(env=server_env(aws_env, dynalite), args=["--table", name]).start()
+    status, _, body = srv.get("/item/x", auth=AUTH)
+    assert status == 400 and b"cannot be found by pk alone" in body
+
+
+def test_missing_table_on_the_item_view_is_502_with_the_hint(showtable_factory, aws_env, dynalite):
+    srv = showtable_factory(env=server_env(aws_env, dynalite), args=["--table", "no-such-table"]).start()
+    status, _, body = srv.get("/item/x", auth=AUTH)
+    assert status == 502 and b"is the table stack deployed?" in body
+
+
+def test_pages_say_their_read_capacity_and_items_scanned(srv):
+    status, _, body = srv.get("/api/items?limit=10", auth=AUTH)
+    doc = json.loads(body)
+    assert status == 200 and doc["capacity"] > 0 and doc["scanned"] >= doc["count"] == 10
+    status, _, body = srv.get("/api/items?" + urllib.parse.urlencode(
+        {"attr": "n", "op": "gt", "type": "number", "value": "25", "limit": 5}), auth=AUTH)
+    doc = json.loads(body)
+    assert doc["scanned"] > doc["count"] and doc["capacity"] > 0   # read more than it kept
+    status, _, body = srv.get("/query?limit=10", auth=AUTH)
+    h = body.decode()
+    assert re.search(r"<strong>[0-9.]+</strong> read capacity units", h)
+    assert re.search(r"<strong>\d+</strong> items scanned", h)
+
+
+def test_start_page_shows_the_tables_key_billing_size_and_recovery(srv):
+    status, _, body = srv.get("/", auth=AUTH)
+    h = body.decode()
+    assert status == 200
+    assert "<dt>Key</dt><dd><code>itemID</code> (string)</dd>" in h
+    assert "<dt>Billing</dt><dd>on demand</dd>" in h
+    assert re.search(r"<dt>Items</dt><dd>about \d+</dd>", h)
+    assert re.search(r"<dt>Size</dt><dd>about [0-9.]+ (bytes|kB)</dd>", h)
+    # dynalite has no DescribeContinuousBackups: said so, and the page still works
+    assert re.search(r"<dt>Point-in-time recovery</dt><dd>(on|off|unknown)</dd>", h)
+    # the second time it comes from the start-page cache, the same
+    status, _, body2 = srv.get("/", auth=AUTH)
+    assert status == 200 and body2 == body
