@@ -107,8 +107,8 @@ static int addr_allowed(const struct sockaddr *sa)
 		if (IN6_IS_ADDR_LOOPBACK(a) || memcmp(a->s6_addr, eks, 16) == 0)
 			return 1;
 		if (IN6_IS_ADDR_V4MAPPED(a)) {
-			uint32_t v4 = ((uint32_t)a->s6_addr[12] << 24) | (a->s6_addr[13] << 16) |
-				      (a->s6_addr[14] << 8) | a->s6_addr[15];
+			uint32_t v4 = ((uint32_t)a->s6_addr[12] << 24) | ((uint32_t)a->s6_addr[13] << 16) |
+				      ((uint32_t)a->s6_addr[14] << 8) | a->s6_addr[15];
 			return (v4 >> 24) == 127 || v4 == 0xA9FEAA02u || v4 == 0xA9FEAA17u;
 		}
 	}
