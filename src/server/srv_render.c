@@ -665,8 +665,9 @@ static int cell_item_link(aws_buf *o, aws_jtext_val v, aws_buf *scratch)
 {
 	const char *s;
 	size_t n;
-	if (aws_jtext_str(v, scratch, &s, &n) < 0)
-		return aws_buf_puts(o, "?");
+	int r = str_of(v, scratch, &s, &n);
+	if (r != 0)   /* out of memory fails the render, as in cell_str */
+		return r < 0 ? -1 : aws_buf_puts(o, "?");
 	int e = aws_buf_puts(o, "<a href=\"/item/");
 	e |= aws_jtext_url_escape_n(o, s, n);   /* only unreserved characters and %XX */
 	e |= aws_buf_puts(o, "\">");
@@ -955,8 +956,9 @@ static int item_binary(aws_buf *o, aws_jtext_val v, aws_buf *scratch)
 {
 	const char *s;
 	size_t n;
-	if (aws_jtext_str(v, scratch, &s, &n) < 0)
-		return aws_buf_puts(o, "?");
+	int r = str_of(v, scratch, &s, &n);
+	if (r != 0)
+		return r < 0 ? -1 : aws_buf_puts(o, "?");
 	size_t bytes = base64_bytes(s, n);
 	int e = aws_buf_puts(o, "<code class=\"b64\">");
 	e |= aws_jtext_html_escape(o, s, n, 0);

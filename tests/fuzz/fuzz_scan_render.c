@@ -38,7 +38,8 @@ static int tag_allowed(const char *t, size_t n)
 	static const char *ok[] = {"!DOCTYPE", "html", "head", "meta", "title", "link", "script", "body", "a",
 				   "header", "span", "main", "form", "div", "label", "input", "select", "option",
 				   "button", "p", "strong", "q", "table", "caption", "code", "thead", "tr", "th",
-				   "tbody", "td", "nav", "footer", "b", "h1"};
+				   "tbody", "td", "nav", "footer", "b", "h1", "h2", "fieldset", "legend",
+				   "abbr", "details", "summary", "dl", "dt", "dd", "ul", "ol", "li", "pre"};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
 		if (strlen(ok[i]) == n && memcmp(ok[i], t, n) == 0)
 			return 1;
