@@ -538,6 +538,7 @@ class FakeCFN(FakeServer):
                     steps.append((evs, None, None, ("ecs_rollback", lid, svc)))
                     done.append(c)   # the service exists: the rollback takes it back
                     break
+                steps.extend([([], None, None, None)] * 4)   # a steady state takes a while
                 steps.append(([self._event(s, lid, rtype, f"{cverb}_COMPLETE", physical=svc)],
                               None, None, ("apply", lid)))
                 done.append(c)

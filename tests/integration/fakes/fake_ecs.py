@@ -14,6 +14,7 @@ and each container's exitCode or reason, a task's awslogs stream is
 
     sim.crash("r/w:bad", exit_code=1, logs=["panic: no table"])   # tasks of this image exit
     sim.crash("r/w:gone", pull_error=True)                        # or never start
+    sim.crash("r/w:sick", exit_code=143, unhealthy=True)          # or fail their health check
 """
 import uuid
 
@@ -39,10 +40,13 @@ class EcsSim:
         self._revision = 0
         self._deployment = 7000000000000000000
 
-    def crash(self, image, exit_code=1, logs=(), pull_error=False):
+    def crash(self, image, exit_code=1, logs=(), pull_error=False, unhealthy=False):
         """Tasks of image stop: their essential container exits with exit_code after writing
-        logs, or (pull_error) the image cannot be pulled and nothing starts."""
-        self.crashing[image] = {"exit": exit_code, "logs": list(logs), "pull": pull_error}
+        logs, or (pull_error) the image cannot be pulled and nothing starts, or (unhealthy)
+        ECS stops them when the container health check fails (exit_code is then what the
+        container's SIGTERM ends in)."""
+        self.crashing[image] = {"exit": exit_code, "logs": list(logs), "pull": pull_error,
+                                "unhealthy": unhealthy}
 
     # -- driven by the CloudFormation fake
     def register_task_definition(self, family, containers):
@@ -108,7 +112,8 @@ class EcsSim:
             ct = {"containerArn": f"arn:aws:ecs:{self.region}:{ACCOUNT}:container/{cluster}/"
                                   f"{tid}/{uuid.uuid4()}",
                   "taskArn": arn, "name": c["name"], "image": c["image"], "lastStatus": "STOPPED",
-                  "healthStatus": "UNKNOWN", "networkInterfaces": []}
+                  "healthStatus": "UNHEALTHY" if spec["unhealthy"] else "UNKNOWN",
+                  "networkInterfaces": []}
             if spec["pull"]:
                 ct["reason"] = PULL_ERROR.format(image=c["image"])
             else:
@@ -132,6 +137,10 @@ class EcsSim:
         if spec["pull"]:
             task.update(stopCode="TaskFailedToStart",
                         stoppedReason=containers[0]["reason"] if containers else "")
+        elif spec["unhealthy"]:
+            task.update(stopCode="ServiceSchedulerInitiated", startedAt=now + 2,
+                        healthStatus="UNHEALTHY",
+                        stoppedReason="Task failed container health checks")
         else:
             task.update(stopCode="EssentialContainerExited", startedAt=now + 2,
                         stoppedReason="Essential container in task exited")
