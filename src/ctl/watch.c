@@ -339,7 +339,8 @@ static void print_last_lines(watch *w, const json_t *task, const char *name)
 	json_decref(resp);
 }
 
-/* "Essential container in task exited (web: exit 1)" and the like, into buf. */
+/* "Essential container in task exited (web: exit 1)" and the like, into buf; a container's
+ * reason that only repeats the task's is left out. */
 static const char *stop_reason(const json_t *task, char *buf, size_t len)
 {
 	const char *why = jstr(task, "stoppedReason");
@@ -351,6 +352,8 @@ static const char *stop_reason(const json_t *task, char *buf, size_t len)
 		json_t *code = json_object_get(ct, "exitCode");
 		const char *reason = jstr(ct, "reason");
 		const char *health = jstr(ct, "healthStatus");
+		if (reason && why && strcmp(reason, why) == 0)
+			reason = NULL;
 		int unhealthy = health && strcmp(health, "UNHEALTHY") == 0;
 		if (!json_is_integer(code) && reason == NULL && !unhealthy)
 			continue;
@@ -368,6 +371,18 @@ static const char *stop_reason(const json_t *task, char *buf, size_t len)
 		if (at < len)
 			at += (size_t)snprintf(buf + at, len - at, ")");
 	}
+	return buf;
+}
+
+const char *watch_stop_reason(const char *json, size_t json_len, char *buf, size_t len)
+{
+	json_t *resp = json_loadb(json, json_len, 0, NULL);
+	json_t *task = json_array_get(json_object_get(resp, "tasks"), 0);
+	if (len)
+		buf[0] = '\0';
+	if (json_is_object(task) && len)
+		stop_reason(task, buf, len);
+	json_decref(resp);
 	return buf;
 }
 

@@ -48,4 +48,10 @@ watch_action watch_result(const watch *w, long *stopped);
  * Owned by w. */
 const char *watch_cause(const watch *w);
 
+/* The line a stopped task is summed up in, from a DescribeTasks response (JSON text; its
+ * first task): the stop reason (or stop code), then per container its exit code, its
+ * reason when it says more, and a failed health check — "Essential container in task
+ * exited (web: exit 1)". Into buf, which it returns ("" when there is no task). */
+const char *watch_stop_reason(const char *json, size_t json_len, char *buf, size_t len);
+
 #endif
