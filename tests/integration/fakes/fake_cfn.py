@@ -291,14 +291,14 @@ class FakeCFN(FakeServer):
 
     def _resolve(self, s, node):
         """A property value with Ref to a parameter, a resource or AWS::Region resolved."""
-        fn, arg = self._fn(node)
+        fn, arg = _intrinsic(node)
         if fn == "Ref":
             if arg == "AWS::Region":
                 return self.region
             if arg in s.params:
                 return str(s.params[arg])
             return (s.resources.get(arg) or {}).get("PhysicalId", arg)
-        if fn == "Fn::Sub" and isinstance(arg, str):
+        if fn == "Sub" and isinstance(arg, str):
             return self._sub(s, arg)
         if isinstance(node, dict):
             return {k: self._resolve(s, v) for k, v in node.items()}
