@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include "cfn.h"
 #include "ctl.h"
+#include "jsonl.h"
 #include "qxml.h"
 #include "timeline.h"
 #include "watch.h"
@@ -301,8 +302,9 @@ static int log_config(watch *w, const char *taskdef_arn, const char *name, const
 	return -1;
 }
 
-/* The last lines of container `name`'s log stream in the stopped task. */
-static void print_last_lines(watch *w, const json_t *task, const char *name)
+/* The last lines of container `name`'s log stream in the stopped task; each line is also
+ * appended to lines (for --json). */
+static void print_last_lines(watch *w, const json_t *task, const char *name, json_t *lines)
 {
 	const char *group, *prefix;
 	const char *task_id = after_last(jstr(task, "taskArn"), '/');
@@ -335,6 +337,7 @@ static void print_last_lines(watch *w, const json_t *task, const char *name)
 			continue;
 		int len = (int)strcspn(m, "\n");
 		say("    | %.*s", len, m);
+		json_array_append_new(lines, json_stringn(m, (size_t)len));
 	}
 	json_decref(resp);
 }
@@ -407,11 +410,19 @@ static void report_stop(watch *w, const json_t *task)
 		if (w->cause)
 			snprintf(w->cause, len, "the new deployment's tasks stop: %s", why);
 	}
+	json_t *lines = json_array();
 	size_t i;
 	json_t *ct;
 	json_array_foreach(json_object_get(task, "containers"), i, ct)
 		if (jstr(ct, "name") && i < 4)
-			print_last_lines(w, task, jstr(ct, "name"));
+			print_last_lines(w, task, jstr(ct, "name"), lines);
+	json_t *line = json_pack("{s:s?, s:s?, s:s?, s:s, s:o}", "task", jstr(task, "taskArn"),
+				 "deployment", w->deployment, "stop_code", jstr(task, "stopCode"),
+				 "reason", why, "log_lines", lines ? json_incref(lines) : json_array());
+	if (line && after[0])
+		json_object_set_new(line, "seconds", json_real(stopped_at - w->dep_created));
+	jsonl_emit("task_stop", w->stack_name, line);
+	json_decref(lines);
 }
 
 /* The service's stopped tasks not seen before; those of the new deployment are reported. */
@@ -504,6 +515,12 @@ out:
 static void end_operation(watch *w, const char *status)
 {
 	w->acted = 1;
+	const char *action = strcmp(status, "UPDATE_IN_PROGRESS") == 0 ? "cancel_update"
+			   : strcmp(status, "CREATE_IN_PROGRESS") == 0 ? "delete_stack" : "none";
+	jsonl_emit("watch", w->stack_name, json_pack("{s:s, s:I, s:I, s:s}", "action", action,
+						     "stopped_tasks", (json_int_t)w->stopped,
+						     "max_failed_tasks", (json_int_t)w->max_failed,
+						     "status", status));
 	aws_error err;
 	aws_error_clear(&err);
 	if (strcmp(status, "UPDATE_IN_PROGRESS") == 0) {

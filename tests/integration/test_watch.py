@@ -3,6 +3,7 @@ with its reason and last log lines as soon as it stops, and after --max-failed-t
 the update is cancelled (or the stack under creation deleted), against the fake
 CloudFormation with its ECS simulation (fakes/fake_ecs.py) and the built-in templates.
 """
+import json
 import re
 
 from test_deploy import ctl  # noqa: F401  (the fixture)
@@ -142,3 +143,23 @@ def test_max_failed_tasks_takes_a_number_and_only_on_deploy(ctl):  # noqa: F811
     assert p.returncode == 2 and "--max-failed-tasks needs a number from 0 to 1000" in p.stderr
     p = ctl.run("diff", "--max-failed-tasks", "1", "container")
     assert p.returncode == 2 and "--max-failed-tasks is for deploy" in p.stderr
+
+
+def test_json_lines_carry_each_task_stop_and_what_the_watch_did(ctl):  # noqa: F811
+    deployed(ctl)
+    ctl.cfn.ecs.crash("r/w:bad", exit_code=1, logs=CRASH_LOGS)
+    p = ctl.run("--json", "--yes", "deploy", "container", "--image", "r/w:bad", builtin=True)
+    assert p.returncode == 1
+    lines = [json.loads(line) for line in p.stdout.splitlines()]
+    stops = [o for o in lines if o["type"] == "task_stop"]
+    assert len(stops) == 2
+    assert stops[0]["stack"] == "showtable-container"
+    assert stops[0]["stop_code"] == "EssentialContainerExited"
+    assert stops[0]["reason"] == "Essential container in task exited (web: exit 1)"
+    assert stops[0]["log_lines"] == CRASH_LOGS
+    assert stops[0]["deployment"].startswith("ecs-svc/") and stops[0]["seconds"] > 0
+    (act,) = [o for o in lines if o["type"] == "watch"]
+    assert act == {"type": "watch", "stack": "showtable-container", "action": "cancel_update",
+                   "stopped_tasks": 2, "max_failed_tasks": 2, "status": "UPDATE_IN_PROGRESS"}
+    assert lines[-1]["type"] == "result" and lines[-1]["outcome"] == "failed"
+    assert "  task " in p.stderr   # the human lines, on stderr
