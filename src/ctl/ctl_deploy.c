@@ -26,6 +26,7 @@
 #include "follow.h"
 #include "image.h"
 #include "jsonl.h"
+#include "natswitch.h"
 #include "params.h"
 #include "prompt.h"
 #include "stack.h"
@@ -386,6 +387,15 @@ static ctl_outcome step_change_set(deploy *d)
 	return CTL_OK;
 }
 
+/* A vpc update that switches the NAT mode under the running service: refused unless the
+ * service has moved first (natswitch.h). */
+static ctl_outcome step_nat_switch(deploy *d)
+{
+	if (d->creates || d->o->diff_only || strcmp(d->kind, "vpc") != 0)
+		return CTL_OK;
+	return natswitch_check(d->ctx, d->c, &d->st, &d->ps, &d->cs);
+}
+
 /* diff ends here (with changes: CTL_CHANGES); deploy asks (or takes --yes). */
 static ctl_outcome step_confirm(deploy *d)
 {
@@ -500,6 +510,7 @@ static const struct deploy_step {
 	{"image", step_image},
 	{"recreate", step_recreate},
 	{"change set", step_change_set},
+	{"NAT mode switch", step_nat_switch},
 	{"confirm", step_confirm},
 };
 
