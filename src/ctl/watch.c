@@ -40,6 +40,7 @@ struct watch {
 	long long t0_ms;            /* the operation's first stack event; -1 until seen */
 	char *service_arn;          /* from the service's *_IN_PROGRESS event */
 	char *cluster, *service_name, *target_group;
+	int resources_read;         /* DescribeStackResources was asked (once per service) */
 	int service_settled;        /* its *_COMPLETE or *_FAILED event came */
 	char *deployment;           /* the new deployment's id, once found */
 	double dep_created;         /* its createdAt, epoch seconds */
@@ -173,6 +174,7 @@ static void take_events(watch *w, const cfn_event *ev, size_t n)
 			set_str(&w->service_name, after_last(arn, '/'));
 			set_str(&w->deployment, NULL);
 			w->service_settled = 0;
+			w->resources_read = 0;
 			/* arn:…:service/<cluster>/<name>; the old form without the cluster is
 			 * completed from the stack's resources */
 			const char *path = strstr(arn, ":service/") + strlen(":service/");
@@ -232,11 +234,11 @@ static void read_service(watch *w)
 			continue;
 		if (w->deployment == NULL && w->t0_ms >= 0 && jstr(d, "status") &&
 		    strcmp(jstr(d, "status"), "PRIMARY") == 0 && created * 1000 >= w->t0_ms - 2000) {
+			const char *td = after_last(jstr(d, "taskDefinition"), '/');
 			w->deployment = strdup(id);
 			w->dep_created = created;
 			w->events_after = created - 1;
-			say("  ecs: new deployment %s (%s): watching its tasks", id,
-			    after_last(jstr(d, "taskDefinition"), '/') ? after_last(jstr(d, "taskDefinition"), '/') : "?");
+			say("  ecs: new deployment %s (%s): watching its tasks", id, td ? td : "?");
 		}
 		if (w->deployment && strcmp(id, w->deployment) == 0 && !w->rollout_failed_said &&
 		    jstr(d, "rolloutState") && strcmp(jstr(d, "rolloutState"), "FAILED") == 0) {
@@ -553,8 +555,10 @@ static void watch_poll(void *arg, const cfn_event *ev, size_t n, const char *sta
 	if (w->service_arn == NULL || w->service_settled || w->acted ||
 	    (strcmp(status, "CREATE_IN_PROGRESS") != 0 && strcmp(status, "UPDATE_IN_PROGRESS") != 0))
 		return;
-	if (w->cluster == NULL || (w->target_group == NULL && w->deployment == NULL))
+	if (!w->resources_read) {
+		w->resources_read = 1;
 		read_resources(w);
+	}
 	if (w->cluster == NULL)
 		return;
 	read_service(w);
