@@ -349,7 +349,9 @@ static void print_last_lines(watch *w, const json_t *task, const char *name, jso
 static const char *stop_reason(const json_t *task, char *buf, size_t len)
 {
 	const char *why = jstr(task, "stoppedReason");
-	size_t at = (size_t)snprintf(buf, len, "%s", why ? why : jstr(task, "stopCode") ? jstr(task, "stopCode") : "no reason given");
+	const char *code_only = jstr(task, "stopCode");
+	size_t at = (size_t)snprintf(buf, len, "%s",
+				     why ? why : code_only ? code_only : "no reason given");
 	size_t i;
 	json_t *ct;
 	json_array_foreach(json_object_get(task, "containers"), i, ct) {
@@ -369,7 +371,8 @@ static const char *stop_reason(const json_t *task, char *buf, size_t len)
 			at += (size_t)snprintf(buf + at, len - at, " exit %lld",
 					       (long long)json_integer_value(code));
 		if (at < len && reason)
-			at += (size_t)snprintf(buf + at, len - at, "%s%s", json_is_integer(code) ? ", " : " ", reason);
+			at += (size_t)snprintf(buf + at, len - at, "%s%s",
+					       json_is_integer(code) ? ", " : " ", reason);
 		if (at < len && unhealthy)
 			at += (size_t)snprintf(buf + at, len - at, "%shealth check UNHEALTHY",
 					       json_is_integer(code) || reason ? ", " : " ");
