@@ -19,7 +19,7 @@
 #include "cfn.h"
 #include "ctl.h"
 #include "jsonl.h"
-#include "qxml.h"
+#include "aws_query.h"
 #include "timeline.h"
 #include "watch.h"
 
@@ -70,7 +70,7 @@ static int strset_add(strset *set, const char *s)
 	if (set->n >= WATCH_SEEN_MAX)
 		return -1;
 	char *cp = strdup(s);
-	char **slot = cp ? ctl_grow(&set->s, &set->n, sizeof *set->s) : NULL;
+	char **slot = cp ? aws_buf_array_push(&set->s, &set->n, sizeof *set->s) : NULL;
 	if (slot == NULL) {
 		free(cp);
 		return -1;
@@ -482,25 +482,25 @@ static void read_target_health(watch *w)
 	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
 	aws_error err;
 	aws_error_clear(&err);
-	if (qxml_form_add(&p, "TargetGroupArn", w->target_group) != 0) {
+	if (aws_query_form_add(&p, "TargetGroupArn", w->target_group) != 0) {
 		aws_buf_free(&p);
 		return;
 	}
-	qxml_doc d = {0};
+	aws_query_doc d = {0};
 	if (aws_query_call(w->c, &AWS_SERVICE_ELBV2, "DescribeTargetHealth", p.data, &r, &err) != 0 ||
-	    qxml_parse(r.data, r.len, "DescribeTargetHealth", ELB_NS, &d, &err) != 0) {
+	    aws_query_parse(r.data, r.len, "DescribeTargetHealth", ELB_NS, &d, &err) != 0) {
 		read_failed(w, "ELBv2 DescribeTargetHealth", &err);
 		goto out;
 	}
-	for (const aws_xml_node *m = qxml_members(d.result, "TargetHealthDescriptions"); m;
-	     m = qxml_next(m)) {
+	for (const aws_xml_node *m = aws_query_members(d.result, "TargetHealthDescriptions"); m;
+	     m = aws_query_next(m)) {
 		char id[128], port[16], state[64], reason[128], desc[512], key[900];
-		const aws_xml_node *tg = qxml_child(m, "Target"), *h = qxml_child(m, "TargetHealth");
-		qxml_copy(tg, "Id", id, sizeof id);
-		qxml_copy(tg, "Port", port, sizeof port);
-		qxml_copy(h, "State", state, sizeof state);
-		qxml_copy(h, "Reason", reason, sizeof reason);
-		qxml_copy(h, "Description", desc, sizeof desc);
+		const aws_xml_node *tg = aws_query_child(m, "Target"), *h = aws_query_child(m, "TargetHealth");
+		aws_query_copy(tg, "Id", id, sizeof id);
+		aws_query_copy(tg, "Port", port, sizeof port);
+		aws_query_copy(h, "State", state, sizeof state);
+		aws_query_copy(h, "Reason", reason, sizeof reason);
+		aws_query_copy(h, "Description", desc, sizeof desc);
 		if (strcmp(state, "unhealthy") != 0)
 			continue;
 		snprintf(key, sizeof key, "%s:%s %s", id, port, reason);
@@ -511,7 +511,7 @@ static void read_target_health(watch *w)
 		    *desc ? " — " : "", desc);
 	}
 out:
-	qxml_free(&d);
+	aws_query_free(&d);
 	aws_buf_free(&p);
 	aws_buf_free(&r);
 }
