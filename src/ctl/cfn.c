@@ -633,6 +633,11 @@ int cfn_continue_update_rollback(aws_client *c, const char *stack, const char *c
 	return rc;
 }
 
+int cfn_cancel_update_stack(aws_client *c, const char *name, aws_error *err)
+{
+	return simple(c, "CancelUpdateStack", "StackName", name, err);
+}
+
 int cfn_get_template(aws_client *c, const char *stack, char **body, aws_error *err)
 {
 	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;

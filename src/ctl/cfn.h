@@ -155,6 +155,9 @@ int cfn_continue_update_rollback(aws_client *c, const char *stack, const char *c
  * response body; errors name "CloudFormation <op>". For the other cfn_* files. */
 int cfn_call(aws_client *c, const char *op, const aws_buf *params, aws_buf *resp,
 	     aws_error *err);
+/* CancelUpdateStack: an UPDATE_IN_PROGRESS stack rolls back to its previous configuration
+ * (the API refuses any other state with a ValidationError). */
+int cfn_cancel_update_stack(aws_client *c, const char *name, aws_error *err);
 /* GetTemplate (TemplateStage Original): the template the stack was last deployed with, as
  * written, into *body (malloc'd, caller frees). */
 int cfn_get_template(aws_client *c, const char *stack, char **body, aws_error *err);

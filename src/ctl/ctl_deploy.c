@@ -26,11 +26,13 @@
 #include "follow.h"
 #include "image.h"
 #include "jsonl.h"
+#include "natswitch.h"
 #include "params.h"
 #include "prompt.h"
 #include "stack.h"
 #include "templates.h"
 #include "timeline.h"
+#include "watch.h"
 
 #define MAX_USER_PARAMS 32
 #define MAX_TAGS 50   /* CloudFormation's limit per stack */
@@ -42,6 +44,7 @@ struct deploy_opts {
 	const char *tag[MAX_TAGS];        /* "Key=Value" from --tag */
 	size_t ntags;
 	int diff_only;
+	long max_failed_tasks;  /* stopped tasks of a new ECS deployment that end the deploy; 0 never */
 	int several;   /* more than one stack: --param/--image go where the template takes them */
 };
 
@@ -72,6 +75,8 @@ typedef struct deploy {
 	cfn_stack fin;             /* the stack after the deploy */
 	follow_result followed;
 	follow_log log;            /* its events */
+	watch_action watched;      /* what the watch of the ECS deployment did */
+	long stopped_tasks;        /* the new deployment's tasks it saw stop */
 } deploy;
 
 /* The value of parameter key in a deployed stack, or NULL. */
@@ -382,6 +387,15 @@ static ctl_outcome step_change_set(deploy *d)
 	return CTL_OK;
 }
 
+/* A vpc update that switches the NAT mode under the running service: refused unless the
+ * service has moved first (natswitch.h). */
+static ctl_outcome step_nat_switch(deploy *d)
+{
+	if (d->creates || d->o->diff_only || strcmp(d->kind, "vpc") != 0)
+		return CTL_OK;
+	return natswitch_check(d->ctx, d->c, &d->st, &d->ps, &d->cs);
+}
+
 /* diff ends here (with changes: CTL_CHANGES); deploy asks (or takes --yes). */
 static ctl_outcome step_confirm(deploy *d)
 {
@@ -416,11 +430,18 @@ static ctl_outcome step_execute(deploy *d, char **last)
 	return CTL_OK;
 }
 
-/* Follows the stack to its end, then says where the time went. */
+/* Follows the stack to its end, watching an ECS service's new deployment on the way, then
+ * says where the time went. */
 static ctl_outcome step_follow(deploy *d, const char *last)
 {
-	d->followed = follow_stack(d->c, d->stack_id ? d->stack_id : d->stack, d->stack, last,
-				   d->cs.nchanges, NULL, &d->fin, &d->log);
+	const char *id = d->stack_id ? d->stack_id : d->stack;
+	watch *w = watch_new(d->c, id, d->stack, d->o->max_failed_tasks);
+	follow_hook hook = w ? watch_hook(w) : (follow_hook){0};
+	d->followed = follow_stack_hooked(d->c, id, d->stack, last, d->cs.nchanges, NULL,
+					  &d->fin, &d->log, w ? &hook : NULL);
+	if (w)
+		d->watched = watch_result(w, &d->stopped_tasks);
+	watch_free(w);
 	timeline t;
 	if (d->log.n && timeline_build(d->log.ev, d->log.n, d->stack, &t) == 0) {
 		timeline_print(&t, d->stack);
@@ -455,6 +476,15 @@ static ctl_outcome protect(deploy *d)
 /* The final state and the stack's outputs (the URL, the names it made). */
 static ctl_outcome step_report(deploy *d)
 {
+	if (d->watched != WATCH_LEFT_ALONE) {
+		ctl_errorf("%s: deploy stopped after %ld tasks of the new ECS deployment stopped: %s "
+			   "(%s) — fix the cause printed above and deploy again", d->stack,
+			   d->stopped_tasks,
+			   d->watched == WATCH_CANCELLED ? "the update was cancelled and rolled back"
+							 : "the stack under creation was deleted",
+			   d->fin.status ? d->fin.status : "?");
+		return CTL_FAILED;
+	}
 	if (d->followed != FOLLOW_DONE) {
 		ctl_errorf("%s: deploy failed (%s)", d->stack, d->fin.status ? d->fin.status : "?");
 		return CTL_FAILED;
@@ -480,6 +510,7 @@ static const struct deploy_step {
 	{"image", step_image},
 	{"recreate", step_recreate},
 	{"change set", step_change_set},
+	{"NAT mode switch", step_nat_switch},
 	{"confirm", step_confirm},
 };
 
@@ -523,7 +554,7 @@ static ctl_outcome deploy_one(ctl_ctx *ctx, aws_client *c, const char *kind,
 }
 
 #define DEPLOY_USAGE "deploy [--yes] [--image URI] [--param KEY=VALUE]... [--tag KEY=VALUE]... " \
-	"vpc|table|container..."
+	"[--max-failed-tasks N] vpc|table|container..."
 #define DIFF_USAGE "diff [--image URI] [--param KEY=VALUE]... [--tag KEY=VALUE]... " \
 	"vpc|table|container"
 
@@ -546,7 +577,11 @@ static void usage(FILE *f, int diff)
 			"  --param KEY=VALUE  a template parameter (repeatable); an update keeps the\n"
 			"                     deployed values of the parameters not given\n"
 			"  --tag KEY=VALUE    a stack tag, propagated to its resources (repeatable;\n"
-			"                     default app=<name>; deployed tags are kept)\n");
+			"                     default app=<name>; deployed tags are kept)\n"
+			"  --max-failed-tasks N\n"
+			"                     end the deploy once N tasks of the new ECS deployment have\n"
+			"                     stopped: cancel an update, delete a stack under creation\n"
+			"                     (default 2; 0 leaves it to ECS's circuit breaker)\n");
 	fprintf(f, "Global flags come before the command (showtablectl --help); "
 		   "showtablectl(1) describes every option.\n");
 }
@@ -560,6 +595,7 @@ static int parse_opts(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o
 		{"param", required_argument, 0, 'p'},
 		{"tag", required_argument, 0, 't'},
 		{"yes", no_argument, 0, 'y'},
+		{"max-failed-tasks", required_argument, 0, 'm'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -582,6 +618,14 @@ static int parse_opts(ctl_ctx *ctx, int argc, char **argv, struct deploy_opts *o
 			o->tag[o->ntags++] = optarg;
 			break;
 		case 'y': ctx->yes = 1; break;
+		case 'm':
+			if (o->diff_only) {
+				ctl_errorf("--max-failed-tasks is for deploy: diff starts no tasks");
+				return -1;
+			}
+			if (ctl_parse_long("--max-failed-tasks", optarg, 0, 1000, &o->max_failed_tasks) != 0)
+				return -1;
+			break;
 		case 'h': usage(stdout, o->diff_only); return 0;
 		default: return -1;
 		}
@@ -654,7 +698,7 @@ static ctl_outcome run_stacks(ctl_ctx *ctx, int argc, char **argv, struct deploy
 
 ctl_outcome cmd_deploy(ctl_ctx *ctx, int argc, char **argv)
 {
-	struct deploy_opts o = {0};
+	struct deploy_opts o = {.max_failed_tasks = 2};
 	return run_stacks(ctx, argc, argv, &o, DEPLOY_USAGE);
 }
 

@@ -88,9 +88,12 @@ static void print_event(const cfn_event *e, int tty, const char *stack)
 	       reason ? reason : "");
 }
 
-static void summarize_failure(const cfn_event *ev, size_t n, const char *status)
+static void summarize_failure(const cfn_event *ev, size_t n, const char *status,
+			      const char *cause)
 {
 	const cfn_event *root = cfn_root_cause(ev, n);
+	if (cause)
+		printf("\nwhy: %s\n", cause);
 	if (root) {
 		printf("\nroot cause: %s (%s): %s\n", root->logical_id ? root->logical_id : "?",
 		       root->type ? root->type : "?", root->reason);
@@ -104,7 +107,7 @@ static void summarize_failure(const cfn_event *ev, size_t n, const char *status)
 			printf("  %s (%s): %s\n", e->logical_id ? e->logical_id : "?", e->type ? e->type : "?",
 			       e->reason ? e->reason : "");
 		}
-	} else {
+	} else if (cause == NULL) {
 		printf("\nno resource reported a failure reason; see the stack's events in the console\n");
 	}
 	if (strcmp(status, "ROLLBACK_COMPLETE") == 0)
@@ -133,6 +136,14 @@ follow_result follow_stack(aws_client *c, const char *stack_id, const char *stac
 			   const char *last_id, size_t ntotal, const char *done_status,
 			   cfn_stack *final, follow_log *log)
 {
+	return follow_stack_hooked(c, stack_id, stack_name, last_id, ntotal, done_status, final,
+				   log, NULL);
+}
+
+follow_result follow_stack_hooked(aws_client *c, const char *stack_id, const char *stack_name,
+				  const char *last_id, size_t ntotal, const char *done_status,
+				  cfn_stack *final, follow_log *log, const follow_hook *hook)
+{
 	int tty = isatty(STDOUT_FILENO);
 	long poll = follow_poll_ms();
 	time_t start = time(NULL), limit = follow_wait_s();
@@ -159,6 +170,7 @@ follow_result follow_stack(aws_client *c, const char *stack_id, const char *stac
 			}
 		}
 		/* newest first: print and keep oldest first */
+		size_t kept_before = nkeep;
 		for (size_t i = n; i-- > 0;) {
 			print_event(&ev[i], tty, stack_name);
 			int is_stack = ev[i].type && strcmp(ev[i].type, "AWS::CloudFormation::Stack") == 0 &&
@@ -189,6 +201,9 @@ follow_result follow_stack(aws_client *c, const char *stack_id, const char *stac
 		}
 		int busy = cfn_status_in_progress(final->status);
 		started |= busy;
+		if (hook && hook->poll && busy)
+			hook->poll(hook->arg, keep ? keep + kept_before : NULL, nkeep - kept_before,
+				   final->status);
 		/* The operation is asynchronous: right after Execute/Delete the stack can still
 		 * show its previous, settled state. It is done only once it has moved. */
 		if (!busy && (started || ex == 0 || strcmp(final->status, "DELETE_COMPLETE") == 0)) {
@@ -223,7 +238,8 @@ follow_result follow_stack(aws_client *c, const char *stack_id, const char *stac
 			rc = FOLLOW_DONE;
 		} else {
 			rc = FOLLOW_FAILED;
-			summarize_failure(keep, nkeep, s);
+			summarize_failure(keep, nkeep, s, hook && hook->cause ? hook->cause(hook->arg)
+										 : NULL);
 		}
 	}
 	fflush(stdout);

@@ -44,6 +44,21 @@ follow_result follow_stack(aws_client *c, const char *stack_id, const char *stac
 			   const char *last_id, size_t ntotal, const char *done_status,
 			   cfn_stack *final, follow_log *log);
 
+/* What a follow calls after each poll, for a caller that watches more than the stack
+ * (watch.h: the ECS service's new deployment). poll gets the events new in this poll
+ * (oldest first, borrowed for the call) and the stack's status; cause, when set, gives
+ * what the caller learned about a failure (or NULL), printed with the root cause. */
+typedef struct follow_hook {
+	void (*poll)(void *arg, const cfn_event *ev, size_t n, const char *status);
+	const char *(*cause)(void *arg);
+	void *arg;
+} follow_hook;
+
+/* follow_stack with a hook (NULL: none). */
+follow_result follow_stack_hooked(aws_client *c, const char *stack_id, const char *stack_name,
+				  const char *last_id, size_t ntotal, const char *done_status,
+				  cfn_stack *final, follow_log *log, const follow_hook *hook);
+
 /* Waits while the stack is *_IN_PROGRESS (printing why), then describes it into *out.
  * Returns as stk_describe: 1 exists, 0 does not, -1 error (printed). */
 int follow_wait_settled(aws_client *c, const char *stack, cfn_stack *out);

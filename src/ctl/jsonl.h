@@ -10,6 +10,10 @@
  *   parameter  key, value, previous (the deployed value, when it differs), ssm_value,
  *              ssm_previous (SSM-typed parameters: what the name resolves to, now and then)
  *   timeline   total_seconds, resources[] (resource, resource_type, seconds, status)
+ *   task_stop  task, deployment, stop_code, reason, seconds (after the deployment began),
+ *              log_lines[] (deploy: a stopped task of the new ECS deployment)
+ *   watch      action (cancel_update | delete_stack | none), stopped_tasks,
+ *              max_failed_tasks, status (deploy: --max-failed-tasks was reached)
  *   drift      drift (IN_SYNC | DRIFTED | …), resources[] (resource, resource_type,
  *              physical_id, status, differences[] (path, expected, actual, kind))
  *   output     key, value

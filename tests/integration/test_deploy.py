@@ -1209,7 +1209,8 @@ def test_status_and_outputs_show_the_api_url_and_the_tasks_health_checks(ctl):
     assert "task:    aaaa1111 RUNNING, health HEALTHY" in p.stdout
     assert "task:    bbbb2222 RUNNING, health UNHEALTHY" in p.stdout
     assert "target:" not in p.stdout and ctl.cfn.calls("DescribeTargetHealth") == []
-    (lt,) = [b for (_, a, b) in ctl.cfn.requests if a == "ListTasks"]
+    # status's (the deploy's watch of the new deployment lists the STOPPED ones)
+    (lt,) = [b for (_, a, b) in ctl.cfn.requests if a == "ListTasks" and "desiredStatus" not in b]
     assert lt["cluster"] == "showtable-container-cluster" and ":service/" in lt["serviceName"]
     (dt,) = [b for (_, a, b) in ctl.cfn.requests if a == "DescribeTasks"]
     assert dt["tasks"] == [f"arn:aws:ecs:us-east-1:123456789012:task/showtable-container-cluster/{i}"

@@ -40,6 +40,7 @@ import yaml
 
 from awsfake import (ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FakeServer, SigV4Error, json_error,
                      query_error, verify_sigv4)
+from fake_ecs import CIRCUIT_BREAKER_REASON, EcsSim
 
 CFN_NS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -174,6 +175,9 @@ class Stack:
         self.rollback_failed = []   # resources in UPDATE_FAILED after a failed rollback
         self.protected = False      # EnableTerminationProtection
         self.tags = {}              # stack tags (Key -> Value)
+        self.executing = None       # (change set, its Add/Modify changes) being executed
+        self.started = set()        # logical ids whose operation began in this execution
+        self.applied = []           # logical ids whose operation completed in it
 
 
 class FakeCFN(FakeServer):
@@ -200,6 +204,8 @@ class FakeCFN(FakeServer):
         self.tasks = [{"id": "0123456789abcdef0123456789abcdef", "lastStatus": "RUNNING",
                        "healthStatus": "HEALTHY"}]
         self._clock = time.time() - 3600
+        # the ECS side of service deployments (fake_ecs.py): crash("image") makes its tasks fail
+        self.ecs = EcsSim(region)
 
     def env(self):
         """The endpoint overrides that point every service showtablectl uses here but SSM."""
@@ -270,6 +276,8 @@ class FakeCFN(FakeServer):
             return f"arn:aws:ecs:{self.region}:{ACCOUNT}:service/{s.name}-cluster/{s.name}-svc"
         if t == "AWS::ECS::Cluster":
             return f"{s.name}-cluster"
+        if t == "AWS::ECS::TaskDefinition":
+            return self._register_task_definition(s, r)
         if t == "AWS::ElasticLoadBalancingV2::TargetGroup":
             return (f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT}:targetgroup/"
                     f"{s.name[:20]}/0123456789abcdef")
@@ -280,6 +288,36 @@ class FakeCFN(FakeServer):
         if t == "AWS::SSM::Parameter":
             return self._ssm_name(s, r) or f"{s.name}-{lid}"
         return f"{s.name}-{lid}-{uuid.uuid4().hex[:8]}"
+
+    def _resolve(self, s, node):
+        """A property value with Ref to a parameter, a resource or AWS::Region resolved."""
+        fn, arg = _intrinsic(node)
+        if fn == "Ref":
+            if arg == "AWS::Region":
+                return self.region
+            if arg in s.params:
+                return str(s.params[arg])
+            return (s.resources.get(arg) or {}).get("PhysicalId", arg)
+        if fn == "Sub" and isinstance(arg, str):
+            return self._sub(s, arg)
+        if isinstance(node, dict):
+            return {k: self._resolve(s, v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self._resolve(s, v) for v in node]
+        return node
+
+    def _register_task_definition(self, s, r):
+        """A new revision in the ECS simulation, with the containers' image and awslogs
+        options as the template resolves them, as ECS would describe it."""
+        containers = []
+        for cd in (r.get("Properties") or {}).get("ContainerDefinitions") or []:
+            c = {"name": cd.get("Name"), "image": self._resolve(s, cd.get("Image"))}
+            lc = cd.get("LogConfiguration")
+            if lc:
+                c["logConfiguration"] = {"logDriver": lc.get("LogDriver"),
+                                         "options": self._resolve(s, lc.get("Options") or {})}
+            containers.append(c)
+        return self.ecs.register_task_definition(s.name, containers)
 
     def _sub(self, s, text):
         return re.sub(r"\$\{([A-Za-z0-9:]+)\}",
@@ -475,21 +513,42 @@ class FakeCFN(FakeServer):
                   f"{verb}_IN_PROGRESS", None, None)]
         done = []
         touched = [c for c in cs["Changes"] if c["Action"] in ("Add", "Modify")]
+        s.executing, s.started, s.applied = (cs, touched), set(), []
         failed_at = None
         for i, c in enumerate(touched):
             lid, rtype = c["LogicalResourceId"], c["ResourceType"]
             cverb = "CREATE" if c["Action"] == "Add" else "UPDATE"
+            if rtype == "AWS::ECS::Service" and not (fail and fail[0] == lid):
+                # CloudFormation waits for the service's deployment: a crashing image's
+                # tasks stop one by one until the circuit breaker fails the resource
+                svc = self._physical(s, lid, cs["Template"]["Resources"][lid])
+                crash = self.ecs.crashing.get(cs["Resolved"].get("Image"))
+                steps.append(([self._event(s, lid, rtype, f"{cverb}_IN_PROGRESS", physical=svc),
+                               self._event(s, lid, rtype, f"{cverb}_IN_PROGRESS",
+                                           "Resource creation Initiated", physical=svc)],
+                              None, None, ("ecs_deploy", lid, svc)))
+                if crash:
+                    for _ in range(self.ecs.threshold):
+                        steps.append(([], None, None, ("ecs_fail", lid, svc)))
+                        steps.extend([([], None, None, None)] * 3)
+                    failed_at = i
+                    evs = [self._event(s, lid, rtype, f"{cverb}_FAILED", CIRCUIT_BREAKER_REASON,
+                                       physical=svc)]
+                    evs += self._cancelled(s, touched[i + 1:])
+                    steps.append((evs, None, None, ("ecs_rollback", lid, svc)))
+                    done.append(c)   # the service exists: the rollback takes it back
+                    break
+                steps.extend([([], None, None, None)] * 4)   # a steady state takes a while
+                steps.append(([self._event(s, lid, rtype, f"{cverb}_COMPLETE", physical=svc)],
+                              None, None, ("apply", lid)))
+                done.append(c)
+                continue
             if fail and fail[0] == lid:
                 failed_at = i
                 steps.append(([self._event(s, lid, rtype, f"{cverb}_IN_PROGRESS")], None, None,
                               None))
                 evs = [self._event(s, lid, rtype, f"{cverb}_FAILED", fail[1])]
-                for c2 in touched[i + 1:]:
-                    v2 = "CREATE" if c2["Action"] == "Add" else "UPDATE"
-                    evs.append(self._event(s, c2["LogicalResourceId"], c2["ResourceType"],
-                                           f"{v2}_FAILED",
-                                           "Resource creation cancelled" if v2 == "CREATE"
-                                           else "Resource update cancelled"))
+                evs += self._cancelled(s, touched[i + 1:])
                 steps.append((evs, None, None, None))
                 break
             why = "Requested update requires the creation of a new physical resource; hence " \
@@ -517,19 +576,38 @@ class FakeCFN(FakeServer):
             s.script.extend(steps)
             return
         names = ", ".join(c["LogicalResourceId"] for c in touched[failed_at:])
-        rb = "ROLLBACK" if creating else "UPDATE_ROLLBACK"
         why = (f"The following resource(s) failed to {'create' if creating else 'update'}: "
                f"[{names}]. Rollback requested by user.")
-        steps.append(([self._event(s, s.name, stk, f"{rb}_IN_PROGRESS", why)],
-                      f"{rb}_IN_PROGRESS", why, None))
+        s.script.extend(steps + self._rollback_steps(s, creating, done, why))
+
+    def _cancelled(self, s, changes):
+        """The events of resources whose operation is cancelled because another failed."""
+        out = []
+        for c in changes:
+            v = "CREATE" if c["Action"] == "Add" else "UPDATE"
+            out.append(self._event(s, c["LogicalResourceId"], c["ResourceType"], f"{v}_FAILED",
+                                   "Resource creation cancelled" if v == "CREATE"
+                                   else "Resource update cancelled"))
+        return out
+
+    def _rollback_steps(self, s, creating, done, why):
+        """A rollback after a failure or a CancelUpdateStack: what the operation created is
+        deleted, what it updated goes back (an ECS service to its last completed
+        deployment), and an update's cleanup phase deletes the copies it made."""
+        stk = "AWS::CloudFormation::Stack"
+        rb = "ROLLBACK" if creating else "UPDATE_ROLLBACK"
+        steps = [([self._event(s, s.name, stk, f"{rb}_IN_PROGRESS", why)],
+                  f"{rb}_IN_PROGRESS", why, None)]
         for c in reversed(done):
             lid, rtype = c["LogicalResourceId"], c["ResourceType"]
             if creating:
                 steps.append(self._delete_step(s, lid, rtype, None, ("remove", lid)))
             elif c["Action"] == "Modify":
+                back = ("ecs_rollback", lid, s.resources[lid]["PhysicalId"]) \
+                    if rtype == "AWS::ECS::Service" and lid in s.resources else None
                 steps.append(([self._event(s, lid, rtype, "UPDATE_IN_PROGRESS"),
                                self._event(s, lid, rtype, "UPDATE_COMPLETE")], None, None,
-                              None))
+                              back))
         if self.rollback_fails:
             # the resource that cannot go back (e.g. changed outside CloudFormation) fails
             # its rollback update, and the stack stops in *_ROLLBACK_FAILED
@@ -542,8 +620,7 @@ class FakeCFN(FakeServer):
                                        "the resource was changed outside CloudFormation"))
             evs.append(self._event(s, s.name, stk, f"{rb}_FAILED", "rollback failed"))
             steps.append((evs, f"{rb}_FAILED", "rollback failed", None))
-            s.script.extend(steps)
-            return
+            return steps
         if not creating:
             steps.append(([self._event(s, s.name, stk,
                                        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")],
@@ -556,7 +633,7 @@ class FakeCFN(FakeServer):
                     steps.append(self._delete_step(s, lid, rtype, None, None))
         steps.append(([self._event(s, s.name, stk, f"{rb}_COMPLETE")], f"{rb}_COMPLETE", None,
                       None))
-        s.script.extend(steps)
+        return steps
 
     def _delete_step(self, s, lid, rtype, physical, action):
         physical = physical or (s.resources.get(lid) or {}).get("PhysicalId")
@@ -607,6 +684,9 @@ class FakeCFN(FakeServer):
                 return
             events, status, reason, action = s.script.pop(0)
             for e in events:
+                if e["ResourceType"] != "AWS::CloudFormation::Stack" and \
+                        e["ResourceStatus"] in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"):
+                    s.started.add(e["LogicalResourceId"])
                 if not e["ResourceStatus"].endswith("_IN_PROGRESS"):
                     self._clock += self.slow.get(e["LogicalResourceId"], 0)
                 e["Timestamp"] = self._now()
@@ -620,12 +700,29 @@ class FakeCFN(FakeServer):
 
     def _apply(self, s, action):
         kind = action[0]
+        if kind == "ecs_deploy":   # CreateService / UpdateService: a new deployment
+            lid, svc = action[1], action[2]
+            r = s.pending_template["Resources"][lid]
+            old_params = s.params
+            s.params = s.pending_params
+            taskdef = self._resolve(s, (r.get("Properties") or {}).get("TaskDefinition"))
+            s.params = old_params
+            s.resources.setdefault(lid, {"Type": r["Type"], "PhysicalId": svc})
+            self.ecs.start_deployment(self._clock, svc, taskdef)
+        elif kind == "ecs_fail":
+            svc = action[2]
+            self.ecs.fail_task(self._clock, svc.split("/")[-2], svc)
+        elif kind == "ecs_rollback":
+            self.ecs.roll_back(self._clock, action[2])
         if kind == "apply":
             lid = action[1]
+            s.applied.append(lid)
             r = s.pending_template["Resources"][lid]
             old_params = s.params
             s.params = s.pending_params
             s.resources[lid] = {"Type": r["Type"], "PhysicalId": self._physical(s, lid, r)}
+            if r["Type"] == "AWS::ECS::Service":
+                self.ecs.complete(self._clock, s.resources[lid]["PhysicalId"])
             if r["Type"] == "AWS::SSM::Parameter" and self.ssm is not None:
                 name = self._ssm_name(s, r)
                 props = r.get("Properties") or {}
@@ -861,6 +958,22 @@ class FakeCFN(FakeServer):
         cs = self._find_cs(form["ChangeSetName"], form.get("StackName"))
         del self.change_sets[cs["ChangeSetId"]]
         return ""
+
+    def op_CancelUpdateStack(self, form):
+        """Only an UPDATE_IN_PROGRESS stack can be cancelled; it rolls back: the resources
+        being updated are cancelled, those updated go back, the cleanup phase deletes what
+        the update created."""
+        self._need(form, "StackName")
+        s = self._find_stack(form["StackName"])
+        if s.status != "UPDATE_IN_PROGRESS":
+            raise CfnError("ValidationError", f"CancelUpdateStack cannot be called from current "
+                                              f"stack status {s.status}.")
+        cs, touched = s.executing
+        done = [c for c in touched if c["LogicalResourceId"] in s.applied]
+        running = [c for c in touched if c["LogicalResourceId"] in s.started and c not in done]
+        s.script = [(self._cancelled(s, running), None, None, None)]
+        s.script += self._rollback_steps(s, False, done + running, "Stack update cancelled")
+        return None
 
     def op_DeleteStack(self, form):
         self._need(form, "StackName")
@@ -1133,14 +1246,24 @@ class FakeCFN(FakeServer):
                 return 400, json_error("InvalidParameterException", "bad request")
             svc = dict(self.service, serviceArn=svcs[0], status="ACTIVE",
                        deployments=[{"status": "PRIMARY", "rolloutState": "COMPLETED"}])
+            svc.update(self.ecs.describe_service(svcs[0]) or {})
             return 200, {"services": [svc], "failures": []}
         if target == "AmazonEC2ContainerServiceV20141113.ListTasks":
             if not isinstance(body.get("cluster"), str) or not isinstance(body.get("serviceName"), str):
                 return 400, json_error("InvalidParameterException", "cluster and serviceName")
             if not 1 <= body.get("maxResults", 100) <= 100:
                 return 400, json_error("InvalidParameterException", "maxResults must be 1-100")
+            if "startedBy" in body:
+                return 400, json_error("InvalidParameterException",
+                                       "startedBy must be the only filter")
+            status = body.get("desiredStatus", "RUNNING")
+            if status not in ("RUNNING", "PENDING", "STOPPED"):
+                return 400, json_error("InvalidParameterException", f"desiredStatus {status}")
+            if status == "STOPPED":
+                return 200, {"taskArns": self.ecs.stopped_tasks(body["cluster"],
+                                                                body["serviceName"])}
             arns = [f"arn:aws:ecs:{self.region}:{ACCOUNT}:task/{body['cluster']}/{t['id']}"
-                    for t in self.tasks]
+                    for t in self.tasks] if status == "RUNNING" else []
             return 200, {"taskArns": arns}
         if target == "AmazonEC2ContainerServiceV20141113.DescribeTasks":
             arns = body.get("tasks")
@@ -1151,6 +1274,9 @@ class FakeCFN(FakeServer):
             out, failures = [], []
             for arn in arns:
                 t = by_id.get(arn.rsplit("/", 1)[-1])
+                if self.ecs.task(arn):
+                    out.append(self.ecs.task(arn))
+                    continue
                 if t is None:
                     failures.append({"arn": arn, "reason": "MISSING"})
                     continue
@@ -1159,6 +1285,10 @@ class FakeCFN(FakeServer):
                             "containers": [{"name": "web", "lastStatus": t["lastStatus"],
                                             "healthStatus": t["healthStatus"]}]})
             return 200, {"tasks": out, "failures": failures}
+        if target == "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition":
+            return self.ecs.describe_task_definition(body)
+        if target == "Logs_20140328.GetLogEvents":
+            return self.ecs.get_log_events(body)
         if target == "Logs_20140328.FilterLogEvents":
             if not isinstance(body.get("logGroupName"), str):
                 return 400, json_error("InvalidParameterException", "logGroupName")
