@@ -185,8 +185,8 @@ static int csv_cell(srv_export *ex, aws_buf *out, aws_jtext_val av)
 	if (scalar) {
 		const char *p;
 		size_t n;
-		if (aws_jtext_str(v, &ex->scratch, &p, &n) < 0)
-			return 0;
+		if (aws_jtext_str(v, &ex->scratch, &p, &n) < 0)   /* a string it could not decode: no memory */
+			return aws_jtext_kind(v) == '"' ? -1 : 0;
 		return srv_export_csv_field(out, p, n, type.p[1] != 'N');
 	}
 	if (type.n == 6 && memcmp(type.p, "\"BOOL\"", 6) == 0)
@@ -215,7 +215,9 @@ static int csv_rows(srv_export *ex, const aws_ddb_scan_page *sp, aws_buf *page, 
 			while (aws_jtext_member(&iter, &name, &v) == 1) {
 				const char *p;
 				size_t n;
-				if (name_of(ex, name, &p, &n) == 0 && n == want && memcmp(p, ex->cols[c], n) == 0) {
+				if (name_of(ex, name, &p, &n) < 0)   /* a name is always a string: no memory */
+					return aws_error_set(e, AWS_ERR_NOMEM, "out of memory");
+				if (n == want && memcmp(p, ex->cols[c], n) == 0) {
 					if (csv_cell(ex, page, v) < 0)
 						return aws_error_set(e, AWS_ERR_NOMEM, "out of memory");
 					break;

@@ -1110,13 +1110,17 @@ int srv_render_item(aws_buf *out, const srv_render_item_in *in)
 	int key_s = key.p && attr_of(key, &kv) == A_S;
 	const char *title = in->key;
 	aws_buf tb = AWS_BUF_INIT;   /* the title: the key's text when it is a string */
+	int e = 0;
 	if (key_s) {
 		const char *s;
 		size_t sn;
-		if (aws_jtext_str(kv, &scratch, &s, &sn) == 0 && aws_buf_append(&tb, s, sn) == 0 && aws_buf_putc(&tb, '\0') == 0)
+		int r = str_of(kv, &scratch, &s, &sn);
+		if (r < 0 || (r == 0 && (aws_buf_append(&tb, s, sn) < 0 || aws_buf_putc(&tb, '\0') < 0)))
+			e = -1;   /* no memory for the title: the page fails rather than show another */
+		else if (r == 0)
 			title = tb.data;
 	}
-	int e = page_head(out, title);
+	e |= page_head(out, title);
 	e |= bar_table(out, in->table);
 	e |= aws_buf_puts(out, "</header>\n<main id=\"main\" class=\"item\">\n"
 			       "<nav class=\"crumbs\"><a href=\"/query\">All items</a></nav>\n<h1><span class=\"keyname\">");
