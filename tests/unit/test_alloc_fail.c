@@ -1,9 +1,10 @@
 /* test_alloc_fail.c — out of memory at every allocation, as SQLite tests it: each scenario
- * (reading a Scan page into a server page and rendering it as HTML and JSON; parsing the
- * shared config files) runs once to learn its answer, then again with the Nth allocation
- * failing, for N = 1, 2, ... until a run completes without reaching N. Every run must end
- * in the same answer or a clean error — no crash, no partial page passed off as whole —
- * and, in the sanitizer build, with nothing leaked.
+ * (reading a Scan page into a server page and rendering it as HTML and JSON; each of its
+ * items in the item view, HTML and JSON; parsing the shared config files) runs once to
+ * learn its answer, then again with the Nth allocation failing, for N = 1, 2, ... until a
+ * run completes without reaching N. Every run must end in the same answer or a clean
+ * error — no crash, no partial page passed off as whole — and, in the sanitizer build,
+ * with nothing leaked.
  *
  * The allocator is wrapped at link time (-Wl,--wrap, see the Makefile) for the code linked
  * into this program, and jansson's allocations are routed through the same counter.
@@ -181,6 +182,57 @@ static void scan_page_and_render_survive_every_allocation_failure(void **state)
 	assert_true(runs > 50);
 }
 
+/* ---- Scan page → the item view of each item, as HTML and JSON ---- */
+
+static char *scan_and_render_items(char *why, size_t why_len)
+{
+	static const srv_cursor_key key = {{1, 2, 3}};
+	int calls = 0;
+	srv_page p;
+	aws_error err;
+	aws_error_clear(&err);
+	aws_buf all = AWS_BUF_INIT;
+	int failed = 0;
+	if (srv_page_fetch_with(recorded_scan, &calls, "items", NULL, NULL, NULL, 100, 60000, &key, &p,
+				&err) != 0) {
+		snprintf(why, why_len, "page: %s", err.message);
+		failed = 1;
+	}
+	for (long i = 0; !failed && i < p.count; i++) {
+		srv_render_item_in in = {"items", "itemID", srv_page_item(&p, i), 0.5};
+		if (srv_render_item(&all, &in) != 0 || aws_buf_puts(&all, "\n---\n") != 0 ||
+		    srv_render_item_json(&all, &in) != 0) {
+			snprintf(why, why_len, "render of item %ld failed", i);
+			failed = 1;
+		}
+	}
+	if (!failed && aws_buf_putc(&all, '\0') != 0) {
+		snprintf(why, why_len, "ending the output failed");
+		failed = 1;
+	}
+	char *answer = failed ? NULL : keep(all.data);
+	aws_buf_free(&all);
+	srv_page_free(&p);
+	return answer;
+}
+
+static void item_view_case(const char *path, const char *name, void *total)
+{
+	(void)path;
+	scan_text = testdata_load("ddb", name, &scan_len);
+	*(long *)total += fail_each_allocation(name, scan_and_render_items);
+	free(scan_text);
+}
+
+/* Every item of every recorded good Scan page, in its item view. */
+static void item_view_survives_every_allocation_failure(void **state)
+{
+	(void)state;
+	long runs = 0;
+	assert_true(testdata_each("ddb", "scan_ok_", "", item_view_case, &runs) >= 4);
+	assert_true(runs > 50);
+}
+
 /* ---- shared config files ---- */
 
 static char *parse_config(char *why, size_t why_len)
@@ -234,6 +286,7 @@ int main(void)
 	json_set_alloc_funcs(json_malloc, free);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(scan_page_and_render_survive_every_allocation_failure),
+		cmocka_unit_test(item_view_survives_every_allocation_failure),
 		cmocka_unit_test(config_parsing_survives_every_allocation_failure),
 	};
 	return cmocka_run_group_tests_name("alloc_fail", tests, NULL, NULL);
