@@ -273,6 +273,18 @@ static void work_item(srv_conn *c, const char *table);
 static void work_export(srv_conn *c, const char *table);
 static void aws_failed(srv_conn *c, const aws_error *e, const char *action, const char *table);
 
+/* The table's key schema and counts (DescribeTable, cached with the name) into *info; 0, or -1
+ * with the error page already set. */
+static int table_info(srv_conn *c, const char *table, srv_table_info *info)
+{
+	aws_error e;
+	aws_error_clear(&e);
+	if (srv_table_info_get(c->pl->d.table, c->pl->d.client, table, info, &e) == 0)
+		return 0;
+	aws_failed(c, &e, "dynamodb:DescribeTable", table);
+	return -1;
+}
+
 /* login → parameters → table name → page or item → render, into c->out / res_status /
  * res_kind. */
 static void work(srv_conn *c)
@@ -372,13 +384,9 @@ static void export_done(void *ctx)
 static void work_export(srv_conn *c, const char *table)
 {
 	srv_pipeline *pl = c->pl;
-	aws_error e;
-	aws_error_clear(&e);
 	srv_table_info info;
-	if (srv_table_info_get(pl->d.table, pl->d.client, table, &info, &e)) {
-		aws_failed(c, &e, "dynamodb:DescribeTable", table);
+	if (table_info(c, table, &info))
 		return;
-	}
 	int busy;
 	export_slot *slot = export_take(pl, c->user, &busy);
 	if (!slot) {
@@ -455,13 +463,11 @@ static void work_page(srv_conn *c, const char *table)
 static void work_item(srv_conn *c, const char *table)
 {
 	srv_pipeline *pl = c->pl;
+	srv_table_info info;
+	if (table_info(c, table, &info))
+		return;
 	aws_error e;
 	aws_error_clear(&e);
-	srv_table_info info;
-	if (srv_table_info_get(pl->d.table, pl->d.client, table, &info, &e)) {
-		aws_failed(c, &e, "dynamodb:DescribeTable", table);
-		return;
-	}
 	aws_ddb_get_item_output got = {0};
 	if (srv_item_get(pl->d.client, table, &info, c->item_id, strlen(c->item_id), &got, &e)) {
 		aws_failed(c, &e, "dynamodb:GetItem", table);

@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -216,3 +217,25 @@ def read_response(sock):
     while len(rest) < length:
         rest += sock.recv(65536)
     return int(head.split(b" ")[1])
+
+
+def raw_request(port, data, read_timeout=5.0, half_close=False):
+    """Sends data on a new connection (optionally half-closing it), then reads until the server
+    closes or stays silent for read_timeout: everything it answered, as bytes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=read_timeout) as s:
+        try:
+            s.sendall(data)
+            if half_close:
+                s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass   # the server may answer (413/431) and close before reading it all
+        out = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+        return out

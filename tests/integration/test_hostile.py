@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from server_fixture import (DEMO_PASSWORD, DEMO_USER, basic, load_items, make_htpasswd, server_env,
+from server_fixture import (DEMO_PASSWORD, DEMO_USER, basic, load_items, make_htpasswd, raw_request, server_env,
                             showtable_factory)  # noqa: F401
 
 AUTH = (DEMO_USER, DEMO_PASSWORD)
@@ -26,22 +26,6 @@ def table(dynalite):
     name = "h-" + uuid.uuid4().hex[:12]
     load_items(dynalite, name, [{"itemID": {"S": f"item-{i:03d}"}} for i in range(20)])
     return name
-
-
-def raw(port, data, timeout=5.0):
-    """Sends data on a new connection, returns everything the server sends back."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        out = b""
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                out += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-        return out
 
 
 def status_of(resp):
@@ -169,7 +153,7 @@ def test_every_log_line_is_json_whatever_the_path_and_trace_id_hold(showtable_fa
     for target in BAD_TARGETS:
         for trace in BAD_TRACES:
             for auth in (b"", b"Authorization: " + basic(*AUTH).encode() + b"\r\n"):
-                raw(s.port, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                raw_request(s.port, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                     b"X-Amzn-Trace-Id: " + trace + b"\r\n" + auth + b"\r\n")
                 sent += 1
     assert s.get("/ping")[0] == 200

@@ -23,7 +23,7 @@ import pytest
 from conftest import SAN, binary, free_port
 from fake_ssm import FakeSSM
 from server_fixture import (DEMO_PASSWORD, DEMO_USER, Showtable, basic, htpasswd_line, load_items,
-                            make_htpasswd, server_env, showtable_factory)  # noqa: F401
+                            make_htpasswd, raw_request, server_env, showtable_factory)  # noqa: F401
 
 AUTH = (DEMO_USER, DEMO_PASSWORD)
 
@@ -429,26 +429,6 @@ def test_static_has_etag_304_and_gzip(srv):
     assert status == 200 and h5["content-type"] == "image/x-icon" and ico[:4] == b"\x00\x00\x01\x00"
     assert srv.get("/js/showtable.js")[1]["content-type"].startswith("text/javascript")
     assert srv.get("/css/nope.css")[0] == 404
-
-
-def raw_request(port, data, read_timeout=5.0, half_close=False):
-    with socket.create_connection(("127.0.0.1", port), timeout=read_timeout) as s:
-        try:
-            s.sendall(data)
-            if half_close:
-                s.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass   # the server may answer (413/431) and close before reading it all
-        out = b""
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                out += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-        return out
 
 
 @pytest.mark.parametrize("path", [

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from server_fixture import (DEMO_PASSWORD, DEMO_USER, load_items, read_response, server_env,  # noqa: F401
+from server_fixture import (DEMO_PASSWORD, DEMO_USER, load_items, raw_request, read_response, server_env,  # noqa: F401
                             showtable_factory)
 
 AUTH = "Basic " + base64.b64encode(f"{DEMO_USER}:{DEMO_PASSWORD}".encode()).decode()
@@ -27,25 +27,6 @@ def table(dynalite):
 @pytest.fixture
 def srv(showtable_factory, aws_env, dynalite, table):
     return showtable_factory(env=server_env(aws_env, dynalite), args=["--table", table]).start()
-
-
-def exchange(port, data, timeout=10.0):
-    """Sends data, reads until the server closes or stays silent: everything it answered."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        try:
-            s.sendall(data)
-        except OSError:
-            pass
-        out = b""
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                out += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-        return out
 
 
 def statuses(resp):
@@ -71,7 +52,7 @@ def test_every_header_size_up_to_the_limit_is_served_and_above_it_is_431(srv, pa
     sizes = list(range(0, 2 * LIMIT + 1, 256)) + [LIMIT - 1, LIMIT, LIMIT + 1]
     for size in sorted(sizes):
         data = head_of_size(path, size, auth)
-        got = statuses(exchange(srv.port, data))
+        got = statuses(raw_request(srv.port, data, read_timeout=10.0))
         want = normal if len(data) <= LIMIT else 431
         assert got == [want], f"{path} with a {len(data)}-byte header: {got or 'no answer'}"
 
@@ -97,19 +78,19 @@ SHAPES = {
 @pytest.mark.parametrize("name", SHAPES)
 def test_ambiguous_request_heads_are_refused_at_once_and_the_connection_closed(srv, name):
     data, want = SHAPES[name]
-    resp = exchange(srv.port, data, timeout=5.0)
+    resp = raw_request(srv.port, data, read_timeout=5.0)
     assert statuses(resp) == [want], resp[:200]     # one answer: nothing after it was served
     assert srv.get("/ping")[0] == 200
 
 
 def test_one_authorization_header_still_logs_in(srv):
-    resp = exchange(srv.port, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nAuthorization: " +
-                    AUTH.encode() + b"\r\n\r\n")
+    resp = raw_request(srv.port, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nAuthorization: " +
+                    AUTH.encode() + b"\r\n\r\n", read_timeout=10.0)
     assert statuses(resp) == [200]
 
 
 def test_http10_without_host_is_served(srv):
-    assert statuses(exchange(srv.port, b"GET /ping HTTP/1.0\r\n\r\n")) == [200]
+    assert statuses(raw_request(srv.port, b"GET /ping HTTP/1.0\r\n\r\n", read_timeout=10.0)) == [200]
 
 
 # ---------- deadlines on keep-alive connections ----------
