@@ -18,6 +18,7 @@
 #include "aws_buf.h"
 #include "srv_auth.h"
 #include "srv_pool.h"
+#include "srv_rawhead.h"
 #include "srv_route.h"
 
 struct MHD_Connection;
@@ -50,6 +51,9 @@ typedef struct srv_conn {
 	int peer_family;
 	unsigned char peer_addr[16];
 	int peer_trusted;                 /* the peer is one of --trusted-proxies */
+	srv_rawhead raw;                  /* every byte read, checked before libmicrohttpd parses it */
+	unsigned long begun, done;        /* requests handed to the pipeline, and completed */
+	atomic_int refused;               /* answered by the transport: input dropped until it closes */
 
 	/* request */
 	enum srv_conn_state state;

@@ -3,12 +3,13 @@
  * and headers that must appear at most once.
  *
  * libmicrohttpd's parser is lenient: it takes the first of two Content-Lengths, accepts
- * Content-Length next to Transfer-Encoding, keeps "Name :" as a name with a space in it,
- * glues an obs-fold continuation into the name, and reads the body of an unknown
+ * Content-Length next to Transfer-Encoding, and reads the body of an unknown
  * Transfer-Encoding until the connection closes. A request where any of that matters is
- * refused here instead (RFC 9112 §6.1, §5.1, §3.2): 400, or 501 for a Transfer-Encoding
- * other than chunked — and the connection is closed, so nothing after it is read as
- * another request.
+ * refused here instead (RFC 9112 §6.1, §5.1): 400, or 501 for a Transfer-Encoding other
+ * than chunked — and the connection is closed, so nothing after it is read as another
+ * request. What can only be seen on the bytes (a NUL, obs-fold, an empty name…) is refused
+ * before parsing, by srv_rawhead.h; the name and value checks here remain for anything
+ * that reaches the fields.
  *
  * Use: srv_head_init, srv_head_field for each header field as parsed (duplicates included,
  * in order), then srv_head_verdict. No allocation; the fields are not kept.

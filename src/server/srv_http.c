@@ -12,6 +12,7 @@
 #include "srv_http.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <microhttpd.h>
@@ -53,6 +54,9 @@ struct srv_server {
 	pthread_t janitor;
 	int janitor_started;
 	atomic_int janitor_quit;
+
+	srv_conn **by_fd;                 /* open connections by descriptor (loop thread only) */
+	size_t nfd;
 };
 
 enum { LOOP_RUN, LOOP_QUIESCE, LOOP_STOP };
@@ -120,6 +124,96 @@ static void unwatch_idle(srv_server *s, srv_conn *c)
 	c->idle_watched = 0;
 }
 
+/* ---------- the raw bytes of request heads ----------
+ *
+ * Every byte libmicrohttpd reads from a client passes through srv_http_received (see
+ * srv_recv.c) and the connection's head scanner (srv_rawhead.h) before libmicrohttpd
+ * parses it. The first malformed or oversized head is answered here — 400, 414 or 431 with
+ * Connection: close — once every request before it on the connection has been answered;
+ * its bytes, and everything after them, never reach libmicrohttpd. The connection then
+ * lingers: our side is shut for writing so the answer is delivered before the close, what
+ * the client still sends is read and dropped, and it is closed when the client closes or
+ * after LINGER_MS (the janitor). A request whose body the scanner cannot follow (chunked)
+ * ends its connection the same way once answered, so no later head goes unchecked. */
+
+#define LINGER_MS 2000
+
+static _Thread_local srv_server *loop_server;   /* set on the event loop's thread */
+
+static int fd_register(srv_server *s, srv_conn *c)
+{
+	if (c->fd < 0)
+		return -1;
+	size_t fd = (size_t)c->fd;
+	if (fd >= s->nfd) {
+		size_t n = s->nfd ? s->nfd : 1024;
+		while (n <= fd)
+			n *= 2;
+		srv_conn **t = realloc(s->by_fd, n * sizeof *t);
+		if (!t)
+			return -1;
+		memset(t + s->nfd, 0, (n - s->nfd) * sizeof *t);
+		s->by_fd = t;
+		s->nfd = n;
+	}
+	s->by_fd[fd] = c;
+	return 0;
+}
+
+static void fd_unregister(srv_server *s, srv_conn *c)
+{
+	if (c->fd >= 0 && (size_t)c->fd < s->nfd && s->by_fd[c->fd] == c)
+		s->by_fd[c->fd] = NULL;
+}
+
+/* Ends a connection after what has been sent: shut for writing, input dropped from now on,
+ * closed when the client closes or the janitor's deadline passes. */
+static void linger(srv_conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	atomic_store(&c->refused, 1);
+	atomic_store(&c->deadline_ms, mono_ms() + LINGER_MS);
+}
+
+static void refuse_head(srv_conn *c)
+{
+	const srv_rawhead *r = &c->raw;
+	const char *reason = r->bad == 414 ? "URI Too Long"
+			     : r->bad == 431 ? "Request Header Fields Too Large" : "Bad Request";
+	char msg[512];
+	int n = snprintf(msg, sizeof msg,
+			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n%s\n",
+			 r->bad, reason, strlen(r->why) + 1, r->why);
+	/* A short answer into an empty send buffer: it fits, or the client is gone. */
+	if (n > 0 && send(c->fd, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		srv_log_event(SRV_LOG_DEBUG, "request_refused", "answer to %s not sent: %s", c->peer, strerror(errno));
+	srv_log_req lr = {.method = r->method, .path = r->path, .status = r->bad, .bytes = strlen(r->why) + 1,
+			  .client = c->peer, .request_id = "", .error = r->why};
+	srv_log_request(&lr);
+	linger(c);
+}
+
+ssize_t srv_http_received(int fd, void *buf, ssize_t n)
+{
+	srv_server *s = loop_server;
+	if (!s || fd < 0 || (size_t)fd >= s->nfd || !s->by_fd[fd])
+		return n;
+	srv_conn *c = s->by_fd[fd];
+	if (atomic_load(&c->refused)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	size_t pass = srv_rawhead_feed(&c->raw, buf, (size_t)n);
+	if (c->raw.bad && c->raw.bad_head == c->done && c->begun == c->done)
+		refuse_head(c);   /* nothing before it is still being answered */
+	if (pass == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return (ssize_t)pass;
+}
+
 /* ---------- libmicrohttpd's callbacks ---------- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
@@ -134,6 +228,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 	enum MHD_Result r = MHD_YES;
 	switch (c->state) {
 	case SRV_CONN_NEW:
+		c->begun++;
 		atomic_fetch_add(&s->active, 1);
 		r = srv_request_begin(c, url, method, version);
 		break;
@@ -172,12 +267,19 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, e
 		      : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "server shut down"
 								     : "request ended with an error";
 	srv_request_end(c, err);
+	c->done++;
 	atomic_store(&c->deadline_ms, 0);
 	c->idle_since_ms = mono_ms();
 	watch_idle(s, c);
 	atomic_fetch_sub(&s->active, 1);
 	atomic_fetch_add(&s->completed, 1);
 	*con_cls = NULL;
+	if (atomic_load(&c->refused) || c->fd < 0)
+		return;
+	if (c->raw.bad && c->raw.bad_head == c->done)
+		refuse_head(c);           /* the next head is a refused one: answered after this */
+	else if (c->raw.stopped && c->raw.stopped_head < c->done)
+		linger(c);                /* a body the scanner could not follow */
 }
 
 static srv_conn *conn_of(struct MHD_Connection *mc)
@@ -223,6 +325,11 @@ static srv_conn *conn_open(srv_server *s, struct MHD_Connection *mc)
 	c->form.limit = (size_t)s->cfg->max_form_bytes;
 	const union MHD_ConnectionInfo *fi = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 	c->fd = fi ? fi->connect_fd : -1;
+	srv_rawhead_init(&c->raw, (size_t)s->cfg->max_header_bytes, (size_t)s->cfg->max_url_bytes);
+	if (fd_register(s, c) != 0) {
+		free(c);
+		return NULL;   /* its bytes could not be checked: not served */
+	}
 	const union MHD_ConnectionInfo *ai = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ai && ai->client_addr) {
 		const struct sockaddr *sa = ai->client_addr;
@@ -253,6 +360,7 @@ static srv_conn *conn_open(srv_server *s, struct MHD_Connection *mc)
 static void conn_close(srv_server *s, srv_conn *c)
 {
 	unwatch_idle(s, c);   /* before libmicrohttpd closes the descriptor */
+	fd_unregister(s, c);
 	pthread_mutex_lock(&s->conns_mu);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -368,7 +476,8 @@ static void *janitor_main(void *arg)
 				c->cut = 1;
 				atomic_fetch_add(&s->closing, 1);
 				shutdown(c->fd, SHUT_RDWR);
-				srv_log_event(SRV_LOG_INFO, "slow_client",
+				if (!atomic_load(&c->refused))   /* a refused one's lingering ended: logged already */
+					srv_log_event(SRV_LOG_INFO, "slow_client",
 					      "cut off %s: no complete request within %ld s", c->peer, s->cfg->request_timeout_s);
 			}
 		}
@@ -415,6 +524,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 static void *loop_main(void *arg)
 {
 	srv_server *s = arg;
+	loop_server = s;
 	struct pollfd p[3] = {{s->epoll_fd, POLLIN, 0}, {s->wake_fd, POLLIN, 0}, {s->idle_fd, POLLIN, 0}};
 	int quiesced = 0;
 	for (;;) {
@@ -460,12 +570,10 @@ static struct MHD_Daemon *start_mhd(srv_server *s, unsigned flags, const struct 
 	const srv_config *cfg = s->cfg;
 	/* libmicrohttpd keeps a request's header, its parsed fields, a copy of its Cookie
 	 * header (it parses cookies, unasked) and the response's header lines in one memory
-	 * pool per connection, and reads into half of it. Room for a head of twice the limit,
-	 * mostly cookie, to be read, parsed and answered 431 by us (srv_request_begin): four
-	 * times the limit, plus the response's lines. A pool above 32 KiB is mmap()ed by
-	 * libmicrohttpd, which makes closing a connection dearer (an munmap()); the
-	 * per-address limit keeps one client from making many. */
-	size_t pool = (size_t)cfg->max_header_bytes * 4 + 4096;
+	 * pool per connection, and reads into half of it. It never sees a head over the limit
+	 * (refused on the bytes, srv_rawhead.h), so a head of the limit, mostly cookie, needs
+	 * room for itself twice plus the response's lines. */
+	size_t pool = (size_t)cfg->max_header_bytes * 2 + 4096;
 	return MHD_start_daemon(
 		flags, (uint16_t)cfg->listen_port, on_accept, s, on_request, s,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections + CONN_LIMIT_SLACK),
@@ -531,6 +639,7 @@ static void free_server(srv_server *s)
 	if (s->idle_fd >= 0)
 		close(s->idle_fd);
 	pthread_mutex_destroy(&s->conns_mu);
+	free(s->by_fd);
 	free(s);
 }
 
@@ -567,6 +676,13 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 		s->janitor_started = 1;
 	if (!s->janitor_started) {
 		aws_error_set(err, AWS_ERR_IO, "cannot start threads");
+		free_server(s);
+		return NULL;
+	}
+	/* The request head checks rely on recv() being ours for libmicrohttpd (srv_recv.c). */
+	if (dlsym(RTLD_DEFAULT, "recv") != (void *)srv_recv_hook) {
+		aws_error_set(err, AWS_ERR_IO, "cannot check request heads: this program's recv() is not the one "
+			      "libmicrohttpd calls (a static or unusual link?)");
 		free_server(s);
 		return NULL;
 	}

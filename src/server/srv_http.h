@@ -10,6 +10,8 @@
 #ifndef SRV_HTTP_H
 #define SRV_HTTP_H
 
+#include <sys/types.h>
+
 #include "srv_request.h"
 
 /* Builds the prebuilt responses, starts the workers and starts listening. Returns NULL with
@@ -22,5 +24,14 @@ int srv_http_port(const srv_server *s);
  * about a second), then everything is closed and the server freed. Returns the number of
  * requests still unfinished at the grace deadline (0 = clean). */
 int srv_http_shutdown(srv_server *s, long grace_ms);
+
+/* What recv() read from fd (n > 0 bytes into buf): returns n, or fewer when the bytes from
+ * a refused request head on belong to no request, or -1 with errno EAGAIN when none do.
+ * Only the event loop's connections are checked; any other fd, or a call from another
+ * thread, gets n. Called by srv_recv.c's recv. */
+ssize_t srv_http_received(int fd, void *buf, ssize_t n);
+
+/* srv_recv.c's recv. */
+extern ssize_t (*const srv_recv_hook)(int fd, void *buf, size_t len, int flags);
 
 #endif

@@ -459,11 +459,11 @@ def test_symlinked_assets_are_not_served(showtable_factory, aws_env, tmp_path):
 def test_oversized_headers_urls_and_forms_are_refused(srv):
     big = "x" * 20000
     resp = raw_request(srv.port, f"GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n".encode())
-    assert resp == b"" or int(resp.split(b" ", 2)[1]) in (413, 431), resp[:100]
+    assert resp.startswith(b"HTTP/1.1 431 "), resp[:100]
     status, _, _ = srv.get("/query?q=" + "a" * 12500, auth=AUTH)     # over --max-url-bytes
     assert status == 414
-    status, _, _ = srv.get("/query?q=" + "a" * 60000, auth=AUTH)     # over the header memory
-    assert status in (414, 431)
+    status, _, _ = srv.get("/query?q=" + "a" * 60000, auth=AUTH)     # over the header limit too
+    assert status == 414
     status, _, _ = srv.get("/query?q=" + "a" * 5000, auth=AUTH)      # a filter longer than allowed
     assert status == 400
     status, _, _ = srv.request("POST", "/query", body="q=" + "a" * 20000,
