@@ -1,0 +1,153 @@
+/* item_cost.c — the server's CPU for GET /item/<id> against its parts: /ping (the HTTP
+ * floor) and the GetItem call itself, made here with the same client library.
+ *
+ * In rounds, each in a rotating order: R GETs of /ping, R GETs of /item/<id> (kept-alive
+ * connections, one request at a time), the server's CPU for each batch read from
+ * /proc/PID/task/N/schedstat (nanoseconds on a CPU, every thread), and R GetItem calls of the
+ * same key from this program, timed with its own thread's CPU clock. Prints the median per
+ * request of each and /item's remainder after the GetItem, as a multiple of /ping.
+ * Usage: item_cost TABLE ITEM_ID SERVER_PID BASE_URL ROUNDS R   (AWS_* environment as for
+ * showtable; ITEM_COST_AUTH: the Authorization header's value) */
+#include <curl/curl.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aws_ddb.h"
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nanoseconds every thread of pid has run. */
+static double proc_cpu_ns(const char *pid)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/proc/%s/task", pid);
+	DIR *d = opendir(path);
+	double sum = 0;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[300];
+		snprintf(p, sizeof p, "/proc/%s/task/%s/schedstat", pid, e->d_name);
+		FILE *f = fopen(p, "r");
+		unsigned long long ns = 0;
+		if (f && fscanf(f, "%llu", &ns) == 1)
+			sum += (double)ns;
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return sum;
+}
+
+static double thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static size_t sink(char *p, size_t size, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * n;
+}
+
+/* Server CPU (µs) a request over r GETs of url; exits on a non-200. */
+static double server_us(CURL *h, const char *url, const char *pid, int r)
+{
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	double t0 = proc_cpu_ns(pid);
+	for (int i = 0; i < r; i++) {
+		long code = 0;
+		if (curl_easy_perform(h) != CURLE_OK ||
+		    (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code), code != 200)) {
+			fprintf(stderr, "item_cost: GET %s answered %ld\n", url, code);
+			exit(1);
+		}
+	}
+	return (proc_cpu_ns(pid) - t0) / r / 1e3;
+}
+
+static double getitem_us(aws_client *c, const char *table, const json_t *key, int r)
+{
+	double t0 = thread_cpu_ns();
+	for (int i = 0; i < r; i++) {
+		aws_ddb_get_item_input in = {.table = table, .key = key};
+		aws_ddb_get_item_output out;
+		memset(&out, 0, sizeof out);
+		aws_error e;
+		if (aws_ddb_get_item(c, &in, &out, &e) != 0 || !out.found) {
+			fprintf(stderr, "item_cost: GetItem failed: %s\n", out.found ? e.message : "not found");
+			exit(1);
+		}
+		aws_ddb_get_item_output_free(&out);
+	}
+	return (thread_cpu_ns() - t0) / r / 1e3;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 7) {
+		fprintf(stderr, "usage: item_cost TABLE ITEM_ID SERVER_PID BASE_URL ROUNDS R\n");
+		return 2;
+	}
+	const char *table = argv[1], *id = argv[2], *pid = argv[3], *base = argv[4];
+	int rounds = atoi(argv[5]), r = atoi(argv[6]);
+	if (rounds < 1 || rounds > 100 || r < 1) {
+		fprintf(stderr, "item_cost: ROUNDS 1-100, R at least 1\n");
+		return 2;
+	}
+	aws_error e;
+	aws_client *c = aws_client_new(NULL, &e);
+	if (!c) {
+		fprintf(stderr, "item_cost: %s\n", e.message);
+		return 1;
+	}
+	json_t *key = json_pack("{s{ss}}", "itemID", "S", id);
+	char ping[512], item[512], auth[512];
+	snprintf(ping, sizeof ping, "%s/ping", base);
+	snprintf(item, sizeof item, "%s/item/%s", base, id);
+	snprintf(auth, sizeof auth, "Authorization: %s", getenv("ITEM_COST_AUTH") ? getenv("ITEM_COST_AUTH") : "");
+	struct curl_slist *hdrs = curl_slist_append(NULL, auth);
+	CURL *h = curl_easy_init();
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+	double p[100], it[100], g[100], rest[100];
+	server_us(h, item, pid, 20);   /* warm: login cached, DescribeTable cached, connections open */
+	getitem_us(c, table, key, 20);
+	for (int k = 0; k < rounds; k++) {
+		for (int step = 0; step < 3; step++) {
+			switch ((k + step) % 3) {
+			case 0: p[k] = server_us(h, ping, pid, r); break;
+			case 1: it[k] = server_us(h, item, pid, r); break;
+			default: g[k] = getitem_us(c, table, key, r); break;
+			}
+		}
+		rest[k] = (it[k] - g[k]) / p[k];
+	}
+	qsort(p, (size_t)rounds, sizeof *p, cmp);
+	qsort(it, (size_t)rounds, sizeof *it, cmp);
+	qsort(g, (size_t)rounds, sizeof *g, cmp);
+	qsort(rest, (size_t)rounds, sizeof *rest, cmp);
+	int m = rounds / 2;
+	printf("| CPU a request, median of %d rounds of %d | µs |\n|---|---:|\n", rounds, r);
+	printf("| server, GET /ping | %.1f |\n| server, GET /item/%s | %.1f |\n", p[m], id, it[m]);
+	printf("| client library, GetItem alone | %.1f |\n", g[m]);
+	printf("| /item − GetItem, in /pings (per-round median; range %.2f–%.2f) | %.2f |\n", rest[0], rest[rounds - 1],
+	       rest[m]);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
+	json_decref(key);
+	aws_client_free(c);
+	return 0;
+}
