@@ -88,14 +88,14 @@ static int put_visible(aws_buf *o, uint32_t cp, int mark)
 	return aws_buf_printf(o, "<span class=\"esc\">%s</span>", t);
 }
 
-int aws_jtext_html_escape(aws_buf *o, const char *str, size_t n, int flags)
+int aws_jtext_html_escape(aws_buf *out, const char *s, size_t n, int flags)
 {
 	int mark = flags & AWS_JTEXT_MARK;
-	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run = 0;
 	int e = 0;
 	while (i < n) {
-		unsigned char c = s[i];
+		unsigned char c = u[i];
 		const char *rep = NULL;
 		uint32_t cp = c;
 		size_t len = 1;
@@ -110,7 +110,7 @@ int aws_jtext_html_escape(aws_buf *o, const char *str, size_t n, int flags)
 			default: visible = c < 0x20 || c == 0x7f;
 			}
 		} else {
-			len = aws_jtext_utf8_next(s + i, n - i, &cp);
+			len = aws_jtext_utf8_next(u + i, n - i, &cp);
 			if (len == 0) {
 				bad = 1;
 				len = 1;
@@ -122,30 +122,30 @@ int aws_jtext_html_escape(aws_buf *o, const char *str, size_t n, int flags)
 			i += len;
 			continue;
 		}
-		e |= aws_buf_append(o, s + run, i - run);
+		e |= aws_buf_append(out, u + run, i - run);
 		if (rep)
-			e |= aws_buf_puts(o, rep);
+			e |= aws_buf_puts(out, rep);
 		else if (visible)
-			e |= put_visible(o, cp, mark);
+			e |= put_visible(out, cp, mark);
 		else
-			e |= aws_buf_puts(o, mark ? "<span class=\"esc\">\xef\xbf\xbd</span>"
+			e |= aws_buf_puts(out, mark ? "<span class=\"esc\">\xef\xbf\xbd</span>"
 						  : "\xef\xbf\xbd");
 		i += len;
 		run = i;
 	}
-	e |= aws_buf_append(o, s + run, i - run);
+	e |= aws_buf_append(out, u + run, i - run);
 	return e ? -1 : 0;
 }
 
-int aws_jtext_json_escape(aws_buf *o, const char *str, size_t n, int flags)
+int aws_jtext_json_escape(aws_buf *out, const char *s, size_t n, int flags)
 {
 	int html_safe = flags & AWS_JTEXT_HTML_SAFE;
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run = 0;
 	int e = 0;
 	while (i < n) {
-		unsigned char c = s[i];
+		unsigned char c = u[i];
 		char rep[8];
 		const char *r = NULL;
 		size_t len = 1;
@@ -166,7 +166,7 @@ int aws_jtext_json_escape(aws_buf *o, const char *str, size_t n, int flags)
 			}
 		} else {
 			uint32_t cp;
-			len = aws_jtext_utf8_next(s + i, n - i, &cp);
+			len = aws_jtext_utf8_next(u + i, n - i, &cp);
 			if (len == 0) {
 				r = "\\ufffd";
 				len = 1;
@@ -180,37 +180,37 @@ int aws_jtext_json_escape(aws_buf *o, const char *str, size_t n, int flags)
 			i += len;
 			continue;
 		}
-		e |= aws_buf_append(o, s + run, i - run);
-		e |= aws_buf_puts(o, r);
+		e |= aws_buf_append(out, u + run, i - run);
+		e |= aws_buf_puts(out, r);
 		i += len;
 		run = i;
 	}
-	e |= aws_buf_append(o, s + run, i - run);
+	e |= aws_buf_append(out, u + run, i - run);
 	return e ? -1 : 0;
 }
 
-int aws_jtext_url_escape(aws_buf *out, const char *str)
+int aws_jtext_url_escape(aws_buf *out, const char *s)
 {
-	return aws_jtext_url_escape_n(out, str, strlen(str));
+	return aws_jtext_url_escape_n(out, s, strlen(s));
 }
 
-int aws_jtext_url_escape_n(aws_buf *out, const char *str, size_t n)
+int aws_jtext_url_escape_n(aws_buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run = 0;
 	int e = 0;
 	for (; i < n; i++) {
-		unsigned char c = s[i];
+		unsigned char c = u[i];
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.' || c == '_' || c == '~')
 			continue;
 		char pct[3] = {'%', hex[c >> 4], hex[c & 15]};
-		e |= aws_buf_append(out, s + run, i - run);
+		e |= aws_buf_append(out, u + run, i - run);
 		e |= aws_buf_append(out, pct, 3);
 		run = i + 1;
 	}
-	e |= aws_buf_append(out, s + run, i - run);
+	e |= aws_buf_append(out, u + run, i - run);
 	return e ? -1 : 0;
 }
 

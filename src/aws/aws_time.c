@@ -21,6 +21,13 @@ double aws_monotonic_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+double aws_monotonic_since_ms(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
 /* Backoff jitter needs no cryptographic quality: a per-thread xorshift seeded once. */
 static uint64_t jitter_random(void)
 {

@@ -189,13 +189,14 @@ static void serve_until_signal(srv_server *srv, const sigset_t *sigs, const srv_
 	srv_log_event(SRV_LOG_INFO, "shutdown", "stopped");
 }
 
-int main(int argc, char **argv)
+/* The command line into cfg; -1 to serve, else the exit status of what was asked instead
+ * (--help, --version, --health-check) or of a bad command line. */
+static int read_command_line(srv_config *cfg, int argc, char **argv)
 {
-	srv_config cfg;
 	srv_config_result what;
 	aws_error e;
 	aws_error_clear(&e);
-	if (srv_config_parse(&cfg, argc, argv, &what, &e)) {
+	if (srv_config_parse(cfg, argc, argv, &what, &e)) {
 		fprintf(stderr, "showtable: %s\n", e.message);
 		return 2;
 	}
@@ -208,7 +209,18 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (what == SRV_CONFIG_HEALTH_CHECK)
-		return health_check(&cfg);
+		return health_check(cfg);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	srv_config cfg;
+	int status = read_command_line(&cfg, argc, argv);
+	if (status >= 0)
+		return status;
+	aws_error e;
+	aws_error_clear(&e);
 	srv_log_set_level(cfg.log_level);
 	tune_process(&cfg);
 

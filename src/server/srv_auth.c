@@ -1,8 +1,8 @@
-/* srv_auth.c — htpasswd users, crypt_r verification, the verified-login cache and the
- * attempt limiter.
+/* srv_auth.c — who may log in: the current htpasswd user set (srv_htpasswd), the
+ * verified-login cache, the attempt limiter and the password checks in flight.
  *
- * Users are an immutable snapshot swapped under a mutex, so a reload never disturbs a
- * check in progress (the checker holds a reference). The cache and the limiter are fixed
+ * The user set is immutable and swapped under a mutex, so a reload never disturbs a check
+ * in progress (the checker holds a reference). The cache and the limiter are fixed
  * tables allocated once: open addressing with a short probe, so neither grows with
  * traffic; the limiter replaces the entry with the fewest attempts, never one with checks
  * running, so a flood of other addresses cannot wash a blocked client out.
@@ -14,7 +14,6 @@
  */
 #include "srv_auth.h"
 
-#include <crypt.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,24 +26,11 @@
 #include "aws_crypto.h"
 #include "aws_file.h"
 #include "aws_ssm.h"
+#include "srv_htpasswd.h"
 
 #define PROBE 8
-#define MAX_USERS 10000
-#define MAX_TEXT (1 << 20)
 
-typedef struct user {
-	char name[SRV_AUTH_USER_MAX + 1];
-	char *hash;
-} user;
-
-typedef struct users {
-	atomic_int refs;
-	size_t n;
-	user *u;
-	char *dummy;                      /* a hash of a random password with the settings of the
-					     costliest user's: what unknown users are checked against */
-	uint8_t digest[AWS_SHA256_LEN];   /* of the loaded text, to tell whether it changed */
-} users;
+_Static_assert(SRV_AUTH_USER_MAX == SRV_HTPASSWD_USER_MAX, "a cached user name holds any htpasswd one");
 
 typedef struct cache_entry {
 	uint8_t key[AWS_SHA256_LEN];
@@ -77,7 +63,7 @@ typedef struct fail_entry {
 
 struct srv_auth {
 	pthread_mutex_t mu;
-	users *cur;
+	srv_htpasswd *cur;
 	unsigned gen;                     /* bumped when users change: older cache entries die */
 	aws_hmac_key *cache_key;          /* random per process: cache slots hold HMACs, not headers */
 	cache_entry *cache;
@@ -92,21 +78,6 @@ struct srv_auth {
 	long max_per_client, max_total;
 	atomic_long hashes;               /* password hashes computed (srv_auth_hash_count) */
 };
-
-static void users_unref(users *us)
-{
-	if (!us || atomic_fetch_sub(&us->refs, 1) != 1)
-		return;
-	for (size_t i = 0; i < us->n; i++) {
-		explicit_bzero(us->u[i].hash, strlen(us->u[i].hash));
-		free(us->u[i].hash);
-	}
-	free(us->u);
-	if (us->dummy)
-		explicit_bzero(us->dummy, strlen(us->dummy));
-	free(us->dummy);
-	free(us);
-}
 
 srv_auth *srv_auth_new(long cache_size, long cache_ttl_s, long failures_per_min, aws_error *err)
 {
@@ -152,7 +123,7 @@ void srv_auth_free(srv_auth *a)
 		pthread_mutex_destroy(&a->mu);
 		pthread_cond_destroy(&a->flight_done);
 	}
-	users_unref(a->cur);
+	srv_htpasswd_unref(a->cur);
 	if (a->cache)
 		explicit_bzero(a->cache, a->ncache * sizeof *a->cache);
 	free(a->cache);
@@ -161,238 +132,25 @@ void srv_auth_free(srv_auth *a)
 	free(a);
 }
 
-static const char HOWTO[] =
-	"make one with `htpasswd -nbB USER PASSWORD` (bcrypt) or `mkpasswd -m yescrypt` (yescrypt)";
-
-static int hash_supported(const char *h)
-{
-	static const char *ok[] = {"$2y$", "$2b$", "$6$", "$5$", "$y$"};
-	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-		if (strncmp(h, ok[i], strlen(ok[i])) == 0)
-			return 1;
-	return 0;
-}
-
-/* The per-thread crypt_r work area (about 32 KiB, too big for a worker's stack frame),
- * freed by the key's destructor when the thread ends. */
-static pthread_key_t crypt_key;
-static pthread_once_t crypt_once = PTHREAD_ONCE_INIT;
-
-static void crypt_area_free(void *p)
-{
-	if (p)
-		explicit_bzero(p, sizeof(struct crypt_data));
-	free(p);
-}
-static void crypt_key_init(void) { pthread_key_create(&crypt_key, crypt_area_free); }
-
-static struct crypt_data *crypt_area(void)
-{
-	pthread_once(&crypt_once, crypt_key_init);
-	struct crypt_data *cd = pthread_getspecific(crypt_key);
-	if (!cd) {
-		cd = calloc(1, sizeof *cd);
-		if (cd && pthread_setspecific(crypt_key, cd)) {
-			free(cd);
-			cd = NULL;
-		}
-	}
-	return cd;
-}
-
-/* 1 when password hashes to hash. Runs the full hash even when lengths differ. */
-static int hash_check(const char *password, const char *hash)
-{
-	struct crypt_data *cd = crypt_area();
-	if (!cd)
-		return 0;
-	const char *out = crypt_r(password, hash, cd);
-	int ok = 0;
-	if (out && out[0] != '*') {
-		size_t n = strlen(hash);
-		ok = strlen(out) == n && aws_ct_equal(out, hash, n);
-	}
-	explicit_bzero(cd->output, sizeof cd->output);
-	return ok;
-}
-
-/* Why a hash would take too long to check at every uncached login (and at every load), or
- * NULL: bcrypt above cost 16 (seconds a login; cost 31 is days), SHA-crypt above 5,000,000
- * rounds. */
-static const char *hash_too_costly(const char *h)
-{
-	if (h[0] == '$' && h[1] == '2' && h[3] == '$' && h[4] >= '0' && h[4] <= '9' && h[5] >= '0' &&
-	    h[5] <= '9' && (h[4] - '0') * 10 + (h[5] - '0') > 16)
-		return "bcrypt cost above 16 takes seconds or more per login";
-	if ((h[1] == '5' || h[1] == '6') && h[2] == '$' && strncmp(h + 3, "rounds=", 7) == 0) {
-		char *end;
-		unsigned long long r = strtoull(h + 10, &end, 10);
-		if (*end == '$' && r > 5000000)
-			return "SHA-crypt above 5000000 rounds takes seconds or more per login";
-	}
-	return NULL;
-}
-
-/* us->dummy: a random password hashed with user i's hash as settings (its scheme, cost
- * and salt), so checking an unknown user costs what checking the costliest user does and
- * matches no password anyone can send. */
-static int make_dummy(users *us, size_t i)
-{
-	uint8_t rnd[16];
-	char pw[2 * sizeof rnd + 1];
-	if (aws_random_bytes(rnd, sizeof rnd))
-		return -1;
-	for (size_t k = 0; k < sizeof rnd; k++)
-		snprintf(pw + 2 * k, 3, "%02x", rnd[k]);
-	struct crypt_data *cd = crypt_area();
-	const char *h = cd ? crypt_r(pw, us->u[i].hash, cd) : NULL;
-	explicit_bzero(pw, sizeof pw);
-	explicit_bzero(rnd, sizeof rnd);
-	if (!h || h[0] == '*')
-		return -1;
-	us->dummy = strdup(h);
-	explicit_bzero(cd->output, sizeof cd->output);
-	return us->dummy ? 0 : -1;
-}
-
 int srv_auth_load(srv_auth *a, const char *text, size_t len, const char *source, int *changed,
 		  aws_error *err)
 {
 	if (changed)
 		*changed = 0;
-	if (len > MAX_TEXT)
-		return aws_error_set(err, AWS_ERR_INVALID, "%s: larger than 1 MiB — is it an htpasswd file?", source);
-	users *us = calloc(1, sizeof *us);
+	srv_htpasswd *us = srv_htpasswd_parse(text, len, source, err);
 	if (!us)
-		return aws_error_set(err, AWS_ERR_NOMEM, "%s: out of memory", source);
-	atomic_init(&us->refs, 1);
-	aws_sha256(text, len, us->digest);
-	size_t cap = 0, costliest = 0;
-	long long costliest_ns = 0;
-	int lineno = 0;
-	const char *p = text, *end = text + len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		lineno++;
-		const char *s = p;
-		p = nl ? nl + 1 : end;
-		while (s < le && (*s == ' ' || *s == '\t'))
-			s++;
-		const char *e = le;
-		while (e > s && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (s == e || *s == '#')
-			continue;
-		const char *colon = memchr(s, ':', (size_t)(e - s));
-		size_t nlen = colon ? (size_t)(colon - s) : 0;
-		if (!colon || nlen == 0 || nlen > SRV_AUTH_USER_MAX) {
-			aws_error_set(err, AWS_ERR_INVALID,
-				      "%s line %d: not \"user:hash\" with a user name of 1 to %d characters; %s",
-				      source, lineno, SRV_AUTH_USER_MAX, HOWTO);
-			goto fail;
-		}
-		for (size_t i = 0; i < nlen; i++)
-			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-				aws_error_set(err, AWS_ERR_INVALID, "%s line %d: control character in the user name",
-					      source, lineno);
-				goto fail;
-			}
-		const char *h = colon + 1;
-		size_t hlen = (size_t)(e - h);
-		char *hash = strndup(h, hlen);
-		if (!hash) {
-			aws_error_set(err, AWS_ERR_NOMEM, "%s: out of memory", source);
-			goto fail;
-		}
-		if (!hash_supported(hash)) {
-			char kind[16] = "";
-			if (hash[0] == '$') {
-				size_t k = strcspn(hash + 1, "$");
-				snprintf(kind, sizeof kind, "$%.*s$", (int)(k < 10 ? k : 10), hash + 1);
-			}
-			aws_error_set(err, AWS_ERR_INVALID,
-				      "%s line %d (user \"%.*s\"): unsupported password hash %s — supported are bcrypt "
-				      "($2y$, $2b$), SHA-512 ($6$), SHA-256 ($5$) and yescrypt ($y$); %s",
-				      source, lineno, (int)nlen, s, kind[0] ? kind : "(plain text or DES)", HOWTO);
-			free(hash);
-			goto fail;
-		}
-		const char *costly = hash_too_costly(hash);
-		if (costly) {
-			aws_error_set(err, AWS_ERR_INVALID, "%s line %d (user \"%.*s\"): %s; %s", source, lineno,
-				      (int)nlen, s, costly, HOWTO);
-			free(hash);
-			goto fail;
-		}
-		/* A hash that crypt_r cannot use (truncated, wrong cost) fails here, not at login.
-		 * The probe is timed: the costliest hash sets the cost of the dummy. */
-		struct crypt_data *cd = crypt_area();
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		const char *probe = cd ? crypt_r("probe", hash, cd) : NULL;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		long long ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
-		/* A complete hash re-hashes to a string of its own length and settings (all up to
-		 * the last '$'); a truncated or settings-only one does not. */
-		const char *last = strrchr(hash, '$');
-		size_t settings = last ? (size_t)(last - hash) : 0;
-		if (!probe || probe[0] == '*' || strlen(probe) != hlen || settings < 2 ||
-		    strncmp(probe, hash, settings) != 0 || last[1] == '\0') {
-			aws_error_set(err, AWS_ERR_INVALID, "%s line %d (user \"%.*s\"): the hash is damaged; %s",
-				      source, lineno, (int)nlen, s, HOWTO);
-			free(hash);
-			goto fail;
-		}
-		for (size_t i = 0; i < us->n; i++)
-			if (strlen(us->u[i].name) == nlen && memcmp(us->u[i].name, s, nlen) == 0) {
-				aws_error_set(err, AWS_ERR_INVALID, "%s line %d: user \"%.*s\" appears twice",
-					      source, lineno, (int)nlen, s);
-				free(hash);
-				goto fail;
-			}
-		if (us->n == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			user *nu = nc <= MAX_USERS ? realloc(us->u, nc * sizeof *nu) : NULL;
-			if (!nu) {
-				aws_error_set(err, AWS_ERR_INVALID, "%s: too many users (at most %d)", source, MAX_USERS);
-				free(hash);
-				goto fail;
-			}
-			us->u = nu;
-			cap = nc;
-		}
-		memcpy(us->u[us->n].name, s, nlen);
-		us->u[us->n].name[nlen] = '\0';
-		us->u[us->n].hash = hash;
-		if (us->n == 0 || ns > costliest_ns) {
-			costliest = us->n;
-			costliest_ns = ns;
-		}
-		us->n++;
-	}
-	if (us->n == 0) {
-		aws_error_set(err, AWS_ERR_INVALID, "%s: no users in it; add a line \"user:hash\" — %s", source, HOWTO);
-		goto fail;
-	}
-	if (make_dummy(us, costliest)) {
-		aws_error_set(err, AWS_ERR_NOMEM, "%s: out of memory (or no randomness) for the unknown-user hash", source);
-		goto fail;
-	}
+		return -1;
 	pthread_mutex_lock(&a->mu);
-	users *old = a->cur;
-	int differs = !old || memcmp(old->digest, us->digest, sizeof us->digest) != 0;
+	srv_htpasswd *old = a->cur;
+	int differs = !old || !srv_htpasswd_same_text(old, us);
 	a->cur = us;
 	if (differs)
 		a->gen++;
 	pthread_mutex_unlock(&a->mu);
-	users_unref(old);
+	srv_htpasswd_unref(old);
 	if (changed)
 		*changed = differs;
 	return 0;
-fail:
-	users_unref(us);
-	return -1;
 }
 
 int srv_auth_load_file(srv_auth *a, const char *path, int *changed, aws_error *err)
@@ -401,7 +159,7 @@ int srv_auth_load_file(srv_auth *a, const char *path, int *changed, aws_error *e
 	int e, rc;
 	if (changed)
 		*changed = 0;
-	switch (aws_file_read(path, MAX_TEXT, &b, &e)) {
+	switch (aws_file_read(path, SRV_HTPASSWD_TEXT_MAX, &b, &e)) {
 	case AWS_FILE_READ:
 		rc = srv_auth_load(a, b.data, b.len, path, changed, err);
 		break;
@@ -449,7 +207,7 @@ int srv_auth_load_ssm(srv_auth *a, aws_client *c, const char *name, int *changed
 long srv_auth_user_count(srv_auth *a)
 {
 	pthread_mutex_lock(&a->mu);
-	long n = a->cur ? (long)a->cur->n : 0;
+	long n = a->cur ? (long)srv_htpasswd_count(a->cur) : 0;
 	pthread_mutex_unlock(&a->mu);
 	return n;
 }
@@ -675,7 +433,7 @@ void srv_auth_release(srv_auth *a, srv_auth_ticket **ticket)
 
 /* Parses header and checks its password against us: the full hash always runs, against
  * the dummy for an unknown user, so both cost the same. */
-static srv_auth_result check_header(srv_auth *a, users *us, const char *header, char *name_out)
+static srv_auth_result check_header(srv_auth *a, const srv_htpasswd *us, const char *header, char *name_out)
 {
 	size_t hl = strlen(header);
 	if (hl > SRV_AUTH_HEADER_MAX || strncasecmp(header, "Basic ", 6) != 0)
@@ -697,14 +455,10 @@ static srv_auth_result check_header(srv_auth *a, users *us, const char *header, 
 		*colon = '\0';
 		const char *name = (const char *)dec, *password = colon + 1;
 		r = SRV_AUTH_WRONG;
-		if (us && us->n > 0) {
-			const user *found = NULL;
-			for (size_t i = 0; i < us->n; i++)
-				if (strcmp(us->u[i].name, name) == 0)
-					found = &us->u[i];
-			int ok = hash_check(password, found ? found->hash : us->dummy);
+		if (us && srv_htpasswd_count(us) > 0) {
+			int ok = srv_htpasswd_check(us, name, password);
 			atomic_fetch_add(&a->hashes, 1);
-			if (found && ok) {
+			if (ok) {
 				r = SRV_AUTH_OK;
 				size_t nl = (size_t)(colon - (char *)dec);   /* <= SRV_AUTH_USER_MAX */
 				memcpy(name_out, name, nl);
@@ -734,14 +488,14 @@ srv_auth_result srv_auth_check(srv_auth *a, srv_auth_ticket **ticket, const char
 		f->state = F_WAITING;   /* users changed since: this answer is stale */
 	if (f->state == F_WAITING) {
 		f->state = F_RUNNING;
-		users *us = a->cur;
+		srv_htpasswd *us = a->cur;
 		unsigned gen = a->gen;
 		if (us)
-			atomic_fetch_add(&us->refs, 1);
+			srv_htpasswd_ref(us);
 		pthread_mutex_unlock(&a->mu);
 		char name[SRV_AUTH_USER_MAX + 1] = "";
 		srv_auth_result r = check_header(a, us, header, name);
-		users_unref(us);
+		srv_htpasswd_unref(us);
 		pthread_mutex_lock(&a->mu);
 		f->result = r;
 		f->gen = gen;

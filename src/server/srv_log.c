@@ -24,12 +24,7 @@ static atomic_int log_level = SRV_LOG_INFO;
 static pthread_mutex_t batch_mu = PTHREAD_MUTEX_INITIALIZER;
 static char batch[BATCH_CAP];
 static size_t batch_len;
-static long long batch_first_ms;   /* when the oldest buffered line was added */
-
-static long long mono_ms(void)
-{
-	return (long long)aws_monotonic_ms();
-}
+static double batch_first_ms;   /* when the oldest buffered line was added (aws_monotonic_ms) */
 
 static void write_all(const char *p, size_t left)
 {
@@ -59,7 +54,7 @@ void srv_log_flush(void)
 void srv_log_tick(void)
 {
 	pthread_mutex_lock(&batch_mu);
-	if (batch_len > 0 && mono_ms() - batch_first_ms >= BATCH_AGE_MS)
+	if (batch_len > 0 && aws_monotonic_ms() - batch_first_ms >= BATCH_AGE_MS)
 		batch_out();
 	pthread_mutex_unlock(&batch_mu);
 }
@@ -198,7 +193,7 @@ static void finish(line *l, srv_log_level level)
 {
 	memcpy(l->b + l->n, "}\n", 2);
 	l->n += 2;
-	long long now = mono_ms();
+	double now = aws_monotonic_ms();
 	pthread_mutex_lock(&batch_mu);
 	if (batch_len + l->n > BATCH_CAP)
 		batch_out();

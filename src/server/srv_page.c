@@ -149,11 +149,11 @@ static int next_cursor(srv_page *out, const srv_cursor_key *key, const json_t *n
 	return 0;
 }
 
-int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const char *q,
-			const srv_filter *filter, const char *cursor, long limit, long budget_ms,
-			const srv_cursor_key *key, srv_page *out, aws_error *err)
+/* The page's request into out (zeroed first): table, q, filter, the limit (0: the default)
+ * checked; 0, or -1 with AWS_ERR_INVALID for a person. */
+static int page_start(srv_page *out, const char *table, const char *q, const srv_filter *filter, long limit,
+		      aws_error *err)
 {
-	double t0 = aws_monotonic_ms();
 	memset(out, 0, sizeof *out);
 	out->table = table;
 	out->q = q ? q : "";
@@ -166,12 +166,22 @@ int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const ch
 				     "limit must be a number from 1 to %d", SRV_PAGE_LIMIT_MAX);
 	out->limit = limit;
 	out->text.limit = SRV_PAGE_TEXT_MAX;
-	if (budget_ms <= 0)
-		budget_ms = SRV_PAGE_BUDGET_DEFAULT_MS;
-	size_t qlen = strnlen(out->q, SRV_PAGE_Q_MAX + 1);
-	if (qlen > SRV_PAGE_Q_MAX)
+	if (strnlen(out->q, SRV_PAGE_Q_MAX + 1) > SRV_PAGE_Q_MAX)
 		return aws_error_set(err, AWS_ERR_INVALID,
 				     "the filter is too long (at most %d bytes)", SRV_PAGE_Q_MAX);
+	return 0;
+}
+
+int srv_page_fetch_with(srv_scan_fn scan, void *ctx, const char *table, const char *q,
+			const srv_filter *filter, const char *cursor, long limit, long budget_ms,
+			const srv_cursor_key *key, srv_page *out, aws_error *err)
+{
+	double t0 = aws_monotonic_ms();
+	if (page_start(out, table, q, filter, limit, err) != 0)
+		return -1;
+	limit = out->limit;
+	if (budget_ms <= 0)
+		budget_ms = SRV_PAGE_BUDGET_DEFAULT_MS;
 
 	static const srv_filter none;
 	const srv_filter *f = out->filter ? out->filter : &none;

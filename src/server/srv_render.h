@@ -1,4 +1,6 @@
-/* srv_render.h — the HTML pages and the JSON API body, written straight into an aws_buf.
+/* srv_render.h — the HTML pages and the JSON API body, written straight into an aws_buf:
+ * srv_render_page.c (frame, filter form, start and error pages), srv_render_results.c,
+ * srv_render_item.c, srv_render_json.c (the plain-JSON mapping and the API bodies).
  *
  * Every page is a complete HTML5 document that links /css/showtable.css and
  * /js/showtable.js only (no inline script or style: the CSP forbids them) and works
@@ -27,7 +29,7 @@ int srv_render_start(aws_buf *out, const char *table, const char *user, const sr
 int srv_render_results(aws_buf *out, const srv_page *p);
 
 /* The JSON API body: {"table","items","count","scanned","cursor"} (cursor null at the
- * end), items as plain JSON — the mapping is documented in srv_render.c. */
+ * end), items as plain JSON — the mapping is documented in srv_render_json.c. */
 int srv_render_items_json(aws_buf *out, const srv_page *p);
 
 /* One attribute value ({"S":"x"}, ...) as plain JSON by the same mapping (a CSV cell of a

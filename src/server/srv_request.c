@@ -10,7 +10,6 @@
  */
 #include "srv_request.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <time.h>
 #include <stddef.h>
@@ -21,44 +20,22 @@
 
 #include "aws_crypto.h"
 #include "aws_jtext.h"
+#include "aws_time.h"
 #include "srv_errors.h"
 #include "srv_export.h"
 #include "srv_filter.h"
+#include "srv_fixed.h"
 #include "srv_head.h"
 #include "srv_item.h"
 #include "srv_log.h"
 #include "srv_page.h"
+#include "srv_params.h"
 #include "srv_render.h"
 
 #define OUT_KEEP (16u << 10)    /* output buffer kept between requests on a connection: a start page fits */
 
-static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-			  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 static const char BAD_PARAMS[] =
 	"A parameter (q, mode, cursor or limit) is malformed or too long — start again from the first page.";
-static const char BASIC_REALM[] = "Basic realm=\"showtable\", charset=\"UTF-8\"";
-
-/* Start pages already rendered, as reusable responses: the page depends only on the table
- * and the user, so a logged-in "/" costs a lookup like /ping instead of a render. Used by
- * the event loop only (no lock); libmicrohttpd frees an evicted page's body when its last
- * send finishes (MHD_RESPMEM_MUST_FREE + reference count). */
-#define START_CACHE 16
-typedef struct start_page {
-	char user[SRV_AUTH_USER_MAX + 1];
-	char table[SRV_TABLE_NAME_MAX];
-	struct MHD_Response *resp;
-	size_t len;
-	unsigned gen;                     /* of the table description it shows */
-} start_page;
-
-/* A response built once at start-up, over a body that lives as long as the pipeline. */
-typedef struct fixed {
-	struct MHD_Response *r;
-	size_t len;
-	aws_buf body;
-	int status;                       /* for the error pages: what they say */
-	const char *title, *detail;
-} fixed;
 
 /* One running export: a user may have one at a time (the slot says whose). */
 #define EXPORTS_MAX 8
@@ -76,16 +53,14 @@ struct srv_pipeline {
 	const srv_config *cfg;
 	srv_pool *pages;                  /* requests with a verified login */
 	srv_pool *logins;                 /* requests whose login must be checked first */
-	fixed ping, e401, e404, e429, e431, e500, e503;
-	start_page start[START_CACHE];
-	unsigned start_next;              /* round-robin eviction */
+	srv_fixed_set fx;                 /* responses made once (srv_fixed.h) */
 	atomic_ullong rid_counter;
 	char rid_prefix[12];
 };
 
 /* The steps' helpers, defined after the steps. */
-static enum MHD_Result queue(srv_conn *c, int status, const fixed *f);
-static enum MHD_Result refuse(srv_conn *c, const fixed *f);
+static enum MHD_Result queue(srv_conn *c, int status, const srv_fixed *f);
+static enum MHD_Result refuse(srv_conn *c, const srv_fixed *f);
 static enum MHD_Result queue_response(srv_conn *c, int status, struct MHD_Response *r, size_t bytes);
 static enum MHD_Result queue_out(srv_conn *c, int status, enum srv_body_kind kind, const char *allow);
 static void render_error(srv_conn *c, int status, const char *title, const char *detail);
@@ -93,12 +68,7 @@ static enum MHD_Result respond_error(srv_conn *c, int status, const char *title,
 				     const char *allow);
 static const char *header(srv_conn *c, const char *name);
 static enum MHD_Result head_field(void *cls, enum MHD_ValueKind kind, const char *name, const char *value);
-static void find_client(srv_conn *c);
 static enum MHD_Result serve_static(srv_conn *c);
-static int read_params(srv_conn *c);
-static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user,
-				  const srv_table_info *info, unsigned gen);
-static void free_params(srv_conn *c);
 static void copy_str(char *dst, size_t len, const char *src);
 static void request_id(char *out, const char *prefix, unsigned long long n);
 
@@ -146,7 +116,7 @@ enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *meth
 		/* A fixed, short answer: the head may have left little room in the connection's
 		 * memory for the response's header lines. */
 		snprintf(c->errlog, sizeof c->errlog, "header of %zu bytes", hs->header_size);
-		return queue(c, 431, &pl->e431);
+		return queue(c, 431, &pl->fx.e431);
 	}
 	/* A declared body over the form limit is refused before reading it. */
 	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -162,53 +132,91 @@ void srv_request_body(srv_conn *c, const char *data, size_t n)
 		c->form_too_big = 1;
 }
 
+/* The login of an authenticated route: known at once when seen recently; any other is
+ * admitted for a check on a worker (hashing takes tens of milliseconds), c->job_verify set.
+ * 1 with *answer set when the request is answered here (refused), else 0. */
+static int login_step(srv_conn *c, enum MHD_Result *answer)
+{
+	srv_pipeline *pl = c->pl;
+	srv_params_find_client(c, pl->cfg);
+	const char *authz = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+	c->job_verify = 0;
+	if (!authz) {
+		*answer = refuse(c, &pl->fx.e401);
+		return 1;
+	}
+	if (srv_auth_cached(pl->d.auth, authz, c->user, sizeof c->user))
+		return 0;
+	const srv_fixed *refusal = NULL;
+	if (srv_auth_client_blocked(pl->d.auth, c->client)) {
+		snprintf(c->errlog, sizeof c->errlog, "too many failed logins from this client");
+		refusal = &pl->fx.e429;
+	} else if (strlen(authz) > SRV_AUTH_HEADER_MAX) {
+		srv_auth_client_failed(pl->d.auth, c->client);
+		snprintf(c->errlog, sizeof c->errlog, "login failed: Authorization header too long");
+		refusal = &pl->fx.e401;
+	} else {
+		srv_auth_admission adm = srv_auth_admit(pl->d.auth, c->client, authz, &c->ticket);
+		if (adm == SRV_AUTH_BUSY) {
+			snprintf(c->errlog, sizeof c->errlog, "too many logins being checked at once");
+			refusal = &pl->fx.e503;
+		} else if (adm != SRV_AUTH_ADMITTED) {
+			snprintf(c->errlog, sizeof c->errlog, "%s", adm == SRV_AUTH_BLOCKED
+				 ? "too many failed logins from this client" : "too many logins at once from this client");
+			refusal = &pl->fx.e429;
+		}
+	}
+	if (refusal) {
+		*answer = refuse(c, refusal);
+		return 1;
+	}
+	snprintf(c->authz, sizeof c->authz, "%s", authz);
+	c->job_verify = 1;
+	return 0;
+}
+
+/* The start page of a known user and table, from the cache (rendered once and kept); 0
+ * when the table or its description is not known yet (a worker reads them). */
+static int start_from_cache(srv_conn *c, enum MHD_Result *answer)
+{
+	srv_pipeline *pl = c->pl;
+	char table[SRV_TABLE_NAME_MAX];
+	srv_table_info info;
+	unsigned gen;
+	if (!srv_table_peek(pl->d.table, table, sizeof table) || !srv_table_info_peek(pl->d.table, table, &info, &gen))
+		return 0;
+	const srv_start_page *sp = srv_fixed_start_page(&pl->fx, table, c->user, &info, gen);
+	if (sp) {
+		*answer = queue_response(c, 200, sp->resp, sp->len);
+		return 1;
+	}
+	aws_buf_reset(&c->out);
+	*answer = srv_render_start(&c->out, table, c->user, &info) ? queue(c, 500, &pl->fx.e500)
+								    : queue_out(c, 200, SRV_BODY_HTML, NULL);
+	return 1;
+}
+
 /* Route first (what needs no login), then the login, then what the page needs. */
 enum MHD_Result srv_request_decide(srv_conn *c)
 {
 	srv_pipeline *pl = c->pl;
 	if (c->route.id == SRV_ROUTE_PING && c->route.method_allowed)
-		return queue(c, 200, &pl->ping);
+		return queue(c, 200, &pl->fx.ping);
 	if (!c->route.method_allowed) {
 		if (c->route.id == SRV_ROUTE_NOT_FOUND)
-			return queue(c, 404, &pl->e404);
+			return queue(c, 404, &pl->fx.e404);
 		return respond_error(c, 405, "Method not allowed", "This address does not accept that method.",
 				     c->route.allow);
 	}
 	if (c->route.id == SRV_ROUTE_STATIC)
 		return serve_static(c);
 	if (c->route.id == SRV_ROUTE_NOT_FOUND)
-		return queue(c, 404, &pl->e404);
+		return queue(c, 404, &pl->fx.e404);
 
-	/* Authenticated routes: a login seen recently is known at once; any other is checked
-	 * on a worker (hashing takes tens of milliseconds). */
-	find_client(c);
-	const char *authz = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
-	c->job_verify = 0;
-	if (!authz)
-		return refuse(c, &pl->e401);
-	if (!srv_auth_cached(pl->d.auth, authz, c->user, sizeof c->user)) {
-		if (srv_auth_client_blocked(pl->d.auth, c->client)) {
-			snprintf(c->errlog, sizeof c->errlog, "too many failed logins from this client");
-			return refuse(c, &pl->e429);
-		}
-		if (strlen(authz) > SRV_AUTH_HEADER_MAX) {
-			srv_auth_client_failed(pl->d.auth, c->client);
-			snprintf(c->errlog, sizeof c->errlog, "login failed: Authorization header too long");
-			return refuse(c, &pl->e401);
-		}
-		srv_auth_admission adm = srv_auth_admit(pl->d.auth, c->client, authz, &c->ticket);
-		if (adm == SRV_AUTH_BUSY) {
-			snprintf(c->errlog, sizeof c->errlog, "too many logins being checked at once");
-			return refuse(c, &pl->e503);
-		}
-		if (adm != SRV_AUTH_ADMITTED) {
-			snprintf(c->errlog, sizeof c->errlog, "%s", adm == SRV_AUTH_BLOCKED
-				 ? "too many failed logins from this client" : "too many logins at once from this client");
-			return refuse(c, &pl->e429);
-		}
-		snprintf(c->authz, sizeof c->authz, "%s", authz);
-		c->job_verify = 1;
-	}
+	/* Authenticated routes: the login first. */
+	enum MHD_Result answer;
+	if (login_step(c, &answer))
+		return answer;
 	if (c->route.is_post) {
 		if (c->form_too_big)
 			return respond_error(c, 413, "Form too large", "The form sent is larger than this server accepts.",
@@ -220,29 +228,15 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 					     NULL);
 	}
 
-	/* The start page of a known user and table is rendered once and kept. */
-	if (c->route.id == SRV_ROUTE_START && !c->job_verify) {
-		char table[SRV_TABLE_NAME_MAX];
-		srv_table_info info;
-		unsigned gen;
-		if (srv_table_peek(pl->d.table, table, sizeof table) &&
-		    srv_table_info_peek(pl->d.table, table, &info, &gen)) {
-			start_page *sp = start_page_for(pl, table, c->user, &info, gen);
-			if (sp)
-				return queue_response(c, 200, sp->resp, sp->len);
-			aws_buf_reset(&c->out);
-			if (srv_render_start(&c->out, table, c->user, &info))
-				return queue(c, 500, &pl->e500);
-			return queue_out(c, 200, SRV_BODY_HTML, NULL);
-		}
-	}
+	if (c->route.id == SRV_ROUTE_START && !c->job_verify && start_from_cache(c, &answer))
+		return answer;
 
 	/* A page of items: its parameters are read here, while the request is at hand. A bad
 	 * one is a 400 — but only to someone logged in; an unverified login goes to the
 	 * worker first. */
 	if (c->route.id == SRV_ROUTE_QUERY || c->route.id == SRV_ROUTE_API_ITEMS || c->route.id == SRV_ROUTE_EXPORT ||
 	    c->route.id == SRV_ROUTE_EXPORT_CSV)
-		c->bad_params = read_params(c);
+		c->bad_params = srv_params_read(c);
 	if (c->bad_params && !c->job_verify) {
 		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
 		return respond_error(c, 400, "Bad request", c->bad_why[0] ? c->bad_why : BAD_PARAMS, NULL);
@@ -519,7 +513,7 @@ static enum MHD_Result queue_export(srv_conn *c)
 	if (!r) {
 		export_done(slot);
 		snprintf(c->errlog, sizeof c->errlog, "%s", e.message);
-		return queue(c, 503, &c->pl->e503);
+		return queue(c, 503, &c->pl->fx.e503);
 	}
 	char disp[SRV_TABLE_NAME_MAX + 64];
 	snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", c->export_table,   /* names: [A-Za-z0-9_.-] */
@@ -542,34 +536,17 @@ enum MHD_Result srv_request_respond(srv_conn *c)
 	return queue_out(c, c->res_status, c->res_kind, NULL);
 }
 
-/* What read_params and begin allocated for one request. */
-static void free_params(srv_conn *c)
-{
-	free(c->q);
-	free(c->cursor);
-	free(c->item_id);
-	free(c->filter);
-	for (int i = 0; i < c->nshow; i++)
-		free(c->show[i]);
-	free(c->show);
-	c->q = c->cursor = c->item_id = NULL;
-	c->filter = NULL;
-	c->show = NULL;
-	c->nshow = 0;
-}
 
 void srv_request_end(srv_conn *c, const char *transport_error)
 {
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	srv_log_req lr = {
 		.method = c->method, .path = c->path, .status = c->status, .bytes = c->bytes,
-		.duration_ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6,
+		.duration_ms = aws_monotonic_since_ms(&c->t0),
 		.user = c->user, .client = c->client, .request_id = c->rid, .trace_id = c->trace,
 		.error = c->errlog[0] ? c->errlog : transport_error,
 	};
 	srv_log_request(&lr);
-	free_params(c);
+	srv_params_free(c);
 	if (c->authz[0])   /* held only for a login still to verify */
 		explicit_bzero(c->authz, sizeof c->authz);
 	srv_auth_release(c->pl->d.auth, &c->ticket);   /* a check that never ran */
@@ -582,23 +559,12 @@ void srv_request_end(srv_conn *c, const char *transport_error)
 
 void srv_request_conn_free(srv_conn *c)
 {
-	free_params(c);
+	srv_params_free(c);
 	aws_buf_free(&c->out);
 	aws_buf_free(&c->form);
 }
 
 /* ---------- responses ---------- */
-
-static void add_page_headers(struct MHD_Response *r, enum srv_body_kind kind)
-{
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				kind == SRV_BODY_JSON ? "application/json; charset=utf-8" : "text/html; charset=utf-8");
-	MHD_add_response_header(r, "Content-Security-Policy", CSP);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-}
 
 static enum MHD_Result queue_response(srv_conn *c, int status, struct MHD_Response *r, size_t bytes)
 {
@@ -610,13 +576,13 @@ static enum MHD_Result queue_response(srv_conn *c, int status, struct MHD_Respon
 	return MHD_queue_response(c->mc, (unsigned)status, r);
 }
 
-static enum MHD_Result queue(srv_conn *c, int status, const fixed *f)
+static enum MHD_Result queue(srv_conn *c, int status, const srv_fixed *f)
 {
 	return queue_response(c, status, f->r, f->len);
 }
 
 /* A fixed error page, or for the API the same error as JSON (with the same headers). */
-static enum MHD_Result refuse(srv_conn *c, const fixed *f)
+static enum MHD_Result refuse(srv_conn *c, const srv_fixed *f)
 {
 	if (c->route.is_api)
 		return respond_error(c, f->status, f->title, f->detail, NULL);
@@ -629,13 +595,13 @@ static enum MHD_Result queue_out(srv_conn *c, int status, enum srv_body_kind kin
 	struct MHD_Response *r = MHD_create_response_from_buffer(c->out.len, c->out.data ? c->out.data : (void *)"",
 								 MHD_RESPMEM_PERSISTENT);
 	if (!r)
-		return queue(c, 503, &c->pl->e503);
-	add_page_headers(r, kind);
+		return queue(c, 503, &c->pl->fx.e503);
+	srv_fixed_page_headers(r, kind);
 	MHD_add_response_header(r, "X-Request-Id", c->rid);
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	if (status == 401)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, BASIC_REALM);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, SRV_BASIC_REALM);
 	if (status == 429)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
 	if (status == 503)
@@ -687,267 +653,19 @@ static enum MHD_Result head_field(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
-/* The client: the TCP peer, or — when the peer is a trusted proxy — the rightmost address
- * in X-Forwarded-For that is not itself a trusted proxy. */
-static void find_client(srv_conn *c)
-{
-	const srv_config *cfg = c->pl->cfg;   /* c->client is the peer already (begin) */
-	if (!c->peer_trusted)
-		return;
-	const char *xff = header(c, "X-Forwarded-For");
-	if (!xff)
-		return;
-	const char *end = xff + strlen(xff);
-	while (end > xff) {
-		const char *start = end;
-		while (start > xff && start[-1] != ',')
-			start--;
-		const char *s = start, *e = end;
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		char one[64];
-		unsigned char a[16];
-		int fam = 0;
-		if (e > s && (size_t)(e - s) < sizeof one) {
-			memcpy(one, s, (size_t)(e - s));
-			one[e - s] = '\0';
-			if (inet_pton(AF_INET, one, a) == 1)
-				fam = AF_INET;
-			else if (inet_pton(AF_INET6, one, a) == 1)
-				fam = AF_INET6;
-		}
-		if (!fam)
-			return; /* garbage: keep the last address we could trust */
-		snprintf(c->client, sizeof c->client, "%s", one);
-		if (!srv_cidr_match(cfg->proxies, cfg->nproxies, fam, a))
-			return;
-		end = start > xff ? start - 1 : xff;
-	}
-}
-
-static int etag_matches(const char *inm, const char *etag)
-{
-	if (strcmp(inm, "*") == 0)
-		return 1;
-	size_t n = strlen(etag);
-	for (const char *p = strstr(inm, etag); p; p = strstr(p + 1, etag)) {
-		char after = p[n];
-		if (after == '\0' || after == ',' || after == ' ')
-			return 1;
-	}
-	return 0;
-}
-
 static enum MHD_Result serve_static(srv_conn *c)
 {
-	srv_pipeline *pl = c->pl;
-	srv_asset *a = srv_static_find(pl->d.assets, c->path);
+	const srv_asset *a = srv_static_find(c->pl->d.assets, c->path);
 	if (!a)
-		return queue(c, 404, &pl->e404);
-	const char *inm = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	if (inm && etag_matches(inm, a->etag))
-		return queue_response(c, 304, a->resp[2], 0);
-	const char *ae = header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (a->gz && srv_static_accepts_gzip(ae))
-		return queue_response(c, 200, a->resp[1], a->gz_len);
-	return queue_response(c, 200, a->resp[0], a->len);
+		return queue(c, 404, &c->pl->fx.e404);
+	int status;
+	size_t bytes;
+	struct MHD_Response *r = srv_fixed_asset(a, header(c, MHD_HTTP_HEADER_IF_NONE_MATCH),
+						 header(c, MHD_HTTP_HEADER_ACCEPT_ENCODING), &status, &bytes);
+	return queue_response(c, status, r, bytes);
 }
 
-/* Copies a request parameter (query for GET, form for POST). -1: malformed or too long. */
-static int param(srv_conn *c, const char *name, char *out, size_t outlen)
-{
-	if (c->route.is_post)
-		return srv_form_get(c->form.data ? c->form.data : "", c->form.len, name, out, outlen);
-	const char *v = MHD_lookup_connection_value(c->mc, MHD_GET_ARGUMENT_KIND, name);
-	if (!v)
-		return 0;
-	if (strlen(v) >= outlen)
-		return -1;
-	memcpy(out, v, strlen(v) + 1);
-	return 1;
-}
 
-/* The nth occurrence of a GET parameter (libmicrohttpd keeps repeated ones, in order). */
-typedef struct nth_arg {
-	const char *name;
-	int nth;
-	const char *found;
-} nth_arg;
-
-static enum MHD_Result nth_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	nth_arg *a = cls;
-	(void)kind;
-	if (strcmp(key, a->name) == 0 && a->nth-- == 0) {
-		a->found = value ? value : "";
-		return MHD_NO;
-	}
-	return MHD_YES;
-}
-
-/* param for the nth occurrence of name. */
-static int param_nth(srv_conn *c, const char *name, int nth, char *out, size_t outlen)
-{
-	if (c->route.is_post)
-		return srv_form_get_nth(c->form.data ? c->form.data : "", c->form.len, name, nth, out, outlen);
-	nth_arg a = {name, nth, NULL};
-	MHD_get_connection_values(c->mc, MHD_GET_ARGUMENT_KIND, nth_arg_cb, &a);
-	if (!a.found)
-		return 0;
-	if (strlen(a.found) >= outlen)
-		return -1;
-	memcpy(out, a.found, strlen(a.found) + 1);
-	return 1;
-}
-
-/* The attribute conditions: rows of attr, op, type, value (repeated parameters, matched by
- * position; a row without attr is skipped) into c->filter. 1 when unusable, with why. */
-static int read_filter(srv_conn *c)
-{
-	static char scratch[4][SRV_FILTER_VALUE_MAX + 2];   /* event loop only */
-	static const char *const names[4] = {"attr", "op", "type", "value"};
-	aws_error e;
-	aws_error_clear(&e);
-	for (int row = 0; row < 4 * SRV_FILTER_MAX; row++) {
-		const char *v[4];
-		int any = 0;
-		for (int k = 0; k < 4; k++) {
-			int r = param_nth(c, names[k], row, scratch[k], sizeof scratch[k]);
-			if (r < 0) {
-				snprintf(c->bad_why, sizeof c->bad_why, "the %s of condition %d is too long or malformed",
-					 names[k], row + 1);
-				return 1;
-			}
-			v[k] = r ? scratch[k] : NULL;
-			any |= r;
-		}
-		if (!any)
-			return 0;
-		if (!v[0] || !*v[0])
-			continue;
-		if (!c->filter && !(c->filter = calloc(1, sizeof *c->filter))) {
-			snprintf(c->bad_why, sizeof c->bad_why, "out of memory");
-			return 1;
-		}
-		if (srv_filter_add(c->filter, v[0], v[1], v[2], v[3], &e) != 0) {
-			snprintf(c->bad_why, sizeof c->bad_why, "Filter condition %d: %.200s.", row + 1, e.message);
-			return 1;
-		}
-	}
-	snprintf(c->bad_why, sizeof c->bad_why, "a filter has at most %d conditions", SRV_FILTER_MAX);
-	return 1;
-}
-
-/* The columns chosen: repeated col= parameters into c->show. 1 when unusable, with why. */
-static int read_columns(srv_conn *c)
-{
-	char name[SRV_FILTER_NAME_MAX + 2];
-	for (int i = 0;; i++) {
-		int r = param_nth(c, "col", i, name, sizeof name);
-		if (r == 0)
-			return 0;
-		if (r < 0 || i == SRV_PAGE_SHOW_MAX) {
-			snprintf(c->bad_why, sizeof c->bad_why, "at most %d columns of at most %d bytes can be chosen",
-				 SRV_PAGE_SHOW_MAX, SRV_FILTER_NAME_MAX);
-			return 1;
-		}
-		if (!name[0])
-			continue;
-		if (!c->show && !(c->show = calloc(SRV_PAGE_SHOW_MAX, sizeof *c->show)))
-			return 1;
-		if (!(c->show[c->nshow] = strdup(name)))
-			return 1;
-		c->nshow++;
-	}
-}
-
-static char *param_dup(srv_conn *c, const char *name, size_t max, int *bad)
-{
-	char *buf = malloc(max + 1);
-	if (!buf) {
-		*bad = 1;
-		return NULL;
-	}
-	int r = param(c, name, buf, max + 1);
-	if (r <= 0) {
-		free(buf);
-		if (r < 0)
-			*bad = 1;
-		return NULL;
-	}
-	return buf;
-}
-
-/* q, cursor and limit into the job: 1 when one is unusable (a cursor over the maximum is a
- * damaged link, the rest bad input). */
-static int read_params(srv_conn *c)
-{
-	int bad = 0;
-	char mode[16];
-	int mr = param(c, "mode", mode, sizeof mode);
-	c->exact = mr > 0 && strcmp(mode, "exact") == 0;
-	bad = mr < 0 || (mr > 0 && !c->exact && strcmp(mode, "contains") != 0);
-	c->q = param_dup(c, "q", 4 * SRV_PAGE_Q_MAX, &bad);
-	c->cursor = param_dup(c, "cursor", SRV_CURSOR_MAX, &bad);
-	int lr = param(c, "limit", c->limit_text, sizeof c->limit_text);
-	if (lr <= 0)
-		c->limit_text[0] = '\0';
-	if (bad || lr < 0)
-		return 1;
-	if (read_filter(c) || read_columns(c))
-		return 1;
-	if (c->exact && c->filter) {
-		snprintf(c->bad_why, sizeof c->bad_why, "The exact itemID lookup reads one item by its key: "
-			 "it takes no attribute conditions (use \"contains\" to combine them).");
-		return 1;
-	}
-	return 0;
-}
-
-/* The cached start page for (table, user) and the table's description generation gen,
- * rendered on first use and again when the description changes; NULL when it cannot be
- * built (the caller renders into the connection's buffer instead). */
-static start_page *start_page_for(srv_pipeline *pl, const char *table, const char *user,
-				  const srv_table_info *info, unsigned gen)
-{
-	start_page *sp = NULL;
-	for (int i = 0; i < START_CACHE && !sp; i++) {
-		start_page *s = &pl->start[i];
-		if (s->resp && strcmp(s->user, user) == 0 && strcmp(s->table, table) == 0) {
-			if (s->gen == gen)
-				return s;
-			sp = s;   /* stale: rendered again in its place */
-		}
-	}
-	aws_buf b = AWS_BUF_INIT;
-	b.limit = OUT_KEEP * 4;
-	if (srv_render_start(&b, table, user, info)) {
-		aws_buf_free(&b);
-		return NULL;
-	}
-	size_t len = 0;
-	char *body = aws_buf_steal(&b, &len);
-	if (!body)
-		return NULL;
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return NULL;
-	}
-	add_page_headers(r, SRV_BODY_HTML);
-	if (!sp)
-		sp = &pl->start[pl->start_next++ % START_CACHE];
-	if (sp->resp)
-		MHD_destroy_response(sp->resp);   /* pages being sent keep their reference */
-	snprintf(sp->user, sizeof sp->user, "%s", user);
-	snprintf(sp->table, sizeof sp->table, "%s", table);
-	sp->resp = r;
-	sp->len = len;
-	sp->gen = gen;
-	return sp;
-}
 
 /* Bounded copy, always NUL-terminated (per-request bookkeeping without printf); a cut
  * falls before a UTF-8 character, never inside one. */
@@ -978,82 +696,6 @@ static void request_id(char *out, const char *prefix, unsigned long long n)
 	out[p] = '\0';
 }
 
-/* ---------- start and stop ---------- */
-
-/* An error page as a fixed response. */
-static int fixed_error(fixed *f, int status, const char *title, const char *detail)
-{
-	f->status = status;
-	f->title = title;
-	f->detail = detail;
-	if (srv_render_error(&f->body, status, title, detail))
-		return -1;
-	f->len = f->body.len;
-	f->r = MHD_create_response_from_buffer(f->body.len, f->body.data ? f->body.data : (void *)"",
-					       MHD_RESPMEM_PERSISTENT);
-	if (!f->r)
-		return -1;
-	add_page_headers(f->r, SRV_BODY_HTML);
-	return 0;
-}
-
-/* Each static file as three responses: plain, gzip (when it has one), 304. */
-static int fixed_assets(srv_static *assets)
-{
-	for (size_t i = 0; i < srv_static_count(assets); i++) {
-		srv_asset *a = srv_static_at(assets, i);
-		a->resp[0] = MHD_create_response_from_buffer(a->len, a->data, MHD_RESPMEM_PERSISTENT);
-		a->resp[1] = a->gz ? MHD_create_response_from_buffer(a->gz_len, a->gz, MHD_RESPMEM_PERSISTENT) : NULL;
-		a->resp[2] = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		for (int k = 0; k < 3; k++) {
-			struct MHD_Response *r = a->resp[k];
-			if (!r) {
-				if (k == 1)
-					continue;
-				return -1;
-			}
-			if (k < 2)
-				MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
-			if (k == 1)
-				MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-			MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag);
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600");
-			MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-			MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-		}
-	}
-	return 0;
-}
-
-static int build_fixed(srv_pipeline *pl)
-{
-	static const char pong[] = "{\"message\":\"pong\"}";
-	pl->ping.r = MHD_create_response_from_buffer(sizeof pong - 1, (void *)pong, MHD_RESPMEM_PERSISTENT);
-	pl->ping.len = sizeof pong - 1;
-	if (!pl->ping.r)
-		return -1;
-	MHD_add_response_header(pl->ping.r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-	MHD_add_response_header(pl->ping.r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(pl->ping.r, "X-Content-Type-Options", "nosniff");
-	static const char too_large[] = "Request header too large: this server accepts at most --max-header-bytes.\n";
-	pl->e431.r = MHD_create_response_from_buffer(sizeof too_large - 1, (void *)too_large, MHD_RESPMEM_PERSISTENT);
-	pl->e431.len = sizeof too_large - 1;
-	if (!pl->e431.r)
-		return -1;
-	MHD_add_response_header(pl->e431.r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	if (fixed_error(&pl->e401, 401, "Login required", "This page needs a user name and password.") ||
-	    fixed_error(&pl->e404, 404, "Not found", "There is no page at this address.") ||
-	    fixed_error(&pl->e429, 429, "Too many login attempts",
-			"Too many login attempts from your address: wait a minute and try again.") ||
-	    fixed_error(&pl->e500, 500, "Page too large", "The page could not be built.") ||
-	    fixed_error(&pl->e503, 503, "Server busy", "The server has too much to do: try again in a moment."))
-		return -1;
-	MHD_add_response_header(pl->e401.r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, BASIC_REALM);
-	MHD_add_response_header(pl->e429.r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
-	MHD_add_response_header(pl->e503.r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-	return fixed_assets(pl->d.assets);
-}
-
 srv_pipeline *srv_pipeline_new(const srv_deps *deps, aws_error *err)
 {
 	srv_pipeline *pl = calloc(1, sizeof *pl);
@@ -1070,7 +712,7 @@ srv_pipeline *srv_pipeline_new(const srv_deps *deps, aws_error *err)
 	unsigned char rnd[4] = {0};
 	aws_random_bytes(rnd, sizeof rnd);
 	snprintf(pl->rid_prefix, sizeof pl->rid_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
-	if (build_fixed(pl)) {
+	if (srv_fixed_build(&pl->fx, pl->d.assets)) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the fixed responses");
 		srv_pipeline_free(pl);
 		return NULL;
@@ -1114,22 +756,6 @@ void srv_pipeline_free(srv_pipeline *pl)
 			break;
 	}
 	pthread_mutex_unlock(&pl->ex_mu);
-	for (int i = 0; i < START_CACHE; i++)
-		if (pl->start[i].resp)
-			MHD_destroy_response(pl->start[i].resp);
-	fixed *fs[] = {&pl->ping, &pl->e401, &pl->e404, &pl->e429, &pl->e431, &pl->e500, &pl->e503};
-	for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) {
-		if (fs[i]->r)
-			MHD_destroy_response(fs[i]->r);
-		aws_buf_free(&fs[i]->body);
-	}
-	for (size_t i = 0; pl->d.assets && i < srv_static_count(pl->d.assets); i++) {
-		srv_asset *a = srv_static_at(pl->d.assets, i);
-		for (int k = 0; k < 3; k++)
-			if (a->resp[k]) {
-				MHD_destroy_response(a->resp[k]);
-				a->resp[k] = NULL;
-			}
-	}
+	srv_fixed_free(&pl->fx, pl->d.assets);
 	free(pl);
 }

@@ -227,11 +227,11 @@ int srv_static_is_static_path(const char *path)
 	       strcmp(path, "/favicon.ico") == 0;
 }
 
-int srv_static_accepts_gzip(const char *ae)
+int srv_static_accepts_gzip(const char *accept_encoding)
 {
-	if (!ae)
+	if (!accept_encoding)
 		return 0;
-	const char *p = ae;
+	const char *p = accept_encoding;
 	while (*p) {
 		while (*p == ' ' || *p == ',')
 			p++;

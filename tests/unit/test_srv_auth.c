@@ -123,21 +123,83 @@ static void damaged_duplicate_and_empty_files_are_refused_and_old_users_kept(voi
 	srv_auth_free(a);
 }
 
-/* A cost that makes each check take seconds to days is refused at load — without running
- * it: crypt_r at bcrypt cost 31 would not return today. */
+/* A cost that makes each check take seconds to days, or hundreds of MiB, is refused at load
+ * — without running it (crypt_r at bcrypt cost 31 would not return today; yescrypt at
+ * N=2^18, r=32 takes 1 GiB) — naming the line and the most accepted. */
 static void hashes_too_costly_to_check_are_refused_at_load(void **state)
 {
 	(void)state;
 	srv_auth *a = new_auth(10);
-	static const char *lines[] = {
-		"alice:$2b$31$abcdefghijklmnopqrstuu5Nj8pNLuKc5nOzZwhKMYeS9g2kL2Uq\n",
-		"alice:$2y$17$abcdefghijklmnopqrstuu5Nj8pNLuKc5nOzZwhKMYeS9g2kL2Uq\n",
-		"alice:$6$rounds=999999999$saltsalt$abc\n",
+	static const struct {
+		const char *line, *limit;
+	} cases[] = {
+		{"alice:$2b$31$abcdefghijklmnopqrstuu5Nj8pNLuKc5nOzZwhKMYeS9g2kL2Uq\n", "most accepted is 14"},
+		{"alice:$2y$15$abcdefghijklmnopqrstuu5Nj8pNLuKc5nOzZwhKMYeS9g2kL2Uq\n", "most accepted is 14"},
+		{"alice:$6$rounds=999999999$saltsalt$abc\n", "most accepted is 5000000"},
+		{"alice:$5$rounds=5000001$saltsalt$abc\n", "most accepted is 5000000"},
+		/* yescrypt N=2^18 r=32 (mkpasswd -R 11); N=2^30; N=2^12 r=32 with p=6; with t=3 */
+		{"alice:$y$jFT$4PFRB3IIK0SZmdriDWEUp0$hIpAGNWqBCnPRsVok31d5Cw23yyhSSlYdmt1/6KkMHC\n", "2^19"},
+		{"alice:$y$jR.$4PFRB3IIK0SZmdriDWEUp0$hIpAGNWqBCnPRsVok31d5Cw23yyhSSlYdmt1/6KkMHC\n", "2^19"},
+		{"alice:$y$j9T.2$4PFRB3IIK0SZmdriDWEUp0$hIpAGNWqBCnPRsVok31d5Cw23yyhSSlYdmt1/6KkMHC\n", "2^19"},
+		{"alice:$y$j9T/1$4PFRB3IIK0SZmdriDWEUp0$hIpAGNWqBCnPRsVok31d5Cw23yyhSSlYdmt1/6KkMHC\n", "2^19"},
 	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		aws_error e;
+		last_setting[0] = '\0';
+		assert_int_equal(srv_auth_load(a, cases[i].line, strlen(cases[i].line), "f", NULL, &e), -1);
+		assert_non_null(strstr(e.message, "f line 1 (user \"alice\")"));
+		assert_non_null(strstr(e.message, "per login"));
+		assert_non_null(strstr(e.message, cases[i].limit));
+		assert_string_equal(last_setting, "");   /* refused before any hashing */
+	}
+	srv_auth_free(a);
+}
+
+/* "user:hash\n" for password, hashed by libcrypt with the yescrypt parameters params (as
+ * they stand between "$y$" and the salt). */
+static void yescrypt_line(char *out, size_t len, const char *params, const char *password)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE], setting[CRYPT_GENSALT_OUTPUT_SIZE + 16];
+	assert_non_null(crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof salt));
+	snprintf(setting, sizeof setting, "$y$%s%s", params, strchr(salt + 3, '$'));
+	struct crypt_data cd;
+	memset(&cd, 0, sizeof cd);
+	const char *h = crypt_r(password, setting, &cd);
+	assert_true(h && h[0] == '$');
+	snprintf(out, len, "alice:%s\n", h);
+}
+
+/* The yescrypt limit is N·r·p·(t+1) = 2^19 blocks of 128 bytes: N=2^16 with r=8 is exactly
+ * that and loads (and verifies); r=9 is one step over and is refused. */
+static void yescrypt_at_the_limit_loads_and_just_above_it_is_refused(void **state)
+{
+	(void)state;
+	srv_auth *a = new_auth(10);
+	char line[512], hdr[128], user[SRV_AUTH_USER_MAX + 1];
+	aws_error e;
+	yescrypt_line(line, sizeof line, "jD5", "pw");   /* flavour j, N = 2^(13+3), r = 7+1 */
+	assert_int_equal(srv_auth_load(a, line, strlen(line), "f", NULL, &e), 0);
+	header_for(hdr, sizeof hdr, "alice:pw");
+	assert_int_equal(srv_auth_verify(a, hdr, user, sizeof user), SRV_AUTH_OK);
+	char over[512];
+	snprintf(over, sizeof over, "%s", line);
+	over[strlen("alice:$y$jD")] = '6';   /* r = 9: still a usable hash to libcrypt */
+	assert_int_equal(srv_auth_load(a, over, strlen(over), "f", NULL, &e), -1);
+	assert_non_null(strstr(e.message, "N=2^16 r=9 p=1 t=0"));
+	assert_int_equal(srv_auth_user_count(a), 1);   /* the loaded users stay */
+	srv_auth_free(a);
+}
+
+/* yescrypt parameters that cannot be read cannot be bounded: refused, not guessed at. */
+static void unreadable_yescrypt_parameters_are_refused(void **state)
+{
+	(void)state;
+	srv_auth *a = new_auth(10);
+	static const char *lines[] = {"alice:$y$j9\n", "alice:$y$j9T!$salt$hash\n", "alice:$y$$salt$hash\n"};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
 		aws_error e;
 		assert_int_equal(srv_auth_load(a, lines[i], strlen(lines[i]), "f", NULL, &e), -1);
-		assert_non_null(strstr(e.message, "per login"));
+		assert_non_null(strstr(e.message, "f line 1"));
 	}
 	srv_auth_free(a);
 }
@@ -481,6 +543,8 @@ int main(void)
 		cmocka_unit_test(apr1_and_plain_hashes_are_refused_with_how_to),
 		cmocka_unit_test(damaged_duplicate_and_empty_files_are_refused_and_old_users_kept),
 		cmocka_unit_test(hashes_too_costly_to_check_are_refused_at_load),
+		cmocka_unit_test(yescrypt_at_the_limit_loads_and_just_above_it_is_refused),
+		cmocka_unit_test(unreadable_yescrypt_parameters_are_refused),
 		cmocka_unit_test(comments_blank_lines_and_crlf_are_accepted),
 		cmocka_unit_test(malformed_headers_are_told_apart_from_wrong_passwords),
 		cmocka_unit_test(a_verified_login_is_cached_and_rotation_forgets_it),

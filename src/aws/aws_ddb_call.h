@@ -1,0 +1,30 @@
+/* aws_ddb_call.h — what the DynamoDB operations (aws_ddb.c, aws_ddb_scan.c) share, inside
+ * the library only: the JSON-protocol call, the table-name check and the checks of the
+ * response fields every operation reads. Errors are set in err as for aws_ddb.h.
+ */
+#ifndef AWS_DDB_CALL_H
+#define AWS_DDB_CALL_H
+
+#include <jansson.h>
+#include "aws_client.h"
+#include "aws_error.h"
+
+/* 0 when t is a valid table name (3 to 255 of [A-Za-z0-9_.-]); else AWS_ERR_INVALID. */
+int aws_ddb_table_name_ok(const char *t, aws_error *err);
+
+/* Sends req (a JSON object, not consumed) as operation op; on success *resp is the parsed
+ * response object (caller decrefs). */
+int aws_ddb_call(aws_client *c, const char *op, const json_t *req, json_t **resp, aws_error *err);
+
+/* -1 with AWS_ERR_PROTOCOL: "DynamoDB op: response field field is missing or not want". */
+int aws_ddb_bad_field(aws_error *err, const char *op, const char *field, const char *want);
+
+/* ConsumedCapacity.CapacityUnits of resp into *units, -1 when absent; -1 with
+ * AWS_ERR_PROTOCOL when present and mistyped. */
+int aws_ddb_capacity(const json_t *resp, const char *op, double *units, aws_error *err);
+
+/* json_object_set with a borrowed const value: jansson reference counts are atomic, so
+ * taking a reference to a caller's value (never modifying it) is safe. */
+int aws_ddb_set_borrowed(json_t *o, const char *k, const json_t *v);
+
+#endif
