@@ -98,8 +98,7 @@ endif
 
 # The library and the server are also kept free of implicit narrowing and sign changes.
 $(BUILD)/obj/src/aws/%.o: ALL_CFLAGS += -Wconversion
-CONVERSION_PENDING = src/server/srv_http.c
-$(filter-out $(CONVERSION_PENDING:%.c=$(BUILD)/obj/%.o),$(SERVER_OBJ) $(BUILD)/obj/src/server/main.o): ALL_CFLAGS += -Wconversion
+$(SERVER_OBJ) $(BUILD)/obj/src/server/main.o: ALL_CFLAGS += -Wconversion
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
