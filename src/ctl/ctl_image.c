@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include "ctl_image.h"
 #include "image.h"
-#include "image_oci.h"
+#include "image_layout.h"
 
 /* `image sbom`: the SBOM of a layout's image for one platform, indented. */
 static ctl_outcome print_sbom(const char *dir, int platforms)
