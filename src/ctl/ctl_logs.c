@@ -15,6 +15,7 @@
 #include "ctl_logs.h"
 #include "follow.h"
 #include "stack.h"
+#include "aws_time.h"
 
 #define LOGS_MAX_PAGES 100
 #define LOGS_SEEN 256     /* event ids remembered at the newest timestamp */
@@ -208,7 +209,7 @@ ctl_outcome cmd_logs(ctl_ctx *ctx, int argc, char **argv)
 		if (pass(c, group, seen.ts > start ? seen.ts : start, &seen) != 0)
 			return CTL_FAILED;
 		if (follow && !stop_follow)
-			follow_sleep_ms(follow_poll_ms());
+			aws_sleep_ms(follow_poll_ms());
 	} while (follow && !stop_follow);
 	return CTL_OK;
 }

@@ -37,11 +37,6 @@ long follow_wait_s(void)
 	return env_long("SHOWTABLE_WAIT_S", 7200, 1, 86400);
 }
 
-void follow_sleep_ms(long ms)
-{
-	aws_sleep_ms(ms);
-}
-
 char *follow_last_event_id(aws_client *c, const char *stack)
 {
 	cfn_event *ev = NULL;
@@ -227,7 +222,7 @@ follow_result follow_stack_hooked(aws_client *c, const char *stack_id, const cha
 				       (long)(time(NULL) - start));
 		}
 		fflush(stdout);
-		follow_sleep_ms(poll);
+		aws_sleep_ms(poll);
 	}
 	if (tty)
 		fputs("\r\033[K", stdout);
@@ -274,6 +269,6 @@ int follow_wait_settled(aws_client *c, const char *stack, cfn_stack *out)
 			return -1;
 		}
 		cfn_stack_free(out);
-		follow_sleep_ms(follow_poll_ms());
+		aws_sleep_ms(follow_poll_ms());
 	}
 }

@@ -5,7 +5,6 @@
 #include "stack.h"
 #include "aws_sts.h"
 #include "aws_ssm.h"
-#include "aws_time.h"
 
 const char *const stk_kinds[STK_NKINDS] = {"vpc", "table", "container"};
 
