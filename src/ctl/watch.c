@@ -211,8 +211,11 @@ static void read_service(watch *w)
 		double created = json_number_value(json_object_get(d, "createdAt"));
 		if (id == NULL)
 			continue;
+		/* createdAt is epoch seconds as a JSON number; t0_ms (epoch ms, far below 2^53) is
+		 * exact as a double */
 		if (w->deployment == NULL && w->t0_ms >= 0 && jstr(d, "status") &&
-		    strcmp(jstr(d, "status"), "PRIMARY") == 0 && created * 1000 >= w->t0_ms - 2000) {
+		    strcmp(jstr(d, "status"), "PRIMARY") == 0 &&
+		    created * 1000 >= (double)(w->t0_ms - 2000)) {
 			const char *td = after_last(jstr(d, "taskDefinition"), '/');
 			w->deployment = strdup(id);
 			w->dep_created = created;
