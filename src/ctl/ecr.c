@@ -179,9 +179,9 @@ done:
 	return rc;
 }
 
-int ecr_parse_repository(const json_t *r, ecr_repository *out, aws_error *err)
+int ecr_parse_repository(const json_t *repository, ecr_repository *out, aws_error *err)
 {
-	return repo_from_json((json_t *)r, out, "DescribeRepositories", err);
+	return repo_from_json((json_t *)repository, out, "DescribeRepositories", err);
 }
 
 int ecr_delete_repository(aws_client *c, const char *name, int force, aws_error *err)
