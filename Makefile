@@ -96,9 +96,8 @@ else
 all: $(BUILD)/showtable
 endif
 
-# The library and the server are also kept free of implicit narrowing and sign changes.
-$(BUILD)/obj/src/aws/%.o: ALL_CFLAGS += -Wconversion
-$(SERVER_OBJ) $(BUILD)/obj/src/server/main.o: ALL_CFLAGS += -Wconversion
+# All of src/ is also kept free of implicit narrowing and sign changes.
+$(BUILD)/obj/src/aws/%.o $(BUILD)/obj/src/server/%.o $(BUILD)/obj/src/ctl/%.o: ALL_CFLAGS += -Wconversion
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "follow.h"
 #include "jsonl.h"
+#include "aws_time.h"
 
 /* DescribeChangeSet until CloudFormation has computed the change set. */
 static changeset_state wait_computed(aws_client *c, const char *stack, const char *id, cfn_change_set *cs)
@@ -35,7 +36,7 @@ static changeset_state wait_computed(aws_client *c, const char *stack, const cha
 				   follow_wait_s());
 			return CHANGESET_ERROR;
 		}
-		follow_sleep_ms(follow_poll_ms() < 2000 ? follow_poll_ms() : 2000);
+		aws_sleep_ms(follow_poll_ms() < 2000 ? follow_poll_ms() : 2000);
 	}
 }
 

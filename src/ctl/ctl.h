@@ -1,5 +1,6 @@
 /* ctl.h — what every showtablectl command shares: the context of a run, the outcome a
- * command comes to, the AWS client and error printing.
+ * command comes to, the AWS client (and its JSON calls with jansson values) and error
+ * printing.
  *
  * main.c parses the global flags into a ctl_ctx and dispatches to one cmd_* function per
  * top-level command; each command lives in its own file with its own header (ctl_scan.h,
@@ -11,6 +12,7 @@
 #define CTL_H
 
 #include <stdio.h>
+#include <jansson.h>
 #include "aws_client.h"
 
 typedef struct ctl_ctx {
@@ -38,6 +40,13 @@ typedef enum ctl_outcome {
 /* The AWS client for this run, created on first call from the ctx's region/profile.
  * On failure prints the error and returns NULL. */
 aws_client *ctl_client(ctl_ctx *ctx);
+
+/* One JSON-protocol call (ECS, ECR, CloudWatch Logs) with jansson values: req (consumed;
+ * NULL when building it ran out of memory) → the answer, a JSON object the caller
+ * json_decrefs, or NULL with err set (nothing printed). aws_json_call has checked the
+ * answer to be one JSON object, so reading it fails only for want of memory. */
+json_t *ctl_json_call(aws_client *c, const aws_service *svc, const char *op, json_t *req,
+		      aws_error *err);
 
 /* Prints "showtablectl: " + message + newline to stderr. */
 void ctl_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,5 +1,5 @@
-/* ctl_common.c — what every showtablectl command shares: the one AWS client of a run,
- * and error printing that turns an aws_error into "what failed — what to do" for a person.
+/* ctl_common.c — what every showtablectl command shares: the one AWS client of a run, its
+ * JSON calls with jansson values, and error printing that turns an aws_error into "what failed — what to do" for a person.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -102,6 +102,25 @@ aws_client *ctl_client(ctl_ctx *ctx)
 
 /* The IAM action an AccessDenied message names ("... is not authorized to perform:
  * dynamodb:Scan on resource ..."), copied into out; "" when it names none. */
+json_t *ctl_json_call(aws_client *c, const aws_service *svc, const char *op, json_t *req,
+		      aws_error *err)
+{
+	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (body == NULL) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the %s request", op);
+		return NULL;
+	}
+	aws_buf r = AWS_BUF_INIT;
+	int rc = aws_json_call(c, svc, op, body, strlen(body), &r, err);
+	free(body);
+	json_t *out = NULL;
+	if (rc == 0 && (out = json_loadb(r.data, r.len, 0, NULL)) == NULL)
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading the %s answer", op);
+	aws_buf_free(&r);
+	return out;
+}
+
 static void ctl_denied_action(const char *msg, char *out, size_t len)
 {
 	out[0] = '\0';

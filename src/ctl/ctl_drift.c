@@ -16,6 +16,7 @@
 #include "follow.h"
 #include "jsonl.h"
 #include "stack.h"
+#include "aws_time.h"
 
 #define DRIFT_USAGE "drift [vpc|table|container...]"
 
@@ -104,7 +105,7 @@ static ctl_outcome drift_one(aws_client *c, const char *stack)
 			free(id);
 			return CTL_FAILED;
 		}
-		follow_sleep_ms(follow_poll_ms() < 2000 ? follow_poll_ms() : 2000);
+		aws_sleep_ms(follow_poll_ms() < 2000 ? follow_poll_ms() : 2000);
 	}
 	free(id);
 	ctl_outcome rc = CTL_OK;

@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include "ctl_image.h"
 #include "image.h"
-#include "image_oci.h"
+#include "image_layout.h"
 
 /* `image sbom`: the SBOM of a layout's image for one platform, indented. */
 static ctl_outcome print_sbom(const char *dir, int platforms)
@@ -66,6 +66,71 @@ static void usage_image(FILE *f)
 		"CycloneDX SBOM of a layout's image (default: build/image, the first platform).\n");
 }
 
+/* Which file flags were given, so defaults derived from --out are not applied over them. */
+typedef struct image_flags_set {
+	int tar, out;
+} image_flags_set;
+
+/* --binary: "arm64=PATH" names one platform's binary; a bare PATH is the one image. */
+static void binary_flag(image_args *a, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char arch[16];
+	snprintf(arch, sizeof arch, "%.*s", eq ? (int)(eq - arg) : 0, arg);
+	int i = eq && eq - arg < 16 ? image_arch_index(arch) : -1;
+	if (i >= 0) {
+		snprintf(a->binaries[i], PATH_MAX, "%s", eq + 1);
+	} else {
+		snprintf(a->binary, sizeof a->binary, "%s", arg);
+		a->binary_set = 1;
+	}
+}
+
+/* One flag (getopt's c, its argument arg) into a. CTL_OK, or CTL_USAGE after saying why. */
+static ctl_outcome image_flag(int c, char *arg, image_args *a, image_flags_set *set)
+{
+	char *end;
+	switch (c) {
+	case 'b': binary_flag(a, arg); break;
+	case 'p':
+		if (image_parse_platforms(arg, &a->platforms) != 0)
+			return CTL_USAGE;
+		break;
+	case 'w': snprintf(a->web, sizeof a->web, "%s", arg); break;
+	case 'i': snprintf(a->infra, sizeof a->infra, "%s", arg); break;
+	case 'o': snprintf(a->out, sizeof a->out, "%s", arg); set->out = 1; break;
+	case 't': snprintf(a->tar, sizeof a->tar, "%s", arg); set->tar = 1; break;
+	case 'N': a->no_tar = 1; break;
+	case 'R': a->registry = arg; break;
+	case 'r': a->repository = arg; break;
+	case 'u': a->username = arg; break;
+	case 'P': a->password_stdin = 1; break;
+	case 'I': a->insecure_http = 1; break;
+	case 'T': a->tag = arg; break;
+	case 'c':
+		errno = 0;
+		a->chunk_size = (size_t)strtoull(arg, &end, 10);
+		if (errno || *end || a->chunk_size < 1024) {
+			ctl_errorf("--chunk-size \"%s\": a number of bytes, at least 1024", arg);
+			return CTL_USAGE;
+		}
+		break;
+	case 'k': {
+		long keep = strtol(arg, &end, 10);
+		if (*end || keep < 1 || keep > 1000) {
+			ctl_errorf("--keep \"%s\": a number of images from 1 to 1000", arg);
+			return CTL_USAGE;
+		}
+		a->keep = (int)keep; /* 1..1000 */
+		break;
+	}
+	case 'n': a->no_build = 1; break;
+	case 'q': a->quiet = 1; break;
+	default: usage_image(stderr); return CTL_USAGE;
+	}
+	return CTL_OK;
+}
+
 ctl_outcome cmd_image(ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || (strcmp(argv[1], "build") != 0 && strcmp(argv[1], "push") != 0 &&
@@ -76,7 +141,7 @@ ctl_outcome cmd_image(ctl_ctx *ctx, int argc, char **argv)
 	int push = strcmp(argv[1], "push") == 0, sbom = strcmp(argv[1], "sbom") == 0;
 	image_args a;
 	image_args_defaults(&a);
-	int tar_set = 0, out_set = 0;
+	image_flags_set set = {0, 0};
 	static const struct option opts[] = {
 		{"binary", required_argument, 0, 'b'}, {"web", required_argument, 0, 'w'},
 		{"infra", required_argument, 0, 'i'},  {"out", required_argument, 0, 'o'},
@@ -90,58 +155,14 @@ ctl_outcome cmd_image(ctl_ctx *ctx, int argc, char **argv)
 		{"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
 	};
 	int c;
-	char *end;
 	while ((c = getopt_long(argc - 1, argv + 1, "q", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b': {
-			/* "arm64=PATH" names one platform's binary; a bare PATH is the one image */
-			const char *eq = strchr(optarg, '=');
-			char arch[16];
-			snprintf(arch, sizeof arch, "%.*s", eq ? (int)(eq - optarg) : 0, optarg);
-			int i = eq && eq - optarg < 16 ? image_arch_index(arch) : -1;
-			if (i >= 0) {
-				snprintf(a.binaries[i], PATH_MAX, "%s", eq + 1);
-			} else {
-				snprintf(a.binary, sizeof a.binary, "%s", optarg);
-				a.binary_set = 1;
-			}
-			break;
+		if (c == 'h') {
+			usage_image(stdout);
+			return CTL_OK;
 		}
-		case 'p':
-			if (image_parse_platforms(optarg, &a.platforms) != 0)
-				return CTL_USAGE;
-			break;
-		case 'w': snprintf(a.web, sizeof a.web, "%s", optarg); break;
-		case 'i': snprintf(a.infra, sizeof a.infra, "%s", optarg); break;
-		case 'o': snprintf(a.out, sizeof a.out, "%s", optarg); out_set = 1; break;
-		case 't': snprintf(a.tar, sizeof a.tar, "%s", optarg); tar_set = 1; break;
-		case 'N': a.no_tar = 1; break;
-		case 'R': a.registry = optarg; break;
-		case 'r': a.repository = optarg; break;
-		case 'u': a.username = optarg; break;
-		case 'P': a.password_stdin = 1; break;
-		case 'I': a.insecure_http = 1; break;
-		case 'T': a.tag = optarg; break;
-		case 'c':
-			errno = 0;
-			a.chunk_size = (size_t)strtoull(optarg, &end, 10);
-			if (errno || *end || a.chunk_size < 1024) {
-				ctl_errorf("--chunk-size \"%s\": a number of bytes, at least 1024", optarg);
-				return CTL_USAGE;
-			}
-			break;
-		case 'k':
-			a.keep = (int)strtol(optarg, &end, 10);
-			if (*end || a.keep < 1 || a.keep > 1000) {
-				ctl_errorf("--keep \"%s\": a number of images from 1 to 1000", optarg);
-				return CTL_USAGE;
-			}
-			break;
-		case 'n': a.no_build = 1; break;
-		case 'q': a.quiet = 1; break;
-		case 'h': usage_image(stdout); return CTL_OK;
-		default: usage_image(stderr); return CTL_USAGE;
-		}
+		ctl_outcome fr = image_flag(c, optarg, &a, &set);
+		if (fr != CTL_OK)
+			return fr;
 	}
 	if (optind + 1 < argc && !(sbom && optind + 2 == argc)) {
 		ctl_errorf("image %s: unexpected argument \"%s\"", argv[1], argv[optind + 1]);
@@ -155,10 +176,10 @@ ctl_outcome cmd_image(ctl_ctx *ctx, int argc, char **argv)
 	}
 	if (sbom)
 		return print_sbom(optind + 1 < argc ? argv[optind + 1] : a.out, a.platforms);
-	if (!tar_set)
+	if (!set.tar)
 		snprintf(a.tar, sizeof a.tar, "%s.tar", a.out);
 	if (!push || !a.no_build) {
-		if (!out_set && image_make_parents(a.out, 0777) != 0)   /* ./build, as make would */
+		if (!set.out && image_make_parents(a.out, 0777) != 0)   /* ./build, as make would */
 			return CTL_FAILED;
 		image_build_result r;
 		ctl_outcome rc = image_build(&a, &r);

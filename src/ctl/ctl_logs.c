@@ -15,6 +15,7 @@
 #include "ctl_logs.h"
 #include "follow.h"
 #include "stack.h"
+#include "aws_time.h"
 
 #define LOGS_MAX_PAGES 100
 #define LOGS_SEEN 256     /* event ids remembered at the newest timestamp */
@@ -94,30 +95,11 @@ static int pass(aws_client *c, const char *group, long long start_ms, struct see
 					(json_int_t)start_ms);
 		if (req && token)
 			json_object_set_new(req, "nextToken", json_string(token));
-		char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-		json_decref(req);
-		if (body == NULL) {
-			rc = -1;
-			break;
-		}
-		aws_buf r = AWS_BUF_INIT;
 		aws_error err;
 		aws_error_clear(&err);
-		int cr = aws_json_call(c, &AWS_SERVICE_LOGS, "FilterLogEvents", body, strlen(body), &r,
-				       &err);
-		free(body);
-		if (cr != 0) {
+		json_t *resp = ctl_json_call(c, &AWS_SERVICE_LOGS, "FilterLogEvents", req, &err);
+		if (resp == NULL) {
 			ctl_aws_error(group, &err);
-			aws_buf_free(&r);
-			rc = -1;
-			break;
-		}
-		json_error_t je;
-		json_t *resp = json_loadb(r.data, r.len, 0, &je);
-		aws_buf_free(&r);
-		if (!json_is_object(resp)) {
-			ctl_errorf("CloudWatch Logs FilterLogEvents: response is not JSON: %s", je.text);
-			json_decref(resp);
 			rc = -1;
 			break;
 		}
@@ -208,7 +190,7 @@ ctl_outcome cmd_logs(ctl_ctx *ctx, int argc, char **argv)
 		if (pass(c, group, seen.ts > start ? seen.ts : start, &seen) != 0)
 			return CTL_FAILED;
 		if (follow && !stop_follow)
-			follow_sleep_ms(follow_poll_ms());
+			aws_sleep_ms(follow_poll_ms());
 	} while (follow && !stop_follow);
 	return CTL_OK;
 }

@@ -13,12 +13,10 @@
 #include <strings.h>
 #include <jansson.h>
 #include "ctl_status.h"
+#include "elb.h"
 #include "jsonl.h"
 #include "stack.h"
 #include "templates.h"
-#include "aws_query.h"
-
-#define ELB_NS "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
 
 static const char *resource_of(const cfn_resource *r, size_t n, const char *type)
 {
@@ -62,26 +60,28 @@ static int print_ssm(aws_client *c, const char *verb, const tmpl_ssm *s, size_t 
 	return rc;
 }
 
-static int service_status(aws_client *c, const char *cluster, const char *service)
+/* One ECS JSON call; the parsed answer or NULL after printing the error with context what
+ * (NULL: "ECS <op>"). */
+static json_t *ecs_call(aws_client *c, const char *op, json_t *req, const char *what)
 {
-	json_t *req = json_pack("{s:s, s:[s]}", "cluster", cluster, "services", service);
-	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	if (body == NULL)
-		return 1;
-	aws_buf r = AWS_BUF_INIT;
 	aws_error err;
 	aws_error_clear(&err);
-	int rc = aws_json_call(c, &AWS_SERVICE_ECS, "DescribeServices", body, strlen(body), &r, &err);
-	free(body);
-	if (rc != 0) {
-		ctl_aws_error("the service's tasks", &err);
-		aws_buf_free(&r);
-		return 1;
+	json_t *resp = ctl_json_call(c, &AWS_SERVICE_ECS, op, req, &err);
+	if (resp == NULL) {
+		char ctx[64];
+		snprintf(ctx, sizeof ctx, "ECS %s", op);
+		ctl_aws_error(what ? what : ctx, &err);
 	}
-	json_error_t je;
-	json_t *resp = json_loadb(r.data, r.len, 0, &je);
-	aws_buf_free(&r);
+	return resp;
+}
+
+static int service_status(aws_client *c, const char *cluster, const char *service)
+{
+	json_t *resp = ecs_call(c, "DescribeServices",
+				json_pack("{s:s, s:[s]}", "cluster", cluster, "services", service),
+				"the service's tasks");
+	if (resp == NULL)
+		return 1;
 	json_t *svc = json_array_get(json_object_get(resp, "services"), 0);
 	if (!json_is_object(svc)) {
 		printf("  service: not found in cluster %s\n", cluster);
@@ -90,37 +90,14 @@ static int service_status(aws_client *c, const char *cluster, const char *servic
 	}
 	json_t *dep = json_array_get(json_object_get(svc, "deployments"), 0);
 	const char *rollout = json_string_value(json_object_get(dep, "rolloutState"));
+	const char *status = json_string_value(json_object_get(svc, "status"));
 	printf("  service: %lld/%lld tasks running, %lld pending, %s%s%s\n",
 	       (long long)json_integer_value(json_object_get(svc, "runningCount")),
 	       (long long)json_integer_value(json_object_get(svc, "desiredCount")),
 	       (long long)json_integer_value(json_object_get(svc, "pendingCount")),
-	       json_string_value(json_object_get(svc, "status")) ? json_string_value(json_object_get(svc, "status")) : "?",
-	       rollout ? ", rollout " : "", rollout ? rollout : "");
+	       status ? status : "?", rollout ? ", rollout " : "", rollout ? rollout : "");
 	json_decref(resp);
 	return 0;
-}
-
-/* One ECS JSON call; the parsed answer or NULL (error printed). */
-static json_t *ecs_call(aws_client *c, const char *op, json_t *req)
-{
-	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	if (body == NULL)
-		return NULL;
-	aws_buf r = AWS_BUF_INIT;
-	aws_error err;
-	aws_error_clear(&err);
-	char what[64];
-	snprintf(what, sizeof what, "ECS %s", op);
-	int rc = aws_json_call(c, &AWS_SERVICE_ECS, op, body, strlen(body), &r, &err);
-	free(body);
-	json_t *resp = NULL;
-	if (rc != 0)
-		ctl_aws_error(what, &err);
-	else if ((resp = json_loadb(r.data, r.len, 0, NULL)) == NULL)
-		ctl_errorf("%s: the answer is not JSON", what);
-	aws_buf_free(&r);
-	return resp;
 }
 
 /* Each running task of the service with its container health check's verdict (HEALTHY,
@@ -128,7 +105,8 @@ static json_t *ecs_call(aws_client *c, const char *op, json_t *req)
 static int task_health(aws_client *c, const char *cluster, const char *service)
 {
 	json_t *list = ecs_call(c, "ListTasks", json_pack("{s:s, s:s, s:i}", "cluster", cluster,
-							  "serviceName", service, "maxResults", 100));
+							  "serviceName", service, "maxResults", 100),
+				NULL);
 	if (list == NULL)
 		return 1;
 	json_t *arns = json_object_get(list, "taskArns");
@@ -137,7 +115,8 @@ static int task_health(aws_client *c, const char *cluster, const char *service)
 		json_decref(list);
 		return 0;
 	}
-	json_t *desc = ecs_call(c, "DescribeTasks", json_pack("{s:s, s:O}", "cluster", cluster, "tasks", arns));
+	json_t *desc = ecs_call(c, "DescribeTasks",
+				json_pack("{s:s, s:O}", "cluster", cluster, "tasks", arns), NULL);
 	json_decref(list);
 	if (desc == NULL)
 		return 1;
@@ -157,45 +136,25 @@ static int task_health(aws_client *c, const char *cluster, const char *service)
 
 static int target_health(aws_client *c, const char *tg)
 {
-	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
+	elb_target *t;
+	size_t n;
 	aws_error err;
 	aws_error_clear(&err);
-	int rc = 1;
-	if (aws_query_form_add(&p, "TargetGroupArn", tg) != 0)
-		goto out;
-	if (aws_query_call(c, &AWS_SERVICE_ELBV2, "DescribeTargetHealth", p.data, &r, &err) != 0) {
+	if (elb_target_health(c, tg, &t, &n, &err) != 0) {
 		ctl_aws_error("the targets' health", &err);
-		goto out;
+		return 1;
 	}
-	aws_query_doc d;
-	if (aws_query_parse(r.data, r.len, "DescribeTargetHealth", ELB_NS, &d, &err) != 0) {
-		ctl_aws_error("ELBv2 DescribeTargetHealth", &err);
-		goto out;
-	}
-	int n = 0;
-	for (const aws_xml_node *m = aws_query_members(d.result, "TargetHealthDescriptions"); m;
-	     m = aws_query_next(m)) {
-		char id[128], port[16], state[64], reason[128], desc[256];
-		const aws_xml_node *t = aws_query_child(m, "Target"), *h = aws_query_child(m, "TargetHealth");
-		aws_query_copy(t, "Id", id, sizeof id);
-		aws_query_copy(t, "Port", port, sizeof port);
-		aws_query_copy(h, "State", state, sizeof state);
-		aws_query_copy(h, "Reason", reason, sizeof reason);
-		aws_query_copy(h, "Description", desc, sizeof desc);
-		printf("  target:  %s:%s %s", id, port, state);
-		if (*reason)
-			printf(" (%s%s%s)", reason, *desc ? ": " : "", desc);
+	for (size_t i = 0; i < n; i++) {
+		printf("  target:  %s:%s %s", t[i].id, t[i].port, t[i].state);
+		if (*t[i].reason)
+			printf(" (%s%s%s)", t[i].reason, *t[i].description ? ": " : "",
+			       t[i].description);
 		printf("\n");
-		n++;
 	}
 	if (n == 0)
 		printf("  target:  none registered\n");
-	aws_query_free(&d);
-	rc = 0;
-out:
-	aws_buf_free(&p);
-	aws_buf_free(&r);
-	return rc;
+	free(t);
+	return 0;
 }
 
 static const char *url_output(const cfn_stack *st)

@@ -11,31 +11,14 @@
 #include <string.h>
 
 #include "aws_crypto.h"
+#include "ctl.h"
 
-/* Sends `req` (stolen) as operation op; on success *out holds the parsed response. */
+/* Sends `req` (stolen) as operation op; on success *out holds the parsed response. The
+ * client's errors already name "ECR <op>". */
 static int ecr_call(aws_client *c, const char *op, json_t *req, json_t **out, aws_error *err)
 {
-	*out = NULL;
-	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	if (!body)
-		return aws_error_set(err, AWS_ERR_NOMEM, "ECR %s: cannot build the request", op);
-	aws_buf resp = AWS_BUF_INIT;
-	int rc = aws_json_call(c, &AWS_SERVICE_ECR, op, body, strlen(body), &resp, err);
-	free(body);
-	if (rc != 0) {
-		aws_buf_free(&resp);
-		return -1;   /* the client's error already names "ECR <op>" */
-	}
-	json_error_t je;
-	*out = json_loadb(resp.data ? resp.data : "", resp.len, 0, &je);
-	aws_buf_free(&resp);
-	if (!json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		return aws_error_set(err, AWS_ERR_PROTOCOL, "ECR %s: response is not a JSON object", op);
-	}
-	return 0;
+	*out = ctl_json_call(c, &AWS_SERVICE_ECR, op, req, err);
+	return *out ? 0 : -1;
 }
 
 static void copy_str(char *dst, size_t len, json_t *obj, const char *key)
@@ -196,9 +179,9 @@ done:
 	return rc;
 }
 
-int ecr_parse_repository(const json_t *r, ecr_repository *out, aws_error *err)
+int ecr_parse_repository(const json_t *repository, ecr_repository *out, aws_error *err)
 {
-	return repo_from_json((json_t *)r, out, "DescribeRepositories", err);
+	return repo_from_json((json_t *)repository, out, "DescribeRepositories", err);
 }
 
 int ecr_delete_repository(aws_client *c, const char *name, int force, aws_error *err)

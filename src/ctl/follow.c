@@ -37,11 +37,6 @@ long follow_wait_s(void)
 	return env_long("SHOWTABLE_WAIT_S", 7200, 1, 86400);
 }
 
-void follow_sleep_ms(long ms)
-{
-	aws_sleep_ms(ms);
-}
-
 char *follow_last_event_id(aws_client *c, const char *stack)
 {
 	cfn_event *ev = NULL;
@@ -140,96 +135,128 @@ follow_result follow_stack(aws_client *c, const char *stack_id, const char *stac
 				   log, NULL);
 }
 
+/* One follow's state across its polls. */
+typedef struct follow_state {
+	int tty;
+	time_t start;
+	char *last;          /* the newest event id seen: the next poll starts after it */
+	cfn_event *keep;     /* every event so far (up to FOLLOW_KEEP), oldest first */
+	size_t nkeep;
+	size_t done;         /* resources that reached *_COMPLETE */
+	int started;         /* the operation has shown itself (an event, or a busy status) */
+} follow_state;
+
+/* The events since fs->last: each printed and kept (oldest first). -1 after printing the
+ * error. */
+static int poll_events(aws_client *c, const char *stack_id, const char *stack_name,
+		       follow_state *fs)
+{
+	cfn_event *ev = NULL;
+	size_t n = 0;
+	aws_error err;
+	aws_error_clear(&err);
+	if (cfn_events_since(c, stack_id, fs->last, 10000, &ev, &n, &err) != 0) {
+		ctl_aws_error(stack_name, &err);
+		return -1;
+	}
+	if (n > 0 && ev[0].id) {
+		char *cp = strdup(ev[0].id);   /* the newest: the next poll starts after it */
+		if (cp) {
+			free(fs->last);
+			fs->last = cp;
+		}
+	}
+	/* newest first: print and keep oldest first */
+	for (size_t i = n; i-- > 0;) {
+		print_event(&ev[i], fs->tty, stack_name);
+		int is_stack = ev[i].type && strcmp(ev[i].type, "AWS::CloudFormation::Stack") == 0 &&
+			       ev[i].logical_id && strcmp(ev[i].logical_id, stack_name) == 0;
+		if (!is_stack && ends_with(ev[i].status, "_COMPLETE"))
+			fs->done++;
+		if (fs->nkeep < FOLLOW_KEEP) {
+			cfn_event *slot = aws_buf_array_push(&fs->keep, &fs->nkeep, sizeof *fs->keep);
+			if (slot) {
+				*slot = ev[i];
+				memset(&ev[i], 0, sizeof ev[i]);
+			}
+		}
+	}
+	cfn_events_free(ev, n);
+	if (n > 0)
+		fs->started = 1;
+	return 0;
+}
+
+/* The in-place counter on a terminal. */
+static void show_progress(const follow_state *fs, const char *status, size_t ntotal)
+{
+	if (!fs->tty)
+		return;
+	long secs = (long)(time(NULL) - fs->start);
+	if (ntotal)
+		printf("\r\033[K  %s: %zu/%zu resources done, %lds", status,
+		       fs->done > ntotal ? ntotal : fs->done, ntotal, secs);
+	else
+		printf("\r\033[K  %s: %zu resources done, %lds", status, fs->done, secs);
+}
+
+/* The stack's status into final (DELETE_COMPLETE once it is gone). 1 while the operation
+ * runs, 0 once it has settled, -1 on error (printed). */
+static int poll_status(aws_client *c, const char *stack_id, follow_state *fs, cfn_stack *final)
+{
+	cfn_stack_free(final);
+	int ex = stk_describe(c, stack_id, final);
+	if (ex < 0)
+		return -1;
+	if (ex == 0 && !(final->status = strdup("DELETE_COMPLETE")))
+		return -1;
+	int busy = cfn_status_in_progress(final->status);
+	fs->started |= busy;
+	/* The operation is asynchronous: right after Execute/Delete the stack can still
+	 * show its previous, settled state. It is done only once it has moved. */
+	if (!busy && (fs->started || ex == 0 || strcmp(final->status, "DELETE_COMPLETE") == 0))
+		return 0;
+	return 1;
+}
+
 follow_result follow_stack_hooked(aws_client *c, const char *stack_id, const char *stack_name,
 				  const char *last_id, size_t ntotal, const char *done_status,
 				  cfn_stack *final, follow_log *log, const follow_hook *hook)
 {
-	int tty = isatty(STDOUT_FILENO);
 	long poll = follow_poll_ms();
-	time_t start = time(NULL), limit = follow_wait_s();
-	char *last = last_id ? strdup(last_id) : NULL;
-	cfn_event *keep = NULL;
-	size_t nkeep = 0, done = 0;
+	time_t limit = follow_wait_s();
+	follow_state fs = {.tty = isatty(STDOUT_FILENO), .start = time(NULL),
+			   .last = last_id ? strdup(last_id) : NULL};
 	follow_result rc = FOLLOW_ERROR;
-	int settled = 0, started = 0;
+	int settled = 0;
 	memset(final, 0, sizeof *final);
 	for (;;) {
-		cfn_event *ev = NULL;
-		size_t n = 0;
-		aws_error err;
-		aws_error_clear(&err);
-		if (cfn_events_since(c, stack_id, last, 10000, &ev, &n, &err) != 0) {
-			ctl_aws_error(stack_name, &err);
+		size_t kept_before = fs.nkeep;
+		if (poll_events(c, stack_id, stack_name, &fs) != 0 || settled)
 			break;
-		}
-		if (n > 0 && ev[0].id) {
-			char *cp = strdup(ev[0].id);   /* the newest: the next poll starts after it */
-			if (cp) {
-				free(last);
-				last = cp;
-			}
-		}
-		/* newest first: print and keep oldest first */
-		size_t kept_before = nkeep;
-		for (size_t i = n; i-- > 0;) {
-			print_event(&ev[i], tty, stack_name);
-			int is_stack = ev[i].type && strcmp(ev[i].type, "AWS::CloudFormation::Stack") == 0 &&
-				       ev[i].logical_id && strcmp(ev[i].logical_id, stack_name) == 0;
-			if (!is_stack && ends_with(ev[i].status, "_COMPLETE"))
-				done++;
-			if (nkeep < FOLLOW_KEEP) {
-				cfn_event *slot = aws_buf_array_push(&keep, &nkeep, sizeof *keep);
-				if (slot) {
-					*slot = ev[i];
-					memset(&ev[i], 0, sizeof ev[i]);
-				}
-			}
-		}
-		cfn_events_free(ev, n);
-		if (n > 0)
-			started = 1;
-		if (settled)
+		int busy = poll_status(c, stack_id, &fs, final);
+		if (busy < 0)
 			break;
-		cfn_stack_free(final);
-		int ex = stk_describe(c, stack_id, final);
-		if (ex < 0)
-			break;
-		if (ex == 0) {
-			final->status = strdup("DELETE_COMPLETE");
-			if (final->status == NULL)
-				break;
-		}
-		int busy = cfn_status_in_progress(final->status);
-		started |= busy;
-		if (hook && hook->poll && busy)
-			hook->poll(hook->arg, keep ? keep + kept_before : NULL, nkeep - kept_before,
-				   final->status);
-		/* The operation is asynchronous: right after Execute/Delete the stack can still
-		 * show its previous, settled state. It is done only once it has moved. */
-		if (!busy && (started || ex == 0 || strcmp(final->status, "DELETE_COMPLETE") == 0)) {
+		if (hook && hook->poll && cfn_status_in_progress(final->status))
+			hook->poll(hook->arg, fs.keep ? fs.keep + kept_before : NULL,
+				   fs.nkeep - kept_before, final->status);
+		if (!busy) {
 			settled = 1;   /* one more round of events: the last ones may be new */
 			continue;
 		}
-		if (time(NULL) - start > limit) {
-			if (tty)
+		if (time(NULL) - fs.start > limit) {
+			if (fs.tty)
 				fputs("\r\033[K", stdout);
 			ctl_errorf("%s is still %s after %ld s — stopped waiting; it carries on in "
 				   "CloudFormation (`showtablectl status` shows where it is)", stack_name,
 				   final->status, (long)limit);
 			break;
 		}
-		if (tty) {
-			if (ntotal)
-				printf("\r\033[K  %s: %zu/%zu resources done, %lds", final->status,
-				       done > ntotal ? ntotal : done, ntotal, (long)(time(NULL) - start));
-			else
-				printf("\r\033[K  %s: %zu resources done, %lds", final->status, done,
-				       (long)(time(NULL) - start));
-		}
+		show_progress(&fs, final->status, ntotal);
 		fflush(stdout);
-		follow_sleep_ms(poll);
+		aws_sleep_ms(poll);
 	}
-	if (tty)
+	if (fs.tty)
 		fputs("\r\033[K", stdout);
 	if (settled) {
 		const char *s = final->status;
@@ -238,18 +265,18 @@ follow_result follow_stack_hooked(aws_client *c, const char *stack_id, const cha
 			rc = FOLLOW_DONE;
 		} else {
 			rc = FOLLOW_FAILED;
-			summarize_failure(keep, nkeep, s, hook && hook->cause ? hook->cause(hook->arg)
-										 : NULL);
+			summarize_failure(fs.keep, fs.nkeep, s,
+					  hook && hook->cause ? hook->cause(hook->arg) : NULL);
 		}
 	}
 	fflush(stdout);
 	if (log) {
-		log->ev = keep;
-		log->n = nkeep;
+		log->ev = fs.keep;
+		log->n = fs.nkeep;
 	} else {
-		cfn_events_free(keep, nkeep);
+		cfn_events_free(fs.keep, fs.nkeep);
 	}
-	free(last);
+	free(fs.last);
 	return rc;
 }
 
@@ -274,6 +301,6 @@ int follow_wait_settled(aws_client *c, const char *stack, cfn_stack *out)
 			return -1;
 		}
 		cfn_stack_free(out);
-		follow_sleep_ms(follow_poll_ms());
+		aws_sleep_ms(follow_poll_ms());
 	}
 }

@@ -10,9 +10,10 @@
 #include "cfn.h"
 #include "stack.h"
 
+/* The poll interval and the longest wait, from the environment (ranges checked); the
+ * waits themselves are aws_sleep_ms (aws_time.h). */
 long follow_poll_ms(void);
 long follow_wait_s(void);
-void follow_sleep_ms(long ms);
 
 /* The newest event's id (malloc'd, caller frees) or NULL when the stack has none or on
  * error: where following starts, so only the events of the next operation are shown. */

@@ -313,7 +313,146 @@ static int read_password(char *out, size_t len)
 	return 0;
 }
 
-/* Pushes the layout at a->out; on success writes the digest-pinned URI. Returns 0/1/2. */
+/* Where a push goes and as whom: the registry's base URL and host, the login (user and
+ * password, or none), what to say when the login is refused, and the HTTP handle. */
+typedef struct push_target {
+	char base[600], host[512], hint[512];
+	const char *user;            /* NULL: no login */
+	char *password;              /* a buffer of password_len bytes, wiped after the push */
+	size_t password_len;
+	ecr_auth *auth;              /* ECR: the token (owned, wiped when freed) */
+	aws_http *own_http, *http;   /* --registry: a handle of its own; ECR: the client's */
+} push_target;
+
+/* --registry: the URL as given (http:// only with --insecure-http), the login from
+ * --username and standard input. */
+static ctl_outcome target_registry(const image_args *a, push_target *t)
+{
+	const char *r = a->registry;
+	aws_error err;
+	if (strncmp(r, "http://", 7) == 0 && !a->insecure_http) {
+		ctl_errorf("--registry %s is plain HTTP: add --insecure-http to allow it", r);
+		return CTL_USAGE;
+	}
+	if (strncmp(r, "http://", 7) == 0 || strncmp(r, "https://", 8) == 0)
+		snprintf(t->base, sizeof t->base, "%s", r);
+	else
+		snprintf(t->base, sizeof t->base, "%s://%s", a->insecure_http ? "http" : "https", r);
+	if (a->username) {
+		t->user = a->username;
+		if (!a->password_stdin) {
+			ctl_errorf("--username needs --password-stdin (the password is read from "
+				   "standard input, never from the command line)");
+			return CTL_USAGE;
+		}
+		if (read_password(t->password, t->password_len) != 0)
+			return CTL_FAILED;
+	}
+	if (!(t->http = t->own_http = aws_http_new(NULL, &err))) {
+		ctl_aws_error("image push", &err);
+		return CTL_FAILED;
+	}
+	snprintf(t->hint, sizeof t->hint, "pass --username U --password-stdin for %s", r);
+	return CTL_OK;
+}
+
+/* ECR: the repository made if missing (said unless quiet), the login from
+ * GetAuthorizationToken. */
+static ctl_outcome target_ecr(ctl_ctx *ctx, const image_args *a, const char *repo,
+			      push_target *t)
+{
+	aws_error err;
+	aws_client *c = ctl_client(ctx);
+	if (!c)
+		return CTL_FAILED;
+	ecr_repository er;
+	int created = 0;
+	if (ecr_ensure_repository(c, repo, a->keep, &er, &created, &err) != 0) {
+		ctl_aws_error("ECR repository", &err);
+		return CTL_FAILED;
+	}
+	if (created && a->brief)
+		printf("created ECR repository %s (scan on push, immutable tags, keeps the "
+		       "newest %d images)\n", er.uri[0] ? er.uri : repo, a->keep);
+	else if (created && !a->quiet)
+		fprintf(stderr, "created ECR repository %s (scan on push, immutable tags, keeps "
+			"the newest %d images)\n", er.uri[0] ? er.uri : repo, a->keep);
+	if (!(t->auth = calloc(1, sizeof *t->auth))) {
+		ctl_errorf("out of memory");
+		return CTL_FAILED;
+	}
+	if (ecr_get_authorization(c, t->auth, &err) != 0) {
+		ctl_aws_error("ECR login", &err);
+		return CTL_FAILED;
+	}
+	snprintf(t->base, sizeof t->base, "%s", t->auth->proxy_endpoint);
+	snprintf(t->password, t->password_len, "%s", t->auth->password);
+	t->user = t->auth->username;
+	t->http = aws_client_http(c);
+	snprintf(t->hint, sizeof t->hint, "the ECR token was refused: check that the AWS identity "
+		 "may call ecr:GetAuthorizationToken and push to %s", repo);
+	return CTL_OK;
+}
+
+/* What the push did: one line on stdout (brief), a summary on stderr, or nothing (quiet). */
+static void push_report(const image_args *a, const registry_stats *st, const char *digest,
+			const char *host, const char *repo, double seconds)
+{
+	if (a->brief && st->manifest_skipped)
+		printf("image %s already in %s (%s/%s), not pushed\n", digest,
+		       a->registry ? "the registry" : "ECR", host, repo);
+	else if (a->brief)
+		printf("pushed %s to %s/%s: %zu blobs, %.2f MB uploaded (%zu already there) in "
+		       "%.1f s\n", digest, host, repo, st->blobs_uploaded,
+		       (double)st->bytes_uploaded / 1e6, st->blobs_skipped, seconds);
+	else if (!a->quiet)
+		fprintf(stderr, "pushed in %.2f s: %zu blobs uploaded (%.2f MB), %zu already there, "
+			"%zu retries, %zu requests\n", seconds, st->blobs_uploaded,
+			(double)st->bytes_uploaded / 1e6, st->blobs_skipped, st->retries, st->requests);
+}
+
+/* The layout's blobs and manifests to the target, then the report. */
+static ctl_outcome push_to(const image_args *a, const image_layout *lay, const char *repo,
+			   push_target *t)
+{
+	aws_error err;
+	const char *h = strstr(t->base, "://");
+	snprintf(t->host, sizeof t->host, "%.*s", (int)strcspn(h ? h + 3 : t->base, "/"),
+		 h ? h + 3 : t->base);
+	registry_opts ro = {
+		.base_url = t->base,
+		.repository = repo,
+		.username = t->user,
+		.password = t->user ? t->password : NULL,
+		.login_hint = t->hint,
+		.chunk_size = a->chunk_size,
+	};
+	const char *eb = getenv("SHOWTABLE_REGISTRY_RETRY_MS"); /* tests: short backoff */
+	if (eb && *eb)
+		ro.retry_base_ms = strtol(eb, NULL, 10);
+	registry *reg = registry_new(t->http, &ro, &err);
+	if (!reg) {
+		image_error("image push", &err);
+		return CTL_FAILED;
+	}
+	if (!a->quiet && !a->brief)
+		fprintf(stderr, "pushing %s to %s/%s\n", lay->manifest_digest, t->host, repo);
+	double t0 = now_s();
+	ctl_outcome rc = CTL_OK;
+	if (registry_push_layout(reg, lay, a->tag,
+				 a->brief ? progress_brief : a->quiet ? NULL : progress_line, NULL,
+				 &err) != 0) {
+		image_error("image push", &err);
+		rc = CTL_FAILED;
+	} else {
+		push_report(a, registry_get_stats(reg), lay->manifest_digest, t->host, repo,
+			    now_s() - t0);
+	}
+	registry_free(reg);
+	return rc;
+}
+
+/* Pushes the layout at a->out; on success writes the digest-pinned URI. */
 ctl_outcome image_push(ctl_ctx *ctx, const image_args *a, char *uri, size_t ulen)
 {
 	aws_error err;
@@ -325,124 +464,22 @@ ctl_outcome image_push(ctl_ctx *ctx, const image_args *a, char *uri, size_t ulen
 	char defrepo[256];
 	image_repository_name(ctx, defrepo, sizeof defrepo);
 	const char *repo = a->repository ? a->repository : defrepo;
-	char base[600] = "", host[512] = "", hint[512] = "";
 	static char password[8192];
-	ecr_auth *auth = NULL;
-	aws_http *own_http = NULL, *http = NULL;
-	registry *reg = NULL;
-	ctl_outcome rc = CTL_FAILED;
-	const char *user = NULL;
-	if (a->registry) {
-		const char *r = a->registry;
-		if (strncmp(r, "http://", 7) == 0 && !a->insecure_http) {
-			ctl_errorf("--registry %s is plain HTTP: add --insecure-http to allow it", r);
-			rc = CTL_USAGE;
-			goto done;
-		}
-		if (strncmp(r, "http://", 7) == 0 || strncmp(r, "https://", 8) == 0)
-			snprintf(base, sizeof base, "%s", r);
-		else
-			snprintf(base, sizeof base, "%s://%s", a->insecure_http ? "http" : "https", r);
-		if (a->username) {
-			user = a->username;
-			if (!a->password_stdin) {
-				ctl_errorf("--username needs --password-stdin (the password is read from "
-					   "standard input, never from the command line)");
-				rc = CTL_USAGE;
-				goto done;
-			}
-			if (read_password(password, sizeof password) != 0)
-				goto done;
-		}
-		if (!(http = own_http = aws_http_new(NULL, &err))) {
-			ctl_aws_error("image push", &err);
-			goto done;
-		}
-		snprintf(hint, sizeof hint, "pass --username U --password-stdin for %s", r);
-	} else {
-		aws_client *c = ctl_client(ctx);
-		if (!c)
-			goto done;
-		ecr_repository er;
-		int created = 0;
-		if (ecr_ensure_repository(c, repo, a->keep, &er, &created, &err) != 0) {
-			ctl_aws_error("ECR repository", &err);
-			goto done;
-		}
-		if (created && a->brief)
-			printf("created ECR repository %s (scan on push, immutable tags, keeps the "
-			       "newest %d images)\n", er.uri[0] ? er.uri : repo, a->keep);
-		else if (created && !a->quiet)
-			fprintf(stderr, "created ECR repository %s (scan on push, immutable tags, keeps "
-				"the newest %d images)\n", er.uri[0] ? er.uri : repo, a->keep);
-		if (!(auth = calloc(1, sizeof *auth))) {
-			ctl_errorf("out of memory");
-			goto done;
-		}
-		if (ecr_get_authorization(c, auth, &err) != 0) {
-			ctl_aws_error("ECR login", &err);
-			goto done;
-		}
-		snprintf(base, sizeof base, "%s", auth->proxy_endpoint);
-		snprintf(password, sizeof password, "%s", auth->password);
-		user = auth->username;
-		http = aws_client_http(c);
-		snprintf(hint, sizeof hint, "the ECR token was refused: check that the AWS identity "
-			 "may call ecr:GetAuthorizationToken and push to %s", repo);
-	}
-	const char *h = strstr(base, "://");
-	snprintf(host, sizeof host, "%.*s", (int)strcspn(h ? h + 3 : base, "/"), h ? h + 3 : base);
-	registry_opts ro = {
-		.base_url = base,
-		.repository = repo,
-		.username = user,
-		.password = user ? password : NULL,
-		.login_hint = hint,
-		.chunk_size = a->chunk_size,
-	};
-	const char *eb = getenv("SHOWTABLE_REGISTRY_RETRY_MS"); /* tests: short backoff */
-	if (eb && *eb)
-		ro.retry_base_ms = strtol(eb, NULL, 10);
-	if (!(reg = registry_new(http, &ro, &err))) {
-		image_error("image push", &err);
-		goto done;
-	}
-	if (!a->quiet && !a->brief)
-		fprintf(stderr, "pushing %s to %s/%s\n", lay.manifest_digest, host, repo);
-	double t0 = now_s();
-	if (registry_push_layout(reg, &lay, a->tag,
-				 a->brief ? progress_brief : a->quiet ? NULL : progress_line, NULL,
-				 &err) != 0) {
-		image_error("image push", &err);
-		goto done;
-	}
-	const registry_stats *st = registry_get_stats(reg);
-	if (a->brief && st->manifest_skipped)
-		printf("image %s already in %s (%s/%s), not pushed\n", lay.manifest_digest,
-		       a->registry ? "the registry" : "ECR", host, repo);
-	else if (a->brief)
-		printf("pushed %s to %s/%s: %zu blobs, %.2f MB uploaded (%zu already there) in "
-		       "%.1f s\n", lay.manifest_digest, host, repo, st->blobs_uploaded,
-		       (double)st->bytes_uploaded / 1e6, st->blobs_skipped, now_s() - t0);
-	else if (!a->quiet)
-		fprintf(stderr, "pushed in %.2f s: %zu blobs uploaded (%.2f MB), %zu already there, "
-			"%zu retries, %zu requests\n", now_s() - t0, st->blobs_uploaded,
-			(double)st->bytes_uploaded / 1e6, st->blobs_skipped, st->retries, st->requests);
-	snprintf(uri, ulen, "%s/%s@%s", host, repo, lay.manifest_digest);
-	rc = CTL_OK;
-done:
+	push_target t = {.password = password, .password_len = sizeof password};
+	ctl_outcome rc = a->registry ? target_registry(a, &t) : target_ecr(ctx, a, repo, &t);
+	if (rc == CTL_OK)
+		rc = push_to(a, &lay, repo, &t);
+	if (rc == CTL_OK)
+		snprintf(uri, ulen, "%s/%s@%s", t.host, repo, lay.manifest_digest);
 	explicit_bzero(password, sizeof password);
-	if (auth) {
-		explicit_bzero(auth, sizeof *auth);
-		free(auth);
+	if (t.auth) {
+		explicit_bzero(t.auth, sizeof *t.auth);
+		free(t.auth);
 	}
-	registry_free(reg);
-	aws_http_free(own_http);
+	aws_http_free(t.own_http);
 	image_layout_free(&lay);
 	return rc;
 }
-
-
 
 int image_make_parents(const char *path, mode_t mode)
 {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "ctl.h"
-#include "image_oci.h"
+#include "image_layout.h"
 
 /* The platforms an image can have, in index order; bit i of image_args.platforms. */
 extern const char *const image_arches[IMAGE_MAX_PLATFORMS];   /* "amd64", "arm64" */

@@ -110,6 +110,20 @@ static int plain_path(const char *p)
 	return p[0] == '/' && !strpbrk(p, "*?[]\\\n");
 }
 
+/* Appends a copy of s[0..len) to the string array *v (*n of them, grown by
+ * aws_buf_array_push alone). -1 out of memory, *v and *n as they were. */
+static int strpush(char ***v, size_t *n, const char *s, size_t len)
+{
+	char *c = strndup(s, len);
+	char **slot = c ? aws_buf_array_push(v, n, sizeof **v) : NULL;
+	if (!slot) {
+		free(c);
+		return -1;
+	}
+	*slot = c;
+	return 0;
+}
+
 int image_dpkg_copyright_licenses(const char *text, size_t len, char ***names, size_t *n)
 {
 	if (len < 7 || strncmp(text, "Format:", 7) != 0)
@@ -129,15 +143,8 @@ int image_dpkg_copyright_licenses(const char *text, size_t len, char ***names, s
 			int seen = k == 0 || k > 200;
 			for (size_t i = 0; !seen && i < *n; i++)
 				seen = strlen((*names)[i]) == k && memcmp((*names)[i], s, k) == 0;
-			if (!seen) {
-				char **nv = realloc(*names, (*n + 1) * sizeof *nv);
-				if (!nv)
-					return -1;
-				*names = nv;
-				if (!(nv[*n] = strndup(s, k)))
-					return -1;
-				(*n)++;
-			}
+			if (!seen && strpush(names, n, s, k) != 0)
+				return -1;
 		}
 		p = le + 1;
 	}
@@ -163,20 +170,168 @@ static int read_copyright(image_dpkg_pkg *pkg)
 	return rc;
 }
 
-/* Index of package spec (as dpkg prints it: "libc6:arm64" or "ca-certificates") in
- * specs, adding it when new. */
-static long spec_index(char ***specs, size_t *n, const char *s, size_t len)
+/* One lookup's scratch: the argument vector, each file's /usr twin, the package specs as
+ * dpkg prints them ("libc6:arm64" or "ca-certificates"), each once in order of first use,
+ * and dpkg-query's output. */
+typedef struct dpkg_query {
+	char **argv;
+	char (*twins)[4096];
+	char **specs;
+	size_t nspecs;
+	aws_buf out;
+} dpkg_query;
+
+/* Index of package spec s[0..len) in q->specs, adding it when new; -1 out of memory. */
+static long spec_index(dpkg_query *q, const char *s, size_t len)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (strlen((*specs)[i]) == len && memcmp((*specs)[i], s, len) == 0)
+	for (size_t i = 0; i < q->nspecs; i++)
+		if (strlen(q->specs[i]) == len && memcmp(q->specs[i], s, len) == 0)
 			return (long)i;
-	char **nv = realloc(*specs, (*n + 1) * sizeof *nv);
-	if (!nv)
-		return -2;
-	*specs = nv;
-	if (!(nv[*n] = strndup(s, len)))
-		return -2;
-	return (long)(*n)++;
+	if (strpush(&q->specs, &q->nspecs, s, len) != 0)
+		return -1;
+	return (long)(q->nspecs - 1);
+}
+
+/* Cuts the next line off *text (NUL-terminating it); NULL at the end. */
+static char *next_line(char **text)
+{
+	char *line = *text;
+	if (!line || !*line)
+		return NULL;
+	char *nl = strchr(line, '\n');
+	if (nl)
+		*nl++ = '\0';
+	*text = nl;
+	return line;
+}
+
+/* dpkg-query -S's "pkg[:arch][, pkg2…]: /path" lines → out->owner of each file whose path or
+ * twin is that path (the first package named); "diversion by …" lines are skipped. */
+static int owners_parse(dpkg_query *q, const char *const *files, size_t n, image_dpkg *out,
+			aws_error *err)
+{
+	char *text = q->out.data;
+	for (char *line; (line = next_line(&text));) {
+		char *sep = strstr(line, ": /");
+		if (!sep || strncmp(line, "diversion ", 10) == 0)
+			continue;
+		const char *path = sep + 2;
+		size_t plen = strcspn(line, ",");
+		if (line + plen > sep)
+			plen = (size_t)(sep - line);
+		for (size_t i = 0; i < n; i++) {
+			if (out->owner[i] >= 0 ||
+			    (strcmp(path, files[i]) != 0 && strcmp(path, q->twins[i]) != 0))
+				continue;
+			if ((out->owner[i] = spec_index(q, line, plen)) < 0)
+				return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+/* Step 1, owners: one dpkg-query -S for every path and its twin. */
+static int owners_query(dpkg_query *q, const char *const *files, size_t n, image_dpkg *out,
+			aws_error *err)
+{
+	size_t a = 0;
+	q->argv[a++] = "dpkg-query";
+	q->argv[a++] = "-S";
+	for (size_t i = 0; i < n; i++) {
+		usr_twin(files[i], q->twins[i], sizeof q->twins[i]);
+		if (plain_path(files[i]))
+			q->argv[a++] = (char *)files[i];
+		if (q->twins[i][0] && plain_path(q->twins[i]))
+			q->argv[a++] = q->twins[i];
+	}
+	q->argv[a] = NULL;
+	if (a == 2)
+		return 0; /* nothing dpkg could own */
+	int st = run_capture(q->argv, &q->out, err);
+	if (st < 0)
+		return -1;
+	if (st > 1)
+		return aws_error_set(err, AWS_ERR_IO, "dpkg-query -S failed (exit status %d): dpkg's "
+				     "database is not readable", st);
+	return owners_parse(q, files, n, out, err);
+}
+
+/* Splits a dpkg-query -W line at its tabs into f[0..6); 0 unless it has all six fields and
+ * the package is installed ("ii": not only config files left, not half-installed). */
+static int version_fields(char *line, char *f[6])
+{
+	size_t nf = 0;
+	for (char *s = line; nf < 6; nf++) {
+		f[nf] = s;
+		char *t = strchr(s, '\t');
+		if (!t) {
+			nf++;
+			break;
+		}
+		*t = '\0';
+		s = t + 1;
+	}
+	return nf >= 6 && strncmp(f[5], "ii", 2) == 0;
+}
+
+/* The spec asked that dpkg answered as f0: "libc6:arm64" as asked, or "libc6" for a package
+ * that is not Multi-Arch: same asked as "libc6:amd64". */
+static int spec_is(const char *spec, const char *f0)
+{
+	size_t bl = strcspn(spec, ":");
+	return strcmp(spec, f0) == 0 || (strlen(f0) == bl && memcmp(spec, f0, bl) == 0);
+}
+
+/* Step 2, versions: one dpkg-query -W for every package found, each package's fields and
+ * licences into out->pkgs (in the order of q->specs). */
+static int versions_query(dpkg_query *q, image_dpkg *out, aws_error *err)
+{
+	if (!(out->pkgs = calloc(q->nspecs, sizeof *out->pkgs)))
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	out->npkgs = q->nspecs;
+	size_t a = 0;
+	q->argv[a++] = "dpkg-query";
+	q->argv[a++] = "-W";
+	q->argv[a++] = "-f=${binary:Package}\t${Package}\t${Architecture}\t${Version}\t"
+		       "${source:Package}\t${db:Status-Abbrev}\n";
+	for (size_t i = 0; i < q->nspecs; i++)
+		q->argv[a++] = q->specs[i];
+	q->argv[a] = NULL;
+	if (run_capture(q->argv, &q->out, err) < 0)
+		return -1;
+	char *text = q->out.data;
+	for (char *line; (line = next_line(&text));) {
+		char *f[6];
+		if (!version_fields(line, f))
+			continue;
+		for (size_t i = 0; i < q->nspecs; i++) {
+			image_dpkg_pkg *p = &out->pkgs[i];
+			if (p->name || !spec_is(q->specs[i], f[0]))
+				continue;
+			if (!(p->name = strdup(f[1])) || !(p->arch = strdup(f[2])) ||
+			    !(p->version = strdup(f[3])) ||
+			    !(p->source = strdup(strcmp(f[4], f[1]) == 0 ? "" : f[4])) ||
+			    read_copyright(p) != 0)
+				return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+			break;
+		}
+	}
+	for (size_t i = 0; i < q->nspecs; i++)
+		if (!out->pkgs[i].name)
+			return aws_error_set(err, AWS_ERR_INVALID, "dpkg says %s owns a file of the "
+					     "image but has no version for it (half-installed?) — "
+					     "reinstall it", q->specs[i]);
+	return 0;
+}
+
+/* The packages named in extra (nextra of them) as files n.. of out->owner. */
+static int extras_add(dpkg_query *q, const char *const *extra, size_t nextra, size_t n,
+		      image_dpkg *out, aws_error *err)
+{
+	for (size_t i = 0; i < nextra; i++)
+		if ((out->owner[n + i] = spec_index(q, extra[i], strlen(extra[i]))) < 0)
+			return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	return 0;
 }
 
 int image_dpkg_lookup(const char *const *files, size_t n, const char *const *extra_pkgs,
@@ -189,148 +344,30 @@ int image_dpkg_lookup(const char *const *files, size_t n, const char *const *ext
 	if (n * 2 + nextra + 8 > DPKG_MAX_ARGS)
 		return aws_error_set(err, AWS_ERR_INVALID, "%zu files: too many for one dpkg query", n);
 	out->nfiles = n + nextra;
-	char **argv = calloc(n * 2 + nextra + 8, sizeof *argv);
-	char (*twins)[4096] = calloc(n ? n : 1, sizeof *twins);
-	char **specs = NULL;
-	size_t nspecs = 0;
-	aws_buf o = AWS_BUF_INIT;
+	dpkg_query q = {.argv = calloc(n * 2 + nextra + 8, sizeof *q.argv),
+			.twins = calloc(n ? n : 1, sizeof *q.twins),
+			.out = AWS_BUF_INIT};
 	int rc = -1;
-	if (!(out->owner = calloc(out->nfiles ? out->nfiles : 1, sizeof *out->owner)) || !argv ||
-	    !twins) {
+	if (!(out->owner = calloc(out->nfiles ? out->nfiles : 1, sizeof *out->owner)) ||
+	    !q.argv || !q.twins) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 		goto done;
 	}
 	for (size_t i = 0; i < out->nfiles; i++)
 		out->owner[i] = -1;
-
-	/* 1. owners: one dpkg-query -S for every path and its twin */
-	size_t a = 0;
-	argv[a++] = "dpkg-query";
-	argv[a++] = "-S";
-	for (size_t i = 0; i < n; i++) {
-		usr_twin(files[i], twins[i], sizeof twins[i]);
-		if (plain_path(files[i]))
-			argv[a++] = (char *)files[i];
-		if (twins[i][0] && plain_path(twins[i]))
-			argv[a++] = twins[i];
-	}
-	argv[a] = NULL;
-	if (a > 2) {
-		int st = run_capture(argv, &o, err);
-		if (st < 0)
-			goto done;
-		if (st > 1) {
-			aws_error_set(err, AWS_ERR_IO, "dpkg-query -S failed (exit status %d): dpkg's "
-				      "database is not readable", st);
-			goto done;
-		}
-		/* "pkg[:arch][, pkg2…]: /path" per line; "diversion by …" lines are skipped */
-		for (char *line = o.data, *next; line && *line; line = next) {
-			next = strchr(line, '\n');
-			if (next)
-				*next++ = '\0';
-			char *sep = strstr(line, ": /");
-			if (!sep || strncmp(line, "diversion ", 10) == 0)
-				continue;
-			const char *path = sep + 2;
-			size_t plen = strcspn(line, ",");
-			if (line + plen > sep)
-				plen = (size_t)(sep - line);
-			for (size_t i = 0; i < n; i++) {
-				if (out->owner[i] >= 0 ||
-				    (strcmp(path, files[i]) != 0 && strcmp(path, twins[i]) != 0))
-					continue;
-				long k = spec_index(&specs, &nspecs, line, plen);
-				if (k < -1) {
-					aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-					goto done;
-				}
-				out->owner[i] = k;
-			}
-		}
-	}
-	for (size_t i = 0; i < nextra; i++) {
-		long k = spec_index(&specs, &nspecs, extra_pkgs[i], strlen(extra_pkgs[i]));
-		if (k < -1) {
-			aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-			goto done;
-		}
-		out->owner[n + i] = k;
-	}
-	if (nspecs == 0) {
-		rc = 0;
+	if (owners_query(&q, files, n, out, err) != 0 ||
+	    extras_add(&q, extra_pkgs, nextra, n, out, err) != 0)
 		goto done;
-	}
-
-	/* 2. versions: one dpkg-query -W for every package found */
-	if (!(out->pkgs = calloc(nspecs, sizeof *out->pkgs))) {
-		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	if (q.nspecs > 0 && versions_query(&q, out, err) != 0)
 		goto done;
-	}
-	out->npkgs = nspecs;
-	a = 0;
-	argv[a++] = "dpkg-query";
-	argv[a++] = "-W";
-	argv[a++] = "-f=${binary:Package}\t${Package}\t${Architecture}\t${Version}\t"
-		    "${source:Package}\t${db:Status-Abbrev}\n";
-	for (size_t i = 0; i < nspecs; i++)
-		argv[a++] = specs[i];
-	argv[a] = NULL;
-	int st = run_capture(argv, &o, err);
-	if (st < 0)
-		goto done;
-	for (char *line = o.data, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		char *f[6];
-		size_t nf = 0;
-		for (char *s = line; nf < 6; nf++) {
-			f[nf] = s;
-			char *t = strchr(s, '\t');
-			if (!t) {
-				nf++;
-				break;
-			}
-			*t = '\0';
-			s = t + 1;
-		}
-		if (nf < 6 || strncmp(f[5], "ii", 2) != 0)
-			continue; /* not installed (only config files left, or half-installed) */
-		for (size_t i = 0; i < nspecs; i++) {
-			image_dpkg_pkg *p = &out->pkgs[i];
-			/* "libc6:arm64" as asked, or "libc6" for a package that is not Multi-Arch:
-			 * same asked as "libc6:amd64" */
-			size_t bl = strcspn(specs[i], ":");
-			if (p->name || (strcmp(specs[i], f[0]) != 0 &&
-					!(strlen(f[0]) == bl && memcmp(specs[i], f[0], bl) == 0)))
-				continue;
-			if (!(p->name = strdup(f[1])) || !(p->arch = strdup(f[2])) ||
-			    !(p->version = strdup(f[3])) ||
-			    !(p->source = strdup(strcmp(f[4], f[1]) == 0 ? "" : f[4])) ||
-			    read_copyright(p) != 0) {
-				aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-				goto done;
-			}
-			break;
-		}
-	}
-	for (size_t i = 0; i < nspecs; i++) {
-		if (!out->pkgs[i].name) {
-			aws_error_set(err, AWS_ERR_INVALID, "dpkg says %s owns a file of the image but "
-				      "has no version for it (half-installed?) — reinstall it",
-				      specs[i]);
-			goto done;
-		}
-	}
 	rc = 0;
 done:
-	for (size_t i = 0; i < nspecs; i++)
-		free(specs[i]);
-	free(specs);
-	free(argv);
-	free(twins);
-	aws_buf_free(&o);
+	for (size_t i = 0; i < q.nspecs; i++)
+		free(q.specs[i]);
+	free(q.specs);
+	free(q.argv);
+	free(q.twins);
+	aws_buf_free(&q.out);
 	if (rc != 0)
 		image_dpkg_free(out);
 	return rc;

@@ -41,7 +41,8 @@ int image_dpkg_lookup(const char *const *files, size_t n, const char *const *ext
 void image_dpkg_free(image_dpkg *d);
 
 /* The DEP-5 "License:" names of a copyright file's text (exposed for unit tests): appends
- * new names to *names (owned strings). Returns 0, or -1 out of memory. */
+ * new names to *names (owned strings; an array grown by aws_buf_array_push alone: start
+ * from NULL, 0). Returns 0, or -1 out of memory. */
 int image_dpkg_copyright_licenses(const char *text, size_t len, char ***names, size_t *n);
 
 #endif

@@ -117,13 +117,11 @@ static char *dyn_string(const uint8_t *data, uint64_t stroff, uint64_t strsz, ui
 	return strndup(s, (size_t)(nul - s));
 }
 
-int image_elf_parse(const void *vdata, size_t len, const char *what, image_elf_info *info,
-		    aws_error *err)
+/* The ELF identification and header into *eh: ELF64, little-endian, an executable or a
+ * shared object, its program header table inside the file. */
+static int elf_header(const uint8_t *data, size_t len, const char *what, Elf64_Ehdr *eh,
+		      aws_error *err)
 {
-	const uint8_t *data = vdata;
-	memset(info, 0, sizeof *info);
-	if (!what)
-		what = "ELF file";
 	if (len < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG) != 0)
 		return bad(err, what, "no ELF magic (not an ELF file, or empty)");
 	if (data[EI_CLASS] != ELFCLASS64)
@@ -132,96 +130,100 @@ int image_elf_parse(const void *vdata, size_t len, const char *what, image_elf_i
 		return bad(err, what, "not little-endian");
 	if (len < sizeof(Elf64_Ehdr))
 		return bad(err, what, "truncated inside the ELF header");
-	Elf64_Ehdr eh;
-	memcpy(&eh, data, sizeof eh);
-	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
+	memcpy(eh, data, sizeof *eh);
+	if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
 		return bad(err, what, "neither an executable nor a shared object");
-	info->type = eh.e_type;
-	info->machine = eh.e_machine;
-	if (eh.e_phnum == 0)
-		return 0; /* nothing loadable to inspect: no interpreter, no dependencies */
-	if (eh.e_phentsize != sizeof(Elf64_Phdr))
+	if (eh->e_phnum == 0)
+		return 0;
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
 		return bad(err, what, "program header entry size is not that of ELF64");
-	if (!in_range(len, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr)))
+	if (!in_range(len, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)))
 		return bad(err, what, "program header table lies outside the file (truncated or bad e_phoff)");
+	return 0;
+}
 
-	int have_dyn = 0;
-	Elf64_Phdr dyn = {0};
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
+/* The program headers: the interpreter into info->interp, the PT_DYNAMIC header into *dyn
+ * (*have_dyn set when there is one). */
+static int elf_program_headers(const uint8_t *data, size_t len, const char *what,
+			       const Elf64_Ehdr *eh, image_elf_info *info, Elf64_Phdr *dyn,
+			       int *have_dyn, aws_error *err)
+{
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr ph;
-		memcpy(&ph, data + eh.e_phoff + (uint64_t)i * sizeof ph, sizeof ph);
+		memcpy(&ph, data + eh->e_phoff + (uint64_t)i * sizeof ph, sizeof ph);
 		if (ph.p_type == PT_INTERP) {
-			/* a second PT_INTERP may be bad after a first was kept: free it on failure */
-			if (!in_range(len, ph.p_offset, ph.p_filesz) || ph.p_filesz == 0) {
-				image_elf_info_free(info);
+			if (!in_range(len, ph.p_offset, ph.p_filesz) || ph.p_filesz == 0)
 				return bad(err, what, "PT_INTERP lies outside the file");
-			}
 			const char *s = (const char *)data + ph.p_offset;
-			if (!memchr(s, '\0', ph.p_filesz) || s[0] != '/') {
-				image_elf_info_free(info);
+			if (!memchr(s, '\0', ph.p_filesz) || s[0] != '/')
 				return bad(err, what, "PT_INTERP is not a NUL-terminated absolute path");
-			}
-			free(info->interp);
-			if (!(info->interp = strdup(s))) {
-				image_elf_info_free(info);
+			free(info->interp); /* a second PT_INTERP replaces the first */
+			if (!(info->interp = strdup(s)))
 				return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-			}
 		} else if (ph.p_type == PT_DYNAMIC) {
-			dyn = ph;
-			have_dyn = 1;
+			*dyn = ph;
+			*have_dyn = 1;
 		}
 	}
-	if (!have_dyn)
-		return 0;
-	info->is_dynamic = 1;
-	if (!in_range(len, dyn.p_offset, dyn.p_filesz))
-		goto fail_dyn;
-	uint64_t ndyn = dyn.p_filesz / sizeof(Elf64_Dyn);
-	if (ndyn > ELF_MAX_DYN)
-		ndyn = ELF_MAX_DYN;
+	return 0;
+}
 
-	uint64_t strtab = 0, strsz = 0;
-	int have_strtab = 0, have_strsz = 0, need_strings = 0;
-	size_t nneeded = 0;
-	for (uint64_t i = 0; i < ndyn; i++) {
+/* What the first pass over the dynamic section finds: where the string table is, and
+ * whether any entry names a string (DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH). */
+typedef struct elf_dyn_scan {
+	uint64_t ndyn;                  /* entries read (at most ELF_MAX_DYN) */
+	uint64_t strtab, strsz;
+	int have_strtab, have_strsz, need_strings;
+	size_t nneeded;
+} elf_dyn_scan;
+
+static void elf_dyn_at(const uint8_t *data, const Elf64_Phdr *dyn, uint64_t i, Elf64_Dyn *d)
+{
+	memcpy(d, data + dyn->p_offset + i * sizeof *d, sizeof *d);
+}
+
+static int elf_dynamic_scan(const uint8_t *data, size_t len, const char *what,
+			    const Elf64_Phdr *dyn, elf_dyn_scan *sc, aws_error *err)
+{
+	memset(sc, 0, sizeof *sc);
+	if (!in_range(len, dyn->p_offset, dyn->p_filesz))
+		return bad(err, what, "PT_DYNAMIC lies outside the file");
+	sc->ndyn = dyn->p_filesz / sizeof(Elf64_Dyn);
+	if (sc->ndyn > ELF_MAX_DYN)
+		sc->ndyn = ELF_MAX_DYN;
+	for (uint64_t i = 0; i < sc->ndyn; i++) {
 		Elf64_Dyn d;
-		memcpy(&d, data + dyn.p_offset + i * sizeof d, sizeof d);
+		elf_dyn_at(data, dyn, i, &d);
 		if (d.d_tag == DT_NULL)
 			break;
 		if (d.d_tag == DT_STRTAB) {
-			strtab = d.d_un.d_ptr;
-			have_strtab = 1;
+			sc->strtab = d.d_un.d_ptr;
+			sc->have_strtab = 1;
 		} else if (d.d_tag == DT_STRSZ) {
-			strsz = d.d_un.d_val;
-			have_strsz = 1;
+			sc->strsz = d.d_un.d_val;
+			sc->have_strsz = 1;
 		} else if (d.d_tag == DT_NEEDED || d.d_tag == DT_SONAME || d.d_tag == DT_RPATH ||
 			   d.d_tag == DT_RUNPATH) {
-			need_strings = 1;
-			nneeded += d.d_tag == DT_NEEDED;
+			sc->need_strings = 1;
+			sc->nneeded += d.d_tag == DT_NEEDED;
 		}
 	}
-	if (nneeded > ELF_MAX_NEEDED) {
-		image_elf_info_free(info);
+	if (sc->nneeded > ELF_MAX_NEEDED)
 		return bad(err, what, "more DT_NEEDED entries than any real object has");
-	}
-	if (!need_strings)
-		return 0;
-	if (!have_strtab || !have_strsz) {
-		image_elf_info_free(info);
-		return bad(err, what, "dynamic section has names but no DT_STRTAB/DT_STRSZ");
-	}
-	uint64_t stroff;
-	if (vaddr_to_off(data, len, &eh, strtab, &stroff) != 0 || !in_range(len, stroff, strsz)) {
-		image_elf_info_free(info);
-		return bad(err, what, "DT_STRTAB/DT_STRSZ point outside the file");
-	}
-	if (nneeded && !(info->needed = calloc(nneeded, sizeof *info->needed))) {
-		image_elf_info_free(info);
+	return 0;
+}
+
+/* The second pass: each string-valued entry read from the string table at stroff into
+ * info (the needed list, soname, rpath, runpath). */
+static int elf_dynamic_strings(const uint8_t *data, const char *what, const Elf64_Phdr *dyn,
+			       const elf_dyn_scan *sc, uint64_t stroff, image_elf_info *info,
+			       aws_error *err)
+{
+	if (sc->nneeded && !(info->needed = calloc(sc->nneeded, sizeof *info->needed)))
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-	}
-	for (uint64_t i = 0; i < ndyn; i++) {
+	for (uint64_t i = 0; i < sc->ndyn; i++) {
 		Elf64_Dyn d;
-		memcpy(&d, data + dyn.p_offset + i * sizeof d, sizeof d);
+		elf_dyn_at(data, dyn, i, &d);
 		if (d.d_tag == DT_NULL)
 			break;
 		char **slot = NULL;
@@ -233,11 +235,10 @@ int image_elf_parse(const void *vdata, size_t len, const char *what, image_elf_i
 		case DT_RUNPATH: slot = &info->runpath; field = "DT_RUNPATH"; break;
 		default: continue;
 		}
-		char *s = dyn_string(data, stroff, strsz, d.d_un.d_val);
+		char *s = dyn_string(data, stroff, sc->strsz, d.d_un.d_val);
 		if (!s || (d.d_tag == DT_NEEDED && !*s)) {
 			char msg[96];
 			free(s);
-			image_elf_info_free(info);
 			snprintf(msg, sizeof msg, "%s string is outside DT_STRTAB or not terminated", field);
 			return bad(err, what, msg);
 		}
@@ -247,9 +248,50 @@ int image_elf_parse(const void *vdata, size_t len, const char *what, image_elf_i
 			info->nneeded++;
 	}
 	return 0;
-fail_dyn:
-	image_elf_info_free(info);
-	return bad(err, what, "PT_DYNAMIC lies outside the file");
+}
+
+/* The steps after the header; on failure the caller frees what info gathered. */
+static int elf_parse_loadable(const uint8_t *data, size_t len, const char *what,
+			      const Elf64_Ehdr *eh, image_elf_info *info, aws_error *err)
+{
+	Elf64_Phdr dyn = {0};
+	int have_dyn = 0;
+	if (elf_program_headers(data, len, what, eh, info, &dyn, &have_dyn, err) != 0)
+		return -1;
+	if (!have_dyn)
+		return 0;
+	info->is_dynamic = 1;
+	elf_dyn_scan sc;
+	if (elf_dynamic_scan(data, len, what, &dyn, &sc, err) != 0)
+		return -1;
+	if (!sc.need_strings)
+		return 0;
+	if (!sc.have_strtab || !sc.have_strsz)
+		return bad(err, what, "dynamic section has names but no DT_STRTAB/DT_STRSZ");
+	uint64_t stroff;
+	if (vaddr_to_off(data, len, eh, sc.strtab, &stroff) != 0 || !in_range(len, stroff, sc.strsz))
+		return bad(err, what, "DT_STRTAB/DT_STRSZ point outside the file");
+	return elf_dynamic_strings(data, what, &dyn, &sc, stroff, info, err);
+}
+
+int image_elf_parse(const void *data, size_t len, const char *what, image_elf_info *info,
+		    aws_error *err)
+{
+	memset(info, 0, sizeof *info);
+	if (!what)
+		what = "ELF file";
+	Elf64_Ehdr eh;
+	if (elf_header(data, len, what, &eh, err) != 0)
+		return -1;
+	info->type = eh.e_type;
+	info->machine = eh.e_machine;
+	if (eh.e_phnum == 0)
+		return 0; /* nothing loadable to inspect: no interpreter, no dependencies */
+	if (elf_parse_loadable(data, len, what, &eh, info, err) != 0) {
+		image_elf_info_free(info);
+		return -1;
+	}
+	return 0;
 }
 
 int image_elf_read(const char *path, image_elf_info *info, aws_error *err)

@@ -14,6 +14,9 @@
  * /usr/share/showtable. The config, manifest, index.json and oci-layout follow the OCI
  * image spec v1.1; a Docker-style manifest.json (the first platform's image) is added so
  * `docker load` takes the .tar.
+ *
+ * This module decides what the image holds and writes its documents; image_layer makes a
+ * layer's bytes, image_layout writes the layout and reads it back, image_sbom the SBOM.
  */
 #ifndef IMAGE_OCI_H
 #define IMAGE_OCI_H
@@ -93,52 +96,11 @@ typedef struct image_build_result {
  * AWS_ERR_IO (file read/write, with the path). */
 int image_oci_build(const image_build_opts *opts, image_build_result *res, aws_error *err);
 
-/* A manifest an image index of the layout lists. */
-typedef struct image_layout_manifest {
-	char digest[IMAGE_DIGEST_LEN];
-	char media_type[96];
-	char *data;                      /* the manifest bytes (owned) */
-	size_t len;
-	char subject[IMAGE_DIGEST_LEN];  /* the manifest it refers to (an SBOM's image), "" = none */
-	char artifact_type[96];          /* "" for an image */
-	char arch[16];                   /* the index's platform.architecture, "" when none */
-} image_layout_manifest;
-
-/* What a layout on disk holds, as push needs it: the image (an index, or a single manifest
- * in layouts written before images had indexes), the manifests the index lists, and every
- * blob they name. */
-typedef struct image_layout {
-	char *manifest;                  /* the image's index (or manifest) JSON bytes (owned) */
-	size_t manifest_len;
-	char manifest_digest[IMAGE_DIGEST_LEN]; /* the image's digest */
-	char media_type[96];             /* its mediaType */
-	image_layout_manifest *children; /* the index's manifests in its order; none for a manifest */
-	size_t nchildren;
-	char (*blobs)[IMAGE_DIGEST_LEN]; /* each once: per manifest its config first, then layers */
-	uint64_t *blob_sizes;
-	size_t nblobs;
-	char *dir;
-} image_layout;
-
-/* Reads index.json → the image it names (the first entry) → for an index each manifest it
- * lists → their configs and layers; checks every manifest's digest and that every blob
- * file exists with the size its descriptor says. Free with image_layout_free. */
-int image_layout_open(const char *dir, image_layout *lay, aws_error *err);
-void image_layout_free(image_layout *lay);
-/* Path of a blob file inside the layout: DIR/blobs/sha256/HEX. */
-int image_layout_blob_path(const image_layout *lay, const char *digest, char *out, size_t len);
-
-/* Reads blob `digest` of the layout into out (at most 1 GiB) and checks that its bytes
- * hash to that digest: a corrupt or truncated blob is AWS_ERR_INVALID, never pushed. */
-int image_layout_read_blob(const image_layout *lay, const char *digest, aws_buf *out,
-			   aws_error *err);
-
-/* The SBOM of the layout's image for arch ("amd64"; NULL = the first platform) into out,
- * its bytes checked against their digest. AWS_ERR_INVALID when the layout has none for
- * that platform (built before images carried one: build it again). */
-int image_layout_sbom(const image_layout *lay, const char *arch, aws_buf *out, aws_error *err);
-
 /* "sha256:" + hex SHA-256 of data (through aws_crypto). */
 void image_digest(const void *data, size_t len, char out[IMAGE_DIGEST_LEN]);
+
+/* Reads the host file at path (at most max bytes) into out, replacing its content; every
+ * failure is worded with the path (cannot open, read failed, larger than max, no memory). */
+int image_read_file(const char *path, size_t max, aws_buf *out, aws_error *err);
 
 #endif

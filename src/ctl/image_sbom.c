@@ -68,131 +68,173 @@ static int pkg_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->p->arch, y->p->arch);
 }
 
-int image_sbom_cyclonedx(const image_sbom_file *files, size_t n, const image_sbom_opts *o,
-			 aws_buf *out, image_sbom_stats *stats, aws_error *err)
+/* The files sorted by path, each given its group: the index of the package that owns it
+ * in db, -1 for showtable's own, -2 for a host file no package owns (counted in st). */
+typedef struct sbom_files {
+	const image_sbom_file **sorted;
+	long *group;
+	size_t n;
+} sbom_files;
+
+static int group_files(const image_sbom_file *files, size_t n, sbom_files *f, image_dpkg *db,
+		       image_sbom_stats *st, aws_error *err)
 {
-	image_sbom_stats st = {0};
-	const image_sbom_file **sorted = calloc(n ? n : 1, sizeof *sorted);
 	const char **hosts = calloc(n ? n : 1, sizeof *hosts);
-	long *group = calloc(n ? n : 1, sizeof *group);
 	size_t *hostof = calloc(n ? n : 1, sizeof *hostof);
-	pkg_order *order = NULL;
-	image_dpkg db = {0};
-	json_t *doc = NULL;
+	f->sorted = calloc(n ? n : 1, sizeof *f->sorted);
+	f->group = calloc(n ? n : 1, sizeof *f->group);
+	f->n = n;
 	int rc = -1;
-	if (!sorted || !hosts || !group || !hostof) {
+	if (!f->sorted || !hosts || !f->group || !hostof) {
 		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
 		goto done;
 	}
 	for (size_t i = 0; i < n; i++)
-		sorted[i] = &files[i];
-	qsort(sorted, n, sizeof *sorted, path_cmp);
+		f->sorted[i] = &files[i];
+	qsort(f->sorted, n, sizeof *f->sorted, path_cmp);
 	size_t nh = 0;
 	int want_ca = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (sorted[i]->origin == IMAGE_SBOM_PACKAGE) {
+		if (f->sorted[i]->origin == IMAGE_SBOM_PACKAGE) {
 			hostof[i] = nh;
-			hosts[nh++] = sorted[i]->host_path;
+			hosts[nh++] = f->sorted[i]->host_path;
 		}
-		want_ca |= sorted[i]->origin == IMAGE_SBOM_CA;
+		want_ca |= f->sorted[i]->origin == IMAGE_SBOM_CA;
 	}
 	const char *extra[] = {want_ca ? "ca-certificates" : NULL, NULL};
-	if (image_dpkg_lookup(hosts, nh, extra, &db, err) != 0)
+	if (image_dpkg_lookup(hosts, nh, extra, db, err) != 0)
 		goto done;
 	for (size_t i = 0; i < n; i++) {
-		switch (sorted[i]->origin) {
-		case IMAGE_SBOM_APP: group[i] = -1; break;
-		case IMAGE_SBOM_PACKAGE: group[i] = db.owner[hostof[i]]; break;
-		case IMAGE_SBOM_CA: group[i] = db.owner[nh]; break;
+		long *g = &f->group[i];
+		switch (f->sorted[i]->origin) {
+		case IMAGE_SBOM_APP: *g = -1; break;
+		case IMAGE_SBOM_PACKAGE: *g = db->owner[hostof[i]]; break;
+		case IMAGE_SBOM_CA: *g = db->owner[nh]; break;
 		}
-		if (group[i] < 0 && sorted[i]->origin != IMAGE_SBOM_APP) {
-			group[i] = -2;
-			st.unowned++;
+		if (*g < 0 && f->sorted[i]->origin != IMAGE_SBOM_APP) {
+			*g = -2;
+			st->unowned++;
 		}
-		st.files++;
+		st->files++;
 	}
+	rc = 0;
+done:
+	free(hosts);
+	free(hostof);
+	return rc;
+}
 
+/* showtable itself: its own files, at the git revision. */
+static json_t *app_component(const sbom_files *f, const image_sbom_opts *o)
+{
+	const char *rev = o->revision && *o->revision ? o->revision : "unknown";
+	char app_ref[300];
+	snprintf(app_ref, sizeof app_ref, "pkg:generic/showtable@%s", rev);
+	json_t *app = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "type", "application", "bom-ref",
+				app_ref, "name", "showtable", "version", rev, "purl", app_ref,
+				"components", files_of(f->sorted, f->n, f->group, -1));
+	if (app && o->source && *o->source)
+		json_object_set_new(app, "externalReferences",
+				    json_pack("[{s:s, s:s}]", "type", "vcs", "url", o->source));
+	return app;
+}
+
+/* One Debian package (index `index` in the lookup) with its files and licences. */
+static json_t *package_component(const sbom_files *f, const image_dpkg_pkg *p, long index)
+{
+	char ver[256], purl[600];
+	purl_escape(p->version, ver, sizeof ver);
+	snprintf(purl, sizeof purl, "pkg:deb/debian/%s@%s?arch=%s", p->name, ver, p->arch);
+	json_t *lic = json_array();
+	for (size_t i = 0; i < p->nlicenses; i++)
+		json_array_append_new(lic, json_pack("{s:{s:s}}", "license", "name", p->licenses[i]));
+	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "type", "library", "bom-ref", purl,
+			      "name", p->name, "version", p->version, "purl", purl, "components",
+			      files_of(f->sorted, f->n, f->group, index));
+	if (c && json_array_size(lic))
+		json_object_set(c, "licenses", lic);
+	if (c && p->source[0])
+		json_object_set_new(c, "properties", json_pack("[{s:s, s:s}]", "name",
+							       "debian:source", "value", p->source));
+	json_decref(lic);
+	return c;
+}
+
+/* Every package of db, sorted by name and architecture, appended to comps. */
+static int package_components(json_t *comps, const sbom_files *f, const image_dpkg *db,
+			      image_sbom_stats *st, aws_error *err)
+{
+	if (db->npkgs == 0)
+		return 0;
+	pkg_order *order = calloc(db->npkgs, sizeof *order);
+	if (!order)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < db->npkgs; i++)
+		order[i] = (pkg_order){&db->pkgs[i], (long)i};
+	qsort(order, db->npkgs, sizeof *order, pkg_cmp);
+	for (size_t k = 0; k < db->npkgs; k++) {
+		json_array_append_new(comps, package_component(f, order[k].p, order[k].index));
+		st->packages++;
+	}
+	free(order);
+	return 0;
+}
+
+/* The whole document around comps (consumed), into out. */
+static int sbom_document(const image_sbom_opts *o, json_t *comps, aws_buf *out, aws_error *err)
+{
 	char created[32];
 	time_t tt = (time_t)o->created;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
 	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	const char *rev = o->revision && *o->revision ? o->revision : "unknown";
-	char platform[64], app_ref[300];
+	char platform[64];
 	snprintf(platform, sizeof platform, "linux/%s", o->arch);
-	snprintf(app_ref, sizeof app_ref, "pkg:generic/showtable@%s", rev);
+	json_t *doc = json_pack("{s:s, s:s, s:i, s:{s:s, s:{s:[{s:s, s:s}]}, s:{s:s, s:s, s:s, s:s, "
+				"s:[{s:s, s:s}]}}, s:o}",
+				"bomFormat", "CycloneDX", "specVersion", "1.5", "version", 1,
+				"metadata", "timestamp", created,
+				"tools", "components", "type", "application", "name", "showtablectl",
+				"component", "type", "container", "bom-ref", "image", "name", "showtable",
+				"version", o->image_digest ? o->image_digest : "",
+				"properties", "name", "oci:platform", "value", platform,
+				"components", comps);
+	char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(doc);
+	aws_buf_reset(out);
+	int rc = 0;
+	if (!s || aws_buf_puts(out, s) != 0)
+		rc = aws_error_set(err, AWS_ERR_NOMEM, "out of memory writing the SBOM");
+	free(s);
+	return rc;
+}
 
-	json_t *comps = json_array();
-	json_t *app = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "type", "application", "bom-ref",
-				app_ref, "name", "showtable", "version", rev, "purl", app_ref,
-				"components", files_of(sorted, n, group, -1));
-	if (app && o->source && *o->source)
-		json_object_set_new(app, "externalReferences",
-				    json_pack("[{s:s, s:s}]", "type", "vcs", "url", o->source));
-	json_array_append_new(comps, app);
-
-	if (db.npkgs && !(order = calloc(db.npkgs, sizeof *order))) {
-		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
+int image_sbom_cyclonedx(const image_sbom_file *files, size_t n, const image_sbom_opts *o,
+			 aws_buf *out, image_sbom_stats *stats, aws_error *err)
+{
+	image_sbom_stats st = {0};
+	sbom_files f = {0};
+	image_dpkg db = {0};
+	json_t *comps = NULL;
+	int rc = -1;
+	if (group_files(files, n, &f, &db, &st, err) != 0)
 		goto done;
-	}
-	for (size_t i = 0; i < db.npkgs; i++)
-		order[i] = (pkg_order){&db.pkgs[i], (long)i};
-	if (db.npkgs)
-		qsort(order, db.npkgs, sizeof *order, pkg_cmp);
-	for (size_t k = 0; k < db.npkgs; k++) {
-		const image_dpkg_pkg *p = order[k].p;
-		char ver[256], purl[600];
-		purl_escape(p->version, ver, sizeof ver);
-		snprintf(purl, sizeof purl, "pkg:deb/debian/%s@%s?arch=%s", p->name, ver, p->arch);
-		json_t *lic = json_array();
-		for (size_t i = 0; i < p->nlicenses; i++)
-			json_array_append_new(lic, json_pack("{s:{s:s}}", "license", "name",
-							     p->licenses[i]));
-		json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "type", "library", "bom-ref",
-				      purl, "name", p->name, "version", p->version, "purl", purl,
-				      "components", files_of(sorted, n, group, order[k].index));
-		if (c && json_array_size(lic))
-			json_object_set(c, "licenses", lic);
-		if (c && p->source[0])
-			json_object_set_new(c, "properties",
-					    json_pack("[{s:s, s:s}]", "name", "debian:source", "value",
-						      p->source));
-		json_decref(lic);
-		json_array_append_new(comps, c);
-		st.packages++;
-	}
-	json_t *loose = files_of(sorted, n, group, -2);
+	comps = json_array();
+	json_array_append_new(comps, app_component(&f, o));
+	if (package_components(comps, &f, &db, &st, err) != 0)
+		goto done;
+	json_t *loose = files_of(f.sorted, n, f.group, -2);
 	for (size_t i = 0; i < json_array_size(loose); i++)
 		json_array_append(comps, json_array_get(loose, i));
 	json_decref(loose);
-
-	doc = json_pack("{s:s, s:s, s:i, s:{s:s, s:{s:[{s:s, s:s}]}, s:{s:s, s:s, s:s, s:s, "
-			"s:[{s:s, s:s}]}}, s:o}",
-			"bomFormat", "CycloneDX", "specVersion", "1.5", "version", 1,
-			"metadata", "timestamp", created,
-			"tools", "components", "type", "application", "name", "showtablectl",
-			"component", "type", "container", "bom-ref", "image", "name", "showtable",
-			"version", o->image_digest ? o->image_digest : "",
-			"properties", "name", "oci:platform", "value", platform,
-			"components", comps);
-	char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	aws_buf_reset(out);
-	if (!s || aws_buf_puts(out, s) != 0) {
-		free(s);
-		aws_error_set(err, AWS_ERR_NOMEM, "out of memory writing the SBOM");
-		goto done;
-	}
-	free(s);
-	if (stats)
+	rc = sbom_document(o, comps, out, err);
+	comps = NULL; /* consumed */
+	if (rc == 0 && stats)
 		*stats = st;
-	rc = 0;
 done:
-	json_decref(doc);
+	json_decref(comps);
 	image_dpkg_free(&db);
-	free(order);
-	free(sorted);
-	free(hosts);
-	free(group);
-	free(hostof);
+	free(f.sorted);
+	free(f.group);
 	return rc;
 }

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include "aws_error.h"
 #include "aws_http.h"
-#include "image_oci.h"
+#include "image_layout.h"
 
 typedef struct registry registry;
 

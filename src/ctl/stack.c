@@ -5,7 +5,6 @@
 #include "stack.h"
 #include "aws_sts.h"
 #include "aws_ssm.h"
-#include "aws_time.h"
 
 const char *const stk_kinds[STK_NKINDS] = {"vpc", "table", "container"};
 
@@ -87,8 +86,10 @@ const char *stk_env_flags(const ctl_ctx *ctx, char *buf, size_t len)
 {
 	size_t o = 0;
 	buf[0] = '\0';
-	if (strcmp(ctx->name, "showtable") != 0)
-		o += snprintf(buf + o, len - o, "--name %s ", ctx->name);
+	if (strcmp(ctx->name, "showtable") != 0) {
+		int w = snprintf(buf, len, "--name %s ", ctx->name);
+		o = w > 0 ? (size_t)w : 0; /* the length it wanted: past len when cut */
+	}
 	if (o < len && strcmp(ctx->param_prefix, "/go-on-aws") != 0)
 		snprintf(buf + o, len - o, "--param-prefix %s ", ctx->param_prefix);
 	return buf;

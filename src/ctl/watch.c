@@ -19,11 +19,10 @@
 #include "cfn.h"
 #include "ctl.h"
 #include "jsonl.h"
-#include "aws_query.h"
+#include "elb.h"
 #include "timeline.h"
 #include "watch.h"
 
-#define ELB_NS "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
 #define WATCH_LOG_LINES 10      /* the last lines of a stopped task's log */
 #define WATCH_EVENTS_PER_POLL 10
 #define WATCH_SEEN_MAX 4096     /* task ARNs and target reasons remembered */
@@ -113,26 +112,6 @@ static void read_failed(watch *w, const char *what, const aws_error *err)
 	    aws_error_str(err, buf, sizeof buf));
 }
 
-/* A JSON-protocol call: req (consumed) → the parsed answer, or NULL (err set). */
-static json_t *json_op(aws_client *c, const aws_service *svc, const char *op, json_t *req,
-		       aws_error *err)
-{
-	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	if (body == NULL) {
-		aws_error_set(err, AWS_ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	aws_buf r = AWS_BUF_INIT;
-	int rc = aws_json_call(c, svc, op, body, strlen(body), &r, err);
-	free(body);
-	json_t *out = NULL;
-	if (rc == 0 && (out = json_loadb(r.data, r.len, 0, NULL)) == NULL)
-		aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading the %s answer", op);
-	aws_buf_free(&r);
-	return out;
-}
-
 static const char *jstr(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
@@ -217,7 +196,7 @@ static void read_service(watch *w)
 {
 	aws_error err;
 	aws_error_clear(&err);
-	json_t *resp = json_op(w->c, &AWS_SERVICE_ECS, "DescribeServices",
+	json_t *resp = ctl_json_call(w->c, &AWS_SERVICE_ECS, "DescribeServices",
 			       json_pack("{s:s, s:[s]}", "cluster", w->cluster, "services",
 					 w->service_arn), &err);
 	if (resp == NULL) {
@@ -232,8 +211,11 @@ static void read_service(watch *w)
 		double created = json_number_value(json_object_get(d, "createdAt"));
 		if (id == NULL)
 			continue;
+		/* createdAt is epoch seconds as a JSON number; t0_ms (epoch ms, far below 2^53) is
+		 * exact as a double */
 		if (w->deployment == NULL && w->t0_ms >= 0 && jstr(d, "status") &&
-		    strcmp(jstr(d, "status"), "PRIMARY") == 0 && created * 1000 >= w->t0_ms - 2000) {
+		    strcmp(jstr(d, "status"), "PRIMARY") == 0 &&
+		    created * 1000 >= (double)(w->t0_ms - 2000)) {
 			const char *td = after_last(jstr(d, "taskDefinition"), '/');
 			w->deployment = strdup(id);
 			w->dep_created = created;
@@ -278,7 +260,7 @@ static int log_config(watch *w, const char *taskdef_arn, const char *name, const
 	    strcmp(jstr(w->taskdef, "taskDefinitionArn"), taskdef_arn) != 0) {
 		aws_error err;
 		aws_error_clear(&err);
-		json_t *resp = json_op(w->c, &AWS_SERVICE_ECS, "DescribeTaskDefinition",
+		json_t *resp = ctl_json_call(w->c, &AWS_SERVICE_ECS, "DescribeTaskDefinition",
 				       json_pack("{s:s}", "taskDefinition", taskdef_arn), &err);
 		if (resp == NULL) {
 			read_failed(w, "ECS DescribeTaskDefinition", &err);
@@ -318,7 +300,7 @@ static void print_last_lines(watch *w, const json_t *task, const char *name, jso
 	snprintf(stream, sizeof stream, "%s/%s/%s", prefix, name, task_id ? task_id : "");
 	aws_error err;
 	aws_error_clear(&err);
-	json_t *resp = json_op(w->c, &AWS_SERVICE_LOGS, "GetLogEvents",
+	json_t *resp = ctl_json_call(w->c, &AWS_SERVICE_LOGS, "GetLogEvents",
 			       json_pack("{s:s, s:s, s:i, s:b}", "logGroupName", group, "logStreamName",
 					 stream, "limit", WATCH_LOG_LINES, "startFromHead", 0), &err);
 	if (resp == NULL) {
@@ -435,7 +417,7 @@ static void read_stopped_tasks(watch *w)
 {
 	aws_error err;
 	aws_error_clear(&err);
-	json_t *list = json_op(w->c, &AWS_SERVICE_ECS, "ListTasks",
+	json_t *list = ctl_json_call(w->c, &AWS_SERVICE_ECS, "ListTasks",
 			       json_pack("{s:s, s:s, s:s, s:i}", "cluster", w->cluster, "serviceName",
 					 w->service_name, "desiredStatus", "STOPPED", "maxResults", 100),
 			       &err);
@@ -454,7 +436,7 @@ static void read_stopped_tasks(watch *w)
 		json_decref(fresh);
 		return;
 	}
-	json_t *desc = json_op(w->c, &AWS_SERVICE_ECS, "DescribeTasks",
+	json_t *desc = ctl_json_call(w->c, &AWS_SERVICE_ECS, "DescribeTasks",
 			       json_pack("{s:s, s:o}", "cluster", w->cluster, "tasks", fresh), &err);
 	if (desc == NULL) {
 		read_failed(w, "ECS DescribeTasks", &err);
@@ -479,41 +461,27 @@ static void read_stopped_tasks(watch *w)
 /* Behind the load balancer: each unhealthy target with its reason, once per reason. */
 static void read_target_health(watch *w)
 {
-	aws_buf p = AWS_BUF_INIT, r = AWS_BUF_INIT;
+	elb_target *t;
+	size_t n;
 	aws_error err;
 	aws_error_clear(&err);
-	if (aws_query_form_add(&p, "TargetGroupArn", w->target_group) != 0) {
-		aws_buf_free(&p);
+	if (elb_target_health(w->c, w->target_group, &t, &n, &err) != 0) {
+		read_failed(w, "ELBv2 DescribeTargetHealth", &err);
 		return;
 	}
-	aws_query_doc d = {0};
-	if (aws_query_call(w->c, &AWS_SERVICE_ELBV2, "DescribeTargetHealth", p.data, &r, &err) != 0 ||
-	    aws_query_parse(r.data, r.len, "DescribeTargetHealth", ELB_NS, &d, &err) != 0) {
-		read_failed(w, "ELBv2 DescribeTargetHealth", &err);
-		goto out;
-	}
-	for (const aws_xml_node *m = aws_query_members(d.result, "TargetHealthDescriptions"); m;
-	     m = aws_query_next(m)) {
-		char id[128], port[16], state[64], reason[128], desc[512], key[900];
-		const aws_xml_node *tg = aws_query_child(m, "Target"), *h = aws_query_child(m, "TargetHealth");
-		aws_query_copy(tg, "Id", id, sizeof id);
-		aws_query_copy(tg, "Port", port, sizeof port);
-		aws_query_copy(h, "State", state, sizeof state);
-		aws_query_copy(h, "Reason", reason, sizeof reason);
-		aws_query_copy(h, "Description", desc, sizeof desc);
-		if (strcmp(state, "unhealthy") != 0)
+	for (size_t i = 0; i < n; i++) {
+		char key[900];
+		if (strcmp(t[i].state, "unhealthy") != 0)
 			continue;
-		snprintf(key, sizeof key, "%s:%s %s", id, port, reason);
+		snprintf(key, sizeof key, "%s:%s %s", t[i].id, t[i].port, t[i].reason);
 		if (strset_has(&w->targets_said, key))
 			continue;
 		strset_add(&w->targets_said, key);
-		say("  target %s:%s unhealthy: %s%s%s", id, port, *reason ? reason : "(no reason)",
-		    *desc ? " — " : "", desc);
+		say("  target %s:%s unhealthy: %s%s%s", t[i].id, t[i].port,
+		    *t[i].reason ? t[i].reason : "(no reason)", *t[i].description ? " — " : "",
+		    t[i].description);
 	}
-out:
-	aws_query_free(&d);
-	aws_buf_free(&p);
-	aws_buf_free(&r);
+	free(t);
 }
 
 /* max_failed stops: end the operation as the API allows for its kind, and say what was done. */

@@ -5,6 +5,8 @@ test (or session) ends; nothing is left running. Fakes of AWS endpoints live in 
 (an AWS emulator written by others, pinned in scripts/aws-tools.txt) checks our reading of the
 APIs against an independent one.
 """
+import functools
+import json
 import os
 import socket
 import subprocess
@@ -109,8 +111,8 @@ class Moto:
     """A running moto server: its URL, its log, a reset, and botocore clients to look at what it
     holds independently of the code under test."""
 
-    def __init__(self, url, log):
-        self.url, self.log = url, log
+    def __init__(self, url, log, python):
+        self.url, self.log, self.python = url, log, python
 
     def reset(self):
         """Forgets every resource in every service (moto's own /moto-api/reset)."""
@@ -127,6 +129,14 @@ class Moto:
     def log_text(self):
         return self.log.read_text(errors="replace")
 
+    @functools.cached_property
+    def cfn_types(self):
+        """The resource types moto's CloudFormation has a model for (read from moto itself)."""
+        out = subprocess.run([self.python, "-c", "import json; from moto.cloudformation.parsing "
+                              "import get_model_map; print(json.dumps(sorted(get_model_map())))"],
+                             capture_output=True, text=True, check=True, timeout=120).stdout
+        return set(json.loads(out))
+
 
 @pytest.fixture(scope="session")
 def moto_server(aws_tools_python, tmp_path_factory):
@@ -141,7 +151,7 @@ def moto_server(aws_tools_python, tmp_path_factory):
                                 stdin=subprocess.DEVNULL, cwd=folder, env=env)
     try:
         wait_port(port, timeout=90, proc=proc)
-        yield Moto(f"http://127.0.0.1:{port}", folder / "moto.log")
+        yield Moto(f"http://127.0.0.1:{port}", folder / "moto.log", aws_tools_python)
     finally:
         stop(proc)
 

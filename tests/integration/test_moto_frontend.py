@@ -15,22 +15,18 @@ CloudFormation, and this file says where it falls short instead of bending the t
 The HTTP API and Cloud Map resources moto drops are then created through moto's own API
 Gateway v2 and Cloud Map APIs, from the same template properties.
 
-This is a local fixture: it starts its own moto server and needs a Python with moto
-(SHOWTABLE_MOTO_PYTHON, else python3 on PATH); without one the tests are skipped.
+The stacks are created once for the module in the session's moto (conftest.py's
+moto_server, emptied first) and every test reads them.
 """
 import json
 import os
-import shutil
-import subprocess
 
-import botocore.session
 import pytest
 
 import cfn_lint
-from conftest import FAKE_KEY_ID, FAKE_SECRET, ROOT, free_port, stop, wait_port
+from conftest import ROOT
 
 INFRA = os.path.join(ROOT, "infra")
-REGION = "us-east-1"
 FRONTENDS = ["alb", "httpapi"]
 # What moto 5.2.1 has no CloudFormation model for, among the types these stacks use.
 MOTO_DROPS_ALWAYS = {"AWS::ApplicationAutoScaling::ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy",
@@ -45,40 +41,12 @@ MOTO_DROPS = {
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/showtable@sha256:" + "0" * 64
 
 
-def moto_python():
-    for py in (os.environ.get("SHOWTABLE_MOTO_PYTHON"), shutil.which("python3"), "/usr/bin/python3"):
-        if py and subprocess.run([py, "-c", "import moto.server"], capture_output=True).returncode == 0:
-            return py
-    return None
-
-
-class Moto:
-    def __init__(self, python):
-        self.python = python
-        self.port = free_port()
-        self.proc = subprocess.Popen([python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port, timeout=30, proc=self.proc)
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.session = botocore.session.get_session()
-        out = subprocess.run([python, "-c", "import json; from moto.cloudformation.parsing import "
-                              "get_model_map; print(json.dumps(sorted(get_model_map())))"],
-                             capture_output=True, text=True, check=True).stdout
-        self.cfn_types = set(json.loads(out))
-
-    def client(self, name):
-        return self.session.create_client(name, region_name=REGION, endpoint_url=self.url,
-                                          aws_access_key_id=FAKE_KEY_ID, aws_secret_access_key=FAKE_SECRET)
-
-
 @pytest.fixture(scope="module")
-def moto():
-    py = moto_python()
-    if py is None:
-        pytest.skip("no Python with moto here (set SHOWTABLE_MOTO_PYTHON)")
-    m = Moto(py)
-    yield m
-    stop(m.proc)
+def moto(moto_server):
+    """The session's moto, emptied once for this module: the stacks below are made once and
+    every test reads them."""
+    moto_server.reset()
+    return moto_server
 
 
 def for_moto(tpl, params, supported):

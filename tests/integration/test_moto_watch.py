@@ -17,28 +17,15 @@ stopCode, and a stopped container says exitCode 0 and HEALTHY. RunTask of an aws
 an HTTP 500 in moto (its ENI has no private_dns_name), as is CreateService with awsvpc but no
 securityGroups and RunTask of a container without its own memory: the task definition made
 in moto is therefore a bridge-mode one with a container memory, unlike the template's.
+moto is the session's (conftest.py's moto_server), emptied for the test.
 """
 import re
 import time
 
-import pytest
-
-from conftest import stop
 from test_deploy import ctl  # noqa: F401  (the fixture)
-from test_moto_frontend import Moto, moto_python
 
 CLUSTER, SERVICE = "showtable-container-cluster", "showtable-container-svc"
 GROUP, PREFIX = "/showtable-container/web", "web"
-
-
-@pytest.fixture
-def moto():
-    py = moto_python()
-    if py is None:
-        pytest.skip("no Python with moto here (set SHOWTABLE_MOTO_PYTHON)")
-    m = Moto(py)
-    yield m
-    stop(m.proc)
 
 
 def crashed_task_in_moto(moto, image):
