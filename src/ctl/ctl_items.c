@@ -1,7 +1,8 @@
 /* ctl_items.c — `showtablectl items load`: writes items, one DynamoDB-JSON object per line
  * (what `scan` prints), with BatchWriteItem. Every line is checked first — JSON, attribute
  * values, the table's key attributes, duplicate keys — so a bad file writes nothing and each
- * bad line is reported by number. Then batches go out from a few threads sharing one client.
+ * bad line is reported by number. Then batches go out from a few threads sharing one client;
+ * on a terminal, progress.h shows how many are written as they go.
  */
 #include <errno.h>
 #include <getopt.h>
