@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,9 +75,25 @@ static int items_add(items_input *in, json_t *item, long lineno)
 	return 0;
 }
 
-/* Parses and checks every line of f. Returns 0, or -1 after printing what is wrong (with
- * line numbers) — in that case nothing may be written. */
-static int items_read(FILE *f, const char *name, items_input *in)
+/* ctl_errorf while a step may show progress: its status line is ended first (and no more is
+ * drawn), so each message starts on its own line. */
+static void items_errorf(progress **prog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void items_errorf(progress **prog, const char *fmt, ...)
+{
+	progress_end(*prog, PROGRESS_FAILED);
+	*prog = NULL;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ctl_errorf("%s", msg);
+}
+
+/* Parses and checks every line of f, counting the items in *prog. Returns 0, or -1 after
+ * printing what is wrong (with line numbers) — in that case nothing may be written. */
+static int items_read(FILE *f, const char *name, items_input *in, progress **prog)
 {
 	aws_buf line = AWS_BUF_INIT;
 	line.limit = ITEMS_LINE_MAX;
@@ -86,7 +103,7 @@ static int items_read(FILE *f, const char *name, items_input *in)
 	while ((rc = items_read_line(f, &line, &total)) > 0) {
 		lineno++;
 		if (total > ITEMS_TEXT_MAX) {
-			ctl_errorf("items load: %s is larger than %llu MiB — split it and load the "
+			items_errorf(prog, "items load: %s is larger than %llu MiB — split it and load the "
 				   "parts one by one", name, ITEMS_TEXT_MAX >> 20);
 			aws_buf_free(&line);
 			return -1;
@@ -104,40 +121,42 @@ static int items_read(FILE *f, const char *name, items_input *in)
 					  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 		char why[512];
 		if (!item) {
-			ctl_errorf("%s:%ld: not valid JSON: %s (column %d)", name, lineno, jerr.text,
+			items_errorf(prog, "%s:%ld: not valid JSON: %s (column %d)", name, lineno, jerr.text,
 				   jerr.column);
 			bad++;
 		} else if (!aws_ddb_item_valid(item, NULL, why, sizeof why)) {
-			ctl_errorf("%s:%ld: %s", name, lineno, why);
+			items_errorf(prog, "%s:%ld: %s", name, lineno, why);
 			json_decref(item);
 			bad++;
 		} else if (in->n >= ITEMS_MAX) {
-			ctl_errorf("items load: %s has more than %d items — split it", name, ITEMS_MAX);
+			items_errorf(prog, "items load: %s has more than %d items — split it", name, ITEMS_MAX);
 			json_decref(item);
 			aws_buf_free(&line);
 			return -1;
 		} else if (items_add(in, item, lineno) < 0) {
-			ctl_errorf("items load: out of memory at line %ld", lineno);
+			items_errorf(prog, "items load: out of memory at line %ld", lineno);
 			aws_buf_free(&line);
 			return -1;
+		} else {
+			progress_add(*prog, 1, 0, -1);
 		}
 		if (bad >= ITEMS_MAX_REPORTED) {
-			ctl_errorf("items load: stopped after %ld bad lines", bad);
+			items_errorf(prog, "items load: stopped after %ld bad lines", bad);
 			break;
 		}
 	}
 	aws_buf_free(&line);
 	if (rc == -1) {
-		ctl_errorf("%s:%ld: line longer than %u MiB — one item per line, at most 400 KB "
+		items_errorf(prog, "%s:%ld: line longer than %u MiB — one item per line, at most 400 KB "
 			   "each", name, lineno + 1, ITEMS_LINE_MAX >> 20);
 		return -1;
 	}
 	if (rc == -2) {
-		ctl_errorf("items load: reading %s: %s", name, strerror(errno));
+		items_errorf(prog, "items load: reading %s: %s", name, strerror(errno));
 		return -1;
 	}
 	if (bad) {
-		ctl_errorf("items load: %ld bad line%s in %s — nothing was written", bad,
+		items_errorf(prog, "items load: %ld bad line%s in %s — nothing was written", bad,
 			   bad == 1 ? "" : "s", name);
 		return -1;
 	}
@@ -214,7 +233,7 @@ static long items_keyset_add(items_keyset *ks, char *k, long line)
 }
 
 static int items_check_keys(const items_input *in, const char *name, const items_key_attr *key,
-			    int nkey)
+			    int nkey, progress **prog)
 {
 	items_keyset ks = {0};
 	ks.cap = 1024;
@@ -224,7 +243,7 @@ static int items_check_keys(const items_input *in, const char *name, const items
 	ks.lines = calloc(ks.cap, sizeof *ks.lines);
 	long bad = 0;
 	if (!ks.keys || !ks.lines) {
-		ctl_errorf("items load: out of memory");
+		items_errorf(prog, "items load: out of memory");
 		bad = 1;
 	}
 	int oom = bad != 0;
@@ -237,13 +256,13 @@ static int items_check_keys(const items_input *in, const char *name, const items
 			const json_t *x = json_object_get(v, key[j].type);
 			ok = 0;
 			if (!v)
-				ctl_errorf("%s:%ld: missing the key attribute \"%s\" (type %s)", name,
+				items_errorf(prog, "%s:%ld: missing the key attribute \"%s\" (type %s)", name,
 					   in->lines[i], key[j].name, key[j].type);
 			else if (!x)
-				ctl_errorf("%s:%ld: key attribute \"%s\" must be of type %s", name,
+				items_errorf(prog, "%s:%ld: key attribute \"%s\" must be of type %s", name,
 					   in->lines[i], key[j].name, key[j].type);
 			else if (key[j].type[0] != 'N' && json_string_length(x) == 0)
-				ctl_errorf("%s:%ld: key attribute \"%s\" must not be empty", name,
+				items_errorf(prog, "%s:%ld: key attribute \"%s\" must not be empty", name,
 					   in->lines[i], key[j].name);
 			else
 				ok = 1;
@@ -259,25 +278,26 @@ static int items_check_keys(const items_input *in, const char *name, const items
 			bad++;
 			continue;
 		}
+		progress_add(*prog, 1, 0, -1);
 		char *ks_key = aws_buf_steal(&k, NULL);
 		long first = ks_key ? items_keyset_add(&ks, ks_key, in->lines[i]) : -1;
 		if (first < 0) {
 			oom = 1;
 			bad++;
 		} else if (first > 0) {
-			ctl_errorf("%s:%ld: the same key as line %ld — each item may appear once",
+			items_errorf(prog, "%s:%ld: the same key as line %ld — each item may appear once",
 				   name, in->lines[i], first);
 			bad++;
 		}
 	}
 	if (oom)
-		ctl_errorf("items load: out of memory checking the keys");
+		items_errorf(prog, "items load: out of memory checking the keys");
 	for (size_t i = 0; ks.keys && i < ks.cap; i++)
 		free(ks.keys[i]);
 	free(ks.keys);
 	free(ks.lines);
 	if (bad)
-		ctl_errorf("items load: the items do not fit the table's key — nothing was written");
+		items_errorf(prog, "items load: the items do not fit the table's key — nothing was written");
 	return bad ? -1 : 0;
 }
 
@@ -370,9 +390,9 @@ static void items_usage(FILE *f)
 		"  --parallel N   BatchWriteItem calls in flight (1-%d, default 4)\n"
 		"  -q, --quiet    no progress on the terminal\n"
 		"Prints {\"table\", \"items\", \"written\", \"seconds\"}. When standard error is a\n"
-		"terminal, shows the items written, items/s, write capacity units, percent and ETA\n"
-		"there as it goes (redrawn every SHOWTABLE_PROGRESS_MS, default %d ms), then one\n"
-		"summary line.\n",
+		"terminal, shows there the items read, then checked, then written, with items/s,\n"
+		"write capacity units, percent and ETA as it goes (redrawn every\n"
+		"SHOWTABLE_PROGRESS_MS, default %d ms), then one summary line.\n",
 		ITEMS_TEXT_MAX >> 20, ITEMS_LINE_MAX >> 20, ITEMS_MAX_PARALLEL, PROGRESS_DEFAULT_MS);
 }
 
@@ -419,9 +439,21 @@ static int items_parse(int argc, char **argv, items_args *a, ctl_outcome *end)
 	return progress_interval(&a->interval_ms) == 0;
 }
 
+/* The progress of a step of items load, or NULL when not shown. */
+static progress *items_progress(const items_args *a, const char *verb, long total)
+{
+	if (!progress_wanted(a->quiet))
+		return NULL;
+	progress_config pc = {
+		.verb = verb, .unit = "write", .total = total, .total_exact = 1, .live = 1,
+		.fd = STDERR_FILENO, .interval_ms = a->interval_ms,
+	};
+	return progress_start(&pc);
+}
+
 /* The table's key from DescribeTable, and every item checked against it. */
 static int items_check_table(aws_client *client, const char *table, const items_input *in,
-			     const char *name)
+			     const char *name, const items_args *a)
 {
 	json_t *desc = NULL;
 	aws_error err;
@@ -434,8 +466,11 @@ static int items_check_table(aws_client *client, const char *table, const items_
 	if (items_key_schema(desc, key, &nkey) < 0)
 		ctl_errorf("items load: DescribeTable of %s has no usable KeySchema / "
 			   "AttributeDefinitions — is the endpoint really DynamoDB?", table);
-	else
-		rc = items_check_keys(in, name, key, nkey);
+	else {
+		progress *prog = items_progress(a, "checked the keys of", (long)in->n);
+		rc = items_check_keys(in, name, key, nkey, &prog);
+		progress_end(prog, rc < 0 ? PROGRESS_FAILED : PROGRESS_CLEARED);
+	}
 	json_decref(desc);
 	return rc;
 }
@@ -451,15 +486,9 @@ static ctl_outcome items_send(aws_client *client, const char *table, const items
 	w.table = table;
 	w.items = in->items;
 	w.n = in->n;
-	if (progress_wanted(a->quiet)) {
-		progress_config pc = {
-			.verb = "wrote", .unit = "write", .total = (long)in->n, .total_exact = 1,
-			.live = 1, .fd = STDERR_FILENO, .interval_ms = a->interval_ms,
-		};
-		w.prog = progress_start(&pc);
-	}
+	w.prog = items_progress(a, "wrote", (long)in->n);
 	items_write(&w, a->parallel);
-	progress_end(w.prog, !w.failed);
+	progress_end(w.prog, w.failed ? PROGRESS_FAILED : PROGRESS_DONE);
 	double t1 = aws_monotonic_ms();
 	long written = atomic_load(&w.written);
 	pthread_mutex_destroy(&w.lock);
@@ -496,12 +525,15 @@ static ctl_outcome items_load(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("items load: out of memory");
 		goto out;
 	}
-	if (items_read(f, name, &in) < 0)
+	progress *prog = items_progress(&a, "read", 0);
+	int read = items_read(f, name, &in, &prog);
+	progress_end(prog, read < 0 ? PROGRESS_FAILED : PROGRESS_CLEARED);
+	if (read < 0)
 		goto out;
 	char table_buf[256];
 	const char *table = ctl_table_name(ctx, a.table, table_buf, sizeof table_buf);
 	aws_client *client = table ? ctl_client(ctx) : NULL;
-	if (!client || items_check_table(client, table, &in, name) < 0)
+	if (!client || items_check_table(client, table, &in, name, &a) < 0)
 		goto out;
 	rc = items_send(client, table, &in, &a, t0);
 out:

@@ -401,7 +401,7 @@ ctl_outcome cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 	double t0 = aws_monotonic_ms();
 	scan_run(&sh, jobs, a.segments);
 	double t1 = aws_monotonic_ms();
-	progress_end(sh.prog, !scan_any_failed(jobs, a.segments));
+	progress_end(sh.prog, scan_any_failed(jobs, a.segments) ? PROGRESS_FAILED : PROGRESS_DONE);
 	rc = scan_report(&a, table, jobs, (t1 - t0) / 1e3);
 out:
 	free(jobs);

@@ -384,7 +384,7 @@ void progress_add(progress *p, long done, long kept, double capacity)
 	}
 }
 
-void progress_end(progress *p, int ok)
+void progress_end(progress *p, progress_ending how)
 {
 	if (!p)
 		return;
@@ -398,7 +398,7 @@ void progress_end(progress *p, int ok)
 	}
 	char out[PROGRESS_LINE_MAX + 8];
 	size_t n = 0;
-	if (ok) {
+	if (how == PROGRESS_DONE) {
 		progress_view v;
 		progress_view_of(p, &v);
 		v.finished = 1;
@@ -406,8 +406,11 @@ void progress_end(progress *p, int ok)
 			memcpy(out, "\r\033[K", 4), n = 4;
 		n += progress_summary(&v, out + n, PROGRESS_LINE_MAX);
 		out[n++] = '\n';
-	} else if (progress_on_screen) {
+	} else if (progress_on_screen && how == PROGRESS_FAILED) {
 		out[n++] = '\n';
+	} else if (progress_on_screen) {
+		memcpy(out, "\r\033[K", 4);
+		n = 4;
 	}
 	progress_on_screen = 0;
 	progress_write(p->cfg.fd, out, n);

@@ -73,9 +73,16 @@ void progress_add(progress *p, long done, long kept, double capacity);
  * reporter calls it; tests without a reporter call it by hand. */
 void progress_draw(progress *p);
 
-/* Stops the reporter, restores the signal handlers and frees p. ok: the summary line
- * replaces the status line; else a drawn status line is ended with a newline, so that the
- * error printed next starts on its own line. */
-void progress_end(progress *p, int ok);
+/* How a progress ends: what becomes of its status line. */
+typedef enum progress_ending {
+	PROGRESS_DONE,      /* the summary line replaces it */
+	PROGRESS_FAILED,    /* it is ended with a newline, so the error printed next starts on
+			       its own line; no summary */
+	PROGRESS_CLEARED,   /* it is erased: another step, with its own progress, follows */
+} progress_ending;
+
+/* Stops the reporter, restores the signal handlers, ends the status line as `how` says and
+ * frees p. */
+void progress_end(progress *p, progress_ending how);
 
 #endif

@@ -211,16 +211,37 @@ def test_items_load_on_a_terminal_shows_percent_of_the_file_and_a_summary(env, t
     assert set(summary) == {"table", "items", "written", "seconds"}
     assert summary["items"] == summary["written"] == N_ITEMS
     lines = statuses(tty)
-    assert len(lines) >= 2, tty
-    for s in lines:
+    # the steps in turn: reading the file, checking the keys, writing
+    steps = [s.split(" ")[0] for s in lines]
+    assert steps == sorted(steps, key=["read", "checked", "wrote"].index), steps
+    wrote = [s for s in lines if s.startswith("wrote ")]
+    assert len(wrote) >= 2, tty
+    for s in wrote:
         m = re.fullmatch(r"wrote ([\d ]+) items, (\d+)% of 4 000(?:, [\d .]+ items/s, "
                          r"[\d .]+ WCU(?:, ETA \d+:\d\d)?)?", s)
         assert m, s
         assert int(m.group(2)) == number(m.group(1)) * 100 // N_ITEMS
+    for s in lines[:-len(wrote)]:
+        assert re.fullmatch(r"read [\d ]+ items(?:, [\d .]+ items/s)?|checked the keys of "
+                            r"[\d ]+ items, \d+% of 4 000(?:, .*)?", s), s
     m = SUMMARY_RE.search(tty)
     assert m and re.fullmatch(r"wrote 4 000 items in \d+\.\d s \([\d .]+ items/s, [\d .]+ write "
                               r"capacity units\)", m.group(1)), tty
     assert tty.count("\n") == 1
+
+
+def test_a_long_file_shows_reading_and_its_bad_line_starts_on_its_own_line(env, tmp_path):
+    path = tmp_path / "items.jsonl"
+    path.write_text("".join(json.dumps({"itemID": {"S": f"id-{i:06d}"}, "pad": {"S": "x" * 200}})
+                            + "\n" for i in range(40000)) + "{not json\n")
+    rc, out, tty = run_on_tty(["items", "load", "--table", "whatever", str(path)], env)
+    assert rc == 1 and out == b""
+    lines = statuses(tty)
+    assert lines and all(re.fullmatch(r"read [\d ]+ items(?:, [\d .]+ items/s)?", s)
+                         for s in lines), tty
+    _, sep, error = tty.rpartition("\x1b[K\n")
+    assert sep and error.startswith(f"showtablectl: {path}:40001: not valid JSON"), tty
+    assert "\r" not in error
 
 
 @pytest.mark.parametrize("how", ["pipe", "-q", "--quiet"])

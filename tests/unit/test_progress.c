@@ -225,7 +225,7 @@ static void counts_from_many_threads_add_up_on_the_line_and_in_the_summary(void 
 			    "2 000 WCU, ETA 0:02\033[K");
 	progress_add(p, 4000, 0, 2000);
 	fake_ms += 2000;
-	progress_end(p, 1);
+	progress_end(p, PROGRESS_DONE);
 	assert_string_equal(written(), "\r\033[Kwrote 8 000 items in 4.0 s (2 000 items/s, "
 			    "4 000 write capacity units)\n");
 }
@@ -238,14 +238,28 @@ static void a_failure_ends_the_drawn_line_with_a_newline_and_no_summary(void **s
 	fake_ms += 500;
 	progress_draw(p);
 	assert_string_equal(written(), "\rwrote 3 items, 30% of 10, 6.0 items/s, ETA 0:02\033[K");
-	progress_end(p, 0);
+	progress_end(p, PROGRESS_FAILED);
 	assert_string_equal(written(), "\n");
 }
 
 static void a_failure_before_any_line_writes_nothing(void **state)
 {
 	(void)state;
-	progress_end(start(1, 10), 0);
+	progress_end(start(1, 10), PROGRESS_FAILED);
+	assert_string_equal(written(), "");
+}
+
+static void a_cleared_line_is_erased_for_the_next_step(void **state)
+{
+	(void)state;
+	progress *p = start(1, 0);
+	progress_add(p, 7, 0, -1);
+	fake_ms += 1000;
+	progress_draw(p);
+	assert_string_equal(written(), "\rwrote 7 items, 7.0 items/s\033[K");
+	progress_end(p, PROGRESS_CLEARED);
+	assert_string_equal(written(), "\r\033[K");
+	progress_end(start(1, 0), PROGRESS_CLEARED);     /* nothing drawn: nothing to erase */
 	assert_string_equal(written(), "");
 }
 
@@ -257,7 +271,7 @@ static void without_a_live_line_only_the_summary_is_written(void **state)
 	fake_ms += 1000;
 	progress_draw(p);
 	assert_string_equal(written(), "");
-	progress_end(p, 1);
+	progress_end(p, PROGRESS_DONE);
 	assert_string_equal(written(), "wrote 10 items in 1.0 s (10 items/s)\n");
 }
 
@@ -266,7 +280,7 @@ static void no_progress_is_a_no_op(void **state)
 	(void)state;
 	progress_add(NULL, 5, 5, 1);
 	progress_draw(NULL);
-	progress_end(NULL, 1);
+	progress_end(NULL, PROGRESS_DONE);
 	assert_string_equal(written(), "");
 }
 
@@ -316,6 +330,8 @@ int main(void)
 			a_failure_ends_the_drawn_line_with_a_newline_and_no_summary, open_pipe,
 			close_pipe),
 		cmocka_unit_test_setup_teardown(a_failure_before_any_line_writes_nothing, open_pipe,
+						close_pipe),
+		cmocka_unit_test_setup_teardown(a_cleared_line_is_erased_for_the_next_step, open_pipe,
 						close_pipe),
 		cmocka_unit_test_setup_teardown(without_a_live_line_only_the_summary_is_written,
 						open_pipe, close_pipe),
