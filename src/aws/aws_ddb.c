@@ -287,12 +287,37 @@ static int ddb_unprocessed(const json_t *resp, const char *table, size_t sent, j
 	return 0;
 }
 
-/* Writes one batch (an array of at most 25 PutRequest objects, consumed), retrying what
- * comes back unprocessed. */
-static int ddb_batch_one(aws_client *c, const char *table, json_t *requests, long *written,
-			 aws_error *err)
+/* BatchWriteItem's ConsumedCapacity, when present: an array of {TableName, CapacityUnits}
+ * (one table is written), whose units are added to *units (-1: none seen yet). */
+static int ddb_batch_capacity(const json_t *resp, double *units, aws_error *err)
 {
-	json_t *req = json_pack("{s:{s:o}}", "RequestItems", table, requests);
+	const json_t *cc = json_object_get(resp, "ConsumedCapacity");
+	if (!cc)
+		return 0;
+	if (!json_is_array(cc))
+		return ddb_bad_field(err, "BatchWriteItem", "ConsumedCapacity", "an array");
+	size_t i;
+	const json_t *e;
+	json_array_foreach(cc, i, e) {
+		const json_t *u = json_object_get(e, "CapacityUnits");
+		if (!json_is_object(e) || (u && !json_is_number(u)))
+			return ddb_bad_field(err, "BatchWriteItem", "ConsumedCapacity[].CapacityUnits",
+					     "a number");
+		if (u)
+			*units = (*units < 0 ? 0 : *units) + json_number_value(u);
+	}
+	return 0;
+}
+
+/* Writes one batch (an array of at most 25 PutRequest objects, consumed), retrying what
+ * comes back unprocessed. units != NULL: asks for and sums the capacity consumed. */
+static int ddb_batch_one(aws_client *c, const char *table, json_t *requests, long *written,
+			 double *units, aws_error *err)
+{
+	/* s*: the key is left out when its value is NULL */
+	const char *rcc = units ? "TOTAL" : NULL;
+	json_t *req = json_pack("{s:{s:o}, s:s*}", "RequestItems", table, requests,
+				"ReturnConsumedCapacity", rcc);
 	if (!req)
 		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB BatchWriteItem: out of memory");
 	for (int round = 0;; round++) {
@@ -304,7 +329,8 @@ static int ddb_batch_one(aws_client *c, const char *table, json_t *requests, lon
 			return -1;
 		}
 		json_t *left;
-		if (ddb_unprocessed(resp, table, sent, &left, err) < 0) {
+		if ((units && ddb_batch_capacity(resp, units, err) < 0) ||
+		    ddb_unprocessed(resp, table, sent, &left, err) < 0) {
 			json_decref(resp);
 			json_decref(req);
 			return -1;
@@ -330,7 +356,8 @@ static int ddb_batch_one(aws_client *c, const char *table, json_t *requests, lon
 			return -1;
 		}
 		/* Send exactly what came back: same wire form, a new request object. */
-		json_t *next = json_pack("{s:{s:O}}", "RequestItems", table, left);
+		json_t *next = json_pack("{s:{s:O}, s:s*}", "RequestItems", table, left,
+					 "ReturnConsumedCapacity", rcc);
 		json_decref(resp);
 		json_decref(req);
 		if (!next)
@@ -344,6 +371,14 @@ static int ddb_batch_one(aws_client *c, const char *table, json_t *requests, lon
 int aws_ddb_batch_put(aws_client *c, const char *table, const json_t *items, long *written,
 		      aws_error *err)
 {
+	return aws_ddb_batch_put_capacity(c, table, items, written, NULL, err);
+}
+
+int aws_ddb_batch_put_capacity(aws_client *c, const char *table, const json_t *items,
+			       long *written, double *capacity_units, aws_error *err)
+{
+	if (capacity_units)
+		*capacity_units = -1;
 	if (written)
 		*written = 0;
 	if (aws_ddb_table_name_ok(table, err) < 0)
@@ -371,7 +406,7 @@ int aws_ddb_batch_put(aws_client *c, const char *table, const json_t *items, lon
 						     "of memory");
 			}
 		}
-		if (ddb_batch_one(c, table, reqs, written, err) < 0)
+		if (ddb_batch_one(c, table, reqs, written, capacity_units, err) < 0)
 			return aws_error_prefix(err, "writing items %zu-%zu of %zu to %s", i + 1,
 						i + DDB_BATCH_MAX < n ? i + DDB_BATCH_MAX : n, n, table);
 	}

@@ -123,6 +123,12 @@ int aws_ddb_wait_table(aws_client *c, const char *table, aws_ddb_table_state wan
  * items: array of items (borrowed). *written (may be NULL) counts items accepted. */
 int aws_ddb_batch_put(aws_client *c, const char *table, const json_t *items, long *written,
 		      aws_error *err);
+/* As aws_ddb_batch_put, with ReturnConsumedCapacity TOTAL: *capacity_units receives the
+ * write capacity the batches consumed, retries included (-1 when no reply said; kept on
+ * failure for the batches written). A ConsumedCapacity of the wrong shape is
+ * AWS_ERR_PROTOCOL naming the field. */
+int aws_ddb_batch_put_capacity(aws_client *c, const char *table, const json_t *items,
+			       long *written, double *capacity_units, aws_error *err);
 
 /* Tests only: replace the sleep between BatchWriteItem retries and table-status polls
  * (NULL = aws_sleep_ms). Process-wide; set it before any call. */

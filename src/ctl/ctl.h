@@ -60,5 +60,8 @@ const char *ctl_table_name(ctl_ctx *ctx, const char *given, char *buf, size_t le
 /* Parses flag's value s as a whole decimal number in [min, max] into *out. Returns 0, or
  * -1 after printing "--flag needs a number from min to max". */
 int ctl_parse_long(const char *flag, const char *s, long min, long max, long *out);
+/* Reads an optional millisecond setting (1 to 3600000) from the environment variable name
+ * into *out, left as it is when unset. Returns 0, or -1 after printing what is wrong. */
+int ctl_env_ms(const char *name, long *out);
 
 #endif

@@ -22,9 +22,7 @@ void ctl_errorf(const char *fmt, ...)
 	fprintf(stderr, "showtablectl: %s\n", line);
 }
 
-/* Reads an optional positive millisecond setting from the environment into *out.
- * Returns 0 (unset or valid) or -1 (set but unusable: printed). */
-static int ctl_env_ms(const char *name, long *out)
+int ctl_env_ms(const char *name, long *out)
 {
 	const char *v = getenv(name);
 	if (!v || !*v)

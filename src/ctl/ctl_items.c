@@ -1,21 +1,25 @@
 /* ctl_items.c — `showtablectl items load`: writes items, one DynamoDB-JSON object per line
  * (what `scan` prints), with BatchWriteItem. Every line is checked first — JSON, attribute
  * values, the table's key attributes, duplicate keys — so a bad file writes nothing and each
- * bad line is reported by number. Then batches go out from a few threads sharing one client.
+ * bad line is reported by number. Then batches go out from a few threads sharing one client;
+ * on a terminal, progress.h shows how many are written as they go.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "aws_ddb.h"
 #include "aws_ddb_value.h"
 #include "aws_time.h"
 #include "ctl_items.h"
+#include "progress.h"
 
 #define ITEMS_LINE_MAX (4u << 20)         /* a 400 KB item is far below this as JSON */
 #define ITEMS_TEXT_MAX (256ull << 20)     /* whole input; split bigger files */
@@ -71,9 +75,25 @@ static int items_add(items_input *in, json_t *item, long lineno)
 	return 0;
 }
 
-/* Parses and checks every line of f. Returns 0, or -1 after printing what is wrong (with
- * line numbers) — in that case nothing may be written. */
-static int items_read(FILE *f, const char *name, items_input *in)
+/* ctl_errorf while a step may show progress: its status line is ended first (and no more is
+ * drawn), so each message starts on its own line. */
+static void items_errorf(progress **prog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void items_errorf(progress **prog, const char *fmt, ...)
+{
+	progress_end(*prog, PROGRESS_FAILED);
+	*prog = NULL;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ctl_errorf("%s", msg);
+}
+
+/* Parses and checks every line of f, counting the items in *prog. Returns 0, or -1 after
+ * printing what is wrong (with line numbers) — in that case nothing may be written. */
+static int items_read(FILE *f, const char *name, items_input *in, progress **prog)
 {
 	aws_buf line = AWS_BUF_INIT;
 	line.limit = ITEMS_LINE_MAX;
@@ -83,7 +103,7 @@ static int items_read(FILE *f, const char *name, items_input *in)
 	while ((rc = items_read_line(f, &line, &total)) > 0) {
 		lineno++;
 		if (total > ITEMS_TEXT_MAX) {
-			ctl_errorf("items load: %s is larger than %llu MiB — split it and load the "
+			items_errorf(prog, "items load: %s is larger than %llu MiB — split it and load the "
 				   "parts one by one", name, ITEMS_TEXT_MAX >> 20);
 			aws_buf_free(&line);
 			return -1;
@@ -101,40 +121,42 @@ static int items_read(FILE *f, const char *name, items_input *in)
 					  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 		char why[512];
 		if (!item) {
-			ctl_errorf("%s:%ld: not valid JSON: %s (column %d)", name, lineno, jerr.text,
+			items_errorf(prog, "%s:%ld: not valid JSON: %s (column %d)", name, lineno, jerr.text,
 				   jerr.column);
 			bad++;
 		} else if (!aws_ddb_item_valid(item, NULL, why, sizeof why)) {
-			ctl_errorf("%s:%ld: %s", name, lineno, why);
+			items_errorf(prog, "%s:%ld: %s", name, lineno, why);
 			json_decref(item);
 			bad++;
 		} else if (in->n >= ITEMS_MAX) {
-			ctl_errorf("items load: %s has more than %d items — split it", name, ITEMS_MAX);
+			items_errorf(prog, "items load: %s has more than %d items — split it", name, ITEMS_MAX);
 			json_decref(item);
 			aws_buf_free(&line);
 			return -1;
 		} else if (items_add(in, item, lineno) < 0) {
-			ctl_errorf("items load: out of memory at line %ld", lineno);
+			items_errorf(prog, "items load: out of memory at line %ld", lineno);
 			aws_buf_free(&line);
 			return -1;
+		} else {
+			progress_add(*prog, 1, 0, -1);
 		}
 		if (bad >= ITEMS_MAX_REPORTED) {
-			ctl_errorf("items load: stopped after %ld bad lines", bad);
+			items_errorf(prog, "items load: stopped after %ld bad lines", bad);
 			break;
 		}
 	}
 	aws_buf_free(&line);
 	if (rc == -1) {
-		ctl_errorf("%s:%ld: line longer than %u MiB — one item per line, at most 400 KB "
+		items_errorf(prog, "%s:%ld: line longer than %u MiB — one item per line, at most 400 KB "
 			   "each", name, lineno + 1, ITEMS_LINE_MAX >> 20);
 		return -1;
 	}
 	if (rc == -2) {
-		ctl_errorf("items load: reading %s: %s", name, strerror(errno));
+		items_errorf(prog, "items load: reading %s: %s", name, strerror(errno));
 		return -1;
 	}
 	if (bad) {
-		ctl_errorf("items load: %ld bad line%s in %s — nothing was written", bad,
+		items_errorf(prog, "items load: %ld bad line%s in %s — nothing was written", bad,
 			   bad == 1 ? "" : "s", name);
 		return -1;
 	}
@@ -211,7 +233,7 @@ static long items_keyset_add(items_keyset *ks, char *k, long line)
 }
 
 static int items_check_keys(const items_input *in, const char *name, const items_key_attr *key,
-			    int nkey)
+			    int nkey, progress **prog)
 {
 	items_keyset ks = {0};
 	ks.cap = 1024;
@@ -221,7 +243,7 @@ static int items_check_keys(const items_input *in, const char *name, const items
 	ks.lines = calloc(ks.cap, sizeof *ks.lines);
 	long bad = 0;
 	if (!ks.keys || !ks.lines) {
-		ctl_errorf("items load: out of memory");
+		items_errorf(prog, "items load: out of memory");
 		bad = 1;
 	}
 	int oom = bad != 0;
@@ -234,13 +256,13 @@ static int items_check_keys(const items_input *in, const char *name, const items
 			const json_t *x = json_object_get(v, key[j].type);
 			ok = 0;
 			if (!v)
-				ctl_errorf("%s:%ld: missing the key attribute \"%s\" (type %s)", name,
+				items_errorf(prog, "%s:%ld: missing the key attribute \"%s\" (type %s)", name,
 					   in->lines[i], key[j].name, key[j].type);
 			else if (!x)
-				ctl_errorf("%s:%ld: key attribute \"%s\" must be of type %s", name,
+				items_errorf(prog, "%s:%ld: key attribute \"%s\" must be of type %s", name,
 					   in->lines[i], key[j].name, key[j].type);
 			else if (key[j].type[0] != 'N' && json_string_length(x) == 0)
-				ctl_errorf("%s:%ld: key attribute \"%s\" must not be empty", name,
+				items_errorf(prog, "%s:%ld: key attribute \"%s\" must not be empty", name,
 					   in->lines[i], key[j].name);
 			else
 				ok = 1;
@@ -256,25 +278,26 @@ static int items_check_keys(const items_input *in, const char *name, const items
 			bad++;
 			continue;
 		}
+		progress_add(*prog, 1, 0, -1);
 		char *ks_key = aws_buf_steal(&k, NULL);
 		long first = ks_key ? items_keyset_add(&ks, ks_key, in->lines[i]) : -1;
 		if (first < 0) {
 			oom = 1;
 			bad++;
 		} else if (first > 0) {
-			ctl_errorf("%s:%ld: the same key as line %ld — each item may appear once",
+			items_errorf(prog, "%s:%ld: the same key as line %ld — each item may appear once",
 				   name, in->lines[i], first);
 			bad++;
 		}
 	}
 	if (oom)
-		ctl_errorf("items load: out of memory checking the keys");
+		items_errorf(prog, "items load: out of memory checking the keys");
 	for (size_t i = 0; ks.keys && i < ks.cap; i++)
 		free(ks.keys[i]);
 	free(ks.keys);
 	free(ks.lines);
 	if (bad)
-		ctl_errorf("items load: the items do not fit the table's key — nothing was written");
+		items_errorf(prog, "items load: the items do not fit the table's key — nothing was written");
 	return bad ? -1 : 0;
 }
 
@@ -285,6 +308,7 @@ typedef struct items_writer {
 	const char *table;
 	const json_t *items;
 	size_t n;
+	progress *prog;          /* NULL: no progress shown (nor capacity asked for) */
 	atomic_size_t next;      /* next chunk start */
 	atomic_long written;
 	atomic_int stop;
@@ -292,6 +316,17 @@ typedef struct items_writer {
 	int failed;
 	aws_error err;           /* the first failure */
 } items_writer;
+
+static void items_write_failed(items_writer *w, const aws_error *e)
+{
+	pthread_mutex_lock(&w->lock);
+	if (!w->failed) {
+		w->failed = 1;
+		w->err = *e;
+	}
+	pthread_mutex_unlock(&w->lock);
+	atomic_store(&w->stop, 1);
+}
 
 static void *items_write_worker(void *arg)
 {
@@ -305,36 +340,46 @@ static void *items_write_worker(void *arg)
 		for (size_t i = start; i < w->n && i < start + ITEMS_CHUNK; i++)
 			json_array_append(chunk, json_array_get(w->items, i));
 		long written = 0;
+		double units = -1;
 		aws_error e;
-		int rc = aws_ddb_batch_put(w->client, w->table, chunk, &written, &e);
+		int rc = aws_ddb_batch_put_capacity(w->client, w->table, chunk, &written,
+						    w->prog ? &units : NULL, &e);
 		atomic_fetch_add(&w->written, written);
-		if (rc < 0) {
-			pthread_mutex_lock(&w->lock);
-			if (!w->failed) {
-				w->failed = 1;
-				w->err = e;
-			}
-			pthread_mutex_unlock(&w->lock);
-			atomic_store(&w->stop, 1);
-		}
+		progress_add(w->prog, written, 0, units);
+		if (rc < 0)
+			items_write_failed(w, &e);
 	}
 	if (!chunk) {
-		pthread_mutex_lock(&w->lock);
-		if (!w->failed) {
-			w->failed = 1;
-			aws_error_set(&w->err, AWS_ERR_NOMEM, "out of memory");
-		}
-		pthread_mutex_unlock(&w->lock);
-		atomic_store(&w->stop, 1);
+		aws_error e;
+		aws_error_set(&e, AWS_ERR_NOMEM, "out of memory");
+		items_write_failed(w, &e);
 	}
 	json_decref(chunk);
 	return NULL;
 }
 
+/* Writes w->items from up to parallel threads (fewer when there are fewer chunks). */
+static void items_write(items_writer *w, long parallel)
+{
+	pthread_t threads[ITEMS_MAX_PARALLEL];
+	long nthreads = parallel;
+	if ((size_t)nthreads > (w->n + ITEMS_CHUNK - 1) / ITEMS_CHUNK)
+		nthreads = (long)((w->n + ITEMS_CHUNK - 1) / ITEMS_CHUNK);
+	long started = 0;
+	if (nthreads > 1)
+		for (; started < nthreads; started++)
+			if (pthread_create(&threads[started], NULL, items_write_worker, w) != 0)
+				break;
+	if (started == 0)
+		items_write_worker(w);
+	for (long i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
 static void items_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: showtablectl items load [--table T] [--parallel N] FILE|-\n"
+		"usage: showtablectl items load [--table T] [--parallel N] [--quiet] FILE|-\n"
 		"Writes the items in FILE (or standard input), one DynamoDB-JSON object per line —\n"
 		"the format `showtablectl scan` prints, e.g.\n"
 		"  {\"itemID\": {\"S\": \"a-1\"}, \"price\": {\"N\": \"9.5\"}, \"tags\": {\"SS\": [\"x\"]}}\n"
@@ -343,120 +388,159 @@ static void items_usage(FILE *f)
 		"Blank lines are skipped. Input up to %llu MiB; lines up to %u MiB.\n"
 		"  --table T      default: the table named by SSM <param-prefix>/table\n"
 		"  --parallel N   BatchWriteItem calls in flight (1-%d, default 4)\n"
-		"Prints {\"table\", \"items\", \"written\", \"seconds\"}.\n",
-		ITEMS_TEXT_MAX >> 20, ITEMS_LINE_MAX >> 20, ITEMS_MAX_PARALLEL);
+		"  -q, --quiet    no progress on the terminal\n"
+		"Prints {\"table\", \"items\", \"written\", \"seconds\"}. When standard error is a\n"
+		"terminal, shows there the items read, then checked, then written, with items/s,\n"
+		"write capacity units, percent and ETA as it goes (redrawn every\n"
+		"SHOWTABLE_PROGRESS_MS, default %d ms), then one summary line.\n",
+		ITEMS_TEXT_MAX >> 20, ITEMS_LINE_MAX >> 20, ITEMS_MAX_PARALLEL, PROGRESS_DEFAULT_MS);
 }
 
-static ctl_outcome items_load(ctl_ctx *ctx, int argc, char **argv)
+typedef struct items_args {
+	const char *table;
+	const char *path;        /* "-": standard input */
+	long parallel;
+	long interval_ms;        /* progress redraw period */
+	int quiet;
+} items_args;
+
+/* Returns 1 to go on, or 0 with *end the command's outcome (--help, a usage error). */
+static int items_parse(int argc, char **argv, items_args *a, ctl_outcome *end)
 {
 	static const struct option opts[] = {
 		{"table", required_argument, 0, 't'},
 		{"parallel", required_argument, 0, 'P'},
+		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
-	const char *table = NULL;
-	long parallel = 4;
+	memset(a, 0, sizeof *a);
+	a->parallel = 4;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	*end = CTL_USAGE;
+	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
 		switch (c) {
-		case 't': table = optarg; break;
+		case 't': a->table = optarg; break;
 		case 'P':
-			if (ctl_parse_long("--parallel", optarg, 1, ITEMS_MAX_PARALLEL, &parallel) < 0)
-				return CTL_USAGE;
+			if (ctl_parse_long("--parallel", optarg, 1, ITEMS_MAX_PARALLEL, &a->parallel) < 0)
+				return 0;
 			break;
-		case 'h': items_usage(stdout); return CTL_OK;
-		default: items_usage(stderr); return CTL_USAGE;
+		case 'q': a->quiet = 1; break;
+		case 'h': items_usage(stdout); *end = CTL_OK; return 0;
+		default: items_usage(stderr); return 0;
 		}
 	}
 	if (optind != argc - 1) {
 		ctl_errorf("items load: needs one FILE (or - for standard input)");
 		items_usage(stderr);
-		return CTL_USAGE;
+		return 0;
 	}
-	const char *path = argv[optind];
-	int use_stdin = strcmp(path, "-") == 0;
-	const char *name = use_stdin ? "<stdin>" : path;
+	a->path = argv[optind];
+	return progress_interval(&a->interval_ms) == 0;
+}
+
+/* The progress of a step of items load, or NULL when not shown. */
+static progress *items_progress(const items_args *a, const char *verb, long total)
+{
+	if (!progress_wanted(a->quiet))
+		return NULL;
+	progress_config pc = {
+		.verb = verb, .unit = "write", .total = total, .total_exact = 1, .live = 1,
+		.fd = STDERR_FILENO, .interval_ms = a->interval_ms,
+	};
+	return progress_start(&pc);
+}
+
+/* The table's key from DescribeTable, and every item checked against it. */
+static int items_check_table(aws_client *client, const char *table, const items_input *in,
+			     const char *name, const items_args *a)
+{
+	json_t *desc = NULL;
+	aws_error err;
+	if (aws_ddb_describe_table(client, table, &desc, &err) < 0) {
+		ctl_aws_error("items load", &err);
+		return -1;
+	}
+	items_key_attr key[2];
+	int nkey, rc = -1;
+	if (items_key_schema(desc, key, &nkey) < 0)
+		ctl_errorf("items load: DescribeTable of %s has no usable KeySchema / "
+			   "AttributeDefinitions — is the endpoint really DynamoDB?", table);
+	else {
+		progress *prog = items_progress(a, "checked the keys of", (long)in->n);
+		rc = items_check_keys(in, name, key, nkey, &prog);
+		progress_end(prog, rc < 0 ? PROGRESS_FAILED : PROGRESS_CLEARED);
+	}
+	json_decref(desc);
+	return rc;
+}
+
+/* Writes the checked items, with progress on the terminal; prints the JSON summary. */
+static ctl_outcome items_send(aws_client *client, const char *table, const items_input *in,
+			      const items_args *a, double t0)
+{
+	items_writer w;
+	memset(&w, 0, sizeof w);
+	pthread_mutex_init(&w.lock, NULL);
+	w.client = client;
+	w.table = table;
+	w.items = in->items;
+	w.n = in->n;
+	w.prog = items_progress(a, "wrote", (long)in->n);
+	items_write(&w, a->parallel);
+	progress_end(w.prog, w.failed ? PROGRESS_FAILED : PROGRESS_DONE);
+	double t1 = aws_monotonic_ms();
+	long written = atomic_load(&w.written);
+	pthread_mutex_destroy(&w.lock);
+	if (w.failed) {
+		char ctxs[160];
+		snprintf(ctxs, sizeof ctxs, "items load (%ld of %zu items written)", written, in->n);
+		ctl_aws_error(ctxs, &w.err);
+		return CTL_FAILED;
+	}
+	printf("{\"table\":\"%s\",\"items\":%zu,\"written\":%ld,\"seconds\":%.3f}\n", table,
+	       in->n, written, (t1 - t0) / 1e3);
+	return CTL_OK;
+}
+
+static ctl_outcome items_load(ctl_ctx *ctx, int argc, char **argv)
+{
+	items_args a;
+	ctl_outcome rc;
+	if (!items_parse(argc, argv, &a, &rc))
+		return rc;
+	rc = CTL_FAILED;
+	int use_stdin = strcmp(a.path, "-") == 0;
+	const char *name = use_stdin ? "<stdin>" : a.path;
 
 	double t0 = aws_monotonic_ms();
-	FILE *f = use_stdin ? stdin : fopen(path, "rb");
+	FILE *f = use_stdin ? stdin : fopen(a.path, "rb");
 	if (!f) {
-		ctl_errorf("items load: cannot open %s: %s", path, strerror(errno));
+		ctl_errorf("items load: cannot open %s: %s", a.path, strerror(errno));
 		return CTL_FAILED;
 	}
 	items_input in = {0};
 	in.items = json_array();
-	ctl_outcome rc = CTL_FAILED;
-	json_t *desc = NULL;
-	pthread_t threads[ITEMS_MAX_PARALLEL];
-	items_writer w;
-	memset(&w, 0, sizeof w);
-	pthread_mutex_init(&w.lock, NULL);
 	if (!in.items) {
 		ctl_errorf("items load: out of memory");
 		goto out;
 	}
-	if (items_read(f, name, &in) < 0)
+	progress *prog = items_progress(&a, "read", 0);
+	int read = items_read(f, name, &in, &prog);
+	progress_end(prog, read < 0 ? PROGRESS_FAILED : PROGRESS_CLEARED);
+	if (read < 0)
 		goto out;
-
 	char table_buf[256];
-	if (!(table = ctl_table_name(ctx, table, table_buf, sizeof table_buf)))
+	const char *table = ctl_table_name(ctx, a.table, table_buf, sizeof table_buf);
+	aws_client *client = table ? ctl_client(ctx) : NULL;
+	if (!client || items_check_table(client, table, &in, name, &a) < 0)
 		goto out;
-	aws_client *client = ctl_client(ctx);
-	if (!client)
-		goto out;
-	aws_error err;
-	if (aws_ddb_describe_table(client, table, &desc, &err) < 0) {
-		ctl_aws_error("items load", &err);
-		goto out;
-	}
-	items_key_attr key[2];
-	int nkey;
-	if (items_key_schema(desc, key, &nkey) < 0) {
-		ctl_errorf("items load: DescribeTable of %s has no usable KeySchema / "
-			   "AttributeDefinitions — is the endpoint really DynamoDB?", table);
-		goto out;
-	}
-	if (items_check_keys(&in, name, key, nkey) < 0)
-		goto out;
-
-	w.client = client;
-	w.table = table;
-	w.items = in.items;
-	w.n = in.n;
-	long nthreads = parallel;
-	if ((size_t)nthreads > (in.n + ITEMS_CHUNK - 1) / ITEMS_CHUNK)
-		nthreads = (long)((in.n + ITEMS_CHUNK - 1) / ITEMS_CHUNK);
-	long started = 0;
-	if (nthreads <= 1) {
-		items_write_worker(&w);
-	} else {
-		for (; started < nthreads; started++)
-			if (pthread_create(&threads[started], NULL, items_write_worker, &w) != 0)
-				break;
-		if (started == 0)
-			items_write_worker(&w);
-		for (long i = 0; i < started; i++)
-			pthread_join(threads[i], NULL);
-	}
-	double t1 = aws_monotonic_ms();
-	long written = atomic_load(&w.written);
-	if (w.failed) {
-		char ctxs[160];
-		snprintf(ctxs, sizeof ctxs, "items load (%ld of %zu items written)", written, in.n);
-		ctl_aws_error(ctxs, &w.err);
-		goto out;
-	}
-	printf("{\"table\":\"%s\",\"items\":%zu,\"written\":%ld,\"seconds\":%.3f}\n", table, in.n,
-	       written, (t1 - t0) / 1e3);
-	rc = CTL_OK;
+	rc = items_send(client, table, &in, &a, t0);
 out:
 	if (!use_stdin)
 		fclose(f);
-	json_decref(desc);
 	json_decref(in.items);
 	free(in.lines);
-	pthread_mutex_destroy(&w.lock);
 	return rc;
 }
 

@@ -2,8 +2,11 @@
  * (the format `items load` reads), following LastEvaluatedKey to the end. With --segments N,
  * N threads each scan one segment through the run's one shared client; each thread renders
  * into its own large buffer and writes whole lines under a lock, so lines never interleave.
+ * On a terminal, progress.h shows on standard error how far the scan got; standard output
+ * carries the items alone, whatever is shown.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,6 +18,7 @@
 #include "aws_ddb.h"
 #include "aws_time.h"
 #include "ctl_scan.h"
+#include "progress.h"
 
 #define SCAN_MAX_SEGMENTS 64
 #define SCAN_FLUSH_BYTES (1u << 20)        /* write when a thread's buffer passes 1 MiB */
@@ -24,6 +28,7 @@ typedef struct scan_shared {
 	aws_client *client;
 	aws_ddb_scan_input in;       /* template; each job sets its segment */
 	int count_only;
+	progress *prog;              /* NULL: not shown */
 	pthread_mutex_t out_lock;
 	atomic_int stop;             /* set by the first failing job */
 } scan_shared;
@@ -102,6 +107,7 @@ static void *scan_segment(void *arg)
 		job->pages++;
 		job->items += page.count;
 		job->scanned += page.scanned_count;
+		progress_add(sh->prog, page.scanned_count, page.count, page.capacity_units);
 		for (size_t i = 0; !sh->count_only && i < page.nitems; i++) {
 			if (aws_ddb_span_append(&out, &page, i) < 0 || aws_buf_putc(&out, '\n') < 0) {
 				aws_error_set(&job->err, AWS_ERR_NOMEM, "out of memory rendering an "
@@ -133,7 +139,7 @@ static void scan_usage(FILE *f)
 	fprintf(f,
 		"usage: showtablectl scan [--table T] [--segments N] [--limit N] [--filter SUBSTR]\n"
 		"                         [--key K] [--projection A,B,...] [--consistent] [--count]\n"
-		"                         [--stats]\n"
+		"                         [--stats] [--quiet]\n"
 		"Prints every item of table T, one DynamoDB-JSON object per line (the format of\n"
 		"`items load`), following LastEvaluatedKey to the end of the table.\n"
 		"  --table T         default: the table named by SSM <param-prefix>/table\n"
@@ -145,8 +151,13 @@ static void scan_usage(FILE *f)
 		"  --consistent      strongly consistent reads\n"
 		"  --count           print only {\"table\", \"count\", \"scanned\"} (items kept, read)\n"
 		"  --stats           print {\"pages\", \"items\", \"scanned\", \"segments\", \"seconds\"}\n"
-		"                    to stderr\n",
-		SCAN_MAX_SEGMENTS);
+		"                    to stderr\n"
+		"  -q, --quiet       no progress on the terminal\n"
+		"When standard error is a terminal, shows the items read, items/s, read capacity\n"
+		"units, percent of the table's approximate item count and ETA there as it goes\n"
+		"(redrawn every SHOWTABLE_PROGRESS_MS, default %d ms; only the summary line when\n"
+		"the items go to the same terminal), then one summary line.\n",
+		SCAN_MAX_SEGMENTS, PROGRESS_DEFAULT_MS);
 }
 
 /* "a,b" → "#p0,#p1" with names {"#p0":"a","#p1":"b"}, so reserved words work as names. */
@@ -175,7 +186,15 @@ static char *scan_projection(const char *list, json_t *names)
 	return aws_buf_steal(&expr, NULL);
 }
 
-ctl_outcome cmd_scan(ctl_ctx *ctx, int argc, char **argv)
+typedef struct scan_args {
+	const char *table, *filter, *key, *projection;
+	long segments, limit;
+	long interval_ms;            /* progress redraw period */
+	int count_only, stats, consistent, quiet;
+} scan_args;
+
+/* Returns 1 to go on, or 0 with *end the command's outcome (--help, a usage error). */
+static int scan_parse(int argc, char **argv, scan_args *a, ctl_outcome *end)
 {
 	static const struct option opts[] = {
 		{"table", required_argument, 0, 't'},
@@ -187,117 +206,129 @@ ctl_outcome cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 		{"consistent", no_argument, 0, 'C'},
 		{"count", no_argument, 0, 'c'},
 		{"stats", no_argument, 0, 'S'},
+		{"quiet", no_argument, 0, 'q'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
-	const char *table = NULL, *filter = NULL, *key = "itemID", *projection = NULL;
-	long segments = 1, limit = 0;
-	int count_only = 0, stats = 0, consistent = 0, c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	memset(a, 0, sizeof *a);
+	a->key = "itemID";
+	a->segments = 1;
+	*end = CTL_USAGE;
+	int c;
+	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
 		switch (c) {
-		case 't': table = optarg; break;
+		case 't': a->table = optarg; break;
 		case 's':
-			if (ctl_parse_long("--segments", optarg, 1, SCAN_MAX_SEGMENTS, &segments) < 0)
-				return CTL_USAGE;
+			if (ctl_parse_long("--segments", optarg, 1, SCAN_MAX_SEGMENTS, &a->segments) < 0)
+				return 0;
 			break;
 		case 'l':
-			if (ctl_parse_long("--limit", optarg, 1, 1000000, &limit) < 0)
-				return CTL_USAGE;
+			if (ctl_parse_long("--limit", optarg, 1, 1000000, &a->limit) < 0)
+				return 0;
 			break;
-		case 'f': filter = optarg; break;
-		case 'k': key = optarg; break;
-		case 'p': projection = optarg; break;
-		case 'C': consistent = 1; break;
-		case 'c': count_only = 1; break;
-		case 'S': stats = 1; break;
-		case 'h': scan_usage(stdout); return CTL_OK;
-		default: scan_usage(stderr); return CTL_USAGE;
+		case 'f': a->filter = optarg; break;
+		case 'k': a->key = optarg; break;
+		case 'p': a->projection = optarg; break;
+		case 'C': a->consistent = 1; break;
+		case 'c': a->count_only = 1; break;
+		case 'S': a->stats = 1; break;
+		case 'q': a->quiet = 1; break;
+		case 'h': scan_usage(stdout); *end = CTL_OK; return 0;
+		default: scan_usage(stderr); return 0;
 		}
 	}
 	if (optind < argc) {
 		ctl_errorf("scan: unexpected argument \"%s\"", argv[optind]);
 		scan_usage(stderr);
-		return CTL_USAGE;
+		return 0;
 	}
-	if (filter && !*filter)
-		filter = NULL;
-	if (!*key) {
+	if (a->filter && !*a->filter)
+		a->filter = NULL;
+	if (!*a->key) {
 		ctl_errorf("scan: --key must not be empty");
-		return CTL_USAGE;
+		return 0;
 	}
+	return progress_interval(&a->interval_ms) == 0;
+}
 
-	json_t *names = json_object(), *values = json_object();
-	char *proj = NULL;
-	ctl_outcome rc = CTL_FAILED;
-	scan_job *jobs = NULL;
-	scan_shared sh;
-	memset(&sh, 0, sizeof sh);
-	pthread_mutex_init(&sh.out_lock, NULL);
-	if (!names || !values) {
-		ctl_errorf("scan: out of memory");
-		goto out;
-	}
-	if (projection && !(proj = scan_projection(projection, names))) {
+/* The expressions of the Scan every segment sends: the projection's names and the filter's
+ * name and value go into names and values, the projection expression into *proj (owned by
+ * the caller). Returns 0, or -1 after printing what is wrong with the flags. */
+static int scan_expressions(const scan_args *a, json_t *names, json_t *values, char **proj)
+{
+	if (a->projection && !(*proj = scan_projection(a->projection, names))) {
 		ctl_errorf("scan: --projection \"%s\" must be attribute names separated by commas",
-			   projection);
-		rc = CTL_USAGE;
-		goto out;
+			   a->projection);
+		return -1;
 	}
-	if (filter && (json_object_set_new(names, "#fk", json_string(key)) < 0 ||
-		       json_object_set_new(values, ":fv", json_pack("{s:s}", "S", filter)) < 0)) {
+	if (a->filter && (json_object_set_new(names, "#fk", json_string(a->key)) < 0 ||
+			  json_object_set_new(values, ":fv", json_pack("{s:s}", "S", a->filter)) < 0)) {
 		ctl_errorf("scan: --filter and --key must be valid UTF-8");
-		rc = CTL_USAGE;
-		goto out;
+		return -1;
 	}
-	char table_buf[256];
-	if (!(table = ctl_table_name(ctx, table, table_buf, sizeof table_buf)))
-		goto out;
-	sh.client = ctl_client(ctx);
-	if (!sh.client)
-		goto out;
-	sh.count_only = count_only;
-	sh.in.table = table;
-	sh.in.limit = limit;
-	sh.in.total_segments = segments > 1 ? (int)segments : 0;
-	sh.in.filter_expression = filter ? "contains(#fk, :fv)" : NULL;
-	sh.in.projection_expression = proj;
-	sh.in.expression_attribute_names = names;
-	sh.in.expression_attribute_values = values;
-	sh.in.consistent_read = consistent;
+	return 0;
+}
 
-	double t0 = aws_monotonic_ms();
-	jobs = calloc((size_t)segments, sizeof *jobs);
-	if (!jobs) {
-		ctl_errorf("scan: out of memory");
-		goto out;
-	}
+/* Runs every segment: the only one on this thread, or one thread each. A thread that cannot
+ * start fails its job and stops the others. */
+static void scan_run(scan_shared *sh, scan_job *jobs, long segments)
+{
 	for (long i = 0; i < segments; i++) {
-		jobs[i].sh = &sh;
+		jobs[i].sh = sh;
 		jobs[i].segment = (int)i;
 	}
 	if (segments == 1) {
 		scan_segment(&jobs[0]);
-	} else {
-		long started = 0;
-		for (; started < segments; started++) {
-			int e = pthread_create(&jobs[started].thread, NULL, scan_segment,
-					       &jobs[started]);
-			if (e) {
-				jobs[started].failed = 1;
-				aws_error_set(&jobs[started].err, AWS_ERR_NOMEM, "cannot start thread "
-					      "%ld of %ld: %s", started + 1, segments, strerror(e));
-				atomic_store(&sh.stop, 1);
-				break;
-			}
-		}
-		for (long i = 0; i < started; i++)
-			pthread_join(jobs[i].thread, NULL);
+		return;
 	}
-	double t1 = aws_monotonic_ms();
+	long started = 0;
+	for (; started < segments; started++) {
+		int e = pthread_create(&jobs[started].thread, NULL, scan_segment, &jobs[started]);
+		if (e) {
+			jobs[started].failed = 1;
+			aws_error_set(&jobs[started].err, AWS_ERR_NOMEM, "cannot start thread %ld of "
+				      "%ld: %s", started + 1, segments, strerror(e));
+			atomic_store(&sh->stop, 1);
+			break;
+		}
+	}
+	for (long i = 0; i < started; i++)
+		pthread_join(jobs[i].thread, NULL);
+}
 
+/* The progress of a scan, or NULL when not shown. Its total is DescribeTable's ItemCount,
+ * which DynamoDB updates about every six hours: without it (0, or DescribeTable not
+ * allowed) the line shows no percent, the scan goes on. */
+static progress *scan_progress(const scan_args *a, aws_client *client, const char *table)
+{
+	if (!progress_wanted(a->quiet))
+		return NULL;
+	json_t *desc = NULL;
+	aws_error err;
+	long total = 0;
+	if (aws_ddb_describe_table(client, table, &desc, &err) == 0) {
+		json_t *count = json_object_get(desc, "ItemCount");
+		if (json_is_integer(count) && json_integer_value(count) > 0 &&
+		    json_integer_value(count) <= LONG_MAX)
+			total = (long)json_integer_value(count);
+	}
+	json_decref(desc);
+	progress_config pc = {
+		.verb = "scanned", .unit = "read", .total = total, .filtered = a->filter != NULL,
+		/* items printed on the same terminal would be drawn over */
+		.live = a->count_only || !isatty(STDOUT_FILENO),
+		.fd = STDERR_FILENO, .interval_ms = a->interval_ms,
+	};
+	return progress_start(&pc);
+}
+
+/* Sums the segments' counts; prints the first failure, or --count's and --stats' lines. */
+static ctl_outcome scan_report(const scan_args *a, const char *table, const scan_job *jobs,
+			       double seconds)
+{
 	long pages = 0, items = 0, scanned = 0;
 	const scan_job *failed = NULL;
-	for (long i = 0; i < segments; i++) {
+	for (long i = 0; i < a->segments; i++) {
 		pages += jobs[i].pages;
 		items += jobs[i].items;
 		scanned += jobs[i].scanned;
@@ -307,20 +338,71 @@ ctl_outcome cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 	}
 	if (failed) {
 		ctl_aws_error("scan", &failed->err);
-		goto out;
+		return CTL_FAILED;
 	}
-	if (count_only) {
+	if (a->count_only) {
 		printf("{\"table\":\"%s\",\"count\":%ld,\"scanned\":%ld}\n", table, items, scanned);
 		if (fflush(stdout) != 0) {
 			ctl_errorf("scan: writing to standard output: %s", strerror(errno));
-			goto out;
+			return CTL_FAILED;
 		}
 	}
-	if (stats)
+	if (a->stats)
 		fprintf(stderr, "{\"pages\":%ld,\"items\":%ld,\"scanned\":%ld,\"segments\":%ld,"
-			"\"seconds\":%.3f}\n", pages, items, scanned, segments,
-			(t1 - t0) / 1e3);
-	rc = CTL_OK;
+			"\"seconds\":%.3f}\n", pages, items, scanned, a->segments, seconds);
+	return CTL_OK;
+}
+
+static int scan_any_failed(const scan_job *jobs, long segments)
+{
+	for (long i = 0; i < segments; i++)
+		if (jobs[i].failed)
+			return 1;
+	return 0;
+}
+
+ctl_outcome cmd_scan(ctl_ctx *ctx, int argc, char **argv)
+{
+	scan_args a;
+	ctl_outcome rc;
+	if (!scan_parse(argc, argv, &a, &rc))
+		return rc;
+	json_t *names = json_object(), *values = json_object();
+	char *proj = NULL;
+	scan_job *jobs = calloc((size_t)a.segments, sizeof *jobs);
+	scan_shared sh;
+	memset(&sh, 0, sizeof sh);
+	pthread_mutex_init(&sh.out_lock, NULL);
+	rc = CTL_FAILED;
+	if (!names || !values || !jobs) {
+		ctl_errorf("scan: out of memory");
+		goto out;
+	}
+	if (scan_expressions(&a, names, values, &proj) < 0) {
+		rc = CTL_USAGE;
+		goto out;
+	}
+	char table_buf[256];
+	const char *table = ctl_table_name(ctx, a.table, table_buf, sizeof table_buf);
+	if (!table || !(sh.client = ctl_client(ctx)))
+		goto out;
+	sh.count_only = a.count_only;
+	sh.in = (aws_ddb_scan_input){
+		.table = table, .limit = a.limit,
+		.total_segments = a.segments > 1 ? (int)a.segments : 0,
+		.filter_expression = a.filter ? "contains(#fk, :fv)" : NULL,
+		.projection_expression = proj,
+		.expression_attribute_names = names, .expression_attribute_values = values,
+		.consistent_read = a.consistent,
+	};
+	sh.prog = scan_progress(&a, sh.client, table);
+	sh.in.return_consumed_capacity = sh.prog != NULL;
+
+	double t0 = aws_monotonic_ms();
+	scan_run(&sh, jobs, a.segments);
+	double t1 = aws_monotonic_ms();
+	progress_end(sh.prog, scan_any_failed(jobs, a.segments) ? PROGRESS_FAILED : PROGRESS_DONE);
+	rc = scan_report(&a, table, jobs, (t1 - t0) / 1e3);
 out:
 	free(jobs);
 	free(proj);

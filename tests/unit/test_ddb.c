@@ -694,6 +694,61 @@ static void batch_put_of_no_items_makes_no_call(void **state)
 	json_decref(items);
 }
 
+static void batch_put_capacity_asks_for_and_sums_the_units_retries_included(void **state)
+{
+	(void)state;
+	script("{\"UnprocessedItems\":{\"items\":[{\"PutRequest\":{\"Item\":{\"itemID\":{\"S\":"
+	       "\"id-B0\"}}}}]},\"ConsumedCapacity\":[{\"TableName\":\"items\",\"CapacityUnits\":24}]}");
+	script("{\"ConsumedCapacity\":[{\"TableName\":\"items\",\"CapacityUnits\":1.5}]}");
+	script("{\"ConsumedCapacity\":[{\"TableName\":\"items\",\"CapacityUnits\":10}]}");
+	json_t *items = numbered_items(35);
+	long written = 0;
+	double units = 0;
+	assert_int_equal(aws_ddb_batch_put_capacity(NULL, "items", items, &written, &units, NULL), 0);
+	assert_int_equal(written, 35);
+	assert_int_equal(ncalls, 3);
+	for (int i = 0; i < ncalls; i++) {
+		json_t *b = json_loads(req_body[i], 0, NULL);
+		assert_string_equal(json_string_value(json_object_get(b, "ReturnConsumedCapacity")),
+				    "TOTAL");
+		json_decref(b);
+	}
+	assert_true(units == 35.5);
+	json_decref(items);
+}
+
+static void batch_put_capacity_is_minus_one_when_no_reply_says(void **state)
+{
+	(void)state;
+	script("{}");
+	json_t *items = numbered_items(2);
+	double units = 0;
+	assert_int_equal(aws_ddb_batch_put_capacity(NULL, "items", items, NULL, &units, NULL), 0);
+	assert_true(units == -1);
+	json_decref(items);
+}
+
+static void batch_put_capacity_rejects_a_malformed_consumed_capacity(void **state)
+{
+	(void)state;
+	const char *bad[] = {
+		"{\"ConsumedCapacity\":{\"CapacityUnits\":1}}",
+		"{\"ConsumedCapacity\":[{\"CapacityUnits\":\"1\"}]}",
+		"{\"ConsumedCapacity\":[7]}",
+	};
+	json_t *items = numbered_items(1);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		reset(NULL);
+		script(bad[i]);
+		aws_error err;
+		double units;
+		if (aws_ddb_batch_put_capacity(NULL, "items", items, NULL, &units, &err) == 0 ||
+		    err.kind != AWS_ERR_PROTOCOL || !strstr(err.message, "ConsumedCapacity"))
+			fail_msg("accepted %s", bad[i]);
+	}
+	json_decref(items);
+}
+
 /* ---- tables ---- */
 
 static void create_table_asks_for_on_demand_and_one_string_key(void **state)
@@ -911,6 +966,9 @@ int main(void)
 		T(batch_put_backoff_delays_grow_round_after_round),
 		T(batch_put_rejects_malformed_unprocessed_items),
 		T(batch_put_of_no_items_makes_no_call),
+		T(batch_put_capacity_asks_for_and_sums_the_units_retries_included),
+		T(batch_put_capacity_is_minus_one_when_no_reply_says),
+		T(batch_put_capacity_rejects_a_malformed_consumed_capacity),
 		T(create_table_asks_for_on_demand_and_one_string_key),
 		T(create_table_wait_polls_until_active),
 		T(create_table_wait_stops_on_other_errors),
