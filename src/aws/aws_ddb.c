@@ -295,13 +295,13 @@ static int ddb_batch_capacity(const json_t *resp, double *units, aws_error *err)
 	if (!cc)
 		return 0;
 	if (!json_is_array(cc))
-		return ddb_bad_field(err, "BatchWriteItem", "ConsumedCapacity", "an array");
+		return aws_ddb_bad_field(err, "BatchWriteItem", "ConsumedCapacity", "an array");
 	size_t i;
 	const json_t *e;
 	json_array_foreach(cc, i, e) {
 		const json_t *u = json_object_get(e, "CapacityUnits");
 		if (!json_is_object(e) || (u && !json_is_number(u)))
-			return ddb_bad_field(err, "BatchWriteItem", "ConsumedCapacity[].CapacityUnits",
+			return aws_ddb_bad_field(err, "BatchWriteItem", "ConsumedCapacity[].CapacityUnits",
 					     "a number");
 		if (u)
 			*units = (*units < 0 ? 0 : *units) + json_number_value(u);
