@@ -79,7 +79,9 @@ typedef struct srv_conn {
 	srv_auth_ticket *ticket;          /* its admitted password check, until it runs */
 	char authz[SRV_AUTH_HEADER_MAX + 1];   /* held only for a login still to verify */
 	char *q, *cursor;                 /* owned */
-	char *item_id;                    /* owned: /item/<itemID>'s itemID, decoded */
+	char *item_id;                    /* owned: /item/<itemID>'s itemID, decoded (may hold NULs) */
+	size_t item_id_len;
+	char *item_target;                /* owned: an item route's raw path, as the client sent it */
 	int exact;                        /* mode=exact: q is the whole itemID (GetItem) */
 	struct srv_filter *filter;        /* owned: attribute conditions; NULL when none */
 	char **show;                      /* owned, each owned: the columns chosen (col=) */

@@ -297,6 +297,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 	c->idle_since_ms = 0;
 	c->uri_len = strlen(uri);
+	srv_request_target(c, uri);
 	c->state = SRV_CONN_NEW;
 	if (atomic_load(&c->deadline_ms) == 0)   /* mono_ms() from the same reading */
 		atomic_store(&c->deadline_ms, (long long)c->t0.tv_sec * 1000 + c->t0.tv_nsec / 1000000 +

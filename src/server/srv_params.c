@@ -169,11 +169,13 @@ void srv_params_free(srv_conn *c)
 	free(c->q);
 	free(c->cursor);
 	free(c->item_id);
+	free(c->item_target);
 	free(c->filter);
 	for (int i = 0; i < c->nshow; i++)
 		free(c->show[i]);
 	free(c->show);
-	c->q = c->cursor = c->item_id = NULL;
+	c->q = c->cursor = c->item_id = c->item_target = NULL;
+	c->item_id_len = 0;
 	c->filter = NULL;
 	c->show = NULL;
 	c->nshow = 0;

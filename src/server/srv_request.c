@@ -74,6 +74,50 @@ static void request_id(char *out, const char *prefix, unsigned long long n);
 
 /* ---------- on the event loop: receiving and deciding ---------- */
 
+void srv_request_target(srv_conn *c, const char *uri)
+{
+	free(c->item_target);
+	c->item_target = NULL;
+	if (strncmp(uri, "/item/", 6) == 0 || strncmp(uri, "/api/item/", 10) == 0)
+		c->item_target = strndup(uri, strcspn(uri, "?"));   /* NULL: the decoded path serves */
+}
+
+static int hex_digit(char ch)
+{
+	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+		: ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* The item route's itemID, malloc'd with its length: decoded from the raw target as
+ * libmicrohttpd decodes paths (%XX only; anything else as it is), NULs included. The
+ * decoded path must match libmicrohttpd's up to the route's prefix; otherwise, or without
+ * a raw target, the decoded path's rest. NULL when out of memory. */
+static char *item_id_of(srv_conn *c, const char *url, size_t *len)
+{
+	size_t arg = c->route.arg;
+	const char *t = c->item_target;
+	char *d = t ? malloc(strlen(t) + 1) : NULL;
+	size_t n = 0;
+	for (size_t i = 0; d && t[i]; i++) {
+		int hi, lo;
+		if (t[i] == '%' && (hi = hex_digit(t[i + 1])) >= 0 && (lo = hex_digit(t[i + 2])) >= 0) {
+			d[n++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			d[n++] = t[i];
+		}
+	}
+	if (d && n >= arg && memcmp(d, url, arg) == 0) {
+		memmove(d, d + arg, n - arg);
+		d[n - arg] = '\0';
+		*len = n - arg;
+		return d;
+	}
+	free(d);
+	*len = strlen(url + arg);
+	return strdup(url + arg);
+}
+
 enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *method, const char *version)
 {
 	srv_pipeline *pl = c->pl;
@@ -92,7 +136,7 @@ enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *meth
 	request_id(c->rid, pl->rid_prefix, atomic_fetch_add(&pl->rid_counter, 1));
 	c->route = srv_route_match(method, url);
 	if (c->route.arg) {
-		c->item_id = strdup(url + c->route.arg);
+		c->item_id = item_id_of(c, url, &c->item_id_len);
 		c->bad_params = !c->item_id;
 	}
 	const char *trace = header(c, "X-Amzn-Trace-Id");
@@ -463,7 +507,7 @@ static void work_item(srv_conn *c, const char *table)
 	aws_error e;
 	aws_error_clear(&e);
 	aws_ddb_get_item_output got = {0};
-	if (srv_item_get(pl->d.client, table, &info, c->item_id, strlen(c->item_id), &got, &e)) {
+	if (srv_item_get(pl->d.client, table, &info, c->item_id, c->item_id_len, &got, &e)) {
 		aws_failed(c, &e, "dynamodb:GetItem", table);
 		aws_ddb_get_item_output_free(&got);
 		return;

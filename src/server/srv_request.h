@@ -45,6 +45,11 @@ void srv_pipeline_free(srv_pipeline *pl);
 /* A request's header has arrived (libmicrohttpd's first callback): records it and checks
  * its head (srv_head.h), size and declared body size. A refusal is queued at once, which
  * closes the connection. */
+/* The request's target as the client sent it (libmicrohttpd's URI callback, before it
+ * decodes the path in place into a C string, where a %00 would end it). Kept only for the
+ * item routes, whose itemID may hold U+0000. Event loop. */
+void srv_request_target(srv_conn *c, const char *uri);
+
 enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *method, const char *version);
 /* A piece of the body. */
 void srv_request_body(srv_conn *c, const char *data, size_t n);

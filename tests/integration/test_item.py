@@ -232,3 +232,18 @@ def test_start_page_shows_the_tables_key_billing_size_and_recovery(srv):
     # the second time it comes from the start-page cache, the same
     status, _, body2 = srv.get("/", auth=AUTH)
     assert status == 200 and body2 == body
+
+
+def test_an_itemID_holding_nul_is_reachable(showtable_factory, aws_env, dynalite):
+    name = "t-" + uuid.uuid4().hex[:12]
+    load_items(dynalite, name, [{"itemID": {"S": "a"}, "n": {"N": "1"}},
+                                {"itemID": {"S": "a\x00b"}, "n": {"N": "2"}}])
+    s = showtable_factory(env=server_env(aws_env, dynalite), args=["--table", name]).start()
+    status, _, body = s.get("/api/item/a%00b", auth=AUTH)
+    assert status == 200, body[:300]
+    assert json.loads(body)["item"] == {"itemID": "a\x00b", "n": 2}
+    status, _, body = s.get("/item/a%00b", auth=AUTH)
+    assert status == 200, body[:300]
+    assert b"&quot;a\\u0000b&quot;" in body          # the item's DynamoDB JSON on the page
+    assert s.get("/api/item/a", auth=AUTH)[0] == 200
+    assert s.get("/api/item/a%00c", auth=AUTH)[0] == 404
