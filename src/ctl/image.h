@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include "ctl.h"
 #include "image_layout.h"
+#include "image_oci.h"
 
 /* The platforms an image can have, in index order; bit i of image_args.platforms. */
 extern const char *const image_arches[IMAGE_MAX_PLATFORMS];   /* "amd64", "arm64" */

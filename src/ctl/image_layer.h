@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include "aws_buf.h"
 #include "aws_error.h"
-#include "image_oci.h"
+#include "image_blob.h"
 #include "image_sbom.h"
 #include "image_tar.h"
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include "aws_buf.h"
 #include "aws_error.h"
-#include "image_oci.h"
+#include "image_blob.h"
 
 /* One file of a layout to write: a named file at the top (name set) or a blob (name NULL,
  * stored under its digest). Everything borrowed. */

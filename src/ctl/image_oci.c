@@ -33,32 +33,6 @@ enum { PB_LAYER, PB_CONFIG, PB_MANIFEST, PB_SBOM, PB_SBOM_MANIFEST, PB_COUNT };
  * config, the index, index.json, manifest.json and oci-layout. */
 #define OCI_MAX_FILES (PB_COUNT * IMAGE_MAX_PLATFORMS + 8)
 
-void image_digest(const void *data, size_t len, char out[IMAGE_DIGEST_LEN])
-{
-	char hex[2 * AWS_SHA256_LEN + 1];
-	aws_sha256_hex(data, len, hex);
-	snprintf(out, IMAGE_DIGEST_LEN, "sha256:%s", hex);
-}
-
-int image_read_file(const char *path, size_t max, aws_buf *out, aws_error *err)
-{
-	int e;
-	switch (aws_file_read(path, max, out, &e)) {
-	case AWS_FILE_READ:
-		return 0;
-	case AWS_FILE_NOT_OPENED:
-		return aws_error_set(err, AWS_ERR_IO, "%s: cannot open: %s", path, strerror(e));
-	case AWS_FILE_READ_FAILED:
-		return aws_error_set(err, AWS_ERR_IO, "%s: read failed: %s", path, strerror(e));
-	case AWS_FILE_TOO_LARGE:
-		return aws_error_set(err, AWS_ERR_INVALID, "%s: larger than %zu MiB, refusing",
-				     path, max >> 20);
-	case AWS_FILE_NO_MEMORY:
-		break;
-	}
-	return aws_error_set(err, AWS_ERR_NOMEM, "out of memory reading %s", path);
-}
-
 /* ---- layer contents ------------------------------------------------------------------- */
 
 /* Layer 1 of platform pf: the binary at /showtable, its library closure and loader, the CA

@@ -25,12 +25,7 @@
 #include <stdint.h>
 #include "aws_error.h"
 #include "aws_buf.h"
-
-#define IMAGE_OCI_MEDIA_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define IMAGE_OCI_MEDIA_INDEX "application/vnd.oci.image.index.v1+json"
-#define IMAGE_OCI_MEDIA_CONFIG "application/vnd.oci.image.config.v1+json"
-#define IMAGE_OCI_MEDIA_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define IMAGE_OCI_MEDIA_EMPTY "application/vnd.oci.empty.v1+json"
+#include "image_blob.h"
 
 #define IMAGE_MAX_PLATFORMS 2
 
@@ -39,9 +34,6 @@
 #define IMAGE_ASSETS_DIR "/usr/share/showtable/web"
 #define IMAGE_INFRA_DIR "/usr/share/showtable/infra"
 #define IMAGE_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
-
-/* "sha256:" + 64 hex + NUL */
-#define IMAGE_DIGEST_LEN 72
 
 /* One platform of the image: the showtable built for it. */
 typedef struct image_platform {
@@ -65,14 +57,6 @@ typedef struct image_build_opts {
 	int gzip_level;          /* 0 = 6 (zlib default: level 9 saves 0.5 % and takes 3x as long) */
 } image_build_opts;
 
-typedef struct image_blob_info {
-	char digest[IMAGE_DIGEST_LEN];   /* of the bytes stored (compressed for layers) */
-	char diff_id[IMAGE_DIGEST_LEN];  /* layers only: digest of the uncompressed tar */
-	uint64_t size;                   /* stored bytes */
-	uint64_t usize;                  /* layers only: uncompressed tar bytes */
-	size_t nentries;                 /* layers only: tar entries */
-} image_blob_info;
-
 typedef struct image_platform_result {
 	char arch[16];
 	image_blob_info manifest, config, layers[2]; /* layers[1] is the shared one */
@@ -95,12 +79,5 @@ typedef struct image_build_result {
  * refused rather than deleted. Errors: AWS_ERR_INVALID (binary not ELF, library missing),
  * AWS_ERR_IO (file read/write, with the path). */
 int image_oci_build(const image_build_opts *opts, image_build_result *res, aws_error *err);
-
-/* "sha256:" + hex SHA-256 of data (through aws_crypto). */
-void image_digest(const void *data, size_t len, char out[IMAGE_DIGEST_LEN]);
-
-/* Reads the host file at path (at most max bytes) into out, replacing its content; every
- * failure is worded with the path (cannot open, read failed, larger than max, no memory). */
-int image_read_file(const char *path, size_t max, aws_buf *out, aws_error *err);
 
 #endif

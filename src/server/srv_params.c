@@ -164,6 +164,46 @@ int srv_params_read(srv_conn *c)
 	return 0;
 }
 
+void srv_params_keep_target(srv_conn *c, const char *uri)
+{
+	free(c->item_target);
+	c->item_target = NULL;
+	if (strncmp(uri, "/item/", 6) == 0 || strncmp(uri, "/api/item/", 10) == 0)
+		c->item_target = strndup(uri, strcspn(uri, "?"));   /* NULL: the decoded path serves */
+}
+
+static int hex_digit(char ch)
+{
+	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+		: ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+char *srv_params_item_id(srv_conn *c, const char *url, size_t *len)
+{
+	size_t arg = c->route.arg;
+	const char *t = c->item_target;
+	char *d = t ? malloc(strlen(t) + 1) : NULL;
+	size_t n = 0;
+	for (size_t i = 0; d && t[i]; i++) {
+		int hi, lo;
+		if (t[i] == '%' && (hi = hex_digit(t[i + 1])) >= 0 && (lo = hex_digit(t[i + 2])) >= 0) {
+			d[n++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			d[n++] = t[i];
+		}
+	}
+	if (d && n >= arg && memcmp(d, url, arg) == 0) {
+		memmove(d, d + arg, n - arg);
+		d[n - arg] = '\0';
+		*len = n - arg;
+		return d;
+	}
+	free(d);
+	*len = strlen(url + arg);
+	return strdup(url + arg);
+}
+
 void srv_params_free(srv_conn *c)
 {
 	free(c->q);

@@ -17,6 +17,16 @@
  * with mode=exact — with the reason for a person in c->bad_why when there is a specific one. */
 int srv_params_read(srv_conn *c);
 
+/* Keeps an item route's raw target (the path as sent, before libmicrohttpd decodes it into
+ * a C string where %00 would end it) in c->item_target; other targets are not kept. */
+void srv_params_keep_target(srv_conn *c, const char *uri);
+
+/* The item route's itemID, malloc'd with its length in *len: decoded from the kept raw
+ * target as libmicrohttpd decodes paths (%XX only; anything else as it is), NULs included,
+ * when that decodes to url up to the route's prefix; otherwise the rest of url (the decoded
+ * path). NULL when out of memory. */
+char *srv_params_item_id(srv_conn *c, const char *url, size_t *len);
+
 /* Frees what srv_params_read and srv_request_begin stored in c; c is then as new. */
 void srv_params_free(srv_conn *c);
 

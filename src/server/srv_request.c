@@ -76,46 +76,7 @@ static void request_id(char *out, const char *prefix, unsigned long long n);
 
 void srv_request_target(srv_conn *c, const char *uri)
 {
-	free(c->item_target);
-	c->item_target = NULL;
-	if (strncmp(uri, "/item/", 6) == 0 || strncmp(uri, "/api/item/", 10) == 0)
-		c->item_target = strndup(uri, strcspn(uri, "?"));   /* NULL: the decoded path serves */
-}
-
-static int hex_digit(char ch)
-{
-	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-		: ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
-/* The item route's itemID, malloc'd with its length: decoded from the raw target as
- * libmicrohttpd decodes paths (%XX only; anything else as it is), NULs included. The
- * decoded path must match libmicrohttpd's up to the route's prefix; otherwise, or without
- * a raw target, the decoded path's rest. NULL when out of memory. */
-static char *item_id_of(srv_conn *c, const char *url, size_t *len)
-{
-	size_t arg = c->route.arg;
-	const char *t = c->item_target;
-	char *d = t ? malloc(strlen(t) + 1) : NULL;
-	size_t n = 0;
-	for (size_t i = 0; d && t[i]; i++) {
-		int hi, lo;
-		if (t[i] == '%' && (hi = hex_digit(t[i + 1])) >= 0 && (lo = hex_digit(t[i + 2])) >= 0) {
-			d[n++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			d[n++] = t[i];
-		}
-	}
-	if (d && n >= arg && memcmp(d, url, arg) == 0) {
-		memmove(d, d + arg, n - arg);
-		d[n - arg] = '\0';
-		*len = n - arg;
-		return d;
-	}
-	free(d);
-	*len = strlen(url + arg);
-	return strdup(url + arg);
+	srv_params_keep_target(c, uri);
 }
 
 enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *method, const char *version)
@@ -136,7 +97,7 @@ enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *meth
 	request_id(c->rid, pl->rid_prefix, atomic_fetch_add(&pl->rid_counter, 1));
 	c->route = srv_route_match(method, url);
 	if (c->route.arg) {
-		c->item_id = item_id_of(c, url, &c->item_id_len);
+		c->item_id = srv_params_item_id(c, url, &c->item_id_len);
 		c->bad_params = !c->item_id;
 	}
 	const char *trace = header(c, "X-Amzn-Trace-Id");
