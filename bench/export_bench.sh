@@ -16,42 +16,12 @@ CTL=$BUILD/showtablectl
 for x in "$SRV" "$CTL"; do [ -x "$x" ] || { echo "export_bench: $x is not built — run make" >&2; exit 1; }; done
 command -v curl >/dev/null && command -v htpasswd >/dev/null ||
 	{ echo "export_bench: needs curl and apache2-utils (scripts/install-deps.sh)" >&2; exit 1; }
-[ -x node_modules/.bin/dynalite ] || { echo "export_bench: run scripts/install-deps.sh first" >&2; exit 1; }
 
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-# Only fake keys and loopback endpoints: nothing here talks to AWS.
-export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_CONFIG_FILE=$WORK/none AWS_SHARED_CREDENTIALS_FILE=$WORK/none
-
-DPORT=$(port)
-node_modules/.bin/dynalite --host 127.0.0.1 --port "$DPORT" >"$WORK/dynalite.log" 2>&1 &
-PIDS+=($!)
-wait_port "$DPORT"
-export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DPORT
-export AWS_ENDPOINT_URL_SSM=http://127.0.0.1:$(port)   # unused: --table and --htpasswd given
+source bench/lib.sh
+bench_begin
+bench_dynalite
 "$CTL" table create --table bench --wait >/dev/null
-# The items scan_bench.sh uses: about 200 bytes each, a few attribute types.
-/usr/bin/python3 - "$ITEMS" <<'EOF' | "$CTL" items load --table bench - >/dev/null
-import json, random, sys
-rnd = random.Random(1)
-pool = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(4096))
-for i in range(int(sys.argv[1])):
-    sys.stdout.write(json.dumps({
-        "itemID": {"S": f"item-{i:06d}"},
-        "title": {"S": pool[i % 3900:i % 3900 + 140]},
-        "price": {"N": f"{rnd.randint(1, 99999)}.{rnd.randint(1, 9)}"},
-        "active": {"BOOL": i % 2 == 0},
-        "tags": {"SS": ["all", f"group-{i % 10}"]},
-    }, separators=(",", ":")) + "\n")
-EOF
+/usr/bin/python3 bench/items.py "$ITEMS" | "$CTL" items load --table bench - >/dev/null
 
 PW=bench-password-not-secret
 htpasswd -bcB "$WORK/htpasswd" bench "$PW" 2>/dev/null

@@ -13,46 +13,15 @@ BUILD=${BUILD:-build}
 ITEMS=${ITEMS:-20000}
 CTL=$BUILD/showtablectl
 [ -x "$CTL" ] || { echo "scan_bench: $CTL is not built — run make first" >&2; exit 1; }
-[ -x node_modules/.bin/dynalite ] || { echo "scan_bench: run scripts/install-deps.sh first" >&2; exit 1; }
 
-PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-WORK=$(mktemp -d)
-node_modules/.bin/dynalite --host 127.0.0.1 --port "$PORT" >"$WORK/dynalite.log" 2>&1 &
-DYN=$!
-# `wait` on the killed dynalite returns 143: under set -e that would end the trap (and the
-# script, with 143) before the temporary folder is removed.
-cleanup() { kill "$DYN" 2>/dev/null || true; wait "$DYN" 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-# Only fake keys and a loopback endpoint: nothing here talks to AWS.
-export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_CONFIG_FILE=$WORK/none AWS_SHARED_CREDENTIALS_FILE=$WORK/none
-export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$PORT
+source bench/lib.sh
+bench_begin
+bench_dynalite
 export NODE_NO_WARNINGS=1
-
-for _ in $(seq 150); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-	sleep 0.1
-done
 
 TABLE=bench
 "$CTL" table create --table "$TABLE" --wait >/dev/null
-# ITEMS items of about 200 bytes each (DynamoDB's size count), a few attribute types.
-/usr/bin/python3 - "$WORK/items.jsonl" "$ITEMS" <<'EOF'
-import json, random, sys
-rnd = random.Random(1)
-pool = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(4096))
-with open(sys.argv[1], "w") as f:
-    for i in range(int(sys.argv[2])):
-        f.write(json.dumps({
-            "itemID": {"S": f"item-{i:06d}"},
-            "title": {"S": pool[i % 3900:i % 3900 + 140]},
-            "price": {"N": f"{rnd.randint(1, 99999)}.{rnd.randint(1, 9)}"},
-            "active": {"BOOL": i % 2 == 0},
-            "tags": {"SS": ["all", f"group-{i % 10}"]},
-        }, separators=(",", ":")) + "\n")
-EOF
+/usr/bin/python3 bench/items.py "$ITEMS" >"$WORK/items.jsonl"
 "$CTL" items load --table "$TABLE" "$WORK/items.jsonl" >/dev/null
 
 /usr/bin/python3 - "$RUNS" "$CTL" "$TABLE" "$WORK" "$ITEMS" <<'EOF'

@@ -17,26 +17,10 @@ for x in "$SRV" "$CTL"; do [ -x "$x" ] || { echo "server_bench: $x is not built 
 command -v wrk >/dev/null && command -v nginx >/dev/null && command -v htpasswd >/dev/null ||
 	{ echo "server_bench: needs wrk, nginx-light, apache2-utils (scripts/install-deps.sh)" >&2; exit 1; }
 
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-
-WORK=$(mktemp -d)
+source bench/lib.sh
+bench_begin
 chmod 755 "$WORK"   # nginx workers run as nobody when started by root
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-# Only fake keys and loopback endpoints: nothing here talks to AWS.
-export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_CONFIG_FILE=$WORK/none AWS_SHARED_CREDENTIALS_FILE=$WORK/none
-
-DPORT=$(port)
-node_modules/.bin/dynalite --host 127.0.0.1 --port "$DPORT" >"$WORK/dynalite.log" 2>&1 &
-PIDS+=($!)
-wait_port "$DPORT"
-export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DPORT
-export AWS_ENDPOINT_URL_SSM=http://127.0.0.1:$(port)   # unused: --table and --htpasswd given
+bench_dynalite
 "$CTL" table create --table bench --wait >/dev/null
 /usr/bin/python3 scripts/demo-items.py 300 | "$CTL" items load --table bench - >/dev/null
 

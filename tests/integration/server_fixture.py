@@ -229,13 +229,16 @@ def raw_request(port, data, read_timeout=5.0, half_close=False):
                 s.shutdown(socket.SHUT_WR)
         except OSError:
             pass   # the server may answer (413/431) and close before reading it all
-        out = b""
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                out += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-        return out
+        return read_until_closed(s)
+
+
+def read_until_closed(sock):
+    """Everything the server sends on sock until it closes or stays silent for the socket's
+    timeout, as bytes."""
+    out = b""
+    try:
+        while chunk := sock.recv(65536):
+            out += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return out

@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 
-from server_fixture import (DEMO_PASSWORD, DEMO_USER, load_items, raw_request, read_response, server_env,  # noqa: F401
-                            showtable_factory)
+from server_fixture import (DEMO_PASSWORD, DEMO_USER, load_items, raw_request, read_response,  # noqa: F401
+                            read_until_closed, server_env, showtable_factory)
 
 AUTH = "Basic " + base64.b64encode(f"{DEMO_USER}:{DEMO_PASSWORD}".encode()).decode()
 LIMIT = 8192   # --max-header-bytes, the default
@@ -69,18 +69,8 @@ def test_a_head_over_the_limit_sent_slowly_gets_one_431(srv):
             except OSError:
                 break
             time.sleep(0.01)
-        resp = read_response_bytes(c)
+        resp = read_until_closed(c)
     assert statuses(resp) == [431], resp[:200]
-
-
-def read_response_bytes(c):
-    out = b""
-    try:
-        while chunk := c.recv(65536):
-            out += chunk
-    except (socket.timeout, ConnectionResetError):
-        pass
-    return out
 
 
 PING = b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"
