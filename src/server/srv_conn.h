@@ -58,7 +58,6 @@ typedef struct srv_conn {
 	/* request */
 	enum srv_conn_state state;
 	struct timespec t0;               /* the request line arrived */
-	size_t uri_len;
 	char method[8];
 	char path[256];
 	char rid[32];

@@ -151,12 +151,6 @@ int srv_fixed_build(srv_fixed_set *fs, srv_static *assets)
 	MHD_add_response_header(fs->ping.r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
 	MHD_add_response_header(fs->ping.r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(fs->ping.r, "X-Content-Type-Options", "nosniff");
-	static const char too_large[] = "Request header too large: this server accepts at most --max-header-bytes.\n";
-	fs->e431.r = MHD_create_response_from_buffer(sizeof too_large - 1, (void *)too_large, MHD_RESPMEM_PERSISTENT);
-	fs->e431.len = sizeof too_large - 1;
-	if (!fs->e431.r)
-		return -1;
-	MHD_add_response_header(fs->e431.r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	if (fixed_error(&fs->e401, 401, "Login required", "This page needs a user name and password.") ||
 	    fixed_error(&fs->e404, 404, "Not found", "There is no page at this address.") ||
 	    fixed_error(&fs->e429, 429, "Too many login attempts",
@@ -175,7 +169,7 @@ void srv_fixed_free(srv_fixed_set *fs, srv_static *assets)
 	for (int i = 0; i < SRV_START_CACHE; i++)
 		if (fs->start[i].resp)
 			MHD_destroy_response(fs->start[i].resp);
-	srv_fixed *f[] = {&fs->ping, &fs->e401, &fs->e404, &fs->e429, &fs->e431, &fs->e500, &fs->e503};
+	srv_fixed *f[] = {&fs->ping, &fs->e401, &fs->e404, &fs->e429, &fs->e500, &fs->e503};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 		if (f[i]->r)
 			MHD_destroy_response(f[i]->r);

@@ -40,7 +40,7 @@ typedef struct srv_start_page {
 } srv_start_page;
 
 typedef struct srv_fixed_set {
-	srv_fixed ping, e401, e404, e429, e431, e500, e503;
+	srv_fixed ping, e401, e404, e429, e500, e503;
 	srv_start_page start[SRV_START_CACHE];
 	unsigned start_next;              /* round-robin eviction */
 } srv_fixed_set;

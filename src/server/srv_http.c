@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aws_time.h"
 #include "srv_conn.h"
 #include "srv_log.h"
 #include "srv_request.h"
@@ -61,11 +62,10 @@ struct srv_server {
 
 enum { LOOP_RUN, LOOP_QUIESCE, LOOP_STOP };
 
+/* aws_monotonic_ms in the whole milliseconds the deadlines are kept in. */
 static long long mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)aws_monotonic_ms();
 }
 
 /* Wakes the event loop (an eventfd write; safe from any thread). */
@@ -296,7 +296,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 	c->idle_since_ms = 0;
-	c->uri_len = strlen(uri);
 	srv_request_target(c, uri);
 	c->state = SRV_CONN_NEW;
 	if (atomic_load(&c->deadline_ms) == 0)   /* mono_ms() from the same reading */

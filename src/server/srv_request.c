@@ -104,7 +104,9 @@ enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *meth
 	copy_str(c->trace, sizeof c->trace, trace ? trace : "");
 	/* Refusals here are queued on libmicrohttpd's first callback, which makes it close
 	 * the connection after them: nothing that follows is read as another request. First
-	 * the head: framing two parsers could read differently, or a head over the limit. */
+	 * the head: framing two parsers could read differently. (A target over --max-url-bytes
+	 * or a head over --max-header-bytes never gets here: the transport refused its bytes,
+	 * srv_rawhead.h.) */
 	srv_head h;
 	srv_head_init(&h);
 	MHD_get_connection_values(c->mc, MHD_HEADER_KIND, head_field, &h);
@@ -113,15 +115,6 @@ enum MHD_Result srv_request_begin(srv_conn *c, const char *url, const char *meth
 	if (status) {
 		snprintf(c->errlog, sizeof c->errlog, "refused: %s", why);
 		return respond_error(c, status, status == 501 ? "Not implemented" : "Bad request", why, NULL);
-	}
-	if (c->uri_len > (size_t)pl->cfg->max_url_bytes)   /* the more precise answer for a long head */
-		return respond_error(c, 414, "URL too long", "The address is longer than this server accepts.", NULL);
-	const union MHD_ConnectionInfo *hs = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-	if (hs && hs->header_size > (size_t)pl->cfg->max_header_bytes) {
-		/* A fixed, short answer: the head may have left little room in the connection's
-		 * memory for the response's header lines. */
-		snprintf(c->errlog, sizeof c->errlog, "header of %zu bytes", hs->header_size);
-		return queue(c, 431, &pl->fx.e431);
 	}
 	/* A declared body over the form limit is refused before reading it. */
 	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);

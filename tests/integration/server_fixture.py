@@ -232,6 +232,25 @@ def raw_request(port, data, read_timeout=5.0, half_close=False):
         return read_until_closed(s)
 
 
+def drip_until_closed(sock, pieces, every, limit_s):
+    """Sends pieces one at a time, waiting up to every seconds for the server between them,
+    until the server closes the connection or limit_s have passed; True when it closed."""
+    t0 = time.monotonic()
+    for piece in pieces:
+        if time.monotonic() - t0 >= limit_s:
+            return False
+        try:
+            sock.sendall(piece)
+            sock.settimeout(every)
+            if sock.recv(1024) == b"":
+                return True
+        except socket.timeout:
+            continue
+        except OSError:
+            return True
+    return False
+
+
 def read_until_closed(sock):
     """Everything the server sends on sock until it closes or stays silent for the socket's
     timeout, as bytes."""

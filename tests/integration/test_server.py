@@ -6,6 +6,7 @@ the fake SSM endpoint, with users from a real bcrypt htpasswd file, and stops it
 import base64
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import re
@@ -22,8 +23,8 @@ import pytest
 
 from conftest import SAN, binary, free_port
 from fake_ssm import FakeSSM
-from server_fixture import (DEMO_PASSWORD, DEMO_USER, Showtable, basic, htpasswd_line, load_items,
-                            make_htpasswd, raw_request, server_env, showtable_factory)  # noqa: F401
+from server_fixture import (DEMO_PASSWORD, DEMO_USER, Showtable, basic, drip_until_closed, htpasswd_line,  # noqa: F401
+                            load_items, make_htpasswd, raw_request, server_env, showtable_factory)
 
 AUTH = (DEMO_USER, DEMO_PASSWORD)
 
@@ -505,19 +506,7 @@ def test_slow_client_is_cut_off(showtable_factory, aws_env, table, dynalite):
     with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
         c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
         t0 = time.monotonic()
-        closed = False
-        while time.monotonic() - t0 < 6:
-            try:
-                c.sendall(b"X-Drip: 1\r\n")
-                c.settimeout(0.3)
-                if c.recv(1024) == b"":
-                    closed = True
-                    break
-            except socket.timeout:
-                continue
-            except OSError:
-                closed = True
-                break
+        closed = drip_until_closed(c, itertools.repeat(b"X-Drip: 1\r\n"), 0.3, 6)
         assert closed, "a client dripping headers was never cut off"
         assert time.monotonic() - t0 < 4
     assert s.get("/ping")[0] == 200

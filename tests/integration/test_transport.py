@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from server_fixture import (DEMO_PASSWORD, DEMO_USER, load_items, raw_request, read_response,  # noqa: F401
-                            read_until_closed, server_env, showtable_factory)
+                            drip_until_closed, read_until_closed, server_env, showtable_factory)
 
 AUTH = "Basic " + base64.b64encode(f"{DEMO_USER}:{DEMO_PASSWORD}".encode()).decode()
 LIMIT = 8192   # --max-header-bytes, the default
@@ -143,19 +143,8 @@ def test_next_request_dripped_on_a_keep_alive_connection_is_cut_off(showtable_fa
         c.sendall(PING)
         assert read_response(c) == 200
         t0 = time.monotonic()
-        closed = False
-        for byte in b"GET /ping HTTP/1.1\r\nHost: x\r\n":          # a byte every 0.5 s
-            try:
-                c.sendall(bytes([byte]))
-                c.settimeout(0.5)
-                if c.recv(1024) == b"":
-                    closed = True
-                    break
-            except socket.timeout:
-                continue
-            except OSError:
-                closed = True
-                break
+        pieces = [bytes([b]) for b in b"GET /ping HTTP/1.1\r\nHost: x\r\n"]   # a byte every 0.5 s
+        closed = drip_until_closed(c, pieces, 0.5, 60)
         assert closed, "a request dripped after a first one was never cut off"
         assert time.monotonic() - t0 < 5
 
