@@ -4,12 +4,14 @@
  * In rounds, each in a rotating order: R GETs of /ping, R GETs of /item/<id> (kept-alive
  * connections, one request at a time), the server's CPU for each batch read from
  * /proc/PID/task/N/schedstat (nanoseconds on a CPU, every thread), and R GetItem calls of the
- * same key from this program, timed with its own thread's CPU clock. Prints the median per
- * request of each and /item's remainder after the GetItem, as a multiple of /ping.
- * Usage: item_cost TABLE ITEM_ID SERVER_PID BASE_URL ROUNDS R   (AWS_* environment as for
- * showtable; ITEM_COST_AUTH: the Authorization header's value) */
+ * same key from this program, timed with its own thread's CPU clock — on CPU GETITEM_CPU, the
+ * server's own core, so both see the same cache and the same neighbours. Prints the median
+ * per request of each and /item's remainder after the GetItem, as a multiple of /ping.
+ * Usage: item_cost TABLE ITEM_ID SERVER_PID BASE_URL ROUNDS R GETITEM_CPU   (AWS_* environment
+ * as for showtable; ITEM_COST_AUTH: the Authorization header's value) */
 #include <curl/curl.h>
 #include <dirent.h>
+#include <sched.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,8 +80,22 @@ static double server_us(CURL *h, const char *url, const char *pid, int r)
 	return (proc_cpu_ns(pid) - t0) / r / 1e3;
 }
 
-static double getitem_us(aws_client *c, const char *table, const json_t *key, int r)
+/* Moves this thread to CPU cpu. */
+static void pin(int cpu)
 {
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof set, &set) != 0) {
+		perror("item_cost: sched_setaffinity");
+		exit(1);
+	}
+}
+
+/* CPU (µs) a GetItem over r calls, made on CPU cpu; the thread goes back to CPU home. */
+static double getitem_us(aws_client *c, const char *table, const json_t *key, int r, int cpu, int home)
+{
+	pin(cpu);
 	double t0 = thread_cpu_ns();
 	for (int i = 0; i < r; i++) {
 		aws_ddb_get_item_input in = {.table = table, .key = key};
@@ -92,21 +108,26 @@ static double getitem_us(aws_client *c, const char *table, const json_t *key, in
 		}
 		aws_ddb_get_item_output_free(&out);
 	}
-	return (thread_cpu_ns() - t0) / r / 1e3;
+	double us = (thread_cpu_ns() - t0) / r / 1e3;
+	pin(home);
+	return us;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 7) {
-		fprintf(stderr, "usage: item_cost TABLE ITEM_ID SERVER_PID BASE_URL ROUNDS R\n");
+	if (argc != 8) {
+		fprintf(stderr, "usage: item_cost TABLE ITEM_ID SERVER_PID BASE_URL ROUNDS R GETITEM_CPU\n");
 		return 2;
 	}
 	const char *table = argv[1], *id = argv[2], *pid = argv[3], *base = argv[4];
-	int rounds = atoi(argv[5]), r = atoi(argv[6]);
-	if (rounds < 1 || rounds > 100 || r < 1) {
-		fprintf(stderr, "item_cost: ROUNDS 1-100, R at least 1\n");
+	int rounds = atoi(argv[5]), r = atoi(argv[6]), cpu = atoi(argv[7]);
+	if (rounds < 1 || rounds > 100 || r < 1 || cpu < 0 || cpu >= CPU_SETSIZE) {
+		fprintf(stderr, "item_cost: ROUNDS 1-100, R at least 1, GETITEM_CPU a CPU number\n");
 		return 2;
 	}
+	int home = sched_getcpu();
+	if (home < 0)
+		home = 0;
 	aws_error e;
 	aws_client *c = aws_client_new(NULL, &e);
 	if (!c) {
@@ -124,13 +145,13 @@ int main(int argc, char **argv)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
 	double p[100], it[100], g[100], rest[100];
 	server_us(h, item, pid, 20);   /* warm: login cached, DescribeTable cached, connections open */
-	getitem_us(c, table, key, 20);
+	getitem_us(c, table, key, 20, cpu, home);
 	for (int k = 0; k < rounds; k++) {
 		for (int step = 0; step < 3; step++) {
 			switch ((k + step) % 3) {
 			case 0: p[k] = server_us(h, ping, pid, r); break;
 			case 1: it[k] = server_us(h, item, pid, r); break;
-			default: g[k] = getitem_us(c, table, key, r); break;
+			default: g[k] = getitem_us(c, table, key, r, cpu, home); break;
 			}
 		}
 		rest[k] = (it[k] - g[k]) / p[k];
@@ -142,7 +163,7 @@ int main(int argc, char **argv)
 	int m = rounds / 2;
 	printf("| CPU a request, median of %d rounds of %d | µs |\n|---|---:|\n", rounds, r);
 	printf("| server, GET /ping | %.1f |\n| server, GET /item/%s | %.1f |\n", p[m], id, it[m]);
-	printf("| client library, GetItem alone | %.1f |\n", g[m]);
+	printf("| client library, GetItem alone (on CPU %d) | %.1f |\n", cpu, g[m]);
 	printf("| /item − GetItem, in /pings (per-round median; range %.2f–%.2f) | %.2f |\n", rest[0], rest[rounds - 1],
 	       rest[m]);
 	curl_easy_cleanup(h);

@@ -5,7 +5,8 @@
 #   bench_begin          WORK (a temporary folder, removed at exit), PIDS (killed at exit),
 #                        fake keys and region, no config files: nothing talks to AWS
 #   bench_dynalite       starts dynalite on a free port, waits for it; exports
-#                        AWS_ENDPOINT_URL_DYNAMODB (and a dead AWS_ENDPOINT_URL_SSM)
+#                        AWS_ENDPOINT_URL_DYNAMODB (and a dead AWS_ENDPOINT_URL_SSM);
+#                        DYNALITE_PID
 #   port, wait_port P    a free port; wait until something listens on P
 
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -30,7 +31,8 @@ bench_dynalite() {
 	[ -x node_modules/.bin/dynalite ] || { echo "bench: run scripts/install-deps.sh first (dynalite)" >&2; exit 1; }
 	DPORT=$(port)
 	node_modules/.bin/dynalite --host 127.0.0.1 --port "$DPORT" >"$WORK/dynalite.log" 2>&1 &
-	PIDS+=($!)
+	DYNALITE_PID=$!
+	PIDS+=($DYNALITE_PID)
 	wait_port "$DPORT" || { echo "bench: dynalite did not start (see $WORK/dynalite.log)" >&2; exit 1; }
 	export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DPORT
 	export AWS_ENDPOINT_URL_SSM=http://127.0.0.1:$(port)   # nothing listens: the servers get --table

@@ -173,12 +173,15 @@ echo
 SCAN_LOOP_AUTH=${AUTH#Authorization: } taskset -c 1 "$WORK/scan_loop" bench 300 "http://127.0.0.1:$SPORT/query?limit=100" \
 	"http://127.0.0.1:$SPORT/css/page-size.css"
 # /item's cost over the GetItem it makes: the server's CPU for /ping and /item/<id> and the
-# same GetItem made with the client library (bench/item_cost.c), round by round.
+# same GetItem made with the client library on the server's core (bench/item_cost.c), round
+# by round. dynalite moves to wrk's core first, so the server's core runs only the server and
+# the GetItem rounds.
 cc -O2 -std=c17 -D_GNU_SOURCE -Isrc/aws $(pkg-config --cflags jansson) -o "$WORK/item_cost" bench/item_cost.c \
 	"$BUILD/libaws.a" $AWS_LIBS -pthread
 echo
+taskset -apc 1 "$DYNALITE_PID" >/dev/null
 ITEM_COST_AUTH=${AUTH#Authorization: } taskset -c 1 "$WORK/item_cost" bench item-0042 "$SPID" \
-	"http://127.0.0.1:$SPORT" 9 300
+	"http://127.0.0.1:$SPORT" 9 300 0
 read -r PEAK_RSS PEAK_ANON < <(awk '$1>r {r=$1} $2>a {a=$2} END {print r+0, a+0}' "$WORK/mem.samples")
 printf '\nshowtable peak under load (sampled every 100 ms): VmRSS %.1f MiB, RssAnon %.1f MiB; VmHWM %s\n' \
 	"$(echo "$PEAK_RSS/1024" | bc -l)" "$(echo "$PEAK_ANON/1024" | bc -l)" \

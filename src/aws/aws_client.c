@@ -364,58 +364,60 @@ static void client_bad_body(const aws_service *svc, const char *op, const char *
 
 typedef enum client_outcome { CO_OK, CO_FATAL, CO_RETRY, CO_RETRY_TRANSPORT } client_outcome;
 
-static client_outcome client_attempt(aws_client *c, const client_req *q,
-				     const client_endpoint *ep, aws_http_response *resp,
-				     aws_error *err)
-{
-	aws_credentials cr;
-	if (aws_creds_get(c->creds, &cr, err) < 0) {
-		aws_error_prefix(err, "%s %s: no credentials", q->svc->service_id, q->op);
-		return CO_FATAL;
-	}
-	/* Signed headers: host plus the caller's; then the signer's additions. */
+/* One attempt's signed headers and URL. hs points into sig, the credentials it was signed
+ * with and the endpoint: those must outlive it. */
+typedef struct client_signed {
 	aws_header hs[AWS_CLIENT_MAX_HEADERS + 4];
-	size_t n = 0;
-	hs[n++] = (aws_header){"host", ep->host};
-	for (size_t i = 0; i < q->nheaders; i++)
-		hs[n++] = q->headers[i];
+	size_t n;
+	aws_sigv4_result sig;
+	aws_buf url;
+} client_signed;
 
+static void client_signed_free(client_signed *s)
+{
+	aws_sigv4_result_free(&s->sig);
+	aws_buf_free(&s->url);
+}
+
+/* Signs q for ep with cr (SigV4): host plus the caller's headers, then the signer's. 0, or
+ * -1 with err (nothing to free then). */
+static int client_sign(const aws_client *c, const client_req *q, const client_endpoint *ep,
+		       const aws_credentials *cr, client_signed *s, aws_error *err)
+{
+	memset(s, 0, sizeof *s);
+	s->url = (aws_buf)AWS_BUF_INIT;
+	s->hs[s->n++] = (aws_header){"host", ep->host};
+	for (size_t i = 0; i < q->nheaders; i++)
+		s->hs[s->n++] = q->headers[i];
 	char path[1024];
 	int pl = snprintf(path, sizeof path, "%s%s", ep->path, q->path);
-	if (pl < 0 || (size_t)pl >= sizeof path) {
-		aws_error_set(err, AWS_ERR_INVALID, "%s %s: request path too long", q->svc->service_id,
-			      q->op);
-		return CO_FATAL;
-	}
-	aws_sigv4_request sr = {q->method, path, q->query, hs, n, q->body, q->body_len, NULL};
-	aws_sigv4_params sp = {cr.access_key_id, cr.secret_access_key, cr.session_token,
+	if (pl < 0 || (size_t)pl >= sizeof path)
+		return aws_error_set(err, AWS_ERR_INVALID, "%s %s: request path too long", q->svc->service_id,
+				     q->op);
+	aws_sigv4_request sr = {q->method, path, q->query, s->hs, s->n, q->body, q->body_len, NULL};
+	aws_sigv4_params sp = {cr->access_key_id, cr->secret_access_key, cr->session_token,
 			       c->region, q->svc->signing_name, time(NULL), 1, 0, 0};
-	aws_sigv4_result sig;
-	memset(&sig, 0, sizeof sig);
-	int src = aws_sigv4_sign(&sr, &sp, &sig, err);
-	memset(&cr.secret_access_key, 0, sizeof cr.secret_access_key);
-	if (src < 0) {
-		aws_sigv4_result_free(&sig);
-		aws_error_prefix(err, "%s %s: cannot sign the request", q->svc->service_id, q->op);
-		return CO_FATAL;
+	if (aws_sigv4_sign(&sr, &sp, &s->sig, err) < 0) {
+		aws_sigv4_result_free(&s->sig);
+		return aws_error_prefix(err, "%s %s: cannot sign the request", q->svc->service_id, q->op);
 	}
-	hs[n++] = (aws_header){"X-Amz-Date", sig.amz_date};
-	if (cr.session_token[0])
-		hs[n++] = (aws_header){"X-Amz-Security-Token", cr.session_token};
-	hs[n++] = (aws_header){"Authorization", sig.authorization};
+	s->hs[s->n++] = (aws_header){"X-Amz-Date", s->sig.amz_date};
+	if (cr->session_token[0])
+		s->hs[s->n++] = (aws_header){"X-Amz-Security-Token", cr->session_token};
+	s->hs[s->n++] = (aws_header){"Authorization", s->sig.authorization};
+	if (aws_buf_printf(&s->url, "%s%s%s%s", ep->base, q->path, q->query && *q->query ? "?" : "",
+			   q->query ? q->query : "") < 0) {
+		client_signed_free(s);
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the request URL");
+	}
+	return 0;
+}
 
-	aws_buf url = AWS_BUF_INIT;
-	int urc = aws_buf_printf(&url, "%s%s%s%s", ep->base, q->path,
-				 q->query && *q->query ? "?" : "", q->query ? q->query : "");
-	aws_sigv4_result_free(&sig);
-	if (urc < 0) {
-		aws_buf_free(&url);
-		aws_error_set(err, AWS_ERR_NOMEM, "out of memory building the request URL");
-		return CO_FATAL;
-	}
-	aws_http_request hr = {q->method, url.data, hs, n, q->body, q->body_len, 0};
-	int hrc = aws_http_do(c->http, &hr, resp, err);
-	aws_buf_free(&url);
+/* What one attempt's outcome means: hrc and resp as aws_http_do left them (err already set
+ * when hrc is -1). */
+static client_outcome client_judge(const client_req *q, const client_endpoint *ep, int hrc,
+				   const aws_http_response *resp, aws_error *err)
+{
 	if (hrc < 0) {
 		aws_error_prefix(err, "%s %s", q->svc->service_id, q->op);
 		if (err && (err->kind == AWS_ERR_TRANSPORT || err->kind == AWS_ERR_TIMEOUT))
@@ -437,6 +439,26 @@ static client_outcome client_attempt(aws_client *c, const client_req *q,
 	if (err)
 		*err = e;
 	return retry ? CO_RETRY : CO_FATAL;
+}
+
+static client_outcome client_attempt(aws_client *c, const client_req *q,
+				     const client_endpoint *ep, aws_http_response *resp,
+				     aws_error *err)
+{
+	aws_credentials cr;
+	if (aws_creds_get(c->creds, &cr, err) < 0) {
+		aws_error_prefix(err, "%s %s: no credentials", q->svc->service_id, q->op);
+		return CO_FATAL;
+	}
+	client_signed s;
+	int src = client_sign(c, q, ep, &cr, &s, err);
+	explicit_bzero(&cr.secret_access_key, sizeof cr.secret_access_key);
+	if (src < 0)
+		return CO_FATAL;
+	aws_http_request hr = {q->method, s.url.data, s.hs, s.n, q->body, q->body_len, 0};
+	int hrc = aws_http_do(c->http, &hr, resp, err);
+	client_signed_free(&s);
+	return client_judge(q, ep, hrc, resp, err);
 }
 
 /* Runs q with retries. Returns 0 on 2xx (resp filled); -1 with err otherwise, resp
@@ -576,6 +598,75 @@ int aws_json_call_raw(aws_client *c, const aws_service *svc, const char *operati
 	if (client_json_req(c, svc, operation, body, body_len, 0, &j, err) < 0)
 		return -1;
 	return client_send(c, &j.q, resp, err);
+}
+
+/* One JSON call on an event loop: what client_judge needs when the attempt ends. */
+typedef struct client_async {
+	const aws_service *svc;
+	char op[64];
+	client_endpoint ep;
+	aws_json_done_fn *done;
+	void *ud;
+} client_async;
+
+static void client_async_done(void *ud, int hrc, aws_http_response *resp, const aws_error *herr)
+{
+	client_async *a = ud;
+	aws_error e;
+	aws_error_clear(&e);
+	if (herr)
+		e = *herr;
+	client_req q = {.svc = a->svc, .op = a->op, .expect_json = 1};
+	if (client_judge(&q, &a->ep, hrc, resp, &e) == CO_OK)
+		a->done(a->ud, 0, &resp->body, NULL);
+	else
+		a->done(a->ud, -1, NULL, &e);
+	aws_http_response_free(resp);
+	free(a);
+}
+
+int aws_json_call_start(aws_client *c, aws_http_loop *l, const aws_service *svc, const char *operation,
+			const char *body, size_t body_len, aws_json_done_fn *done, void *ud, aws_error *err)
+{
+	client_json j;
+	if (!l || !done || !operation || strlen(operation) >= sizeof ((client_async *)0)->op)
+		return aws_error_set(err, AWS_ERR_INVALID, "aws_json_call_start: missing argument");
+	if (client_json_req(c, svc, operation, body, body_len, 1, &j, err) < 0)
+		return -1;
+	if (aws_http_cancelled(c->http))
+		return aws_error_set(err, AWS_ERR_CANCELLED, "%s %s: cancelled, the program is stopping",
+				     svc->service_id, operation);
+	client_async *a = calloc(1, sizeof *a);
+	if (!a)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory starting %s %s", svc->service_id, operation);
+	a->svc = svc;
+	snprintf(a->op, sizeof a->op, "%s", operation);
+	a->done = done;
+	a->ud = ud;
+	aws_credentials cr;
+	if (client_endpoint_get(c, svc, &a->ep, err) < 0) {
+		free(a);
+		return -1;
+	}
+	if (aws_creds_peek(c->creds, &cr) < 0) {
+		free(a);
+		return aws_error_set(err, AWS_ERR_CREDENTIALS, "%s %s: credentials are not at hand (a fetch or "
+				     "refresh is due)", svc->service_id, operation);
+	}
+	client_signed s;
+	int rc = client_sign(c, &j.q, &a->ep, &cr, &s, err);
+	explicit_bzero(&cr.secret_access_key, sizeof cr.secret_access_key);
+	if (rc == 0) {
+		aws_http_request hr = {j.q.method, s.url.data, s.hs, s.n, j.q.body, j.q.body_len, 0};
+		rc = aws_http_loop_start(l, &hr, client_async_done, a, err);
+		client_signed_free(&s);
+	}
+	explicit_bzero(&cr, sizeof cr);
+	if (rc < 0) {
+		free(a);
+		return aws_error_prefix(err, "%s %s", svc->service_id, operation);
+	}
+	return 0;
 }
 
 int aws_json_call_bad_body(aws_client *c, const aws_service *svc, const char *operation,

@@ -79,6 +79,20 @@ int aws_json_call(aws_client *c, const aws_service *svc, const char *operation,
 int aws_json_call_raw(aws_client *c, const aws_service *svc, const char *operation,
 		      const char *body, size_t body_len, aws_http_response *resp, aws_error *err);
 
+/* A JSON call's one attempt ended: rc 0 with body the 2xx response's text (checked as
+ * aws_json_call checks it; the callee may take it, leaving AWS_BUF_INIT, or leave it to be
+ * freed), or -1 with err as that attempt of aws_json_call would give it (body NULL). */
+typedef void aws_json_done_fn(void *ud, int rc, aws_buf *body, const aws_error *err);
+
+/* One attempt of aws_json_call, on an event loop (aws_http_loop, that loop's thread): for a
+ * caller that must never block. No retries — a caller whose attempt fails makes the call
+ * again with aws_json_call, which retries. Starts only when the credentials are at hand
+ * (aws_creds_peek): else -1 with AWS_ERR_CREDENTIALS and nothing started, as for a bad
+ * argument or the client being cancelled (AWS_ERR_CANCELLED). On 0, done is called exactly
+ * once, from aws_http_loop_run or aws_http_loop_free. */
+int aws_json_call_start(aws_client *c, aws_http_loop *l, const aws_service *svc, const char *operation,
+			const char *body, size_t body_len, aws_json_done_fn *done, void *ud, aws_error *err);
+
 /* Fills *err with the AWS_ERR_PROTOCOL error aws_json_call gives for a 2xx body that is not
  * one JSON object (why and at from the aws_json scanner): service, operation, endpoint,
  * the text near the problem, HTTP status and request id. Returns -1. */

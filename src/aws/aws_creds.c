@@ -631,6 +631,25 @@ static int fresh(const aws_credentials *c, time_t now)
 	return c->expiration == 0 || c->expiration - now > AWS_CREDS_REFRESH_AHEAD_S;
 }
 
+int aws_creds_peek(aws_creds_provider *p, aws_credentials *out)
+{
+	if (!p || !out)
+		return -1;
+	if (p->is_static) {
+		*out = p->cached;
+		return 0;
+	}
+	pthread_mutex_lock(&p->mu);
+	time_t now = p->now();
+	/* aws_creds_get's two answers from the cache, without its fetch. */
+	int hit = p->have && (fresh(&p->cached, now) ||
+			      (usable(&p->cached, now) && (p->refreshing || now < p->next_attempt)));
+	if (hit)
+		*out = p->cached;
+	pthread_mutex_unlock(&p->mu);
+	return hit ? 0 : -1;
+}
+
 int aws_creds_get(aws_creds_provider *p, aws_credentials *out, aws_error *err)
 {
 	if (!p || !out)

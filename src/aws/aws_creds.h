@@ -52,6 +52,11 @@ void aws_creds_provider_free(aws_creds_provider *p);
  * each had none. */
 int aws_creds_get(aws_creds_provider *p, aws_credentials *out, aws_error *err);
 
+/* The cached credentials, when aws_creds_get would answer from its cache: 0 with *out,
+ * or -1 (nothing fetched, nothing waited for) when a fetch or refresh is due. For a thread
+ * that must not block (an event loop); any thread. */
+int aws_creds_peek(aws_creds_provider *p, aws_credentials *out);
+
 /* Tests only: the clock used for expiry decisions (NULL = time()). */
 void aws_creds_set_clock(aws_creds_provider *p, time_t (*now)(void));
 

@@ -61,40 +61,67 @@ static int ddb_key_ok(const json_t *key, aws_error *err)
 	return 0;
 }
 
-int aws_ddb_get_item(aws_client *c, const aws_ddb_get_item_input *in, aws_ddb_get_item_output *out,
-		     aws_error *err)
+int aws_ddb_get_item_request(const aws_ddb_get_item_input *in, char **body, aws_error *err)
 {
-	out->found = 0;
-	out->capacity_units = -1;
-	aws_buf_reset(&out->item);
+	*body = NULL;
 	if (aws_ddb_table_name_ok(in->table, err) < 0 || ddb_key_ok(in->key, err) < 0)
 		return -1;
 	json_t *req = json_pack("{s:s, s:O, s:s}", "TableName", in->table, "Key", in->key,
 				"ReturnConsumedCapacity", "TOTAL");
 	if (req && in->consistent_read && json_object_set_new(req, "ConsistentRead", json_true()))
 		json_decref(req), req = NULL;
-	if (!req)
+	*body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!*body)
 		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory building "
 				     "the request");
+	return 0;
+}
+
+int aws_ddb_get_item_read(const char *table, const char *text, size_t len, aws_ddb_get_item_output *out,
+			  aws_error *err)
+{
+	out->found = 0;
+	out->capacity_units = -1;
+	aws_buf_reset(&out->item);
 	json_t *resp;
-	int rc = aws_ddb_call(c, "GetItem", req, &resp, err);
-	json_decref(req);
+	int rc = aws_ddb_response("GetItem", text, len, &resp, err);
 	if (rc < 0)
-		return aws_error_prefix(err, "reading an item of %s", in->table);
+		return aws_error_prefix(err, "reading an item of %s", table);
 	const json_t *item = json_object_get(resp, "Item");
 	if (item && !json_is_object(item))
 		rc = aws_ddb_bad_field(err, "GetItem", "Item", "an object");
 	if (rc == 0)
 		rc = aws_ddb_capacity(resp, "GetItem", &out->capacity_units, err);
 	if (rc == 0 && item) {
-		char *text = json_dumps(item, JSON_COMPACT);
-		if (!text || aws_buf_puts(&out->item, text) < 0)
+		char *dump = json_dumps(item, JSON_COMPACT);
+		if (!dump || aws_buf_puts(&out->item, dump) < 0)
 			rc = aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory");
-		free(text);
+		free(dump);
 		out->found = rc == 0;
 	}
 	json_decref(resp);
-	return rc < 0 ? aws_error_prefix(err, "reading an item of %s", in->table) : 0;
+	return rc < 0 ? aws_error_prefix(err, "reading an item of %s", table) : 0;
+}
+
+int aws_ddb_get_item(aws_client *c, const aws_ddb_get_item_input *in, aws_ddb_get_item_output *out,
+		     aws_error *err)
+{
+	out->found = 0;
+	out->capacity_units = -1;
+	aws_buf_reset(&out->item);
+	char *body;
+	if (aws_ddb_get_item_request(in, &body, err) < 0)
+		return -1;
+	aws_buf text = AWS_BUF_INIT;
+	int rc = aws_json_call(c, &AWS_SERVICE_DYNAMODB, "GetItem", body, strlen(body), &text, err);
+	free(body);
+	if (rc < 0)
+		rc = aws_error_prefix(err, "reading an item of %s", in->table);
+	else
+		rc = aws_ddb_get_item_read(in->table, text.data, text.len, out, err);
+	aws_buf_free(&text);
+	return rc;
 }
 
 void aws_ddb_get_item_output_free(aws_ddb_get_item_output *out)

@@ -95,6 +95,13 @@ typedef struct aws_ddb_get_item_output {
 int aws_ddb_get_item(aws_client *c, const aws_ddb_get_item_input *in, aws_ddb_get_item_output *out,
 		     aws_error *err);
 void aws_ddb_get_item_output_free(aws_ddb_get_item_output *out);
+/* aws_ddb_get_item's two halves, for a caller that sends the request itself
+ * (aws_json_call_start): the request's JSON text into *body (caller frees; -1 as
+ * aws_ddb_get_item for a bad input), and the reading of the 2xx response text into out
+ * (errors as aws_ddb_get_item's). */
+int aws_ddb_get_item_request(const aws_ddb_get_item_input *in, char **body, aws_error *err);
+int aws_ddb_get_item_read(const char *table, const char *text, size_t len, aws_ddb_get_item_output *out,
+			  aws_error *err);
 
 /* DescribeContinuousBackups: *pitr is 1 when point-in-time recovery is ENABLED, 0 when
  * DISABLED. Any other reply shape is AWS_ERR_PROTOCOL naming the field. */

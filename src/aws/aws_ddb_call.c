@@ -25,6 +25,23 @@ int aws_ddb_table_name_ok(const char *t, aws_error *err)
 	return 0;
 }
 
+int aws_ddb_response(const char *op, const char *text, size_t len, json_t **resp, aws_error *err)
+{
+	*resp = NULL;
+	json_error_t jerr;
+	json_t *r = json_loadb(text ? text : "", len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+	if (!r)
+		return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB %s: response is not valid "
+				     "JSON (%s at byte %d)", op, jerr.text, jerr.position);
+	if (!json_is_object(r)) {
+		json_decref(r);
+		return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB %s: response is not a JSON "
+				     "object", op);
+	}
+	*resp = r;
+	return 0;
+}
+
 int aws_ddb_call(aws_client *c, const char *op, const json_t *req, json_t **resp,
 		    aws_error *err)
 {
@@ -36,24 +53,10 @@ int aws_ddb_call(aws_client *c, const char *op, const json_t *req, json_t **resp
 	aws_buf out = AWS_BUF_INIT;
 	int rc = aws_json_call(c, &AWS_SERVICE_DYNAMODB, op, body, strlen(body), &out, err);
 	free(body);
-	if (rc < 0) {
-		aws_buf_free(&out);
-		return -1;
-	}
-	json_error_t jerr;
-	json_t *r = json_loadb(out.data ? out.data : "", out.len,
-			       JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+	if (rc == 0)
+		rc = aws_ddb_response(op, out.data, out.len, resp, err);
 	aws_buf_free(&out);
-	if (!r)
-		return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB %s: response is not valid "
-				     "JSON (%s at byte %d)", op, jerr.text, jerr.position);
-	if (!json_is_object(r)) {
-		json_decref(r);
-		return aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB %s: response is not a JSON "
-				     "object", op);
-	}
-	*resp = r;
-	return 0;
+	return rc;
 }
 
 int aws_ddb_bad_field(aws_error *err, const char *op, const char *field, const char *want)

@@ -15,6 +15,9 @@ int aws_ddb_table_name_ok(const char *t, aws_error *err);
 /* Sends req (a JSON object, not consumed) as operation op; on success *resp is the parsed
  * response object (caller decrefs). */
 int aws_ddb_call(aws_client *c, const char *op, const json_t *req, json_t **resp, aws_error *err);
+/* The 2xx response text of op as a JSON object (*resp, caller decrefs); AWS_ERR_PROTOCOL
+ * when it is not one. */
+int aws_ddb_response(const char *op, const char *text, size_t len, json_t **resp, aws_error *err);
 
 /* -1 with AWS_ERR_PROTOCOL: "DynamoDB op: response field field is missing or not want". */
 int aws_ddb_bad_field(aws_error *err, const char *op, const char *field, const char *want);

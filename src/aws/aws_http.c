@@ -6,6 +6,7 @@
  * Response size is capped in the write callback; failures become aws_error values.
  */
 #include "aws_http.h"
+#include "aws_http_internal.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -42,14 +43,6 @@ struct aws_http {
 	char no_proxy[1024]; /* metadata and loopback hosts never go through a proxy */
 	atomic_int cancelled;
 };
-
-/* Per-transfer state for the callbacks. */
-typedef struct http_xfer {
-	aws_http_response *resp;
-	size_t limit;
-	int too_big;
-	int headers_too_big;
-} http_xfer;
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 
@@ -256,7 +249,7 @@ static CURL *http_easy(struct aws_http *h, aws_error *err)
 
 static size_t http_on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
-	http_xfer *x = userp;
+	aws_http_xfer *x = userp;
 	size_t n = size * nmemb;
 	if (n > x->limit - x->resp->body.len) {
 		x->too_big = 1;
@@ -269,7 +262,7 @@ static size_t http_on_body(char *data, size_t size, size_t nmemb, void *userp)
 
 static size_t http_on_header(char *data, size_t size, size_t nmemb, void *userp)
 {
-	http_xfer *x = userp;
+	aws_http_xfer *x = userp;
 	size_t n = size * nmemb;
 	/* A new status line starts a new response (e.g. after "100 Continue"): keep only
 	 * the final response's headers. */
@@ -361,7 +354,7 @@ nomem:
 
 /* Sets every option of one transfer on e: limits, TLS checks, callbacks, method, body. */
 static void http_set_options(const aws_http *h, CURL *e, const aws_http_request *req,
-			     struct curl_slist *hl, http_xfer *x, char *errbuf, long timeout,
+			     struct curl_slist *hl, aws_http_xfer *x, char *errbuf, long timeout,
 			     long ctimeout)
 {
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
@@ -405,13 +398,12 @@ static void http_set_options(const aws_http *h, CURL *e, const aws_http_request 
 
 /* The error for a transfer that ended with cc: cancelled, too large, timed out, out of
  * memory, or a transport failure named for what a person can check. Returns -1. */
-static int http_failure(const aws_http *h, const aws_http_request *req, const char *host,
-			CURLcode cc, const http_xfer *x, const char *why, long timeout,
-			long ctimeout, aws_error *err)
+static int http_failure(const aws_http *h, const char *method, const char *host, CURLcode cc,
+			    const aws_http_xfer *x, const char *why, long timeout, long ctimeout, aws_error *err)
 {
 	if (cc == CURLE_ABORTED_BY_CALLBACK)
 		return aws_error_set(err, AWS_ERR_CANCELLED, "%s %s: cancelled, the program is "
-				     "stopping", req->method, host);
+				     "stopping", method, host);
 	if (x->too_big)
 		return aws_error_set(err, AWS_ERR_PROTOCOL,
 				     "response from %s larger than %zu bytes (the configured "
@@ -421,7 +413,7 @@ static int http_failure(const aws_http *h, const aws_http_request *req, const ch
 				     "%zu bytes", host, HTTP_MAX_HEADER_BYTES);
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		return aws_error_set(err, AWS_ERR_TIMEOUT, "%s %s: no complete answer within %ld ms "
-				     "(connect limit %ld ms): %s", req->method, host, timeout,
+				     "(connect limit %ld ms): %s", method, host, timeout,
 				     ctimeout, why);
 	if (cc == CURLE_OUT_OF_MEMORY || cc == CURLE_WRITE_ERROR)
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory receiving the response "
@@ -442,48 +434,64 @@ static int http_failure(const aws_http *h, const aws_http_request *req, const ch
 	return aws_error_set(err, AWS_ERR_TRANSPORT, "%s %s: %s", what, host, why);
 }
 
-int aws_http_do(aws_http *h, const aws_http_request *req, aws_http_response *resp,
-		aws_error *err)
+int aws_http_begin(aws_http *h, CURL *e, const aws_http_request *req, aws_http_response *resp,
+		   aws_http_xfer *x, aws_error *err)
 {
+	memset(x, 0, sizeof *x);
 	if (!h || !req || !req->url || !req->method || !resp)
-		return aws_error_set(err, AWS_ERR_INVALID, "aws_http_do: missing argument");
+		return aws_error_set(err, AWS_ERR_INVALID, "HTTP request: missing argument");
 	memset(resp, 0, sizeof *resp);
-	char host[256];
-	http_host_of(req->url, host, sizeof host);
+	http_host_of(req->url, x->host, sizeof x->host);
 	if (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0)
 		return aws_error_set(err, AWS_ERR_INVALID,
 				     "URL '%.200s' is neither http:// nor https://", req->url);
 	if (req->nheaders > HTTP_MAX_HEADERS)
 		return aws_error_set(err, AWS_ERR_INVALID, "too many request headers (%zu)",
 				     req->nheaders);
-	CURL *e = http_easy(h, err);
-	if (!e)
-		return -1;
 	curl_easy_reset(e);   /* options only: the share and live connections are kept */
-	struct curl_slist *hl;
-	if (http_header_list(req, host, &hl, err) < 0)
+	if (http_header_list(req, x->host, &x->hl, err) < 0)
 		return -1;
+	x->resp = resp;
+	x->limit = h->max_response_bytes;
+	x->timeout = req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms;
+	x->ctimeout = h->connect_timeout_ms < x->timeout ? h->connect_timeout_ms : x->timeout;
+	snprintf(x->method, sizeof x->method, "%s", req->method);
+	http_set_options(h, e, req, x->hl, x, x->errbuf, x->timeout, x->ctimeout);
+	return 0;
+}
 
-	http_xfer x = {resp, h->max_response_bytes, 0, 0};
-	char errbuf[CURL_ERROR_SIZE] = "";
-	long timeout = req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms;
-	long ctimeout = h->connect_timeout_ms < timeout ? h->connect_timeout_ms : timeout;
-	http_set_options(h, e, req, hl, &x, errbuf, timeout, ctimeout);
-	CURLcode cc = curl_easy_perform(e);
+int aws_http_end(const aws_http *h, CURL *e, int code, aws_http_xfer *x, aws_error *err)
+{
+	CURLcode cc = (CURLcode)code;
 	/* The header list must outlive the transfer only: clear it before freeing. */
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
-	curl_slist_free_all(hl);
+	curl_slist_free_all(x->hl);
+	x->hl = NULL;
 	if (cc != CURLE_OK) {
-		http_failure(h, req, host, cc, &x, errbuf[0] ? errbuf : curl_easy_strerror(cc),
-			     timeout, ctimeout, err);
-		aws_http_response_free(resp);
+		http_failure(h, x->method, x->host, cc, x, x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc),
+				 x->timeout, x->ctimeout, err);
+		aws_http_response_free(x->resp);
 		return -1;
 	}
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (!resp->body.data)
-		aws_buf_append(&resp->body, "", 0);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &x->resp->status);
+	if (!x->resp->body.data)
+		aws_buf_append(&x->resp->body, "", 0);
 	return 0;
+}
+
+int aws_http_do(aws_http *h, const aws_http_request *req, aws_http_response *resp,
+		aws_error *err)
+{
+	if (!h)
+		return aws_error_set(err, AWS_ERR_INVALID, "aws_http_do: missing argument");
+	CURL *e = http_easy(h, err);
+	if (!e)
+		return -1;
+	aws_http_xfer x;
+	if (aws_http_begin(h, e, req, resp, &x, err) < 0)
+		return -1;
+	return aws_http_end(h, e, curl_easy_perform(e), &x, err);
 }
 
 int aws_http_header(const aws_http_response *resp, const char *name, char *out, size_t len)

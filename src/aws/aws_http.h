@@ -64,4 +64,37 @@ void aws_http_response_free(aws_http_response *resp);
 void aws_http_cancel(aws_http *h);
 int aws_http_cancelled(const aws_http *h);
 
+/* ---------- transfers an event loop drives (aws_http_loop.c) ----------
+ *
+ * For a thread that must never block: requests run on a libcurl multi handle whose
+ * sockets the caller's loop waits on. The loop polls aws_http_loop_fd (readable when a
+ * transfer's socket is ready) with a timeout of at most aws_http_loop_timeout_ms, then calls
+ * aws_http_loop_run, which moves every transfer on and calls the done function of each that
+ * ended. Same checks, limits, timeouts and errors as aws_http_do; after aws_http_cancel the
+ * next aws_http_loop_run ends every transfer with AWS_ERR_CANCELLED. An aws_http_loop belongs to one thread: every call below from that thread only.
+ * Its connections are its own (kept alive between transfers), not the shared pool's. */
+typedef struct aws_http_loop aws_http_loop;
+
+/* A transfer ended: rc and resp as aws_http_do's (err set when rc is -1). resp is the
+ * callee's to keep or free (aws_http_response_free). Called from aws_http_loop_run or
+ * aws_http_loop_free, never from aws_http_loop_start. */
+typedef void aws_http_done_fn(void *ud, int rc, aws_http_response *resp, const aws_error *err);
+
+aws_http_loop *aws_http_loop_new(aws_http *h, aws_error *err);
+/* Ends every transfer still running (done with AWS_ERR_CANCELLED) and frees l. */
+void aws_http_loop_free(aws_http_loop *l);
+int aws_http_loop_fd(const aws_http_loop *l);
+/* Milliseconds until aws_http_loop_run must be called even if the fd stays quiet; -1: no
+ * deadline. */
+long aws_http_loop_timeout_ms(const aws_http_loop *l);
+/* fd_ready: the poll found aws_http_loop_fd readable (0 saves a system call when it did
+ * not; the timer and a cancel are looked at either way). */
+void aws_http_loop_run(aws_http_loop *l, int fd_ready);
+/* Starts req (its strings and body are copied). 0: done will be called exactly once; -1
+ * with err: req is unusable or out of memory, and done will not be called. */
+int aws_http_loop_start(aws_http_loop *l, const aws_http_request *req, aws_http_done_fn *done, void *ud,
+			aws_error *err);
+/* Transfers running now. */
+int aws_http_loop_running(const aws_http_loop *l);
+
 #endif

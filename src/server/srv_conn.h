@@ -87,6 +87,7 @@ typedef struct srv_conn {
 	int nshow;
 	char bad_why[256];                /* why the parameters are unusable, "" = generic */
 	char export_table[256];           /* SRV_BODY_EXPORT: the table to stream */
+	char table[256];                  /* an item read on the event loop: its table */
 	void *export_slot;                /* SRV_BODY_EXPORT: the user's export slot, held */
 	char limit_text[SRV_LIMIT_TEXT_MAX];
 	int bad_params;                   /* q, mode, cursor or limit unusable: 400 once logged in */
@@ -97,5 +98,9 @@ typedef struct srv_conn {
 /* Hands a suspended connection back to the event loop, which then calls the pipeline's
  * srv_request_respond. Any thread. */
 void srv_conn_resume(srv_conn *c);
+
+/* The event loop's own HTTP transfers (aws_http.h), for a request that reads from AWS
+ * without leaving the loop; NULL when there are none. Event loop only. */
+struct aws_http_loop *srv_conn_http_loop(const srv_conn *c);
 
 #endif

@@ -37,6 +37,7 @@
 struct srv_server {
 	const srv_config *cfg;
 	aws_client *client;               /* borrowed: cancelled at shutdown */
+	aws_http_loop *hloop;             /* the loop's own AWS calls (item reads); loop thread only */
 	srv_pipeline *pl;
 	struct MHD_Daemon *mhd;
 	int port;
@@ -83,6 +84,11 @@ void srv_conn_resume(srv_conn *c)
 {
 	MHD_resume_connection(c->mc);
 	wake_loop(c->srv);
+}
+
+aws_http_loop *srv_conn_http_loop(const srv_conn *c)
+{
+	return c->srv->hloop;
 }
 
 /* ---------- request deadlines ----------
@@ -525,7 +531,8 @@ static void *loop_main(void *arg)
 {
 	srv_server *s = arg;
 	loop_server = s;
-	struct pollfd p[3] = {{s->epoll_fd, POLLIN, 0}, {s->wake_fd, POLLIN, 0}, {s->idle_fd, POLLIN, 0}};
+	struct pollfd p[4] = {{s->epoll_fd, POLLIN, 0}, {s->wake_fd, POLLIN, 0}, {s->idle_fd, POLLIN, 0},
+			      {aws_http_loop_fd(s->hloop), POLLIN, 0}};
 	int quiesced = 0;
 	for (;;) {
 		int cmd = atomic_load(&s->loop_cmd);
@@ -546,7 +553,11 @@ static void *loop_main(void *arg)
 		 * gone, so come back at once rather than after a quiet second. */
 		if (atomic_load(&s->closing) > 0 && ms > 1)
 			ms = 1;
-		if (poll(p, 3, ms) > 0) {
+		long hms = aws_http_loop_timeout_ms(s->hloop);
+		if (hms >= 0 && hms < ms)
+			ms = (int)hms;
+		p[3].revents = 0;
+		if (poll(p, 4, ms) > 0) {
 			if (p[1].revents & POLLIN) {
 				uint64_t v;
 				if (read(s->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
@@ -555,6 +566,7 @@ static void *loop_main(void *arg)
 			if (p[2].revents & POLLIN)
 				idle_ended(s);
 		}
+		aws_http_loop_run(s->hloop, p[3].revents != 0);   /* item reads that ended resume their connections */
 		MHD_run(s->mhd);
 	}
 }
@@ -634,6 +646,7 @@ static void free_server(srv_server *s)
 {
 	stop_janitor(s);
 	srv_pipeline_free(s->pl);
+	aws_http_loop_free(s->hloop);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
 	if (s->idle_fd >= 0)
@@ -664,6 +677,11 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 	s->idle_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->idle_fd < 0) {
 		aws_error_set(err, AWS_ERR_IO, "cannot create an epoll descriptor: %s", strerror(errno));
+		free_server(s);
+		return NULL;
+	}
+	s->hloop = aws_http_loop_new(aws_client_http(s->client), err);
+	if (!s->hloop) {
 		free_server(s);
 		return NULL;
 	}
@@ -731,12 +749,17 @@ int srv_http_shutdown(srv_server *s, long grace_ms)
 		 * period: cut their calls short — they end within about a second with a 503 page
 		 * ("server stopping") — and give those pages a moment to go out. */
 		aws_client_cancel(s->client);
+		wake_loop(s);   /* its own item reads end in its next turn */
 		wait_idle(s, 1500);
 	}
 	srv_pipeline_stop(s->pl);   /* workers finish the jobs they hold, then exit */
 	stop_janitor(s);
 	loop_command(s, LOOP_STOP);
 	pthread_join(s->loop, NULL);
+	/* An item read still running (the grace period and the cut both ran out) ends here,
+	 * its connection resumed with a 503, before libmicrohttpd closes it. */
+	aws_http_loop_free(s->hloop);
+	s->hloop = NULL;
 	MHD_stop_daemon(s->mhd);   /* closes what is left, from this thread: the loop is gone */
 	free_server(s);
 	return left;

@@ -4,6 +4,7 @@
 #include "srv_item.h"
 #include "aws_ddb_value.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int srv_item_key(const srv_table_info *info, const char *id, size_t n, json_t **key, aws_error *err)
@@ -49,5 +50,21 @@ int srv_item_get(aws_client *c, const char *table, const srv_table_info *info, c
 	aws_ddb_get_item_input in = {.table = table, .key = key};
 	int rc = aws_ddb_get_item(c, &in, out, err);
 	json_decref(key);
+	return rc;
+}
+
+int srv_item_get_start(aws_client *c, aws_http_loop *l, const char *table, const srv_table_info *info,
+		       const char *id, size_t n, aws_json_done_fn *done, void *ud, aws_error *err)
+{
+	json_t *key;
+	if (srv_item_key(info, id, n, &key, err) != 0)
+		return -1;
+	aws_ddb_get_item_input in = {.table = table, .key = key};
+	char *body;
+	int rc = aws_ddb_get_item_request(&in, &body, err);
+	json_decref(key);
+	if (rc == 0)
+		rc = aws_json_call_start(c, l, &AWS_SERVICE_DYNAMODB, "GetItem", body, strlen(body), done, ud, err);
+	free(body);
 	return rc;
 }

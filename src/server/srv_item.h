@@ -28,4 +28,11 @@ int srv_item_key(const srv_table_info *info, const char *id, size_t n, json_t **
 int srv_item_get(aws_client *c, const char *table, const srv_table_info *info, const char *id, size_t n,
 		 aws_ddb_get_item_output *out, aws_error *err);
 
+/* srv_item_get's one attempt on an event loop (aws_json_call_start, l's thread): 0 and done
+ * is called with GetItem's response text (read it with aws_ddb_get_item_read) or the
+ * attempt's error; -1 with err and done never called (the key is unusable, or the call could
+ * not start without blocking). */
+int srv_item_get_start(aws_client *c, aws_http_loop *l, const char *table, const srv_table_info *info,
+		       const char *id, size_t n, aws_json_done_fn *done, void *ud, aws_error *err);
+
 #endif

@@ -71,6 +71,8 @@ static enum MHD_Result head_field(void *cls, enum MHD_ValueKind kind, const char
 static enum MHD_Result serve_static(srv_conn *c);
 static void copy_str(char *dst, size_t len, const char *src);
 static void request_id(char *out, const char *prefix, unsigned long long n);
+static void to_worker(srv_conn *c);
+static int item_on_loop(srv_conn *c);
 
 /* ---------- on the event loop: receiving and deciding ---------- */
 
@@ -240,14 +242,27 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 		return respond_error(c, 400, "Bad request", c->bad_why[0] ? c->bad_why : BAD_PARAMS, NULL);
 	}
 
-	/* The hand-off: the connection is suspended and srv_request_work runs on a worker —
-	 * a login worker when the password must be checked first, so that a flood of logins
-	 * (wrong ones, say) waits in its own queue and never delays logged-in users. When the
-	 * queue is full or the server is stopping, the 503 is prepared here and the
-	 * connection resumed at once. */
+	/* One item whose table and key are known: read on the event loop, no hand-off. */
+	if ((c->route.id == SRV_ROUTE_ITEM || c->route.id == SRV_ROUTE_API_ITEM) && !c->job_verify &&
+	    item_on_loop(c))
+		return MHD_YES;
+
+	/* The hand-off: the connection is suspended and srv_request_work runs on a worker. */
 	c->state = SRV_CONN_WORKING;
 	MHD_suspend_connection(c->mc);
-	srv_pool_result pr = srv_pool_submit(c->job_verify ? pl->logins : pl->pages, &c->job);
+	to_worker(c);
+	return MHD_YES;
+}
+
+/* Queues a suspended connection's request for a worker — a login worker when the password
+ * must be checked first, so that a flood of logins (wrong ones, say) waits in its own queue
+ * and never delays logged-in users. When the queue is full or the server is stopping, the
+ * 503 is prepared here and the connection resumed at once. */
+static void to_worker(srv_conn *c)
+{
+	srv_pipeline *pl = c->pl;
+	srv_pool *pool = c->job_verify ? pl->logins : pl->pages;   /* NULL once stopped */
+	srv_pool_result pr = pool ? srv_pool_submit(pool, &c->job) : SRV_POOL_STOPPING;
 	if (pr != SRV_POOL_QUEUED) {
 		snprintf(c->errlog, sizeof c->errlog, "%s",
 			 pr == SRV_POOL_STOPPING ? "server stopping" : "worker queue full");
@@ -255,7 +270,56 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 		c->state = SRV_CONN_READY;
 		srv_conn_resume(c);
 	}
-	return MHD_YES;
+}
+
+/* ---------- on the event loop: an item read without a hand-off ----------
+ *
+ * /item/<itemID> is one GetItem once the table's name and key schema are cached: its one
+ * attempt runs on the event loop's own HTTP transfers (aws_http_loop), so the answer costs
+ * no trip to a worker thread and back. Anything else — nothing cached yet, credentials due
+ * for refresh, the attempt failing in any way — goes to a worker, which makes the call
+ * with the usual retries and answers as it always does (a GetItem is a read: repeating
+ * one is harmless). */
+
+static void item_answer(srv_conn *c, const char *table, const srv_table_info *info, aws_ddb_get_item_output *got);
+
+static void item_fetched(void *ud, int rc, aws_buf *body, const aws_error *err)
+{
+	srv_conn *c = ud;
+	(void)err;   /* the worker's own attempt says what went wrong */
+	srv_table_info info;
+	aws_ddb_get_item_output got = {0};
+	aws_error e;
+	aws_error_clear(&e);
+	if (rc == 0 && srv_table_info_peek(c->pl->d.table, c->table, &info, NULL) &&
+	    aws_ddb_get_item_read(c->table, body->data, body->len, &got, &e) == 0) {
+		aws_buf_reset(&c->out);
+		item_answer(c, c->table, &info, &got);
+		aws_ddb_get_item_output_free(&got);
+		c->state = SRV_CONN_READY;
+		MHD_resume_connection(c->mc);   /* this is the loop: it answers in its next turn */
+		return;
+	}
+	aws_ddb_get_item_output_free(&got);
+	to_worker(c);
+}
+
+/* 1 when the item's read has started on the loop (the connection is then suspended). */
+static int item_on_loop(srv_conn *c)
+{
+	srv_pipeline *pl = c->pl;
+	aws_http_loop *l = srv_conn_http_loop(c);
+	srv_table_info info;
+	if (!l || !c->item_id || !srv_table_peek(pl->d.table, c->table, sizeof c->table) ||
+	    !srv_table_info_peek(pl->d.table, c->table, &info, NULL))
+		return 0;
+	aws_error e;
+	aws_error_clear(&e);
+	if (srv_item_get_start(pl->d.client, l, c->table, &info, c->item_id, c->item_id_len, item_fetched, c, &e))
+		return 0;   /* a bad key, or it would block: the worker answers */
+	c->state = SRV_CONN_WORKING;
+	MHD_suspend_connection(c->mc);
+	return 1;
 }
 
 /* ---------- on a worker: the blocking steps ---------- */
@@ -466,20 +530,26 @@ static void work_item(srv_conn *c, const char *table)
 		aws_ddb_get_item_output_free(&got);
 		return;
 	}
-	if (!got.found) {
-		aws_ddb_get_item_output_free(&got);
+	item_answer(c, table, &info, &got);
+	aws_ddb_get_item_output_free(&got);
+}
+
+/* The item view (or its JSON) of what GetItem returned, or the 404 page; on the worker or
+ * the event loop. */
+static void item_answer(srv_conn *c, const char *table, const srv_table_info *info, aws_ddb_get_item_output *got)
+{
+	if (!got->found) {
 		char detail[1024];
-		snprintf(detail, sizeof detail, "Table %s has no item whose %s is \"%.200s\".", table, info.hash,
+		snprintf(detail, sizeof detail, "Table %s has no item whose %s is \"%.200s\".", table, info->hash,
 			 c->item_id);
 		render_error(c, 404, "No such item", detail);
 		return;
 	}
 	srv_render_item_in item = {
-		.table = table, .key = info.hash, .item = {got.item.data, got.item.len},
-		.capacity = got.capacity_units,
+		.table = table, .key = info->hash, .item = {got->item.data, got->item.len},
+		.capacity = got->capacity_units,
 	};
 	int rc = c->route.is_api ? srv_render_item_json(&c->out, &item) : srv_render_item(&c->out, &item);
-	aws_ddb_get_item_output_free(&got);
 	if (rc) {
 		page_too_large(c);
 		return;

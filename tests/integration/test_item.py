@@ -247,3 +247,72 @@ def test_an_itemID_holding_nul_is_reachable(showtable_factory, aws_env, dynalite
     assert b"&quot;a\\u0000b&quot;" in body          # the item's DynamoDB JSON on the page
     assert s.get("/api/item/a", auth=AUTH)[0] == 200
     assert s.get("/api/item/a%00c", auth=AUTH)[0] == 404
+
+
+# ---- the item view's read on the event loop: no wait behind the workers, same answers ----
+
+@pytest.fixture
+def relay(dynalite):
+    from ddb_relay import DdbRelay
+    with DdbRelay(dynalite) as r:
+        yield r
+
+
+@pytest.fixture
+def relayed(showtable_factory, aws_env, relay, table):
+    """A server with one page worker whose DynamoDB is the relay, its table's description
+    and a login already cached by one item view."""
+    srv = showtable_factory(env=server_env(aws_env, relay.url), args=["--table", table, "--workers", "1"]).start()
+    assert srv.get(item_path("item-0001"), auth=AUTH)[0] == 200
+    return srv
+
+
+def test_an_item_is_answered_while_the_only_worker_waits_on_a_scan(relayed, relay):
+    import threading
+    relay.hold["Scan"] = 4.0
+    slow = {}
+    t = threading.Thread(target=lambda: slow.update(r=relayed.get("/query?limit=5", auth=AUTH)))
+    t.start()
+    while relay.count("Scan") == 0:   # the worker is in its Scan
+        time.sleep(0.02)
+    t0 = time.monotonic()
+    status, _, body = relayed.get(item_path("item-0002", api=True), auth=AUTH)
+    took = time.monotonic() - t0
+    t.join()
+    assert status == 200 and json.loads(body)["dynamodb"]["n"] == {"N": "2"}
+    assert took < 2.0, f"the item waited {took:.1f} s behind the Scan"
+    assert slow["r"][0] == 200
+
+
+@pytest.mark.parametrize("fault", ["500", "throttle"])
+def test_a_failed_read_is_made_again_by_a_worker_with_retries(relayed, relay, fault):
+    before = relay.count("GetItem")
+    relay.fail_next(1, fault)
+    status, _, body = relayed.get(item_path("item-0003", api=True), auth=AUTH)
+    assert status == 200 and json.loads(body)["dynamodb"]["n"] == {"N": "3"}
+    assert relay.count("GetItem") == before + 2
+
+
+def test_a_table_gone_since_its_description_was_cached_is_the_workers_502(relayed, relay):
+    before = relay.count("GetItem")
+    relay.fail_next(2, "missing")
+    status, _, body = relayed.get(item_path("item-0004"), auth=AUTH)
+    assert status == 502 and b"is the table stack deployed?" in body
+    assert relay.count("GetItem") == before + 2   # one attempt on the loop, one by the worker
+
+
+def test_stopping_with_an_item_read_in_flight_answers_it_and_exits(showtable_factory, aws_env, relay, table):
+    import threading
+    relayed = showtable_factory(env=server_env(aws_env, relay.url), args=["--table", table, "--grace", "1"]).start()
+    assert relayed.get(item_path("item-0001"), auth=AUTH)[0] == 200
+    relay.hold["GetItem"] = 30.0
+    got = {}
+    t = threading.Thread(target=lambda: got.update(r=relayed.get(item_path("item-0005"), auth=AUTH)))
+    t.start()
+    while relay.count("GetItem") < 2:   # the warm-up's, then this one's
+        time.sleep(0.02)
+    t0 = time.monotonic()
+    assert relayed.stop() == 0
+    assert time.monotonic() - t0 < 1 + 4   # the grace period, then the read is cut
+    t.join(10)
+    assert got["r"][0] == 503

@@ -6,6 +6,10 @@
  *   awscall ssm-put NAME VALUE [--type T] [--overwrite] [--description D] [--key-id K]
  *   awscall ssm-delete NAME
  *   awscall ssm-get-parallel NAME THREADS CALLS   THREADS threads, CALLS gets each, one client
+ *   awscall json-loop SERVICE OPERATION BODY [CALLS] [--cold]
+ *                                            CALLS one-attempt calls one after another on an
+ *                                            event loop (aws_json_call_start, poll); the last
+ *                                            one's answer. --cold: no credentials fetched first
  *   awscall endpoint SERVICE                 the resolved endpoint and region
  *   awscall services                         the service descriptors (for model cross-checks)
  *
@@ -17,6 +21,7 @@
  * "elapsed_ms":N} (exit 1); usage errors exit 2.
  */
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +45,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: awscall json|query SERVICE OPERATION BODY | ssm-get NAME [--decrypt] | "
 		"ssm-put NAME VALUE [--type T] [--overwrite] [--description D] [--key-id K] | "
-		"ssm-delete NAME | ssm-get-parallel NAME THREADS CALLS | endpoint SERVICE\n");
+		"ssm-delete NAME | ssm-get-parallel NAME THREADS CALLS | json-loop SERVICE OPERATION BODY [CALLS] [--cold] | "
+		"endpoint SERVICE\n");
 	return 2;
 }
 
@@ -134,6 +140,67 @@ static void *par_run(void *arg)
 	return NULL;
 }
 
+/* One call on the event loop: its outcome, filled by loop_done. */
+typedef struct loop_call {
+	int finished, rc;
+	aws_buf body;
+	aws_error err;
+} loop_call;
+
+static void loop_done(void *ud, int rc, aws_buf *body, const aws_error *err)
+{
+	loop_call *lc = ud;
+	lc->finished = 1;
+	lc->rc = rc;
+	if (rc == 0) {
+		lc->body = *body;   /* taken: the library leaves what remains to free */
+		*body = (aws_buf)AWS_BUF_INIT;
+	} else {
+		lc->err = *err;
+	}
+}
+
+/* json-loop: calls one-attempt JSON calls on an aws_http_loop driven by poll(). */
+static int json_loop(aws_client *c, const aws_service *svc, const char *op, const char *body, int calls, int cold)
+{
+	aws_error e;
+	aws_error_clear(&e);
+	aws_credentials cr;
+	if (!cold && aws_creds_get(aws_client_creds(c), &cr, &e) < 0)
+		return fail(&e);
+	aws_http_loop *l = aws_http_loop_new(aws_client_http(c), &e);
+	if (!l)
+		return fail(&e);
+	loop_call lc = {0};
+	for (int i = 0; i < calls; i++) {
+		aws_buf_free(&lc.body);
+		memset(&lc, 0, sizeof lc);
+		if (aws_json_call_start(c, l, svc, op, body, strlen(body), loop_done, &lc, &lc.err) < 0) {
+			lc.rc = -1;
+			break;
+		}
+		while (!lc.finished) {
+			struct pollfd p = {aws_http_loop_fd(l), POLLIN, 0};
+			long ms = aws_http_loop_timeout_ms(l);
+			int n = poll(&p, 1, ms < 0 || ms > 1000 ? 1000 : (int)ms);
+			aws_http_loop_run(l, n > 0);
+		}
+		if (lc.rc < 0 || aws_http_loop_running(l) != 0)
+			break;
+	}
+	aws_http_loop_free(l);
+	int rc;
+	if (lc.rc < 0) {
+		rc = fail(&lc.err);
+	} else {
+		json_error_t je;
+		json_t *j = json_loadb(lc.body.data, lc.body.len, 0, &je);
+		rc = succeed(j ? j : json_string(lc.body.data));
+	}
+	aws_buf_free(&lc.body);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -186,6 +253,15 @@ int main(int argc, char **argv)
 			rc = succeed(json_string(resp.data));
 		}
 		aws_buf_free(&resp);
+	} else if (strcmp(cmd, "json-loop") == 0 && argc >= 5 && argc <= 7) {
+		const aws_service *svc = service_named(argv[2]);
+		int calls = argc > 5 && strcmp(argv[5], "--cold") != 0 ? atoi(argv[5]) : 1;
+		int cold = strcmp(argv[argc - 1], "--cold") == 0;
+		if (!svc || calls < 1) {
+			aws_client_free(c);
+			return usage();
+		}
+		rc = json_loop(c, svc, argv[3], argv[4], calls, cold);
 	} else if (strcmp(cmd, "ssm-get") == 0) {
 		int decrypt = argc > 3 && strcmp(argv[3], "--decrypt") == 0;
 		aws_ssm_parameter p;

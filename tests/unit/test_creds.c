@@ -529,6 +529,36 @@ static void cached_credentials_are_reused_until_the_refresh_window(void **state)
 	aws_creds_provider_free(p);
 }
 
+/* aws_creds_peek answers exactly when aws_creds_get would answer from its cache, and never
+ * fetches: nothing before the first fetch, nothing once a refresh is due, the old
+ * credentials while a failed refresh waits for its retry time. */
+static void peek_answers_only_from_the_cache(void **state)
+{
+	(void)state;
+	write_process_profile(EXP_STR);
+	aws_creds_provider *p = chain("proc");
+	aws_credentials c;
+	aws_error e;
+	assert_int_equal(aws_creds_peek(p, &c), -1);
+	assert_int_equal(process_runs(), 0);
+	assert_int_equal(aws_creds_get(p, &c, &e), 0);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(aws_creds_peek(p, &c), 0);
+	assert_string_equal(c.access_key_id, "ASIAFAKE0001");
+	set_now(EXP - AWS_CREDS_REFRESH_AHEAD_S + 1);      /* a refresh is due */
+	assert_int_equal(aws_creds_peek(p, &c), -1);
+	assert_int_equal(process_runs(), 1);
+	make_refresh_fail(1);
+	assert_int_equal(aws_creds_get(p, &c, &e), 0);      /* refresh failed: old ones, retry later */
+	assert_int_equal(aws_creds_peek(p, &c), 0);
+	assert_string_equal(c.access_key_id, "ASIAFAKE0001");
+	set_now(EXP - AWS_CREDS_REFRESH_AHEAD_S + 1 + AWS_CREDS_RETRY_S);
+	assert_int_equal(aws_creds_peek(p, &c), -1);        /* the retry time has come */
+	assert_int_equal(process_runs(), 2);
+	make_refresh_fail(0);
+	aws_creds_provider_free(p);
+}
+
 static void failed_refresh_keeps_valid_credentials_and_retries_later(void **state)
 {
 	(void)state;
@@ -833,6 +863,7 @@ int main(void)
 		cmocka_unit_test_setup(process_profile_goes_through_the_chain, setup),
 		cmocka_unit_test_setup(process_failure_names_the_profile, setup),
 		cmocka_unit_test_setup(cached_credentials_are_reused_until_the_refresh_window, setup),
+		cmocka_unit_test_setup(peek_answers_only_from_the_cache, setup),
 		cmocka_unit_test_setup(failed_refresh_keeps_valid_credentials_and_retries_later, setup),
 		cmocka_unit_test_setup(expired_credentials_and_failed_refresh_is_an_error, setup),
 		cmocka_unit_test_setup(threads_share_one_first_fetch, setup),

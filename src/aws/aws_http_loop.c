@@ -1,0 +1,304 @@
+/* aws_http_loop.c — HTTP transfers an event loop drives (see aws_http.h): a libcurl multi
+ * handle in its socket mode, its sockets in one epoll descriptor that the loop polls, its one
+ * timer kept as a deadline the loop's timeout honours. Each transfer is begun and ended by
+ * the same steps as aws_http_do (aws_http_internal.h), so limits and errors are the same.
+ *
+ * Ownership: the loop owns its multi handle, its easy handles (a few kept for reuse) and
+ * every running transfer, including the copy of its body; a transfer's response goes to its
+ * done function.
+ */
+#include "aws_http.h"
+#include "aws_http_internal.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "aws_time.h"
+
+#define LOOP_SPARE_EASY 8      /* idle easy handles kept: a handle's setup is not free */
+#define LOOP_MAX_CONNECTS 16L  /* idle connections kept alive for the next transfers */
+
+typedef struct loop_xfer {
+	struct loop_xfer *prev, *next;
+	CURL *easy;
+	aws_http_xfer x;
+	aws_http_response resp;
+	void *body;                /* owned copy: libcurl sends from it */
+	aws_http_done_fn *done;
+	void *ud;
+} loop_xfer;
+
+/* A descriptor libcurl gave the loop: what the epoll set holds for it (EPOLLIN/EPOLLOUT, 0 =
+ * not in it) and whether libcurl is waiting on it now. A connection kept alive between
+ * transfers stays in the set for reading (parked), which saves two epoll_ctl calls a
+ * transfer; one that turns readable while parked (its server closed it) is taken out, and
+ * libcurl finds it dead when it next looks. Sockets are closed through on_close, so a number
+ * is never taken for registered after its socket is gone. */
+typedef struct loop_sock {
+	unsigned events;
+	int wanted;
+} loop_sock;
+
+struct aws_http_loop {
+	aws_http *h;
+	CURLM *multi;
+	int epfd;
+	loop_sock *socks;          /* by descriptor */
+	size_t nsocks;
+	long long deadline_ms;     /* libcurl's timer, on aws_monotonic_ms; -1 = none */
+	loop_xfer *running;
+	int nrunning;
+	CURL *spare[LOOP_SPARE_EASY];
+	int nspare;
+};
+
+static loop_sock *sock_of(aws_http_loop *l, curl_socket_t s)
+{
+	if (s < 0)
+		return NULL;
+	if ((size_t)s >= l->nsocks) {
+		size_t n = l->nsocks ? l->nsocks : 64;
+		while (n <= (size_t)s)
+			n *= 2;
+		loop_sock *t = realloc(l->socks, n * sizeof *t);
+		if (!t)
+			return NULL;
+		memset(t + l->nsocks, 0, (n - l->nsocks) * sizeof *t);
+		l->socks = t;
+		l->nsocks = n;
+	}
+	return &l->socks[s];
+}
+
+static void sock_set(aws_http_loop *l, curl_socket_t s, loop_sock *k, unsigned events)
+{
+	if (k->events == events)
+		return;
+	struct epoll_event ev = {.events = events, .data.fd = s};
+	int op = !events ? EPOLL_CTL_DEL : k->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(l->epfd, op, s, &ev) < 0 && (errno == EEXIST || errno == ENOENT) && events)
+		epoll_ctl(l->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev);
+	k->events = events;
+}
+
+/* libcurl's socket callback: which of its sockets to wait on, for what. */
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	(void)e;
+	(void)socketp;
+	aws_http_loop *l = userp;
+	loop_sock *k = sock_of(l, s);
+	if (!k)
+		return -1;   /* out of memory: libcurl fails the transfer */
+	if (what == CURL_POLL_REMOVE) {
+		k->wanted = 0;
+		if (k->events & EPOLLOUT)   /* a parked socket is watched for reading only */
+			sock_set(l, s, k, 0);
+		return 0;
+	}
+	k->wanted = 1;
+	sock_set(l, s, k, ((what & CURL_POLL_IN) ? (unsigned)EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? (unsigned)EPOLLOUT : 0u));
+	return 0;
+}
+
+/* libcurl closes its sockets here: close() takes them out of the epoll set. */
+static int on_close(void *userp, curl_socket_t s)
+{
+	aws_http_loop *l = userp;
+	if (s >= 0 && (size_t)s < l->nsocks)
+		l->socks[s] = (loop_sock){0, 0};
+	return close(s);
+}
+
+/* libcurl's timer callback: when it must be called back even without socket activity. */
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
+{
+	(void)m;
+	aws_http_loop *l = userp;
+	l->deadline_ms = timeout_ms < 0 ? -1 : (long long)aws_monotonic_ms() + timeout_ms;
+	return 0;
+}
+
+aws_http_loop *aws_http_loop_new(aws_http *h, aws_error *err)
+{
+	aws_http_loop *l = calloc(1, sizeof *l);
+	if (!l) {
+		aws_error_set(err, AWS_ERR_NOMEM, "out of memory creating an HTTP event loop");
+		return NULL;
+	}
+	l->h = h;
+	l->deadline_ms = -1;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->multi = l->epfd >= 0 ? curl_multi_init() : NULL;
+	if (!l->multi) {
+		aws_error_set(err, AWS_ERR_NOMEM, "cannot create an HTTP event loop (%s)",
+			      l->epfd < 0 ? "no epoll descriptor" : "no curl multi handle");
+		if (l->epfd >= 0)
+			close(l->epfd);
+		free(l);
+		return NULL;
+	}
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, LOOP_MAX_CONNECTS);
+	return l;
+}
+
+/* Takes t off the multi handle and the running list, ends it with code and calls its done
+ * function with the response. */
+static void finish(aws_http_loop *l, loop_xfer *t, CURLcode code)
+{
+	curl_multi_remove_handle(l->multi, t->easy);
+	aws_error e;
+	aws_error_clear(&e);
+	int rc = aws_http_end(l->h, t->easy, (int)code, &t->x, &e);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		l->running = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	l->nrunning--;
+	if (l->nspare < LOOP_SPARE_EASY)
+		l->spare[l->nspare++] = t->easy;
+	else
+		curl_easy_cleanup(t->easy);
+	aws_http_response resp = t->resp;
+	aws_http_done_fn *done = t->done;
+	void *ud = t->ud;
+	free(t->body);
+	free(t);
+	done(ud, rc, &resp, rc < 0 ? &e : NULL);
+}
+
+void aws_http_loop_free(aws_http_loop *l)
+{
+	if (!l)
+		return;
+	while (l->running)
+		finish(l, l->running, CURLE_ABORTED_BY_CALLBACK);
+	for (int i = 0; i < l->nspare; i++)
+		curl_easy_cleanup(l->spare[i]);
+	curl_multi_cleanup(l->multi);   /* closes kept connections through on_close */
+	close(l->epfd);
+	free(l->socks);
+	free(l);
+}
+
+int aws_http_loop_fd(const aws_http_loop *l)
+{
+	return l->epfd;
+}
+
+long aws_http_loop_timeout_ms(const aws_http_loop *l)
+{
+	if (l->deadline_ms < 0)
+		return -1;
+	long long left = l->deadline_ms - (long long)aws_monotonic_ms();
+	return left > 0 ? (long)left : 0;
+}
+
+int aws_http_loop_running(const aws_http_loop *l)
+{
+	return l->nrunning;
+}
+
+void aws_http_loop_run(aws_http_loop *l, int fd_ready)
+{
+	/* libcurl sees a cancel only when a transfer moves; one waiting for an answer would
+	 * wait for its timeout. */
+	if (aws_http_cancelled(l->h)) {
+		while (l->running)
+			finish(l, l->running, CURLE_ABORTED_BY_CALLBACK);
+		return;
+	}
+	struct epoll_event ev[16];
+	int still = 0;
+	int n = fd_ready ? epoll_wait(l->epfd, ev, 16, 0) : 0;
+	for (int i = 0; i < n; i++) {
+		loop_sock *k = sock_of(l, ev[i].data.fd);
+		if (k && !k->wanted) {   /* parked and readable: the server closed it */
+			sock_set(l, ev[i].data.fd, k, 0);
+			continue;
+		}
+		int flags = 0;
+		if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			flags |= CURL_CSELECT_IN;
+		if (ev[i].events & EPOLLOUT)
+			flags |= CURL_CSELECT_OUT;
+		if (ev[i].events & EPOLLERR)
+			flags |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(l->multi, ev[i].data.fd, flags, &still);
+	}
+	if (l->deadline_ms >= 0 && (long long)aws_monotonic_ms() >= l->deadline_ms) {
+		l->deadline_ms = -1;
+		curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+	}
+	CURLMsg *m;
+	int left;
+	while ((m = curl_multi_info_read(l->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		loop_xfer *t = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		CURLcode code = m->data.result;   /* m is invalid once the handle is removed */
+		if (t)
+			finish(l, t, code);
+	}
+}
+
+int aws_http_loop_start(aws_http_loop *l, const aws_http_request *req, aws_http_done_fn *done, void *ud,
+			aws_error *err)
+{
+	loop_xfer *t = calloc(1, sizeof *t);
+	CURL *e = l->nspare ? l->spare[--l->nspare] : curl_easy_init();
+	void *body = req ? malloc(req->body_len ? req->body_len : 1) : NULL;
+	if (!t || !e || !body) {
+		if (e)
+			curl_easy_cleanup(e);
+		free(body);
+		free(t);
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory starting an HTTP request");
+	}
+	if (req->body_len)
+		memcpy(body, req->body, req->body_len);
+	aws_http_request r = *req;
+	r.body = body;
+	if (aws_http_begin(l->h, e, &r, &t->resp, &t->x, err) < 0) {
+		curl_easy_cleanup(e);
+		free(body);
+		free(t);
+		return -1;
+	}
+	t->easy = e;
+	t->body = body;
+	t->done = done;
+	t->ud = ud;
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, l);
+	if (curl_multi_add_handle(l->multi, e) != CURLM_OK) {
+		aws_error ignored;
+		aws_http_end(l->h, e, CURLE_FAILED_INIT, &t->x, &ignored);
+		curl_easy_cleanup(e);
+		free(body);
+		free(t);
+		return aws_error_set(err, AWS_ERR_NOMEM, "cannot start an HTTP request to %s", r.url);
+	}
+	t->next = l->running;
+	if (l->running)
+		l->running->prev = t;
+	l->running = t;
+	l->nrunning++;
+	/* Send it now rather than on the loop's next turn (libcurl asks for a call at once);
+	 * what ends is reported by aws_http_loop_run, never from here. */
+	int still;
+	curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+	return 0;
+}
