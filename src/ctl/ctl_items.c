@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "aws_ddb.h"
@@ -100,6 +101,10 @@ static int items_read(FILE *f, const char *name, items_input *in, progress **pro
 	unsigned long long total = 0;
 	long lineno = 0, bad = 0;
 	int rc;
+	/* A file's size says how far the reading is: the items to come are estimated from the
+	 * bytes per item so far (a pipe has no size: no percent). */
+	struct stat st;
+	double size = *prog && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (double)st.st_size : 0;
 	while ((rc = items_read_line(f, &line, &total)) > 0) {
 		lineno++;
 		if (total > ITEMS_TEXT_MAX) {
@@ -139,6 +144,8 @@ static int items_read(FILE *f, const char *name, items_input *in, progress **pro
 			return -1;
 		} else {
 			progress_add(*prog, 1, 0, -1);
+			if (size > 0)
+				progress_set_total(*prog, (long)((double)in->n * size / (double)total));
 		}
 		if (bad >= ITEMS_MAX_REPORTED) {
 			items_errorf(prog, "items load: stopped after %ld bad lines", bad);
@@ -308,9 +315,11 @@ typedef struct items_writer {
 	const char *table;
 	const json_t *items;
 	size_t n;
-	progress *prog;          /* NULL: no progress shown (nor capacity asked for) */
+	progress *prog;          /* NULL: no progress shown */
 	atomic_size_t next;      /* next chunk start */
 	atomic_long written;
+	atomic_llong capacity_milli;   /* write capacity units the replies said, thousandths */
+	atomic_int capacity_seen;
 	atomic_int stop;
 	pthread_mutex_t lock;
 	int failed;
@@ -342,9 +351,12 @@ static void *items_write_worker(void *arg)
 		long written = 0;
 		double units = -1;
 		aws_error e;
-		int rc = aws_ddb_batch_put_capacity(w->client, w->table, chunk, &written,
-						    w->prog ? &units : NULL, &e);
+		int rc = aws_ddb_batch_put_capacity(w->client, w->table, chunk, &written, &units, &e);
 		atomic_fetch_add(&w->written, written);
+		if (units >= 0) {
+			atomic_fetch_add(&w->capacity_milli, (long long)(units * 1000.0 + 0.5));
+			atomic_store(&w->capacity_seen, 1);
+		}
 		progress_add(w->prog, written, 0, units);
 		if (rc < 0)
 			items_write_failed(w, &e);
@@ -389,9 +401,10 @@ static void items_usage(FILE *f)
 		"  --table T      default: the table named by SSM <param-prefix>/table\n"
 		"  --parallel N   BatchWriteItem calls in flight (1-%d, default 4)\n"
 		"  -q, --quiet    no progress on the terminal\n"
-		"Prints {\"table\", \"items\", \"written\", \"seconds\"}. When standard error is a\n"
-		"terminal, shows there the items read, then checked, then written, with items/s,\n"
-		"write capacity units, percent and ETA as it goes (redrawn every\n"
+		"Prints {\"table\", \"items\", \"written\", \"seconds\", \"capacity_units\"}. When\n"
+		"standard error is a terminal, shows there the items read (percent estimated from\n"
+		"the file's size), then checked, then written, with items/s, write capacity\n"
+		"units, percent and ETA as it goes (redrawn every\n"
 		"SHOWTABLE_PROGRESS_MS, default %d ms), then one summary line.\n",
 		ITEMS_TEXT_MAX >> 20, ITEMS_LINE_MAX >> 20, ITEMS_MAX_PARALLEL, PROGRESS_DEFAULT_MS);
 }
@@ -445,7 +458,7 @@ static progress *items_progress(const items_args *a, const char *verb, long tota
 	if (!progress_wanted(a->quiet))
 		return NULL;
 	progress_config pc = {
-		.verb = verb, .unit = "write", .total = total, .total_exact = 1, .live = 1,
+		.verb = verb, .unit = "write", .total = total, .total_exact = total > 0, .live = 1,
 		.fd = STDERR_FILENO, .interval_ms = a->interval_ms,
 	};
 	return progress_start(&pc);
@@ -498,8 +511,11 @@ static ctl_outcome items_send(aws_client *client, const char *table, const items
 		ctl_aws_error(ctxs, &w.err);
 		return CTL_FAILED;
 	}
-	printf("{\"table\":\"%s\",\"items\":%zu,\"written\":%ld,\"seconds\":%.3f}\n", table,
-	       in->n, written, (t1 - t0) / 1e3);
+	char cu[32] = "null";   /* the endpoint did not say */
+	if (atomic_load(&w.capacity_seen))
+		snprintf(cu, sizeof cu, "%.1f", (double)atomic_load(&w.capacity_milli) / 1000.0);
+	printf("{\"table\":\"%s\",\"items\":%zu,\"written\":%ld,\"seconds\":%.3f,\"capacity_units\":%s}\n",
+	       table, in->n, written, (t1 - t0) / 1e3, cu);
 	return CTL_OK;
 }
 
@@ -525,7 +541,7 @@ static ctl_outcome items_load(ctl_ctx *ctx, int argc, char **argv)
 		ctl_errorf("items load: out of memory");
 		goto out;
 	}
-	progress *prog = items_progress(&a, "read", 0);
+	progress *prog = items_progress(&a, "read", 0);   /* its total: estimated as it reads */
 	int read = items_read(f, name, &in, &prog);
 	progress_end(prog, read < 0 ? PROGRESS_FAILED : PROGRESS_CLEARED);
 	if (read < 0)

@@ -37,6 +37,7 @@ typedef struct scan_job {
 	scan_shared *sh;
 	int segment;
 	long pages, items, scanned;
+	double capacity;                  /* read capacity units the replies said; < 0: none said */
 	int failed;
 	aws_error err;
 	pthread_t thread;
@@ -107,6 +108,8 @@ static void *scan_segment(void *arg)
 		job->pages++;
 		job->items += page.count;
 		job->scanned += page.scanned_count;
+		if (page.capacity_units >= 0)
+			job->capacity = (job->capacity < 0 ? 0 : job->capacity) + page.capacity_units;
 		progress_add(sh->prog, page.scanned_count, page.count, page.capacity_units);
 		for (size_t i = 0; !sh->count_only && i < page.nitems; i++) {
 			if (aws_ddb_span_append(&out, &page, i) < 0 || aws_buf_putc(&out, '\n') < 0) {
@@ -150,8 +153,8 @@ static void scan_usage(FILE *f)
 		"  --projection LIST only these top-level attributes (comma-separated names)\n"
 		"  --consistent      strongly consistent reads\n"
 		"  --count           print only {\"table\", \"count\", \"scanned\"} (items kept, read)\n"
-		"  --stats           print {\"pages\", \"items\", \"scanned\", \"segments\", \"seconds\"}\n"
-		"                    to stderr\n"
+		"  --stats           print {\"pages\", \"items\", \"scanned\", \"segments\", \"seconds\",\n"
+		"                    \"capacity_units\"} to stderr\n"
 		"  -q, --quiet       no progress on the terminal\n"
 		"When standard error is a terminal, shows the items read, items/s, read capacity\n"
 		"units, percent of the table's approximate item count and ETA there as it goes\n"
@@ -276,6 +279,7 @@ static void scan_run(scan_shared *sh, scan_job *jobs, long segments)
 	for (long i = 0; i < segments; i++) {
 		jobs[i].sh = sh;
 		jobs[i].segment = (int)i;
+		jobs[i].capacity = -1;
 	}
 	if (segments == 1) {
 		scan_segment(&jobs[0]);
@@ -327,11 +331,14 @@ static ctl_outcome scan_report(const scan_args *a, const char *table, const scan
 			       double seconds)
 {
 	long pages = 0, items = 0, scanned = 0;
+	double capacity = -1;
 	const scan_job *failed = NULL;
 	for (long i = 0; i < a->segments; i++) {
 		pages += jobs[i].pages;
 		items += jobs[i].items;
 		scanned += jobs[i].scanned;
+		if (jobs[i].capacity >= 0)
+			capacity = (capacity < 0 ? 0 : capacity) + jobs[i].capacity;
 		/* report the first real failure, not a job that merely stopped */
 		if (jobs[i].failed && !failed)
 			failed = &jobs[i];
@@ -347,9 +354,13 @@ static ctl_outcome scan_report(const scan_args *a, const char *table, const scan
 			return CTL_FAILED;
 		}
 	}
-	if (a->stats)
+	if (a->stats) {
+		char cu[32] = "null";   /* the endpoint did not say */
+		if (capacity >= 0)
+			snprintf(cu, sizeof cu, "%.1f", capacity);
 		fprintf(stderr, "{\"pages\":%ld,\"items\":%ld,\"scanned\":%ld,\"segments\":%ld,"
-			"\"seconds\":%.3f}\n", pages, items, scanned, a->segments, seconds);
+			"\"seconds\":%.3f,\"capacity_units\":%s}\n", pages, items, scanned, a->segments, seconds, cu);
+	}
 	return CTL_OK;
 }
 
@@ -396,7 +407,7 @@ ctl_outcome cmd_scan(ctl_ctx *ctx, int argc, char **argv)
 		.consistent_read = a.consistent,
 	};
 	sh.prog = scan_progress(&a, sh.client, table);
-	sh.in.return_consumed_capacity = sh.prog != NULL;
+	sh.in.return_consumed_capacity = sh.prog != NULL || a.stats;
 
 	double t0 = aws_monotonic_ms();
 	scan_run(&sh, jobs, a.segments);

@@ -212,6 +212,7 @@ struct progress {
 	progress_config cfg;
 	double t0;
 	atomic_long done, kept;
+	atomic_long total;             /* cfg.total, or what progress_set_total said last */
 	atomic_llong capacity_milli;   /* thousandths of a unit */
 	atomic_int capacity_seen;      /* some reply said what it consumed */
 	pthread_mutex_t lock;
@@ -280,7 +281,7 @@ static void progress_view_of(progress *p, progress_view *v)
 	v->unit = p->cfg.unit;
 	v->done = atomic_load(&p->done);
 	v->kept = p->cfg.filtered ? atomic_load(&p->kept) : -1;
-	v->total = p->cfg.total;
+	v->total = atomic_load(&p->total);
 	v->total_exact = p->cfg.total_exact;
 	v->capacity = atomic_load(&p->capacity_seen) ?
 		      (double)atomic_load(&p->capacity_milli) / 1000.0 : -1;
@@ -293,6 +294,12 @@ static int progress_width(int fd)
 	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
 	return PROGRESS_WIDTH_DEFAULT;
+}
+
+void progress_set_total(progress *p, long total)
+{
+	if (p)
+		atomic_store(&p->total, total);
 }
 
 void progress_draw(progress *p)
@@ -362,6 +369,7 @@ progress *progress_start(const progress_config *cfg)
 	if (!p->cfg.now_ms)
 		p->cfg.now_ms = aws_monotonic_ms;
 	p->t0 = p->cfg.now_ms();
+	atomic_store(&p->total, p->cfg.total);
 	pthread_mutex_init(&p->lock, NULL);
 	progress_on_screen = 0;
 	if (p->cfg.live && p->cfg.interval_ms > 0) {

@@ -69,6 +69,10 @@ progress *progress_start(const progress_config *cfg);
  * thread. */
 void progress_add(progress *p, long done, long kept, double capacity);
 
+/* A new expected total (an estimate that improves as the work goes on; shown with "~"
+ * unless the config said total_exact). Any thread. */
+void progress_set_total(progress *p, long total);
+
 /* The status line now, drawn over the last one ("\r", the line, clear to end of line). The
  * reporter calls it; tests without a reporter call it by hand. */
 void progress_draw(progress *p);

@@ -7,7 +7,9 @@
  * first callback of a request only records it and the response is queued on the next one
  * (queueing on the first would close the connection). Blocking work suspends the
  * connection and goes to a worker; the worker fills the connection's output buffer and
- * resumes it (srv_conn_resume), and the next callback queues the answer.
+ * resumes it (srv_conn_resume), and the next callback queues the answer. The loop also
+ * drives its own AWS calls (aws_http_loop, srv_conn_http_loop): a request that reads an
+ * item suspends its connection while the call runs and resumes it from the call's end.
  */
 #include "srv_http.h"
 

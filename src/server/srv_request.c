@@ -4,9 +4,11 @@
  * The event loop runs begin, body, decide and respond, so those never block: they answer
  * from fixed responses, from the start-page cache or from the connection's reused output
  * buffer, and allocate nothing of ours on the hot paths (/ping, static files, pages with a
- * cached login). What blocks — a password hash, the table name from SSM, a Scan, a GetItem —
- * runs in srv_request_work on a worker while the connection is suspended. An export is
- * checked on a worker too, then streamed by its own thread (srv_export.h).
+ * cached login). What blocks — a password hash, the table name from SSM, a Scan, a GetItem
+ * not yet possible without blocking — runs in srv_request_work on a worker while the
+ * connection is suspended. An item whose table and key are cached is read on the event loop
+ * itself, without blocking (item_on_loop). An export is checked on a worker too, then
+ * streamed by its own thread (srv_export.h).
  */
 #include "srv_request.h"
 

@@ -5,8 +5,11 @@
  * its connection: begin (request line and header in), body (each piece of a POST body),
  * decide (all received), respond (a worker's answer is ready), end (the response was sent or
  * the request given up). Answers that need no blocking work — /ping, static files, errors,
- * start pages whose login is cached — are queued by decide on the event loop; everything
- * else goes to a worker (srv_pool.h), whose one entry point is srv_request_work.
+ * start pages whose login is cached — are queued by decide on the event loop; so is an item
+ * view whose table and key are cached, read with one GetItem on the loop's own HTTP
+ * transfers (srv_conn_http_loop) and answered when it ends. Everything else, and an item
+ * read that failed, goes to a worker (srv_pool.h), whose one entry point is
+ * srv_request_work.
  *
  * Ownership: the pipeline borrows everything in srv_deps (it must outlive the pipeline) and
  * owns its fixed responses, its cache of rendered start pages and its worker pool.

@@ -95,6 +95,7 @@ def test_items_load_writes_every_item_and_prints_a_summary(loaded):
     assert summary["table"] == loaded[0]
     assert summary["items"] == summary["written"] == N_ITEMS == len(items)
     assert summary["seconds"] >= 0
+    assert summary["capacity_units"] >= N_ITEMS   # at least one write unit an item
 
 
 def test_full_scan_returns_every_item_exactly_across_at_least_5_pages(env, loaded):
@@ -104,6 +105,7 @@ def test_full_scan_returns_every_item_exactly_across_at_least_5_pages(env, loade
     assert {it["itemID"]["S"]: it for it in got} == items
     assert stats["pages"] >= 5, stats
     assert stats["items"] == stats["scanned"] == N_ITEMS
+    assert stats["capacity_units"] > 0
 
 
 def test_four_segment_scan_returns_the_same_items(env, loaded):
@@ -410,10 +412,14 @@ def test_scan_follows_last_evaluated_key_with_the_key_it_was_given(scripted_env)
         scripted_env["AWS_ENDPOINT_URL_DYNAMODB"] = ep.url
         p = ctl(scripted_env, "scan", "--table", "tbl", "--limit", "7", "--stats")
     assert [c[0] for c in ep.calls] == ["Scan", "Scan"]
-    assert ep.calls[0][1] == {"TableName": "tbl", "Limit": 7}
-    assert ep.calls[1][1] == {"TableName": "tbl", "Limit": 7, "ExclusiveStartKey": lek}
+    # --stats reports the capacity consumed, so it asks for it
+    assert ep.calls[0][1] == {"TableName": "tbl", "Limit": 7, "ReturnConsumedCapacity": "TOTAL"}
+    assert ep.calls[1][1] == {"TableName": "tbl", "Limit": 7, "ExclusiveStartKey": lek,
+                              "ReturnConsumedCapacity": "TOTAL"}
     assert lines_of(p.stdout) == [{"itemID": {"S": "1"}}, {"itemID": {"S": "2"}}]
-    assert json.loads(p.stderr)["scanned"] == 4
+    stats = json.loads(p.stderr)
+    assert stats["scanned"] == 4
+    assert stats["capacity_units"] is None   # the replies did not say
 
 
 def test_a_last_evaluated_key_that_does_not_move_stops_the_scan(scripted_env):

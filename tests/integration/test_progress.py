@@ -201,6 +201,10 @@ def test_a_narrow_terminal_gets_status_lines_that_do_not_wrap(env, loaded):
 
 # ---- items load ----
 
+# Reading the file: the items read, with the percent of a regular file read once its total is
+# estimated from its size, the rate and the time left.
+READ_RE = r"read ([\d ]+) items(?:, (\d+)% of ~([\d ]+))?(?:, [\d .]+ items/s)?(?:, ETA \d+:\d\d)?"
+
 def test_items_load_on_a_terminal_shows_percent_of_the_file_and_a_summary(env, tmp_path_factory):
     table = make_table(env)
     path = items_file(tmp_path_factory)
@@ -208,8 +212,9 @@ def test_items_load_on_a_terminal_shows_percent_of_the_file_and_a_summary(env, t
                               env)
     assert rc == 0, tty
     summary = json.loads(out)
-    assert set(summary) == {"table", "items", "written", "seconds"}
+    assert set(summary) == {"table", "items", "written", "seconds", "capacity_units"}
     assert summary["items"] == summary["written"] == N_ITEMS
+    assert summary["capacity_units"] >= N_ITEMS   # at least one write unit an item
     lines = statuses(tty)
     # the steps in turn: reading the file, checking the keys, writing
     steps = [s.split(" ")[0] for s in lines]
@@ -222,8 +227,7 @@ def test_items_load_on_a_terminal_shows_percent_of_the_file_and_a_summary(env, t
         assert m, s
         assert int(m.group(2)) == number(m.group(1)) * 100 // N_ITEMS
     for s in lines[:-len(wrote)]:
-        assert re.fullmatch(r"read [\d ]+ items(?:, [\d .]+ items/s)?|checked the keys of "
-                            r"[\d ]+ items, \d+% of 4 000(?:, .*)?", s), s
+        assert re.fullmatch(READ_RE + r"|checked the keys of [\d ]+ items, \d+% of 4 000(?:, .*)?", s), s
     m = SUMMARY_RE.search(tty)
     assert m and re.fullmatch(r"wrote 4 000 items in \d+\.\d s \([\d .]+ items/s, [\d .]+ write "
                               r"capacity units\)", m.group(1)), tty
@@ -237,8 +241,13 @@ def test_a_long_file_shows_reading_and_its_bad_line_starts_on_its_own_line(env, 
     rc, out, tty = run_on_tty(["items", "load", "--table", "whatever", str(path)], env)
     assert rc == 1 and out == b""
     lines = statuses(tty)
-    assert lines and all(re.fullmatch(r"read [\d ]+ items(?:, [\d .]+ items/s)?", s)
-                         for s in lines), tty
+    assert lines and all(re.fullmatch(READ_RE, s) for s in lines), tty
+    # the percent of the file read, its items estimated from the bytes per item so far
+    estimates = [re.fullmatch(READ_RE, s) for s in lines if "% of ~" in s]
+    assert estimates, tty
+    for m in estimates:
+        assert 39000 <= number(m.group(3)) <= 41000, m.group(0)
+        assert int(m.group(2)) == min(99, number(m.group(1)) * 100 // number(m.group(3)))
     _, sep, error = tty.rpartition("\x1b[K\n")
     assert sep and error.startswith(f"showtablectl: {path}:40001: not valid JSON"), tty
     assert "\r" not in error
