@@ -491,7 +491,7 @@ int aws_http_do(aws_http *h, const aws_http_request *req, aws_http_response *res
 	aws_http_xfer x;
 	if (aws_http_begin(h, e, req, resp, &x, err) < 0)
 		return -1;
-	return aws_http_end(h, e, curl_easy_perform(e), &x, err);
+	return aws_http_end(h, e, (int)curl_easy_perform(e), &x, err);
 }
 
 int aws_http_header(const aws_http_response *resp, const char *name, char *out, size_t len)
