@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "aws_time.h"
@@ -33,14 +34,17 @@ typedef struct loop_xfer {
 } loop_xfer;
 
 /* A descriptor libcurl gave the loop: what the epoll set holds for it (EPOLLIN/EPOLLOUT, 0 =
- * not in it) and whether libcurl is waiting on it now. A connection kept alive between
- * transfers stays in the set for reading (parked), which saves two epoll_ctl calls a
- * transfer; one that turns readable while parked (its server closed it) is taken out, and
- * libcurl finds it dead when it next looks. Sockets are closed through on_close, so a number
- * is never taken for registered after its socket is gone. */
+ * not in it), whether libcurl is waiting on it now, and whether it is a connection's socket,
+ * opened by on_open. A connection kept alive between transfers stays in the set for reading
+ * (parked), which saves two epoll_ctl calls a transfer; one that turns readable while parked
+ * (its server closed it) is taken out, and libcurl finds it dead when it next looks. Only
+ * connections are parked: libcurl closes them through on_close, which forgets them, so a
+ * reused number is never taken for registered. Other descriptors (the resolver's) leave the
+ * set as soon as libcurl stops waiting on them. */
 typedef struct loop_sock {
 	unsigned events;
 	int wanted;
+	int conn;
 } loop_sock;
 
 struct aws_http_loop {
@@ -96,7 +100,7 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 		return -1;   /* out of memory: libcurl fails the transfer */
 	if (what == CURL_POLL_REMOVE) {
 		k->wanted = 0;
-		if (k->events & EPOLLOUT)   /* a parked socket is watched for reading only */
+		if (!k->conn || (k->events & EPOLLOUT))   /* parked: connections, for reading */
 			sock_set(l, s, k, 0);
 		return 0;
 	}
@@ -105,12 +109,28 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
 	return 0;
 }
 
-/* libcurl closes its sockets here: close() takes them out of the epoll set. */
+/* libcurl opens its connections' sockets here, so the loop knows them for its own. */
+static curl_socket_t on_open(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)purpose;
+	aws_http_loop *l = userp;
+	int s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	loop_sock *k = s >= 0 ? sock_of(l, s) : NULL;
+	if (s >= 0 && !k) {
+		close(s);
+		return CURL_SOCKET_BAD;   /* out of memory: the transfer fails */
+	}
+	if (k)
+		*k = (loop_sock){0, 0, 1};
+	return s < 0 ? CURL_SOCKET_BAD : s;
+}
+
+/* libcurl closes its connections here: close() takes them out of the epoll set. */
 static int on_close(void *userp, curl_socket_t s)
 {
 	aws_http_loop *l = userp;
 	if (s >= 0 && (size_t)s < l->nsocks)
-		l->socks[s] = (loop_sock){0, 0};
+		l->socks[s] = (loop_sock){0, 0, 0};
 	return close(s);
 }
 
@@ -281,6 +301,8 @@ int aws_http_loop_start(aws_http_loop *l, const aws_http_request *req, aws_http_
 	t->done = done;
 	t->ud = ud;
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, l);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, l);
 	if (curl_multi_add_handle(l->multi, e) != CURLM_OK) {

@@ -6,6 +6,7 @@ while the credentials would have to be fetched.
 Driven through build/tools/awscall json-loop against fakes/fake_ssm.py (GetParameter).
 """
 import json
+import socket
 
 import pytest
 
@@ -104,3 +105,33 @@ def test_nothing_starts_while_credentials_would_have_to_be_fetched(build_dir, ss
     assert e["kind"] == "credentials", e
     assert "not at hand" in e["message"]
     assert ssm.count() == 0
+
+
+def test_an_endpoint_named_localhost_keeps_its_connection(build_dir, ssm_env, ssm):
+    ssm_env["AWS_ENDPOINT_URL_SSM"] = f"http://localhost:{ssm.port}"
+    out = loop_get(build_dir, ssm_env, "6")
+    assert out["ok"], out
+    assert ssm.count() == 6
+    assert len({r.peer for r in ssm.requests}) == 1
+
+
+def test_a_name_the_resolver_answers_is_looked_up_without_blocking(build_dir, aws_env):
+    # libcurl answers "localhost" itself; any other name goes to its resolver thread, whose
+    # descriptor the loop watches and must let go of before the connection's socket (often
+    # the same number) is watched. This machine's own name, when the system resolves it to a
+    # loopback address (Debian's /etc/hosts does), is such a name.
+    name = socket.gethostname()
+    try:
+        addr = socket.gethostbyname(name)
+    except OSError:
+        addr = ""
+    if not addr.startswith("127."):
+        pytest.skip(f"this machine's name {name!r} does not resolve to a loopback address")
+    from fake_ssm import FakeSSM
+    with FakeSSM(host=addr) as fake:
+        fake.put("/app/x", "value")
+        aws_env["AWS_ENDPOINT_URL_SSM"] = f"http://{name}:{fake.port}"
+        out = loop_get(build_dir, aws_env, "3")
+        assert out["ok"], out
+        assert fake.count() == 3 and len({r.peer for r in fake.requests}) == 1
+        assert fake.problems == []

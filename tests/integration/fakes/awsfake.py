@@ -156,22 +156,22 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class FakeServer:
-    """A fake endpoint on 127.0.0.1:port (0: a free one), served from a daemon thread
+    """A fake endpoint on host:port (127.0.0.1, 0: a free one), served from a daemon thread
     between start() and stop() (or as a context manager). Subclasses implement
     _handle(h) for the HTTP methods they serve; fail_next/_next_fault queue injected
     faults; problems collects protocol violations seen (tests assert it is empty).
     request_ids=False: answers carry no x-amzn-RequestId header (an endpoint that is no AWS
     API, or a test of the RequestId in an error body, which the header would take over)."""
 
-    def __init__(self, port=0, methods=("POST",), handler=Handler, request_ids=True):
+    def __init__(self, port=0, methods=("POST",), handler=Handler, request_ids=True, host="127.0.0.1"):
         attrs = {"fake": self, "request_ids": request_ids}
         for m in methods:
             attrs["do_" + m] = _dispatch
-        self._server = ThreadingHTTPServer(("127.0.0.1", port),
+        self._server = ThreadingHTTPServer((host, port),
                                            type(handler.__name__, (handler,), attrs))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.problems = []
         self._faults = []
         self._lock = threading.RLock()

@@ -65,8 +65,8 @@ class Request:
 
 class FakeSSM(FakeServer):
     def __init__(self, region="us-east-1", key_id=FAKE_KEY_ID, secret=FAKE_SECRET,
-                 port=0, hang_seconds=30.0, huge_bytes=8 * 1024 * 1024):
-        super().__init__(port, methods=("POST", "GET", "PUT", "DELETE"))
+                 port=0, hang_seconds=30.0, huge_bytes=8 * 1024 * 1024, host="127.0.0.1"):
+        super().__init__(port, methods=("POST", "GET", "PUT", "DELETE"), host=host)
         self.region, self.key_id, self.secret = region, key_id, secret
         self.hang_seconds, self.huge_bytes = hang_seconds, huge_bytes
         self.params = {}
