@@ -21,7 +21,8 @@
 #include "aws_time.h"
 
 #define LOOP_SPARE_EASY 8      /* idle easy handles kept: a handle's setup is not free */
-#define LOOP_MAX_CONNECTS 16L  /* idle connections kept alive for the next transfers */
+#define LOOP_MAX_CONNECTS 32L  /* connections open at once (more transfers wait their turn inside
+				  libcurl, their timeouts running), and kept alive between them */
 
 typedef struct loop_xfer {
 	struct loop_xfer *prev, *next;
@@ -167,6 +168,7 @@ aws_http_loop *aws_http_loop_new(aws_http *h, aws_error *err)
 	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer);
 	curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
 	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, LOOP_MAX_CONNECTS);
+	curl_multi_setopt(l->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, LOOP_MAX_CONNECTS);
 	return l;
 }
 

@@ -284,6 +284,22 @@ def test_an_item_is_answered_while_the_only_worker_waits_on_a_scan(relayed, rela
     assert slow["r"][0] == 200
 
 
+def test_many_items_at_once_share_at_most_32_connections_to_dynamodb(showtable_factory, aws_env, relay, table):
+    from concurrent.futures import ThreadPoolExecutor
+    srv = showtable_factory(env=server_env(aws_env, relay.url),
+                            args=["--table", table, "--max-connections-per-ip", "0"]).start()
+    assert srv.get(item_path("item-0001"), auth=AUTH)[0] == 200
+    relay.hold["GetItem"] = 0.3
+    first = len(relay.peers)
+    with ThreadPoolExecutor(80) as pool:
+        got = list(pool.map(lambda k: srv.get(item_path(f"item-{k % 30:04d}", api=True), auth=AUTH),
+                            range(80)))
+    assert [g[0] for g in got] == [200] * 80
+    assert [json.loads(g[2])["dynamodb"]["n"] for g in got] == [{"N": str(k % 30)} for k in range(80)]
+    conns = {peer for op, peer in relay.peers[first:] if op == "GetItem"}
+    assert len(conns) <= 32, len(conns)
+
+
 @pytest.mark.parametrize("fault", ["500", "throttle"])
 def test_a_failed_read_is_made_again_by_a_worker_with_retries(relayed, relay, fault):
     before = relay.count("GetItem")

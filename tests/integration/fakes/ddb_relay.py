@@ -7,6 +7,7 @@ while before it is passed on, or answered with an error instead.
         relay.fail_next(1, "500")                      # next request: 500 InternalServerError
         relay.fail_next(2, "missing")                  # ResourceNotFoundException, twice
         relay.ops                                      # the operations seen, in order
+        relay.peers                                    # (operation, client (host, port)) each
 
 Faults: "500", "throttle" (ProvisionedThroughputExceededException), "missing"
 (ResourceNotFoundException). Held requests end early when the relay stops.
@@ -34,11 +35,13 @@ class DdbRelay(FakeServer):
         self.upstream = (u.hostname, u.port)
         self.hold = {}          # operation -> seconds to wait before passing it on
         self.ops = []
+        self.peers = []
 
     def _handle(self, h):
         op = h.headers.get("X-Amz-Target", "").rpartition(".")[2]
         with self._lock:
             self.ops.append(op)
+            self.peers.append((op, h.client_address))
             fault = self._next_fault()
             wait = self.hold.get(op, 0)
         if wait:
