@@ -20,16 +20,19 @@
 
 #include "aws_time.h"
 
+#define LOOP_BUFFER_BYTES 16384L
 #define LOOP_SPARE_EASY 8      /* idle easy handles kept: a handle's setup is not free */
-#define LOOP_MAX_CONNECTS 32L  /* connections open at once (more transfers wait their turn inside
-				  libcurl, their timeouts running), and kept alive between them */
+#define LOOP_MAX_CONNECTS 32   /* transfers handed to libcurl at once, each on a connection of its
+				  own, kept alive between them; the rest wait here in order (libcurl's
+				  own queue lets a newcomer take a freed connection first) */
 
 typedef struct loop_xfer {
-	struct loop_xfer *prev, *next;
-	CURL *easy;
+	struct loop_xfer *prev, *next;   /* the running list, or the waiting queue (next only) */
+	CURL *easy;                      /* NULL while waiting */
 	aws_http_xfer x;
 	aws_http_response resp;
-	void *body;                /* owned copy: libcurl sends from it */
+	aws_http_request req;            /* its strings, headers and body point into copy */
+	char *copy;                      /* owned: libcurl sends the body from it */
 	aws_http_done_fn *done;
 	void *ud;
 } loop_xfer;
@@ -55,8 +58,11 @@ struct aws_http_loop {
 	loop_sock *socks;          /* by descriptor */
 	size_t nsocks;
 	long long deadline_ms;     /* libcurl's timer, on aws_monotonic_ms; -1 = none */
-	loop_xfer *running;
+	loop_xfer *running;        /* handed to libcurl: at most LOOP_MAX_CONNECTS */
 	int nrunning;
+	loop_xfer *waiting, *waiting_tail;   /* the rest, first come first started */
+	int nwaiting;
+	int closing;               /* aws_http_loop_free has begun */
 	CURL *spare[LOOP_SPARE_EASY];
 	int nspare;
 };
@@ -167,13 +173,115 @@ aws_http_loop *aws_http_loop_new(aws_http *h, aws_error *err)
 	curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
 	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer);
 	curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
-	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, LOOP_MAX_CONNECTS);
-	curl_multi_setopt(l->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, LOOP_MAX_CONNECTS);
+	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, (long)LOOP_MAX_CONNECTS);
+	curl_multi_setopt(l->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)LOOP_MAX_CONNECTS);
 	return l;
 }
 
-/* Takes t off the multi handle and the running list, ends it with code and calls its done
- * function with the response. */
+/* A copy of req in one block: the header array, then every string, then the body. */
+static int copy_request(loop_xfer *t, const aws_http_request *req)
+{
+	size_t n = sizeof(aws_header) * req->nheaders + strlen(req->url) + strlen(req->method) + 2 + req->body_len;
+	for (size_t i = 0; i < req->nheaders; i++)
+		n += strlen(req->headers[i].name) + strlen(req->headers[i].value) + 2;
+	char *p = t->copy = malloc(n + 1);
+	if (!p)
+		return -1;
+	aws_header *hs = (aws_header *)(void *)p;
+	p += sizeof(aws_header) * req->nheaders;
+	for (size_t i = 0; i < req->nheaders; i++) {
+		size_t a = strlen(req->headers[i].name) + 1, b = strlen(req->headers[i].value) + 1;
+		hs[i].name = memcpy(p, req->headers[i].name, a);
+		hs[i].value = memcpy(p + a, req->headers[i].value, b);
+		p += a + b;
+	}
+	t->req = *req;
+	t->req.headers = hs;
+	t->req.url = memcpy(p, req->url, strlen(req->url) + 1);
+	p += strlen(req->url) + 1;
+	t->req.method = memcpy(p, req->method, strlen(req->method) + 1);
+	p += strlen(req->method) + 1;
+	t->req.body = req->body_len ? memcpy(p, req->body, req->body_len) : NULL;
+	return 0;
+}
+
+static void free_xfer(loop_xfer *t)
+{
+	free(t->copy);
+	free(t);
+}
+
+/* Calls t's done function with resp and rc (err when -1), then frees t. */
+static void report(loop_xfer *t, int rc, aws_http_response *resp, const aws_error *err)
+{
+	aws_http_done_fn *done = t->done;
+	void *ud = t->ud;
+	free_xfer(t);
+	done(ud, rc, resp, rc < 0 ? err : NULL);
+}
+
+/* Hands t to libcurl: 0, or -1 with err (t untouched, not listed). */
+static int launch(aws_http_loop *l, loop_xfer *t, aws_error *err)
+{
+	CURL *e = l->nspare ? l->spare[--l->nspare] : curl_easy_init();
+	if (!e)
+		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory starting an HTTP request");
+	if (aws_http_begin(l->h, e, &t->req, &t->resp, &t->x, err) < 0) {
+		curl_easy_cleanup(e);
+		return -1;
+	}
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
+	/* libcurl's receive buffer, one per transfer in flight: the blocking calls' 128 KiB is
+	 * for Scan pages; a loop runs dozens of small answers at once. */
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, LOOP_BUFFER_BYTES);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, l);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, l);
+	if (curl_multi_add_handle(l->multi, e) != CURLM_OK) {
+		aws_error ignored;
+		aws_http_end(l->h, e, CURLE_FAILED_INIT, &t->x, &ignored);
+		curl_easy_cleanup(e);
+		return aws_error_set(err, AWS_ERR_NOMEM, "cannot start an HTTP request to %s", t->x.host);
+	}
+	t->easy = e;
+	t->prev = NULL;
+	t->next = l->running;
+	if (l->running)
+		l->running->prev = t;
+	l->running = t;
+	l->nrunning++;
+	/* Send it now rather than on the loop's next turn (libcurl asks for a call at once);
+	 * what ends is reported by aws_http_loop_run, never from here. */
+	int still;
+	curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+	return 0;
+}
+
+/* Starts waiting transfers while there is room; after a cancel, ends them instead. */
+static void launch_waiting(aws_http_loop *l)
+{
+	int cancelled = l->closing || aws_http_cancelled(l->h);
+	while (l->waiting && (l->nrunning < LOOP_MAX_CONNECTS || cancelled)) {
+		loop_xfer *t = l->waiting;
+		l->waiting = t->next;
+		if (!l->waiting)
+			l->waiting_tail = NULL;
+		l->nwaiting--;
+		aws_error e;
+		aws_error_clear(&e);
+		if (cancelled)
+			aws_error_set(&e, AWS_ERR_CANCELLED, "%s %s: cancelled, the program is stopping",
+				      t->req.method, t->x.host[0] ? t->x.host : "the endpoint");
+		else if (launch(l, t, &e) == 0)
+			continue;
+		aws_http_response none = {0};
+		report(t, -1, &none, &e);
+	}
+}
+
+/* Takes t off the multi handle and the running list, ends it with code, starts the next
+ * waiting transfer and calls t's done function with the response. */
 static void finish(aws_http_loop *l, loop_xfer *t, CURLcode code)
 {
 	curl_multi_remove_handle(l->multi, t->easy);
@@ -191,20 +299,28 @@ static void finish(aws_http_loop *l, loop_xfer *t, CURLcode code)
 		l->spare[l->nspare++] = t->easy;
 	else
 		curl_easy_cleanup(t->easy);
+	launch_waiting(l);
 	aws_http_response resp = t->resp;
-	aws_http_done_fn *done = t->done;
-	void *ud = t->ud;
-	free(t->body);
-	free(t);
-	done(ud, rc, &resp, rc < 0 ? &e : NULL);
+	report(t, rc, &resp, &e);
+}
+
+/* Ends every transfer, waiting or running, as cancelled. */
+static void cancel_all(aws_http_loop *l)
+{
+	while (l->waiting || l->running) {
+		if (l->running)
+			finish(l, l->running, CURLE_ABORTED_BY_CALLBACK);
+		else
+			launch_waiting(l);   /* cancelled: ends them */
+	}
 }
 
 void aws_http_loop_free(aws_http_loop *l)
 {
 	if (!l)
 		return;
-	while (l->running)
-		finish(l, l->running, CURLE_ABORTED_BY_CALLBACK);
+	l->closing = 1;   /* nothing waiting may start now */
+	cancel_all(l);
 	for (int i = 0; i < l->nspare; i++)
 		curl_easy_cleanup(l->spare[i]);
 	curl_multi_cleanup(l->multi);   /* closes kept connections through on_close */
@@ -228,7 +344,7 @@ long aws_http_loop_timeout_ms(const aws_http_loop *l)
 
 int aws_http_loop_running(const aws_http_loop *l)
 {
-	return l->nrunning;
+	return l->nrunning + l->nwaiting;
 }
 
 void aws_http_loop_run(aws_http_loop *l, int fd_ready)
@@ -236,8 +352,7 @@ void aws_http_loop_run(aws_http_loop *l, int fd_ready)
 	/* libcurl sees a cancel only when a transfer moves; one waiting for an answer would
 	 * wait for its timeout. */
 	if (aws_http_cancelled(l->h)) {
-		while (l->running)
-			finish(l, l->running, CURLE_ABORTED_BY_CALLBACK);
+		cancel_all(l);
 		return;
 	}
 	struct epoll_event ev[16];
@@ -278,51 +393,30 @@ void aws_http_loop_run(aws_http_loop *l, int fd_ready)
 int aws_http_loop_start(aws_http_loop *l, const aws_http_request *req, aws_http_done_fn *done, void *ud,
 			aws_error *err)
 {
+	if (!req || !req->url || !req->method || (req->nheaders && !req->headers) || (req->body_len && !req->body))
+		return aws_error_set(err, AWS_ERR_INVALID, "HTTP request: missing argument");
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (!req->headers[i].name || !req->headers[i].value)
+			return aws_error_set(err, AWS_ERR_INVALID, "HTTP request: header %zu has no name or value", i);
 	loop_xfer *t = calloc(1, sizeof *t);
-	CURL *e = l->nspare ? l->spare[--l->nspare] : curl_easy_init();
-	void *body = req ? malloc(req->body_len ? req->body_len : 1) : NULL;
-	if (!t || !e || !body) {
-		if (e)
-			curl_easy_cleanup(e);
-		free(body);
+	if (!t || copy_request(t, req) < 0) {
 		free(t);
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory starting an HTTP request");
 	}
-	if (req->body_len)
-		memcpy(body, req->body, req->body_len);
-	aws_http_request r = *req;
-	r.body = body;
-	if (aws_http_begin(l->h, e, &r, &t->resp, &t->x, err) < 0) {
-		curl_easy_cleanup(e);
-		free(body);
-		free(t);
-		return -1;
-	}
-	t->easy = e;
-	t->body = body;
 	t->done = done;
 	t->ud = ud;
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, l);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, l);
-	if (curl_multi_add_handle(l->multi, e) != CURLM_OK) {
-		aws_error ignored;
-		aws_http_end(l->h, e, CURLE_FAILED_INIT, &t->x, &ignored);
-		curl_easy_cleanup(e);
-		free(body);
-		free(t);
-		return aws_error_set(err, AWS_ERR_NOMEM, "cannot start an HTTP request to %s", r.url);
+	if (l->nrunning < LOOP_MAX_CONNECTS && !l->waiting) {
+		if (launch(l, t, err) < 0) {
+			free_xfer(t);
+			return -1;
+		}
+		return 0;
 	}
-	t->next = l->running;
-	if (l->running)
-		l->running->prev = t;
-	l->running = t;
-	l->nrunning++;
-	/* Send it now rather than on the loop's next turn (libcurl asks for a call at once);
-	 * what ends is reported by aws_http_loop_run, never from here. */
-	int still;
-	curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+	if (l->waiting_tail)
+		l->waiting_tail->next = t;
+	else
+		l->waiting = t;
+	l->waiting_tail = t;
+	l->nwaiting++;
 	return 0;
 }

@@ -34,6 +34,7 @@
 #include "srv_params.h"
 #include "srv_render.h"
 
+#define LOOP_READS_MAX 256      /* item reads in flight on the event loop; more go to the workers */
 #define OUT_KEEP (16u << 10)    /* output buffer kept between requests on a connection: a start page fits */
 
 static const char BAD_PARAMS[] =
@@ -312,7 +313,8 @@ static int item_on_loop(srv_conn *c)
 	srv_pipeline *pl = c->pl;
 	aws_http_loop *l = srv_conn_http_loop(c);
 	srv_table_info info;
-	if (!l || !c->item_id || !srv_table_peek(pl->d.table, c->table, sizeof c->table) ||
+	if (!l || !c->item_id || aws_http_loop_running(l) >= LOOP_READS_MAX ||
+	    !srv_table_peek(pl->d.table, c->table, sizeof c->table) ||
 	    !srv_table_info_peek(pl->d.table, c->table, &info, NULL))
 		return 0;
 	aws_error e;
