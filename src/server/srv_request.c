@@ -7,7 +7,7 @@
  * cached login). What blocks — a password hash, the table name from SSM, a Scan, a GetItem
  * not yet possible without blocking — runs in srv_request_work on a worker while the
  * connection is suspended. An item whose table and key are cached is read on the event loop
- * itself, without blocking (item_on_loop). An export is checked on a worker too, then
+ * itself, without blocking (srv_request_item.c). An export is checked on a worker too, then
  * streamed by its own thread (srv_export.h).
  */
 #include "srv_request.h"
@@ -33,40 +33,18 @@
 #include "srv_page.h"
 #include "srv_params.h"
 #include "srv_render.h"
+#include "srv_request_parts.h"
 
-#define LOOP_READS_MAX 256      /* item reads in flight on the event loop; more go to the workers */
 #define OUT_KEEP (16u << 10)    /* output buffer kept between requests on a connection: a start page fits */
 
 static const char BAD_PARAMS[] =
 	"A parameter (q, mode, cursor or limit) is malformed or too long — start again from the first page.";
-
-/* One running export: a user may have one at a time (the slot says whose). */
-#define EXPORTS_MAX 8
-typedef struct export_slot {
-	srv_pipeline *pl;
-	int used;
-	char user[SRV_AUTH_USER_MAX + 1];
-} export_slot;
-
-struct srv_pipeline {
-	srv_deps d;
-	pthread_mutex_t ex_mu;
-	pthread_cond_t ex_cv;
-	export_slot exports[EXPORTS_MAX];
-	const srv_config *cfg;
-	srv_pool *pages;                  /* requests with a verified login */
-	srv_pool *logins;                 /* requests whose login must be checked first */
-	srv_fixed_set fx;                 /* responses made once (srv_fixed.h) */
-	atomic_ullong rid_counter;
-	char rid_prefix[12];
-};
 
 /* The steps' helpers, defined after the steps. */
 static enum MHD_Result queue(srv_conn *c, int status, const srv_fixed *f);
 static enum MHD_Result refuse(srv_conn *c, const srv_fixed *f);
 static enum MHD_Result queue_response(srv_conn *c, int status, struct MHD_Response *r, size_t bytes);
 static enum MHD_Result queue_out(srv_conn *c, int status, enum srv_body_kind kind, const char *allow);
-static void render_error(srv_conn *c, int status, const char *title, const char *detail);
 static enum MHD_Result respond_error(srv_conn *c, int status, const char *title, const char *detail,
 				     const char *allow);
 static const char *header(srv_conn *c, const char *name);
@@ -74,8 +52,6 @@ static enum MHD_Result head_field(void *cls, enum MHD_ValueKind kind, const char
 static enum MHD_Result serve_static(srv_conn *c);
 static void copy_str(char *dst, size_t len, const char *src);
 static void request_id(char *out, const char *prefix, unsigned long long n);
-static void to_worker(srv_conn *c);
-static int item_on_loop(srv_conn *c);
 
 /* ---------- on the event loop: receiving and deciding ---------- */
 
@@ -247,13 +223,13 @@ enum MHD_Result srv_request_decide(srv_conn *c)
 
 	/* One item whose table and key are known: read on the event loop, no hand-off. */
 	if ((c->route.id == SRV_ROUTE_ITEM || c->route.id == SRV_ROUTE_API_ITEM) && !c->job_verify &&
-	    item_on_loop(c))
+	    srv_item_route_start(c))
 		return MHD_YES;
 
 	/* The hand-off: the connection is suspended and srv_request_work runs on a worker. */
 	c->state = SRV_CONN_WORKING;
 	MHD_suspend_connection(c->mc);
-	to_worker(c);
+	srv_req_to_worker(c);
 	return MHD_YES;
 }
 
@@ -261,7 +237,7 @@ enum MHD_Result srv_request_decide(srv_conn *c)
  * must be checked first, so that a flood of logins (wrong ones, say) waits in its own queue
  * and never delays logged-in users. When the queue is full or the server is stopping, the
  * 503 is prepared here and the connection resumed at once. */
-static void to_worker(srv_conn *c)
+void srv_req_to_worker(srv_conn *c)
 {
 	srv_pipeline *pl = c->pl;
 	srv_pool *pool = c->job_verify ? pl->logins : pl->pages;   /* NULL once stopped */
@@ -269,79 +245,26 @@ static void to_worker(srv_conn *c)
 	if (pr != SRV_POOL_QUEUED) {
 		snprintf(c->errlog, sizeof c->errlog, "%s",
 			 pr == SRV_POOL_STOPPING ? "server stopping" : "worker queue full");
-		render_error(c, 503, "Server busy", "The server has too much to do: try again in a moment.");
+		srv_req_render_error(c, 503, "Server busy", "The server has too much to do: try again in a moment.");
 		c->state = SRV_CONN_READY;
 		srv_conn_resume(c);
 	}
 }
 
-/* ---------- on the event loop: an item read without a hand-off ----------
- *
- * /item/<itemID> is one GetItem once the table's name and key schema are cached: its one
- * attempt runs on the event loop's own HTTP transfers (aws_http_loop), so the answer costs
- * no trip to a worker thread and back. Anything else — nothing cached yet, credentials due
- * for refresh, the attempt failing in any way — goes to a worker, which makes the call
- * with the usual retries and answers as it always does (a GetItem is a read: repeating
- * one is harmless). */
-
-static void item_answer(srv_conn *c, const char *table, const srv_table_info *info, aws_ddb_get_item_output *got);
-
-static void item_fetched(void *ud, int rc, aws_buf *body, const aws_error *err)
-{
-	srv_conn *c = ud;
-	(void)err;   /* the worker's own attempt says what went wrong */
-	srv_table_info info;
-	aws_ddb_get_item_output got = {0};
-	aws_error e;
-	aws_error_clear(&e);
-	if (rc == 0 && srv_table_info_peek(c->pl->d.table, c->table, &info, NULL) &&
-	    aws_ddb_get_item_read(c->table, body->data, body->len, &got, &e) == 0) {
-		aws_buf_reset(&c->out);
-		item_answer(c, c->table, &info, &got);
-		aws_ddb_get_item_output_free(&got);
-		c->state = SRV_CONN_READY;
-		MHD_resume_connection(c->mc);   /* this is the loop: it answers in its next turn */
-		return;
-	}
-	aws_ddb_get_item_output_free(&got);
-	to_worker(c);
-}
-
-/* 1 when the item's read has started on the loop (the connection is then suspended). */
-static int item_on_loop(srv_conn *c)
-{
-	srv_pipeline *pl = c->pl;
-	aws_http_loop *l = srv_conn_http_loop(c);
-	srv_table_info info;
-	if (!l || !c->item_id || aws_http_loop_running(l) >= LOOP_READS_MAX ||
-	    !srv_table_peek(pl->d.table, c->table, sizeof c->table) ||
-	    !srv_table_info_peek(pl->d.table, c->table, &info, NULL))
-		return 0;
-	aws_error e;
-	aws_error_clear(&e);
-	if (srv_item_get_start(pl->d.client, l, c->table, &info, c->item_id, c->item_id_len, item_fetched, c, &e))
-		return 0;   /* a bad key, or it would block: the worker answers */
-	c->state = SRV_CONN_WORKING;
-	MHD_suspend_connection(c->mc);
-	return 1;
-}
-
 /* ---------- on a worker: the blocking steps ---------- */
 
 static void work_page(srv_conn *c, const char *table);
-static void work_item(srv_conn *c, const char *table);
 static void work_export(srv_conn *c, const char *table);
-static void aws_failed(srv_conn *c, const aws_error *e, const char *action, const char *table);
 
 /* The table's key schema and counts (DescribeTable, cached with the name) into *info; 0, or -1
  * with the error page already set. */
-static int table_info(srv_conn *c, const char *table, srv_table_info *info)
+int srv_req_table_info(srv_conn *c, const char *table, srv_table_info *info)
 {
 	aws_error e;
 	aws_error_clear(&e);
 	if (srv_table_info_get(c->pl->d.table, c->pl->d.client, table, info, &e) == 0)
 		return 0;
-	aws_failed(c, &e, "dynamodb:DescribeTable", table);
+	srv_req_aws_failed(c, &e, "dynamodb:DescribeTable", table);
 	return -1;
 }
 
@@ -359,7 +282,7 @@ static void work(srv_conn *c)
 		if (r != SRV_AUTH_OK) {   /* the attempt was counted when it was admitted */
 			snprintf(c->errlog, sizeof c->errlog, "login failed: %s",
 				 r == SRV_AUTH_MALFORMED ? "malformed Authorization header" : "wrong user or password");
-			render_error(c, 401, "Login required",
+			srv_req_render_error(c, 401, "Login required",
 				     r == SRV_AUTH_MALFORMED ? "The login could not be read: use a user name and password."
 							     : "Wrong user name or password.");
 			return;
@@ -367,7 +290,7 @@ static void work(srv_conn *c)
 	}
 	if (c->bad_params) {
 		snprintf(c->errlog, sizeof c->errlog, "bad parameter");
-		render_error(c, 400, "Bad request", c->bad_why[0] ? c->bad_why : BAD_PARAMS);
+		srv_req_render_error(c, 400, "Bad request", c->bad_why[0] ? c->bad_why : BAD_PARAMS);
 		return;
 	}
 	char table[SRV_TABLE_NAME_MAX];
@@ -375,7 +298,7 @@ static void work(srv_conn *c)
 		srv_http_error he;
 		srv_error_map(&e, "ssm:GetParameter", srv_table_param(pl->d.table), &he);
 		snprintf(c->errlog, sizeof c->errlog, "%s", he.detail);
-		render_error(c, he.status, he.title, he.detail);
+		srv_req_render_error(c, he.status, he.title, he.detail);
 		return;
 	}
 	if (c->route.id == SRV_ROUTE_START) {
@@ -388,7 +311,7 @@ static void work(srv_conn *c)
 			snprintf(c->errlog, sizeof c->errlog, "start page without the table's description: %s", why);
 		}
 		if (srv_render_start(&c->out, table, c->user, known ? &info : NULL)) {
-			render_error(c, 500, "Page too large", "The page could not be built.");
+			srv_req_render_error(c, 500, "Page too large", "The page could not be built.");
 			return;
 		}
 		c->res_status = 200;
@@ -396,7 +319,7 @@ static void work(srv_conn *c)
 		return;
 	}
 	if (c->route.id == SRV_ROUTE_ITEM || c->route.id == SRV_ROUTE_API_ITEM)
-		work_item(c, table);
+		srv_item_route_work(c, table);
 	else if (c->route.id == SRV_ROUTE_EXPORT || c->route.id == SRV_ROUTE_EXPORT_CSV)
 		work_export(c, table);
 	else
@@ -445,13 +368,13 @@ static void work_export(srv_conn *c, const char *table)
 {
 	srv_pipeline *pl = c->pl;
 	srv_table_info info;
-	if (table_info(c, table, &info))
+	if (srv_req_table_info(c, table, &info))
 		return;
 	int busy;
 	export_slot *slot = export_take(pl, c->user, &busy);
 	if (!slot) {
 		snprintf(c->errlog, sizeof c->errlog, "%s", busy ? "an export of this user is running" : "too many exports");
-		render_error(c, busy ? 429 : 503, busy ? "An export is running" : "Server busy",
+		srv_req_render_error(c, busy ? 429 : 503, busy ? "An export is running" : "Server busy",
 			     busy ? "You have an export running already: wait for it to finish (one at a time)."
 				  : "Too many exports are running: try again in a moment.");
 		return;
@@ -463,18 +386,18 @@ static void work_export(srv_conn *c, const char *table)
 }
 
 /* An AWS failure as the error page (or JSON) for the action that failed. */
-static void aws_failed(srv_conn *c, const aws_error *e, const char *action, const char *table)
+void srv_req_aws_failed(srv_conn *c, const aws_error *e, const char *action, const char *table)
 {
 	srv_http_error he;
 	srv_error_map(e, action, table, &he);
 	snprintf(c->errlog, sizeof c->errlog, "%s", he.detail);
-	render_error(c, he.status, he.title, he.detail);
+	srv_req_render_error(c, he.status, he.title, he.detail);
 }
 
-static void page_too_large(srv_conn *c)
+void srv_req_page_too_large(srv_conn *c)
 {
 	snprintf(c->errlog, sizeof c->errlog, "page over %u bytes", SRV_OUT_LIMIT);
-	render_error(c, 500, "Page too large", "This page is too large to show — ask for fewer items per page (limit).");
+	srv_req_render_error(c, 500, "Page too large", "This page is too large to show — ask for fewer items per page (limit).");
 }
 
 /* /query and /api/items: a page of the Scan, or of an exact lookup (GetItem). */
@@ -502,7 +425,7 @@ static void work_page(srv_conn *c, const char *table)
 				    &pl->d.cursor_key, &p, &e);
 	}
 	if (rc) {
-		aws_failed(c, &e, action, table);
+		srv_req_aws_failed(c, &e, action, table);
 		srv_page_free(&p);
 		return;
 	}
@@ -512,54 +435,11 @@ static void work_page(srv_conn *c, const char *table)
 	rc = json ? srv_render_items_json(&c->out, &p) : srv_render_results(&c->out, &p);
 	srv_page_free(&p);
 	if (rc) {
-		page_too_large(c);
+		srv_req_page_too_large(c);
 		return;
 	}
 	c->res_status = 200;
 	c->res_kind = json ? SRV_BODY_JSON : SRV_BODY_HTML;
-}
-
-/* /item/<itemID> and /api/item/<itemID>: one item by its key (GetItem). */
-static void work_item(srv_conn *c, const char *table)
-{
-	srv_pipeline *pl = c->pl;
-	srv_table_info info;
-	if (table_info(c, table, &info))
-		return;
-	aws_error e;
-	aws_error_clear(&e);
-	aws_ddb_get_item_output got = {0};
-	if (srv_item_get(pl->d.client, table, &info, c->item_id, c->item_id_len, &got, &e)) {
-		aws_failed(c, &e, "dynamodb:GetItem", table);
-		aws_ddb_get_item_output_free(&got);
-		return;
-	}
-	item_answer(c, table, &info, &got);
-	aws_ddb_get_item_output_free(&got);
-}
-
-/* The item view (or its JSON) of what GetItem returned, or the 404 page; on the worker or
- * the event loop. */
-static void item_answer(srv_conn *c, const char *table, const srv_table_info *info, aws_ddb_get_item_output *got)
-{
-	if (!got->found) {
-		char detail[1024];
-		snprintf(detail, sizeof detail, "Table %s has no item whose %s is \"%.200s\".", table, info->hash,
-			 c->item_id);
-		render_error(c, 404, "No such item", detail);
-		return;
-	}
-	srv_render_item_in item = {
-		.table = table, .key = info->hash, .item = {got->item.data, got->item.len},
-		.capacity = got->capacity_units,
-	};
-	int rc = c->route.is_api ? srv_render_item_json(&c->out, &item) : srv_render_item(&c->out, &item);
-	if (rc) {
-		page_too_large(c);
-		return;
-	}
-	c->res_status = 200;
-	c->res_kind = c->route.is_api ? SRV_BODY_JSON : SRV_BODY_HTML;
 }
 
 void srv_request_work(srv_job *job)
@@ -684,7 +564,7 @@ static enum MHD_Result queue_out(srv_conn *c, int status, enum srv_body_kind kin
 }
 
 /* Renders an error into c->out as a page, or as JSON for the API. */
-static void render_error(srv_conn *c, int status, const char *title, const char *detail)
+void srv_req_render_error(srv_conn *c, int status, const char *title, const char *detail)
 {
 	aws_buf_reset(&c->out);
 	int rc;
@@ -707,7 +587,7 @@ static void render_error(srv_conn *c, int status, const char *title, const char 
 static enum MHD_Result respond_error(srv_conn *c, int status, const char *title, const char *detail,
 				     const char *allow)
 {
-	render_error(c, status, title, detail);
+	srv_req_render_error(c, status, title, detail);
 	return queue_out(c, status, c->res_kind, allow);
 }
 
