@@ -33,7 +33,7 @@
 #include "srv_page.h"
 #include "srv_params.h"
 #include "srv_render.h"
-#include "srv_request_parts.h"
+#include "srv_request_internal.h"
 
 #define OUT_KEEP (16u << 10)    /* output buffer kept between requests on a connection: a start page fits */
 

@@ -9,7 +9,7 @@
  * with the usual retries and answers as it always does (a GetItem is a read: repeating one
  * is harmless).
  */
-#include "srv_request_parts.h"
+#include "srv_request_internal.h"
 
 #include <microhttpd.h>
 #include <stdio.h>

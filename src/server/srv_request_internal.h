@@ -1,12 +1,12 @@
-/* srv_request_parts.h — what the request pipeline's files share (srv_request.c, the
+/* srv_request_internal.h — what the request pipeline's files share (srv_request.c, the
  * pipeline; srv_request_item.c, the item routes): the pipeline's state and the steps both
  * call. Not for other modules: they use srv_request.h.
  *
  * Ownership: as in srv_request.h; every function here works on a connection whose request
  * is being served (on the event loop or its worker, as each says).
  */
-#ifndef SRV_REQUEST_PARTS_H
-#define SRV_REQUEST_PARTS_H
+#ifndef SRV_REQUEST_INTERNAL_H
+#define SRV_REQUEST_INTERNAL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
