@@ -46,19 +46,22 @@ class DdbRelay(FakeServer):
             wait = self.hold.get(op, 0)
         if wait:
             self._stop.wait(wait)
-        if fault:
-            status, body = FAULTS[fault]
-            h.send_json(status, body, ctype=JSON_10)
-            return
-        conn = http.client.HTTPConnection(*self.upstream, timeout=30)
         try:
-            conn.request("POST", h.path, body=h.raw,
-                         headers={k: v for k, v in h.headers.items() if k.lower() in PASSED_ON})
-            r = conn.getresponse()
-            data = r.read()
-            h.send_raw(r.status, r.getheader("Content-Type") or JSON_10, data)
-        finally:
-            conn.close()
+            if fault:
+                status, body = FAULTS[fault]
+                h.send_json(status, body, ctype=JSON_10)
+                return
+            conn = http.client.HTTPConnection(*self.upstream, timeout=30)
+            try:
+                conn.request("POST", h.path, body=h.raw,
+                             headers={k: v for k, v in h.headers.items() if k.lower() in PASSED_ON})
+                r = conn.getresponse()
+                data = r.read()
+                h.send_raw(r.status, r.getheader("Content-Type") or JSON_10, data)
+            finally:
+                conn.close()
+        except (BrokenPipeError, ConnectionResetError):
+            h.close_connection = True   # the client gave up while the request was held
 
     def count(self, op):
         with self._lock:
