@@ -655,13 +655,12 @@ int aws_json_call_start(aws_client *c, aws_http_loop *l, const aws_service *svc,
 	}
 	client_signed s;
 	int rc = client_sign(c, &j.q, &a->ep, &cr, &s, err);
-	explicit_bzero(&cr.secret_access_key, sizeof cr.secret_access_key);
 	if (rc == 0) {
 		aws_http_request hr = {j.q.method, s.url.data, s.hs, s.n, j.q.body, j.q.body_len, 0};
 		rc = aws_http_loop_start(l, &hr, client_async_done, a, err);
 		client_signed_free(&s);
 	}
-	explicit_bzero(&cr, sizeof cr);
+	explicit_bzero(&cr, sizeof cr);   /* the headers (session token) are copied by now */
 	if (rc < 0) {
 		free(a);
 		return aws_error_prefix(err, "%s %s", svc->service_id, operation);

@@ -314,31 +314,48 @@ static int http_header_ok(const char *s)
 	return 1;
 }
 
-/* The request's headers as curl wants them, checked (no CR/LF, no ':' in a name), plus
- * "Expect:" (no 100-continue round trip: AWS does not need it). Returns 0 with *out set
- * (the caller frees it with curl_slist_free_all), or -1 with err. */
+#define HTTP_HEADER_LINE_MAX 8192
+
+int aws_http_check(const aws_http_request *req, char *host, size_t host_len, aws_error *err)
+{
+	if (!req || !req->url || !req->method || (req->nheaders && !req->headers) || (req->body_len && !req->body))
+		return aws_error_set(err, AWS_ERR_INVALID, "HTTP request: missing argument");
+	http_host_of(req->url, host, host_len);
+	if (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0)
+		return aws_error_set(err, AWS_ERR_INVALID,
+				     "URL '%.200s' is neither http:// nor https://", req->url);
+	if (req->nheaders > HTTP_MAX_HEADERS)
+		return aws_error_set(err, AWS_ERR_INVALID, "too many request headers (%zu)",
+				     req->nheaders);
+	for (size_t i = 0; i < req->nheaders; i++) {
+		const char *name = req->headers[i].name, *value = req->headers[i].value;
+		if (!name || !*name || !value || !http_header_ok(name) || !http_header_ok(value) ||
+		    strchr(name, ':'))
+			return aws_error_set(err, AWS_ERR_INVALID, "invalid request header '%.100s'",
+					     name ? name : "(null)");
+		if (strlen(name) + strlen(value) + 2 >= HTTP_HEADER_LINE_MAX)
+			return aws_error_set(err, AWS_ERR_INVALID, "request header %.100s is too long",
+					     name);
+	}
+	return 0;
+}
+
+/* The request's headers (checked by aws_http_check) as curl wants them, plus "Expect:" (no
+ * 100-continue round trip: AWS does not need it). Returns 0 with *out set (the caller frees
+ * it with curl_slist_free_all), or -1 with err when out of memory. */
 static int http_header_list(const aws_http_request *req, const char *host,
 			    struct curl_slist **out, aws_error *err)
 {
 	struct curl_slist *hl = NULL, *tmp;
-	char line[8192];
+	char line[HTTP_HEADER_LINE_MAX];
 	*out = NULL;
 	for (size_t i = 0; i < req->nheaders; i++) {
 		const char *name = req->headers[i].name, *value = req->headers[i].value;
-		if (!name || !*name || !value || !http_header_ok(name) || !http_header_ok(value) ||
-		    strchr(name, ':')) {
-			curl_slist_free_all(hl);
-			return aws_error_set(err, AWS_ERR_INVALID, "invalid request header '%.100s'",
-					     name ? name : "(null)");
-		}
 		/* curl sends "Name;" as an empty header and drops "Name:" entirely. */
-		int n = *value ? snprintf(line, sizeof line, "%s: %s", name, value)
-			       : snprintf(line, sizeof line, "%s;", name);
-		if (n < 0 || (size_t)n >= sizeof line) {
-			curl_slist_free_all(hl);
-			return aws_error_set(err, AWS_ERR_INVALID, "request header %.100s is too long",
-					     name);
-		}
+		if (*value)
+			snprintf(line, sizeof line, "%s: %s", name, value);
+		else
+			snprintf(line, sizeof line, "%s;", name);
 		if (!(tmp = curl_slist_append(hl, line)))
 			goto nomem;
 		hl = tmp;
@@ -438,16 +455,11 @@ int aws_http_begin(aws_http *h, CURL *e, const aws_http_request *req, aws_http_r
 		   aws_http_xfer *x, aws_error *err)
 {
 	memset(x, 0, sizeof *x);
-	if (!h || !req || !req->url || !req->method || !resp)
+	if (!h || !resp)
 		return aws_error_set(err, AWS_ERR_INVALID, "HTTP request: missing argument");
 	memset(resp, 0, sizeof *resp);
-	http_host_of(req->url, x->host, sizeof x->host);
-	if (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0)
-		return aws_error_set(err, AWS_ERR_INVALID,
-				     "URL '%.200s' is neither http:// nor https://", req->url);
-	if (req->nheaders > HTTP_MAX_HEADERS)
-		return aws_error_set(err, AWS_ERR_INVALID, "too many request headers (%zu)",
-				     req->nheaders);
+	if (aws_http_check(req, x->host, sizeof x->host, err) < 0)
+		return -1;
 	curl_easy_reset(e);   /* options only: the share and live connections are kept */
 	if (http_header_list(req, x->host, &x->hl, err) < 0)
 		return -1;

@@ -71,8 +71,10 @@ int aws_http_cancelled(const aws_http *h);
  * transfer's socket is ready) with a timeout of at most aws_http_loop_timeout_ms, then calls
  * aws_http_loop_run, which moves every transfer on and calls the done function of each that
  * ended. Same checks, limits, timeouts and errors as aws_http_do; after aws_http_cancel the
- * next aws_http_loop_run ends every transfer with AWS_ERR_CANCELLED. An aws_http_loop belongs to one thread: every call below from that thread only.
- * Its connections are its own (kept alive between transfers), not the shared pool's. */
+ * next aws_http_loop_run ends every transfer with AWS_ERR_CANCELLED. An aws_http_loop
+ * belongs to one thread: every call below from that thread only. Its connections are its
+ * own (kept alive between transfers), not the shared pool's; beyond 32 transfers at once,
+ * the rest wait their turn in the order they were started. */
 typedef struct aws_http_loop aws_http_loop;
 
 /* A transfer ended: rc and resp as aws_http_do's (err set when rc is -1). resp is the
@@ -90,11 +92,12 @@ long aws_http_loop_timeout_ms(const aws_http_loop *l);
 /* fd_ready: the poll found aws_http_loop_fd readable (0 saves a system call when it did
  * not; the timer and a cancel are looked at either way). */
 void aws_http_loop_run(aws_http_loop *l, int fd_ready);
-/* Starts req (its strings and body are copied). 0: done will be called exactly once; -1
- * with err: req is unusable or out of memory, and done will not be called. */
+/* Starts req, or queues it behind the transfers already running (its strings and body are
+ * copied). 0: done will be called exactly once; -1 with err: req is unusable (aws_http_do's
+ * checks, made here) or out of memory, and done will not be called. */
 int aws_http_loop_start(aws_http_loop *l, const aws_http_request *req, aws_http_done_fn *done, void *ud,
 			aws_error *err);
-/* Transfers running now. */
+/* Transfers started and not yet ended, running or waiting their turn. */
 int aws_http_loop_running(const aws_http_loop *l);
 
 #endif

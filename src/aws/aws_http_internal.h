@@ -24,7 +24,13 @@ typedef struct aws_http_xfer {
 	char errbuf[CURL_ERROR_SIZE];
 } aws_http_xfer;
 
-/* Checks req (http(s) URL, headers) and sets every option of one transfer on e, which is
+/* 0 when req can be sent: an http(s) URL, a method, at most 64 headers, each with a
+ * non-empty name without ':' and no CR or LF in either, a body when body_len says so. host
+ * (host_len bytes) gets the URL's host[:port], for messages. Else -1 with AWS_ERR_INVALID
+ * saying what is wrong. */
+int aws_http_check(const aws_http_request *req, char *host, size_t host_len, aws_error *err);
+
+/* Checks req (aws_http_check) and sets every option of one transfer on e, which is
  * reset first (its share and live connections are kept). resp is zeroed and filled as the
  * transfer runs. req's strings are copied except its body, which must outlive the transfer.
  * -1 with err when req is unusable; nothing to undo then. */

@@ -272,7 +272,7 @@ static void launch_waiting(aws_http_loop *l)
 		aws_error_clear(&e);
 		if (cancelled)
 			aws_error_set(&e, AWS_ERR_CANCELLED, "%s %s: cancelled, the program is stopping",
-				      t->req.method, t->x.host[0] ? t->x.host : "the endpoint");
+				      t->req.method, t->x.host);
 		else if (launch(l, t, &e) == 0)
 			continue;
 		aws_http_response none = {0};
@@ -393,16 +393,15 @@ void aws_http_loop_run(aws_http_loop *l, int fd_ready)
 int aws_http_loop_start(aws_http_loop *l, const aws_http_request *req, aws_http_done_fn *done, void *ud,
 			aws_error *err)
 {
-	if (!req || !req->url || !req->method || (req->nheaders && !req->headers) || (req->body_len && !req->body))
-		return aws_error_set(err, AWS_ERR_INVALID, "HTTP request: missing argument");
-	for (size_t i = 0; i < req->nheaders; i++)
-		if (!req->headers[i].name || !req->headers[i].value)
-			return aws_error_set(err, AWS_ERR_INVALID, "HTTP request: header %zu has no name or value", i);
+	char host[sizeof ((aws_http_xfer *)0)->host];
+	if (aws_http_check(req, host, sizeof host, err) < 0)
+		return -1;   /* checked now, so a request that must wait its turn cannot fail later */
 	loop_xfer *t = calloc(1, sizeof *t);
 	if (!t || copy_request(t, req) < 0) {
 		free(t);
 		return aws_error_set(err, AWS_ERR_NOMEM, "out of memory starting an HTTP request");
 	}
+	memcpy(t->x.host, host, sizeof host);   /* for a cancel's message before it starts */
 	t->done = done;
 	t->ud = ud;
 	if (l->nrunning < LOOP_MAX_CONNECTS && !l->waiting) {

@@ -86,8 +86,8 @@ typedef struct srv_conn {
 	char **show;                      /* owned, each owned: the columns chosen (col=) */
 	int nshow;
 	char bad_why[256];                /* why the parameters are unusable, "" = generic */
-	char export_table[256];           /* SRV_BODY_EXPORT: the table to stream */
-	char table[256];                  /* an item read on the event loop: its table */
+	char table[256];                  /* the table read after the worker is done with the request:
+					     an export's stream, an item read on the event loop */
 	void *export_slot;                /* SRV_BODY_EXPORT: the user's export slot, held */
 	char limit_text[SRV_LIMIT_TEXT_MAX];
 	int bad_params;                   /* q, mode, cursor or limit unusable: 400 once logged in */

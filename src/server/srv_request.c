@@ -380,7 +380,7 @@ static void work_export(srv_conn *c, const char *table)
 		return;
 	}
 	c->export_slot = slot;
-	snprintf(c->export_table, sizeof c->export_table, "%s", table);
+	snprintf(c->table, sizeof c->table, "%s", table);
 	c->res_status = 200;
 	c->res_kind = SRV_BODY_EXPORT;
 }
@@ -460,7 +460,7 @@ static enum MHD_Result queue_export(srv_conn *c)
 	aws_error e;
 	aws_error_clear(&e);
 	int csv = c->route.id == SRV_ROUTE_EXPORT_CSV;
-	struct MHD_Response *r = srv_export_start(c->pl->d.client, c->export_table, c->q, c->filter,
+	struct MHD_Response *r = srv_export_start(c->pl->d.client, c->table, c->q, c->filter,
 						  csv ? SRV_EXPORT_CSV : SRV_EXPORT_NDJSON, c, export_done, slot, &e);
 	if (!r) {
 		export_done(slot);
@@ -468,7 +468,7 @@ static enum MHD_Result queue_export(srv_conn *c)
 		return queue(c, 503, &c->pl->fx.e503);
 	}
 	char disp[SRV_TABLE_NAME_MAX + 64];
-	snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", c->export_table,   /* names: [A-Za-z0-9_.-] */
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", c->table,   /* names: [A-Za-z0-9_.-] */
 		 csv ? "csv" : "ndjson");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				csv ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson; charset=utf-8");

@@ -96,6 +96,14 @@ static int succeed(json_t *result)
 	return emit(json_pack("{s:b, s:o}", "ok", 1, "result", result ? result : json_null()));
 }
 
+/* succeed with a JSON answer's text: parsed when it is JSON, else as a string. */
+static int succeed_text(const aws_buf *text)
+{
+	json_error_t je;
+	json_t *j = json_loadb(text->data, text->len, 0, &je);
+	return succeed(j ? j : json_string(text->data));
+}
+
 static int list_services(void)
 {
 	static const char *const names[] = {"dynamodb", "ssm", "sts", "cloudformation", "ecr",
@@ -193,9 +201,7 @@ static int json_loop(aws_client *c, const aws_service *svc, const char *op, cons
 	if (lc.rc < 0) {
 		rc = fail(&lc.err);
 	} else {
-		json_error_t je;
-		json_t *j = json_loadb(lc.body.data, lc.body.len, 0, &je);
-		rc = succeed(j ? j : json_string(lc.body.data));
+		rc = succeed_text(&lc.body);
 	}
 	aws_buf_free(&lc.body);
 	return rc;
@@ -246,9 +252,7 @@ int main(int argc, char **argv)
 		if (r < 0) {
 			rc = fail(&e);
 		} else if (cmd[0] == 'j') {
-			json_error_t je;
-			json_t *j = json_loadb(resp.data, resp.len, 0, &je);
-			rc = j ? succeed(j) : succeed(json_string(resp.data));
+			rc = succeed_text(&resp);
 		} else {
 			rc = succeed(json_string(resp.data));
 		}
