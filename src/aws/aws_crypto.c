@@ -1,6 +1,7 @@
 /* aws_crypto.c — SHA-256, HMAC, hex, base64, randomness on OpenSSL libcrypto (see
- * aws_crypto.h). One-shot EVP/HMAC calls keep no state between calls; a prepared HMAC key
- * (aws_hmac_key) keeps its SHA-256 states, and each thread one scratch digest context. */
+ * aws_crypto.h). SHA-256 is fetched from the provider once for the process; each thread
+ * hashes in one scratch digest context of its own; a prepared HMAC key (aws_hmac_key) keeps
+ * its SHA-256 states. */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -9,19 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aws_crypto.h"
-
-void aws_sha256(const void *data, size_t len, uint8_t out[AWS_SHA256_LEN])
-{
-	unsigned int n = AWS_SHA256_LEN;
-	EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
-}
-
-void aws_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
-		     uint8_t out[AWS_SHA256_LEN])
-{
-	unsigned int n = AWS_SHA256_LEN;
-	HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n);
-}
 
 #define HMAC_BLOCK 64   /* SHA-256's block size: the HMAC key is padded or hashed to it */
 
@@ -105,6 +93,65 @@ static EVP_MD_CTX *scratch_ctx(void)
 		return NULL;
 	}
 	return scratch = c;
+}
+
+/* SHA-256 as libcrypto's provider implements it, fetched once for the process: the one-shot
+ * calls below would otherwise look it up on every call (EVP_sha256() is only a name). */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md;
+}
+
+/* The thread's scratch context, set up for a new SHA-256 hash; NULL when out of memory. */
+static EVP_MD_CTX *sha256_begin(void)
+{
+	const EVP_MD *md = sha256();
+	EVP_MD_CTX *c = md ? scratch_ctx() : NULL;
+	return c && EVP_DigestInit_ex2(c, md, NULL) ? c : NULL;
+}
+
+/* Falls back on libcrypto's own one-shot calls only when the fast path cannot get memory. */
+void aws_sha256(const void *data, size_t len, uint8_t out[AWS_SHA256_LEN])
+{
+	unsigned int n = AWS_SHA256_LEN;
+	EVP_MD_CTX *c = sha256_begin();
+	if (!c || !EVP_DigestUpdate(c, data, len) || !EVP_DigestFinal_ex(c, out, &n))
+		EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+}
+
+void aws_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+		     uint8_t out[AWS_SHA256_LEN])
+{
+	uint8_t block[HMAC_BLOCK] = {0}, pad[HMAC_BLOCK], ih[AWS_SHA256_LEN];
+	unsigned int n = AWS_SHA256_LEN;
+	int ok = 1;
+	if (key_len > HMAC_BLOCK)   /* RFC 2104: a long key is replaced by its hash */
+		aws_sha256(key, key_len, block);
+	else if (key_len > 0)
+		memcpy(block, key, key_len);
+	for (int i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = block[i] ^ 0x36;
+	EVP_MD_CTX *c = sha256_begin();
+	ok = c && EVP_DigestUpdate(c, pad, sizeof pad) && EVP_DigestUpdate(c, data, len) &&
+	     EVP_DigestFinal_ex(c, ih, &n);
+	for (int i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = block[i] ^ 0x5c;
+	ok = ok && (c = sha256_begin()) && EVP_DigestUpdate(c, pad, sizeof pad) &&
+	     EVP_DigestUpdate(c, ih, sizeof ih) && EVP_DigestFinal_ex(c, out, &n);
+	if (!ok)
+		HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n);
+	OPENSSL_cleanse(block, sizeof block);
+	OPENSSL_cleanse(pad, sizeof pad);
+	OPENSSL_cleanse(ih, sizeof ih);
 }
 
 int aws_hmac_key_sign(const aws_hmac_key *k, const void *data, size_t len,

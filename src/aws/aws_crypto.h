@@ -1,7 +1,7 @@
 /* aws_crypto.h — SHA-256, HMAC-SHA-256, hex and base64, on OpenSSL's libcrypto.
  *
  * Thin wrappers so the rest of the code names what it needs and never touches EVP
- * directly. All functions are thread-safe; all but the aws_hmac_key ones allocate nothing.
+ * directly. All functions are thread-safe; only the hashing ones and aws_hmac_key_new allocate.
  */
 #ifndef AWS_CRYPTO_H
 #define AWS_CRYPTO_H
@@ -14,10 +14,14 @@
 void aws_sha256(const void *data, size_t len, uint8_t out[AWS_SHA256_LEN]);
 void aws_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
 		     uint8_t out[AWS_SHA256_LEN]);
-/* A prepared HMAC-SHA-256 key, for a key that signs many messages (a per-process secret on a
- * hot path). aws_hmac_sha256 looks SHA-256 up in the provider and builds three contexts on
- * every call; here SHA-256 is fetched once and the states after key^ipad and key^opad are
- * kept, so a signature is two copies of a saved state and two short hashes.
+/* aws_sha256 and aws_hmac_sha256 hash in the calling thread's scratch context with SHA-256
+ * fetched once for the process: no provider lookup and no context set-up per call (one
+ * libcrypto allocation per hash started, for the provider's state; libcrypto's own one-shot
+ * HMAC() makes 13).
+ *
+ * A prepared HMAC-SHA-256 key, for a key that signs many messages (a per-process secret on a
+ * hot path): the states after key^ipad and key^opad are kept, so a signature is two copies
+ * of a saved state and two short hashes, without absorbing the key's block each time.
  *
  * aws_hmac_key_new: any key length (keys longer than the 64-byte block are hashed first, as
  *   RFC 2104 says); key may be NULL when len is 0. Copies what it needs: the caller's key
@@ -28,7 +32,7 @@ void aws_hmac_sha256(const void *key, size_t key_len, const void *data, size_t l
  *   (made on the thread's first call, freed when the thread exits). No locks and no
  *   algorithm fetch; on OpenSSL 3.0 restoring a saved state still duplicates the provider's
  *   112-byte SHA-256 state (one malloc + free per restore, two per signature — libcrypto 3.0
- *   has no way to copy a digest state in place), where aws_hmac_sha256 makes 13 allocations.
+ *   has no way to copy a digest state in place).
  *   Returns 0, or -1 (out zeroed) when out of memory. */
 typedef struct aws_hmac_key aws_hmac_key;
 aws_hmac_key *aws_hmac_key_new(const void *key, size_t len);
