@@ -2,8 +2,9 @@
  * DeleteTable, the wait for a table's state and BatchWriteItem (see aws_ddb.h; Scan is
  * aws_ddb_scan.c, the call and the shared response checks aws_ddb_call.c, the
  * attribute-value validators aws_ddb_value.c). Requests are built and responses parsed
- * with jansson. Every response field we use is checked; a missing or mistyped one is
- * AWS_ERR_PROTOCOL naming the field.
+ * with jansson, except GetItem's answer, read in place by the aws_json scanner (it is on
+ * the item view's path). Every response field we use is checked; a missing or mistyped one
+ * is AWS_ERR_PROTOCOL naming the field.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -78,30 +79,89 @@ int aws_ddb_get_item_request(const aws_ddb_get_item_input *in, char **body, aws_
 	return 0;
 }
 
+/* GetItem's answer read in one pass of the aws_json scanner (the whole text checked, as
+ * jansson would), the Item kept as its own text: no tree is built for it, and none is
+ * written back out. Returns 0, -1 with err for JSON that is not a GetItem answer, or -2
+ * when the text is not one JSON object (l says why and where). */
+static int get_item_scan(aws_json_lex *l, aws_ddb_get_item_output *out, aws_error *err)
+{
+	const unsigned char *item = NULL, *item_end = NULL, *cc = NULL, *cc_end = NULL;
+	int item_ws = 0;
+	aws_json_ws(l);
+	if (l->p >= l->end || *l->p != '{') {
+		l->why = l->p >= l->end ? "empty body" : "not a JSON object";
+		return -2;
+	}
+	l->p++;
+	aws_json_ws(l);
+	int empty = l->p < l->end && *l->p == '}';
+	if (empty)
+		l->p++;
+	while (!empty) {
+		const unsigned char *name;
+		size_t nlen;
+		if (aws_json_member(l, &name, &nlen) < 0)
+			return -2;
+		const unsigned char *b = l->p;
+		l->ws = 0;
+		if (aws_json_value(l, 1) < 0)
+			return -2;
+		if (nlen == 4 && memcmp(name, "Item", 4) == 0) {
+			item = b;
+			item_end = l->p;
+			item_ws = l->ws;
+		} else if (nlen == 16 && memcmp(name, "ConsumedCapacity", 16) == 0) {
+			cc = b;
+			cc_end = l->p;
+		}
+		aws_json_ws(l);
+		if (l->p < l->end && *l->p == ',') {
+			l->p++;
+			continue;
+		}
+		if (l->p < l->end && *l->p == '}') {
+			l->p++;
+			if (aws_json_names_end(l, 0) < 0)
+				return -2;
+			break;
+		}
+		return aws_json_fail(l, "expected ',' or '}'"), -2;
+	}
+	aws_json_ws(l);
+	if (l->p != l->end)
+		return aws_json_fail(l, "text after the JSON object"), -2;
+	if (item && *item != '{')
+		return aws_ddb_bad_field(err, "GetItem", "Item", "an object");
+	if (cc && aws_ddb_capacity_text((const char *)cc, (size_t)(cc_end - cc), "GetItem",
+					&out->capacity_units, err) < 0)
+		return -1;
+	if (item && aws_ddb_compact_append(&out->item, (const char *)item, (size_t)(item_end - item),
+					   item_ws) < 0)
+		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory");
+	out->found = item != NULL;
+	return 0;
+}
+
 int aws_ddb_get_item_read(const char *table, const char *text, size_t len, aws_ddb_get_item_output *out,
 			  aws_error *err)
 {
 	out->found = 0;
 	out->capacity_units = -1;
 	aws_buf_reset(&out->item);
-	json_t *resp;
-	int rc = aws_ddb_response("GetItem", text, len, &resp, err);
-	if (rc < 0)
+	aws_json_lex l;
+	aws_json_lex_init(&l, text ? text : "", text ? len : 0);
+	int rc = get_item_scan(&l, out, err);
+	if (rc == -2)
+		aws_error_set(err, AWS_ERR_PROTOCOL, "DynamoDB GetItem: response is not valid JSON (%s "
+			      "at byte %zu)", l.why ? l.why : "malformed", aws_json_offset(&l));
+	aws_json_lex_free(&l);
+	if (rc < 0) {
+		out->found = 0;
+		out->capacity_units = -1;
+		aws_buf_reset(&out->item);
 		return aws_error_prefix(err, "reading an item of %s", table);
-	const json_t *item = json_object_get(resp, "Item");
-	if (item && !json_is_object(item))
-		rc = aws_ddb_bad_field(err, "GetItem", "Item", "an object");
-	if (rc == 0)
-		rc = aws_ddb_capacity(resp, "GetItem", &out->capacity_units, err);
-	if (rc == 0 && item) {
-		char *dump = json_dumps(item, JSON_COMPACT);
-		if (!dump || aws_buf_puts(&out->item, dump) < 0)
-			rc = aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory");
-		free(dump);
-		out->found = rc == 0;
 	}
-	json_decref(resp);
-	return rc < 0 ? aws_error_prefix(err, "reading an item of %s", table) : 0;
+	return 0;
 }
 
 int aws_ddb_get_item(aws_client *c, const aws_ddb_get_item_input *in, aws_ddb_get_item_output *out,

@@ -1,10 +1,12 @@
 /* aws_ddb_call.c — the DynamoDB JSON-protocol call and the checks every operation's
  * request and response share (see aws_ddb_call.h).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "aws_ddb_call.h"
 #include "aws_json.h"
+#include "aws_jtext.h"
 
 int aws_ddb_table_name_ok(const char *t, aws_error *err)
 {
@@ -81,5 +83,65 @@ int aws_ddb_capacity(const json_t *resp, const char *op, double *units, aws_erro
 		return aws_ddb_bad_field(err, op, "ConsumedCapacity.CapacityUnits", "a number");
 	if (u)
 		*units = json_number_value(u);
+	return 0;
+}
+
+int aws_ddb_capacity_text(const char *p, size_t n, const char *op, double *units, aws_error *err)
+{
+	*units = -1;
+	aws_jtext_iter it;
+	aws_jtext_val name, val;
+	if (aws_jtext_iter_init(&it, (aws_jtext_val){p, n}, '{') < 0)
+		return aws_ddb_bad_field(err, op, "ConsumedCapacity.CapacityUnits", "a number");
+	int r;
+	while ((r = aws_jtext_member(&it, &name, &val)) == 1) {
+		static const char want[] = "CapacityUnits";
+		char dec[6 * (sizeof want - 1)], num[128];   /* every byte as \uXXXX at most */
+		size_t klen;
+		/* compared decoded: a member may spell its name with escapes */
+		if (name.n < 2 || name.n - 2 > sizeof dec ||
+		    aws_jtext_unescape(name.p + 1, name.n - 2, dec, &klen) < 0 ||
+		    klen != sizeof want - 1 || memcmp(dec, want, klen) != 0)
+			continue;
+		if (aws_jtext_kind(val) != '0' || val.n >= sizeof num)
+			return aws_ddb_bad_field(err, op, "ConsumedCapacity.CapacityUnits", "a number");
+		memcpy(num, val.p, val.n);
+		num[val.n] = '\0';
+		*units = strtod(num, NULL);
+		if (!isfinite(*units)) {
+			*units = -1;
+			return aws_ddb_bad_field(err, op, "ConsumedCapacity.CapacityUnits", "a number");
+		}
+		return 0;
+	}
+	return r < 0 ? aws_ddb_bad_field(err, op, "ConsumedCapacity.CapacityUnits", "a number") : 0;
+}
+
+int aws_ddb_compact_append(aws_buf *out, const char *p, size_t n, int has_space)
+{
+	if (!has_space)
+		return aws_buf_append(out, p, n);
+	if (aws_buf_reserve(out, n) < 0)
+		return -1;
+	/* Drop whitespace outside strings so the value stays on one line. */
+	char *o = out->data + out->len;
+	int in_str = 0;
+	for (size_t k = 0; k < n; k++) {
+		char ch = p[k];
+		if (in_str) {
+			*o++ = ch;
+			if (ch == '\\')
+				*o++ = p[++k];
+			else if (ch == '"')
+				in_str = 0;
+		} else if (ch == '"') {
+			in_str = 1;
+			*o++ = ch;
+		} else if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') {
+			*o++ = ch;
+		}
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
 	return 0;
 }

@@ -6,6 +6,7 @@
 #define AWS_DDB_CALL_H
 
 #include <jansson.h>
+#include "aws_buf.h"
 #include "aws_client.h"
 #include "aws_error.h"
 
@@ -25,6 +26,15 @@ int aws_ddb_bad_field(aws_error *err, const char *op, const char *field, const c
 /* ConsumedCapacity.CapacityUnits of resp into *units, -1 when absent; -1 with
  * AWS_ERR_PROTOCOL when present and mistyped. */
 int aws_ddb_capacity(const json_t *resp, const char *op, double *units, aws_error *err);
+
+/* The same for a ConsumedCapacity value as text (p[0..n), already checked by the aws_json
+ * scanner): *units its CapacityUnits, -1 when absent; -1 with AWS_ERR_PROTOCOL when the
+ * value is not an object or CapacityUnits is not a number. Allocates nothing. */
+int aws_ddb_capacity_text(const char *p, size_t n, const char *op, double *units, aws_error *err);
+
+/* Appends the checked JSON value p[0..n) to out on one line: as it is, or without the
+ * whitespace outside its strings when has_space. 0, or -1 when out cannot grow. */
+int aws_ddb_compact_append(aws_buf *out, const char *p, size_t n, int has_space);
 
 /* json_object_set with a borrowed const value: jansson reference counts are atomic, so
  * taking a reference to a caller's value (never modifying it) is safe. */

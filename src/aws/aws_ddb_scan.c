@@ -307,14 +307,9 @@ static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error 
 		if (!pg->last_evaluated_key)
 			return aws_ddb_bad_field(err, "Scan", "LastEvaluatedKey", "valid JSON");
 	}
-	if (cc_at) {   /* small: read with jansson, as the tree form does */
-		json_t *cc = json_loadb((const char *)cc_at, (size_t)(cc_end - cc_at), JSON_DECODE_ANY, NULL);
-		json_t *wrap = json_pack("{s:o?}", "ConsumedCapacity", cc);
-		int bad = !wrap || aws_ddb_capacity(wrap, "Scan", &pg->capacity_units, err) < 0;
-		json_decref(wrap);
-		if (bad)
-			return -1;
-	}
+	if (cc_at && aws_ddb_capacity_text((const char *)cc_at, (size_t)(cc_end - cc_at), "Scan",
+					   &pg->capacity_units, err) < 0)
+		return -1;
 	pg->count = count;
 	pg->scanned_count = scanned;
 	return ddb_scan_counts_ok(count, scanned, pg->nitems, pg->last_evaluated_key, err);
@@ -407,32 +402,7 @@ void aws_ddb_scan_page_free(aws_ddb_scan_page *page)
 int aws_ddb_span_append(aws_buf *out, const aws_ddb_scan_page *page, size_t i)
 {
 	const aws_ddb_span *sp = &page->items[i];
-	const char *p = page->body.data + sp->off;
-	if (!sp->has_space)
-		return aws_buf_append(out, p, sp->len);
-	if (aws_buf_reserve(out, sp->len) < 0)
-		return -1;
-	/* Drop whitespace outside strings so the item stays on one line. */
-	char *o = out->data + out->len;
-	int in_str = 0;
-	for (size_t k = 0; k < sp->len; k++) {
-		char ch = p[k];
-		if (in_str) {
-			*o++ = ch;
-			if (ch == '\\')
-				*o++ = p[++k];
-			else if (ch == '"')
-				in_str = 0;
-		} else if (ch == '"') {
-			in_str = 1;
-			*o++ = ch;
-		} else if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') {
-			*o++ = ch;
-		}
-	}
-	out->len = (size_t)(o - out->data);
-	out->data[out->len] = '\0';
-	return 0;
+	return aws_ddb_compact_append(out, page->body.data + sp->off, sp->len, sp->has_space);
 }
 
 void aws_ddb_scan_output_free(aws_ddb_scan_output *out)

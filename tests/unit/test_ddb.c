@@ -901,7 +901,7 @@ static void check_get_ok(const char *name, const char *text, size_t len)
 static void get_item_recorded_good_responses_give_the_item_and_capacity(void **state)
 {
 	(void)state;
-	assert_true(for_each_case("getitem_ok_", check_get_ok) >= 3);
+	assert_true(for_each_case("getitem_ok_", check_get_ok) >= 5);
 }
 
 static void check_get_bad(const char *name, const char *text, size_t len)
@@ -924,7 +924,34 @@ static void check_get_bad(const char *name, const char *text, size_t len)
 static void get_item_recorded_malformed_responses_are_protocol_errors(void **state)
 {
 	(void)state;
-	assert_true(for_each_case("getitem_bad_", check_get_bad) >= 4);
+	assert_true(for_each_case("getitem_bad_", check_get_bad) >= 10);
+}
+
+/* aws_ddb_get_item_read on every proper prefix of a good answer (up to its closing brace:
+ * what follows is whitespace): a protocol error naming the table, nothing half-read. */
+static void check_get_every_truncation(const char *name, const char *text, size_t len)
+{
+	size_t last = len;
+	while (last > 0 && text[last - 1] != '}')
+		last--;
+	for (size_t cut = 0; cut < last; cut++) {
+		aws_ddb_get_item_output out = {0};
+		aws_error err;
+		if (aws_ddb_get_item_read("items", text, cut, &out, &err) == 0)
+			fail_msg("%s cut at %zu: read as an answer", name, cut);
+		assert_int_equal(err.kind, AWS_ERR_PROTOCOL);
+		assert_non_null(strstr(err.message, "items"));
+		assert_int_equal(out.found, 0);
+		assert_int_equal(out.item.len, 0);
+		assert_true(out.capacity_units == -1);
+		aws_ddb_get_item_output_free(&out);
+	}
+}
+
+static void get_item_answers_cut_at_any_byte_are_protocol_errors(void **state)
+{
+	(void)state;
+	assert_true(for_each_case("getitem_ok_", check_get_every_truncation) >= 4);
 }
 
 static void get_item_missing_table_keeps_its_type(void **state)
@@ -978,6 +1005,7 @@ int main(void)
 		T(get_item_refuses_keys_getitem_would_refuse_without_a_call),
 		T(get_item_recorded_good_responses_give_the_item_and_capacity),
 		T(get_item_recorded_malformed_responses_are_protocol_errors),
+		T(get_item_answers_cut_at_any_byte_are_protocol_errors),
 		T(get_item_missing_table_keeps_its_type),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
