@@ -26,6 +26,16 @@ static const char *type_code(srv_atype a)
 	return codes[a];
 }
 
+/* The rest of an <abbr> whose title attribute is open: `NAME">CODE</abbr>` (one per
+ * attribute: appended, not formatted). */
+static int type_abbr(aws_buf *o, srv_atype a)
+{
+	int e = aws_buf_puts(o, type_name(a));
+	e |= aws_buf_puts(o, "\">");
+	e |= aws_buf_puts(o, type_code(a));
+	return e | aws_buf_puts(o, "</abbr>");
+}
+
 /* Bytes that base64 text of n characters (padding included) stands for. */
 static size_t base64_bytes(const char *s, size_t n)
 {
@@ -54,8 +64,9 @@ static int item_cells(aws_buf *o, aws_jtext_val av, int depth, aws_buf *scratch)
 {
 	aws_jtext_val v;
 	srv_atype a = srv_render_attr_of(av, &v);
-	int e = aws_buf_printf(o, "<td class=\"type\"><abbr title=\"%s\">%s</abbr></td><td class=\"v\">", type_name(a),
-			       type_code(a));
+	int e = aws_buf_puts(o, "<td class=\"type\"><abbr title=\"");
+	e |= type_abbr(o, a);
+	e |= aws_buf_puts(o, "</td><td class=\"v\">");
 	e |= item_value(o, av, depth, scratch);
 	return e | aws_buf_puts(o, "</td>");
 }
@@ -150,8 +161,9 @@ static int item_value(aws_buf *o, aws_jtext_val av, int depth, aws_buf *scratch)
 		while (aws_jtext_elem(&it, &x) == 1) {
 			aws_jtext_val xv;
 			srv_atype xa = srv_render_attr_of(x, &xv);
-			e |= aws_buf_printf(o, "<li><abbr class=\"type\" title=\"%s\">%s</abbr> ", type_name(xa),
-					    type_code(xa));
+			e |= aws_buf_puts(o, "<li><abbr class=\"type\" title=\"");
+			e |= type_abbr(o, xa);
+			e |= aws_buf_putc(o, ' ');
 			e |= item_value(o, x, depth + 1, scratch);
 			e |= aws_buf_puts(o, "</li>");
 		}

@@ -275,6 +275,16 @@ void srv_render_sort_members(srv_render_member *m, size_t n)
 	}
 }
 
+/* A line break and indent spaces (appended, not formatted: one per member). */
+static int jw_newline(jw *w, int indent)
+{
+	static const char spaces[] = "                                ";
+	int e = aws_buf_putc(w->out, '\n');
+	for (; indent > 0 && !e; indent -= (int)sizeof spaces - 1)
+		e |= aws_buf_append(w->out, spaces, indent < (int)sizeof spaces - 1 ? (size_t)indent : sizeof spaces - 1);
+	return e;
+}
+
 /* Any JSON value copied through w: strings decoded and escaped again (so the result is
  * HTML-safe JSON, or JSON inside HTML), everything else as written. indent < 0: compact;
  * else members and elements on their own lines, indented by 2 per level from indent. */
@@ -294,7 +304,7 @@ static int jw_copy(jw *w, aws_jtext_val v, int indent, int depth)
 	while (k == '{' ? aws_jtext_member(&it, &name, &x) == 1 : aws_jtext_elem(&it, &x) == 1) {
 		e |= n++ ? jw_raw(w, ",", 1) : 0;
 		if (indent >= 0)
-			e |= aws_buf_printf(w->out, "\n%*s", indent + 2, "");
+			e |= jw_newline(w, indent + 2);
 		if (k == '{') {
 			e |= jw_jstr(w, name);
 			e |= jw_raw(w, indent >= 0 ? ": " : ":", indent >= 0 ? 2 : 1);
@@ -302,7 +312,7 @@ static int jw_copy(jw *w, aws_jtext_val v, int indent, int depth)
 		e |= jw_copy(w, x, indent >= 0 ? indent + 2 : -1, depth + 1);
 	}
 	if (n && indent >= 0)
-		e |= aws_buf_printf(w->out, "\n%*s", indent, "");
+		e |= jw_newline(w, indent);
 	return e | jw_raw(w, k == '{' ? "}" : "]", 1);
 }
 
