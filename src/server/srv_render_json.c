@@ -36,9 +36,22 @@ static int jw_raw(jw *w, const char *s, size_t n)
 	return w->html ? aws_jtext_html_escape(w->out, s, n, 0) : aws_buf_append(w->out, s, n);
 }
 
+/* JSON's punctuation and literals ({ } [ ] , : ": " null true false): text HTML leaves
+ * alone, appended as it is. */
+static int jw_plain(jw *w, const char *s, size_t n)
+{
+	return aws_buf_append(w->out, s, n);
+}
+
+/* A string's quote: &quot; in HTML, as the escaper writes it. */
+static int jw_quote(jw *w)
+{
+	return w->html ? aws_buf_append(w->out, "&quot;", 6) : aws_buf_putc(w->out, '"');
+}
+
 static int jw_str(jw *w, const char *s, size_t n)
 {
-	int e = jw_raw(w, "\"", 1);
+	int e = jw_quote(w);
 	if (w->html) {
 		/* JSON-escape into the cell: quotes and backslashes become \" \\ and control
 		 * characters \n or \u00XX — visible; then the HTML escaper handles < & '. */
@@ -55,7 +68,7 @@ static int jw_str(jw *w, const char *s, size_t n)
 	} else {
 		e |= aws_jtext_json_escape(w->out, s, n, AWS_JTEXT_HTML_SAFE);
 	}
-	return e | jw_raw(w, "\"", 1);
+	return e | jw_quote(w);
 }
 
 /* JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -95,7 +108,7 @@ static int jw_jstr(jw *w, aws_jtext_val v)
 	const char *s;
 	size_t n;
 	int r = srv_render_str_of(v, w->scratch, &s, &n);
-	return r < 0 ? -1 : r > 0 ? jw_raw(w, "null", 4) : jw_str(w, s, n);
+	return r < 0 ? -1 : r > 0 ? jw_plain(w, "null", 4) : jw_str(w, s, n);
 }
 
 /* An N value (a string of digits) as a JSON number, or as a string when it is not one. */
@@ -105,7 +118,7 @@ static int jw_num(jw *w, aws_jtext_val v)
 	size_t n;
 	int r = srv_render_str_of(v, w->scratch, &s, &n);
 	if (r != 0)
-		return r < 0 ? -1 : jw_raw(w, "null", 4);
+		return r < 0 ? -1 : jw_plain(w, "null", 4);
 	return is_json_number(s, n) ? jw_raw(w, s, n) : jw_str(w, s, n);
 }
 
@@ -156,16 +169,16 @@ static int jw_strings(jw *w, aws_jtext_val arr, int numbers)
 {
 	aws_jtext_iter it;
 	if (aws_jtext_iter_init(&it, arr, '[') < 0)
-		return jw_raw(w, "null", 4);
-	int e = jw_raw(w, "[", 1), first = 1;
+		return jw_plain(w, "null", 4);
+	int e = jw_plain(w, "[", 1), first = 1;
 	aws_jtext_val x;
 	while (aws_jtext_elem(&it, &x) == 1) {
 		if (!first)
-			e |= jw_raw(w, ",", 1);
+			e |= jw_plain(w, ",", 1);
 		first = 0;
 		e |= numbers ? jw_num(w, x) : jw_jstr(w, x);
 	}
-	return e | jw_raw(w, "]", 1);
+	return e | jw_plain(w, "]", 1);
 }
 
 /* An M value's members, or a whole item: an object of attribute values. */
@@ -173,18 +186,18 @@ static int jw_map(jw *w, aws_jtext_val m, int depth)
 {
 	aws_jtext_iter it;
 	if (aws_jtext_iter_init(&it, m, '{') < 0)
-		return jw_raw(w, "null", 4);
-	int e = jw_raw(w, "{", 1), first = 1;
+		return jw_plain(w, "null", 4);
+	int e = jw_plain(w, "{", 1), first = 1;
 	aws_jtext_val name, v;
 	while (aws_jtext_member(&it, &name, &v) == 1) {
 		if (!first)
-			e |= jw_raw(w, ",", 1);
+			e |= jw_plain(w, ",", 1);
 		first = 0;
 		e |= jw_jstr(w, name);
-		e |= jw_raw(w, ":", 1);
+		e |= jw_plain(w, ":", 1);
 		e |= jw_value(w, v, depth + 1);
 	}
-	return e | jw_raw(w, "}", 1);
+	return e | jw_plain(w, "}", 1);
 }
 
 static int jw_value(jw *w, aws_jtext_val av, int depth)
@@ -198,27 +211,27 @@ static int jw_value(jw *w, aws_jtext_val av, int depth)
 	if (a == A_N)
 		return jw_num(w, v);
 	if (a == A_BOOL)
-		return v.p[0] == 't' ? jw_raw(w, "true", 4) : jw_raw(w, "false", 5);
+		return v.p[0] == 't' ? jw_plain(w, "true", 4) : jw_plain(w, "false", 5);
 	if (a == A_M)
 		return jw_map(w, v, depth);
 	if (a == A_L) {
 		aws_jtext_iter it;
 		aws_jtext_iter_init(&it, v, '[');
-		int e = jw_raw(w, "[", 1), first = 1;
+		int e = jw_plain(w, "[", 1), first = 1;
 		aws_jtext_val x;
 		while (aws_jtext_elem(&it, &x) == 1) {
 			if (!first)
-				e |= jw_raw(w, ",", 1);
+				e |= jw_plain(w, ",", 1);
 			first = 0;
 			e |= jw_value(w, x, depth + 1);
 		}
-		return e | jw_raw(w, "]", 1);
+		return e | jw_plain(w, "]", 1);
 	}
 	if (a == A_SS || a == A_BS)
 		return jw_strings(w, v, 0);
 	if (a == A_NS)
 		return jw_strings(w, v, 1);
-	return jw_raw(w, "null", 4);   /* "NULL" and anything malformed */
+	return jw_plain(w, "null", 4);   /* "NULL" and anything malformed */
 }
 
 int srv_render_plain_json(aws_buf *out, aws_jtext_val av, aws_buf *scratch)
@@ -299,21 +312,21 @@ static int jw_copy(jw *w, aws_jtext_val v, int indent, int depth)
 		return jw_str(w, "(nested too deep)", 17);
 	aws_jtext_iter it;
 	aws_jtext_iter_init(&it, v, (char)k);
-	int e = jw_raw(w, k == '{' ? "{" : "[", 1), n = 0;
+	int e = jw_plain(w, k == '{' ? "{" : "[", 1), n = 0;
 	aws_jtext_val name, x;
 	while (k == '{' ? aws_jtext_member(&it, &name, &x) == 1 : aws_jtext_elem(&it, &x) == 1) {
-		e |= n++ ? jw_raw(w, ",", 1) : 0;
+		e |= n++ ? jw_plain(w, ",", 1) : 0;
 		if (indent >= 0)
 			e |= jw_newline(w, indent + 2);
 		if (k == '{') {
 			e |= jw_jstr(w, name);
-			e |= jw_raw(w, indent >= 0 ? ": " : ":", indent >= 0 ? 2 : 1);
+			e |= jw_plain(w, indent >= 0 ? ": " : ":", indent >= 0 ? 2 : 1);
 		}
 		e |= jw_copy(w, x, indent >= 0 ? indent + 2 : -1, depth + 1);
 	}
 	if (n && indent >= 0)
 		e |= jw_newline(w, indent);
-	return e | jw_raw(w, k == '{' ? "}" : "]", 1);
+	return e | jw_plain(w, k == '{' ? "}" : "]", 1);
 }
 
 /* ---- the JSON API bodies --------------------------------------------------------------- */
