@@ -19,7 +19,6 @@
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -47,6 +46,7 @@ struct srv_server {
 	int wake_fd;                      /* eventfd: wakes the loop for a command */
 	int epoll_fd;                     /* libmicrohttpd's, polled by the loop */
 	int idle_fd;                      /* ours: keep-alive connections waiting for a request */
+	int loop_fd;                      /* the loop's one wait: an epoll set of the four above */
 	atomic_int loop_cmd;              /* LOOP_RUN, LOOP_QUIESCE, LOOP_STOP */
 	atomic_int active;                /* requests between first callback and completion */
 	atomic_ulong completed;           /* requests finished, for the janitor's trim */
@@ -521,21 +521,41 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------- the event loop, start and stop ---------- */
 
-/* The event loop. libmicrohttpd runs in its "external" epoll mode, driven from here: poll()
- * on its epoll descriptor (and our wake-up eventfd) with the timeout it asks for, then
- * MHD_run(), which drains the ready events without blocking. Its own internal epoll thread
- * is not used because libmicrohttpd 0.9.75 keeps waiting with the full timeout after a
- * batch of exactly 128 events, so with 256 or 512 busy connections every reply waits for
- * the next unrelated event (bench/README.md); poll() mode avoids that but costs a scan of
- * every connection per wake-up. Quiescing happens here too, so the listening socket is
- * only ever touched by this thread. */
+/* The loop's descriptors, as loop_fd reports them (one bit each). */
+enum { LOOP_FD_MHD = 1, LOOP_FD_WAKE = 2, LOOP_FD_IDLE = 4, LOOP_FD_HTTP = 8 };
+
+/* One epoll set holding the loop's four descriptors (each itself pollable): one wait a turn
+ * costs one epoll_wait rather than a poll() that registers on four descriptors and takes
+ * itself off them again. Returns the set, or -1. */
+static int loop_fd_new(srv_server *s)
+{
+	int fd = epoll_create1(EPOLL_CLOEXEC);
+	const int fds[4] = {s->epoll_fd, s->wake_fd, s->idle_fd, aws_http_loop_fd(s->hloop)};
+	const unsigned bits[4] = {LOOP_FD_MHD, LOOP_FD_WAKE, LOOP_FD_IDLE, LOOP_FD_HTTP};
+	for (int i = 0; fd >= 0 && i < 4; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = bits[i]};
+		if (epoll_ctl(fd, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	return fd;
+}
+
+/* The event loop. libmicrohttpd runs in its "external" epoll mode, driven from here: one
+ * wait on loop_fd (its epoll descriptor, our wake-up eventfd, the idle connections and the
+ * item reads' transfers) with the timeout it asks for, then MHD_run(), which drains the
+ * ready events without blocking. Its own internal epoll thread is not used because
+ * libmicrohttpd 0.9.75 keeps waiting with the full timeout after a batch of exactly 128
+ * events, so with 256 or 512 busy connections every reply waits for the next unrelated
+ * event (bench/README.md); poll() mode avoids that but costs a scan of every connection per
+ * wake-up. Quiescing happens here too, so the listening socket is only ever touched by this
+ * thread. */
 static void *loop_main(void *arg)
 {
 	srv_server *s = arg;
 	loop_server = s;
-	struct pollfd p[4] = {{s->epoll_fd, POLLIN, 0}, {s->wake_fd, POLLIN, 0}, {s->idle_fd, POLLIN, 0},
-			      {aws_http_loop_fd(s->hloop), POLLIN, 0}};
-	int quiesced = 0;
+	int quiesced = 0, skipped = 0;
 	for (;;) {
 		int cmd = atomic_load(&s->loop_cmd);
 		if (cmd == LOOP_STOP)
@@ -558,17 +578,27 @@ static void *loop_main(void *arg)
 		long hms = aws_http_loop_timeout_ms(s->hloop);
 		if (hms >= 0 && hms < ms)
 			ms = (int)hms;
-		p[3].revents = 0;
-		if (poll(p, 4, ms) > 0) {
-			if (p[1].revents & POLLIN) {
-				uint64_t v;
-				if (read(s->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
-					srv_log_event(SRV_LOG_WARN, "loop", "wake-up read failed: %s", strerror(errno));
-			}
-			if (p[2].revents & POLLIN)
-				idle_ended(s);
+		/* libmicrohttpd has work at once (an answer to finish, a connection resumed): run it
+		 * without asking the kernel first — but only every other turn, so the other
+		 * descriptors are looked at however busy it stays. */
+		unsigned ready = 0;
+		if (ms == 0 && !skipped) {
+			skipped = 1;
+		} else {
+			struct epoll_event ev[4];
+			int n = epoll_wait(s->loop_fd, ev, 4, ms);
+			for (int i = 0; i < n; i++)
+				ready |= ev[i].data.u32;
+			skipped = 0;
 		}
-		aws_http_loop_run(s->hloop, p[3].revents != 0);   /* item reads that ended resume their connections */
+		if (ready & LOOP_FD_WAKE) {
+			uint64_t v;
+			if (read(s->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+				srv_log_event(SRV_LOG_WARN, "loop", "wake-up read failed: %s", strerror(errno));
+		}
+		if (ready & LOOP_FD_IDLE)
+			idle_ended(s);
+		aws_http_loop_run(s->hloop, (ready & LOOP_FD_HTTP) != 0);   /* item reads that ended resume their connections */
 		MHD_run(s->mhd);
 	}
 }
@@ -653,6 +683,8 @@ static void free_server(srv_server *s)
 		close(s->wake_fd);
 	if (s->idle_fd >= 0)
 		close(s->idle_fd);
+	if (s->loop_fd >= 0)
+		close(s->loop_fd);
 	pthread_mutex_destroy(&s->conns_mu);
 	free(s->by_fd);
 	free(s);
@@ -667,6 +699,7 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 	}
 	s->wake_fd = -1;
 	s->idle_fd = -1;
+	s->loop_fd = -1;
 	s->cfg = deps->cfg;
 	s->client = deps->client;
 	pthread_mutex_init(&s->conns_mu, NULL);
@@ -718,9 +751,12 @@ srv_server *srv_http_start(const srv_deps *deps, aws_error *err)
 	s->port = di ? di->port : cfg->listen_port;
 	const union MHD_DaemonInfo *ei = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	s->epoll_fd = ei ? ei->epoll_fd : -1;
-	if (s->epoll_fd < 0 || pthread_create(&s->loop, NULL, loop_main, s) != 0) {
+	if (s->epoll_fd >= 0)
+		s->loop_fd = loop_fd_new(s);
+	if (s->loop_fd < 0 || pthread_create(&s->loop, NULL, loop_main, s) != 0) {
 		aws_error_set(err, AWS_ERR_IO, "cannot start the event loop (%s)",
-			      s->epoll_fd < 0 ? "libmicrohttpd has no epoll descriptor" : "no thread");
+			      s->epoll_fd < 0 ? "libmicrohttpd has no epoll descriptor"
+			      : s->loop_fd < 0 ? strerror(errno) : "no thread");
 		srv_pipeline_stop(s->pl);
 		MHD_stop_daemon(s->mhd);
 		free_server(s);
