@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "aws_jtext.h"
 #include "srv_render.h"
 
 /* Adds each item of the array items to p as text written with jansson's flags (compact,
@@ -466,6 +467,48 @@ static void item_view_escapes_hostile_text_everywhere(void **state)
 	free(h);
 }
 
+/* The item's DynamoDB JSON on the item view is jansson's two-space indented form of it,
+ * HTML-escaped — at every depth, past 16 levels (32 spaces) too. */
+static void item_view_ddb_json_is_indented_at_any_depth(void **state)
+{
+	(void)state;
+	json_t *v = json_pack("{s:[s,{s:s}], s:{}}", "L", "x&y", "S", "<in>", "M");
+	for (int d = 0; d < 24; d++)
+		v = json_pack("{s:{s:o, s:{s:s}}}", "M", "deep", v, "n", "N", "-1.5");
+	json_t *item = json_pack("{s:{s:s}, s:o}", "itemID", "S", "k1", "m", v);
+	char *text = json_dumps(item, JSON_COMPACT);
+	char *want = json_dumps(item, JSON_INDENT(2));
+	assert_non_null(text);
+	assert_non_null(want);
+	aws_buf esc = AWS_BUF_INIT;
+	for (const char *line = want;;) {   /* line by line: the escaper shows a newline as \n */
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		assert_int_equal(aws_jtext_html_escape(&esc, line, n, 0), 0);
+		if (!nl)
+			break;
+		assert_int_equal(aws_buf_putc(&esc, '\n'), 0);
+		line = nl + 1;
+	}
+	srv_render_item_in in = {"t", "itemID", {text, strlen(text)}, -1};
+	aws_buf b = AWS_BUF_INIT;
+	assert_int_equal(srv_render_item(&b, &in), 0);
+	const char *open = "aria-labelledby=\"ddb-json\"><code>";
+	const char *at = strstr(b.data, open);
+	assert_non_null(at);
+	at += strlen(open);
+	const char *end = strstr(at, "</code>");
+	assert_non_null(end);
+	assert_int_equal((size_t)(end - at), esc.len);
+	assert_memory_equal(at, esc.data, esc.len);
+	assert_non_null(strstr(esc.data, "\n                                                  &quot;")); /* 50 spaces */
+	aws_buf_free(&b);
+	aws_buf_free(&esc);
+	free(text);
+	free(want);
+	json_decref(item);
+}
+
 static void item_json_has_the_plain_item_and_its_dynamodb_json(void **state)
 {
 	(void)state;
@@ -628,6 +671,7 @@ int main(void)
 		cmocka_unit_test(chosen_columns_are_shown_with_itemID_and_kept_in_links),
 		cmocka_unit_test(item_view_shows_every_attribute_typed_with_the_key_first),
 		cmocka_unit_test(item_view_escapes_hostile_text_everywhere),
+		cmocka_unit_test(item_view_ddb_json_is_indented_at_any_depth),
 		cmocka_unit_test(item_json_has_the_plain_item_and_its_dynamodb_json),
 		cmocka_unit_test(items_json_maps_every_type_to_plain_json),
 		cmocka_unit_test(items_json_cursor_is_null_at_the_end),
