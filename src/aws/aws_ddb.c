@@ -62,20 +62,30 @@ static int ddb_key_ok(const json_t *key, aws_error *err)
 	return 0;
 }
 
+static int dump_to_buf(const char *p, size_t n, void *ud)
+{
+	return aws_buf_append(ud, p, n);
+}
+
+/* The request written as it is sent, members in this order: a table name is only
+ * [A-Za-z0-9_.-] (checked), so it needs no escaping, and the key is dumped by jansson
+ * straight into the body. */
 int aws_ddb_get_item_request(const aws_ddb_get_item_input *in, char **body, aws_error *err)
 {
 	*body = NULL;
 	if (aws_ddb_table_name_ok(in->table, err) < 0 || ddb_key_ok(in->key, err) < 0)
 		return -1;
-	json_t *req = json_pack("{s:s, s:O, s:s}", "TableName", in->table, "Key", in->key,
-				"ReturnConsumedCapacity", "TOTAL");
-	if (req && in->consistent_read && json_object_set_new(req, "ConsistentRead", json_true()))
-		json_decref(req), req = NULL;
-	*body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	if (!*body)
+	aws_buf b = AWS_BUF_INIT;
+	int e = aws_buf_puts(&b, "{\"TableName\":\"") | aws_buf_puts(&b, in->table) | aws_buf_puts(&b, "\",\"Key\":");
+	e |= json_dump_callback(in->key, dump_to_buf, &b, JSON_COMPACT);
+	e |= aws_buf_puts(&b, in->consistent_read ? ",\"ReturnConsumedCapacity\":\"TOTAL\",\"ConsistentRead\":true}"
+						 : ",\"ReturnConsumedCapacity\":\"TOTAL\"}");
+	if (e) {
+		aws_buf_free(&b);
 		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory building "
 				     "the request");
+	}
+	*body = aws_buf_steal(&b, NULL);
 	return 0;
 }
 
