@@ -23,8 +23,7 @@ source bench/lib.sh
 bench_begin
 chmod 755 "$WORK"   # nginx workers run as nobody when started by root
 bench_dynalite
-"$CTL" table create --table bench --wait >/dev/null
-/usr/bin/python3 scripts/demo-items.py 300 | "$CTL" items load --table bench - >/dev/null
+bench_demo_table "$CTL"
 
 # The stub's answers, as dynalite gives them; then dynalite stops.
 "$CALL" json dynamodb GetItem \

@@ -97,27 +97,6 @@ static void pin(int cpu)
 	}
 }
 
-/* CPU (µs) a GetItem over r calls, made on CPU cpu; the thread goes back to CPU home. */
-static double getitem_us(aws_client *c, const char *table, const json_t *key, int r, int cpu, int home)
-{
-	pin(cpu);
-	double t0 = thread_cpu_ns();
-	for (int i = 0; i < r; i++) {
-		aws_ddb_get_item_input in = {.table = table, .key = key};
-		aws_ddb_get_item_output out;
-		memset(&out, 0, sizeof out);
-		aws_error e;
-		if (aws_ddb_get_item(c, &in, &out, &e) != 0 || !out.found) {
-			fprintf(stderr, "item_cost: GetItem failed: %s\n", out.found ? e.message : "not found");
-			exit(1);
-		}
-		aws_ddb_get_item_output_free(&out);
-	}
-	double us = (thread_cpu_ns() - t0) / r / 1e3;
-	pin(home);
-	return us;
-}
-
 typedef struct loop_get {
 	int finished, rc;
 	aws_buf body;
@@ -137,11 +116,36 @@ static void loop_done(void *ud, int rc, aws_buf *body, const aws_error *err)
 	}
 }
 
-/* The same, each GetItem made as the server's event loop makes it: its request built, one
- * attempt started on an aws_http_loop, the loop's descriptor waited on until it ends, the
- * answer read. */
-static double getitem_loop_us(aws_client *c, aws_http_loop *l, const char *table, const json_t *key, int r,
-			      int cpu, int home)
+/* One GetItem as the server's event loop makes it: its request built, one attempt started on
+ * l, the loop's descriptor waited on until it ends, the answer read. */
+static int get_item_on_loop(aws_client *c, aws_http_loop *l, const aws_ddb_get_item_input *in,
+			    aws_ddb_get_item_output *out, aws_error *err)
+{
+	loop_get g = {0};
+	char *body = NULL;
+	if (aws_ddb_get_item_request(in, &body, err) < 0 ||
+	    aws_json_call_start(c, l, &AWS_SERVICE_DYNAMODB, "GetItem", body, strlen(body), loop_done, &g, err) < 0) {
+		free(body);
+		return -1;
+	}
+	free(body);
+	while (!g.finished) {
+		struct pollfd pf = {aws_http_loop_fd(l), POLLIN, 0};
+		long ms = aws_http_loop_timeout_ms(l);
+		int n = poll(&pf, 1, ms < 0 || ms > 1000 ? 1000 : (int)ms);
+		aws_http_loop_run(l, n > 0);
+	}
+	int rc = g.rc == 0 ? aws_ddb_get_item_read(in->table, g.body.data, g.body.len, out, err) : -1;
+	if (g.rc != 0)
+		*err = g.err;
+	aws_buf_free(&g.body);
+	return rc;
+}
+
+/* CPU (µs) a GetItem over r calls, made on CPU cpu — blocking, or on the event loop l when l
+ * is given; the thread goes back to CPU home. */
+static double getitem_us(aws_client *c, aws_http_loop *l, const char *table, const json_t *key, int r, int cpu,
+			 int home)
 {
 	pin(cpu);
 	double t0 = thread_cpu_ns();
@@ -149,27 +153,13 @@ static double getitem_loop_us(aws_client *c, aws_http_loop *l, const char *table
 		aws_ddb_get_item_input in = {.table = table, .key = key};
 		aws_ddb_get_item_output out;
 		memset(&out, 0, sizeof out);
-		loop_get g = {0};
-		char *body = NULL;
-		if (aws_ddb_get_item_request(&in, &body, &g.err) < 0 ||
-		    aws_json_call_start(c, l, &AWS_SERVICE_DYNAMODB, "GetItem", body, strlen(body), loop_done, &g,
-					&g.err) < 0) {
-			fprintf(stderr, "item_cost: GetItem on a loop: %s\n", g.err.message);
+		aws_error e;
+		aws_error_clear(&e);
+		if ((l ? get_item_on_loop(c, l, &in, &out, &e) : aws_ddb_get_item(c, &in, &out, &e)) != 0 || !out.found) {
+			fprintf(stderr, "item_cost: GetItem%s failed: %s\n", l ? " on a loop" : "",
+				out.found ? e.message : "not found");
 			exit(1);
 		}
-		free(body);
-		while (!g.finished) {
-			struct pollfd pf = {aws_http_loop_fd(l), POLLIN, 0};
-			long ms = aws_http_loop_timeout_ms(l);
-			int n = poll(&pf, 1, ms < 0 || ms > 1000 ? 1000 : (int)ms);
-			aws_http_loop_run(l, n > 0);
-		}
-		if (g.rc != 0 || aws_ddb_get_item_read(table, g.body.data, g.body.len, &out, &g.err) != 0 ||
-		    !out.found) {
-			fprintf(stderr, "item_cost: GetItem on a loop failed: %s\n", g.rc || !out.found ? g.err.message : "not found");
-			exit(1);
-		}
-		aws_buf_free(&g.body);
 		aws_ddb_get_item_output_free(&out);
 	}
 	double us = (thread_cpu_ns() - t0) / r / 1e3;
@@ -214,15 +204,15 @@ int main(int argc, char **argv)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
 	double p[100], it[100], g[100], gl[100], rest[100], rest_l[100];
 	server_us(h, item, pid, 20);   /* warm: login cached, DescribeTable cached, connections open */
-	getitem_us(c, table, key, 20, cpu, home);
-	getitem_loop_us(c, l, table, key, 20, cpu, home);
+	getitem_us(c, NULL, table, key, 20, cpu, home);
+	getitem_us(c, l, table, key, 20, cpu, home);
 	for (int k = 0; k < rounds; k++) {
 		for (int step = 0; step < 4; step++) {
 			switch ((k + step) % 4) {
 			case 0: p[k] = server_us(h, ping, pid, r); break;
 			case 1: it[k] = server_us(h, item, pid, r); break;
-			case 2: g[k] = getitem_us(c, table, key, r, cpu, home); break;
-			default: gl[k] = getitem_loop_us(c, l, table, key, r, cpu, home); break;
+			case 2: g[k] = getitem_us(c, NULL, table, key, r, cpu, home); break;
+			default: gl[k] = getitem_us(c, l, table, key, r, cpu, home); break;
 			}
 		}
 		rest[k] = (it[k] - g[k]) / p[k];

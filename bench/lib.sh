@@ -7,6 +7,8 @@
 #   bench_dynalite       starts dynalite on a free port, waits for it; exports
 #                        AWS_ENDPOINT_URL_DYNAMODB (and a dead AWS_ENDPOINT_URL_SSM);
 #                        DYNALITE_PID
+#   bench_demo_table CTL table "bench" created and 300 demo items loaded (scripts/demo-items.py),
+#                        through the showtablectl CTL, in the dynalite started above
 #   port, wait_port P    a free port; wait until something listens on P
 
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -36,4 +38,9 @@ bench_dynalite() {
 	wait_port "$DPORT" || { echo "bench: dynalite did not start (see $WORK/dynalite.log)" >&2; exit 1; }
 	export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DPORT
 	export AWS_ENDPOINT_URL_SSM=http://127.0.0.1:$(port)   # nothing listens: the servers get --table
+}
+
+bench_demo_table() {
+	"$1" table create --table bench --wait >/dev/null
+	/usr/bin/python3 scripts/demo-items.py 300 | "$1" items load --table bench - >/dev/null
 }

@@ -89,66 +89,49 @@ int aws_ddb_get_item_request(const aws_ddb_get_item_input *in, char **body, aws_
 	return 0;
 }
 
+/* Where GetItem's answer has its Item and its ConsumedCapacity, as the walk finds them. */
+typedef struct get_item_spans {
+	const unsigned char *item, *item_end, *cc, *cc_end;
+	int item_ws;
+} get_item_spans;
+
+static int get_item_member(void *ud, aws_json_lex *l, const unsigned char *name, size_t nlen)
+{
+	get_item_spans *g = ud;
+	const unsigned char *b = l->p;
+	l->ws = 0;
+	if (aws_json_value(l, 1) < 0)
+		return -2;
+	if (nlen == 4 && memcmp(name, "Item", 4) == 0) {
+		g->item = b;
+		g->item_end = l->p;
+		g->item_ws = l->ws;
+	} else if (nlen == 16 && memcmp(name, "ConsumedCapacity", 16) == 0) {
+		g->cc = b;
+		g->cc_end = l->p;
+	}
+	return 0;
+}
+
 /* GetItem's answer read in one pass of the aws_json scanner (the whole text checked, as
  * jansson would), the Item kept as its own text: no tree is built for it, and none is
  * written back out. Returns 0, -1 with err for JSON that is not a GetItem answer, or -2
  * when the text is not one JSON object (l says why and where). */
 static int get_item_scan(aws_json_lex *l, aws_ddb_get_item_output *out, aws_error *err)
 {
-	const unsigned char *item = NULL, *item_end = NULL, *cc = NULL, *cc_end = NULL;
-	int item_ws = 0;
-	aws_json_ws(l);
-	if (l->p >= l->end || *l->p != '{') {
-		l->why = l->p >= l->end ? "empty body" : "not a JSON object";
-		return -2;
-	}
-	l->p++;
-	aws_json_ws(l);
-	int empty = l->p < l->end && *l->p == '}';
-	if (empty)
-		l->p++;
-	while (!empty) {
-		const unsigned char *name;
-		size_t nlen;
-		if (aws_json_member(l, &name, &nlen) < 0)
-			return -2;
-		const unsigned char *b = l->p;
-		l->ws = 0;
-		if (aws_json_value(l, 1) < 0)
-			return -2;
-		if (nlen == 4 && memcmp(name, "Item", 4) == 0) {
-			item = b;
-			item_end = l->p;
-			item_ws = l->ws;
-		} else if (nlen == 16 && memcmp(name, "ConsumedCapacity", 16) == 0) {
-			cc = b;
-			cc_end = l->p;
-		}
-		aws_json_ws(l);
-		if (l->p < l->end && *l->p == ',') {
-			l->p++;
-			continue;
-		}
-		if (l->p < l->end && *l->p == '}') {
-			l->p++;
-			if (aws_json_names_end(l, 0) < 0)
-				return -2;
-			break;
-		}
-		return aws_json_fail(l, "expected ',' or '}'"), -2;
-	}
-	aws_json_ws(l);
-	if (l->p != l->end)
-		return aws_json_fail(l, "text after the JSON object"), -2;
-	if (item && *item != '{')
+	get_item_spans g = {0};
+	int rc = aws_ddb_answer_walk(l, get_item_member, &g);
+	if (rc < 0)
+		return rc;
+	if (g.item && *g.item != '{')
 		return aws_ddb_bad_field(err, "GetItem", "Item", "an object");
-	if (cc && aws_ddb_capacity_text((const char *)cc, (size_t)(cc_end - cc), "GetItem",
-					&out->capacity_units, err) < 0)
+	if (g.cc && aws_ddb_capacity_text((const char *)g.cc, (size_t)(g.cc_end - g.cc), "GetItem",
+					  &out->capacity_units, err) < 0)
 		return -1;
-	if (item && aws_ddb_compact_append(&out->item, (const char *)item, (size_t)(item_end - item),
-					   item_ws) < 0)
+	if (g.item && aws_ddb_compact_append(&out->item, (const char *)g.item, (size_t)(g.item_end - g.item),
+					     g.item_ws) < 0)
 		return aws_error_set(err, AWS_ERR_NOMEM, "DynamoDB GetItem: out of memory");
-	out->found = item != NULL;
+	out->found = g.item != NULL;
 	return 0;
 }
 

@@ -145,3 +145,45 @@ int aws_ddb_compact_append(aws_buf *out, const char *p, size_t n, int has_space)
 	out->data[out->len] = '\0';
 	return 0;
 }
+
+int aws_ddb_answer_walk(aws_json_lex *l, aws_ddb_member_fn *member, void *ud)
+{
+	aws_json_ws(l);
+	if (l->p >= l->end) {
+		l->p = l->base;
+		l->why = "empty body";   /* not "truncated": there is nothing to cut */
+		return -2;
+	}
+	if (*l->p != '{')
+		return aws_json_fail(l, "not a JSON object"), -2;
+	l->p++;
+	aws_json_ws(l);
+	int empty = l->p < l->end && *l->p == '}';
+	if (empty)
+		l->p++;
+	while (!empty) {
+		const unsigned char *name;
+		size_t nlen;
+		if (aws_json_member(l, &name, &nlen) < 0)
+			return -2;
+		int rc = member(ud, l, name, nlen);
+		if (rc < 0)
+			return rc;
+		aws_json_ws(l);
+		if (l->p < l->end && *l->p == ',') {
+			l->p++;
+			continue;
+		}
+		if (l->p < l->end && *l->p == '}') {
+			l->p++;
+			if (aws_json_names_end(l, 0) < 0)
+				return -2;
+			break;
+		}
+		return aws_json_fail(l, "expected ',' or '}'"), -2;
+	}
+	aws_json_ws(l);
+	if (l->p != l->end)
+		return aws_json_fail(l, "text after the JSON object"), -2;
+	return 0;
+}

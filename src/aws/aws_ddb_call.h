@@ -9,6 +9,7 @@
 #include "aws_buf.h"
 #include "aws_client.h"
 #include "aws_error.h"
+#include "aws_json.h"
 
 /* 0 when t is a valid table name (3 to 255 of [A-Za-z0-9_.-]); else AWS_ERR_INVALID. */
 int aws_ddb_table_name_ok(const char *t, aws_error *err);
@@ -31,6 +32,16 @@ int aws_ddb_capacity(const json_t *resp, const char *op, double *units, aws_erro
  * scanner): *units its CapacityUnits, -1 when absent; -1 with AWS_ERR_PROTOCOL when the
  * value is not an object or CapacityUnits is not a number. Allocates nothing. */
 int aws_ddb_capacity_text(const char *p, size_t n, const char *op, double *units, aws_error *err);
+
+/* Reads the text in l as one JSON object, a DynamoDB answer, in one aws_json scanner pass,
+ * calling member(ud, l, name, nlen) with l at each member's value (name: the text between its
+ * quotes). member reads the value — aws_json_value, or steps of its own — and returns 0, -1
+ * with its err set (JSON, but not the answer expected: the walk stops), or -2 (not JSON: l
+ * says why). The walk checks the rest: separators, no name given twice, nothing after the
+ * object. Returns 0, -1, or -2 with l->why and l->p saying why and where ("empty body" for
+ * one with nothing in it). */
+typedef int aws_ddb_member_fn(void *ud, aws_json_lex *l, const unsigned char *name, size_t nlen);
+int aws_ddb_answer_walk(aws_json_lex *l, aws_ddb_member_fn *member, void *ud);
 
 /* Appends the checked JSON value p[0..n) to out on one line: as it is, or without the
  * whitespace outside its strings when has_space. 0, or -1 when out cannot grow. */

@@ -180,7 +180,6 @@ static int ddb_page_add(aws_ddb_scan_page *pg, size_t off, size_t len, int ws)
 	return 0;
 }
 
-/* Reads the Scan response in pg->body (base) into the page's fields. */
 /* The page's text stopped being JSON at l's position (l->why says how): -2, for
  * aws_ddb_scan_text to report as the client reports a bad body. */
 static int ddb_scan_not_json(aws_json_lex *l, const char *why)
@@ -226,93 +225,73 @@ static int ddb_scan_items(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error *err
 	}
 }
 
+/* What the walk over a Scan page has found so far. */
+typedef struct scan_walk {
+	aws_ddb_scan_page *pg;
+	aws_error *err;
+	long count, scanned;
+	int seen_items;
+	const unsigned char *lek_at, *lek_end, *cc_at, *cc_end;
+} scan_walk;
+
+static int scan_member(void *ud, aws_json_lex *l, const unsigned char *name, size_t nlen)
+{
+	scan_walk *w = ud;
+#define DDB_IS(s) (nlen == sizeof(s) - 1 && memcmp(name, s, nlen) == 0)
+	if (DDB_IS("Items")) {
+		if (w->seen_items++ || l->p >= l->end || *l->p != '[')
+			return aws_ddb_bad_field(w->err, "Scan", "Items", "one array");
+		return ddb_scan_items(w->pg, l, w->err);
+	}
+	if (DDB_IS("Count") || DDB_IS("ScannedCount")) {
+		long *dst = DDB_IS("Count") ? &w->count : &w->scanned;
+		if (*dst >= 0 || ddb_count(l, dst) < 0)
+			return aws_ddb_bad_field(w->err, "Scan", DDB_IS("Count") ? "Count" : "ScannedCount",
+						 "a non-negative integer");
+		return 0;
+	}
+	const unsigned char *b = l->p;
+	if (aws_json_value(l, 1) < 0)
+		return -2;
+	if (DDB_IS("LastEvaluatedKey")) {
+		if (w->lek_at)
+			return aws_ddb_bad_field(w->err, "Scan", "LastEvaluatedKey", "given once");
+		w->lek_at = b;
+		w->lek_end = l->p;
+	} else if (DDB_IS("ConsumedCapacity")) {
+		w->cc_at = b;
+		w->cc_end = l->p;
+	}
+#undef DDB_IS
+	return 0;
+}
+
 /* Reads the Scan response in l (pg->body) into the page's fields: the whole text is
  * checked by the aws_json scanner on the way, the only check it gets (aws_json_call_raw).
  * Returns 0; -1 with *err for a response that is JSON but not a Scan page; -2 when the text
  * is not one JSON object (l->why and l->p say why and where). */
 static int ddb_scan_page_read(aws_ddb_scan_page *pg, aws_json_lex *l, aws_error *err)
 {
-	long count = -1, scanned = -1;
-	int seen_items = 0;
-	const unsigned char *lek_at = NULL, *lek_end = NULL, *cc_at = NULL, *cc_end = NULL;
-	aws_json_ws(l);
-	if (l->p >= l->end) {
-		l->p = l->base;
-		l->why = "empty body";   /* not "truncated": there is nothing to cut */
-		return -2;
-	}
-	if (*l->p != '{')
-		return ddb_scan_not_json(l, "not a JSON object");
-	l->p++;
-	aws_json_ws(l);
-	int empty = l->p < l->end && *l->p == '}';
-	if (empty)
-		l->p++;
-	while (!empty) {
-		const unsigned char *name;
-		size_t nlen;
-		if (aws_json_member(l, &name, &nlen) < 0)
-			return ddb_scan_not_json(l, NULL);
-#define DDB_IS(s) (nlen == sizeof(s) - 1 && memcmp(name, s, nlen) == 0)
-		if (DDB_IS("Items")) {
-			if (seen_items++ || l->p >= l->end || *l->p != '[')
-				return aws_ddb_bad_field(err, "Scan", "Items", "one array");
-			int irc = ddb_scan_items(pg, l, err);
-			if (irc < 0)
-				return irc;
-		} else if (DDB_IS("Count") || DDB_IS("ScannedCount")) {
-			long *dst = DDB_IS("Count") ? &count : &scanned;
-			if (*dst >= 0 || ddb_count(l, dst) < 0)
-				return aws_ddb_bad_field(err, "Scan", DDB_IS("Count") ? "Count" : "ScannedCount",
-						     "a non-negative integer");
-		} else {
-			const unsigned char *b = l->p;
-			if (aws_json_value(l, 1) < 0)
-				return ddb_scan_not_json(l, NULL);
-			if (DDB_IS("LastEvaluatedKey")) {
-				if (lek_at)
-					return aws_ddb_bad_field(err, "Scan", "LastEvaluatedKey", "given once");
-				lek_at = b;
-				lek_end = l->p;
-			} else if (DDB_IS("ConsumedCapacity")) {
-				cc_at = b;
-				cc_end = l->p;
-			}
-		}
-#undef DDB_IS
-		aws_json_ws(l);
-		if (l->p < l->end && *l->p == ',') {
-			l->p++;
-			continue;
-		}
-		if (l->p < l->end && *l->p == '}') {
-			l->p++;
-			if (aws_json_names_end(l, 0) < 0)
-				return ddb_scan_not_json(l, NULL);
-			break;
-		}
-		return ddb_scan_not_json(l, "expected ',' or '}'");
-	}
-	aws_json_ws(l);
-	if (l->p != l->end) {
-		return ddb_scan_not_json(l, "text after the JSON object");
-	}
-	if (!seen_items)
+	scan_walk w = {.pg = pg, .err = err, .count = -1, .scanned = -1};
+	int rc = aws_ddb_answer_walk(l, scan_member, &w);
+	if (rc < 0)
+		return rc;
+	if (!w.seen_items)
 		return aws_ddb_bad_field(err, "Scan", "Items", "an array");
-	if (lek_at) {
+	if (w.lek_at) {
 		json_error_t jerr;
-		pg->last_evaluated_key = json_loadb((const char *)lek_at, (size_t)(lek_end - lek_at),
+		pg->last_evaluated_key = json_loadb((const char *)w.lek_at, (size_t)(w.lek_end - w.lek_at),
 						    JSON_ALLOW_NUL | JSON_DECODE_ANY |
 						    JSON_REJECT_DUPLICATES, &jerr);
 		if (!pg->last_evaluated_key)
 			return aws_ddb_bad_field(err, "Scan", "LastEvaluatedKey", "valid JSON");
 	}
-	if (cc_at && aws_ddb_capacity_text((const char *)cc_at, (size_t)(cc_end - cc_at), "Scan",
-					   &pg->capacity_units, err) < 0)
+	if (w.cc_at && aws_ddb_capacity_text((const char *)w.cc_at, (size_t)(w.cc_end - w.cc_at), "Scan",
+					     &pg->capacity_units, err) < 0)
 		return -1;
-	pg->count = count;
-	pg->scanned_count = scanned;
-	return ddb_scan_counts_ok(count, scanned, pg->nitems, pg->last_evaluated_key, err);
+	pg->count = w.count;
+	pg->scanned_count = w.scanned;
+	return ddb_scan_counts_ok(w.count, w.scanned, pg->nitems, pg->last_evaluated_key, err);
 }
 
 int aws_ddb_scan_text(aws_client *c, const aws_ddb_scan_input *in, aws_ddb_scan_page *page,
