@@ -407,8 +407,9 @@ static void push_report(const image_args *a, const registry_stats *st, const cha
 		       (double)st->bytes_uploaded / 1e6, st->blobs_skipped, seconds);
 	else if (!a->quiet)
 		fprintf(stderr, "pushed in %.2f s: %zu blobs uploaded (%.2f MB), %zu already there, "
-			"%zu retries, %zu requests\n", seconds, st->blobs_uploaded,
-			(double)st->bytes_uploaded / 1e6, st->blobs_skipped, st->retries, st->requests);
+			"%zu retries (%.3f s waiting), %zu requests\n", seconds, st->blobs_uploaded,
+			(double)st->bytes_uploaded / 1e6, st->blobs_skipped, st->retries,
+			(double)st->backoff_ms / 1e3, st->requests);
 }
 
 /* The layout's blobs and manifests to the target, then the report. */

@@ -37,13 +37,15 @@ struct registry {
 	registry_stats st;
 };
 
+/* Waits before retry number `attempt` (1 = the first): a time drawn uniformly up to
+ * base × 2^(attempt−1), at most 4 s ("full jitter", as the AWS SDKs retry), so pushes that
+ * failed together do not come back together. */
 static void reg_backoff(registry *r, int attempt)
 {
-	long ms = r->base_ms;
-	for (int i = 1; i < attempt && ms < 4000; i++)
-		ms *= 2;
-	aws_sleep_ms(ms > 4000 ? 4000 : ms);
+	long ms = aws_backoff_ms(attempt > 1 ? attempt - 1 : 0, r->base_ms, 4000);
+	aws_sleep_ms(ms);
 	r->st.retries++;
+	r->st.backoff_ms += (uint64_t)ms;
 }
 
 registry *registry_new(aws_http *http, const registry_opts *o, aws_error *err)

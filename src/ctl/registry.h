@@ -31,7 +31,8 @@ typedef struct registry_opts {
 	const char *login_hint;   /* what to tell a person on 401, NULL = "--username/--password-stdin" */
 	size_t chunk_size;        /* blobs larger than this go in PATCH chunks of this size; 0 = 5 MiB */
 	int max_attempts;         /* per blob and per idempotent request; 0 = 4 */
-	long retry_base_ms;       /* first backoff; 0 = 250 ms (doubling, capped at 4 s) */
+	long retry_base_ms;       /* the first wait's ceiling; 0 = 250 ms (doubling, capped at 4 s;
+				     each wait drawn uniformly up to its ceiling) */
 	long timeout_ms;          /* per request; 0 = 300000 (uploads can be slow) */
 } registry_opts;
 
@@ -41,6 +42,7 @@ typedef struct registry_stats {
 	size_t blobs_skipped;     /* already in the registry */
 	uint64_t bytes_uploaded;
 	size_t retries;           /* attempts beyond the first, all kinds */
+	uint64_t backoff_ms;      /* time waited before them */
 	size_t requests;
 	int manifest_skipped;     /* the manifest was already there under that digest */
 } registry_stats;

@@ -530,6 +530,29 @@ def assert_complete(built, port):
     assert f"showtable:{built['digest']}" in st["manifests"]
 
 
+def test_retry_waits_are_drawn_at_random_below_their_ceiling(built):
+    """Three pushes meeting the same fault: each reports its retries and the time it waited
+    before them, within the ceilings (400 ms doubling per retry of a request, 4 s at most),
+    and the waits differ from push to push (full jitter: equal waits would make pushes that
+    failed together retry together)."""
+    env = dict(built["env"], SHOWTABLE_REGISTRY_RETRY_MS="400")
+    waits = []
+    for _ in range(3):
+        with fake_registry() as port:
+            fake_call(port, "/_faults", [{"method": "PATCH", "action": "partial", "count": 1}])
+            r = ctl(["image", "push", "--no-build", "--out", built["out"], "--registry",
+                     f"127.0.0.1:{port}", "--insecure-http", "--chunk-size", "1048576"], env)
+            assert r.returncode == 0, r.stderr
+            m = re.search(r"(\d+) retries \(([\d.]+) s waiting\)", r.stderr)
+            assert m, r.stderr
+            retries, waited = int(m[1]), float(m[2])
+            assert retries >= 1
+            assert 0 <= waited <= retries * 4.0
+            waits.append(waited)
+            assert_complete(built, port)
+    assert len(set(waits)) > 1, waits
+
+
 def test_500_mid_upload_is_resumed_and_the_image_is_complete(built):
     with fake_registry() as port:
         # the 3rd chunk of the big layer: half of it is stored, then 500
