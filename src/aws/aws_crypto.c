@@ -13,55 +13,6 @@
 
 #define HMAC_BLOCK 64   /* SHA-256's block size: the HMAC key is padded or hashed to it */
 
-struct aws_hmac_key {
-	EVP_MD *md;
-	EVP_MD_CTX *inner;   /* SHA-256 state after absorbing key ^ ipad */
-	EVP_MD_CTX *outer;   /* ... and after key ^ opad */
-};
-
-aws_hmac_key *aws_hmac_key_new(const void *key, size_t len)
-{
-	aws_hmac_key *k = calloc(1, sizeof *k);
-	if (!k)
-		return NULL;
-	k->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	k->inner = EVP_MD_CTX_new();
-	k->outer = EVP_MD_CTX_new();
-	uint8_t block[HMAC_BLOCK] = {0}, pad[HMAC_BLOCK];
-	int ok = k->md && k->inner && k->outer;
-	if (ok && len > HMAC_BLOCK) {   /* RFC 2104: a long key is replaced by its hash */
-		unsigned int n = AWS_SHA256_LEN;
-		ok = EVP_Digest(key, len, block, &n, k->md, NULL);
-	} else if (ok && len > 0) {
-		memcpy(block, key, len);
-	}
-	for (int i = 0; ok && i < HMAC_BLOCK; i++)
-		pad[i] = block[i] ^ 0x36;
-	ok = ok && EVP_DigestInit_ex2(k->inner, k->md, NULL) &&
-	     EVP_DigestUpdate(k->inner, pad, sizeof pad);
-	for (int i = 0; ok && i < HMAC_BLOCK; i++)
-		pad[i] = block[i] ^ 0x5c;
-	ok = ok && EVP_DigestInit_ex2(k->outer, k->md, NULL) &&
-	     EVP_DigestUpdate(k->outer, pad, sizeof pad);
-	OPENSSL_cleanse(block, sizeof block);
-	OPENSSL_cleanse(pad, sizeof pad);
-	if (!ok) {
-		aws_hmac_key_free(k);
-		return NULL;
-	}
-	return k;
-}
-
-void aws_hmac_key_free(aws_hmac_key *k)
-{
-	if (!k)
-		return;
-	EVP_MD_CTX_free(k->inner);   /* cleanses the state */
-	EVP_MD_CTX_free(k->outer);
-	EVP_MD_free(k->md);
-	free(k);
-}
-
 /* One scratch context per thread, reused by every signature on that thread (whatever the
  * key): the thread-local pointer is the fast path, the pthread key frees it when the thread
  * exits. The main thread's context lives until the process exits. */
@@ -95,8 +46,9 @@ static EVP_MD_CTX *scratch_ctx(void)
 	return scratch = c;
 }
 
-/* SHA-256 as libcrypto's provider implements it, fetched once for the process: the one-shot
- * calls below would otherwise look it up on every call (EVP_sha256() is only a name). */
+/* SHA-256 as libcrypto's provider implements it, fetched once for the process and shared by
+ * every hash and prepared key below; a one-shot EVP call would look it up each time
+ * (EVP_sha256() is only a name). */
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static EVP_MD *sha256_md;
 
@@ -128,30 +80,74 @@ void aws_sha256(const void *data, size_t len, uint8_t out[AWS_SHA256_LEN])
 		EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
 }
 
+/* key's two HMAC pads: key^ipad and key^opad over SHA-256's 64-byte block (a key longer
+ * than the block replaced by its hash first, as RFC 2104 says). */
+static void hmac_pads(const void *key, size_t len, uint8_t ipad[HMAC_BLOCK], uint8_t opad[HMAC_BLOCK])
+{
+	uint8_t block[HMAC_BLOCK] = {0};
+	if (len > HMAC_BLOCK)
+		aws_sha256(key, len, block);
+	else if (len > 0)
+		memcpy(block, key, len);
+	for (int i = 0; i < HMAC_BLOCK; i++) {
+		ipad[i] = block[i] ^ 0x36;
+		opad[i] = block[i] ^ 0x5c;
+	}
+	OPENSSL_cleanse(block, sizeof block);
+}
+
 void aws_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
 		     uint8_t out[AWS_SHA256_LEN])
 {
-	uint8_t block[HMAC_BLOCK] = {0}, pad[HMAC_BLOCK], ih[AWS_SHA256_LEN];
+	uint8_t ipad[HMAC_BLOCK], opad[HMAC_BLOCK], ih[AWS_SHA256_LEN];
 	unsigned int n = AWS_SHA256_LEN;
-	int ok = 1;
-	if (key_len > HMAC_BLOCK)   /* RFC 2104: a long key is replaced by its hash */
-		aws_sha256(key, key_len, block);
-	else if (key_len > 0)
-		memcpy(block, key, key_len);
-	for (int i = 0; i < HMAC_BLOCK; i++)
-		pad[i] = block[i] ^ 0x36;
+	hmac_pads(key, key_len, ipad, opad);
 	EVP_MD_CTX *c = sha256_begin();
-	ok = c && EVP_DigestUpdate(c, pad, sizeof pad) && EVP_DigestUpdate(c, data, len) &&
-	     EVP_DigestFinal_ex(c, ih, &n);
-	for (int i = 0; i < HMAC_BLOCK; i++)
-		pad[i] = block[i] ^ 0x5c;
-	ok = ok && (c = sha256_begin()) && EVP_DigestUpdate(c, pad, sizeof pad) &&
+	int ok = c && EVP_DigestUpdate(c, ipad, sizeof ipad) && EVP_DigestUpdate(c, data, len) &&
+		 EVP_DigestFinal_ex(c, ih, &n);
+	ok = ok && (c = sha256_begin()) && EVP_DigestUpdate(c, opad, sizeof opad) &&
 	     EVP_DigestUpdate(c, ih, sizeof ih) && EVP_DigestFinal_ex(c, out, &n);
 	if (!ok)
 		HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n);
-	OPENSSL_cleanse(block, sizeof block);
-	OPENSSL_cleanse(pad, sizeof pad);
+	OPENSSL_cleanse(ipad, sizeof ipad);
+	OPENSSL_cleanse(opad, sizeof opad);
 	OPENSSL_cleanse(ih, sizeof ih);
+}
+
+struct aws_hmac_key {
+	EVP_MD_CTX *inner;   /* SHA-256 state after absorbing key ^ ipad */
+	EVP_MD_CTX *outer;   /* ... and after key ^ opad */
+};
+
+aws_hmac_key *aws_hmac_key_new(const void *key, size_t len)
+{
+	aws_hmac_key *k = calloc(1, sizeof *k);
+	if (!k)
+		return NULL;
+	const EVP_MD *md = sha256();
+	k->inner = EVP_MD_CTX_new();
+	k->outer = EVP_MD_CTX_new();
+	uint8_t ipad[HMAC_BLOCK], opad[HMAC_BLOCK];
+	hmac_pads(key, len, ipad, opad);
+	int ok = md && k->inner && k->outer && EVP_DigestInit_ex2(k->inner, md, NULL) &&
+		 EVP_DigestUpdate(k->inner, ipad, sizeof ipad) && EVP_DigestInit_ex2(k->outer, md, NULL) &&
+		 EVP_DigestUpdate(k->outer, opad, sizeof opad);
+	OPENSSL_cleanse(ipad, sizeof ipad);
+	OPENSSL_cleanse(opad, sizeof opad);
+	if (!ok) {
+		aws_hmac_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+void aws_hmac_key_free(aws_hmac_key *k)
+{
+	if (!k)
+		return;
+	EVP_MD_CTX_free(k->inner);   /* cleanses the state */
+	EVP_MD_CTX_free(k->outer);
+	free(k);
 }
 
 int aws_hmac_key_sign(const aws_hmac_key *k, const void *data, size_t len,
