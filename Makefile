@@ -54,7 +54,7 @@ endif
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-AWS_PKGS    = libcurl jansson libcrypto expat
+AWS_PKGS    = libcurl jansson libcrypto expat zlib
 SERVER_PKGS = libmicrohttpd libcrypt zlib
 CTL_PKGS    = libarchive zlib libcrypt yaml-0.1
 ifeq ($(ARCH),arm64)

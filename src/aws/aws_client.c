@@ -2,8 +2,9 @@
  *
  * Every call is: resolve the endpoint (cached per service) → credentials → SigV4 → one
  * HTTP attempt → classify. Retries follow the SDKs' "standard" mode: throttling codes,
- * 500/502/503/504 and transport failures are retried with full-jitter backoff, guarded by
- * a retry quota so a broken endpoint is not hammered; every other error returns at once.
+ * 500/502/503/504, transport failures and answers damaged on the way (a body that fails the
+ * CRC-32 DynamoDB sends in x-amz-crc32) are retried with full-jitter backoff, guarded by a
+ * retry quota so a broken endpoint is not hammered; every other error returns at once.
  */
 #include "aws_client.h"
 
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "aws_client_internal.h"
 #include "aws_config.h"
@@ -30,20 +32,20 @@
 /* Service descriptors, from each service's API reference / SDK model (serviceId,
  * endpointPrefix, signingName, protocol, targetPrefix, apiVersion). */
 const aws_service AWS_SERVICE_DYNAMODB = {"DynamoDB", "dynamodb", "dynamodb", "1.0",
-					  "DynamoDB_20120810", "2012-08-10"};
-const aws_service AWS_SERVICE_SSM = {"SSM", "ssm", "ssm", "1.1", "AmazonSSM", "2014-11-06"};
-const aws_service AWS_SERVICE_STS = {"STS", "sts", "sts", NULL, NULL, "2011-06-15"};
+					  "DynamoDB_20120810", "2012-08-10", "x-amz-crc32"};
+const aws_service AWS_SERVICE_SSM = {"SSM", "ssm", "ssm", "1.1", "AmazonSSM", "2014-11-06", NULL};
+const aws_service AWS_SERVICE_STS = {"STS", "sts", "sts", NULL, NULL, "2011-06-15", NULL};
 const aws_service AWS_SERVICE_CLOUDFORMATION = {"CloudFormation", "cloudformation",
-						"cloudformation", NULL, NULL, "2010-05-15"};
+						"cloudformation", NULL, NULL, "2010-05-15", NULL};
 /* ECR's API endpoint is api.ecr.<region> (what the SDKs and CLI use); it signs as "ecr". */
 const aws_service AWS_SERVICE_ECR = {"ECR", "api.ecr", "ecr", "1.1",
-				     "AmazonEC2ContainerRegistry_V20150921", "2015-09-21"};
+				     "AmazonEC2ContainerRegistry_V20150921", "2015-09-21", NULL};
 const aws_service AWS_SERVICE_LOGS = {"CloudWatch Logs", "logs", "logs", "1.1", "Logs_20140328",
-				      "2014-03-28"};
+				      "2014-03-28", NULL};
 const aws_service AWS_SERVICE_ECS = {"ECS", "ecs", "ecs", "1.1",
-				     "AmazonEC2ContainerServiceV20141113", "2014-11-13"};
+				     "AmazonEC2ContainerServiceV20141113", "2014-11-13", NULL};
 const aws_service AWS_SERVICE_ELBV2 = {"Elastic Load Balancing v2", "elasticloadbalancing",
-				       "elasticloadbalancing", NULL, NULL, "2015-12-01"};
+				       "elasticloadbalancing", NULL, NULL, "2015-12-01", NULL};
 
 #define CLIENT_MAX_ENDPOINTS 16
 #define CLIENT_BACKOFF_BASE_MS 100L
@@ -334,6 +336,49 @@ void aws_client_parse_error(const char *service_id, const char *operation, const
 		*err = e;
 }
 
+int aws_client_body_intact(const aws_service *svc, const char *op, const char *endpoint,
+			   const aws_http_response *resp, aws_error *err)
+{
+	char said[32];
+	if (!svc->crc32_header || !aws_http_header(resp, svc->crc32_header, said, sizeof said))
+		return 1;
+	/* The CRC of the bytes as they came (before any content decoding: none is asked for). */
+	uLong crc = crc32(0L, Z_NULL, 0);
+	const unsigned char *p = (const unsigned char *)resp->body.data;
+	for (size_t left = p ? resp->body.len : 0; left > 0;) {
+		uInt n = left > 1u << 30 ? 1u << 30 : (uInt)left;
+		crc = crc32(crc, p, n);
+		p += n;
+		left -= n;
+	}
+	char *end = said;
+	unsigned long long want = 0;
+	int number = said[0] >= '0' && said[0] <= '9' && strlen(said) <= 10;
+	if (number) {
+		want = strtoull(said, &end, 10);
+		number = *end == '\0' && want <= 0xffffffffULL;
+	}
+	if (number && want == (unsigned long long)(crc & 0xffffffffUL))
+		return 1;
+	char shown[40];
+	aws_error_snippet(said, strlen(said), shown, sizeof shown);
+	if (number)
+		aws_error_set(err, AWS_ERR_PROTOCOL, "%s %s at %s: the HTTP %ld answer was damaged on the way: "
+			      "its %zu-byte body has CRC-32 %lu, its %s header says %s", svc->service_id, op,
+			      endpoint, resp->status, resp->body.len, (unsigned long)(crc & 0xffffffffUL),
+			      svc->crc32_header, shown);
+	else
+		aws_error_set(err, AWS_ERR_PROTOCOL, "%s %s at %s: the HTTP %ld answer's %s header is not a "
+			      "CRC-32 (a decimal number below 2^32): \"%s\"", svc->service_id, op, endpoint,
+			      resp->status, svc->crc32_header, shown);
+	if (err) {
+		err->http_status = (int)resp->status;
+		if (!aws_http_header(resp, "x-amzn-RequestId", err->request_id, sizeof err->request_id))
+			aws_http_header(resp, "x-amz-request-id", err->request_id, sizeof err->request_id);
+	}
+	return 0;
+}
+
 /* The protocol error for a 2xx body that is not one JSON object: why and where, the text
  * near it, the HTTP status and the request id (for the service's support). */
 static void client_bad_body(const aws_service *svc, const char *op, const char *endpoint,
@@ -424,6 +469,8 @@ static client_outcome client_judge(const client_req *q, const client_endpoint *e
 			return CO_RETRY_TRANSPORT;
 		return CO_FATAL;
 	}
+	if (!aws_client_body_intact(q->svc, q->op, ep->base, resp, err))
+		return CO_RETRY;
 	if (resp->status >= 200 && resp->status < 300) {
 		const char *why;
 		size_t at;

@@ -6,7 +6,9 @@
  * max_attempts, exponential backoff with full jitter, base 100 ms, cap 20 s) when the
  * failure is a throttling error, a 5xx, or a transport failure; never on other 4xx.
  * Service errors are parsed into aws_error (type without the "prefix#", message,
- * request id, status).
+ * request id, status). An answer whose body does not match the CRC-32 its service sends
+ * with it (DynamoDB's x-amz-crc32) was damaged on the way and is retried like a 5xx, as the
+ * SDKs do.
  */
 #ifndef AWS_CLIENT_H
 #define AWS_CLIENT_H
@@ -27,6 +29,8 @@ typedef struct aws_service {
 	const char *json_version;    /* "1.0" or "1.1" for JSON services, NULL otherwise */
 	const char *target_prefix;   /* "DynamoDB_20120810", "AmazonSSM", NULL for Query */
 	const char *api_version;     /* Query protocol Version=, e.g. "2010-05-15" */
+	const char *crc32_header;    /* a header holding the CRC-32 of each answer's body
+				        ("x-amz-crc32": DynamoDB), checked; NULL = none */
 } aws_service;
 
 extern const aws_service AWS_SERVICE_DYNAMODB;

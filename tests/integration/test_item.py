@@ -353,3 +353,32 @@ def test_stopping_with_item_reads_waiting_for_a_connection_ends_them_all(showtab
         assert time.monotonic() - t0 < 1 + 4
         statuses = [f.result(timeout=10)[0] for f in futures]
     assert statuses == [503] * 40
+
+
+# ---- an answer damaged on the way (its body against DynamoDB's x-amz-crc32) ----
+
+def test_a_damaged_getitem_answer_is_never_shown_and_is_read_again(relayed, relay):
+    relay.fail_next(1, "damaged")
+    before = relay.count("GetItem")
+    status, _, body = relayed.get(item_path("item-0003", api=True), auth=AUTH)
+    assert status == 200, body[:300]
+    assert relay.count("GetItem") - before == 2     # the damaged answer, then a good one
+    again = relayed.get(item_path("item-0003", api=True), auth=AUTH)
+    assert json.loads(body)["dynamodb"] == json.loads(again[2])["dynamodb"]
+
+
+def test_an_answer_damaged_every_time_is_a_clear_error_after_three_attempts(build_dir, aws_env, relay, table):
+    from awscall import awscall
+    env = dict(aws_env, AWS_ENDPOINT_URL_DYNAMODB=relay.url)
+    relay.fail_next(3, "damaged")
+    out = awscall(build_dir, env, "json", "dynamodb", "GetItem",
+                  json.dumps({"TableName": table, "Key": {"itemID": {"S": "item-0004"}}}))
+    e = out["error"]
+    assert e["kind"] == "protocol", out
+    assert "damaged on the way" in e["message"] and "x-amz-crc32 header says" in e["message"], e
+    assert "gave up after 3 attempts" in e["message"], e
+    assert relay.count("GetItem") == 3
+    # dynalite's own CRCs, passed on, match: the next call reads the item.
+    out = awscall(build_dir, env, "json", "dynamodb", "GetItem",
+                  json.dumps({"TableName": table, "Key": {"itemID": {"S": "item-0004"}}}))
+    assert out["result"]["Item"]["n"] == {"N": "4"}, out

@@ -1,5 +1,5 @@
 /* test_client.c — how aws_client reads AWS answers: error parsing, retry classification,
- * service descriptors and form encoding. (The check of 2xx JSON bodies is aws_json's:
+ * service descriptors, form encoding and the body's CRC-32. (The check of 2xx JSON bodies is aws_json's:
  * test_json.c.)
  *
  * Error cases are data: every tests/data/client/NAME.http (a recorded response: status line,
@@ -123,6 +123,85 @@ static void test_service_descriptors_match_the_api_references(void **state)
 	assert_null(AWS_SERVICE_ELBV2.target_prefix);
 }
 
+/* ---- the body's CRC-32 (DynamoDB's x-amz-crc32) */
+
+/* A response with header line hdr (may be NULL) and body. */
+static void crc_response(aws_http_response *r, long status, const char *hdr, const char *body)
+{
+	memset(r, 0, sizeof *r);
+	r->status = status;
+	assert_int_equal(aws_buf_append(&r->headers, "HTTP/1.1 200 OK\r\nx-amzn-RequestId: RID7\r\n", 41), 0);
+	if (hdr) {
+		assert_int_equal(aws_buf_append(&r->headers, hdr, strlen(hdr)), 0);
+		assert_int_equal(aws_buf_append(&r->headers, "\r\n", 2), 0);
+	}
+	assert_int_equal(aws_buf_append(&r->body, body, strlen(body)), 0);
+}
+
+static int intact(const aws_service *svc, long status, const char *hdr, const char *body, aws_error *e)
+{
+	aws_http_response r;
+	crc_response(&r, status, hdr, body);
+	aws_error_clear(e);
+	int ok = aws_client_body_intact(svc, "GetItem", "http://127.0.0.1:8000", &r, e);
+	aws_http_response_free(&r);
+	return ok;
+}
+
+/* The pairs are the ones DynamoDB gives for its health check and for a request it cannot
+ * route (as dynalite replays them): the check must agree with the service's own CRC. */
+static void test_crc32_header_matching_the_body_passes(void **state)
+{
+	(void)state;
+	aws_error e;
+	assert_true(intact(&AWS_SERVICE_DYNAMODB, 200, "x-amz-crc32: 3128867991",
+			   "healthy: dynamodb.us-east-1.amazonaws.com ", &e));
+	assert_true(intact(&AWS_SERVICE_DYNAMODB, 404, "X-Amz-Crc32:3552371480", "<UnknownOperationException/>\n", &e));
+	assert_true(intact(&AWS_SERVICE_DYNAMODB, 200, "x-amz-crc32: 0", "", &e));
+	assert_int_equal(e.kind, AWS_OK);
+}
+
+static void test_crc32_header_absent_or_not_the_services_is_not_checked(void **state)
+{
+	(void)state;
+	aws_error e;
+	assert_true(intact(&AWS_SERVICE_DYNAMODB, 200, NULL, "{}", &e));
+	/* SSM sends no such header; one that appears is not its contract. */
+	assert_true(intact(&AWS_SERVICE_SSM, 200, "x-amz-crc32: 1", "{}", &e));
+}
+
+static void test_crc32_mismatch_is_a_protocol_error_saying_both_values(void **state)
+{
+	(void)state;
+	aws_error e;
+	/* One byte changed on the way ('h' → 'H'). */
+	assert_false(intact(&AWS_SERVICE_DYNAMODB, 200, "x-amz-crc32: 3128867991",
+			    "Healthy: dynamodb.us-east-1.amazonaws.com ", &e));
+	assert_int_equal(e.kind, AWS_ERR_PROTOCOL);
+	assert_int_equal(e.http_status, 200);
+	assert_string_equal(e.request_id, "RID7");
+	assert_non_null(strstr(e.message, "DynamoDB GetItem at http://127.0.0.1:8000"));
+	assert_non_null(strstr(e.message, "damaged on the way"));
+	assert_non_null(strstr(e.message, "42-byte body"));
+	assert_non_null(strstr(e.message, "x-amz-crc32 header says 3128867991"));
+	/* Off by 2^32: not the same number. */
+	assert_false(intact(&AWS_SERVICE_DYNAMODB, 200, "x-amz-crc32: 7423835287",
+			    "healthy: dynamodb.us-east-1.amazonaws.com ", &e));
+}
+
+static void test_crc32_header_that_is_no_number_is_a_protocol_error(void **state)
+{
+	(void)state;
+	const char *bad[] = {"x-amz-crc32: ", "x-amz-crc32: 0x1", "x-amz-crc32: -1", "x-amz-crc32: 12ab",
+			     "x-amz-crc32: 4294967296", "x-amz-crc32: 99999999999999999999", "x-amz-crc32: +5"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		aws_error e;
+		assert_false(intact(&AWS_SERVICE_DYNAMODB, 200, bad[i], "", &e));
+		assert_int_equal(e.kind, AWS_ERR_PROTOCOL);
+		assert_non_null(strstr(e.message, "is not a CRC-32"));
+	}
+}
+
 /* After aws_client_cancel no call reaches the network: it fails at once, not retried. The
  * endpoint is a closed loopback port, so an attempt would show as a transport error. */
 static void test_cancelled_client_fails_every_call_at_once(void **state)
@@ -151,6 +230,10 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_service_descriptors_match_the_api_references),
 		cmocka_unit_test(test_cancelled_client_fails_every_call_at_once),
+		cmocka_unit_test(test_crc32_header_matching_the_body_passes),
+		cmocka_unit_test(test_crc32_header_absent_or_not_the_services_is_not_checked),
+		cmocka_unit_test(test_crc32_mismatch_is_a_protocol_error_saying_both_values),
+		cmocka_unit_test(test_crc32_header_that_is_no_number_is_a_protocol_error),
 	};
 	testdata_suite s = {0};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)

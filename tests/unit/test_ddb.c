@@ -19,7 +19,7 @@
  * aws_client.o is never linked and no network is involved. ---- */
 
 const aws_service AWS_SERVICE_DYNAMODB = {"DynamoDB", "dynamodb", "dynamodb", "1.0",
-					   "DynamoDB_20120810", NULL};
+					   "DynamoDB_20120810", NULL, NULL};
 
 #define MAX_CALLS 64
 

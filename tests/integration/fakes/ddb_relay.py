@@ -1,6 +1,7 @@
 """ddb_relay.py — a DynamoDB endpoint that passes every request on to a real one (dynalite) and
 answers with its reply, except where a test says otherwise: an operation can be held for a
-while before it is passed on, or answered with an error instead.
+while before it is passed on, or answered with an error instead. dynalite's x-amz-crc32 (the
+CRC-32 of the body, as DynamoDB sends it) is passed back with the answer.
 
     with DdbRelay(dynalite_url) as relay:
         relay.hold["Scan"] = 3.0                       # every Scan waits 3 s
@@ -10,7 +11,9 @@ while before it is passed on, or answered with an error instead.
         relay.peers                                    # (operation, client (host, port)) each
 
 Faults: "500", "throttle" (ProvisionedThroughputExceededException), "missing"
-(ResourceNotFoundException). Held requests end early when the relay stops.
+(ResourceNotFoundException); "damaged": dynalite's answer with its last digit changed (still
+valid JSON, now saying something else) and its x-amz-crc32 kept, as if altered on the way. Held requests end early
+when the relay stops.
 """
 import http.client
 import urllib.parse
@@ -47,7 +50,7 @@ class DdbRelay(FakeServer):
         if wait:
             self._stop.wait(wait)
         try:
-            if fault:
+            if fault in FAULTS:
                 status, body = FAULTS[fault]
                 h.send_json(status, body, ctype=JSON_10)
                 return
@@ -57,7 +60,12 @@ class DdbRelay(FakeServer):
                              headers={k: v for k, v in h.headers.items() if k.lower() in PASSED_ON})
                 r = conn.getresponse()
                 data = r.read()
-                h.send_raw(r.status, r.getheader("Content-Type") or JSON_10, data)
+                crc = r.getheader("x-amz-crc32")
+                if fault == "damaged":
+                    at = max(i for i, b in enumerate(data) if 0x30 <= b <= 0x39)
+                    data = data[:at] + bytes([0x30 + (data[at] - 0x2f) % 10]) + data[at + 1:]
+                h.send_raw(r.status, r.getheader("Content-Type") or JSON_10, data,
+                           headers=[("x-amz-crc32", crc)] if crc is not None else ())
             finally:
                 conn.close()
         except (BrokenPipeError, ConnectionResetError):
