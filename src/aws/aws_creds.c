@@ -1,6 +1,7 @@
 /* aws_creds.c — the credentials chain (environment → profile → ECS → IMDS), its cache and
  * refresh-ahead, the static provider, and the profile source (static keys, role_arn with
- * source_profile/credential_source, sso_session, credential_process).
+ * source_profile/credential_source, sso_session, credential_process). Roles behind MFA keep
+ * their credentials between runs in the AWS CLI's cache (aws_creds_cache.c).
  *
  * Cache design: one mutex per provider guards the cached credentials. A caller that finds
  * them fresh copies them and leaves. When fewer than AWS_CREDS_REFRESH_AHEAD_S remain, one
@@ -328,11 +329,6 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 				     "profile \"%s\" has role_arn but neither source_profile, "
 				     "credential_source nor web_identity_token_file to assume it with", name);
 	const char *mfa = aws_profile_get(p, "mfa_serial");
-	if (mfa && !ctx->mfa)
-		return aws_error_set(err, AWS_ERR_CREDENTIALS,
-				     "profile \"%s\": role %s needs an MFA code (mfa_serial) and this "
-				     "program cannot ask for one; use showtablectl on a terminal, or an "
-				     "sso_session or credential_process profile", name, role_arn);
 	if (depth >= AWS_CREDS_MAX_ROLE_CHAIN)
 		return aws_error_set(err, AWS_ERR_CREDENTIALS,
 				     "profile \"%s\": role chain is longer than %d profiles (is there "
@@ -351,6 +347,28 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 					     "profile \"%s\": duration_seconds \"%.32s\" must be a "
 					     "number of seconds from 900 to 43200", name, dur);
 		ar.duration_s = v;
+	}
+
+	/* A role behind MFA: its credentials from an earlier run (ours or the AWS CLI's) while
+	 * they last, so the code is asked once per role session. */
+	char key[41] = "", dir[600] = "";
+	if (mfa) {
+		ar.serial_number = mfa;
+		if (aws_creds_role_cache_key(&ar, key) == 0) {
+			char source[64];
+			snprintf(source, sizeof source, "assume-role (cached)");
+			aws_creds_role_cache_dir(dir, sizeof dir);
+			if (aws_creds_role_cache_read(dir, key, ctx->now, source, out) == 0)
+				return 0;
+		}
+		if (!ctx->mfa)
+			return aws_error_set(err, AWS_ERR_CREDENTIALS,
+					     "profile \"%s\": role %s needs an MFA code (mfa_serial), no "
+					     "credentials of it with 15 minutes left are cached in %s, and this "
+					     "program cannot ask for a code; run showtablectl (or aws) with this "
+					     "profile on a terminal first, or use an sso_session or "
+					     "credential_process profile", name, role_arn,
+					     dir[0] ? dir : "~/.aws/cli/cache");
 	}
 
 	aws_credentials src;
@@ -377,7 +395,6 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 			explicit_bzero(&src, sizeof src);
 			return -1;
 		}
-		ar.serial_number = mfa;
 		ar.token_code = code;
 	}
 
@@ -387,6 +404,9 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 	explicit_bzero(code, sizeof code);
 	if (rc != 0)
 		return aws_error_prefix(err, "profile \"%s\": AssumeRole %s", name, role_arn);
+	aws_error ignored;   /* no cache (a read-only home): the next run asks again, no harm */
+	if (key[0])
+		aws_creds_role_cache_write(dir, key, out, &ignored);
 	return 0;
 }
 

@@ -137,9 +137,36 @@ int aws_creds_sts_assume_role(const aws_creds_ctx *ctx, const aws_credentials *s
  * message, request id). http_status is the response's status. */
 int aws_creds_sts_parse(const char *xml, size_t len, long http_status, time_t now,
 			aws_credentials *out, aws_error *err);
+
 /* The same for action "AssumeRole" or "AssumeRoleWithWebIdentity" (<action>Response). */
 int aws_creds_sts_parse_action(const char *action, const char *xml, size_t len, long http_status,
 			       time_t now, aws_credentials *out, aws_error *err);
+
+/* ---- aws_creds_cache.c: credentials of MFA-guarded roles between runs (the AWS CLI's
+ * ~/.aws/cli/cache) ---- */
+
+/* Cached role credentials are used while at least this many seconds remain (the CLI's). */
+#define AWS_CREDS_ROLE_CACHE_WINDOW_S (15 * 60)
+
+/* The CLI's cache key of ar (session name, external id, MFA serial, duration as the profile
+ * sets them; token code and web identity token ignored) as 40 hex digits. -1 when a string
+ * holds a byte outside printable ASCII (no key the CLI would agree on) or on no memory. */
+int aws_creds_role_cache_key(const aws_creds_assume_role *ar, char key[41]);
+
+/* ~/.aws/cli/cache (HOME, else the password database). */
+void aws_creds_role_cache_dir(char *out, size_t len);
+
+/* The credentials in dir/<key>.json into *out (source as given) when the file is a regular
+ * file of this user that others cannot write, under 64 KiB, holds all four values and
+ * expires at least AWS_CREDS_ROLE_CACHE_WINDOW_S after now. 0, else -1 (nothing usable:
+ * the caller assumes the role). */
+int aws_creds_role_cache_read(const char *dir, const char *key, time_t now, const char *source,
+			      aws_credentials *out);
+
+/* Writes c as dir/<key>.json (0600, through a renamed temporary file; dir made 0700 when
+ * missing). 0, or -1 with err (AWS_ERR_IO naming the path and the reason). */
+int aws_creds_role_cache_write(const char *dir, const char *key, const aws_credentials *c,
+			       aws_error *err);
 
 /* ---- aws_creds_web.c: web identity (OIDC token file → AssumeRoleWithWebIdentity) ---- */
 

@@ -545,6 +545,110 @@ def test_mfa_role_without_a_terminal_or_a_prompt_says_what_to_use(env):
         assert sts.calls == []
 
 
+# ------------------------------------------------------------------ MFA role credentials kept between runs
+
+def cli_cache_key(role_arn, **extra):
+    """The AWS CLI's cache file name for these AssumeRole arguments, as botocore makes it."""
+    from botocore.credentials import AssumeRoleCredentialFetcher
+    args = dict(extra, SerialNumber=MFA)
+    return AssumeRoleCredentialFetcher(client_creator=None, source_credentials=None, role_arn=role_arn,
+                                       extra_args=args, cache={})._cache_key
+
+
+def cache_dir(env):
+    return os.path.join(env["HOME"], ".aws", "cli", "cache")
+
+
+def test_an_mfa_code_is_asked_once_and_the_role_credentials_kept_as_the_aws_cli_keeps_them(env):
+    from botocore.credentials import AssumeRoleCredentialFetcher
+    from botocore.utils import JSONFileCache
+    with FakeSTS() as sts, FakeSSM() as ssm:
+        mfa_profile(env, sts, ssm)
+        rc, out, err = ctl_with_terminal(env, b"908172\n", "--profile", "guarded",
+                                         "param", "get", "/go-on-aws/table", "--raw")
+        assert rc == 0 and "Enter MFA code" in err, err
+        path = os.path.join(cache_dir(env), cli_cache_key(ROLE) + ".json")
+        assert os.stat(path).st_mode & 0o777 == 0o600
+        assert os.stat(cache_dir(env)).st_mode & 0o777 == 0o700
+        assert [f for f in os.listdir(cache_dir(env))] == [os.path.basename(path)]   # no temporary left
+        issued = sts.calls[0]["issued"]
+        # Later runs, with no terminal to ask on, use them: no code, no STS call.
+        p = subprocess.run([binary("showtablectl"), "--profile", "guarded", "param", "get",
+                            "/go-on-aws/table", "--raw"], env=env, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and p.stdout == "items\n", p.stderr
+        rc, gets, errors = credsget(env, "--profile", "guarded")
+        assert rc == 0, errors
+        assert gets[0]["source"] == "assume-role (cached)" and gets[0]["key_id"] == issued
+        assert len(sts.calls) == 1
+        # The AWS CLI (botocore) reads the file as its own.
+        f = AssumeRoleCredentialFetcher(client_creator=None, source_credentials=None, role_arn=ROLE,
+                                        extra_args={"SerialNumber": MFA}, cache=JSONFileCache(cache_dir(env)))
+        assert f._load_from_cache()["Credentials"]["AccessKeyId"] == issued
+        with open(path) as fh:
+            no_secret_in(fh.read())   # the source keys stay out; only the role's session is kept
+
+
+def test_role_credentials_the_aws_cli_cached_are_used_for_the_same_arguments_only(env):
+    import datetime
+    from botocore.utils import JSONFileCache
+    with FakeSTS() as sts, FakeSSM() as ssm:
+        mfa_profile(env, sts, ssm)
+        with open(env["AWS_CONFIG_FILE"], "a") as fh:
+            fh.write("role_session_name = alice-laptop\nexternal_id = corp-7\nduration_seconds = 7200\n")
+        key = cli_cache_key(ROLE, RoleSessionName="alice-laptop", ExternalId="corp-7", DurationSeconds=7200)
+        until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=50)
+        # Written as the CLI writes it: the whole AssumeRole answer, Expiration with +00:00.
+        JSONFileCache(cache_dir(env))[key] = {
+            "Credentials": {"AccessKeyId": "ASIACLICACHED", "SecretAccessKey": "cli-secret",
+                            "SessionToken": "cli-token", "Expiration": until},
+            "AssumedRoleUser": {"AssumedRoleId": "AROA:alice-laptop", "Arn": ROLE},
+            "ResponseMetadata": {"HTTPStatusCode": 200}}
+        rc, gets, errors = credsget(env, "--profile", "guarded")
+        assert rc == 0, errors
+        assert gets[0]["key_id"] == "ASIACLICACHED" and sts.calls == []
+        assert gets[0]["expiration"] == until.strftime("%Y-%m-%dT%H:%M:%SZ")
+        # Another duration is another role session: not this file.
+        with open(env["AWS_CONFIG_FILE"]) as fh:
+            config = fh.read()
+        write(env["AWS_CONFIG_FILE"], config.replace("duration_seconds = 7200", "duration_seconds = 3600"))
+        rc, gets, errors = credsget(env, "--profile", "guarded")
+        assert rc == 1 and "needs an MFA code" in errors[0] and ".aws/cli/cache" in errors[0], errors
+
+
+@pytest.mark.parametrize("case", ["15 minutes left", "expired", "not JSON", "no token", "group-writable",
+                                  "symlink"])
+def test_role_credentials_not_worth_trusting_are_not_used(env, tmp_path, case):
+    import datetime
+    with FakeSTS() as sts, FakeSSM() as ssm:
+        mfa_profile(env, sts, ssm)
+        os.makedirs(cache_dir(env), mode=0o700)
+        path = os.path.join(cache_dir(env), cli_cache_key(ROLE) + ".json")
+        left = {"15 minutes left": 14, "expired": -5}.get(case, 60)
+        until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=left)
+        creds = {"AccessKeyId": "ASIAPLANTED", "SecretAccessKey": "s", "SessionToken": "t",
+                 "Expiration": until.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        if case == "no token":
+            del creds["SessionToken"]
+        text = "{not json" if case == "not JSON" else json.dumps({"Credentials": creds})
+        target = str(tmp_path / "elsewhere.json") if case == "symlink" else path
+        with open(target, "w") as fh:
+            fh.write(text)
+        os.chmod(target, 0o660 if case == "group-writable" else 0o600)
+        if case == "symlink":
+            os.symlink(target, path)
+        rc, gets, errors = credsget(env, "--profile", "guarded")
+        assert rc == 1 and "needs an MFA code" in errors[0], (case, gets, errors)
+        # A run that can ask assumes the role and replaces the file with a good one.
+        rc, out, err = ctl_with_terminal(env, b"908172\n", "--profile", "guarded",
+                                         "param", "get", "/go-on-aws/table", "--raw")
+        assert rc == 0 and "Enter MFA code" in err, (case, err)
+        assert len(sts.calls) == 1
+        assert not os.path.islink(path) and os.stat(path).st_mode & 0o777 == 0o600
+        rc, gets, errors = credsget(env, "--profile", "guarded")
+        assert rc == 0 and gets[0]["key_id"] == sts.calls[0]["issued"], (case, errors)
+
+
 # ------------------------------------------------------------------ web identity
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl"

@@ -1,6 +1,7 @@
 /* test_creds.c — unit tests of the credentials chain: environment, profile files,
  * credential_process output, the "nothing found" message, the refresh-ahead cache with an
- * injected clock and under threads, and the pure parsers of ECS/IMDS/STS/SSO answers.
+ * injected clock and under threads, the pure parsers of ECS/IMDS/STS/SSO answers, and the
+ * role credential cache shared with the AWS CLI.
  * No network: the HTTP sources are exercised in tests/integration/test_creds.py.
  */
 #include <stdarg.h>
@@ -834,6 +835,72 @@ static void sso_role_credentials_are_parsed(void **state)
 	assert_int_equal(aws_creds_sso_parse("{}", 2, T0, &c, &e), -1);
 }
 
+/* ---- credentials of MFA roles kept between runs (the AWS CLI's cache) ---- */
+
+/* Keys from botocore 1.29's AssumeRoleCredentialFetcher for the same arguments. */
+static void role_cache_key_is_the_aws_clis(void **state)
+{
+	(void)state;
+	char key[41];
+	aws_creds_assume_role ar = {.role_arn = "arn:aws:iam::123456789012:role/deploy",
+				    .serial_number = "arn:aws:iam::123456789012:mfa/alice"};
+	assert_int_equal(aws_creds_role_cache_key(&ar, key), 0);
+	assert_string_equal(key, "0e2911c0ceabd34fcc525a48ea31c8f1d5bf1e11");
+	ar.token_code = "123456";   /* the code is not part of the session's name */
+	assert_int_equal(aws_creds_role_cache_key(&ar, key), 0);
+	assert_string_equal(key, "0e2911c0ceabd34fcc525a48ea31c8f1d5bf1e11");
+	ar.session_name = "alice-laptop";
+	ar.external_id = "corp-7";
+	ar.duration_s = 7200;
+	assert_int_equal(aws_creds_role_cache_key(&ar, key), 0);
+	assert_string_equal(key, "b625636bbdda096a15deba721f78673a6f5f3358");
+	ar.external_id = "caf\xc3\xa9";   /* Python would escape it as \u00e9: no key */
+	assert_int_equal(aws_creds_role_cache_key(&ar, key), -1);
+}
+
+static void role_cache_round_trip_and_window(void **state)
+{
+	(void)state;
+	char dir[512], key[] = "00000000000000000000000000000000000000aa";
+	path_in_tmp(dir, sizeof dir, "cli/cache");
+	aws_credentials c, got;
+	assert_int_equal(aws_creds_fill(&c, "t", "ASIAROUNDTRIP", FAKE_SECRET, "tok\"en", T0 + 3600, "x", NULL), 0);
+	aws_error e;
+	assert_int_equal(aws_creds_role_cache_write(dir, key, &c, &e), 0);
+	char path[700];
+	snprintf(path, sizeof path, "%s/%s.json", dir, key);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(aws_creds_role_cache_read(dir, key, T0, "cached", &got), 0);
+	assert_string_equal(got.access_key_id, "ASIAROUNDTRIP");
+	assert_string_equal(got.secret_access_key, FAKE_SECRET);
+	assert_string_equal(got.session_token, "tok\"en");
+	assert_int_equal(got.expiration, T0 + 3600);
+	assert_string_equal(got.source, "cached");
+	/* At 15 minutes left exactly still used, one second less not. */
+	assert_int_equal(aws_creds_role_cache_read(dir, key, T0 + 2700, "cached", &got), 0);
+	assert_int_equal(aws_creds_role_cache_read(dir, key, T0 + 2701, "cached", &got), -1);
+	assert_int_equal(aws_creds_role_cache_read(dir, "00000000000000000000000000000000000000ab", T0, "c", &got), -1);
+}
+
+static void role_cache_write_failure_names_the_path(void **state)
+{
+	(void)state;
+	char file[512], dir[600];
+	path_in_tmp(file, sizeof file, "plain-file");
+	write_file(file, "x");
+	snprintf(dir, sizeof dir, "%s/cache", file);   /* under a file: no folder can be made */
+	aws_credentials c;
+	assert_int_equal(aws_creds_fill(&c, "t", "ASIAX", FAKE_SECRET, "tok", T0 + 3600, "x", NULL), 0);
+	aws_error e;
+	assert_int_equal(aws_creds_role_cache_write(dir, "k", &c, &e), -1);
+	assert_int_equal(e.kind, AWS_ERR_IO);
+	assert_non_null(strstr(e.message, dir));
+	assert_non_null(strstr(e.message, "Not a directory"));
+	assert_null(strstr(e.message, FAKE_SECRET));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -876,6 +943,9 @@ int main(void)
 		cmocka_unit_test_setup(sso_cache_file_is_named_by_sha1_of_the_session, setup),
 		cmocka_unit_test_setup(sso_token_cache_expired_or_missing_says_run_login, setup),
 		cmocka_unit_test_setup(sso_role_credentials_are_parsed, setup),
+		cmocka_unit_test_setup(role_cache_key_is_the_aws_clis, setup),
+		cmocka_unit_test_setup(role_cache_round_trip_and_window, setup),
+		cmocka_unit_test_setup(role_cache_write_failure_names_the_path, setup),
 	};
 	return cmocka_run_group_tests_name("creds", tests, group_setup, group_teardown);
 }
