@@ -306,6 +306,27 @@ static int mfa_code(const aws_creds_ctx *ctx, const char *name, const char *mfa,
 			     mfa, asked ? "it must be the 6 digits the device shows" : why);
 }
 
+/* A role behind MFA (ar complete but for the code): its credentials from an earlier run, ours
+ * or the AWS CLI's, while they last, so the code is asked once per role session. FOUND with
+ * *out; NONE when a code must be asked (key and dir then name the cache file to write, key ""
+ * when it has none); FAILED with err when this program cannot ask. */
+static int mfa_role_cached(const aws_creds_ctx *ctx, const char *name, const aws_creds_assume_role *ar,
+			   char key[41], char *dir, size_t dir_len, aws_credentials *out, aws_error *err)
+{
+	aws_creds_role_cache_dir(dir, dir_len);
+	if (aws_creds_role_cache_key(ar, key) == 0 &&
+	    aws_creds_role_cache_read(dir, key, ctx->now, "assume-role (cached)", out) == 0)
+		return AWS_CREDS_FOUND;
+	if (ctx->mfa)
+		return AWS_CREDS_NONE;
+	aws_error_set(err, AWS_ERR_CREDENTIALS,
+		      "profile \"%s\": role %s needs an MFA code (mfa_serial), no credentials of it with "
+		      "15 minutes left are cached in %s, and this program cannot ask for a code; run "
+		      "showtablectl (or aws) with this profile on a terminal first, or use an sso_session "
+		      "or credential_process profile", name, ar->role_arn, dir);
+	return AWS_CREDS_FAILED;
+}
+
 static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 			       const char *name, int depth, aws_credentials *out, aws_error *err)
 {
@@ -349,26 +370,12 @@ static int assume_role_profile(const aws_creds_ctx *ctx, const aws_profile *p,
 		ar.duration_s = v;
 	}
 
-	/* A role behind MFA: its credentials from an earlier run (ours or the AWS CLI's) while
-	 * they last, so the code is asked once per role session. */
 	char key[41] = "", dir[600] = "";
 	if (mfa) {
 		ar.serial_number = mfa;
-		if (aws_creds_role_cache_key(&ar, key) == 0) {
-			char source[64];
-			snprintf(source, sizeof source, "assume-role (cached)");
-			aws_creds_role_cache_dir(dir, sizeof dir);
-			if (aws_creds_role_cache_read(dir, key, ctx->now, source, out) == 0)
-				return 0;
-		}
-		if (!ctx->mfa)
-			return aws_error_set(err, AWS_ERR_CREDENTIALS,
-					     "profile \"%s\": role %s needs an MFA code (mfa_serial), no "
-					     "credentials of it with 15 minutes left are cached in %s, and this "
-					     "program cannot ask for a code; run showtablectl (or aws) with this "
-					     "profile on a terminal first, or use an sso_session or "
-					     "credential_process profile", name, role_arn,
-					     dir[0] ? dir : "~/.aws/cli/cache");
+		int rc = mfa_role_cached(ctx, name, &ar, key, dir, sizeof dir, out, err);
+		if (rc != AWS_CREDS_NONE)
+			return rc == AWS_CREDS_FOUND ? 0 : -1;
 	}
 
 	aws_credentials src;
