@@ -284,18 +284,27 @@ static void client_fmt(char *out, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The response's HTTP status and request id (x-amzn-RequestId, else x-amz-request-id) into
+ * *err (may be NULL), for the service's support. */
+static void client_error_ids(const aws_http_response *resp, aws_error *err)
+{
+	if (!err)
+		return;
+	err->http_status = (int)resp->status;
+	if (!aws_http_header(resp, "x-amzn-RequestId", err->request_id, sizeof err->request_id))
+		aws_http_header(resp, "x-amz-request-id", err->request_id, sizeof err->request_id);
+}
+
 void aws_client_parse_error(const char *service_id, const char *operation, const char *endpoint,
 			    const aws_http_response *resp, aws_error *err)
 {
 	aws_error e;
 	aws_error_clear(&e);
 	e.kind = AWS_ERR_SERVICE;
-	e.http_status = (int)resp->status;
+	client_error_ids(resp, &e);
 	char hv[256];
 	if (aws_http_header(resp, "x-amzn-ErrorType", hv, sizeof hv) && hv[0])
 		client_sanitize_type(hv, e.type, sizeof e.type);
-	if (!aws_http_header(resp, "x-amzn-RequestId", e.request_id, sizeof e.request_id))
-		aws_http_header(resp, "x-amz-request-id", e.request_id, sizeof e.request_id);
 
 	const char *b = resp->body.data ? resp->body.data : "";
 	size_t i = 0;
@@ -343,14 +352,7 @@ int aws_client_body_intact(const aws_service *svc, const char *op, const char *e
 	if (!svc->crc32_header || !aws_http_header(resp, svc->crc32_header, said, sizeof said))
 		return 1;
 	/* The CRC of the bytes as they came (before any content decoding: none is asked for). */
-	uLong crc = crc32(0L, Z_NULL, 0);
-	const unsigned char *p = (const unsigned char *)resp->body.data;
-	for (size_t left = p ? resp->body.len : 0; left > 0;) {
-		uInt n = left > 1u << 30 ? 1u << 30 : (uInt)left;
-		crc = crc32(crc, p, n);
-		p += n;
-		left -= n;
-	}
+	uLong crc = crc32_z(0L, (const Bytef *)resp->body.data, resp->body.data ? resp->body.len : 0);
 	char *end = said;
 	unsigned long long want = 0;
 	int number = said[0] >= '0' && said[0] <= '9' && strlen(said) <= 10;
@@ -371,11 +373,7 @@ int aws_client_body_intact(const aws_service *svc, const char *op, const char *e
 		aws_error_set(err, AWS_ERR_PROTOCOL, "%s %s at %s: the HTTP %ld answer's %s header is not a "
 			      "CRC-32 (a decimal number below 2^32): \"%s\"", svc->service_id, op, endpoint,
 			      resp->status, svc->crc32_header, shown);
-	if (err) {
-		err->http_status = (int)resp->status;
-		if (!aws_http_header(resp, "x-amzn-RequestId", err->request_id, sizeof err->request_id))
-			aws_http_header(resp, "x-amz-request-id", err->request_id, sizeof err->request_id);
-	}
+	client_error_ids(resp, err);
 	return 0;
 }
 
@@ -396,13 +394,7 @@ static void client_bad_body(const aws_service *svc, const char *op, const char *
 		      "%s %s at %s: the HTTP %ld response is not one JSON object: %s "
 		      "at byte %zu of %zu (near: %s)", svc->service_id, op, endpoint,
 		      resp->status, why, at, len, snip);
-	if (err) {
-		err->http_status = (int)resp->status;
-		if (!aws_http_header(resp, "x-amzn-RequestId", err->request_id,
-				     sizeof err->request_id))
-			aws_http_header(resp, "x-amz-request-id", err->request_id,
-					sizeof err->request_id);
-	}
+	client_error_ids(resp, err);
 }
 
 /* ---- One attempt and the retry loop. */

@@ -10,12 +10,12 @@
  * used while at least 15 minutes remain, the CLI's window.
  *
  * A file is believed only when it is a regular file of this user that no one else can
- * write (credentials planted by another user would make us act as them). It is written
+ * write (aws_file_read_private: credentials planted by another user would make us act as
+ * them). It is written
  * 0600 to a temporary file in the same folder (made 0700 when missing), synced and renamed
  * over the old one, so a reader never sees half of it. Secrets are wiped from our buffers.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,7 @@
 
 #include "aws_creds_internal.h"
 #include "aws_crypto.h"
+#include "aws_file.h"
 
 #define ROLE_CACHE_MAX_BYTES (64 * 1024)
 
@@ -61,14 +62,20 @@ int aws_creds_role_cache_key(const aws_creds_assume_role *ar, char key[41])
 	json_decref(args);
 	if (!text)
 		return -1;
+	int rc = aws_creds_cli_cache_name(text, key);
+	free(text);
+	return rc;
+}
+
+int aws_creds_cli_cache_name(const char *text, char name[41])
+{
 	/* SHA-1 only names the file (the CLI's convention); it protects nothing. */
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	int ok = EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha1(), NULL) == 1 && mdlen == 20;
-	free(text);
-	if (!ok)
+	name[0] = '\0';
+	if (EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20)
 		return -1;
-	aws_hex(md, mdlen, key);
+	aws_hex(md, mdlen, name);
 	return 0;
 }
 
@@ -79,51 +86,19 @@ void aws_creds_role_cache_dir(char *out, size_t len)
 	snprintf(out, len, "%s/.aws/cli/cache", home);
 }
 
-/* The file's bytes into buf (NUL-terminated), when it is a regular file of ours that only
- * we can write and at most ROLE_CACHE_MAX_BYTES. Returns its length, or -1. */
-static long read_own_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	long n = -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-	    !(st.st_mode & (S_IWGRP | S_IWOTH)) && st.st_size >= 0 && (size_t)st.st_size < cap) {
-		size_t got = 0;
-		ssize_t r;
-		while (got < cap - 1 && (r = read(fd, buf + got, cap - 1 - got)) != 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0) {
-				got = cap;
-				break;
-			}
-			got += (size_t)r;
-		}
-		if (got < cap - 1) {
-			buf[got] = '\0';
-			n = (long)got;
-		}
-	}
-	close(fd);
-	return n;
-}
-
 int aws_creds_role_cache_read(const char *dir, const char *key, time_t now, const char *source,
 			      aws_credentials *out)
 {
 	char path[1024];
 	if (!key || !*key || snprintf(path, sizeof path, "%s/%s.json", dir, key) >= (int)sizeof path)
 		return -1;
-	char *buf = malloc(ROLE_CACHE_MAX_BYTES);
-	if (!buf)
-		return -1;
-	long n = read_own_file(path, buf, ROLE_CACHE_MAX_BYTES);
+	aws_buf text = AWS_BUF_INIT;
 	int rc = -1;
-	json_t *doc = n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
-	explicit_bzero(buf, ROLE_CACHE_MAX_BYTES);
-	free(buf);
+	json_t *doc = aws_file_read_private(path, ROLE_CACHE_MAX_BYTES, &text, NULL) == AWS_FILE_READ
+			      ? json_loadb(text.data, text.len, 0, NULL) : NULL;
+	if (text.data)
+		explicit_bzero(text.data, text.cap);
+	aws_buf_free(&text);
 	json_t *c = json_object_get(doc, "Credentials");
 	const char *id = json_string_value(json_object_get(c, "AccessKeyId"));
 	const char *secret = json_string_value(json_object_get(c, "SecretAccessKey"));

@@ -153,6 +153,10 @@ int aws_creds_sts_parse_action(const char *action, const char *xml, size_t len, 
  * holds a byte outside printable ASCII (no key the CLI would agree on) or on no memory. */
 int aws_creds_role_cache_key(const aws_creds_assume_role *ar, char key[41]);
 
+/* The name the AWS CLI gives the cache file of text (an SSO session, a role's arguments):
+ * SHA-1 as 40 hex digits. -1 (name "") when OpenSSL cannot hash. */
+int aws_creds_cli_cache_name(const char *text, char name[41]);
+
 /* ~/.aws/cli/cache (HOME, else the password database). */
 void aws_creds_role_cache_dir(char *out, size_t len);
 

@@ -12,11 +12,9 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "aws_creds_internal.h"
 #include "aws_config.h"
-#include "aws_crypto.h"
 #include "aws_file.h"
 #include "aws_http.h"
 #include "aws_sigv4.h"
@@ -25,12 +23,8 @@
 
 void aws_creds_sso_cache_path(const char *key, char *out, size_t len)
 {
-	/* SHA-1 only names the file (the CLI's convention); it protects nothing. */
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
-	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha1(), NULL) == 1)
-		aws_hex(md, mdlen, hex);
+	char hex[41];
+	aws_creds_cli_cache_name(key, hex);
 	char home[512];
 	aws_creds_home(home, sizeof home);
 	snprintf(out, len, "%s/.aws/sso/cache/%s.json", home, hex);

@@ -1,6 +1,7 @@
-/* aws_file.c — a whole file into an aws_buf, bounded (see aws_file.h). The buffer is sized
- * from fstat once, so a file read whole is copied once; should it grow while read, the old
- * memory is wiped before it is freed, never left behind by realloc. */
+/* aws_file.c — a whole file into an aws_buf, bounded, and optionally only from a file no one
+ * else could have written (see aws_file.h). The buffer is sized from fstat once, so a file
+ * read whole is copied once; should it grow while read, the old memory is wiped before it is
+ * freed, never left behind by realloc. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -37,18 +38,24 @@ static aws_file_status file_fail(aws_buf *out, aws_file_status st, int e, int *s
 	return st;
 }
 
-aws_file_status aws_file_read(const char *path, size_t max, aws_buf *out, int *sys_errno)
+static aws_file_status file_read(const char *path, int private_, size_t max, aws_buf *out, int *sys_errno)
 {
 	aws_buf_reset(out);
 	if (sys_errno)
 		*sys_errno = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (private_ ? O_NOFOLLOW | O_NONBLOCK : 0));
 	if (fd < 0)
 		return file_fail(out, AWS_FILE_NOT_OPENED, errno, sys_errno);
 	/* Room for the whole file, one byte more to see that it ends, and the NUL. */
 	struct stat st;
 	size_t want = 4096;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+	int got_st = fstat(fd, &st) == 0;
+	if (private_ && (!got_st || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+			 (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+		close(fd);
+		return file_fail(out, AWS_FILE_NOT_OPENED, EPERM, sys_errno);
+	}
+	if (got_st && S_ISREG(st.st_mode) && st.st_size > 0)
 		want = (size_t)st.st_size < max ? (size_t)st.st_size + 2 : max + 2;
 	if (want > max + 2)
 		want = max + 2;
@@ -83,4 +90,14 @@ aws_file_status aws_file_read(const char *path, size_t max, aws_buf *out, int *s
 	close(fd);
 	out->data[out->len] = '\0';
 	return AWS_FILE_READ;
+}
+
+aws_file_status aws_file_read(const char *path, size_t max, aws_buf *out, int *sys_errno)
+{
+	return file_read(path, 0, max, out, sys_errno);
+}
+
+aws_file_status aws_file_read_private(const char *path, size_t max, aws_buf *out, int *sys_errno)
+{
+	return file_read(path, 1, max, out, sys_errno);
 }

@@ -24,4 +24,10 @@ typedef enum aws_file_status {
  * content is secret. */
 aws_file_status aws_file_read(const char *path, size_t max, aws_buf *out, int *sys_errno);
 
+/* aws_file_read for a file whose content is trusted only when no one else could have put it
+ * there (cached credentials): opened without following a link (a link: AWS_FILE_NOT_OPENED,
+ * ELOOP), and AWS_FILE_NOT_OPENED with EPERM unless it is a regular file of this user that
+ * group and others cannot write. */
+aws_file_status aws_file_read_private(const char *path, size_t max, aws_buf *out, int *sys_errno);
+
 #endif

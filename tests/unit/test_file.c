@@ -1,5 +1,5 @@
 /* test_file.c — reading a whole file with a size cap (aws_file.h): what each outcome
- * leaves in the buffer and which errno comes back. */
+ * leaves in the buffer and which errno comes back, and what a private read refuses. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "aws_file.h"
@@ -109,6 +110,37 @@ static void a_small_buffer_is_replaced_by_one_that_holds_the_file(void **state)
 	free(text);
 }
 
+/* A private read takes only a regular file of this user that no one else can write. */
+static void a_private_read_refuses_links_shared_files_and_folders(void **state)
+{
+	(void)state;
+	char p[128], link[160];
+	snprintf(p, sizeof p, "%s", write_file("mine", "secret", 6));
+	aws_buf b = AWS_BUF_INIT;
+	int e = -1;
+	assert_int_equal(chmod(p, 0600), 0);
+	assert_int_equal(aws_file_read_private(p, 64, &b, &e), AWS_FILE_READ);
+	assert_string_equal(b.data, "secret");
+	assert_int_equal(chmod(p, 0640), 0);   /* others may read: still ours alone to write */
+	assert_int_equal(aws_file_read_private(p, 64, &b, &e), AWS_FILE_READ);
+	assert_int_equal(chmod(p, 0620), 0);
+	assert_int_equal(aws_file_read_private(p, 64, &b, &e), AWS_FILE_NOT_OPENED);
+	assert_int_equal(e, EPERM);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(chmod(p, 0602), 0);
+	assert_int_equal(aws_file_read_private(p, 64, &b, &e), AWS_FILE_NOT_OPENED);
+	assert_int_equal(e, EPERM);
+	assert_int_equal(chmod(p, 0600), 0);
+	snprintf(link, sizeof link, "%s/link", dir);
+	assert_int_equal(symlink(p, link), 0);
+	assert_int_equal(aws_file_read_private(link, 64, &b, &e), AWS_FILE_NOT_OPENED);
+	assert_int_equal(e, ELOOP);
+	assert_int_equal(aws_file_read(link, 64, &b, &e), AWS_FILE_READ);   /* the plain read follows it */
+	assert_int_equal(aws_file_read_private(dir, 64, &b, &e), AWS_FILE_NOT_OPENED);
+	assert_int_equal(e, EPERM);
+	aws_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +149,7 @@ int main(void)
 		cmocka_unit_test(one_byte_over_the_cap_is_too_large_and_leaves_nothing),
 		cmocka_unit_test(a_missing_file_and_a_directory_say_why),
 		cmocka_unit_test(a_small_buffer_is_replaced_by_one_that_holds_the_file),
+		cmocka_unit_test(a_private_read_refuses_links_shared_files_and_folders),
 	};
 	return cmocka_run_group_tests_name("file", tests, make_dir, remove_dir);
 }
